@@ -1,0 +1,1 @@
+//! Procedural macros of `netns-test`. Use them through the `netns_test` crate.

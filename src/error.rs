@@ -1,0 +1,113 @@
+//! Typed errors of the library.
+//!
+//! Every failure names its culprit: the node, the interface, the address or
+//! the system call that went wrong.
+
+use std::io;
+
+pub use crate::probe::ProbeError;
+//pub use crate::topology::TopologyError;
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in `netns-test`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The topology description is invalid; nothing was created.
+    #[error("invalid topology: {0}")]
+    Topology(String),
+
+    /// The process lacks the privileges to create network namespaces.
+    #[error(
+        "cannot create a network namespace ({source}): run as root (for example \
+         `sudo -E cargo test`, or a `.cargo/config.toml` runner of `sudo -E`), or \
+         give the binary CAP_SYS_ADMIN and CAP_NET_ADMIN"
+    )]
+    Privileges {
+        /// The error the kernel returned.
+        #[source]
+        source: io::Error,
+    },
+
+    /// A namespace operation (unshare, setns, open of a namespace file) failed.
+    #[error("{op}: {source}")]
+    Namespace {
+        /// What was being done.
+        op: String,
+        /// The error the kernel returned.
+        #[source]
+        source: io::Error,
+    },
+
+    /// A netlink request failed in a node.
+    #[error("netlink: {op} in node `{node}`: {source}")]
+    Netlink {
+        /// The node whose namespace the request ran in.
+        node: String,
+        /// The request, in the words of `ip`.
+        op: String,
+        /// The error the kernel returned.
+        #[source]
+        source: io::Error,
+    },
+
+    /// A sysctl could not be written in a node.
+    #[error("sysctl {key}={value} in node `{node}`: {source}")]
+    Sysctl {
+        /// The node.
+        node: String,
+        /// The sysctl key, dotted (`net.ipv4.ip_forward`).
+        key: String,
+        /// The value written.
+        value: String,
+        /// The error of the write.
+        #[source]
+        source: io::Error,
+    },
+
+    /// A node name that the live network does not hold.
+    #[error("unknown node `{0}`")]
+    UnknownNode(String),
+
+    /// A probe failed to run (not: the probe ran and saw no reply).
+    #[error(transparent)]
+    Probe(#[from] ProbeError),
+
+    /// A thread or process could not be started.
+    #[error("{op}: {source}")]
+    Spawn {
+        /// What was being started.
+        op: String,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn namespace(op: impl Into<String>, source: impl Into<io::Error>) -> Self {
+        Error::Namespace {
+            op: op.into(),
+            source: source.into(),
+        }
+    }
+
+    /// A hint for the person reading a failed test, if the error has one.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Error::Privileges { .. } => Some(
+                "netns-test needs root or CAP_SYS_ADMIN+CAP_NET_ADMIN; see the README, \
+                 section \"Privileges\"",
+            ),
+            Error::Topology(_) => Some("fix the topology description; nothing was created"),
+            _ => None,
+        }
+    }
+}
+
+/// Turns a nix errno into an `io::Error`.
+pub(crate) fn errno(e: nix::errno::Errno) -> io::Error {
+    io::Error::from_raw_os_error(e as i32)
+}

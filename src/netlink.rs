@@ -1,0 +1,336 @@
+//! rtnetlink connections bound to one namespace, and the requests the builder
+//! and the introspection make through them.
+//!
+//! A netlink socket belongs to the namespace of the thread that created it, so
+//! [`Conn::open_here`] must be called on a thread inside the node. Once open, the
+//! connection can be driven from any thread, which lets one runtime configure
+//! many namespaces.
+
+use std::io;
+use std::net::IpAddr;
+use std::os::fd::RawFd;
+
+use futures::TryStreamExt;
+use ipnet::IpNet;
+use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage};
+use netlink_packet_route::link::{
+    InfoBridge, InfoData, InfoKind, InfoVeth, LinkAttribute, LinkMessage,
+};
+use netlink_packet_route::neighbour::NeighbourMessage;
+use netlink_packet_route::route::RouteMessage;
+use netlink_packet_route::AddressFamily;
+use rtnetlink::{Handle, LinkMessageBuilder, LinkUnspec, RouteMessageBuilder};
+
+use crate::error::{Error, Result};
+
+/// One rtnetlink connection inside one node's namespace.
+pub(crate) struct Conn {
+    handle: Handle,
+    task: tokio::task::JoinHandle<()>,
+    node: String,
+}
+
+fn to_io(e: rtnetlink::Error) -> io::Error {
+    match e {
+        rtnetlink::Error::NetlinkError(msg) => msg.to_io(),
+        other => io::Error::other(other.to_string()),
+    }
+}
+
+/// MAC address text (`02:00:00:00:00:01`) to bytes; validated by the topology.
+pub(crate) fn parse_mac(s: &str) -> Option<[u8; 6]> {
+    let mut out = [0u8; 6];
+    let mut parts = s.split(':');
+    for b in &mut out {
+        let p = parts.next()?;
+        if p.len() != 2 {
+            return None;
+        }
+        *b = u8::from_str_radix(p, 16).ok()?;
+    }
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(out)
+}
+
+/// What one end of a veth pair looks like when it is created.
+pub(crate) struct VethEnd<'a> {
+    pub name: &'a str,
+    pub index: u32,
+    pub mtu: Option<u32>,
+    pub mac: Option<[u8; 6]>,
+}
+
+impl Conn {
+    /// Opens a connection in the calling thread's namespace and spawns its task
+    /// on the current tokio runtime.
+    pub(crate) fn open_here(node: &str) -> Result<Conn> {
+        let (conn, handle, _messages) = rtnetlink::new_connection().map_err(|e| Error::Netlink {
+            node: node.to_string(),
+            op: "open a NETLINK_ROUTE socket".into(),
+            source: e,
+        })?;
+        let task = tokio::spawn(conn);
+        Ok(Conn {
+            handle,
+            task,
+            node: node.to_string(),
+        })
+    }
+
+    fn err(&self, op: impl Into<String>) -> impl FnOnce(rtnetlink::Error) -> Error + '_ {
+        let op = op.into();
+        move |e| Error::Netlink {
+            node: self.node.clone(),
+            op,
+            source: to_io(e),
+        }
+    }
+
+    /// Drops the handle and waits for the connection task, so the socket is
+    /// closed when this returns.
+    pub(crate) async fn close(self) {
+        drop(self.handle);
+        self.task.abort();
+        let _ = self.task.await;
+    }
+
+    /// `ip link set dev INDEX up`.
+    pub(crate) async fn link_up(&self, index: u32, name: &str) -> Result<()> {
+        let msg = LinkUnspec::new_with_index(index).up().build();
+        self.handle
+            .link()
+            .set(msg)
+            .execute()
+            .await
+            .map_err(self.err(format!("ip link set {name} up")))
+    }
+
+    /// `ip link show dev INDEX`: one RTM_GETLINK. Right after bringing a veth
+    /// up this also lets the link state settle, so the first ARP is not lost.
+    pub(crate) async fn get_link(&self, index: u32) -> Result<LinkMessage> {
+        let mut stream = self.handle.link().get().match_index(index).execute();
+        let msg = stream
+            .try_next()
+            .await
+            .map_err(self.err(format!("ip link show index {index}")))?;
+        msg.ok_or_else(|| Error::Netlink {
+            node: self.node.clone(),
+            op: format!("ip link show index {index}"),
+            source: io::Error::from_raw_os_error(libc::ENODEV),
+        })
+    }
+
+    /// Creates a veth pair with `local` in this namespace and `peer` created
+    /// directly in the namespace of `peer_ns_fd`. Nothing passes through the
+    /// host namespace. The local end is created up; the peer cannot be (the
+    /// kernel refuses IFF_UP in the peer message), so bring it up from its own
+    /// namespace.
+    pub(crate) async fn add_veth(
+        &self,
+        local: &VethEnd<'_>,
+        peer: &VethEnd<'_>,
+        peer_ns_fd: RawFd,
+    ) -> Result<()> {
+        let mut peer_msg = LinkUnspec::new_with_name(peer.name)
+            .index(peer.index)
+            .setns_by_fd(peer_ns_fd);
+        if let Some(mtu) = peer.mtu {
+            peer_msg = peer_msg.mtu(mtu);
+        }
+        if let Some(mac) = peer.mac {
+            peer_msg = peer_msg.address(mac.to_vec());
+        }
+        let mut msg = LinkMessageBuilder::<LinkUnspec>::new_with_info_kind(InfoKind::Veth)
+            .name(local.name)
+            .index(local.index)
+            .set_info_data(InfoData::Veth(InfoVeth::Peer(peer_msg.build())))
+            .up();
+        if let Some(mtu) = local.mtu {
+            msg = msg.mtu(mtu);
+        }
+        if let Some(mac) = local.mac {
+            msg = msg.address(mac.to_vec());
+        }
+        self.handle
+            .link()
+            .add(msg.build())
+            .execute()
+            .await
+            .map_err(self.err(format!(
+                "ip link add {} type veth peer name {}",
+                local.name, peer.name
+            )))
+    }
+
+    /// `ip link add NAME type bridge` (STP off, forward delay 0), created up.
+    pub(crate) async fn add_bridge(&self, name: &str, index: u32, mtu: Option<u32>) -> Result<()> {
+        let mut msg = LinkMessageBuilder::<LinkUnspec>::new_with_info_kind(InfoKind::Bridge)
+            .name(name)
+            .index(index)
+            .set_info_data(InfoData::Bridge(vec![
+                InfoBridge::StpState(netlink_packet_route::link::BridgeStpState::Disabled),
+                InfoBridge::ForwardDelay(0),
+            ]))
+            .up();
+        if let Some(mtu) = mtu {
+            msg = msg.mtu(mtu);
+        }
+        self.handle
+            .link()
+            .add(msg.build())
+            .execute()
+            .await
+            .map_err(self.err(format!("ip link add {name} type bridge")))
+    }
+
+    /// `ip link set INDEX master MASTER`.
+    pub(crate) async fn set_master(&self, index: u32, name: &str, master: u32) -> Result<()> {
+        let msg = LinkUnspec::new_with_index(index).controller(master).build();
+        self.handle
+            .link()
+            .set(msg)
+            .execute()
+            .await
+            .map_err(self.err(format!("ip link set {name} master index {master}")))
+    }
+
+    /// `ip addr add ADDR dev INDEX` (`nodad` for IPv6, so it is usable at once).
+    pub(crate) async fn add_address(&self, index: u32, ifname: &str, addr: IpNet) -> Result<()> {
+        let mut req = self
+            .handle
+            .address()
+            .add(index, addr.addr(), addr.prefix_len());
+        if addr.addr().is_ipv6() {
+            req.message_mut()
+                .attributes
+                .push(AddressAttribute::Flags(AddressFlags::Nodad));
+        }
+        req.execute()
+            .await
+            .map_err(self.err(format!("ip addr add {addr} dev {ifname}")))
+    }
+
+    /// `ip route add DST [via GW] [dev INDEX]`.
+    pub(crate) async fn add_route(
+        &self,
+        dst: IpNet,
+        via: Option<IpAddr>,
+        dev: Option<(u32, &str)>,
+    ) -> Result<()> {
+        let mut text = format!("ip route add {dst}");
+        if let Some(gw) = via {
+            text.push_str(&format!(" via {gw}"));
+        }
+        if let Some((_, name)) = dev {
+            text.push_str(&format!(" dev {name}"));
+        }
+        let invalid = |e: String| Error::Netlink {
+            node: self.node.clone(),
+            op: text.clone(),
+            source: io::Error::new(io::ErrorKind::InvalidInput, e),
+        };
+        let mut b = RouteMessageBuilder::<IpAddr>::new()
+            .destination_prefix(dst.network(), dst.prefix_len())
+            .map_err(|e| invalid(e.to_string()))?;
+        if let Some(gw) = via {
+            b = b.gateway(gw).map_err(|e| invalid(e.to_string()))?;
+        }
+        if let Some((index, _)) = dev {
+            b = b.output_interface(index);
+        }
+        self.handle
+            .route()
+            .add(b.build())
+            .execute()
+            .await
+            .map_err(self.err(text.clone()))
+    }
+
+    /// `ip link show`.
+    pub(crate) async fn dump_links(&self) -> Result<Vec<LinkMessage>> {
+        self.handle
+            .link()
+            .get()
+            .execute()
+            .try_collect()
+            .await
+            .map_err(self.err("ip link show"))
+    }
+
+    /// `ip address show`.
+    pub(crate) async fn dump_addresses(&self) -> Result<Vec<AddressMessage>> {
+        self.handle
+            .address()
+            .get()
+            .execute()
+            .try_collect()
+            .await
+            .map_err(self.err("ip address show"))
+    }
+
+    /// `ip route show table all` for both families.
+    pub(crate) async fn dump_routes(&self) -> Result<Vec<RouteMessage>> {
+        let mut all = Vec::new();
+        for family in [AddressFamily::Inet, AddressFamily::Inet6] {
+            let mut msg = RouteMessage::default();
+            msg.header.address_family = family;
+            let part: Vec<RouteMessage> = self
+                .handle
+                .route()
+                .get(msg)
+                .execute()
+                .try_collect()
+                .await
+                .map_err(self.err("ip route show"))?;
+            all.extend(part);
+        }
+        Ok(all)
+    }
+
+    /// `ip neigh show` for both families.
+    pub(crate) async fn dump_neighbours(&self) -> Result<Vec<NeighbourMessage>> {
+        self.handle
+            .neighbours()
+            .get()
+            .execute()
+            .try_collect()
+            .await
+            .map_err(self.err("ip neigh show"))
+    }
+}
+
+/// The interface name of a link message.
+pub(crate) fn link_name(msg: &LinkMessage) -> Option<&str> {
+    msg.attributes.iter().find_map(|a| match a {
+        LinkAttribute::IfName(n) => Some(n.as_str()),
+        _ => None,
+    })
+}
+
+/// Runs `f` with a fresh connection in the calling thread's namespace, on a
+/// current-thread runtime made for it.
+pub(crate) fn with_conn_here<R>(
+    node: &str,
+    f: impl for<'a> FnOnce(&'a Conn) -> futures::future::BoxFuture<'a, Result<R>>,
+) -> Result<R> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .map_err(|e| Error::Spawn {
+            op: "build a tokio runtime".into(),
+            source: e,
+        })?;
+    rt.block_on(async {
+        let conn = Conn::open_here(node)?;
+        let out = f(&conn).await;
+        conn.close().await;
+        out
+    })
+}
+
+/// Brings `lo` up in the calling thread's namespace.
+pub(crate) fn loopback_up_here(node: &str) -> Result<()> {
+    with_conn_here(node, |c| Box::pin(c.link_up(1, "lo")))
+}
