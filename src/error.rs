@@ -6,7 +6,7 @@
 use std::io;
 
 pub use crate::probe::ProbeError;
-//pub use crate::topology::TopologyError;
+pub use crate::topology::TopologyError;
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -17,7 +17,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// The topology description is invalid; nothing was created.
     #[error("invalid topology: {0}")]
-    Topology(String),
+    Topology(#[from] TopologyError),
 
     /// The process lacks the privileges to create network namespaces.
     #[error(

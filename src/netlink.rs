@@ -60,17 +60,20 @@ pub(crate) struct VethEnd<'a> {
     pub index: u32,
     pub mtu: Option<u32>,
     pub mac: Option<[u8; 6]>,
+    /// A bridge (by index in the same namespace) to enslave the end to.
+    pub master: Option<u32>,
 }
 
 impl Conn {
     /// Opens a connection in the calling thread's namespace and spawns its task
     /// on the current tokio runtime.
     pub(crate) fn open_here(node: &str) -> Result<Conn> {
-        let (conn, handle, _messages) = rtnetlink::new_connection().map_err(|e| Error::Netlink {
-            node: node.to_string(),
-            op: "open a NETLINK_ROUTE socket".into(),
-            source: e,
-        })?;
+        let (conn, handle, _messages) =
+            rtnetlink::new_connection().map_err(|e| Error::Netlink {
+                node: node.to_string(),
+                op: "open a NETLINK_ROUTE socket".into(),
+                source: e,
+            })?;
         let task = tokio::spawn(conn);
         Ok(Conn {
             handle,
@@ -153,6 +156,9 @@ impl Conn {
         if let Some(mac) = local.mac {
             msg = msg.address(mac.to_vec());
         }
+        if let Some(master) = local.master {
+            msg = msg.controller(master);
+        }
         self.handle
             .link()
             .add(msg.build())
@@ -183,17 +189,6 @@ impl Conn {
             .execute()
             .await
             .map_err(self.err(format!("ip link add {name} type bridge")))
-    }
-
-    /// `ip link set INDEX master MASTER`.
-    pub(crate) async fn set_master(&self, index: u32, name: &str, master: u32) -> Result<()> {
-        let msg = LinkUnspec::new_with_index(index).controller(master).build();
-        self.handle
-            .link()
-            .set(msg)
-            .execute()
-            .await
-            .map_err(self.err(format!("ip link set {name} master index {master}")))
     }
 
     /// `ip addr add ADDR dev INDEX` (`nodad` for IPv6, so it is usable at once).
@@ -299,14 +294,6 @@ impl Conn {
             .await
             .map_err(self.err("ip neigh show"))
     }
-}
-
-/// The interface name of a link message.
-pub(crate) fn link_name(msg: &LinkMessage) -> Option<&str> {
-    msg.attributes.iter().find_map(|a| match a {
-        LinkAttribute::IfName(n) => Some(n.as_str()),
-        _ => None,
-    })
 }
 
 /// Runs `f` with a fresh connection in the calling thread's namespace, on a

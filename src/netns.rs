@@ -38,7 +38,10 @@ static OURS: Mutex<Option<HashMap<u64, usize>>> = Mutex::new(None);
 
 fn register(inode: u64) {
     let mut ours = OURS.lock().unwrap_or_else(|p| p.into_inner());
-    *ours.get_or_insert_with(HashMap::new).entry(inode).or_insert(0) += 1;
+    *ours
+        .get_or_insert_with(HashMap::new)
+        .entry(inode)
+        .or_insert(0) += 1;
 }
 
 fn unregister(inode: u64) {
@@ -149,7 +152,8 @@ impl NetNs {
             nix::errno::Errno::EPERM => Error::Privileges { source: errno(e) },
             _ => Error::namespace("unshare(CLONE_NEWNET)", errno(e)),
         })?;
-        let fd = open_current().map_err(|e| Error::namespace("open /proc/thread-self/ns/net", e))?;
+        let fd =
+            open_current().map_err(|e| Error::namespace("open /proc/thread-self/ns/net", e))?;
         let inode = fd_inode(fd.as_fd()).map_err(|e| Error::namespace("fstat namespace fd", e))?;
         register(inode);
         Ok(NetNs { fd, inode, name })
@@ -233,7 +237,10 @@ impl NetNs {
             Ok(Ok(())) => Ok(handle),
             Ok(Err(e)) => {
                 let _ = handle.join();
-                Err(Error::namespace(format!("setns into node `{}`", self.name), e))
+                Err(Error::namespace(
+                    format!("setns into node `{}`", self.name),
+                    e,
+                ))
             }
             Err(_) => Err(Error::namespace(
                 format!("setns into node `{}`", self.name),
@@ -250,12 +257,17 @@ impl NetNs {
     /// aborted instead. The guard is `!Send`: it cannot cross an `.await` on a
     /// multi-threaded runtime.
     pub fn enter(&self) -> Result<NsGuard<'_>> {
-        let prev = open_current().map_err(|e| Error::namespace("open /proc/thread-self/ns/net", e))?;
-        let prev_inode = fd_inode(prev.as_fd()).map_err(|e| Error::namespace("fstat namespace fd", e))?;
+        let prev =
+            open_current().map_err(|e| Error::namespace("open /proc/thread-self/ns/net", e))?;
+        let prev_inode =
+            fd_inode(prev.as_fd()).map_err(|e| Error::namespace("fstat namespace fd", e))?;
         if let Err(e) = setns_checked(self.fd.as_fd(), self.inode) {
             // Put the thread back where it was before reporting.
             restore_or_abort(prev.as_fd(), prev_inode);
-            return Err(Error::namespace(format!("setns into node `{}`", self.name), e));
+            return Err(Error::namespace(
+                format!("setns into node `{}`", self.name),
+                e,
+            ));
         }
         Ok(NsGuard {
             prev,

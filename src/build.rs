@@ -1,0 +1,134 @@
+//! Builds a validated [`Plan`] into live namespaces, in process, over rtnetlink.
+//!
+//! One dedicated thread does the whole build on one current-thread runtime:
+//! for each node it unshares a fresh namespace (so the thread is inside it),
+//! writes the node's sysctls there, and opens the node's one netlink
+//! connection. Sockets keep their namespace, so from then on the same thread
+//! configures every node through its connection. Each veth is created inside
+//! one node with its peer placed directly in the other node by namespace fd:
+//! nothing is ever created in, or moved through, the host namespace. The
+//! thread ends inside the last node's namespace and is never reused, so it
+//! needs no restoring.
+//!
+//! On any error the connections are closed and the namespace fds dropped; as
+//! nothing else refers to the namespaces, the kernel frees them with
+//! everything built so far.
+
+use std::io::Write;
+use std::os::fd::AsRawFd;
+use std::thread;
+
+use crate::error::{Error, Result};
+use crate::netlink::{Conn, VethEnd};
+use crate::netns::NetNs;
+use crate::topology::plan::BRIDGE_NAME;
+use crate::topology::{Plan, PlanIface};
+
+/// Writes a sysctl (`net/ipv4/ip_forward`) in the calling thread's namespace.
+pub(crate) fn write_sysctl(node: &str, path: &str, value: &str) -> Result<()> {
+    let full = format!("/proc/sys/{path}");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&full)
+        .and_then(|mut f| f.write_all(value.as_bytes()))
+        .map_err(|source| Error::Sysctl {
+            node: node.to_string(),
+            key: path.replace('/', "."),
+            value: value.to_string(),
+            source,
+        })
+}
+
+/// Builds `plan` and returns one namespace per node, in plan order.
+pub(crate) fn build(plan: &Plan) -> Result<Vec<NetNs>> {
+    thread::scope(|s| {
+        let handle = thread::Builder::new()
+            .name("netns-build".into())
+            .spawn_scoped(s, || build_on_this_thread(plan))
+            .map_err(|e| Error::Spawn {
+                op: "spawn the build thread".into(),
+                source: e,
+            })?;
+        handle
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    })
+}
+
+fn build_on_this_thread(plan: &Plan) -> Result<Vec<NetNs>> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .map_err(|e| Error::Spawn {
+            op: "build a tokio runtime".into(),
+            source: e,
+        })?;
+    rt.block_on(async {
+        let mut nss = Vec::with_capacity(plan.nodes.len());
+        let mut conns = Vec::with_capacity(plan.nodes.len());
+        let built = configure(plan, &mut nss, &mut conns).await;
+        for conn in conns {
+            conn.close().await;
+        }
+        built.map(|()| nss)
+    })
+}
+
+fn veth_end(iface: &PlanIface) -> VethEnd<'_> {
+    VethEnd {
+        name: &iface.name,
+        index: iface.index,
+        mtu: iface.mtu,
+        mac: iface.mac,
+        master: iface.master,
+    }
+}
+
+async fn configure(plan: &Plan, nss: &mut Vec<NetNs>, conns: &mut Vec<Conn>) -> Result<()> {
+    for node in &plan.nodes {
+        let ns = NetNs::unshare_current(node.name.clone())?;
+        nss.push(ns);
+        for (path, value) in &node.sysctls {
+            write_sysctl(&node.name, path, value)?;
+        }
+        let conn = Conn::open_here(&node.name)?;
+        conn.link_up(1, "lo").await?;
+        if let Some(index) = node.bridge {
+            conn.add_bridge(BRIDGE_NAME, index, None).await?;
+        }
+        conns.push(conn);
+    }
+    for veth in &plan.veths {
+        let (na, ia) = veth.a;
+        let (nb, ib) = veth.b;
+        let a = &plan.nodes[na].ifaces[ia];
+        let b = &plan.nodes[nb].ifaces[ib];
+        conns[na]
+            .add_veth(&veth_end(a), &veth_end(b), nss[nb].as_raw_fd())
+            .await?;
+        // The peer cannot be created up; bring it up from its own namespace.
+        conns[nb].link_up(b.index, &b.name).await?;
+        // One RTM_GETLINK per end right after both are up lets the carrier
+        // settle, so the first ARP of a fresh pair is not dropped.
+        conns[na].get_link(a.index).await?;
+        conns[nb].get_link(b.index).await?;
+    }
+    for (node, conn) in plan.nodes.iter().zip(conns.iter()) {
+        for iface in &node.ifaces {
+            for addr in &iface.addrs {
+                conn.add_address(iface.index, &iface.name, *addr).await?;
+            }
+        }
+    }
+    for (node, conn) in plan.nodes.iter().zip(conns.iter()) {
+        for route in &node.routes {
+            conn.add_route(
+                route.dst,
+                route.via,
+                route.dev.as_ref().map(|(i, n)| (*i, n.as_str())),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}

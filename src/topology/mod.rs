@@ -1,0 +1,256 @@
+//! The declarative description of a lab: nodes, veth links, bridged L2
+//! segments, static routes, forwarding and sysctls.
+//!
+//! A [`Topology`] is plain data. Nothing is parsed or checked while you build
+//! it; [`Topology::validate`] (called by [`Net::build`](crate::Net::build))
+//! checks everything at once and returns the first problem as a typed
+//! [`TopologyError`] before any namespace exists.
+//!
+//! ```
+//! use netns_test::{Route, Topology};
+//!
+//! // h1 -- r1 -- h2, the classic router lab.
+//! let topo = Topology::new()
+//!     .link(("h1", "eth0", "198.51.100.1/24"), ("r1", "eth0", "198.51.100.254/24"))
+//!     .link(("r1", "eth1", "203.0.113.254/24"), ("h2", "eth0", "203.0.113.1/24"))
+//!     .forwarding("r1")
+//!     .route("h1", Route::default_via("198.51.100.254"))
+//!     .route("h2", Route::default_via("203.0.113.254"));
+//! topo.validate()?;
+//! # Ok::<(), netns_test::TopologyError>(())
+//! ```
+
+mod error;
+pub(crate) mod plan;
+
+pub use error::TopologyError;
+pub(crate) use plan::{Plan, PlanIface};
+
+/// One end of a link: a node, an interface name, its addresses and options.
+///
+/// Tuples convert into it: `("n1", "eth0")`, `("n1", "eth0", "198.51.100.1/24")`
+/// and `("n1", "eth0", ["198.51.100.1/24", "2001:db8::1/64"])`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub(crate) node: String,
+    pub(crate) ifname: String,
+    pub(crate) addrs: Vec<String>,
+    pub(crate) mtu: Option<u32>,
+    pub(crate) mac: Option<String>,
+}
+
+impl Endpoint {
+    /// An interface `ifname` in node `node`, with no address yet.
+    pub fn new(node: impl Into<String>, ifname: impl Into<String>) -> Self {
+        Endpoint {
+            node: node.into(),
+            ifname: ifname.into(),
+            addrs: Vec::new(),
+            mtu: None,
+            mac: None,
+        }
+    }
+
+    /// Adds an IPv4 or IPv6 address in CIDR form (`198.51.100.1/24`, `2001:db8::1/64`).
+    pub fn addr(mut self, cidr: impl Into<String>) -> Self {
+        self.addrs.push(cidr.into());
+        self
+    }
+
+    /// Sets the interface MTU.
+    pub fn mtu(mut self, mtu: u32) -> Self {
+        self.mtu = Some(mtu);
+        self
+    }
+
+    /// Sets the MAC address (`02:00:00:00:00:01`).
+    pub fn mac(mut self, mac: impl Into<String>) -> Self {
+        self.mac = Some(mac.into());
+        self
+    }
+}
+
+impl<N: Into<String>, I: Into<String>> From<(N, I)> for Endpoint {
+    fn from((node, ifname): (N, I)) -> Self {
+        Endpoint::new(node, ifname)
+    }
+}
+
+impl<N: Into<String>, I: Into<String>> From<(N, I, &str)> for Endpoint {
+    fn from((node, ifname, cidr): (N, I, &str)) -> Self {
+        Endpoint::new(node, ifname).addr(cidr)
+    }
+}
+
+impl<N: Into<String>, I: Into<String>, const K: usize> From<(N, I, [&str; K])> for Endpoint {
+    fn from((node, ifname, cidrs): (N, I, [&str; K])) -> Self {
+        cidrs
+            .into_iter()
+            .fold(Endpoint::new(node, ifname), Endpoint::addr)
+    }
+}
+
+/// A static route: destination, and a gateway and/or an output device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub(crate) dst: String,
+    pub(crate) via: Option<String>,
+    pub(crate) dev: Option<String>,
+}
+
+impl Route {
+    /// A route to `dst`: a CIDR prefix, or `default` (the family then comes
+    /// from the gateway).
+    pub fn to(dst: impl Into<String>) -> Self {
+        Route {
+            dst: dst.into(),
+            via: None,
+            dev: None,
+        }
+    }
+
+    /// The default route via `gateway` (IPv4 or IPv6).
+    pub fn default_via(gateway: impl Into<String>) -> Self {
+        Route::to("default").via(gateway)
+    }
+
+    /// Sends the traffic to `gateway`, which must be on a connected subnet.
+    pub fn via(mut self, gateway: impl Into<String>) -> Self {
+        self.via = Some(gateway.into());
+        self
+    }
+
+    /// Sends the traffic out of interface `ifname` of the node.
+    pub fn dev(mut self, ifname: impl Into<String>) -> Self {
+        self.dev = Some(ifname.into());
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Link {
+    pub(crate) a: Endpoint,
+    pub(crate) b: Endpoint,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Segment {
+    pub(crate) switch: String,
+    pub(crate) members: Vec<Endpoint>,
+}
+
+/// A lab description: nodes, links, segments, routes and per-node settings.
+///
+/// Nodes are declared by [`node`](Topology::node) or, implicitly, by being an
+/// end of a link or a member of a segment. Routes, forwarding and sysctls must
+/// name a node declared one of those ways.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Topology {
+    /// Every node mention in order: (name, declared explicitly).
+    pub(crate) mentions: Vec<(String, bool)>,
+    pub(crate) links: Vec<Link>,
+    pub(crate) segments: Vec<Segment>,
+    pub(crate) routes: Vec<(String, Route)>,
+    pub(crate) forwarding: Vec<String>,
+    pub(crate) sysctls: Vec<(String, String, String)>,
+}
+
+impl Topology {
+    /// An empty topology.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Declares a node (a network namespace of its own, loopback up). Only
+    /// needed for a node with no link; declaring a node twice is an error.
+    pub fn node(mut self, name: impl Into<String>) -> Self {
+        self.mentions.push((name.into(), true));
+        self
+    }
+
+    /// A veth pair between two nodes: `a` created in its node with its peer `b`
+    /// created directly in the other node.
+    ///
+    /// ```
+    /// # use netns_test::{Endpoint, Topology};
+    /// let t = Topology::new().link(
+    ///     ("n1", "n1-veth0", ["198.51.100.1/24", "2001:db8::1/64"]),
+    ///     Endpoint::new("n2", "n2-veth0").addr("198.51.100.2/24").addr("2001:db8::2/64").mtu(1400),
+    /// );
+    /// # t.validate().unwrap();
+    /// ```
+    pub fn link(mut self, a: impl Into<Endpoint>, b: impl Into<Endpoint>) -> Self {
+        let (a, b) = (a.into(), b.into());
+        self.mentions.push((a.node.clone(), false));
+        self.mentions.push((b.node.clone(), false));
+        self.links.push(Link { a, b });
+        self
+    }
+
+    /// An L2 segment: a Linux bridge in a node of its own named `switch`
+    /// (device `br0`), and one veth per member, the member's end described by
+    /// the endpoint and the bridge's end (`port1`, `port2`, ...) enslaved to `br0`.
+    ///
+    /// ```
+    /// # use netns_test::Topology;
+    /// let lan = Topology::new().bridge("sw", [
+    ///     ("h1", "eth0", "198.51.100.1/24"),
+    ///     ("h2", "eth0", "198.51.100.2/24"),
+    ///     ("h3", "eth0", "198.51.100.3/24"),
+    /// ]);
+    /// # lan.validate().unwrap();
+    /// ```
+    pub fn bridge<E: Into<Endpoint>>(
+        mut self,
+        switch: impl Into<String>,
+        members: impl IntoIterator<Item = E>,
+    ) -> Self {
+        let switch = switch.into();
+        self.mentions.push((switch.clone(), true));
+        let members: Vec<Endpoint> = members.into_iter().map(Into::into).collect();
+        for m in &members {
+            self.mentions.push((m.node.clone(), false));
+        }
+        self.segments.push(Segment { switch, members });
+        self
+    }
+
+    /// A static route in `node`.
+    pub fn route(mut self, node: impl Into<String>, route: Route) -> Self {
+        self.routes.push((node.into(), route));
+        self
+    }
+
+    /// Turns on IPv4 and IPv6 forwarding in `node` (a router).
+    pub fn forwarding(mut self, node: impl Into<String>) -> Self {
+        self.forwarding.push(node.into());
+        self
+    }
+
+    /// Sets a `net.*` sysctl in `node`, e.g. `("r1", "net.ipv4.conf.all.rp_filter", "0")`.
+    pub fn sysctl(
+        mut self,
+        node: impl Into<String>,
+        key: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.sysctls.push((node.into(), key.into(), value.into()));
+        self
+    }
+
+    /// Checks the whole description; the first problem comes back typed.
+    pub fn validate(&self) -> Result<(), TopologyError> {
+        Plan::new(self).map(|_| ())
+    }
+
+    /// The node names, in the order they are created.
+    pub fn node_names(&self) -> Vec<String> {
+        let mut seen = Vec::<String>::new();
+        for (n, _) in &self.mentions {
+            if !seen.contains(n) {
+                seen.push(n.clone());
+            }
+        }
+        seen
+    }
+}
