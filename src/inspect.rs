@@ -15,6 +15,48 @@ use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteMessage, RouteProtocol, RouteScope, RouteType,
 };
 
+use crate::error::Result;
+use crate::netlink::with_conn_here;
+
+/// A report of the *calling thread's* namespace, labelled `label`.
+///
+/// Tests use it to snapshot the host namespace before and after a run. It
+/// only reads (netlink dumps); it never changes anything.
+pub fn current_report(label: &str) -> Result<NodeReport> {
+    let label = label.to_string();
+    // A thread inherits its creator's namespace and has no runtime context.
+    std::thread::scope(|s| {
+        s.spawn(|| report_here(&label))
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    })
+}
+
+/// Dumps links, addresses, routes and neighbours of the calling thread's namespace.
+pub(crate) fn report_here(label: &str) -> Result<NodeReport> {
+    let (links, addrs, routes, neighs) = with_conn_here(label, |c| {
+        Box::pin(async move {
+            Ok((
+                c.dump_links().await?,
+                c.dump_addresses().await?,
+                c.dump_routes().await?,
+                c.dump_neighbours().await?,
+            ))
+        })
+    })?;
+    let addrs: Vec<AddrInfo> = addrs.iter().filter_map(addr_info).collect();
+    let mut links: Vec<LinkInfo> = links.iter().map(|l| link_info(l, &addrs)).collect();
+    links.sort_by_key(|l| l.index);
+    let routes = route_infos(&routes, &links);
+    let neighbours = neigh_infos(&neighs, &links);
+    Ok(NodeReport {
+        node: label.to_string(),
+        links,
+        routes,
+        neighbours,
+    })
+}
+
 /// The main routing table's id.
 const RT_TABLE_MAIN: u32 = 254;
 

@@ -13,9 +13,7 @@ use std::os::fd::RawFd;
 use futures::TryStreamExt;
 use ipnet::IpNet;
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage};
-use netlink_packet_route::link::{
-    InfoBridge, InfoData, InfoKind, InfoVeth, LinkAttribute, LinkMessage,
-};
+use netlink_packet_route::link::{InfoBridge, InfoData, InfoKind, InfoVeth, LinkMessage};
 use netlink_packet_route::neighbour::NeighbourMessage;
 use netlink_packet_route::route::RouteMessage;
 use netlink_packet_route::AddressFamily;

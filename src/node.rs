@@ -11,7 +11,6 @@ use ipnet::IpNet;
 
 use crate::error::Result;
 use crate::inspect::{self, AddrInfo, LinkInfo, NeighInfo, NodeReport, RouteInfo};
-use crate::netlink::with_conn_here;
 use crate::netns::{NetNs, NsGuard};
 use crate::process::ChildTracker;
 
@@ -231,15 +230,6 @@ impl Node {
         Ok(tokio::process::Command::from(self.command(program)?))
     }
 
-    fn query<R: Send>(
-        &self,
-        f: impl for<'a> FnOnce(&'a crate::netlink::Conn) -> futures::future::BoxFuture<'a, Result<R>>
-            + Send,
-    ) -> Result<R> {
-        let name = self.name().to_string();
-        self.ns.run(move || with_conn_here(&name, f))?
-    }
-
     /// The node's interfaces with their addresses (`ip address show`).
     pub fn links(&self) -> Result<Vec<LinkInfo>> {
         Ok(self.report()?.links)
@@ -262,30 +252,8 @@ impl Node {
 
     /// Links, addresses, routes and neighbours in one netlink session.
     pub fn report(&self) -> Result<NodeReport> {
-        let (links, addrs, routes, neighs) = self.query(|c| {
-            Box::pin(async move {
-                Ok((
-                    c.dump_links().await?,
-                    c.dump_addresses().await?,
-                    c.dump_routes().await?,
-                    c.dump_neighbours().await?,
-                ))
-            })
-        })?;
-        let addrs: Vec<AddrInfo> = addrs.iter().filter_map(inspect::addr_info).collect();
-        let mut links: Vec<LinkInfo> = links
-            .iter()
-            .map(|l| inspect::link_info(l, &addrs))
-            .collect();
-        links.sort_by_key(|l| l.index);
-        let routes = inspect::route_infos(&routes, &links);
-        let neighbours = inspect::neigh_infos(&neighs, &links);
-        Ok(NodeReport {
-            node: self.name().to_string(),
-            links,
-            routes,
-            neighbours,
-        })
+        let name = self.name().to_string();
+        self.ns.run(move || inspect::report_here(&name))?
     }
 
     /// Stops threads and kills children; called by the network's teardown.

@@ -1,0 +1,142 @@
+//! Helpers shared by the integration tests: host snapshots and kernel-level
+//! namespace accounting.
+#![allow(dead_code)]
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::net::{SocketAddr, UdpSocket};
+use std::os::unix::fs::MetadataExt;
+use std::time::Duration;
+
+use netns_test::inspect::current_report;
+use netns_test::Node;
+
+/// What a test must leave unchanged in the host namespace.
+#[derive(Debug, PartialEq, Eq)]
+pub struct HostSnapshot {
+    pub links: Vec<String>,
+    pub routes: Vec<String>,
+    pub run_netns: Vec<String>,
+}
+
+/// Links (name, index, kind, mtu, addresses), main-table routes and `/run/netns`.
+pub fn host_snapshot() -> HostSnapshot {
+    let r = current_report("host").expect("report of the host namespace");
+    HostSnapshot {
+        links: r
+            .links
+            .iter()
+            .map(|l| {
+                let addrs: Vec<String> = l.addrs.iter().map(|a| a.addr.to_string()).collect();
+                format!(
+                    "{} {} {:?} mtu {} {:?}",
+                    l.index, l.name, l.kind, l.mtu, addrs
+                )
+            })
+            .collect(),
+        routes: r.routes.iter().map(|r| r.to_string()).collect(),
+        run_netns: fs::read_dir("/run/netns")
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// The calling thread's network namespace inode.
+pub fn my_netns() -> u64 {
+    fs::metadata("/proc/thread-self/ns/net").unwrap().ino()
+}
+
+/// The namespace inode of every thread of this process.
+pub fn thread_netns() -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    for task in fs::read_dir("/proc/self/task").unwrap().flatten() {
+        if let Ok(m) = fs::metadata(task.path().join("ns/net")) {
+            out.push((task.file_name().to_string_lossy().into_owned(), m.ino()));
+        }
+    }
+    out
+}
+
+/// Fails unless every thread of the process is in namespace `inode`.
+pub fn assert_all_threads_in(inode: u64) {
+    let stray: Vec<_> = thread_netns()
+        .into_iter()
+        .filter(|(_, i)| *i != inode)
+        .collect();
+    assert!(
+        stray.is_empty(),
+        "threads outside namespace {inode}: {stray:?}"
+    );
+}
+
+fn netns_inode_of_link(path: &std::path::Path) -> Option<u64> {
+    let target = fs::read_link(path).ok()?;
+    let t = target.to_str()?;
+    t.strip_prefix("net:[")?.strip_suffix(']')?.parse().ok()
+}
+
+/// Every network namespace the kernel shows as held by some process of the
+/// machine: through a thread (`/proc/*/task/*/ns/net`) or an fd.
+pub fn kernel_netns_inodes() -> BTreeSet<u64> {
+    let mut set = BTreeSet::new();
+    for proc_ in fs::read_dir("/proc").unwrap().flatten() {
+        let p = proc_.path();
+        if !proc_
+            .file_name()
+            .to_string_lossy()
+            .chars()
+            .all(|c| c.is_ascii_digit())
+        {
+            continue;
+        }
+        if let Ok(tasks) = fs::read_dir(p.join("task")) {
+            for t in tasks.flatten() {
+                if let Some(i) = netns_inode_of_link(&t.path().join("ns/net")) {
+                    set.insert(i);
+                }
+            }
+        }
+        if let Ok(fds) = fs::read_dir(p.join("fd")) {
+            for fd in fds.flatten() {
+                if let Some(i) = netns_inode_of_link(&fd.path()) {
+                    set.insert(i);
+                }
+            }
+        }
+    }
+    set
+}
+
+/// Sends one UDP datagram from `from` to `to` (a listener bound in `to_node`)
+/// and says whether it arrived within `wait`.
+pub fn udp_crosses(
+    from_node: &Node,
+    from: SocketAddr,
+    to_node: &Node,
+    to: SocketAddr,
+    wait: Duration,
+) -> bool {
+    let rx = to_node.with(|| UdpSocket::bind(to)).unwrap().unwrap();
+    let tx = from_node.with(|| UdpSocket::bind(from)).unwrap().unwrap();
+    rx.set_read_timeout(Some(wait)).unwrap();
+    let _ = tx.send_to(b"netns-test", rx.local_addr().unwrap());
+    let mut buf = [0u8; 64];
+    matches!(rx.recv_from(&mut buf), Ok((10, _)))
+}
+
+/// Namespace inodes held by this process (its threads and fds), sorted.
+pub fn process_netns() -> Vec<u64> {
+    let mut v: Vec<u64> = thread_netns().into_iter().map(|(_, i)| i).collect();
+    for fd in fs::read_dir("/proc/self/fd").unwrap().flatten() {
+        if let Some(i) = netns_inode_of_link(&fd.path()) {
+            v.push(i);
+        }
+    }
+    v.sort();
+    v.dedup();
+    v
+}

@@ -1,0 +1,153 @@
+//! Teardown leaves nothing: after a panicking body, after a build that fails
+//! halfway, with threads and child processes running in the nodes.
+
+mod common;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Duration;
+
+use common::{assert_all_threads_in, host_snapshot, kernel_netns_inodes, my_netns};
+use netns_test::{Endpoint, Error, Net, Topology};
+use serial_test::serial;
+
+fn lab() -> Topology {
+    Topology::new()
+        .link(
+            ("n1", "n1-veth0", ["198.51.100.1/24", "2001:db8::1/64"]),
+            ("n2", "n2-veth0", ["198.51.100.2/24", "2001:db8::2/64"]),
+        )
+        .bridge(
+            "sw",
+            [
+                ("n2", "eth1", "203.0.113.2/24"),
+                ("n3", "eth0", "203.0.113.3/24"),
+            ],
+        )
+}
+
+#[test]
+#[serial]
+fn a_panicking_body_leaves_the_host_unchanged() {
+    let host = my_netns();
+    let before = host_snapshot();
+    let mut inodes = Vec::new();
+    let caught = catch_unwind(AssertUnwindSafe(|| {
+        let net = Net::build(&lab()).unwrap();
+        inodes = net.nodes().iter().map(|n| n.netns().inode()).collect();
+        net["n1"].run(|| panic!("the body failed")).unwrap();
+    }));
+    assert!(caught.is_err());
+    assert_eq!(inodes.len(), 4);
+    assert_eq!(host_snapshot(), before);
+    assert_all_threads_in(host);
+    let alive = kernel_netns_inodes();
+    for i in inodes {
+        assert!(
+            !alive.contains(&i),
+            "namespace {i} is still held by some process"
+        );
+    }
+}
+
+#[test]
+#[serial]
+fn a_build_failing_halfway_leaves_nothing() {
+    let host = my_netns();
+    let before = host_snapshot();
+    let before_ns = common::process_netns();
+    // Validation accepts it; the kernel refuses an IPv6 address on a link
+    // whose MTU is below IPv6's minimum of 1280, after the veth exists.
+    let t = Topology::new()
+        .link(
+            ("n1", "n1-veth0", "198.51.100.1/24"),
+            ("n2", "n2-veth0", "198.51.100.2/24"),
+        )
+        .link(
+            Endpoint::new("n2", "small")
+                .mtu(1000)
+                .addr("2001:db8::2/64"),
+            ("n3", "eth0"),
+        );
+    t.validate().unwrap();
+    let err = Net::build(&t).expect_err("the kernel refuses the address");
+    match &err {
+        Error::Netlink { node, op, .. } => {
+            assert_eq!(node, "n2");
+            assert_eq!(op, "ip addr add 2001:db8::2/64 dev small");
+        }
+        other => panic!("expected a netlink error, got {other:?}"),
+    }
+    assert!(err.to_string().contains("in node `n2`"), "{err}");
+    assert_eq!(host_snapshot(), before);
+    assert_all_threads_in(host);
+    // This process holds no namespace it did not hold before.
+    assert_eq!(common::process_netns(), before_ns);
+}
+
+#[test]
+#[serial]
+fn teardown_stops_threads_and_kills_children() {
+    let host = my_netns();
+    let net = Net::build(&lab()).unwrap();
+    let n1 = net["n1"].netns().inode();
+    let worker = net["n1"]
+        .spawn(|stop| {
+            while !stop.is_stopped() {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            "stopped"
+        })
+        .unwrap();
+    let mut child = net["n1"]
+        .command("sleep")
+        .unwrap()
+        .arg("600")
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // The child runs inside the node, in a process group of its own.
+    let ns = std::fs::read_link(format!("/proc/{pid}/ns/net")).unwrap();
+    assert_eq!(ns.to_str().unwrap(), format!("net:[{n1}]"));
+    // A tokio command is tracked the same way.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let tchild = rt.block_on(async {
+        net["n3"]
+            .tokio_command("sleep")
+            .unwrap()
+            .arg("600")
+            .spawn()
+            .unwrap()
+    });
+    let tpid = tchild.id().unwrap();
+    drop(net);
+    assert!(worker.is_finished());
+    assert_eq!(worker.join(), "stopped");
+    // Killed and reaped by teardown: the pids are gone (not even zombies).
+    for p in [pid, tpid] {
+        assert!(
+            !std::path::Path::new(&format!("/proc/{p}")).exists(),
+            "child {p} survived teardown"
+        );
+    }
+    assert!(child.try_wait().is_err() || child.try_wait().unwrap().is_some());
+    assert_all_threads_in(host);
+}
+
+#[test]
+#[serial]
+fn an_external_program_sees_the_node() {
+    let net = Net::build(&lab()).unwrap();
+    // `cat /proc/net/dev` from inside n2 lists n2's interfaces, not the host's.
+    let out = net["n2"]
+        .command("cat")
+        .unwrap()
+        .arg("/proc/net/dev")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("n2-veth0") && text.contains("eth1"), "{text}");
+    assert!(!text.contains("n1-veth0"), "{text}");
+}

@@ -1,0 +1,272 @@
+//! Every kind of bad input returns its own typed error, names the culprit,
+//! and creates nothing.
+
+mod common;
+
+use netns_test::{Endpoint, Error, Net, Route, Topology, TopologyError};
+use serial_test::serial;
+
+fn ok_link() -> Topology {
+    Topology::new().link(
+        ("a", "eth0", "198.51.100.1/24"),
+        ("b", "eth0", "198.51.100.2/24"),
+    )
+}
+
+/// Builds `t`, expects a topology error, and checks this process holds no
+/// new namespace afterwards (the tests of this file run one at a time).
+fn refused(t: Topology) -> TopologyError {
+    let before: Vec<u64> = common::process_netns();
+    let err = Net::build(&t).expect_err("the topology must be refused");
+    assert_eq!(
+        common::process_netns(),
+        before,
+        "a refused topology created a namespace"
+    );
+    match err {
+        Error::Topology(e) => {
+            assert_eq!(t.validate(), Err(e.clone()), "validate() and build() agree");
+            e
+        }
+        other => panic!("expected a topology error, got {other:?}"),
+    }
+}
+
+#[test]
+#[serial]
+fn duplicate_node() {
+    let e = refused(Topology::new().node("a").node("a"));
+    assert_eq!(e, TopologyError::DuplicateNode { node: "a".into() });
+    assert_eq!(e.to_string(), "node `a` is declared twice");
+    // A switch node cannot also be a host.
+    let e = refused(
+        Topology::new()
+            .bridge("sw", [("h1", "eth0")])
+            .link(("sw", "x"), ("h2", "y")),
+    );
+    assert_eq!(e, TopologyError::DuplicateNode { node: "sw".into() });
+}
+
+#[test]
+#[serial]
+fn duplicate_interface() {
+    let e = refused(ok_link().link(
+        ("a", "eth0", "203.0.113.1/24"),
+        ("c", "eth0", "203.0.113.2/24"),
+    ));
+    assert_eq!(
+        e,
+        TopologyError::DuplicateInterface {
+            node: "a".into(),
+            ifname: "eth0".into()
+        }
+    );
+    assert!(e.to_string().contains("`eth0`") && e.to_string().contains("`a`"));
+}
+
+#[test]
+#[serial]
+fn name_over_15_bytes() {
+    let e = refused(Topology::new().link(("a", "sixteen-bytes-xx"), ("b", "eth0")));
+    assert_eq!(
+        e,
+        TopologyError::NameTooLong {
+            node: "a".into(),
+            ifname: "sixteen-bytes-xx".into(),
+            len: 16
+        }
+    );
+    assert!(e.to_string().contains("at most 15"), "{e}");
+    // 15 bytes is fine.
+    Topology::new()
+        .link(("a", "fifteen-bytes-x"), ("b", "eth0"))
+        .validate()
+        .unwrap();
+}
+
+#[test]
+#[serial]
+fn bad_names() {
+    for (topo, culprit) in [
+        (Topology::new().link(("a", "e/0"), ("b", "eth0")), "a/e/0"),
+        (Topology::new().link(("a", ""), ("b", "eth0")), "a/"),
+        (Topology::new().link(("a", "lo"), ("b", "eth0")), "a/lo"),
+        (Topology::new().node(""), ""),
+        (Topology::new().node("two words"), "two words"),
+    ] {
+        match refused(topo) {
+            TopologyError::InvalidName { name, .. } => assert_eq!(name, culprit),
+            other => panic!("expected InvalidName for {culprit:?}, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+#[serial]
+fn bad_cidr() {
+    for bad in [
+        "198.51.100.300/24",
+        "198.51.100.1",
+        "2001:db8::1/129",
+        "not-an-address/8",
+        "198.51.100.1/33",
+    ] {
+        let e = refused(Topology::new().link(("a", "eth0", bad), ("b", "eth0")));
+        match &e {
+            TopologyError::InvalidCidr {
+                node,
+                ifname,
+                input,
+                ..
+            } => {
+                assert_eq!(
+                    (node.as_str(), ifname.as_str(), input.as_str()),
+                    ("a", "eth0", bad)
+                );
+            }
+            other => panic!("expected InvalidCidr for {bad}, got {other:?}"),
+        }
+        assert!(e.to_string().contains(bad), "{e}");
+    }
+}
+
+#[test]
+#[serial]
+fn address_used_twice_on_one_segment() {
+    let e = refused(Topology::new().link(
+        ("a", "eth0", "198.51.100.1/24"),
+        ("b", "eth0", "198.51.100.1/24"),
+    ));
+    assert_eq!(
+        e,
+        TopologyError::AddressClash {
+            addr: "198.51.100.1".parse().unwrap(),
+            first: "a/eth0".into(),
+            second: "b/eth0".into()
+        }
+    );
+    let e = refused(Topology::new().bridge(
+        "sw",
+        [
+            ("h1", "eth0", "2001:db8::1/64"),
+            ("h2", "eth0", "2001:db8::2/64"),
+            ("h3", "eth0", "2001:db8::1/64"),
+        ],
+    ));
+    assert!(
+        matches!(e, TopologyError::AddressClash { ref second, .. } if second == "h3/eth0"),
+        "{e:?}"
+    );
+    // The same address on two separate segments is fine (isolated labs).
+    Topology::new()
+        .link(
+            ("a", "eth0", "198.51.100.1/24"),
+            ("b", "eth0", "198.51.100.2/24"),
+        )
+        .link(
+            ("c", "eth0", "198.51.100.1/24"),
+            ("d", "eth0", "198.51.100.2/24"),
+        )
+        .validate()
+        .unwrap();
+}
+
+#[test]
+#[serial]
+fn gateway_on_no_connected_subnet() {
+    let e = refused(ok_link().route("a", Route::default_via("203.0.113.1")));
+    assert!(
+        matches!(e, TopologyError::GatewayUnreachable { ref node, gateway, .. } if node == "a" && gateway.to_string() == "203.0.113.1"),
+        "{e:?}"
+    );
+    // A gateway equal to the node's own address is no gateway either.
+    let e = refused(ok_link().route("a", Route::default_via("198.51.100.1")));
+    assert!(
+        matches!(e, TopologyError::GatewayUnreachable { .. }),
+        "{e:?}"
+    );
+}
+
+#[test]
+#[serial]
+fn unknown_node() {
+    let e = refused(ok_link().route("ghost", Route::default_via("198.51.100.2")));
+    assert!(
+        matches!(e, TopologyError::UnknownNode { ref node, .. } if node == "ghost"),
+        "{e:?}"
+    );
+    let e = refused(ok_link().forwarding("ghost"));
+    assert!(
+        e.to_string().contains("`ghost`") && e.to_string().contains("forwarding"),
+        "{e}"
+    );
+    let e = refused(ok_link().sysctl("ghost", "net.ipv4.ip_forward", "1"));
+    assert!(matches!(e, TopologyError::UnknownNode { .. }), "{e:?}");
+    // And a live network refuses an unknown name with a typed error.
+    let net = Net::build(&Topology::new().node("a")).unwrap();
+    assert!(matches!(net.node("ghost"), Err(Error::UnknownNode(n)) if n == "ghost"));
+}
+
+#[test]
+#[serial]
+fn link_from_a_node_to_itself() {
+    let e = refused(Topology::new().link(("a", "eth0"), ("a", "eth1")));
+    assert_eq!(
+        e,
+        TopologyError::SelfLink {
+            node: "a".into(),
+            a: "eth0".into(),
+            b: "eth1".into()
+        }
+    );
+}
+
+#[test]
+#[serial]
+fn bad_mtu_mac_route_and_sysctl() {
+    let e = refused(Topology::new().link(Endpoint::new("a", "eth0").mtu(10), ("b", "eth0")));
+    assert_eq!(
+        e,
+        TopologyError::InvalidMtu {
+            node: "a".into(),
+            ifname: "eth0".into(),
+            mtu: 10
+        }
+    );
+    for mac in [
+        "zz:00:00:00:00:01",
+        "01:00:5e:00:00:01",
+        "00:00:00:00:00:00",
+        "02:00:00:00:01",
+    ] {
+        let e = refused(Topology::new().link(Endpoint::new("a", "eth0").mac(mac), ("b", "eth0")));
+        assert!(
+            matches!(e, TopologyError::InvalidMac { mac: ref m, .. } if m == mac),
+            "{mac}: {e:?}"
+        );
+    }
+    let e = refused(ok_link().route("a", Route::to("203.0.113.0/24").dev("nope")));
+    assert_eq!(
+        e,
+        TopologyError::UnknownInterface {
+            node: "a".into(),
+            ifname: "nope".into(),
+            used_by: "route 203.0.113.0/24".into()
+        }
+    );
+    for r in [
+        Route::to("default"),
+        Route::to("203.0.113.0/24").via("2001:db8::1"),
+        Route::to("203.0.113.0/24").via("x"),
+    ] {
+        let e = refused(ok_link().route("a", r.clone()));
+        assert!(
+            matches!(e, TopologyError::InvalidRoute { .. }),
+            "{r:?}: {e:?}"
+        );
+    }
+    let e = refused(ok_link().sysctl("a", "kernel.panic", "1"));
+    assert!(matches!(e, TopologyError::InvalidSysctl { .. }), "{e:?}");
+    let e = refused(ok_link().sysctl("a", "net.ipv4..x", "1"));
+    assert!(matches!(e, TopologyError::InvalidSysctl { .. }), "{e:?}");
+}
