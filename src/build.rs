@@ -24,6 +24,10 @@ use crate::netns::NetNs;
 use crate::topology::plan::BRIDGE_NAME;
 use crate::topology::{Plan, PlanIface};
 
+/// How long the build waits for the kernel to finish an IPv6 address (it
+/// normally takes microseconds).
+const IPV6_READY_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Writes a sysctl (`net/ipv4/ip_forward`) in the calling thread's namespace.
 pub(crate) fn write_sysctl(node: &str, path: &str, value: &str) -> Result<()> {
     let full = format!("/proc/sys/{path}");
@@ -58,6 +62,7 @@ pub(crate) fn build(plan: &Plan) -> Result<Vec<NetNs>> {
 fn build_on_this_thread(plan: &Plan) -> Result<Vec<NetNs>> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_io()
+        .enable_time()
         .build()
         .map_err(|e| Error::Spawn {
             op: "build a tokio runtime".into(),
@@ -91,7 +96,16 @@ async fn configure(plan: &Plan, nss: &mut Vec<NetNs>, conns: &mut Vec<Conn>) -> 
         for (path, value) in &node.sysctls {
             write_sysctl(&node.name, path, value)?;
         }
-        let conn = Conn::open_here(&node.name)?;
+        let conn = if node
+            .ifaces
+            .iter()
+            .flat_map(|i| &i.addrs)
+            .any(|a| a.addr().is_ipv6())
+        {
+            Conn::open_here_watching_ipv6(&node.name)?
+        } else {
+            Conn::open_here(&node.name)?
+        };
         conn.link_up(1, "lo").await?;
         if let Some(index) = node.bridge {
             conn.add_bridge(BRIDGE_NAME, index, None).await?;
@@ -118,6 +132,21 @@ async fn configure(plan: &Plan, nss: &mut Vec<NetNs>, conns: &mut Vec<Conn>) -> 
             for addr in &iface.addrs {
                 conn.add_address(iface.index, &iface.name, *addr).await?;
             }
+        }
+    }
+    for (node, conn) in plan.nodes.iter().zip(conns.iter_mut()) {
+        let v6: Vec<_> = node
+            .ifaces
+            .iter()
+            .flat_map(|i| {
+                i.addrs.iter().filter_map(move |a| match a.addr() {
+                    std::net::IpAddr::V6(ip) => Some((i.index, ip)),
+                    std::net::IpAddr::V4(_) => None,
+                })
+            })
+            .collect();
+        if !v6.is_empty() {
+            conn.wait_ipv6_ready(v6, IPV6_READY_LIMIT).await?;
         }
     }
     for (node, conn) in plan.nodes.iter().zip(conns.iter()) {

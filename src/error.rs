@@ -71,6 +71,15 @@ pub enum Error {
     #[error("unknown node `{0}`")]
     UnknownNode(String),
 
+    /// An address (or socket address) that does not parse.
+    #[error(
+        "`{input}` is not an IP address (or `ip:port` socket address); names are not looked up"
+    )]
+    InvalidAddress {
+        /// The text given.
+        input: String,
+    },
+
     /// A probe failed to run (not: the probe ran and saw no reply).
     #[error(transparent)]
     Probe(#[from] ProbeError),

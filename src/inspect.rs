@@ -79,6 +79,8 @@ pub struct LinkInfo {
     pub mtu: u32,
     /// The MAC address, `aa:bb:cc:dd:ee:ff`.
     pub mac: Option<String>,
+    /// The link-layer broadcast address.
+    pub broadcast: Option<String>,
     /// The bridge (ifindex) this interface is a port of.
     pub master: Option<u32>,
     /// The addresses on the interface.
@@ -92,6 +94,8 @@ pub struct AddrInfo {
     pub addr: IpNet,
     /// `global`, `link` or `host`.
     pub scope: &'static str,
+    /// The IPv4 broadcast address, if set.
+    pub broadcast: Option<IpAddr>,
     /// The interface's ifindex.
     pub ifindex: u32,
 }
@@ -219,6 +223,10 @@ pub(crate) fn addr_info(msg: &AddressMessage) -> Option<AddrInfo> {
     Some(AddrInfo {
         addr: IpNet::new(ip, msg.header.prefix_len).ok()?,
         scope: addr_scope(&msg.header.scope),
+        broadcast: msg.attributes.iter().find_map(|a| match a {
+            AddressAttribute::Broadcast(b) => Some(IpAddr::V4(*b)),
+            _ => None,
+        }),
         ifindex: msg.header.index,
     })
 }
@@ -233,6 +241,7 @@ pub(crate) fn link_info(msg: &LinkMessage, addrs: &[AddrInfo]) -> LinkInfo {
         state: "UNKNOWN".into(),
         mtu: 0,
         mac: None,
+        broadcast: None,
         master: None,
         addrs: addrs
             .iter()
@@ -245,6 +254,7 @@ pub(crate) fn link_info(msg: &LinkMessage, addrs: &[AddrInfo]) -> LinkInfo {
             LinkAttribute::IfName(n) => info.name = n.clone(),
             LinkAttribute::Mtu(m) => info.mtu = *m,
             LinkAttribute::Address(a) => info.mac = Some(mac_text(a)),
+            LinkAttribute::Broadcast(a) => info.broadcast = Some(mac_text(a)),
             LinkAttribute::OperState(s) => info.state = state_text(s),
             LinkAttribute::Controller(m) => info.master = Some(*m),
             LinkAttribute::LinkInfo(infos) => {
@@ -393,10 +403,17 @@ impl fmt::Display for LinkInfo {
             write!(f, " master if{m}")?;
         }
         writeln!(f, " state {}", self.state)?;
-        match (&self.mac, self.flags.contains(&"LOOPBACK")) {
-            (Some(mac), true) => writeln!(f, "    link/loopback {mac}")?,
-            (Some(mac), false) => writeln!(f, "    link/ether {mac}")?,
-            (None, _) => {}
+        let kind = if self.flags.contains(&"LOOPBACK") {
+            "loopback"
+        } else {
+            "ether"
+        };
+        if let Some(mac) = &self.mac {
+            write!(f, "    link/{kind} {mac}")?;
+            if let Some(brd) = &self.broadcast {
+                write!(f, " brd {brd}")?;
+            }
+            writeln!(f)?;
         }
         for a in &self.addrs {
             let fam = if a.addr.addr().is_ipv4() {
@@ -404,7 +421,11 @@ impl fmt::Display for LinkInfo {
             } else {
                 "inet6"
             };
-            write!(f, "    {fam} {} scope {}", a.addr, a.scope)?;
+            write!(f, "    {fam} {}", a.addr)?;
+            if let Some(b) = a.broadcast {
+                write!(f, " brd {b}")?;
+            }
+            write!(f, " scope {}", a.scope)?;
             if a.addr.addr().is_ipv4() {
                 write!(f, " {}", self.name)?;
             }

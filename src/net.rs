@@ -2,10 +2,11 @@
 
 use std::net::IpAddr;
 use std::ops::Index;
+use std::sync::Arc;
 
 use crate::build;
 use crate::error::{Error, Result};
-use crate::node::Node;
+use crate::node::{Directory, Node};
 use crate::topology::{Plan, Topology};
 
 /// A built topology: one namespace per node, linked as described.
@@ -42,6 +43,16 @@ impl Net {
     pub fn build(topology: &Topology) -> Result<Net> {
         let plan = Plan::new(topology)?;
         let namespaces = build::build(&plan)?;
+        let directory = Arc::new(Directory::new(
+            plan.nodes
+                .iter()
+                .flat_map(|n| {
+                    n.ifaces
+                        .iter()
+                        .flat_map(move |i| i.addrs.iter().map(move |a| (a.addr(), n.name.clone())))
+                })
+                .collect(),
+        ));
         let mut nodes = Vec::with_capacity(namespaces.len());
         for (ns, pn) in namespaces.into_iter().zip(&plan.nodes) {
             let addrs = pn
@@ -49,7 +60,7 @@ impl Net {
                 .iter()
                 .flat_map(|i| i.addrs.iter().map(move |a| (i.name.clone(), *a)))
                 .collect();
-            nodes.push(Node::new(ns, addrs)?);
+            nodes.push(Node::new(ns, addrs, Arc::clone(&directory))?);
         }
         Ok(Net { nodes })
     }

@@ -26,7 +26,14 @@ pub(crate) struct Conn {
     handle: Handle,
     task: tokio::task::JoinHandle<()>,
     node: String,
+    /// Address notifications (RTNLGRP_IPV6_IFADDR), when asked for.
+    events: Option<Events>,
 }
+
+type Events = futures::channel::mpsc::UnboundedReceiver<(
+    netlink_packet_core::NetlinkMessage<netlink_packet_route::RouteNetlinkMessage>,
+    netlink_sys::SocketAddr,
+)>;
 
 fn to_io(e: rtnetlink::Error) -> io::Error {
     match e {
@@ -66,18 +73,84 @@ impl Conn {
     /// Opens a connection in the calling thread's namespace and spawns its task
     /// on the current tokio runtime.
     pub(crate) fn open_here(node: &str) -> Result<Conn> {
-        let (conn, handle, _messages) =
-            rtnetlink::new_connection().map_err(|e| Error::Netlink {
-                node: node.to_string(),
-                op: "open a NETLINK_ROUTE socket".into(),
-                source: e,
-            })?;
+        Self::open(node, false)
+    }
+
+    /// Like [`open_here`](Conn::open_here), also subscribed to IPv6 address
+    /// events, for [`wait_ipv6_ready`](Conn::wait_ipv6_ready).
+    pub(crate) fn open_here_watching_ipv6(node: &str) -> Result<Conn> {
+        Self::open(node, true)
+    }
+
+    fn open(node: &str, watch: bool) -> Result<Conn> {
+        let opened = if watch {
+            rtnetlink::new_multicast_connection(&[rtnetlink::MulticastGroup::Ipv6Ifaddr])
+        } else {
+            rtnetlink::new_connection()
+        };
+        let (conn, handle, messages) = opened.map_err(|e| Error::Netlink {
+            node: node.to_string(),
+            op: "open a NETLINK_ROUTE socket".into(),
+            source: e,
+        })?;
         let task = tokio::spawn(conn);
         Ok(Conn {
             handle,
             task,
             node: node.to_string(),
+            events: watch.then_some(messages),
         })
+    }
+
+    /// Waits until the kernel reports each IPv6 address in `pending` (ifindex,
+    /// address) ready for use.
+    ///
+    /// Even with NODAD the kernel finishes an IPv6 address on a workqueue:
+    /// only then does the interface join the address's solicited-node
+    /// multicast group, and a neighbour solicitation arriving before that is
+    /// dropped, stalling the peer's first packet by a second. The kernel sends
+    /// RTM_NEWADDR when that work is done, so this waits for an event, not a
+    /// timer. `limit` only guards against a kernel that never says so.
+    pub(crate) async fn wait_ipv6_ready(
+        &mut self,
+        mut pending: Vec<(u32, std::net::Ipv6Addr)>,
+        limit: std::time::Duration,
+    ) -> Result<()> {
+        use futures::StreamExt;
+        use netlink_packet_core::NetlinkPayload;
+        use netlink_packet_route::RouteNetlinkMessage;
+        let Some(events) = self.events.as_mut() else {
+            return Ok(());
+        };
+        let _ = tokio::time::timeout(limit, async {
+            while !pending.is_empty() {
+                let Some((msg, _)) = events.next().await else {
+                    break;
+                };
+                if let NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(a)) = msg.payload {
+                    let tentative = a.attributes.iter().any(|attr| {
+                        matches!(attr, AddressAttribute::Flags(f) if f.contains(AddressFlags::Tentative))
+                    });
+                    if tentative {
+                        continue;
+                    }
+                    for attr in &a.attributes {
+                        if let AddressAttribute::Address(IpAddr::V6(ip)) = attr {
+                            pending.retain(|(i, p)| !(*i == a.header.index && p == ip));
+                        }
+                    }
+                }
+            }
+        })
+        .await;
+        match pending.first() {
+            None => Ok(()),
+            Some((index, ip)) => Err(Error::Netlink {
+                node: self.node.clone(),
+                op: format!("wait for IPv6 address {ip} on ifindex {index} to become usable"),
+                source: io::Error::from(io::ErrorKind::TimedOut),
+            }),
+        }
     }
 
     fn err(&self, op: impl Into<String>) -> impl FnOnce(rtnetlink::Error) -> Error + '_ {

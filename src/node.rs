@@ -61,6 +61,26 @@ impl<R> NodeThread<R> {
     }
 }
 
+/// Which node holds which address, shared by the nodes of one network.
+#[derive(Debug, Default)]
+pub(crate) struct Directory {
+    entries: Vec<(IpAddr, String)>,
+}
+
+impl Directory {
+    pub(crate) fn new(entries: Vec<(IpAddr, String)>) -> Self {
+        Directory { entries }
+    }
+
+    /// The node that holds `ip`.
+    pub(crate) fn name_of(&self, ip: IpAddr) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(a, _)| *a == ip)
+            .map(|(_, n)| n.as_str())
+    }
+}
+
 /// One node of a live [`Net`](crate::Net): an anonymous network namespace
 /// with its interfaces, the threads and processes started in it.
 ///
@@ -69,6 +89,7 @@ impl<R> NodeThread<R> {
 pub struct Node {
     ns: NetNs,
     addrs: Vec<(String, IpNet)>,
+    directory: Arc<Directory>,
     stop: Arc<AtomicBool>,
     threads: Mutex<Vec<(String, Arc<Finished>)>>,
     children: ChildTracker,
@@ -79,10 +100,15 @@ pub struct Node {
 pub(crate) const THREAD_GRACE: Duration = Duration::from_secs(2);
 
 impl Node {
-    pub(crate) fn new(ns: NetNs, addrs: Vec<(String, IpNet)>) -> Result<Self> {
+    pub(crate) fn new(
+        ns: NetNs,
+        addrs: Vec<(String, IpNet)>,
+        directory: Arc<Directory>,
+    ) -> Result<Self> {
         Ok(Node {
             ns,
             addrs,
+            directory,
             stop: Arc::new(AtomicBool::new(false)),
             threads: Mutex::new(Vec::new()),
             children: ChildTracker::new()?,
@@ -97,6 +123,10 @@ impl Node {
     /// The node's namespace.
     pub fn netns(&self) -> &NetNs {
         &self.ns
+    }
+
+    pub(crate) fn directory(&self) -> &Directory {
+        &self.directory
     }
 
     /// The addresses the topology gave this node, as (interface, address).

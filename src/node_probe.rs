@@ -1,0 +1,255 @@
+//! Probes sent from a node: ping, traceroute, TCP and UDP port probes.
+//!
+//! Each method enters the node on the calling thread for the length of the
+//! probe (so the sockets are created inside the node), runs the native probe
+//! of [`crate::probe`] and restores the thread. Hop addresses of a
+//! traceroute are mapped back to node names of the network.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::node::Node;
+use crate::probe::{
+    self, PingOptions, PingReport, TcpProbe, TraceMode, TraceOptions, TraceReport, UdpProbe,
+};
+
+/// Something that names an IP address: `"198.51.100.2"`, an `IpAddr`, ...
+///
+/// Text is parsed strictly: no name lookups, so a probe can never trigger a
+/// DNS query from the host.
+pub trait IntoIp {
+    /// The address, or the text that did not parse.
+    fn into_ip(self) -> std::result::Result<IpAddr, String>;
+}
+
+impl IntoIp for IpAddr {
+    fn into_ip(self) -> std::result::Result<IpAddr, String> {
+        Ok(self)
+    }
+}
+impl IntoIp for Ipv4Addr {
+    fn into_ip(self) -> std::result::Result<IpAddr, String> {
+        Ok(self.into())
+    }
+}
+impl IntoIp for Ipv6Addr {
+    fn into_ip(self) -> std::result::Result<IpAddr, String> {
+        Ok(self.into())
+    }
+}
+impl IntoIp for &str {
+    fn into_ip(self) -> std::result::Result<IpAddr, String> {
+        self.parse().map_err(|_| self.to_string())
+    }
+}
+impl IntoIp for String {
+    fn into_ip(self) -> std::result::Result<IpAddr, String> {
+        self.as_str().into_ip()
+    }
+}
+impl IntoIp for &String {
+    fn into_ip(self) -> std::result::Result<IpAddr, String> {
+        self.as_str().into_ip()
+    }
+}
+
+/// Something that names a socket address: `"198.51.100.2:80"`,
+/// `"[2001:db8::2]:80"`, a `SocketAddr`, or an `(ip, port)` pair. Parsed
+/// strictly, without name lookups.
+pub trait IntoSocketAddr {
+    /// The address, or the text that did not parse.
+    fn into_socket_addr(self) -> std::result::Result<SocketAddr, String>;
+}
+
+impl IntoSocketAddr for SocketAddr {
+    fn into_socket_addr(self) -> std::result::Result<SocketAddr, String> {
+        Ok(self)
+    }
+}
+impl IntoSocketAddr for &str {
+    fn into_socket_addr(self) -> std::result::Result<SocketAddr, String> {
+        self.parse().map_err(|_| self.to_string())
+    }
+}
+impl IntoSocketAddr for String {
+    fn into_socket_addr(self) -> std::result::Result<SocketAddr, String> {
+        self.as_str().into_socket_addr()
+    }
+}
+impl<I: IntoIp> IntoSocketAddr for (I, u16) {
+    fn into_socket_addr(self) -> std::result::Result<SocketAddr, String> {
+        Ok(SocketAddr::new(self.0.into_ip()?, self.1))
+    }
+}
+
+fn bad_ip(input: String) -> Error {
+    Error::InvalidAddress { input }
+}
+
+/// A ping about to be sent from a node; made by [`Node::ping`].
+#[derive(Debug)]
+#[must_use = "a ping is sent by .run()"]
+pub struct Ping<'a> {
+    node: &'a Node,
+    dst: std::result::Result<IpAddr, String>,
+    opts: PingOptions,
+}
+
+impl Ping<'_> {
+    /// Number of echo requests (default 1).
+    pub fn count(mut self, n: u32) -> Self {
+        self.opts = self.opts.count(n);
+        self
+    }
+    /// Time between requests.
+    pub fn interval(mut self, d: Duration) -> Self {
+        self.opts = self.opts.interval(d);
+        self
+    }
+    /// How long to wait for each reply.
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.opts = self.opts.timeout(d);
+        self
+    }
+    /// Overall limit for the whole run.
+    pub fn deadline(mut self, d: Duration) -> Self {
+        self.opts = self.opts.deadline(d);
+        self
+    }
+    /// ICMP payload bytes (default 56, so replies show `64 bytes`).
+    pub fn payload_size(mut self, bytes: usize) -> Self {
+        self.opts = self.opts.payload_size(bytes);
+        self
+    }
+    /// TTL (IPv4) or hop limit (IPv6).
+    pub fn ttl(mut self, ttl: u8) -> Self {
+        self.opts = self.opts.ttl(ttl);
+        self
+    }
+    /// Source address to send from.
+    pub fn source(mut self, src: IpAddr) -> Self {
+        self.opts = self.opts.source(src);
+        self
+    }
+    /// Interface to send from (`SO_BINDTODEVICE`).
+    pub fn interface(mut self, name: impl Into<String>) -> Self {
+        self.opts = self.opts.interface(name);
+        self
+    }
+    /// Replaces all options at once.
+    pub fn options(mut self, opts: PingOptions) -> Self {
+        self.opts = opts;
+        self
+    }
+    /// Sends the requests from inside the node and reports what came back.
+    pub fn run(self) -> Result<PingReport> {
+        let dst = self.dst.map_err(bad_ip)?;
+        Ok(self.node.with(|| probe::ping(dst, &self.opts))??)
+    }
+}
+
+/// A traceroute about to run from a node; made by [`Node::traceroute`].
+#[derive(Debug)]
+#[must_use = "a traceroute is sent by .run()"]
+pub struct Trace<'a> {
+    node: &'a Node,
+    dst: std::result::Result<IpAddr, String>,
+    opts: TraceOptions,
+}
+
+impl Trace<'_> {
+    /// ICMP echo probes (default) or UDP probes.
+    pub fn mode(mut self, mode: TraceMode) -> Self {
+        self.opts = self.opts.mode(mode);
+        self
+    }
+    /// Highest TTL to try.
+    pub fn max_hops(mut self, n: u8) -> Self {
+        self.opts = self.opts.max_hops(n);
+        self
+    }
+    /// Probes per hop (default 3, like traceroute).
+    pub fn probes_per_hop(mut self, n: u8) -> Self {
+        self.opts = self.opts.probes_per_hop(n);
+        self
+    }
+    /// How long to wait for each probe's answer.
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.opts = self.opts.timeout(d);
+        self
+    }
+    /// Replaces all options at once.
+    pub fn options(mut self, opts: TraceOptions) -> Self {
+        self.opts = opts;
+        self
+    }
+    /// Runs the trace from inside the node; hops are named after the nodes
+    /// that hold their addresses.
+    pub fn run(self) -> Result<TraceReport> {
+        let dst = self.dst.map_err(bad_ip)?;
+        let mut report = self.node.with(|| probe::traceroute(dst, &self.opts))??;
+        report.resolve_names(|ip| self.node.directory().name_of(ip).map(str::to_string));
+        Ok(report)
+    }
+}
+
+impl Node {
+    /// A ping from this node to `dst`; configure it, then `.run()`.
+    ///
+    /// ```no_run
+    /// # use netns_test::{Net, Topology};
+    /// # let net = Net::build(&Topology::new().link(("n1", "e0", "198.51.100.1/24"), ("n2", "e0", "198.51.100.2/24")))?;
+    /// let report = net["n1"].ping("198.51.100.2").count(3).run()?;
+    /// assert_eq!(report.received, 3);
+    /// println!("{report}");
+    /// # Ok::<(), netns_test::Error>(())
+    /// ```
+    pub fn ping(&self, dst: impl IntoIp) -> Ping<'_> {
+        Ping {
+            node: self,
+            dst: dst.into_ip(),
+            opts: PingOptions::new(),
+        }
+    }
+
+    /// A traceroute from this node to `dst`; configure it, then `.run()`.
+    pub fn traceroute(&self, dst: impl IntoIp) -> Trace<'_> {
+        Trace {
+            node: self,
+            dst: dst.into_ip(),
+            opts: TraceOptions::new(),
+        }
+    }
+
+    /// A TCP connect from this node: open, refused or timed out.
+    pub fn tcp_connect(&self, addr: impl IntoSocketAddr, timeout: Duration) -> Result<TcpProbe> {
+        let addr = addr.into_socket_addr().map_err(bad_ip)?;
+        Ok(self.with(|| probe::tcp_connect(addr, timeout))??)
+    }
+
+    /// A UDP request from this node, waiting for one reply.
+    pub fn udp_request(
+        &self,
+        addr: impl IntoSocketAddr,
+        request: &[u8],
+        timeout: Duration,
+    ) -> Result<UdpProbe> {
+        let addr = addr.into_socket_addr().map_err(bad_ip)?;
+        Ok(self.with(|| probe::udp_request(addr, request, timeout))??)
+    }
+
+    /// Pings `dst` until a reply or `timeout`; on failure the error holds the
+    /// last report.
+    pub fn wait_reachable(&self, dst: impl IntoIp, timeout: Duration) -> Result<PingReport> {
+        let dst = dst.into_ip().map_err(bad_ip)?;
+        Ok(self.with(|| probe::wait_reachable(dst, timeout))??)
+    }
+
+    /// Tries TCP connects to `addr` until one succeeds or `timeout`; for
+    /// servers a test has just started.
+    pub fn wait_port_open(&self, addr: impl IntoSocketAddr, timeout: Duration) -> Result<TcpProbe> {
+        let addr = addr.into_socket_addr().map_err(bad_ip)?;
+        Ok(self.with(|| probe::wait_port_open(addr, timeout))??)
+    }
+}
