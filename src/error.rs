@@ -20,15 +20,13 @@ pub enum Error {
     Topology(#[from] TopologyError),
 
     /// The process lacks the privileges to create network namespaces.
-    #[error(
-        "cannot create a network namespace ({source}): run as root (for example \
-         `sudo -E cargo test`, or a `.cargo/config.toml` runner of `sudo -E`), or \
-         give the binary CAP_SYS_ADMIN and CAP_NET_ADMIN"
-    )]
+    #[error("cannot create a network namespace ({source})\n{fix}")]
     Privileges {
         /// The error the kernel returned.
         #[source]
         source: io::Error,
+        /// What to change: which knob, or how to run as root.
+        fix: String,
     },
 
     /// A namespace operation (unshare, setns, open of a namespace file) failed.

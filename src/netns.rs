@@ -148,8 +148,12 @@ impl NetNs {
     /// Only for dedicated threads that end without running user code outside
     /// the namespace: the thread is not moved back.
     pub(crate) fn unshare_current(name: String) -> Result<Self> {
+        crate::privilege::ensure_constructor_linked();
         unshare(CloneFlags::CLONE_NEWNET).map_err(|e| match e {
-            nix::errno::Errno::EPERM => Error::Privileges { source: errno(e) },
+            nix::errno::Errno::EPERM => Error::Privileges {
+                source: errno(e),
+                fix: crate::privilege::unsupported_reason().unwrap_or_default(),
+            },
             _ => Error::namespace("unshare(CLONE_NEWNET)", errno(e)),
         })?;
         let fd =

@@ -380,6 +380,11 @@ impl<'t> Builder<'t> {
             let s = &mut self.plan.nodes[ni].sysctls;
             s.push(("net/ipv4/ip_forward".into(), "1".into()));
             s.push(("net/ipv6/conf/all/forwarding".into(), "1".into()));
+            // Routers answer every probe: with the default rate limit (a
+            // burst of 6 ICMP errors, then one a second per destination), a
+            // second traceroute through the same router shows `*`.
+            s.push(("net/ipv4/icmp_ratelimit".into(), "0".into()));
+            s.push(("net/ipv6/icmp/ratelimit".into(), "0".into()));
         }
         for (node, key, value) in &self.topo.sysctls {
             let ni = self.node_index(node, || format!("sysctl {key}"))?;
