@@ -1,0 +1,138 @@
+//! Statistics and process measurements for the cycle benchmark.
+
+use std::time::Duration;
+
+/// The `q`-quantile (0..=1) of ascending `sorted` values, linearly
+/// interpolated between closest ranks (numpy's default). `None` if empty.
+pub fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
+    let (first, last) = (*sorted.first()?, *sorted.last()?);
+    let q = q.clamp(0.0, 1.0);
+    let pos = q * (sorted.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = pos.ceil() as usize;
+    let v = sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64);
+    Some(v.clamp(first, last))
+}
+
+/// Durations as ascending milliseconds.
+pub fn sorted_ms(d: &[Duration]) -> Vec<f64> {
+    let mut v: Vec<f64> = d.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+/// Median, min, p90 and max of a set of cycle times, in milliseconds.
+#[derive(Clone, Copy, Debug)]
+pub struct Summary {
+    pub n: usize,
+    pub median: f64,
+    pub min: f64,
+    pub p90: f64,
+    pub max: f64,
+}
+
+impl Summary {
+    pub fn of(samples: &[Duration]) -> Option<Summary> {
+        let v = sorted_ms(samples);
+        Some(Summary {
+            n: v.len(),
+            median: percentile(&v, 0.5)?,
+            min: *v.first()?,
+            p90: percentile(&v, 0.9)?,
+            max: *v.last()?,
+        })
+    }
+}
+
+/// Counts cycles whose first echo was slow ("stalled") or never answered.
+///
+/// On a fresh veth pair the first ARP can be dropped, and the first echo
+/// then waits for the 1 s ARP retry; this makes that visible.
+#[derive(Clone, Debug)]
+pub struct StallCounter {
+    pub threshold: Duration,
+    pub cycles: usize,
+    /// Echo answered, but slower than `threshold`.
+    pub slow: usize,
+    /// Lab came up but the echo got no reply in time.
+    pub unanswered: usize,
+    pub worst: Option<Duration>,
+}
+
+impl StallCounter {
+    pub fn new(threshold: Duration) -> Self {
+        StallCounter {
+            threshold,
+            cycles: 0,
+            slow: 0,
+            unanswered: 0,
+            worst: None,
+        }
+    }
+
+    /// Record one cycle's first echo (`None`: no reply).
+    pub fn record(&mut self, first_echo: Option<Duration>) {
+        self.cycles += 1;
+        match first_echo {
+            Some(rtt) => {
+                if rtt > self.threshold {
+                    self.slow += 1;
+                }
+                self.worst = self.worst.max(Some(rtt));
+            }
+            None => self.unanswered += 1,
+        }
+    }
+
+    /// Slow plus unanswered.
+    pub fn stalls(&self) -> usize {
+        self.slow + self.unanswered
+    }
+
+    /// Run `cycle` `n` times and count its stalls; `Err` stops at the first
+    /// broken cycle. For a quick stand-alone check of one row.
+    #[allow(dead_code)]
+    pub fn over<F>(n: usize, threshold: Duration, mut cycle: F) -> Result<Self, String>
+    where
+        F: FnMut(usize) -> Result<Option<Duration>, String>,
+    {
+        let mut c = StallCounter::new(threshold);
+        for i in 0..n {
+            c.record(cycle(i)?);
+        }
+        Ok(c)
+    }
+}
+
+/// A `VmHWM`/`VmRSS`-style field of /proc/self/status, in KiB.
+fn status_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find_map(|l| {
+        let rest = l.strip_prefix(field)?.strip_prefix(':')?;
+        rest.trim().strip_suffix("kB")?.trim().parse().ok()
+    })
+}
+
+/// Peak resident set size of this process so far (`VmHWM`), in KiB.
+pub fn peak_rss_kib() -> Option<u64> {
+    status_kib("VmHWM")
+}
+
+/// Current resident set size (`VmRSS`), in KiB.
+#[allow(dead_code)]
+pub fn rss_kib() -> Option<u64> {
+    status_kib("VmRSS")
+}
+
+/// Milliseconds with 3 decimals.
+pub fn ms(v: f64) -> String {
+    format!("{v:.3}")
+}
+
+/// A ratio like `18.2×`, or `–` when there is no reference.
+pub fn ratio(v: f64, reference: Option<f64>) -> String {
+    match reference {
+        Some(r) if r > 0.0 => format!("{:.1}×", v / r),
+        _ => "–".to_string(),
+    }
+}
