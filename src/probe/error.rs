@@ -1,8 +1,17 @@
 //! Errors of the probes.
 
 use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use super::ping::PingReport;
+use super::port::TcpProbe;
 
 /// A probe that could not run (a probe that ran and got no answer is a result, not an error).
+///
+/// The exceptions are the `wait_*` helpers: a wait that ends without success
+/// is their failure, and the error carries the last result
+/// ([`ProbeError::NotReachable`], [`ProbeError::PortNotOpen`]).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProbeError {
@@ -24,4 +33,112 @@ pub enum ProbeError {
         #[source]
         source: io::Error,
     },
+    /// An option of a probe has a value it cannot run with.
+    #[error("invalid {probe} option `{option}` = {value}: {reason}")]
+    InvalidOption {
+        /// The probe (`ping`, `traceroute`, `tcp_connect`, ...).
+        probe: &'static str,
+        /// The option's name, as the builder method spells it.
+        option: &'static str,
+        /// The rejected value.
+        value: String,
+        /// What a valid value looks like.
+        reason: &'static str,
+    },
+    /// The payload does not fit in one IP packet.
+    #[error("{probe} payload of {size} bytes is too large for {family}: at most {max} bytes")]
+    PayloadTooLarge {
+        /// The probe.
+        probe: &'static str,
+        /// The requested payload size.
+        size: usize,
+        /// The largest payload the family allows.
+        max: usize,
+        /// `IPv4` or `IPv6`.
+        family: &'static str,
+    },
+    /// The source address and the destination are of different address families.
+    #[error(
+        "{probe}: source address {source_addr} and destination {destination} are of different \
+         address families"
+    )]
+    FamilyMismatch {
+        /// The probe.
+        probe: &'static str,
+        /// The source address given in the options.
+        source_addr: IpAddr,
+        /// The destination.
+        destination: IpAddr,
+    },
+    /// The destination cannot be probed (unspecified address, port 0, ...).
+    #[error("{probe}: cannot probe {destination}: {reason}")]
+    InvalidDestination {
+        /// The probe.
+        probe: &'static str,
+        /// The destination, as given.
+        destination: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// The interface named in the options cannot be bound to.
+    #[error("{probe}: cannot bind to interface `{interface}`: {source}")]
+    Interface {
+        /// The probe.
+        probe: &'static str,
+        /// The interface name.
+        interface: String,
+        /// The error (`No such device` when the node has no such interface).
+        #[source]
+        source: io::Error,
+    },
+    /// The source address in the options cannot be bound to.
+    #[error("{probe}: cannot bind to source address {addr}: {source}")]
+    SourceAddress {
+        /// The probe.
+        probe: &'static str,
+        /// The source address.
+        addr: IpAddr,
+        /// The error (`Cannot assign requested address` when no interface of
+        /// the node has it).
+        #[source]
+        source: io::Error,
+    },
+    /// [`wait_reachable`](super::wait_reachable) ran out of time without an echo reply.
+    #[error(
+        "{destination} did not answer a ping within {waited:?} ({attempts} attempts); last \
+         attempt:\n{last}"
+    )]
+    NotReachable {
+        /// The destination.
+        destination: IpAddr,
+        /// How long it waited.
+        waited: Duration,
+        /// How many pings it sent.
+        attempts: u32,
+        /// The report of the last ping.
+        last: Box<PingReport>,
+    },
+    /// [`wait_port_open`](super::wait_port_open) ran out of time without a connection.
+    #[error(
+        "TCP port {addr} did not open within {waited:?} ({attempts} attempts); last attempt: {last}"
+    )]
+    PortNotOpen {
+        /// The address.
+        addr: SocketAddr,
+        /// How long it waited.
+        waited: Duration,
+        /// How many connections it tried.
+        attempts: u32,
+        /// The last attempt.
+        last: Box<TcpProbe>,
+    },
+}
+
+impl ProbeError {
+    pub(crate) fn io(op: impl Into<String>, source: io::Error) -> Self {
+        ProbeError::Io {
+            op: op.into(),
+            source,
+        }
+    }
 }

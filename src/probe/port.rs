@@ -1,0 +1,302 @@
+//! TCP and UDP port probes.
+
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use socket2::{Protocol, SockAddr, Socket, Type};
+
+use super::sock;
+use super::ProbeError;
+
+/// The state of a TCP port, as a connection attempt saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PortState {
+    /// The handshake completed: something listens.
+    Open,
+    /// The peer answered with a reset (`ECONNREFUSED`): the host is up,
+    /// nothing listens.
+    Refused,
+    /// No answer within the timeout (dropped on the way, or filtered).
+    TimedOut,
+    /// The connection failed otherwise, typically because an ICMP error came
+    /// back (`EHOSTUNREACH`, `ENETUNREACH`) or there is no route.
+    Unreachable {
+        /// The errno (0 if none).
+        errno: i32,
+        /// Its text (`No route to host`).
+        message: String,
+    },
+}
+
+impl PortState {
+    fn from_error(e: &io::Error) -> Self {
+        match e.raw_os_error() {
+            Some(libc::ECONNREFUSED) => PortState::Refused,
+            Some(libc::ETIMEDOUT) => PortState::TimedOut,
+            _ if matches!(
+                e.kind(),
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+            ) =>
+            {
+                PortState::TimedOut
+            }
+            errno => PortState::Unreachable {
+                errno: errno.unwrap_or(0),
+                message: sock::errno_text(e),
+            },
+        }
+    }
+}
+
+impl fmt::Display for PortState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PortState::Open => f.write_str("open"),
+            PortState::Refused => f.write_str("refused"),
+            PortState::TimedOut => f.write_str("timed out"),
+            PortState::Unreachable { message, .. } => write!(f, "unreachable ({message})"),
+        }
+    }
+}
+
+/// The result of [`tcp_connect`](super::tcp_connect).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TcpProbe {
+    /// The address probed.
+    pub addr: SocketAddr,
+    /// What the attempt saw.
+    pub state: PortState,
+    /// How long the attempt took.
+    pub elapsed: Duration,
+}
+
+impl TcpProbe {
+    /// Whether the port is open.
+    pub fn is_open(&self) -> bool {
+        self.state == PortState::Open
+    }
+}
+
+impl fmt::Display for TcpProbe {
+    /// `tcp 198.51.100.2:80: open in 0.061 ms`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "tcp {}: {} in {:.3} ms",
+            self.addr,
+            self.state,
+            self.elapsed.as_secs_f64() * 1000.0
+        )
+    }
+}
+
+fn check_addr(probe: &'static str, addr: SocketAddr, timeout: Duration) -> Result<(), ProbeError> {
+    if addr.port() == 0 || addr.ip().is_unspecified() {
+        return Err(ProbeError::InvalidDestination {
+            probe,
+            destination: addr.to_string(),
+            reason: "a port probe needs a specified address and a port other than 0",
+        });
+    }
+    if timeout.is_zero() {
+        return Err(ProbeError::InvalidOption {
+            probe,
+            option: "timeout",
+            value: "0s".into(),
+            reason: "wait more than zero",
+        });
+    }
+    Ok(())
+}
+
+/// Tries a TCP connection to `addr` from the calling thread's namespace,
+/// waiting at most `timeout`; the connection is closed right away.
+///
+/// The calling thread must be inside a namespace this process created;
+/// otherwise [`ProbeError::ForeignNamespace`]. A closed or filtered port is
+/// a result ([`PortState`]), not an error.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use netns_test::probe::{self, PortState};
+/// # let ns = netns_test::NetNs::new("lab")?;
+/// let p = ns.run(|| probe::tcp_connect("198.51.100.2:80".parse().unwrap(), Duration::from_secs(1)))??;
+/// assert_eq!(p.state, PortState::Open);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn tcp_connect(addr: SocketAddr, timeout: Duration) -> Result<TcpProbe, ProbeError> {
+    check_addr("tcp_connect", addr, timeout)?;
+    crate::netns::ensure_current_is_ours()?;
+    let s = Socket::new(sock::domain(addr.ip()), Type::STREAM, Some(Protocol::TCP))
+        .map_err(|e| ProbeError::io("tcp_connect: open a TCP socket", e))?;
+    let start = Instant::now();
+    let state = match s.connect_timeout(&SockAddr::from(addr), timeout) {
+        Ok(()) => PortState::Open,
+        Err(e) => PortState::from_error(&e),
+    };
+    let elapsed = start.elapsed();
+    // Close with a reset rather than leaving a TIME_WAIT behind.
+    let _ = s.set_linger(Some(Duration::ZERO));
+    drop(s);
+    Ok(TcpProbe {
+        addr,
+        state,
+        elapsed,
+    })
+}
+
+/// What a UDP request got back.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UdpOutcome {
+    /// A datagram came back from the address.
+    Reply(Vec<u8>),
+    /// Nothing came back within the timeout.
+    Timeout,
+    /// ICMP port unreachable came back (`ECONNREFUSED` on the connected
+    /// socket): the host is up, nothing listens.
+    Refused,
+    /// Another ICMP error or local failure (`EHOSTUNREACH`, `ENETUNREACH`, ...).
+    Unreachable {
+        /// The errno.
+        errno: i32,
+        /// Its text.
+        message: String,
+    },
+}
+
+/// The result of [`udp_request`](super::udp_request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UdpProbe {
+    /// The address probed.
+    pub addr: SocketAddr,
+    /// What came back.
+    pub outcome: UdpOutcome,
+    /// From sending to the outcome.
+    pub elapsed: Duration,
+}
+
+impl UdpProbe {
+    /// The reply bytes, if a reply came.
+    pub fn reply(&self) -> Option<&[u8]> {
+        match &self.outcome {
+            UdpOutcome::Reply(b) => Some(b),
+            _ => None,
+        }
+    }
+}
+
+fn udp_outcome(e: &io::Error) -> UdpOutcome {
+    match e.raw_os_error() {
+        Some(libc::ECONNREFUSED) => UdpOutcome::Refused,
+        _ if matches!(
+            e.kind(),
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+        ) =>
+        {
+            UdpOutcome::Timeout
+        }
+        errno => UdpOutcome::Unreachable {
+            errno: errno.unwrap_or(0),
+            message: sock::errno_text(e),
+        },
+    }
+}
+
+/// Sends `request` in one UDP datagram to `addr` from the calling thread's
+/// namespace and waits at most `timeout` for a datagram back.
+///
+/// The socket is connected and asks for ICMP errors (`IP_RECVERR`), so the
+/// kernel reports ICMP port unreachable as [`UdpOutcome::Refused`] and host
+/// or network unreachable as [`UdpOutcome::Unreachable`]. The calling thread must be inside a namespace
+/// this process created; otherwise [`ProbeError::ForeignNamespace`].
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use netns_test::probe;
+/// # let ns = netns_test::NetNs::new("lab")?;
+/// let p = ns.run(|| probe::udp_request("198.51.100.2:7".parse().unwrap(), b"ping", Duration::from_secs(1)))??;
+/// assert_eq!(p.reply(), Some(&b"ping"[..]));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn udp_request(
+    addr: SocketAddr,
+    request: &[u8],
+    timeout: Duration,
+) -> Result<UdpProbe, ProbeError> {
+    check_addr("udp_request", addr, timeout)?;
+    let max = if addr.is_ipv4() {
+        super::ping::MAX_PAYLOAD_V4
+    } else {
+        super::ping::MAX_PAYLOAD_V6
+    };
+    if request.len() > max {
+        return Err(ProbeError::PayloadTooLarge {
+            probe: "udp_request",
+            size: request.len(),
+            max,
+            family: if addr.is_ipv4() { "IPv4" } else { "IPv6" },
+        });
+    }
+    crate::netns::ensure_current_is_ours()?;
+    let s = Socket::new(sock::domain(addr.ip()), Type::DGRAM, Some(Protocol::UDP))
+        .map_err(|e| ProbeError::io("udp_request: open a UDP socket", e))?;
+    let any: IpAddr = if addr.is_ipv4() {
+        Ipv4Addr::UNSPECIFIED.into()
+    } else {
+        Ipv6Addr::UNSPECIFIED.into()
+    };
+    s.bind(&SockAddr::from(SocketAddr::new(any, 0)))
+        .map_err(|e| ProbeError::io("udp_request: bind the UDP socket", e))?;
+    // Without IP_RECVERR the kernel reports only "hard" ICMP errors (port
+    // unreachable) to a connected UDP socket; with it, host and network
+    // unreachable too.
+    let recverr = if addr.is_ipv4() {
+        nix::sys::socket::setsockopt(&s, nix::sys::socket::sockopt::Ipv4RecvErr, &true)
+    } else {
+        nix::sys::socket::setsockopt(&s, nix::sys::socket::sockopt::Ipv6RecvErr, &true)
+    };
+    recverr.map_err(|e| ProbeError::io("udp_request: setsockopt IP_RECVERR", e.into()))?;
+    let start = Instant::now();
+    let done = |outcome| UdpProbe {
+        addr,
+        outcome,
+        elapsed: start.elapsed(),
+    };
+    if let Err(e) = s.connect(&SockAddr::from(addr)) {
+        return Ok(done(udp_outcome(&e)));
+    }
+    if let Err(e) = s.send(request) {
+        return Ok(done(udp_outcome(&e)));
+    }
+    let until = start + timeout;
+    let mut buf = vec![0u8; 65536];
+    loop {
+        if !sock::wait_readable(&s, until)? {
+            // A pending error (ICMP) also makes the socket readable, so this
+            // is silence.
+            return Ok(done(UdpOutcome::Timeout));
+        }
+        match recv_dontwait(&s, &mut buf) {
+            Ok(n) => return Ok(done(UdpOutcome::Reply(buf[..n].to_vec()))),
+            Err(e)
+                if e.kind() == io::ErrorKind::WouldBlock
+                    || e.kind() == io::ErrorKind::Interrupted =>
+            {
+                continue
+            }
+            Err(e) => return Ok(done(udp_outcome(&e))),
+        }
+    }
+}
+
+fn recv_dontwait(s: &Socket, buf: &mut [u8]) -> io::Result<usize> {
+    let fd = std::os::fd::AsRawFd::as_raw_fd(s);
+    nix::sys::socket::recv(fd, buf, nix::sys::socket::MsgFlags::MSG_DONTWAIT)
+        .map_err(io::Error::from)
+}

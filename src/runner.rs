@@ -1,0 +1,556 @@
+//! What `#[netns_test]` runs: the one entry point the macro calls.
+//!
+//! [`run`] builds the test's network, runs the body on a dedicated thread
+//! inside the chosen node, waits for it (with the optional timeout), tears the
+//! network down and turns every way of failing into a readable test failure.
+//! [`execute`] does the same but returns an [`Outcome`] instead of failing, so
+//! the runner is tested without the macro.
+//!
+//! # Timeouts and teardown
+//!
+//! A thread cannot be killed. When the body overruns its limit, the runner:
+//! 1. stops the threads started by [`Node::spawn`] and kills the child
+//!    processes of every node (as a normal teardown does);
+//! 2. deletes every interface but `lo` in every node, over netlink: veths,
+//!    bridges, and with them their addresses, routes and neighbours;
+//! 3. makes the network's namespace descriptors stop referring to their
+//!    namespaces (each is atomically replaced by `/dev/null`), so the
+//!    kernel frees a namespace as soon as nothing else holds it;
+//! 4. fails the test with a message that names the test and the limit.
+//!
+//! The body's thread is left running, detached. It still borrows the
+//! [`Net`], which is freed when the thread returns (or the process exits;
+//! under `cargo nextest` that is right after the failure). Until then the
+//! namespace the thread is in (the chosen node, or one it entered) stays
+//! alive, emptied down to `lo`, and so do namespaces its own sockets belong
+//! to. After step 3, the body can no longer enter a node: `Node::with`,
+//! `Node::run` and commands return errors instead of running elsewhere.
+
+use std::any::Any;
+use std::fmt::{self, Debug};
+use std::fs::File;
+use std::future::Future;
+use std::os::fd::AsRawFd;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::{mpsc, Arc};
+use std::thread;
+use std::time::Duration;
+
+use futures::TryStreamExt;
+
+use crate::error::Error;
+use crate::net::Net;
+use crate::node::Node;
+use crate::topology::Topology;
+
+/// The node a test without `topology` runs in.
+pub const DEFAULT_NODE: &str = "local";
+
+/// A topology function, with its name as written in the attribute.
+pub type NamedTopology = (&'static str, fn() -> Topology);
+
+/// What the macro knows about a test: its name and the attribute's arguments.
+#[derive(Debug, Clone)]
+pub struct TestSpec {
+    /// The test's path, `module_path!()::fn_name`; the crate name is dropped
+    /// when shown, as libtest does.
+    pub name: &'static str,
+    /// The function that describes the network, and its name as written;
+    /// `None`: one node called [`DEFAULT_NODE`].
+    pub topology: Option<NamedTopology>,
+    /// The node the body runs in; `None`: the first node of the topology.
+    pub node: Option<&'static str>,
+    /// The body's time limit, and how it was written (`"5s"`).
+    pub timeout: Option<(Duration, &'static str)>,
+    /// The test carries `#[should_panic]`: failures other than a panic of the
+    /// body or a timeout (a setup error) must not count as the expected panic.
+    pub should_panic: bool,
+}
+
+impl TestSpec {
+    /// A test called `name` (`module_path!()::fn_name`) in one fresh node.
+    pub const fn new(name: &'static str) -> Self {
+        TestSpec {
+            name,
+            topology: None,
+            node: None,
+            timeout: None,
+            should_panic: false,
+        }
+    }
+
+    /// Builds the network that `f` describes; `name` is how `f` was written.
+    pub const fn topology(mut self, name: &'static str, f: fn() -> Topology) -> Self {
+        self.topology = Some((name, f));
+        self
+    }
+
+    /// Runs the body in node `node` instead of the first one.
+    pub const fn node(mut self, node: &'static str) -> Self {
+        self.node = Some(node);
+        self
+    }
+
+    /// Fails the test when the body runs longer than `limit`; `text` is the
+    /// limit as written (`"5s"`), for the message.
+    pub const fn timeout(mut self, limit: Duration, text: &'static str) -> Self {
+        self.timeout = Some((limit, text));
+        self
+    }
+
+    /// Marks the test `#[should_panic]`.
+    pub const fn should_panic(mut self) -> Self {
+        self.should_panic = true;
+        self
+    }
+
+    /// The name libtest shows: the path without the crate's name.
+    pub fn display_name(&self) -> &'static str {
+        match self.name.split_once("::") {
+            Some((_, rest)) => rest,
+            None => self.name,
+        }
+    }
+
+    fn topology_text(&self) -> String {
+        match self.topology {
+            Some((name, _)) => format!("topology `{name}`"),
+            None => format!("the default one-node network (node `{DEFAULT_NODE}`)"),
+        }
+    }
+}
+
+/// What the body closure gets: the live network and the node it runs in.
+pub struct Ctx {
+    net: Arc<Net>,
+    node: usize,
+    spec: TestSpec,
+}
+
+impl Debug for Ctx {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ctx")
+            .field("test", &self.spec.name)
+            .field("node", &self.node().name())
+            .finish()
+    }
+}
+
+impl Ctx {
+    /// The live network.
+    pub fn net(&self) -> &Net {
+        &self.net
+    }
+
+    /// The node the body runs in.
+    pub fn node(&self) -> &Node {
+        &self.net.nodes()[self.node]
+    }
+}
+
+/// Why a body did not pass, other than by panicking.
+#[derive(Debug)]
+pub enum Failure {
+    /// The body could not start: a parameter names no node, or the tokio
+    /// runtime of an `async fn` could not be built. The message is complete.
+    Setup(String),
+    /// The body returned `Err`; the `Debug` form of the error.
+    Returned(String),
+}
+
+/// A value that a parameter of a `#[netns_test]` function can take.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a parameter of a #[netns_test] function",
+    label = "unsupported parameter type",
+    note = "parameters are `&Net` (the live network) or `&Node` (the node named like the parameter)"
+)]
+pub trait Inject<'a>: Sized {
+    /// The value for a parameter called `param`.
+    fn inject(ctx: &'a Ctx, param: &str) -> Result<Self, Failure>;
+}
+
+impl<'a> Inject<'a> for &'a Net {
+    fn inject(ctx: &'a Ctx, _param: &str) -> Result<Self, Failure> {
+        Ok(ctx.net())
+    }
+}
+
+impl<'a> Inject<'a> for &'a Node {
+    fn inject(ctx: &'a Ctx, param: &str) -> Result<Self, Failure> {
+        ctx.net.node(param).map_err(|_| {
+            Failure::Setup(format!(
+                "test `{}`: parameter `{param}: &Node` names no node of {}; its nodes are: {} \
+                 (a `&Node` parameter is named after its node)",
+                ctx.spec.display_name(),
+                ctx.spec.topology_text(),
+                node_list(&ctx.net),
+            ))
+        })
+    }
+}
+
+/// What a `#[netns_test]` function may return.
+#[diagnostic::on_unimplemented(
+    message = "a #[netns_test] function cannot return `{Self}`",
+    label = "unsupported return type",
+    note = "return `()` or `Result<(), E>` where `E: Debug`"
+)]
+pub trait TestReturn {
+    /// `Ok` for a pass, [`Failure::Returned`] for an error.
+    fn into_outcome(self) -> Result<(), Failure>;
+}
+
+impl TestReturn for () {
+    fn into_outcome(self) -> Result<(), Failure> {
+        Ok(())
+    }
+}
+
+impl<E: Debug> TestReturn for Result<(), E> {
+    fn into_outcome(self) -> Result<(), Failure> {
+        self.map_err(|e| Failure::Returned(format!("{e:?}")))
+    }
+}
+
+/// Runs `fut` on a current-thread tokio runtime made on the calling thread
+/// (which the runner has put inside the node: the runtime's blocking pool
+/// and any thread it starts inherit the namespace).
+pub fn block_on<F: Future>(fut: F) -> Result<F::Output, Failure> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Setup(format!("cannot build a tokio runtime: {e}")))?;
+    Ok(rt.block_on(fut))
+}
+
+/// How a test ended, as [`execute`] reports it.
+pub enum Outcome {
+    /// The body returned `()` or `Ok(())`.
+    Passed,
+    /// The body panicked; the original payload.
+    Panicked(Box<dyn Any + Send>),
+    /// The body returned `Err`; the full failure message.
+    Returned(String),
+    /// The network could not be built or the body could not start; the full
+    /// message, with the error's hint when it has one.
+    Setup(String),
+    /// The process cannot create namespaces and the user asked to skip such
+    /// tests (`NETNS_TEST_SKIP_UNSUPPORTED=1`); the message. The body did
+    /// not run. libtest has no run-time skip: [`run`] prints the message and
+    /// lets the test pass.
+    Skipped(String),
+    /// The body overran its limit; the full message. The network was torn
+    /// down as the documentation of `src/runner.rs` describes.
+    TimedOut(String),
+}
+
+impl Debug for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Passed => f.write_str("Passed"),
+            Outcome::Panicked(p) => f
+                .debug_tuple("Panicked")
+                .field(&panic_message(p.as_ref()))
+                .finish(),
+            Outcome::Returned(m) => f.debug_tuple("Returned").field(m).finish(),
+            Outcome::Setup(m) => f.debug_tuple("Setup").field(m).finish(),
+            Outcome::Skipped(m) => f.debug_tuple("Skipped").field(m).finish(),
+            Outcome::TimedOut(m) => f.debug_tuple("TimedOut").field(m).finish(),
+        }
+    }
+}
+
+/// The text of a panic payload (`&str` or `String`), if it has one.
+pub fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+}
+
+/// The entry point of `#[netns_test]`: runs the test and fails it the way
+/// libtest expects.
+///
+/// A panic of the body is resumed with its original payload (its message and
+/// location were already printed by the panic hook, on the body's thread,
+/// which is named after the test). Every other failure prints its message and
+/// unwinds with it as the payload, so `#[should_panic(expected = "...")]`
+/// can match a timeout. A setup error in a `#[should_panic]` test is printed
+/// and the function returns normally: the test then fails as "did not panic",
+/// instead of passing because the network could not be built.
+pub fn run<F>(spec: TestSpec, body: F)
+where
+    F: FnOnce(&Ctx) -> Result<(), Failure> + Send + 'static,
+{
+    let should_panic = spec.should_panic;
+    match execute(spec, body) {
+        Outcome::Passed => {}
+        Outcome::Skipped(msg) => eprintln!("{msg}"),
+        Outcome::Panicked(payload) => resume_unwind(payload),
+        Outcome::Setup(msg) if should_panic => {
+            eprintln!("{msg}");
+            eprintln!("(the test is #[should_panic], but this is no panic of its body)");
+        }
+        Outcome::Setup(msg) | Outcome::Returned(msg) | Outcome::TimedOut(msg) => {
+            eprintln!("{msg}");
+            resume_unwind(Box::new(msg));
+        }
+    }
+}
+
+fn node_list(net: &Net) -> String {
+    net.nodes()
+        .iter()
+        .map(|n| format!("`{}`", n.name()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn setup_message(spec: &TestSpec, e: &Error) -> String {
+    let mut msg = format!(
+        "test `{}`: cannot build {}: {}",
+        spec.display_name(),
+        spec.topology_text(),
+        e.to_string().trim_end()
+    );
+    if let Some(hint) = e.hint() {
+        msg.push_str("\nhint: ");
+        msg.push_str(hint);
+    }
+    msg
+}
+
+/// How the body's thread ended.
+type BodyEnd = Result<Result<(), Failure>, Box<dyn Any + Send>>;
+
+/// Runs the test like [`run`] and returns how it ended, without failing.
+pub fn execute<F>(spec: TestSpec, body: F) -> Outcome
+where
+    F: FnOnce(&Ctx) -> Result<(), Failure> + Send + 'static,
+{
+    let topology = match spec.topology {
+        Some((_, f)) => f(),
+        None => Topology::new().node(DEFAULT_NODE),
+    };
+    let net = match Net::build(&topology) {
+        Ok(net) => Arc::new(net),
+        Err(e @ Error::Privileges { .. }) if crate::privilege::skip_requested() => {
+            return Outcome::Skipped(format!(
+                "netns-test: skipping test `{}` ({} is set): {e}",
+                spec.display_name(),
+                crate::privilege::SKIP_ENV
+            ))
+        }
+        Err(e) => return Outcome::Setup(setup_message(&spec, &e)),
+    };
+    let node = match spec.node {
+        None => 0,
+        Some(name) => match net.nodes().iter().position(|n| n.name() == name) {
+            Some(i) => i,
+            None => {
+                return Outcome::Setup(format!(
+                    "test `{}`: `node = \"{name}\"` names no node of {}; its nodes are: {}",
+                    spec.display_name(),
+                    spec.topology_text(),
+                    node_list(&net)
+                ))
+            }
+        },
+    };
+    if net.nodes().is_empty() {
+        return Outcome::Setup(format!(
+            "test `{}`: {} has no node to run the body in",
+            spec.display_name(),
+            spec.topology_text()
+        ));
+    }
+
+    let ctx = Ctx {
+        net: Arc::clone(&net),
+        node,
+        spec: spec.clone(),
+    };
+    let (tx, rx) = mpsc::channel::<BodyEnd>();
+    let spawned = thread::Builder::new()
+        .name(spec.display_name().to_string())
+        .spawn(move || {
+            let end: BodyEnd = match ctx.node().netns().enter_for_good() {
+                Ok(()) => catch_unwind(AssertUnwindSafe(|| body(&ctx))),
+                // Never run the body outside its node.
+                Err(e) => Ok(Err(Failure::Setup(format!(
+                    "test `{}`: cannot enter node `{}`: {e}",
+                    ctx.spec.display_name(),
+                    ctx.node().name()
+                )))),
+            };
+            // Let go of the network before reporting, so that the runner holds
+            // the last reference and tears it down before the test returns.
+            drop(ctx);
+            let _ = tx.send(end);
+        });
+    let handle = match spawned {
+        Ok(h) => h,
+        Err(e) => {
+            return Outcome::Setup(format!(
+                "test `{}`: cannot start the body's thread: {e}",
+                spec.display_name()
+            ))
+        }
+    };
+
+    let received = match spec.timeout {
+        None => rx.recv().map_err(|_| None),
+        Some((limit, _)) => rx.recv_timeout(limit).map_err(|e| match e {
+            mpsc::RecvTimeoutError::Timeout => Some(limit),
+            mpsc::RecvTimeoutError::Disconnected => None,
+        }),
+    };
+    match received {
+        Ok(end) => {
+            // The thread has sent its last word; wait for it to leave the node.
+            let _ = handle.join();
+            drop(net); // the last reference: teardown happens here
+            match end {
+                Ok(Ok(())) => Outcome::Passed,
+                Ok(Err(Failure::Returned(e))) => Outcome::Returned(format!(
+                    "test `{}` returned an error: {e}",
+                    spec.display_name()
+                )),
+                Ok(Err(Failure::Setup(msg))) => Outcome::Setup(msg),
+                Err(payload) => Outcome::Panicked(payload),
+            }
+        }
+        Err(None) => {
+            let _ = handle.join();
+            Outcome::Setup(format!(
+                "test `{}`: the body's thread ended without a result",
+                spec.display_name()
+            ))
+        }
+        Err(Some(_)) => {
+            let (_, text) = spec.timeout.unwrap_or_default();
+            let torn = abandon(&net);
+            let node_name = net.nodes()[node].name().to_string();
+            drop(net);
+            drop(handle); // detach
+            Outcome::TimedOut(format!(
+                "test `{}` timed out: its body ran longer than `timeout = \"{text}\"`.\n\
+                 The network was torn down ({torn}); the body's thread cannot be killed and \
+                 is left running, detached, in node `{node_name}`, which stays alive (with \
+                 only `lo`) until the thread returns or the process exits.",
+                spec.display_name()
+            ))
+        }
+    }
+}
+
+/// Tears down a network whose body thread is still running and still
+/// borrows it; see the module documentation. Returns a summary.
+fn abandon(net: &Net) -> String {
+    for node in net.nodes().iter().rev() {
+        node.shut_down();
+    }
+    let mut deleted = 0;
+    let mut problems = Vec::new();
+    for node in net.nodes() {
+        match node.run(|| delete_links_here(node.name())) {
+            Ok(Ok(n)) => deleted += n,
+            Ok(Err(e)) | Err(e) => problems.push(format!("node `{}`: {e}", node.name())),
+        }
+    }
+    for node in net.nodes() {
+        if let Err(e) = release_fd(node) {
+            problems.push(format!(
+                "node `{}`: cannot close its namespace fd: {e}",
+                node.name()
+            ));
+        }
+    }
+    let mut summary = format!(
+        "{deleted} interface(s) deleted in {} node(s), namespace fds closed",
+        net.nodes().len()
+    );
+    if !problems.is_empty() {
+        summary.push_str("; problems: ");
+        summary.push_str(&problems.join("; "));
+    }
+    summary
+}
+
+/// Deletes every interface but `lo` in the calling thread's namespace; the
+/// number of deletions that succeeded (deleting a veth end also removes its
+/// peer in the other node, which is then gone when its node's turn comes).
+fn delete_links_here(node: &str) -> crate::Result<usize> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .map_err(|e| Error::Spawn {
+            op: "build a tokio runtime".into(),
+            source: e,
+        })?;
+    let netlink = |op: &str, e: rtnetlink::Error| Error::Netlink {
+        node: node.to_string(),
+        op: op.to_string(),
+        source: std::io::Error::other(e.to_string()),
+    };
+    rt.block_on(async {
+        let (conn, handle, _) = rtnetlink::new_connection().map_err(|e| Error::Netlink {
+            node: node.to_string(),
+            op: "open a NETLINK_ROUTE socket".into(),
+            source: e,
+        })?;
+        let task = tokio::spawn(conn);
+        let result = async {
+            let links: Vec<_> = handle
+                .link()
+                .get()
+                .execute()
+                .try_collect()
+                .await
+                .map_err(|e| netlink("ip link show", e))?;
+            let mut deleted = 0;
+            for link in links {
+                let index = link.header.index;
+                if link
+                    .header
+                    .flags
+                    .contains(netlink_packet_route::link::LinkFlags::Loopback)
+                {
+                    continue;
+                }
+                // ENODEV: already gone with its veth peer.
+                if handle.link().del(index).execute().await.is_ok() {
+                    deleted += 1;
+                }
+            }
+            Ok(deleted)
+        }
+        .await;
+        drop(handle);
+        task.abort();
+        let _ = task.await;
+        result
+    })
+}
+
+/// Makes the node's namespace fd refer to `/dev/null` instead of the
+/// namespace, atomically (`dup3`), so that it no longer holds the namespace.
+///
+/// The descriptor stays open and owned by the node's handle, which closes it
+/// when the network is finally dropped: no fd is closed twice, and nothing
+/// can be entered through it any more (`setns` on it fails with `EINVAL`).
+fn release_fd(node: &Node) -> std::io::Result<()> {
+    let null = File::options()
+        .read(true)
+        .open("/dev/null")
+        .map_err(|e| std::io::Error::new(e.kind(), format!("open /dev/null: {e}")))?;
+    let fd = node.netns().as_raw_fd();
+    // SAFETY: `fd` is open (the node, which the caller borrows, owns it) and
+    // stays open: dup3 atomically replaces what it refers to. `null` is an
+    // fd we own. Nothing else is touched.
+    let r = unsafe { libc::dup3(null.as_raw_fd(), fd, libc::O_CLOEXEC) };
+    if r < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}

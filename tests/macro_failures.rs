@@ -1,0 +1,299 @@
+//! How `#[netns_test]` tests fail: each fixture below is a normal test that
+//! passes, and misbehaves when `NETNS_TEST_MISBEHAVE=1` is set. The `check_*`
+//! tests run this same binary again on one fixture with that variable (or
+//! without privileges) and check that libtest reports a failure, with a
+//! message that reads well. This works the same under `cargo test` and
+//! `cargo nextest run`, which both run a libtest binary.
+
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use netns_test::{netns_test, Node, Topology};
+
+const MISBEHAVE: &str = "NETNS_TEST_MISBEHAVE";
+
+fn misbehave() -> bool {
+    std::env::var_os(MISBEHAVE).is_some()
+}
+
+/// Valid, unless misbehaving: then `n1` is declared twice.
+fn maybe_invalid() -> Topology {
+    let t = Topology::new().node("n1").node("n3");
+    if misbehave() {
+        t.node("n1")
+    } else {
+        t
+    }
+}
+
+/// Has `n3`, unless misbehaving.
+fn maybe_without_n3() -> Topology {
+    let t = Topology::new().node("n1");
+    if misbehave() {
+        t
+    } else {
+        t.node("n3")
+    }
+}
+
+#[netns_test]
+fn fixture_panic() {
+    if misbehave() {
+        panic!("fixture panic number {}", 42); // FIXTURE-PANIC-LINE
+    }
+}
+
+#[netns_test]
+async fn fixture_async_panic() {
+    tokio::task::yield_now().await;
+    if misbehave() {
+        panic!("async fixture panic");
+    }
+}
+
+#[netns_test]
+fn fixture_err() -> Result<(), std::io::Error> {
+    if misbehave() {
+        return Err(std::io::Error::other("fixture error"));
+    }
+    Ok(())
+}
+
+#[netns_test(topology = maybe_invalid)]
+fn fixture_setup(n3: &Node) {
+    assert_eq!(n3.name(), "n3");
+}
+
+#[netns_test(topology = maybe_without_n3)]
+fn fixture_unknown_node(n3: &Node) {
+    assert_eq!(n3.name(), "n3");
+}
+
+#[netns_test]
+#[should_panic(expected = "boom")]
+fn fixture_should_panic_no_panic() {
+    if !misbehave() {
+        panic!("boom");
+    }
+}
+
+#[netns_test(topology = maybe_invalid)]
+#[should_panic]
+fn fixture_should_panic_setup() {
+    panic!("the body panics, as expected");
+}
+
+#[netns_test(timeout = "300ms")]
+fn fixture_timeout() {
+    if misbehave() {
+        std::thread::sleep(Duration::from_secs(20));
+    }
+}
+
+/// Runs one fixture of this binary; returns (passed, all output).
+fn run_fixture(name: &str, setup: impl FnOnce(&mut Command)) -> (bool, String) {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([name, "--exact", "--test-threads=1"]);
+    cmd.env_remove(MISBEHAVE);
+    setup(&mut cmd);
+    let out = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("running 1 test"),
+        "fixture {name} did not run:\n{text}"
+    );
+    (out.status.success(), text)
+}
+
+fn misbehaving(name: &str) -> String {
+    let (passed, text) = run_fixture(name, |c| {
+        c.env(MISBEHAVE, "1");
+    });
+    assert!(!passed, "{name} passed while misbehaving:\n{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(&format!("test {name} ")) && l.ends_with("... FAILED")),
+        "{text}"
+    );
+    assert!(
+        !text.contains("called `Result::unwrap()`"),
+        "a bare unwrap message:\n{text}"
+    );
+    text
+}
+
+fn line_of(marker: &str) -> usize {
+    include_str!("macro_failures.rs")
+        .lines()
+        .position(|l| l.contains(marker) && !l.contains("line_of"))
+        .unwrap()
+        + 1
+}
+
+#[test]
+fn check_fixtures_pass_when_behaving() {
+    for name in [
+        "fixture_panic",
+        "fixture_err",
+        "fixture_setup",
+        "fixture_should_panic_setup",
+    ] {
+        let (passed, text) = run_fixture(name, |_| {});
+        assert!(passed, "{name}:\n{text}");
+    }
+}
+
+#[test]
+fn check_panic_keeps_message_and_location() {
+    let text = misbehaving("fixture_panic");
+    // The body's thread is named after the test; the location is the body's.
+    assert!(text.contains("thread 'fixture_panic'"), "{text}");
+    let loc = format!(
+        "panicked at tests/macro_failures.rs:{}:9",
+        line_of("FIXTURE-PANIC-LINE")
+    );
+    assert!(text.contains(&loc), "no {loc} in:\n{text}");
+    assert!(text.contains("fixture panic number 42"), "{text}");
+}
+
+#[test]
+fn check_async_panic() {
+    let text = misbehaving("fixture_async_panic");
+    assert!(text.contains("async fixture panic"), "{text}");
+}
+
+#[test]
+fn check_err_return() {
+    let text = misbehaving("fixture_err");
+    assert!(
+        text.contains("test `fixture_err` returned an error: Custom { kind: Other, error: \"fixture error\" }"),
+        "{text}"
+    );
+}
+
+#[test]
+fn check_setup_error_has_message_and_hint() {
+    let text = misbehaving("fixture_setup");
+    assert!(
+        text.contains(
+            "test `fixture_setup`: cannot build topology `maybe_invalid`: invalid topology: \
+             node `n1` is declared twice"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("hint: fix the topology description; nothing was created"),
+        "{text}"
+    );
+}
+
+#[test]
+fn check_unknown_node_parameter() {
+    let text = misbehaving("fixture_unknown_node");
+    assert!(
+        text.contains(
+            "parameter `n3: &Node` names no node of topology `maybe_without_n3`; its nodes are: `n1`"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn check_should_panic_fails_without_a_panic() {
+    let text = misbehaving("fixture_should_panic_no_panic");
+    assert!(text.contains("did not panic"), "{text}");
+}
+
+#[test]
+fn check_should_panic_fails_on_setup_error() {
+    let text = misbehaving("fixture_should_panic_setup");
+    assert!(text.contains("invalid topology"), "{text}");
+    assert!(text.contains("did not panic"), "{text}");
+}
+
+#[test]
+fn check_timeout_fails_fast_with_test_and_limit() {
+    let start = Instant::now();
+    let text = misbehaving("fixture_timeout");
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "the run waited for the body: {:?}",
+        start.elapsed()
+    );
+    assert!(
+        text.contains(
+            "test `fixture_timeout` timed out: its body ran longer than `timeout = \"300ms\"`"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("The network was torn down"), "{text}");
+}
+
+/// Root without capabilities, and without the rootless fallback: drop every
+/// capability from the bounding set before exec and opt out of the user
+/// namespace, so the fixture cannot create a namespace.
+fn unprivileged(c: &mut Command) {
+    c.env("NETNS_TEST_NO_USERNS", "1");
+    c.env_remove("NETNS_TEST_SKIP_UNSUPPORTED");
+    // SAFETY: only prctl, async-signal-safe, between fork and exec.
+    unsafe {
+        c.pre_exec(|| {
+            for cap in 0..64 {
+                libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0);
+            }
+            Ok(())
+        });
+    }
+}
+
+#[test]
+fn check_missing_privileges_fail_loudly() {
+    let (passed, text) = run_fixture("fixture_panic", unprivileged);
+    assert!(!passed, "passed without privileges:\n{text}");
+    assert!(
+        text.contains(
+            "test `fixture_panic`: cannot build the default one-node network (node `local`): \
+             cannot create a network namespace"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("hint: netns-test needs root"), "{text}");
+    assert!(!text.contains("called `Result::unwrap()`"), "{text}");
+}
+
+#[test]
+fn check_missing_privileges_skip_on_request() {
+    let (passed, text) = run_fixture("fixture_panic", |c| {
+        unprivileged(c);
+        c.env("NETNS_TEST_SKIP_UNSUPPORTED", "1");
+        c.arg("--nocapture");
+    });
+    assert!(passed, "{text}");
+    assert!(
+        text.contains(
+            "netns-test: skipping test `fixture_panic` (NETNS_TEST_SKIP_UNSUPPORTED is set)"
+        ),
+        "{text}"
+    );
+}
+
+#[netns_test]
+#[ignore = "ignored on purpose"]
+fn fixture_ignored() {
+    panic!("an ignored test ran");
+}
+
+#[test]
+fn check_ignore_passes_through() {
+    let (passed, text) = run_fixture("fixture_ignored", |_| {});
+    assert!(passed, "{text}");
+    assert!(
+        text.contains("test fixture_ignored ... ignored, ignored on purpose"),
+        "{text}"
+    );
+}
