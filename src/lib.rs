@@ -5,6 +5,7 @@
 //! file descriptors, so nothing is left behind even after SIGKILL.
 #![warn(missing_docs)]
 
+pub mod assert;
 mod build;
 pub mod error;
 pub mod inspect;

@@ -134,7 +134,7 @@ pub fn tcp_connect(addr: SocketAddr, timeout: Duration) -> Result<TcpProbe, Prob
     let s = Socket::new(sock::domain(addr.ip()), Type::STREAM, Some(Protocol::TCP))
         .map_err(|e| ProbeError::io("tcp_connect: open a TCP socket", e))?;
     let start = Instant::now();
-    let state = match s.connect_timeout(&SockAddr::from(addr), timeout) {
+    let state = match connect_until(&s, &SockAddr::from(addr), start + timeout) {
         Ok(()) => PortState::Open,
         Err(e) => PortState::from_error(&e),
     };
@@ -147,6 +147,52 @@ pub fn tcp_connect(addr: SocketAddr, timeout: Duration) -> Result<TcpProbe, Prob
         state,
         elapsed,
     })
+}
+
+/// A non-blocking connect that waits for the handshake until `until`, and
+/// never gives up before it (socket2's `connect_timeout` polls with whole
+/// milliseconds rounded down and can report a timeout up to 1 ms early).
+fn connect_until(s: &Socket, addr: &SockAddr, until: Instant) -> io::Result<()> {
+    s.set_nonblocking(true)?;
+    match s.connect(addr) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(e),
+    }
+    loop {
+        let now = Instant::now();
+        if now >= until {
+            // The handshake may have completed at the last moment.
+            return match s.take_error()? {
+                Some(e) => Err(e),
+                None if s.peer_addr().is_ok() => Ok(()),
+                None => Err(io::Error::from_raw_os_error(libc::ETIMEDOUT)),
+            };
+        }
+        let mut fds = [nix::poll::PollFd::new(
+            std::os::fd::AsFd::as_fd(s),
+            nix::poll::PollFlags::POLLOUT,
+        )];
+        match nix::poll::ppoll(
+            &mut fds,
+            Some(nix::sys::time::TimeSpec::from_duration(until - now)),
+            None,
+        ) {
+            Ok(0) | Err(nix::errno::Errno::EINTR) => continue,
+            Ok(_) => {
+                return match s.take_error()? {
+                    Some(e) => Err(e),
+                    None => match s.peer_addr() {
+                        Ok(_) => Ok(()),
+                        // Writable without a peer and without an error: ask
+                        // the kernel again through a second connect.
+                        Err(_) => s.connect(addr),
+                    },
+                };
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// What a UDP request got back.
