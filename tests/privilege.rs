@@ -37,7 +37,7 @@ fn needs_a_namespace() {
 /// A seccomp filter (x86_64) that fails unshare and clone with
 /// CLONE_NEWUSER (EPERM) and clone3 (ENOSYS, so libc falls back to clone).
 #[cfg(target_arch = "x86_64")]
-fn deny_user_namespaces() -> std::io::Result<()> {
+fn deny_user_namespaces(in_initial_user_ns: bool) -> std::io::Result<()> {
     const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
     const RET_ALLOW: u32 = 0x7fff_0000;
     const RET_ERRNO: u32 = 0x0005_0000;
@@ -84,11 +84,34 @@ fn deny_user_namespaces() -> std::io::Result<()> {
     };
     // SAFETY: plain syscalls on valid pointers that outlive them, in the forked child.
     unsafe {
-        if libc::getuid() == 0 {
+        if libc::getuid() == 0 && in_initial_user_ns {
+            // Real root: become nobody.
             let nobody = 65534;
             if libc::setgroups(0, std::ptr::null()) != 0
                 || libc::setgid(nobody) != 0
                 || libc::setuid(nobody) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+        } else if libc::getuid() == 0 {
+            // Root of the user namespace that rootless mode made (only uid 0
+            // is mapped there): keep the uid, but make exec grant no capability.
+            const SECBIT_NOROOT: libc::c_ulong = 1;
+            const SECBIT_NOROOT_LOCKED: libc::c_ulong = 2;
+            if libc::prctl(
+                libc::PR_SET_SECUREBITS,
+                SECBIT_NOROOT | SECBIT_NOROOT_LOCKED,
+                0,
+                0,
+                0,
+            ) != 0
+                || libc::prctl(
+                    libc::PR_CAP_AMBIENT,
+                    libc::PR_CAP_AMBIENT_CLEAR_ALL,
+                    0,
+                    0,
+                    0,
+                ) != 0
             {
                 return Err(std::io::Error::last_os_error());
             }
@@ -124,9 +147,14 @@ fn run_child_without_privileges(extra_env: &[(&str, &str)]) -> Output {
         cmd.env(k, v);
     }
     cmd.current_dir("/");
+    let in_initial_user_ns = std::fs::read_to_string("/proc/self/uid_map")
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        == ["0", "0", "4294967295"];
     // SAFETY: the hook only makes async-signal-safe syscalls (see above).
     unsafe {
-        cmd.pre_exec(deny_user_namespaces);
+        cmd.pre_exec(move || deny_user_namespaces(in_initial_user_ns));
     }
     cmd.output().unwrap()
 }
