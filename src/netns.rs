@@ -345,6 +345,33 @@ fn restore_or_abort(prev: BorrowedFd<'_>, prev_inode: u64) {
     }
 }
 
+/// Remembers the calling thread's namespace and moves the thread back there
+/// on drop (also during unwinding), for code that unshares on the caller's
+/// thread. Aborts if the thread cannot be moved back.
+pub(crate) struct ThreadHome {
+    prev: OwnedFd,
+    prev_inode: u64,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl ThreadHome {
+    pub(crate) fn save() -> Result<Self> {
+        let prev = open_current().map_err(|e| Error::namespace("open /proc/thread-self/ns/net", e))?;
+        let prev_inode = fd_inode(prev.as_fd()).map_err(|e| Error::namespace("fstat namespace fd", e))?;
+        Ok(ThreadHome {
+            prev,
+            prev_inode,
+            _not_send: PhantomData,
+        })
+    }
+}
+
+impl Drop for ThreadHome {
+    fn drop(&mut self) {
+        restore_or_abort(self.prev.as_fd(), self.prev_inode);
+    }
+}
+
 /// Keeps the calling thread inside a namespace; restores the previous one on drop.
 ///
 /// Made by [`NetNs::enter`].

@@ -111,7 +111,7 @@ impl Node {
             directory,
             stop: Arc::new(AtomicBool::new(false)),
             threads: Mutex::new(Vec::new()),
-            children: ChildTracker::new()?,
+            children: ChildTracker::new(),
         })
     }
 

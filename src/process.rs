@@ -13,7 +13,7 @@ use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use nix::fcntl::OFlag;
 use nix::sys::signal::{killpg, Signal};
@@ -24,22 +24,37 @@ use crate::error::{errno, Error, Result};
 use crate::netns::NetNs;
 
 /// The pids reported by children spawned in one node.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct ChildTracker {
+    /// Made on the first command, so nodes that never run one pay nothing.
+    pipe: OnceLock<Pipe>,
+}
+
+#[derive(Debug)]
+struct Pipe {
     read: Mutex<File>,
     write: Arc<OwnedFd>,
 }
 
 impl ChildTracker {
-    pub(crate) fn new() -> Result<Self> {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    fn pipe(&self) -> Result<&Pipe> {
+        if let Some(p) = self.pipe.get() {
+            return Ok(p);
+        }
         let (r, w) = pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK).map_err(|e| Error::Spawn {
             op: "create the child-pid pipe".into(),
             source: errno(e),
         })?;
-        Ok(ChildTracker {
+        // A racing first command may have set it; either pipe works.
+        let _ = self.pipe.set(Pipe {
             read: Mutex::new(File::from(r)),
             write: Arc::new(w),
-        })
+        });
+        Ok(self.pipe.get().expect("set above"))
     }
 
     /// A `Command` for `program` that runs inside `ns`.
@@ -53,7 +68,7 @@ impl ChildTracker {
                 .try_clone_to_owned()
                 .map_err(|e| Error::namespace("dup namespace fd", e))?,
         );
-        let report = Arc::clone(&self.write);
+        let report = Arc::clone(&self.pipe()?.write);
         let parent = nix::unistd::getpid();
         let mut cmd = std::process::Command::new(program);
         // SAFETY: the hook runs in the forked child before exec and only makes
@@ -93,9 +108,12 @@ impl ChildTracker {
     /// Kills (SIGKILL, whole process group) and reaps every reported child
     /// that is still inside the namespace with inode `ns_inode`.
     pub(crate) fn kill_all(&self, ns_inode: u64) {
+        let Some(pipe) = self.pipe.get() else {
+            return;
+        };
         let mut buf = Vec::new();
         {
-            let mut read = self.read.lock().unwrap_or_else(|p| p.into_inner());
+            let mut read = pipe.read.lock().unwrap_or_else(|p| p.into_inner());
             let mut chunk = [0u8; 512];
             loop {
                 match read.read(&mut chunk) {
