@@ -8,6 +8,7 @@
 pub mod assert;
 mod build;
 pub mod error;
+pub mod harness;
 pub mod inspect;
 mod net;
 mod netlink;
@@ -33,8 +34,56 @@ pub use netns_test_macros::netns_test;
 /// What `#[netns_test]` expands to calls this; not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::harness::{Registration, TESTS};
     pub use crate::runner::{
-        block_on, execute, panic_message, run, Ctx, Failure, Inject, Outcome, TestReturn, TestSpec,
-        DEFAULT_NODE,
+        block_on, execute, panic_message, report, run, Ctx, Failure, Inject, Outcome, TestReturn,
+        TestSpec, DEFAULT_NODE,
+    };
+    pub use linkme;
+}
+
+/// The `main` of a `harness = false` test target: runs every
+/// `#[netns_test]` function of the target, and data-driven tests, under
+/// libtest's command line (see [`harness`]).
+///
+/// ```no_run
+/// // tests/network.rs, with `[[test]] name = "network" harness = false`
+/// use netns_test::netns_test;
+///
+/// #[netns_test]
+/// fn binds_port_80() {
+///     std::net::TcpListener::bind("127.0.0.1:80").unwrap();
+/// }
+///
+/// // Data-driven tests: a function returning `impl IntoIterator<Item = Case>`.
+/// fn table() -> Vec<netns_test::harness::Case> {
+///     (1..=3)
+///         .map(|i| netns_test::harness::Case::new(format!("table::row{i}"), |_net| {}))
+///         .collect()
+/// }
+///
+/// netns_test::main!(cases = table);
+/// ```
+///
+/// `main!()` runs the `#[netns_test]` functions only; `main!(cases = f)` or
+/// `main!(cases = [f, g])` adds the cases that each function returns. For
+/// more (plain trials, a harness built by hand) write `main` with
+/// [`harness::Harness`].
+#[macro_export]
+macro_rules! main {
+    () => {
+        fn main() {
+            $crate::harness::main()
+        }
+    };
+    (cases = [$($cases:path),* $(,)?] $(,)?) => {
+        fn main() {
+            $crate::harness::Harness::new()
+                $(.cases($cases()))*
+                .run()
+        }
+    };
+    (cases = $cases:path $(,)?) => {
+        $crate::main!(cases = [$cases]);
     };
 }

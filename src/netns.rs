@@ -335,6 +335,11 @@ impl Drop for NetNs {
 }
 
 fn restore_or_abort(prev: BorrowedFd<'_>, prev_inode: u64) {
+    // A thread that never left (a build refused at its first unshare) stays;
+    // a setns it does not need could fail without CAP_SYS_ADMIN.
+    if current_inode().ok() == Some(prev_inode) {
+        return;
+    }
     if let Err(e) = setns_checked(prev, prev_inode) {
         eprintln!(
             "netns-test: FATAL: cannot move thread {:?} back to its namespace {prev_inode}: {e}; \
@@ -356,8 +361,10 @@ pub(crate) struct ThreadHome {
 
 impl ThreadHome {
     pub(crate) fn save() -> Result<Self> {
-        let prev = open_current().map_err(|e| Error::namespace("open /proc/thread-self/ns/net", e))?;
-        let prev_inode = fd_inode(prev.as_fd()).map_err(|e| Error::namespace("fstat namespace fd", e))?;
+        let prev =
+            open_current().map_err(|e| Error::namespace("open /proc/thread-self/ns/net", e))?;
+        let prev_inode =
+            fd_inode(prev.as_fd()).map_err(|e| Error::namespace("fstat namespace fd", e))?;
         Ok(ThreadHome {
             prev,
             prev_inode,

@@ -65,6 +65,20 @@ pub struct TestSpec {
     /// The test carries `#[should_panic]`: failures other than a panic of the
     /// body or a timeout (a setup error) must not count as the expected panic.
     pub should_panic: bool,
+    /// A data-driven test of the custom harness: what it has that the
+    /// `'static` fields above cannot hold.
+    case: Option<Box<CaseParts>>,
+}
+
+/// The parts of a data-driven test (`harness::Case`) that are built at run
+/// time; each one, when set, wins over the matching field of [`TestSpec`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CaseParts {
+    /// The test's full name, shown as is.
+    pub(crate) name: String,
+    pub(crate) topology: Option<Topology>,
+    pub(crate) node: Option<String>,
+    pub(crate) timeout: Option<Duration>,
 }
 
 impl TestSpec {
@@ -76,6 +90,16 @@ impl TestSpec {
             node: None,
             timeout: None,
             should_panic: false,
+            case: None,
+        }
+    }
+
+    /// A data-driven test of the custom harness.
+    pub(crate) fn from_case(parts: CaseParts, should_panic: bool) -> Self {
+        TestSpec {
+            should_panic,
+            case: Some(Box::new(parts)),
+            ..TestSpec::new("")
         }
     }
 
@@ -105,18 +129,63 @@ impl TestSpec {
     }
 
     /// The name libtest shows: the path without the crate's name.
-    pub fn display_name(&self) -> &'static str {
-        match self.name.split_once("::") {
-            Some((_, rest)) => rest,
-            None => self.name,
+    pub fn display_name(&self) -> &str {
+        match &self.case {
+            Some(case) => &case.name,
+            None => display_name(self.name),
         }
     }
 
     fn topology_text(&self) -> String {
-        match self.topology {
-            Some((name, _)) => format!("topology `{name}`"),
-            None => format!("the default one-node network (node `{DEFAULT_NODE}`)"),
+        match (&self.case, self.topology) {
+            (Some(case), _) if case.topology.is_some() => {
+                format!("the topology of case `{}`", case.name)
+            }
+            (_, Some((name, _))) => format!("topology `{name}`"),
+            _ => format!("the default one-node network (node `{DEFAULT_NODE}`)"),
         }
+    }
+
+    fn build_topology(&self) -> Topology {
+        match (&self.case, self.topology) {
+            (Some(case), _) if case.topology.is_some() => case.topology.clone().unwrap_or_default(),
+            (_, Some((_, f))) => f(),
+            _ => Topology::new().node(DEFAULT_NODE),
+        }
+    }
+
+    fn node_name(&self) -> Option<&str> {
+        match &self.case {
+            Some(case) if case.node.is_some() => case.node.as_deref(),
+            _ => self.node,
+        }
+    }
+
+    fn time_limit(&self) -> Option<Duration> {
+        match &self.case {
+            Some(case) if case.timeout.is_some() => case.timeout,
+            _ => self.timeout.map(|(limit, _)| limit),
+        }
+    }
+
+    /// The limit as the user wrote it, for the timeout message.
+    fn timeout_text(&self) -> String {
+        match (&self.case, self.timeout) {
+            (Some(case), _) if case.timeout.is_some() => {
+                format!("its timeout ({:?})", case.timeout.unwrap_or_default())
+            }
+            (_, Some((_, text))) => format!("`timeout = \"{text}\"`"),
+            _ => "its timeout".to_string(),
+        }
+    }
+}
+
+/// The name libtest shows for the path `crate::module::test`: the path
+/// without the crate's name.
+pub fn display_name(path: &str) -> &str {
+    match path.split_once("::") {
+        Some((_, rest)) => rest,
+        None => path,
     }
 }
 
@@ -130,7 +199,7 @@ pub struct Ctx {
 impl Debug for Ctx {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Ctx")
-            .field("test", &self.spec.name)
+            .field("test", &self.spec.display_name())
             .field("node", &self.node().name())
             .finish()
     }
@@ -283,7 +352,14 @@ where
     F: FnOnce(&Ctx) -> Result<(), Failure> + Send + 'static,
 {
     let should_panic = spec.should_panic;
-    match execute(spec, body) {
+    report(should_panic, execute(spec, body))
+}
+
+/// Fails the test the way libtest expects, as [`run`] does, for an
+/// [`Outcome`] that [`execute`] returned; `should_panic`: the test carries
+/// `#[should_panic]`.
+pub fn report(should_panic: bool, outcome: Outcome) {
+    match outcome {
         Outcome::Passed => {}
         Outcome::Skipped(msg) => eprintln!("{msg}"),
         Outcome::Panicked(payload) => resume_unwind(payload),
@@ -328,10 +404,7 @@ pub fn execute<F>(spec: TestSpec, body: F) -> Outcome
 where
     F: FnOnce(&Ctx) -> Result<(), Failure> + Send + 'static,
 {
-    let topology = match spec.topology {
-        Some((_, f)) => f(),
-        None => Topology::new().node(DEFAULT_NODE),
-    };
+    let topology = spec.build_topology();
     let net = match Net::build(&topology) {
         Ok(net) => Arc::new(net),
         Err(e @ Error::Privileges { .. }) if crate::privilege::skip_requested() => {
@@ -343,7 +416,7 @@ where
         }
         Err(e) => return Outcome::Setup(setup_message(&spec, &e)),
     };
-    let node = match spec.node {
+    let node = match spec.node_name() {
         None => 0,
         Some(name) => match net.nodes().iter().position(|n| n.name() == name) {
             Some(i) => i,
@@ -398,9 +471,9 @@ where
         }
     };
 
-    let received = match spec.timeout {
+    let received = match spec.time_limit() {
         None => rx.recv().map_err(|_| None),
-        Some((limit, _)) => rx.recv_timeout(limit).map_err(|e| match e {
+        Some(limit) => rx.recv_timeout(limit).map_err(|e| match e {
             mpsc::RecvTimeoutError::Timeout => Some(limit),
             mpsc::RecvTimeoutError::Disconnected => None,
         }),
@@ -428,13 +501,13 @@ where
             ))
         }
         Err(Some(_)) => {
-            let (_, text) = spec.timeout.unwrap_or_default();
+            let text = spec.timeout_text();
             let torn = abandon(&net);
             let node_name = net.nodes()[node].name().to_string();
             drop(net);
             drop(handle); // detach
             Outcome::TimedOut(format!(
-                "test `{}` timed out: its body ran longer than `timeout = \"{text}\"`.\n\
+                "test `{}` timed out: its body ran longer than {text}.\n\
                  The network was torn down ({torn}); the body's thread cannot be killed and \
                  is left running, detached, in node `{node_name}`, which stays alive (with \
                  only `lo`) until the thread returns or the process exits.",

@@ -2,12 +2,17 @@
 //! `use netns_test::netns_test;`.
 //!
 //! The macro is thin, like `#[tokio::test]`: it checks the signature and the
-//! attribute's arguments, keeps the function as an inner `fn` and emits a
-//! `#[test]` that hands it to one library function,
-//! `netns_test::__private::run`. Everything at run time (building the
-//! network, the thread inside the node, the runtime of an `async fn`, the
-//! timeout, the failure messages) lives in the library, where it is tested
-//! without the macro.
+//! attribute's arguments, keeps the function as an inner `fn` of a hidden
+//! entry function that hands it to the library's runner
+//! (`netns_test::__private::execute`), and emits a `#[test]` that calls the
+//! entry and reports its outcome (`__private::report`). It also registers
+//! the entry, with the test's name, `#[ignore]` and `#[should_panic]`, in a
+//! link-time list for netns-test's own harness (`harness = false` targets,
+//! which do not compile `#[test]` functions).
+//!
+//! Everything at run time (building the network, the thread inside the
+//! node, the runtime of an `async fn`, the timeout, the failure messages)
+//! lives in the library, where it is tested without the macro.
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
@@ -206,7 +211,24 @@ fn expand(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
             "remove this `#[test]`: #[netns_test] already makes the function a test",
         ));
     }
-    let should_panic = func.attrs.iter().any(|a| is_attr(a, "should_panic"));
+    let should_panic_attr = func.attrs.iter().find(|a| is_attr(a, "should_panic"));
+    let should_panic = should_panic_attr.is_some();
+    let expected = should_panic_attr
+        .map(expected_message)
+        .transpose()?
+        .flatten();
+    let ignore_attr = func.attrs.iter().find(|a| is_attr(a, "ignore"));
+    let ignored = ignore_attr.is_some();
+    let ignore_reason = ignore_attr.and_then(|a| match &a.meta {
+        syn::Meta::NameValue(nv) => match &nv.value {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Some(s.clone()),
+            _ => None,
+        },
+        _ => None,
+    });
     if should_panic {
         if let ReturnType::Type(_, ty) = &sig.output {
             if !matches!(&**ty, Type::Tuple(t) if t.elems.is_empty()) {
@@ -310,19 +332,52 @@ fn expand(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
         spec.extend(quote! { .should_panic() });
     }
 
-    let attrs = &func.attrs;
+    // Lint levels apply to the body, which is in `entry`; `#[expect]` only
+    // there, since the `#[test]` function itself is one call.
+    let is_lint = |a: &Attribute| {
+        ["allow", "warn", "deny", "forbid", "expect"]
+            .iter()
+            .any(|l| is_attr(a, l))
+    };
+    let attrs: Vec<_> = func
+        .attrs
+        .iter()
+        .filter(|a| !is_attr(a, "expect"))
+        .collect();
+    let entry_attrs: Vec<_> = func
+        .attrs
+        .iter()
+        .filter(|a| is_attr(a, "cfg") || is_lint(a))
+        .collect();
     let vis = &func.vis;
     let mut inner = func.clone();
     inner.attrs.clear();
     inner.vis = syn::Visibility::Inherited;
     let test_attr = quote_spanned! {Span::call_site()=> #[::core::prelude::v1::test] };
+    // The test lives in `entry`, which both the `#[test]` (standard harness)
+    // and the registration for the custom harness call: a `harness = false`
+    // target does not compile `#[test]` functions.
+    let entry = format_ident!("__netns_test_{}", ident);
+    let cfgs: Vec<_> = func.attrs.iter().filter(|a| is_attr(a, "cfg")).collect();
+    let opt = |v: Option<&LitStr>| match v {
+        Some(v) => quote! { ::core::option::Option::Some(#v) },
+        None => quote! { ::core::option::Option::None },
+    };
+    let ignore_reason = opt(ignore_reason.as_ref());
+    let expected = opt(expected.as_ref());
 
     Ok(quote! {
         #(#attrs)*
         #test_attr
         #vis fn #ident() {
+            ::netns_test::__private::report(#should_panic, #entry())
+        }
+
+        #(#entry_attrs)*
+        #[doc(hidden)]
+        fn #entry() -> ::netns_test::__private::Outcome {
             #inner
-            ::netns_test::__private::run(
+            ::netns_test::__private::execute(
                 #spec,
                 |__netns_test_ctx: &::netns_test::__private::Ctx|
                     -> ::core::result::Result<(), ::netns_test::__private::Failure>
@@ -332,7 +387,56 @@ fn expand(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
                 },
             )
         }
+
+        #(#cfgs)*
+        const _: () = {
+            #[::netns_test::__private::linkme::distributed_slice(::netns_test::__private::TESTS)]
+            #[linkme(crate = ::netns_test::__private::linkme)]
+            static __NETNS_TEST_REGISTRATION: ::netns_test::__private::Registration =
+                ::netns_test::__private::Registration {
+                    name: ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#ident)),
+                    ignored: #ignored,
+                    ignore_reason: #ignore_reason,
+                    should_panic: #should_panic,
+                    expected: #expected,
+                    run: #entry,
+                };
+        };
     })
+}
+
+/// The `expected` text of `#[should_panic]`, in any of libtest's forms:
+/// `#[should_panic]`, `#[should_panic = "text"]`,
+/// `#[should_panic(expected = "text")]`.
+fn expected_message(attr: &Attribute) -> syn::Result<Option<LitStr>> {
+    let malformed = || {
+        Error::new_spanned(
+            attr,
+            "expected `#[should_panic]` or `#[should_panic(expected = \"text\")]`",
+        )
+    };
+    match &attr.meta {
+        syn::Meta::Path(_) => Ok(None),
+        syn::Meta::NameValue(nv) => match &nv.value {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Ok(Some(s.clone())),
+            _ => Err(malformed()),
+        },
+        syn::Meta::List(list) => list
+            .parse_args_with(|input: ParseStream<'_>| {
+                let key: Ident = input.parse()?;
+                if key != "expected" {
+                    return Err(Error::new(key.span(), "expected `expected`"));
+                }
+                input.parse::<Token![=]>()?;
+                let lit: LitStr = input.parse()?;
+                let _ = input.parse::<Option<Token![,]>>()?;
+                Ok(Some(lit))
+            })
+            .map_err(|_| malformed()),
+    }
 }
 
 #[cfg(test)]

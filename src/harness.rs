@@ -1,0 +1,617 @@
+//! The custom test harness: a `harness = false` test target whose `main` is
+//! netns-test's, on [libtest-mimic](libtest_mimic).
+//!
+//! ```toml
+//! [[test]]
+//! name = "network"
+//! harness = false
+//! ```
+//!
+//! ```no_run
+//! // tests/network.rs
+//! use netns_test::netns_test;
+//!
+//! #[netns_test]
+//! fn binds_port_80() {
+//!     std::net::TcpListener::bind("127.0.0.1:80").unwrap();
+//! }
+//!
+//! netns_test::main!();
+//! ```
+//!
+//! [`main`] (what `netns_test::main!()` calls):
+//! 1. enters the rootless user namespace first, while the process has one
+//!    thread (a no-op when the pre-main constructor already did, or for
+//!    root);
+//! 2. parses libtest's command line: a filter, `--exact`, `--skip`, `--list`,
+//!    `--ignored`, `--include-ignored`, `--test-threads`, `--format
+//!    pretty|terse|json`, `-q`, `--color`, `--logfile`, so `cargo test`,
+//!    `cargo nextest run` and IDEs drive it as they drive libtest;
+//! 3. runs every `#[netns_test]` function of the target (besides its
+//!    `#[test]`, which a `harness = false` target does not compile, the
+//!    attribute registers each test in a link-time list, a `linkme`
+//!    distributed slice), plus the data-driven [`Case`]s and plain
+//!    [`Trial`]s given to a [`Harness`].
+//!
+//! Tests run through the same runner as under the standard harness, so
+//! panics, returned errors, setup errors, timeouts and their messages are
+//! the same. `#[should_panic]` (with `expected`) and `#[ignore]` (with a
+//! reason) behave as under libtest.
+//!
+//! When the process can create no network namespace (neither root nor user
+//! namespaces), every netns test fails with the fix-it message, unless
+//! `NETNS_TEST_SKIP_UNSUPPORTED=1` is set: then each is reported `ignored`
+//! (and `cargo nextest` lists it as skipped), with the reason printed once.
+//!
+//! Differences from libtest: output is not captured (a test's `println!`
+//! and the panic message of a passing `#[should_panic]` test appear as they
+//! happen; under `cargo nextest`, which runs a process per test, output is
+//! captured by nextest as usual); one filter at most; tests run in name
+//! order, each on a thread of the pool (or the main thread with
+//! `--test-threads 1`).
+
+use std::any::Any;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, Once};
+
+use libtest_mimic::{Completion, Failed};
+
+use crate::net::Net;
+use crate::privilege;
+use crate::runner::{display_name, execute, panic_message, CaseParts, Failure, Outcome, TestSpec};
+
+pub use crate::runner::TestReturn;
+pub use libtest_mimic::{self, Arguments, Conclusion, Trial};
+
+/// What `#[netns_test]` registers for the custom harness; not a public API.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Registration {
+    /// `module_path!()::fn_name`.
+    pub name: &'static str,
+    /// `#[ignore]`.
+    pub ignored: bool,
+    /// `#[ignore = "reason"]`.
+    pub ignore_reason: Option<&'static str>,
+    /// `#[should_panic]`.
+    pub should_panic: bool,
+    /// `#[should_panic(expected = "text")]`.
+    pub expected: Option<&'static str>,
+    /// Runs the test through the runner.
+    pub run: fn() -> Outcome,
+}
+
+/// Every `#[netns_test]` function linked into the binary; not a public API.
+#[doc(hidden)]
+#[linkme::distributed_slice]
+pub static TESTS: [Registration];
+
+/// The reason shown for a test skipped because namespaces cannot be made.
+const SKIP_REASON: &str =
+    "cannot create network namespaces here and NETNS_TEST_SKIP_UNSUPPORTED is set";
+
+/// The body of a data-driven test.
+type CaseBody = Box<dyn FnOnce(&Net) -> Result<(), Failure> + Send>;
+
+/// A data-driven netns test: a name, a network, a body; for tests made from
+/// a table at run time rather than written as functions.
+///
+/// The body runs exactly like a `#[netns_test]` body: on a dedicated thread
+/// inside the first node of the topology (or the one [`Case::node`] names),
+/// with the same failure messages and time limit.
+///
+/// ```no_run
+/// use netns_test::harness::{Case, Harness};
+/// use netns_test::Topology;
+///
+/// // One test per row: a name, the two ends' addresses, the peer to ping.
+/// const TABLE: [(&str, &str, &str, &str); 2] = [
+///     ("pairs::v4", "198.51.100.1/24", "198.51.100.2/24", "198.51.100.2"),
+///     ("pairs::v6", "2001:db8::1/64", "2001:db8::2/64", "2001:db8::2"),
+/// ];
+///
+/// fn main() {
+///     let cases = TABLE.map(|(name, a, b, peer)| {
+///         Case::new(name, move |net| -> netns_test::Result<()> {
+///             let report = net["n1"].ping(peer).count(2).run()?;
+///             assert_eq!(report.received, 2);
+///             Ok(())
+///         })
+///         .topology(Topology::new().link(("n1", "eth0", a), ("n2", "eth0", b)))
+///     });
+///     Harness::new().cases(cases).run()
+/// }
+/// ```
+pub struct Case {
+    parts: CaseParts,
+    ignore: Option<Option<String>>,
+    should_panic: Option<Option<String>>,
+    body: CaseBody,
+}
+
+impl std::fmt::Debug for Case {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Case")
+            .field("name", &self.parts.name)
+            .field("topology", &self.parts.topology)
+            .field("node", &self.parts.node)
+            .field("timeout", &self.parts.timeout)
+            .field("ignore", &self.ignore)
+            .field("should_panic", &self.should_panic)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Case {
+    /// A test called `name` (shown and filtered as is, for example
+    /// `mtu::1500`) whose body gets the live network and returns `()` or
+    /// `Result<(), E>` with `E: Debug`. Without [`Case::topology`] the
+    /// network is one fresh node called `local`.
+    pub fn new<F, R>(name: impl Into<String>, body: F) -> Self
+    where
+        F: FnOnce(&Net) -> R + Send + 'static,
+        R: TestReturn,
+    {
+        Case {
+            parts: CaseParts {
+                name: name.into(),
+                ..CaseParts::default()
+            },
+            ignore: None,
+            should_panic: None,
+            body: Box::new(move |net: &Net| body(net).into_outcome()),
+        }
+    }
+
+    /// The network the test runs in.
+    pub fn topology(mut self, topology: crate::Topology) -> Self {
+        self.parts.topology = Some(topology);
+        self
+    }
+
+    /// Runs the body in node `node` instead of the first one.
+    pub fn node(mut self, node: impl Into<String>) -> Self {
+        self.parts.node = Some(node.into());
+        self
+    }
+
+    /// Fails the test when the body runs longer than `limit` (network setup
+    /// not counted), as `timeout = "..."` does.
+    pub fn timeout(mut self, limit: std::time::Duration) -> Self {
+        self.parts.timeout = Some(limit);
+        self
+    }
+
+    /// Marks the test ignored, like `#[ignore]`: it runs only with
+    /// `--ignored` or `--include-ignored`.
+    pub fn ignore(mut self) -> Self {
+        self.ignore = Some(None);
+        self
+    }
+
+    /// Marks the test ignored, with a reason, like `#[ignore = "reason"]`.
+    pub fn ignore_because(mut self, reason: impl Into<String>) -> Self {
+        self.ignore = Some(Some(reason.into()));
+        self
+    }
+
+    /// The test passes only if the body panics (or fails: returns `Err`,
+    /// times out), like `#[should_panic]`.
+    pub fn should_panic(mut self) -> Self {
+        self.should_panic = Some(None);
+        self
+    }
+
+    /// Like [`Case::should_panic`], and the panic message must contain
+    /// `expected`, like `#[should_panic(expected = "...")]`.
+    pub fn should_panic_with(mut self, expected: impl Into<String>) -> Self {
+        self.should_panic = Some(Some(expected.into()));
+        self
+    }
+
+    /// The test's name.
+    pub fn name(&self) -> &str {
+        &self.parts.name
+    }
+}
+
+/// What a test expects of its body.
+#[derive(Debug, Clone, Default)]
+struct Expect {
+    should_panic: bool,
+    expected: Option<String>,
+}
+
+/// The custom harness: the registered `#[netns_test]` functions, data-driven
+/// [`Case`]s and plain libtest-mimic [`Trial`]s, run under libtest's command
+/// line.
+///
+/// ```no_run
+/// use netns_test::harness::{Case, Harness, Trial};
+///
+/// fn main() {
+///     Harness::new()
+///         .case(Case::new("loopback_is_up", |net| {
+///             assert!(net["local"].links().unwrap().iter().any(|l| l.name == "lo"));
+///         }))
+///         .trial(Trial::test("no_network_needed", || Ok(())))
+///         .run()
+/// }
+/// ```
+#[derive(Debug)]
+pub struct Harness {
+    registered: bool,
+    cases: Vec<Case>,
+    trials: Vec<Trial>,
+}
+
+impl Default for Harness {
+    fn default() -> Self {
+        Harness::new()
+    }
+}
+
+/// Runs every `#[netns_test]` function of the binary under libtest's command
+/// line and exits; what `netns_test::main!()` calls. See the
+/// [module documentation](self).
+pub fn main() -> ! {
+    Harness::new().run()
+}
+
+/// The privilege state, looked at once per run.
+enum Policy {
+    /// Namespaces can be created (or it is not known that they cannot).
+    Run,
+    /// They cannot, and the user asked to skip: the fix-it text.
+    Skip(String),
+    /// They cannot: the fix-it text; each test fails with it.
+    Fail(String),
+}
+
+impl Harness {
+    /// A harness with every `#[netns_test]` function linked into the binary.
+    ///
+    /// Enters the rootless user namespace if the pre-main constructor has not
+    /// (call it before starting any thread: `unshare(CLONE_NEWUSER)` needs a
+    /// single-threaded process).
+    pub fn new() -> Self {
+        privilege::enter_user_namespace();
+        Harness {
+            registered: true,
+            cases: Vec::new(),
+            trials: Vec::new(),
+        }
+    }
+
+    /// Leaves out the registered `#[netns_test]` functions: only the cases
+    /// and trials given to this harness run.
+    pub fn without_registered_tests(mut self) -> Self {
+        self.registered = false;
+        self
+    }
+
+    /// Adds a data-driven test.
+    pub fn case(mut self, case: Case) -> Self {
+        self.cases.push(case);
+        self
+    }
+
+    /// Adds data-driven tests.
+    pub fn cases(mut self, cases: impl IntoIterator<Item = Case>) -> Self {
+        self.cases.extend(cases);
+        self
+    }
+
+    /// Adds a plain libtest-mimic trial (a test that needs no namespace).
+    pub fn trial(mut self, trial: Trial) -> Self {
+        self.trials.push(trial);
+        self
+    }
+
+    /// Adds plain libtest-mimic trials.
+    pub fn trials(mut self, trials: impl IntoIterator<Item = Trial>) -> Self {
+        self.trials.extend(trials);
+        self
+    }
+
+    /// Parses the command line, runs the tests and exits: status 0 when
+    /// nothing failed, 101 otherwise (libtest's codes).
+    pub fn run(self) -> ! {
+        let args = Arguments::from_args();
+        self.run_with(&args).exit()
+    }
+
+    /// Runs the tests under `args` and returns the tally (what [`run`] does,
+    /// without parsing the command line or exiting). With
+    /// `args.logfile` set, the report goes to that file instead of stdout.
+    ///
+    /// [`run`]: Harness::run
+    ///
+    /// # Panics
+    ///
+    /// When two tests have the same name.
+    pub fn run_with(self, args: &Arguments) -> Conclusion {
+        let trials = self.into_trials(args);
+        libtest_mimic::run(args, trials)
+    }
+
+    /// The trials this harness runs under `args`, sorted by name, as
+    /// [`Harness::run_with`] hands them to libtest-mimic.
+    ///
+    /// # Panics
+    ///
+    /// When two tests have the same name.
+    pub fn into_trials(self, args: &Arguments) -> Vec<Trial> {
+        let policy = match cannot_create_namespaces() {
+            None => Policy::Run,
+            Some(why) if privilege::skip_requested() => Policy::Skip(why),
+            Some(why) => Policy::Fail(why),
+        };
+        let registered: &[Registration] = if self.registered { &TESTS } else { &[] };
+        let netns_count = registered.len() + self.cases.len();
+        if !args.list && netns_count > 0 {
+            match &policy {
+                Policy::Run => {}
+                Policy::Skip(why) => eprintln!(
+                    "netns-test: {} is set and this process cannot create network namespaces: \
+                     its {netns_count} netns test(s) are reported ignored.\n{why}\n",
+                    privilege::SKIP_ENV
+                ),
+                Policy::Fail(why) => {
+                    eprintln!("netns-test: every netns test of this binary will fail.\n{why}\n")
+                }
+            }
+        }
+        let skip = matches!(policy, Policy::Skip(_));
+
+        let mut trials = Vec::new();
+        for reg in registered {
+            let expect = Expect {
+                should_panic: reg.should_panic,
+                expected: reg.expected.map(str::to_string),
+            };
+            let run = reg.run;
+            let ignore = reg.ignored.then(|| reg.ignore_reason.map(str::to_string));
+            let name = display_name(reg.name).to_string();
+            trials.push(netns_trial(name.clone(), ignore, skip, args, move || {
+                let quiet = Quiet::new(&name, expect.should_panic);
+                let outcome = run();
+                quiet.verdict(judge(outcome, &expect, skip))
+            }));
+        }
+        for case in self.cases {
+            let expect = Expect {
+                should_panic: case.should_panic.is_some(),
+                expected: case.should_panic.clone().flatten(),
+            };
+            let name = case.parts.name.clone();
+            let spec = TestSpec::from_case(case.parts, expect.should_panic);
+            let body = case.body;
+            trials.push(netns_trial(
+                name.clone(),
+                case.ignore,
+                skip,
+                args,
+                move || {
+                    let quiet = Quiet::new(&name, expect.should_panic);
+                    let outcome = execute(spec, move |ctx| body(ctx.net()));
+                    quiet.verdict(judge(outcome, &expect, skip))
+                },
+            ));
+        }
+        trials.extend(self.trials);
+
+        let mut seen = BTreeMap::new();
+        for t in &trials {
+            *seen.entry(t.name().to_string()).or_insert(0) += 1;
+        }
+        let dups: Vec<_> = seen
+            .into_iter()
+            .filter(|(_, n)| *n > 1)
+            .map(|(k, _)| k)
+            .collect();
+        assert!(
+            dups.is_empty(),
+            "netns-test harness: several tests have the same name: {}",
+            dups.join(", ")
+        );
+        trials.sort_by(|a, b| a.name().cmp(b.name()));
+        trials
+    }
+}
+
+/// Why this process cannot create network namespaces, if it cannot.
+fn cannot_create_namespaces() -> Option<String> {
+    if let Some(why) = privilege::unsupported_reason() {
+        return Some(why);
+    }
+    match privilege::detect() {
+        privilege::Privilege::Unsupported(why) => Some(why),
+        p if p.can_create_namespaces() => None,
+        // User namespaces are allowed, but this process did not enter one.
+        _ => Some(format!(
+            "netns-test cannot create network namespaces: the process is not root, lacks \
+             CAP_SYS_ADMIN and CAP_NET_ADMIN, and did not enter a user namespace ({} is set, \
+             or threads were started before the harness). Unset {0}, or run as root.\n\
+             To skip these tests instead of failing them, set {}=1.",
+            privilege::NO_USERNS_ENV,
+            privilege::SKIP_ENV
+        )),
+    }
+}
+
+/// A trial for a netns test; `ignore`: `#[ignore]`, with its reason.
+fn netns_trial(
+    name: String,
+    ignore: Option<Option<String>>,
+    skip: bool,
+    args: &Arguments,
+    run: impl FnOnce() -> Result<Completion, Failed> + Send + 'static,
+) -> Trial {
+    let reason = match (ignore, skip) {
+        (Some(reason), _) => Some(reason),
+        (None, true) => Some(Some(SKIP_REASON.to_string())),
+        (None, false) => None,
+    };
+    match reason {
+        None => Trial::ignorable_test(name, run),
+        // libtest prints the reason of an ignored test; libtest-mimic only
+        // prints that of a test ignored at run time. So when ignored tests
+        // are not run, report one that way; the flag still serves `--list`,
+        // `--ignored` and `--include-ignored`, which nextest relies on.
+        Some(reason) if !args.list && !args.ignored && !args.include_ignored => {
+            Trial::ignorable_test(name, move || {
+                Ok(match reason {
+                    Some(r) => Completion::ignored_with(r),
+                    None => Completion::ignored(),
+                })
+            })
+        }
+        Some(_) => Trial::ignorable_test(name, run).with_ignored_flag(true),
+    }
+}
+
+/// The verdict on a test's outcome, as libtest gives it.
+fn judge(outcome: Outcome, expect: &Expect, announced_skip: bool) -> Result<Completion, Failed> {
+    if !expect.should_panic {
+        return match outcome {
+            Outcome::Passed => Ok(Completion::Completed),
+            Outcome::Skipped(msg) => {
+                if !announced_skip {
+                    eprintln!("{msg}");
+                }
+                Ok(Completion::ignored_with(SKIP_REASON))
+            }
+            Outcome::Panicked(payload) => Err(match panic_message(payload.as_ref()) {
+                Some(msg) => format!("test panicked: {msg}").into(),
+                None => "test panicked (with a payload that is not a string)".into(),
+            }),
+            Outcome::Returned(msg) | Outcome::Setup(msg) | Outcome::TimedOut(msg) => {
+                Err(msg.into())
+            }
+        };
+    }
+    match outcome {
+        Outcome::Passed => Err("test did not panic as expected".into()),
+        Outcome::Skipped(msg) => {
+            if !announced_skip {
+                eprintln!("{msg}");
+            }
+            Ok(Completion::ignored_with(SKIP_REASON))
+        }
+        Outcome::Setup(msg) => Err(format!(
+            "{msg}\n(the test is #[should_panic], but this is no panic of its body)\n\
+             test did not panic as expected"
+        )
+        .into()),
+        Outcome::Panicked(payload) => check_expected(payload.as_ref(), expect),
+        // The standard harness unwinds with the message as the payload.
+        Outcome::Returned(msg) | Outcome::TimedOut(msg) => check_expected(&msg, expect),
+    }
+}
+
+/// libtest's check of `#[should_panic(expected = "...")]`, with its messages.
+fn check_expected(payload: &(dyn Any + Send), expect: &Expect) -> Result<Completion, Failed> {
+    let Some(expected) = &expect.expected else {
+        return Ok(Completion::Completed);
+    };
+    let text = panic_message(payload)
+        .map(str::to_string)
+        .or_else(|| payload.downcast_ref::<String>().cloned());
+    match text {
+        Some(text) if text.contains(expected.as_str()) => Ok(Completion::Completed),
+        Some(text) => Err(format!(
+            "panic did not contain expected string\n      panic message: {text:?}\n \
+             expected substring: {expected:?}"
+        )
+        .into()),
+        None => Err(format!(
+            "expected panic with string value,\n found non-string value\n     \
+             expected substring: {expected:?}"
+        )
+        .into()),
+    }
+}
+
+/// The panic reports of the body threads of running `#[should_panic]`
+/// tests, by thread name (the body's thread is named after its test).
+static QUIET: Mutex<Option<HashMap<String, String>>> = Mutex::new(None);
+
+/// Keeps the panic hook quiet for the body of a `#[should_panic]` test
+/// while it runs, as libtest's output capture does: the report is kept and
+/// shown only if the test fails.
+struct Quiet {
+    name: Option<String>,
+}
+
+impl Quiet {
+    fn new(name: &str, should_panic: bool) -> Self {
+        if !should_panic {
+            return Quiet { name: None };
+        }
+        install_quiet_hook();
+        quiet_map(|m| m.insert(name.to_string(), String::new()));
+        Quiet {
+            name: Some(name.to_string()),
+        }
+    }
+
+    /// Adds what the hook kept to the message of a failure.
+    fn verdict(mut self, verdict: Result<Completion, Failed>) -> Result<Completion, Failed> {
+        let kept = self.take();
+        match verdict {
+            Err(e) if !kept.is_empty() => {
+                Err(format!("{kept}{}", e.message().unwrap_or("test failed")).into())
+            }
+            other => other,
+        }
+    }
+
+    fn take(&mut self) -> String {
+        self.name
+            .take()
+            .and_then(|name| quiet_map(|m| m.remove(&name)))
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Quiet {
+    fn drop(&mut self) {
+        self.take();
+    }
+}
+
+fn quiet_map<R>(f: impl FnOnce(&mut HashMap<String, String>) -> R) -> R {
+    let mut guard = QUIET.lock().unwrap_or_else(|e| e.into_inner());
+    f(guard.get_or_insert_with(HashMap::new))
+}
+
+/// Wraps the panic hook, once: a panic on the body thread of a running
+/// `#[should_panic]` test is kept instead of printed.
+fn install_quiet_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let thread = std::thread::current();
+            if let Some(name) = thread.name() {
+                let kept = quiet_map(|m| match m.get_mut(name) {
+                    Some(buf) => {
+                        let msg = panic_message(info.payload()).unwrap_or("Box<dyn Any>");
+                        match info.location() {
+                            Some(loc) => buf
+                                .push_str(&format!("thread '{name}' panicked at {loc}:\n{msg}\n")),
+                            None => buf.push_str(&format!("thread '{name}' panicked:\n{msg}\n")),
+                        }
+                        true
+                    }
+                    None => false,
+                });
+                if kept {
+                    return;
+                }
+            }
+            previous(info)
+        }));
+    });
+}
