@@ -111,6 +111,73 @@ fn cycle_on_this_thread(host_ino: u64, echo_id: u16) -> Result<Option<Duration>,
     Ok(rtt)
 }
 
+/// The floor of the `links-K` rows: two namespaces joined by `k` veth pairs
+/// `e0..` (ifindex 2..), link `i` with 198.51.100.4i+1/30 and .4i+2/30, all
+/// up and settled like the two-host cycle; no echo. Teardown as there.
+pub fn links_cycle(host_ino: u64, k: usize) -> Result<Option<Duration>, String> {
+    if !(1..=63).contains(&k) {
+        return Err(format!("links_cycle: k = {k} out of 1..=63"));
+    }
+    std::thread::Builder::new()
+        .name("raw-floor-links".into())
+        .spawn(move || links_on_this_thread(host_ino, k))
+        .map_err(|e| format!("spawn: {e}"))?
+        .join()
+        .map_err(|_| "floor thread panicked".to_string())?
+}
+
+fn links_on_this_thread(host_ino: u64, k: usize) -> Result<Option<Duration>, String> {
+    let ns_a = unshare_net().map_err(|e| format!("unshare a: {e}"))?;
+    check_not_host(&ns_a, host_ino)?;
+    let nl_a = netlink_socket().map_err(|e| format!("netlink a: {e}"))?;
+    let ns_b = unshare_net().map_err(|e| format!("unshare b: {e}"))?;
+    check_not_host(&ns_b, host_ino)?;
+    let nl_b = netlink_socket().map_err(|e| format!("netlink b: {e}"))?;
+
+    let mut buf = vec![0u8; RECV_BUF];
+    let mut seq = 0u32;
+    let mut next = || {
+        seq += 1;
+        seq
+    };
+    for (nl, side) in [(&nl_a, "a"), (&nl_b, "b")] {
+        let s = next();
+        request_ack(nl, &set_up(s, LO_INDEX), s, &mut buf)
+            .map_err(|e| format!("lo up in {side}: {e}"))?;
+    }
+    for i in 0..k {
+        let index = VETH_INDEX + i as i32;
+        let name = format!("e{i}\0");
+        let s = next();
+        request_ack(
+            &nl_a,
+            &new_veth_named(s, ns_b.as_raw_fd(), index, name.as_bytes()),
+            s,
+            &mut buf,
+        )
+        .map_err(|e| format!("new veth e{i}: {e}"))?;
+        let host = 4 * i as u8;
+        for (nl, last, side) in [(&nl_a, host + 1, "a"), (&nl_b, host + 2, "b")] {
+            let s = next();
+            let addr = [198, 51, 100, last];
+            request_ack(nl, &new_addr_len(s, index, addr, 30), s, &mut buf)
+                .map_err(|e| format!("addr e{i} in {side}: {e}"))?;
+        }
+        for (nl, side) in [(&nl_a, "a"), (&nl_b, "b")] {
+            let s = next();
+            request_ack(nl, &set_up(s, index), s, &mut buf)
+                .map_err(|e| format!("up e{i} in {side}: {e}"))?;
+        }
+        for (nl, side) in [(&nl_a, "a"), (&nl_b, "b")] {
+            let s = next();
+            request_reply(nl, &get_link(s, index), s, &mut buf)
+                .map_err(|e| format!("getlink e{i} in {side}: {e}"))?;
+        }
+    }
+    drop((nl_a, nl_b, ns_a, ns_b));
+    Ok(None)
+}
+
 fn ctx(what: &'static str) -> impl Fn(io::Error) -> String {
     move |e| format!("{what}: {e}")
 }
@@ -301,16 +368,22 @@ const ACK_CREATE: u16 =
 
 /// RTM_NEWLINK: veth0 (ifindex 2) here, peer veth0 (ifindex 2) in `peer_ns`.
 fn new_veth(seq: u32, peer_ns: RawFd) -> Vec<u8> {
+    new_veth_named(seq, peer_ns, VETH_INDEX, b"veth0\0")
+}
+
+/// RTM_NEWLINK: veth `name` (NUL-terminated) with ifindex `index` here, its
+/// peer of the same name and index in `peer_ns`.
+fn new_veth_named(seq: u32, peer_ns: RawFd, index: i32, name: &[u8]) -> Vec<u8> {
     let mut m = header(libc::RTM_NEWLINK, ACK_CREATE, seq);
-    ifinfomsg(&mut m, VETH_INDEX, 0, 0);
-    attr(&mut m, libc::IFLA_IFNAME, b"veth0\0");
+    ifinfomsg(&mut m, index, 0, 0);
+    attr(&mut m, libc::IFLA_IFNAME, name);
     let linkinfo = nest_start(&mut m, libc::IFLA_LINKINFO);
     attr(&mut m, libc::IFLA_INFO_KIND, b"veth");
     let data = nest_start(&mut m, libc::IFLA_INFO_DATA);
     // VETH_INFO_PEER carries a whole ifinfomsg followed by the peer's attributes.
     let peer = nest_start(&mut m, VETH_INFO_PEER);
-    ifinfomsg(&mut m, VETH_INDEX, 0, 0);
-    attr(&mut m, libc::IFLA_IFNAME, b"veth0\0");
+    ifinfomsg(&mut m, index, 0, 0);
+    attr(&mut m, libc::IFLA_IFNAME, name);
     attr(
         &mut m,
         libc::IFLA_NET_NS_FD,
@@ -326,10 +399,15 @@ fn new_veth(seq: u32, peer_ns: RawFd) -> Vec<u8> {
 
 /// RTM_NEWADDR: `addr`/24 on `index`.
 fn new_addr(seq: u32, index: i32, addr: [u8; 4]) -> Vec<u8> {
+    new_addr_len(seq, index, addr, PREFIX_LEN)
+}
+
+/// RTM_NEWADDR: `addr`/`prefix_len` on `index`.
+fn new_addr_len(seq: u32, index: i32, addr: [u8; 4], prefix_len: u8) -> Vec<u8> {
     let mut m = header(libc::RTM_NEWADDR, ACK_CREATE, seq);
     // struct ifaddrmsg { family, prefixlen, flags, scope, index }.
     m.push(libc::AF_INET as u8);
-    m.push(PREFIX_LEN);
+    m.push(prefix_len);
     m.push(0);
     m.push(libc::RT_SCOPE_UNIVERSE);
     m.extend_from_slice(&(index as u32).to_ne_bytes());

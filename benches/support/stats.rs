@@ -119,9 +119,32 @@ pub fn peak_rss_kib() -> Option<u64> {
 }
 
 /// Current resident set size (`VmRSS`), in KiB.
-#[allow(dead_code)]
 pub fn rss_kib() -> Option<u64> {
     status_kib("VmRSS")
+}
+
+/// A plain number field of /proc/self/status (`Threads`).
+pub fn status_value(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find_map(|l| {
+        let rest = l.strip_prefix(field)?.strip_prefix(':')?;
+        rest.trim().parse().ok()
+    })
+}
+
+/// Least-squares line through `(x, y)` points: `(slope, intercept)`.
+/// `None` with fewer than two distinct x.
+pub fn least_squares(points: &[(f64, f64)]) -> Option<(f64, f64)> {
+    let n = points.len() as f64;
+    let mx = points.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    if points.len() < 2 || sxx <= f64::EPSILON {
+        return None;
+    }
+    let slope = sxy / sxx;
+    Some((slope, my - slope * mx))
 }
 
 /// Milliseconds with 3 decimals.
