@@ -641,6 +641,7 @@ pub fn ping(dst: IpAddr, opts: &PingOptions) -> Result<PingReport, ProbeError> {
     let mut errors = Vec::new();
     let mut next_send = start;
     let mut last_send = start;
+    let mut drained = false;
 
     loop {
         let now = Instant::now();
@@ -677,10 +678,15 @@ pub fn ping(dst: IpAddr, opts: &PingOptions) -> Result<PingReport, ProbeError> {
             .filter(|(_, a)| !**a)
             .map(|(t, _)| *t + opts.timeout)
             .max();
-        if all_sent && expiry.is_none_or(|e| now >= e) {
+        // Past the last expiry, look once more without waiting: a thread
+        // woken late (a loaded machine) must not miss a reply already queued.
+        let expired = all_sent && expiry.is_none_or(|e| now >= e);
+        if expired && drained {
             break;
         }
-        let mut wake = if all_sent {
+        let mut wake = if expired {
+            now
+        } else if all_sent {
             expiry.unwrap_or(now)
         } else {
             next_send
@@ -689,6 +695,7 @@ pub fn ping(dst: IpAddr, opts: &PingOptions) -> Result<PingReport, ProbeError> {
             wake = wake.min(d);
         }
         let Some(rx) = sock.recv(wake)? else {
+            drained = expired;
             continue;
         };
         match rx.msg {
