@@ -140,3 +140,96 @@ pub fn process_netns() -> Vec<u64> {
     v.dedup();
     v
 }
+
+// ---------------------------------------------------------------------------
+// Helpers of the guarantee suites (tests/guarantee_*.rs).
+
+/// Polls `cond` every 2 ms until it holds or `limit` passes; returns whether
+/// it held. For things the kernel finishes asynchronously (a joined thread's
+/// `/proc` entry, a killed child's exit).
+pub fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    loop {
+        if cond() {
+            return true;
+        }
+        if start.elapsed() >= limit {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Fails unless, within 2 s, every thread of the process is in namespace
+/// `inode` (a thread that has just been joined may still show its namespace
+/// for a moment: the kernel releases it after `pthread_join` returns).
+pub fn assert_all_threads_back_in(inode: u64) {
+    if !eventually(Duration::from_secs(2), || {
+        thread_netns().iter().all(|(_, i)| *i == inode)
+    }) {
+        assert_all_threads_in(inode);
+    }
+}
+
+/// Fails unless, within 2 s, no process of the machine holds any of
+/// `inodes` through a thread or an fd.
+pub fn assert_namespaces_gone(inodes: &[u64]) {
+    let mut held = Vec::new();
+    let gone = eventually(Duration::from_secs(2), || {
+        let alive = kernel_netns_inodes();
+        held = inodes
+            .iter()
+            .copied()
+            .filter(|i| alive.contains(i))
+            .collect();
+        held.is_empty()
+    });
+    assert!(gone, "namespaces still held by some process: {held:?}");
+}
+
+/// The `flags:` field of `/proc/self/fdinfo/FD` (octal), if the fd is open.
+pub fn fd_flags(fd: &str) -> Option<u32> {
+    let info = fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).ok()?;
+    let line = info.lines().find(|l| l.starts_with("flags:"))?;
+    u32::from_str_radix(line.trim_start_matches("flags:").trim(), 8).ok()
+}
+
+/// `O_CLOEXEC` as `/proc/PID/fdinfo` shows it.
+pub const FDINFO_CLOEXEC: u32 = 0o2000000;
+
+/// Open fds of this process: (fd number, what it points to).
+pub fn open_fds() -> Vec<(String, String)> {
+    let mut v = Vec::new();
+    for e in fs::read_dir("/proc/self/fd").unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if let Ok(t) = fs::read_link(e.path()) {
+            v.push((name, t.to_string_lossy().into_owned()));
+        }
+    }
+    v
+}
+
+/// A field of `/proc/self/status` in kB (`VmRSS`, `VmHWM`).
+pub fn status_kib(field: &str) -> u64 {
+    let status = fs::read_to_string("/proc/self/status").unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with(&format!("{field}:")))
+        .unwrap_or_else(|| panic!("no {field} in /proc/self/status"));
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Raises the soft `RLIMIT_NOFILE` to the hard limit; returns (soft, hard).
+pub fn raise_nofile_limit() -> (libc::rlim_t, libc::rlim_t) {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain system calls on a local struct.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim), 0);
+        lim.rlim_cur = lim.rlim_max;
+        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &lim), 0);
+    }
+    (lim.rlim_cur, lim.rlim_max)
+}
