@@ -44,7 +44,7 @@ fn duplicate_node() {
             .bridge("sw", [("h1", "eth0")])
             .link(("sw", "x"), ("h2", "y")),
     );
-    assert_eq!(e, TopologyError::DuplicateNode { node: "sw".into() });
+    assert_eq!(e, TopologyError::SwitchUsedAsHost { node: "sw".into() });
 }
 
 #[test]
@@ -128,6 +128,18 @@ fn bad_cidr() {
         }
         assert!(e.to_string().contains(bad), "{e}");
     }
+    let e = refused(Topology::new().link(("a", "eth0", "198.51.100.1/33"), ("b", "eth0")));
+    assert!(
+        e.to_string()
+            .contains("prefix length `33` is not a number from 0 to 32 (IPv4)"),
+        "{e}"
+    );
+    let e = refused(Topology::new().link(("a", "eth0", "2001:db8::x/64"), ("b", "eth0")));
+    assert!(
+        e.to_string()
+            .contains("`2001:db8::x` is not an IPv4 or IPv6 address"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -141,6 +153,7 @@ fn address_used_twice_on_one_segment() {
         e,
         TopologyError::AddressClash {
             addr: "198.51.100.1".parse().unwrap(),
+            scope: "segment",
             first: "a/eth0".into(),
             second: "b/eth0".into()
         }
@@ -157,6 +170,23 @@ fn address_used_twice_on_one_segment() {
         matches!(e, TopologyError::AddressClash { ref second, .. } if second == "h3/eth0"),
         "{e:?}"
     );
+    // Twice on one node is refused too, and says so.
+    let e = refused(
+        Topology::new()
+            .link(
+                ("a", "eth0", "198.51.100.1/24"),
+                ("b", "eth0", "198.51.100.2/24"),
+            )
+            .link(
+                ("a", "eth1", "198.51.100.1/25"),
+                ("c", "eth0", "198.51.100.3/25"),
+            ),
+    );
+    assert!(
+        matches!(e, TopologyError::AddressClash { scope: "node", .. }),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("on one node"), "{e}");
     // The same address on two separate segments is fine (isolated labs).
     Topology::new()
         .link(
@@ -182,7 +212,7 @@ fn gateway_on_no_connected_subnet() {
     // A gateway equal to the node's own address is no gateway either.
     let e = refused(ok_link().route("a", Route::default_via("198.51.100.1")));
     assert!(
-        matches!(e, TopologyError::GatewayUnreachable { .. }),
+        matches!(e, TopologyError::InvalidRoute { ref reason, .. } if reason.contains("address of `a` itself")),
         "{e:?}"
     );
 }

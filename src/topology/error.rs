@@ -52,10 +52,12 @@ pub enum TopologyError {
         reason: String,
     },
     /// The same address twice on one L2 segment (or one node).
-    #[error("address {addr} is used twice on one segment: by {first} and by {second}")]
+    #[error("address {addr} is used twice on one {scope}: by {first} and by {second}")]
     AddressClash {
         /// The address.
         addr: std::net::IpAddr,
+        /// Where it must be unique: `segment` or `node`.
+        scope: &'static str,
         /// The first user, as `node/ifname`.
         first: String,
         /// The second user, as `node/ifname`.
@@ -72,6 +74,15 @@ pub enum TopologyError {
         gateway: std::net::IpAddr,
         /// Where it was looked for (`the node` or an interface name).
         on: String,
+    },
+    /// A segment's switch node used as a host as well.
+    #[error(
+        "node `{node}` is the switch of a segment (it holds only the bridge) and cannot also be \
+         an end of a link or a member of a segment"
+    )]
+    SwitchUsedAsHost {
+        /// The node.
+        node: String,
     },
     /// A reference to a node that the topology does not hold.
     #[error("unknown node `{node}` (used by {used_by})")]

@@ -124,10 +124,23 @@ fn parse_cidr(node: &str, ifname: &str, input: &str) -> Result<IpNet, TopologyEr
         input: input.to_string(),
         reason,
     };
-    if !input.contains('/') {
+    let Some((ip, len)) = input.split_once('/') else {
         return Err(bad("missing /prefix length".into()));
-    }
-    input.parse::<IpNet>().map_err(|e| bad(e.to_string()))
+    };
+    let ip: IpAddr = ip
+        .parse()
+        .map_err(|_| bad(format!("`{ip}` is not an IPv4 or IPv6 address")))?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let len: u8 = match len.parse() {
+        Ok(l) if l <= max => l,
+        _ => {
+            return Err(bad(format!(
+                "prefix length `{len}` is not a number from 0 to {max} (IPv{})",
+                if ip.is_ipv4() { 4 } else { 6 }
+            )))
+        }
+    };
+    IpNet::new(ip, len).map_err(|e| bad(e.to_string()))
 }
 
 struct Builder<'t> {
@@ -176,7 +189,7 @@ impl<'t> Builder<'t> {
                 .chain(self.topo.segments.iter().flat_map(|s| &s.members))
                 .any(|e| e.node == seg.switch);
             if used_as_host {
-                return Err(TopologyError::DuplicateNode {
+                return Err(TopologyError::SwitchUsedAsHost {
                     node: seg.switch.clone(),
                 });
             }
@@ -348,6 +361,15 @@ impl<'t> Builder<'t> {
                 }
             };
             if let Some(gw) = via {
+                if n.ifaces
+                    .iter()
+                    .flat_map(|i| &i.addrs)
+                    .any(|a| a.addr() == gw)
+                {
+                    return Err(bad(format!(
+                        "gateway {gw} is an address of `{node}` itself"
+                    )));
+                }
                 let candidates: Vec<&super::plan::PlanIface> = n
                     .ifaces
                     .iter()
@@ -356,7 +378,7 @@ impl<'t> Builder<'t> {
                 let connected = candidates
                     .iter()
                     .flat_map(|i| &i.addrs)
-                    .any(|a| a.contains(&gw) && a.addr() != gw);
+                    .any(|a| a.contains(&gw));
                 if !connected {
                     return Err(TopologyError::GatewayUnreachable {
                         node: node.clone(),
@@ -393,11 +415,13 @@ impl<'t> Builder<'t> {
                 key: key.clone(),
                 reason,
             };
+            if key.contains('/') || key.split('.').any(|p| p.is_empty()) {
+                return Err(bad(
+                    "a sysctl key is dot-separated words, like `net.ipv4.ip_forward`",
+                ));
+            }
             if !key.starts_with("net.") {
                 return Err(bad("only `net.*` sysctls are per namespace"));
-            }
-            if key.contains('/') || key.split('.').any(|p| p.is_empty() || p == "..") {
-                return Err(bad("a sysctl key is dot-separated words"));
             }
             self.plan.nodes[ni]
                 .sysctls
@@ -422,6 +446,15 @@ fn check_segment_clash(
     ends: impl Iterator<Item = (usize, usize)>,
     plan: &Plan,
 ) -> Result<(), TopologyError> {
+    check_clash(ends, plan, "segment")
+}
+
+/// No address may appear twice among the given interfaces.
+fn check_clash(
+    ends: impl Iterator<Item = (usize, usize)>,
+    plan: &Plan,
+    scope: &'static str,
+) -> Result<(), TopologyError> {
     let mut seen = HashMap::<IpAddr, String>::new();
     for (n, i) in ends {
         let node = &plan.nodes[n];
@@ -431,6 +464,7 @@ fn check_segment_clash(
             if let Some(first) = seen.insert(a.addr(), who.clone()) {
                 return Err(TopologyError::AddressClash {
                     addr: a.addr(),
+                    scope,
                     first,
                     second: who,
                 });
@@ -443,7 +477,7 @@ fn check_segment_clash(
 /// No address may appear twice in one node.
 fn check_node_clash(plan: &Plan) -> Result<(), TopologyError> {
     for (n, node) in plan.nodes.iter().enumerate() {
-        check_segment_clash((0..node.ifaces.len()).map(|i| (n, i)), plan)?;
+        check_clash((0..node.ifaces.len()).map(|i| (n, i)), plan, "node")?;
     }
     Ok(())
 }
