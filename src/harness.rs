@@ -426,15 +426,14 @@ fn cannot_create_namespaces() -> Option<String> {
         return Some(why);
     }
     match privilege::detect() {
-        privilege::Privilege::Unsupported(why) => Some(why),
         p if p.can_create_namespaces() => None,
-        // User namespaces are allowed, but this process did not enter one.
+        // User namespaces are allowed, but this process did not enter one
+        // (threads were started before the harness could).
         _ => Some(format!(
-            "netns-test cannot create network namespaces: the process is not root, lacks \
-             CAP_SYS_ADMIN and CAP_NET_ADMIN, and did not enter a user namespace ({} is set, \
-             or threads were started before the harness). Unset {0}, or run as root.\n\
-             To skip these tests instead of failing them, set {}=1.",
-            privilege::NO_USERNS_ENV,
+            "netns-test cannot create network namespaces: the process lacks CAP_SYS_ADMIN and \
+             CAP_NET_ADMIN and did not enter a user namespace (threads were started before the \
+             harness). Run as root, or call netns_test::privilege::enter_user_namespace() first \
+             in main.\nTo skip these tests instead of failing them, set {}=1.",
             privilege::SKIP_ENV
         )),
     }

@@ -194,8 +194,8 @@ pub(crate) fn fix_it(userns_error: &io::Error) -> String {
         );
     }
     let mut text = format!(
-        "netns-test cannot create network namespaces: the process is not root, lacks CAP_SYS_ADMIN and \
-         CAP_NET_ADMIN, and cannot create a user namespace (unshare(CLONE_NEWUSER): {userns_error}).\nFix one of:\n"
+        "netns-test cannot create network namespaces: the process lacks CAP_SYS_ADMIN and \
+         CAP_NET_ADMIN (it is not root, or root without them) and cannot create a user namespace (unshare(CLONE_NEWUSER): {userns_error}).\nFix one of:\n"
     );
     for k in &knobs {
         text.push_str(&format!("  - {k}\n"));
@@ -217,6 +217,12 @@ pub fn unsupported_reason() -> Option<String> {
         FAILED => Some(fix_it(&io::Error::from_raw_os_error(
             ENTER_ERRNO.load(Ordering::Acquire),
         ))),
+        OPTED_OUT if !has_caps() => Some(format!(
+            "netns-test cannot create network namespaces: the process lacks CAP_SYS_ADMIN and \
+             CAP_NET_ADMIN, and {NO_USERNS_ENV} kept it from entering a user namespace. Unset \
+             {NO_USERNS_ENV}, or run as root (`sudo -E cargo test`).\n\
+             To skip these tests instead of failing them, set {SKIP_ENV}=1."
+        )),
         _ => match detect() {
             Privilege::Unsupported(why) => Some(why),
             _ => None,

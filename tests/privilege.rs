@@ -3,6 +3,8 @@
 //! namespaces (a seccomp filter) and is not root, and checks what the child
 //! prints and how it exits.
 
+mod common;
+
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Output};
 
@@ -34,103 +36,6 @@ fn needs_a_namespace() {
     std::net::TcpListener::bind("127.0.0.1:80").unwrap();
 }
 
-/// A seccomp filter (x86_64) that fails unshare and clone with
-/// CLONE_NEWUSER (EPERM) and clone3 (ENOSYS, so libc falls back to clone).
-#[cfg(target_arch = "x86_64")]
-fn deny_user_namespaces(in_initial_user_ns: bool) -> std::io::Result<()> {
-    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
-    const RET_ALLOW: u32 = 0x7fff_0000;
-    const RET_ERRNO: u32 = 0x0005_0000;
-    let ld = |k: u32| libc::sock_filter {
-        code: (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16,
-        jt: 0,
-        jf: 0,
-        k,
-    };
-    let jeq = |k: u32, jt: u8, jf: u8| libc::sock_filter {
-        code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
-        jt,
-        jf,
-        k,
-    };
-    let jset = |k: u32, jt: u8, jf: u8| libc::sock_filter {
-        code: (libc::BPF_JMP | libc::BPF_JSET | libc::BPF_K) as u16,
-        jt,
-        jf,
-        k,
-    };
-    let ret = |k: u32| libc::sock_filter {
-        code: (libc::BPF_RET | libc::BPF_K) as u16,
-        jt: 0,
-        jf: 0,
-        k,
-    };
-    let filter = [
-        ld(4),                                  // 0: arch
-        jeq(AUDIT_ARCH_X86_64, 0, 8),           // 1: other arch -> allow (10)
-        ld(0),                                  // 2: syscall nr
-        jeq(libc::SYS_clone3 as u32, 5, 0),     // 3: -> ENOSYS (9)
-        jeq(libc::SYS_unshare as u32, 1, 0),    // 4: -> flags (6)
-        jeq(libc::SYS_clone as u32, 0, 4),      // 5: else allow (10)
-        ld(16),                                 // 6: args[0], low half
-        jset(libc::CLONE_NEWUSER as u32, 0, 2), // 7: no NEWUSER -> allow (10)
-        ret(RET_ERRNO | libc::EPERM as u32),    // 8
-        ret(RET_ERRNO | libc::ENOSYS as u32),   // 9
-        ret(RET_ALLOW),                         // 10
-    ];
-    let prog = libc::sock_fprog {
-        len: filter.len() as u16,
-        filter: filter.as_ptr() as *mut _,
-    };
-    // SAFETY: plain syscalls on valid pointers that outlive them, in the forked child.
-    unsafe {
-        if libc::getuid() == 0 && in_initial_user_ns {
-            // Real root: become nobody.
-            let nobody = 65534;
-            if libc::setgroups(0, std::ptr::null()) != 0
-                || libc::setgid(nobody) != 0
-                || libc::setuid(nobody) != 0
-            {
-                return Err(std::io::Error::last_os_error());
-            }
-        } else if libc::getuid() == 0 {
-            // Root of the user namespace that rootless mode made (only uid 0
-            // is mapped there): keep the uid, but make exec grant no capability.
-            const SECBIT_NOROOT: libc::c_ulong = 1;
-            const SECBIT_NOROOT_LOCKED: libc::c_ulong = 2;
-            if libc::prctl(
-                libc::PR_SET_SECUREBITS,
-                SECBIT_NOROOT | SECBIT_NOROOT_LOCKED,
-                0,
-                0,
-                0,
-            ) != 0
-                || libc::prctl(
-                    libc::PR_CAP_AMBIENT,
-                    libc::PR_CAP_AMBIENT_CLEAR_ALL,
-                    0,
-                    0,
-                    0,
-                ) != 0
-            {
-                return Err(std::io::Error::last_os_error());
-            }
-        }
-        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        if libc::prctl(
-            libc::PR_SET_SECCOMP,
-            libc::SECCOMP_MODE_FILTER,
-            &prog as *const libc::sock_fprog,
-        ) != 0
-        {
-            return Err(std::io::Error::last_os_error());
-        }
-    }
-    Ok(())
-}
-
 #[cfg(target_arch = "x86_64")]
 fn run_child_without_privileges(extra_env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
@@ -147,14 +52,9 @@ fn run_child_without_privileges(extra_env: &[(&str, &str)]) -> Output {
         cmd.env(k, v);
     }
     cmd.current_dir("/");
-    let in_initial_user_ns = std::fs::read_to_string("/proc/self/uid_map")
-        .unwrap()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        == ["0", "0", "4294967295"];
-    // SAFETY: the hook only makes async-signal-safe syscalls (see above).
+    // SAFETY: the hook only makes async-signal-safe syscalls.
     unsafe {
-        cmd.pre_exec(move || deny_user_namespaces(in_initial_user_ns));
+        cmd.pre_exec(common::seccomp::deny_namespaces);
     }
     cmd.output().unwrap()
 }

@@ -2,6 +2,9 @@
 //! namespace accounting.
 #![allow(dead_code)]
 
+#[cfg(target_arch = "x86_64")]
+pub mod seccomp;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::net::{SocketAddr, UdpSocket};
