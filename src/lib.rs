@@ -22,6 +22,24 @@ mod runner;
 pub mod topology;
 
 pub use error::{Error, Result};
+
+/// Everything a network test usually needs, in one `use`:
+///
+/// ```
+/// use netns_test::prelude::*;
+///
+/// let lab = Topology::new()
+///     .link(("h1", "eth0", "198.51.100.1/24"), ("r1", "eth0", "198.51.100.254/24"))
+///     .route("h1", Route::default_via("198.51.100.254"));
+/// lab.validate()?;
+/// # Ok::<(), TopologyError>(())
+/// ```
+pub mod prelude {
+    pub use crate::{
+        assert_connectivity, assert_path, assert_reachable, assert_unreachable, netns_test,
+        Endpoint, Error, Net, Node, Route, Topology, TopologyError,
+    };
+}
 pub use net::Net;
 pub use netns::{NetNs, NsGuard};
 pub use node::{Node, NodeThread, StopToken};

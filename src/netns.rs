@@ -197,6 +197,24 @@ impl NetNs {
         })
     }
 
+    /// Makes the handle stop holding the namespace, keeping the fd number
+    /// owned and open: it is atomically (`dup3`) pointed at `/dev/null`.
+    ///
+    /// For a timed-out test whose body thread still borrows the network: the
+    /// kernel frees the namespace as soon as nothing else holds it, and the
+    /// handle can no longer enter it (`setns` fails with `EINVAL`), while no
+    /// fd is ever closed twice.
+    pub(crate) fn release(&self) -> std::io::Result<()> {
+        let null = File::options().read(true).open("/dev/null")?;
+        // SAFETY: both fds are open and owned (`self.fd` by this handle,
+        // which the caller borrows); dup3 only changes what `self.fd` refers to.
+        let r = unsafe { libc::dup3(null.as_raw_fd(), self.fd.as_raw_fd(), libc::O_CLOEXEC) };
+        if r < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
     /// Moves the calling (dedicated) thread into the namespace for good.
     pub(crate) fn enter_for_good(&self) -> Result<()> {
         setns_checked(self.fd.as_fd(), self.inode)

@@ -28,9 +28,7 @@
 
 use std::any::Any;
 use std::fmt::{self, Debug};
-use std::fs::File;
 use std::future::Future;
-use std::os::fd::AsRawFd;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Arc};
 use std::thread;
@@ -532,7 +530,7 @@ fn abandon(net: &Net) -> String {
         }
     }
     for node in net.nodes() {
-        if let Err(e) = release_fd(node) {
+        if let Err(e) = node.netns().release() {
             problems.push(format!(
                 "node `{}`: cannot close its namespace fd: {e}",
                 node.name()
@@ -604,26 +602,4 @@ fn delete_links_here(node: &str) -> crate::Result<usize> {
         let _ = task.await;
         result
     })
-}
-
-/// Makes the node's namespace fd refer to `/dev/null` instead of the
-/// namespace, atomically (`dup3`), so that it no longer holds the namespace.
-///
-/// The descriptor stays open and owned by the node's handle, which closes it
-/// when the network is finally dropped: no fd is closed twice, and nothing
-/// can be entered through it any more (`setns` on it fails with `EINVAL`).
-fn release_fd(node: &Node) -> std::io::Result<()> {
-    let null = File::options()
-        .read(true)
-        .open("/dev/null")
-        .map_err(|e| std::io::Error::new(e.kind(), format!("open /dev/null: {e}")))?;
-    let fd = node.netns().as_raw_fd();
-    // SAFETY: `fd` is open (the node, which the caller borrows, owns it) and
-    // stays open: dup3 atomically replaces what it refers to. `null` is an
-    // fd we own. Nothing else is touched.
-    let r = unsafe { libc::dup3(null.as_raw_fd(), fd, libc::O_CLOEXEC) };
-    if r < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(())
 }
