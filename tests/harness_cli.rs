@@ -702,7 +702,8 @@ fn check_opted_out() -> Result<(), String> {
     let run = child(&["--exact", "fixture_pass"], opted_out);
     ensure(run.code == Some(101), "must fail", &run)?;
     ensure(
-        run.stderr.contains("NETNS_TEST_NO_USERNS kept it from entering a user namespace"),
+        run.stderr
+            .contains("NETNS_TEST_NO_USERNS kept it from entering a user namespace"),
         "the reason names the opt-out",
         &run,
     )?;
