@@ -7,6 +7,7 @@
 
 pub mod assert;
 mod build;
+pub mod debug;
 pub mod error;
 pub mod harness;
 pub mod inspect;

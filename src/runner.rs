@@ -480,6 +480,9 @@ where
         Ok(end) => {
             // The thread has sent its last word; wait for it to leave the node.
             let _ = handle.join();
+            if !matches!(end, Ok(Ok(()))) {
+                crate::debug::on_failure(spec.display_name(), &net);
+            }
             drop(net); // the last reference: teardown happens here
             match end {
                 Ok(Ok(())) => Outcome::Passed,
