@@ -147,6 +147,15 @@ impl Ping<'_> {
         let dst = self.dst.map_err(bad_ip)?;
         Ok(self.node.with(|| probe::ping(dst, &self.opts))??)
     }
+
+    /// Like [`run`](Ping::run), without blocking the async runtime: the probe
+    /// runs on a thread of its own inside the node, so tasks of the calling
+    /// runtime (a server the test spawned, say) keep running meanwhile.
+    pub async fn run_async(self) -> Result<PingReport> {
+        let dst = self.dst.map_err(bad_ip)?;
+        let opts = self.opts;
+        off_thread(self.node, move || Ok(probe::ping(dst, &opts)?)).await
+    }
 }
 
 /// A traceroute about to run from a node; made by [`Node::traceroute`].
@@ -192,6 +201,33 @@ impl Trace<'_> {
         report.resolve_names(|ip| self.node.directory().name_of(ip).map(str::to_string));
         Ok(report)
     }
+
+    /// Like [`run`](Trace::run), without blocking the async runtime.
+    pub async fn run_async(self) -> Result<TraceReport> {
+        let dst = self.dst.map_err(bad_ip)?;
+        let opts = self.opts;
+        let mut report = off_thread(self.node, move || Ok(probe::traceroute(dst, &opts)?)).await?;
+        report.resolve_names(|ip| self.node.directory().name_of(ip).map(str::to_string));
+        Ok(report)
+    }
+}
+
+/// Runs a blocking probe on a fresh thread inside `node` and awaits its
+/// result, so an async caller's runtime is not blocked meanwhile.
+async fn off_thread<R, F>(node: &Node, f: F) -> Result<R>
+where
+    F: FnOnce() -> Result<R> + Send + 'static,
+    R: Send + 'static,
+{
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    // Detached: it ends with the probe, whose own timeouts bound it.
+    drop(node.netns().spawn(move || {
+        let _ = tx.send(f());
+    })?);
+    rx.await.map_err(|_| Error::Spawn {
+        op: format!("run a probe in node `{}`", node.name()),
+        source: std::io::Error::other("the probe thread ended without a result"),
+    })?
 }
 
 impl Node {
@@ -226,6 +262,43 @@ impl Node {
     pub fn tcp_connect(&self, addr: impl IntoSocketAddr, timeout: Duration) -> Result<TcpProbe> {
         let addr = addr.into_socket_addr().map_err(bad_ip)?;
         Ok(self.with(|| probe::tcp_connect(addr, timeout))??)
+    }
+
+    /// [`tcp_connect`](Node::tcp_connect) without blocking the async runtime.
+    pub async fn tcp_connect_async(
+        &self,
+        addr: impl IntoSocketAddr,
+        timeout: Duration,
+    ) -> Result<TcpProbe> {
+        let addr = addr.into_socket_addr().map_err(bad_ip)?;
+        off_thread(self, move || Ok(probe::tcp_connect(addr, timeout)?)).await
+    }
+
+    /// [`udp_request`](Node::udp_request) without blocking the async
+    /// runtime: a UDP server task on the same runtime can answer it.
+    pub async fn udp_request_async(
+        &self,
+        addr: impl IntoSocketAddr,
+        request: &[u8],
+        timeout: Duration,
+    ) -> Result<UdpProbe> {
+        let addr = addr.into_socket_addr().map_err(bad_ip)?;
+        let request = request.to_vec();
+        off_thread(self, move || {
+            Ok(probe::udp_request(addr, &request, timeout)?)
+        })
+        .await
+    }
+
+    /// [`wait_port_open`](Node::wait_port_open) without blocking the async
+    /// runtime, for a server task the test has just spawned.
+    pub async fn wait_port_open_async(
+        &self,
+        addr: impl IntoSocketAddr,
+        timeout: Duration,
+    ) -> Result<TcpProbe> {
+        let addr = addr.into_socket_addr().map_err(bad_ip)?;
+        off_thread(self, move || Ok(probe::wait_port_open(addr, timeout)?)).await
     }
 
     /// A UDP request from this node, waiting for one reply.
