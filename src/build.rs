@@ -47,10 +47,11 @@ pub(crate) fn write_sysctl(node: &str, path: &str, value: &str) -> Result<()> {
 /// The build unshares on the calling thread and moves it back afterwards
 /// (checked by inode; the process aborts rather than let the thread run on
 /// in a node). That saves a thread spawn, a tenth of a two-node build. From
-/// inside a tokio runtime, where a nested runtime cannot be driven, the
-/// build runs on a dedicated thread instead.
+/// inside a tokio runtime, where a nested runtime cannot be driven, or where
+/// the thread could not move back (see `can_return_here`), the build runs on
+/// a dedicated thread instead.
 pub(crate) fn build(plan: &Plan) -> Result<Vec<NetNs>> {
-    if tokio::runtime::Handle::try_current().is_err() {
+    if tokio::runtime::Handle::try_current().is_err() && crate::netns::can_return_here() {
         let _home = ThreadHome::save()?;
         return build_on_this_thread(plan);
     }

@@ -83,6 +83,33 @@ pub(crate) fn ensure_current_is_ours() -> std::result::Result<u64, crate::probe:
     }
 }
 
+/// `NS_GET_USERNS` (`_IO(0xb7, 0x1)`): the user namespace owning a namespace.
+const NS_GET_USERNS: libc::c_ulong = 0xb701;
+
+/// Whether a thread that leaves its current network namespace could move
+/// back: the process holds CAP_SYS_ADMIN in the user namespace that owns it.
+///
+/// False under `unshare -U` without `-n`, for instance: the network
+/// namespace belongs to the machine's user namespace, over which the
+/// process has no capability, so `setns` back would fail.
+pub(crate) fn can_return_here() -> bool {
+    let Ok(ns) = open_current() else {
+        return false;
+    };
+    // SAFETY: an ioctl on an fd we own; on success it returns a new fd that
+    // we take ownership of at once.
+    let owner = unsafe { libc::ioctl(ns.as_raw_fd(), NS_GET_USERNS as _) };
+    if owner < 0 {
+        // EPERM: the owner is an ancestor of our user namespace.
+        return false;
+    }
+    // SAFETY: `owner` is a fresh fd returned by the kernel, owned by no one else.
+    let owner = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(owner) };
+    let mine = std::fs::metadata("/proc/thread-self/ns/user").map(|m| m.ino());
+    matches!((fd_inode(owner.as_fd()), mine), (Ok(a), Ok(b)) if a == b)
+        && crate::privilege::has_caps()
+}
+
 fn open_current() -> io::Result<OwnedFd> {
     // std opens files with O_CLOEXEC.
     Ok(File::open(THREAD_NETNS)?.into())

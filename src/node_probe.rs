@@ -145,7 +145,7 @@ impl Ping<'_> {
     /// Sends the requests from inside the node and reports what came back.
     pub fn run(self) -> Result<PingReport> {
         let dst = self.dst.map_err(bad_ip)?;
-        Ok(self.node.with(|| probe::ping(dst, &self.opts))??)
+        Ok(in_node(self.node, || probe::ping(dst, &self.opts))??)
     }
 
     /// Like [`run`](Ping::run), without blocking the async runtime: the probe
@@ -197,7 +197,7 @@ impl Trace<'_> {
     /// that hold their addresses.
     pub fn run(self) -> Result<TraceReport> {
         let dst = self.dst.map_err(bad_ip)?;
-        let mut report = self.node.with(|| probe::traceroute(dst, &self.opts))??;
+        let mut report = in_node(self.node, || probe::traceroute(dst, &self.opts))??;
         report.resolve_names(|ip| self.node.directory().name_of(ip).map(str::to_string));
         Ok(report)
     }
@@ -209,6 +209,16 @@ impl Trace<'_> {
         let mut report = off_thread(self.node, move || Ok(probe::traceroute(dst, &opts)?)).await?;
         report.resolve_names(|ip| self.node.directory().name_of(ip).map(str::to_string));
         Ok(report)
+    }
+}
+
+/// Runs `f` inside `node`: on the calling thread when it can move back
+/// afterwards (cheap), on a thread of its own otherwise.
+fn in_node<R: Send>(node: &Node, f: impl FnOnce() -> R + Send) -> Result<R> {
+    if crate::netns::can_return_here() {
+        node.with(f)
+    } else {
+        node.run(f)
     }
 }
 
@@ -261,7 +271,7 @@ impl Node {
     /// A TCP connect from this node: open, refused or timed out.
     pub fn tcp_connect(&self, addr: impl IntoSocketAddr, timeout: Duration) -> Result<TcpProbe> {
         let addr = addr.into_socket_addr().map_err(bad_ip)?;
-        Ok(self.with(|| probe::tcp_connect(addr, timeout))??)
+        Ok(in_node(self, || probe::tcp_connect(addr, timeout))??)
     }
 
     /// [`tcp_connect`](Node::tcp_connect) without blocking the async runtime.
@@ -309,20 +319,22 @@ impl Node {
         timeout: Duration,
     ) -> Result<UdpProbe> {
         let addr = addr.into_socket_addr().map_err(bad_ip)?;
-        Ok(self.with(|| probe::udp_request(addr, request, timeout))??)
+        Ok(in_node(self, || {
+            probe::udp_request(addr, request, timeout)
+        })??)
     }
 
     /// Pings `dst` until a reply or `timeout`; on failure the error holds the
     /// last report.
     pub fn wait_reachable(&self, dst: impl IntoIp, timeout: Duration) -> Result<PingReport> {
         let dst = dst.into_ip().map_err(bad_ip)?;
-        Ok(self.with(|| probe::wait_reachable(dst, timeout))??)
+        Ok(in_node(self, || probe::wait_reachable(dst, timeout))??)
     }
 
     /// Tries TCP connects to `addr` until one succeeds or `timeout`; for
     /// servers a test has just started.
     pub fn wait_port_open(&self, addr: impl IntoSocketAddr, timeout: Duration) -> Result<TcpProbe> {
         let addr = addr.into_socket_addr().map_err(bad_ip)?;
-        Ok(self.with(|| probe::wait_port_open(addr, timeout))??)
+        Ok(in_node(self, || probe::wait_port_open(addr, timeout))??)
     }
 }

@@ -74,13 +74,32 @@ impl Privilege {
     }
 }
 
+/// The calling thread's effective capabilities (`capget`, no file read).
 fn effective_caps() -> Option<u64> {
-    let status = fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("CapEff:"))?;
-    u64::from_str_radix(line.trim_start_matches("CapEff:").trim(), 16).ok()
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: libc::c_int,
+    }
+    #[repr(C)]
+    #[derive(Default, Clone, Copy)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+    let mut header = Header {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [Data::default(); 2];
+    // SAFETY: capget writes two `Data` records for version 3, into memory we own.
+    let rc = unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) };
+    (rc == 0).then(|| u64::from(data[0].effective) | (u64::from(data[1].effective) << 32))
 }
 
-fn has_caps() -> bool {
+pub(crate) fn has_caps() -> bool {
     effective_caps().is_some_and(|c| c & (1 << CAP_NET_ADMIN) != 0 && c & (1 << CAP_SYS_ADMIN) != 0)
 }
 
@@ -251,6 +270,17 @@ pub fn enter_user_namespace() -> bool {
         return has_caps();
     }
     if has_caps() {
+        // Capabilities in a user namespace that does not own the network
+        // namespace (say under `unshare -U -r`): namespaces can be made, but
+        // no thread could ever move back to this one. Give the process a
+        // private base namespace it owns, as rootless mode does.
+        if !crate::netns::can_return_here() {
+            if let Err(e) = unshare_net_only() {
+                ENTER_ERRNO.store(e.raw_os_error().unwrap_or(libc::EPERM), Ordering::Release);
+                ENTERED.store(FAILED, Ordering::Release);
+                return false;
+            }
+        }
         ENTERED.store(PRIVILEGED, Ordering::Release);
         return true;
     }
@@ -265,6 +295,11 @@ pub fn enter_user_namespace() -> bool {
             false
         }
     }
+}
+
+fn unshare_net_only() -> io::Result<()> {
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET).map_err(crate::error::errno)?;
+    crate::netlink::sync_link_up(1)
 }
 
 fn unshare_user_and_net() -> io::Result<()> {

@@ -85,3 +85,81 @@ fn without_privileges_a_test_fails_with_a_fix_it_message() {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
 }
+
+fn two_hosts() -> netns_test::Topology {
+    netns_test::Topology::new().link(
+        ("n1", "n1-veth0", "198.51.100.1/24"),
+        ("n2", "n2-veth0", "198.51.100.2/24"),
+    )
+}
+
+/// The test the child runs under a user namespace of its own.
+#[netns_test(topology = two_hosts)]
+#[ignore = "run by user_namespace_without_its_own_network_namespace, in a child"]
+fn builds_pings_and_enters(net: &netns_test::Net) {
+    let report = net["n1"]
+        .ping("198.51.100.2")
+        .count(2)
+        .interval(std::time::Duration::from_millis(10))
+        .run()
+        .unwrap();
+    assert_eq!(report.received, 2, "{report}");
+    let inside = net["n2"]
+        .with(|| {
+            std::fs::metadata("/proc/thread-self/ns/net")
+                .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
+        })
+        .unwrap()
+        .unwrap();
+    assert_eq!(inside, net["n2"].netns().inode());
+}
+
+/// Like `unshare -U -r cargo test`: the process has every capability, but in
+/// a user namespace that does not own its network namespace, so no thread
+/// could move back to it once it left. The library gives such a process a
+/// private base namespace before `main`, and everything works.
+#[test]
+fn user_namespace_without_its_own_network_namespace() {
+    // SAFETY: getuid/getgid cannot fail.
+    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    let uid_map = std::ffi::CString::new(format!("0 {uid} 1")).unwrap();
+    let gid_map = std::ffi::CString::new(format!("0 {gid} 1")).unwrap();
+    let write = |path: &std::ffi::CStr, text: &std::ffi::CStr| -> std::io::Result<()> {
+        // SAFETY: open/write/close on C strings that outlive the calls.
+        unsafe {
+            let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+            if fd < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            let bytes = text.to_bytes();
+            let n = libc::write(fd, bytes.as_ptr().cast(), bytes.len());
+            libc::close(fd);
+            if n < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
+        Ok(())
+    };
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--exact", "builds_pings_and_enters", "--include-ignored"]);
+    // SAFETY: only async-signal-safe calls (unshare, open, write, close) on
+    // memory prepared before the fork.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::unshare(libc::CLONE_NEWUSER) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            write(c"/proc/self/setgroups", c"deny")?;
+            write(c"/proc/self/uid_map", &uid_map)?;
+            write(c"/proc/self/gid_map", &gid_map)
+        });
+    }
+    let out = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("test result: ok. 1 passed"), "{text}");
+}
