@@ -385,13 +385,15 @@ fn tcp_open_refused_and_timed_out() {
     assert!(waited.is_open());
 }
 
-/// A dropped SYN must end as `TimedOut`, after the timeout and not much later.
+/// A dropped SYN must end as `TimedOut`, after the timeout and long before
+/// the kernel's own SYN retries would give up (over a minute); the slack
+/// absorbs a loaded CI machine.
 fn assert_timed_out(net: &Net, from: &str, addr: (&str, u16)) {
     let timeout = Duration::from_millis(400);
     let p = net[from].tcp_connect(addr, timeout).unwrap();
     assert_eq!(p.state, PortState::TimedOut, "{p}");
     assert!(p.elapsed >= timeout, "{p}");
-    assert!(p.elapsed < timeout + Duration::from_millis(300), "{p}");
+    assert!(p.elapsed < timeout + Duration::from_millis(1500), "{p}");
 }
 
 #[test]
