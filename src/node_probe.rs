@@ -87,6 +87,17 @@ fn bad_ip(input: String) -> Error {
     Error::InvalidAddress { input }
 }
 
+/// Builder methods that pass one option through to the probe's options.
+macro_rules! option_setters {
+    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty);)*) => {$(
+        $(#[$doc])*
+        pub fn $name(mut self, $arg: $ty) -> Self {
+            self.opts = self.opts.$name($arg);
+            self
+        }
+    )*};
+}
+
 /// A ping about to be sent from a node; made by [`Node::ping`].
 #[derive(Debug)]
 #[must_use = "a ping is sent by .run()"]
@@ -97,40 +108,21 @@ pub struct Ping<'a> {
 }
 
 impl Ping<'_> {
-    /// Number of echo requests (default 1).
-    pub fn count(mut self, n: u32) -> Self {
-        self.opts = self.opts.count(n);
-        self
-    }
-    /// Time between requests.
-    pub fn interval(mut self, d: Duration) -> Self {
-        self.opts = self.opts.interval(d);
-        self
-    }
-    /// How long to wait for each reply.
-    pub fn timeout(mut self, d: Duration) -> Self {
-        self.opts = self.opts.timeout(d);
-        self
-    }
-    /// Overall limit for the whole run.
-    pub fn deadline(mut self, d: Duration) -> Self {
-        self.opts = self.opts.deadline(d);
-        self
-    }
-    /// ICMP payload bytes (default 56, so replies show `64 bytes`).
-    pub fn payload_size(mut self, bytes: usize) -> Self {
-        self.opts = self.opts.payload_size(bytes);
-        self
-    }
-    /// TTL (IPv4) or hop limit (IPv6).
-    pub fn ttl(mut self, ttl: u8) -> Self {
-        self.opts = self.opts.ttl(ttl);
-        self
-    }
-    /// Source address to send from.
-    pub fn source(mut self, src: IpAddr) -> Self {
-        self.opts = self.opts.source(src);
-        self
+    option_setters! {
+        /// Number of echo requests (default 1).
+        count(n: u32);
+        /// Time between requests (default 1 s).
+        interval(d: Duration);
+        /// How long to wait for each reply (default 2 s).
+        timeout(d: Duration);
+        /// Overall limit for the whole run.
+        deadline(d: Duration);
+        /// ICMP payload bytes (default 56, so replies show `64 bytes`).
+        payload_size(bytes: usize);
+        /// TTL (IPv4) or hop limit (IPv6).
+        ttl(ttl: u8);
+        /// Source address to send from.
+        source(src: IpAddr);
     }
     /// Interface to send from (`SO_BINDTODEVICE`).
     pub fn interface(mut self, name: impl Into<String>) -> Self {
@@ -168,24 +160,23 @@ pub struct Trace<'a> {
 }
 
 impl Trace<'_> {
-    /// ICMP echo probes (default) or UDP probes.
-    pub fn mode(mut self, mode: TraceMode) -> Self {
-        self.opts = self.opts.mode(mode);
-        self
+    option_setters! {
+        /// ICMP echo probes (default) or UDP probes.
+        mode(mode: TraceMode);
+        /// Highest TTL to try (default 30).
+        max_hops(n: u8);
+        /// Probes per hop (default 3, like traceroute).
+        probes_per_hop(n: u8);
+        /// How long to wait for each probe's answer (default 2 s).
+        timeout(d: Duration);
+        /// Payload bytes after the ICMP or UDP header (default 32).
+        payload_size(bytes: usize);
+        /// Source address to send from.
+        source(src: IpAddr);
     }
-    /// Highest TTL to try.
-    pub fn max_hops(mut self, n: u8) -> Self {
-        self.opts = self.opts.max_hops(n);
-        self
-    }
-    /// Probes per hop (default 3, like traceroute).
-    pub fn probes_per_hop(mut self, n: u8) -> Self {
-        self.opts = self.opts.probes_per_hop(n);
-        self
-    }
-    /// How long to wait for each probe's answer.
-    pub fn timeout(mut self, d: Duration) -> Self {
-        self.opts = self.opts.timeout(d);
+    /// Interface to send from (`SO_BINDTODEVICE`).
+    pub fn interface(mut self, name: impl Into<String>) -> Self {
+        self.opts = self.opts.interface(name);
         self
     }
     /// Replaces all options at once.

@@ -11,18 +11,7 @@ use netns_test::{Endpoint, Error, Net, Topology};
 use serial_test::serial;
 
 fn lab() -> Topology {
-    Topology::new()
-        .link(
-            ("n1", "n1-veth0", ["198.51.100.1/24", "2001:db8::1/64"]),
-            ("n2", "n2-veth0", ["198.51.100.2/24", "2001:db8::2/64"]),
-        )
-        .bridge(
-            "sw",
-            [
-                ("n2", "eth1", "203.0.113.2/24"),
-                ("n3", "eth0", "203.0.113.3/24"),
-            ],
-        )
+    common::veth_and_bridge_lab()
 }
 
 #[test]

@@ -14,6 +14,23 @@ use std::time::Duration;
 use netns_test::inspect::current_report;
 use netns_test::Node;
 
+/// A small lab of every kind of link: n1 -- n2 over a veth (IPv4 and IPv6),
+/// and n2, n3 on a bridge in switch node `sw`.
+pub fn veth_and_bridge_lab() -> netns_test::Topology {
+    netns_test::Topology::new()
+        .link(
+            ("n1", "n1-veth0", ["198.51.100.1/24", "2001:db8:1::1/64"]),
+            ("n2", "n2-veth0", ["198.51.100.2/24", "2001:db8:1::2/64"]),
+        )
+        .bridge(
+            "sw",
+            [
+                ("n2", "eth1", "203.0.113.2/24"),
+                ("n3", "eth0", "203.0.113.3/24"),
+            ],
+        )
+}
+
 /// What a test must leave unchanged in the host namespace.
 #[derive(Debug, PartialEq, Eq)]
 pub struct HostSnapshot {
