@@ -66,6 +66,7 @@ use netns_test::Topology;
 use stats::{ms, ratio, StallCounter, Summary};
 
 /// What a cycle gets to know about its place in the run.
+#[derive(Debug)]
 pub struct Ctx {
     /// Iteration number (warmup iterations count too); unique within a run.
     pub iter: usize,

@@ -40,10 +40,10 @@ use netlink_packet_route::tc::TcAttribute;
 use rtnetlink::IpVersion;
 
 /// One snapshot: section name to its sorted lines.
-pub type Snapshot = BTreeMap<&'static str, Vec<String>>;
+pub(crate) type Snapshot = BTreeMap<&'static str, Vec<String>>;
 
 /// Takes the snapshot of the calling thread's network namespace.
-pub fn snapshot() -> Snapshot {
+pub(crate) fn snapshot() -> Snapshot {
     let mut s = Snapshot::new();
     let report =
         netns_test::inspect::current_report("host").expect("dump the host namespace over netlink");
@@ -232,7 +232,7 @@ fn walk_sysctls(dir: &Path, out: &mut Vec<String>) {
 }
 
 /// Renders a snapshot as text, one `## section` header per section.
-pub fn render(s: &Snapshot) -> String {
+pub(crate) fn render(s: &Snapshot) -> String {
     let mut out = String::new();
     for (section, lines) in s {
         out.push_str(&format!("## {section} ({} lines)\n", lines.len()));

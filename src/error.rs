@@ -5,14 +5,21 @@
 
 use std::io;
 
-pub use crate::probe::ProbeError;
-pub use crate::topology::TopologyError;
+use std::fmt;
+
+use crate::assert::{AssertFailure, MatrixFailure};
+use crate::probe::ProbeError;
+use crate::topology::TopologyError;
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong in `netns-test`.
-#[derive(Debug, thiserror::Error)]
+///
+/// Its `Debug` prints what `Display` prints, so an `.unwrap()` or a
+/// `fn main() -> Result<(), netns_test::Error>` shows the readable message
+/// (with the fix-it text of [`Error::Privileges`] on lines of its own).
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The topology description is invalid; nothing was created.
@@ -91,6 +98,31 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// A reachability or path check failed (`?` on
+    /// [`assert::reachable`](crate::assert::reachable) and friends).
+    #[error("{0}")]
+    Assert(Box<AssertFailure>),
+    /// A connectivity matrix differed from what was expected.
+    #[error("{0}")]
+    Matrix(Box<MatrixFailure>),
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl From<AssertFailure> for Error {
+    fn from(e: AssertFailure) -> Self {
+        Error::Assert(Box::new(e))
+    }
+}
+
+impl From<MatrixFailure> for Error {
+    fn from(e: MatrixFailure) -> Self {
+        Error::Matrix(Box::new(e))
+    }
 }
 
 impl Error {

@@ -3,26 +3,49 @@
 //! Each test gets its own anonymous network namespaces joined by veth pairs
 //! and bridges, built in process over rtnetlink, and torn down by closing
 //! file descriptors, so nothing is left behind even after SIGKILL.
-#![warn(missing_docs)]
+//!
+//! # Layers
+//!
+//! The source folders are the layers, and each layer uses only those below
+//! it. At the bottom, pure code with no I/O: `vocab` (address families,
+//! things that name addresses, the kernel's rules for interface names and
+//! MAC addresses), `topology` (the description of a lab and its
+//! validation), `packet` (wire formats) and `inspect` (a node's state as
+//! plain structs). Above them `sys`, the only place that speaks to the
+//! kernel directly (libc, netlink, `unsafe`): namespaces and threads, the
+//! runtime helper, sysctls, privileges, processes. Then `lab`, the live
+//! network (`Net`, `Node`, build, teardown). On a lab, `probe` observes
+//! (ping, traceroute, port probes). At the top, test integration: `assert`
+//! (the assertion macros and the connectivity matrix) and `harness` (what
+//! `#[netns_test]` runs, the custom harness, debugging aids). An upper layer
+//! that adds verbs to `Node` or `Net` does so in its own folder
+//! (`probe/verbs.rs`, `assert/matrix/`), so the lab knows nothing of them.
 
 pub mod assert;
-mod build;
-pub mod debug;
-pub mod error;
+mod error;
 pub mod harness;
 pub mod inspect;
-mod net;
-mod netlink;
-pub mod netns;
-mod node;
-mod node_probe;
-pub mod privilege;
+mod lab;
+mod packet;
 pub mod probe;
-mod process;
-mod runner;
-pub mod topology;
+mod sys;
+mod topology;
+mod vocab;
 
 pub use error::{Error, Result};
+pub use lab::{Net, Node, NodeThread, StopToken};
+pub use sys::netns::{NetNs, NsGuard};
+pub use sys::privilege;
+pub use topology::{Endpoint, Route, Topology, TopologyError};
+pub use vocab::{Family, IntoIp, IntoSocketAddr};
+
+/// The README's Rust examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
+#[doc = include_str!("../docs/macro.md")]
+pub use netns_test_macros::netns_test;
 
 /// Everything a network test usually needs, in one `use`:
 ///
@@ -38,26 +61,15 @@ pub use error::{Error, Result};
 pub mod prelude {
     pub use crate::{
         assert_connectivity, assert_path, assert_reachable, assert_unreachable, netns_test,
-        Endpoint, Error, Net, Node, Route, Topology, TopologyError,
+        Endpoint, Error, Family, Net, Node, Route, Topology, TopologyError,
     };
 }
-pub use net::Net;
-pub use netns::{NetNs, NsGuard};
-pub use node::{Node, NodeThread, StopToken};
-pub use node_probe::{IntoIp, IntoSocketAddr, Ping, Trace};
-pub use topology::{Endpoint, Route, Topology, TopologyError};
-
-#[doc = include_str!("../docs/macro.md")]
-pub use netns_test_macros::netns_test;
 
 /// What `#[netns_test]` expands to calls this; not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::harness::{Registration, TESTS};
-    pub use crate::runner::{
-        block_on, execute, panic_message, report, run, Ctx, Failure, Inject, Outcome, TestReturn,
-        TestSpec, DEFAULT_NODE,
-    };
+    pub use crate::assert::macros::{finish, finish_matrix};
+    pub use crate::harness::__private::*;
     pub use linkme;
 }
 

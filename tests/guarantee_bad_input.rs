@@ -242,10 +242,12 @@ fn rows() -> Vec<Row> {
         }),
         row(
             "live network",
-            r#"net["n1"].tcp_connect("198.51.100.2", 1s)"#,
+            r#"net["n1"].tcp_connect("198.51.100.2").timeout(1s).run()"#,
             |net| {
                 net["n1"]
-                    .tcp_connect("198.51.100.2", Duration::from_secs(1))
+                    .tcp_connect("198.51.100.2")
+                    .timeout(Duration::from_secs(1))
+                    .run()
                     .map(drop)
             },
         ),
@@ -449,17 +451,23 @@ fn rows() -> Vec<Row> {
         ),
         row("probe", r#"tcp_connect("198.51.100.2:0", 1s)"#, |net| {
             net["n1"]
-                .tcp_connect("198.51.100.2:0", Duration::from_secs(1))
+                .tcp_connect("198.51.100.2:0")
+                .timeout(Duration::from_secs(1))
+                .run()
                 .map(drop)
         }),
         row("probe", r#"tcp_connect("0.0.0.0:80", 1s)"#, |net| {
             net["n1"]
-                .tcp_connect("0.0.0.0:80", Duration::from_secs(1))
+                .tcp_connect("0.0.0.0:80")
+                .timeout(Duration::from_secs(1))
+                .run()
                 .map(drop)
         }),
         row("probe", r#"tcp_connect("198.51.100.2:80", 0s)"#, |net| {
             net["n1"]
-                .tcp_connect("198.51.100.2:80", Duration::ZERO)
+                .tcp_connect("198.51.100.2:80")
+                .timeout(Duration::ZERO)
+                .run()
                 .map(drop)
         }),
         row(
@@ -467,7 +475,9 @@ fn rows() -> Vec<Row> {
             r#"udp_request("198.51.100.2:53", [0; 65508], 1s)"#,
             |net| {
                 net["n1"]
-                    .udp_request("198.51.100.2:53", &[0; 65508], Duration::from_secs(1))
+                    .udp_request("198.51.100.2:53", &[0; 65508])
+                    .timeout(Duration::from_secs(1))
+                    .run()
                     .map(drop)
             },
         ),
@@ -476,18 +486,24 @@ fn rows() -> Vec<Row> {
             r#"udp_request("[2001:db8::2]:0", b"q", 1s)"#,
             |net| {
                 net["n1"]
-                    .udp_request("[2001:db8::2]:0", b"q", Duration::from_secs(1))
+                    .udp_request("[2001:db8::2]:0", b"q")
+                    .timeout(Duration::from_secs(1))
+                    .run()
                     .map(drop)
             },
         ),
         row("probe", r#"wait_reachable("198.51.100.2", 0s)"#, |net| {
             net["n1"]
-                .wait_reachable("198.51.100.2", Duration::ZERO)
+                .wait_reachable("198.51.100.2")
+                .timeout(Duration::ZERO)
+                .run()
                 .map(drop)
         }),
         row("probe", r#"wait_port_open("198.51.100.2:80", 0s)"#, |net| {
             net["n1"]
-                .wait_port_open("198.51.100.2:80", Duration::ZERO)
+                .wait_port_open("198.51.100.2:80")
+                .timeout(Duration::ZERO)
+                .run()
                 .map(drop)
         }),
         // ---- a probe from a namespace the library did not make ----
@@ -515,22 +531,25 @@ fn rows() -> Vec<Row> {
 
 /// `Topology(DuplicateNode { .. })` -> `TopologyError::DuplicateNode`.
 fn variant(e: &Error) -> String {
-    let debug = format!("{e:?}");
-    let name = |s: &str| -> String {
-        s.split([' ', '(', '{', ')'])
+    // The inner errors' Debug is structural: its first word is the variant.
+    let name = |debug: String| -> String {
+        debug
+            .split([' ', '(', '{', ')'])
             .next()
             .unwrap_or_default()
             .to_string()
     };
-    let outer = name(&debug);
-    let inner = debug
-        .strip_prefix(&outer)
-        .and_then(|r| r.strip_prefix('('))
-        .map(name);
-    match (outer.as_str(), inner) {
-        ("Topology", Some(i)) => format!("TopologyError::{i}"),
-        ("Probe", Some(i)) => format!("ProbeError::{i}"),
-        (o, _) => format!("Error::{o}"),
+    match e {
+        Error::Topology(t) => format!("TopologyError::{}", name(format!("{t:?}"))),
+        Error::Probe(p) => format!("ProbeError::{}", name(format!("{p:?}"))),
+        Error::Privileges { .. } => "Error::Privileges".into(),
+        Error::Namespace { .. } => "Error::Namespace".into(),
+        Error::Netlink { .. } => "Error::Netlink".into(),
+        Error::Sysctl { .. } => "Error::Sysctl".into(),
+        Error::UnknownNode(_) => "Error::UnknownNode".into(),
+        Error::InvalidAddress { .. } => "Error::InvalidAddress".into(),
+        Error::Spawn { .. } => "Error::Spawn".into(),
+        other => format!("Error::(unlisted: {other})"),
     }
 }
 

@@ -105,7 +105,9 @@ fn namespace_and_socket_fds_are_cloexec() {
         let _ = net["n2"].report().unwrap();
         assert_eq!(net["n1"].ping("2001:db8::2").run().unwrap().received, 1);
         let _ = net["n3"]
-            .tcp_connect("203.0.113.2:9", Duration::from_millis(100))
+            .tcp_connect("203.0.113.2:9")
+            .timeout(Duration::from_millis(100))
+            .run()
             .unwrap();
         let _udp = net["n3"].with(|| std::net::UdpSocket::bind("203.0.113.3:0"));
     }

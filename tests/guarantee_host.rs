@@ -85,7 +85,9 @@ fn a_batch_of_labs_leaves_the_host_snapshot_identical() {
             .unwrap()
             .unwrap();
         let _ = net["c"]
-            .udp_request("203.0.113.12:53", b"q", Duration::from_millis(20))
+            .udp_request("203.0.113.12:53", b"q")
+            .timeout(Duration::from_millis(20))
+            .run()
             .unwrap();
         net["c"]
             .block_on(async { tokio::net::TcpListener::bind("203.0.113.13:80").await })

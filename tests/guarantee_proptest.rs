@@ -235,7 +235,7 @@ proptest! {
                 // Every address of the description is on its node.
                 for node in net.nodes() {
                     let have = node.addresses().unwrap();
-                    for (_, a) in node.addrs() {
+                    for (_, a) in node.declared_addrs() {
                         prop_assert!(have.iter().any(|h| h.addr == *a), "{} lacks {}", node.name(), a);
                     }
                 }

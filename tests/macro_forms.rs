@@ -77,7 +77,12 @@ fn plain_injects_local(local: &Node, net: &Net) {
 fn topology_injects_named_nodes(net: &Net, n2: &Node, n1: &Node) {
     assert!(std::ptr::eq(n1, &net["n1"]));
     assert!(std::ptr::eq(n2, &net["n2"]));
-    let ips = |n: &Node| n.addrs().iter().map(|(_, a)| a.addr()).collect::<Vec<_>>();
+    let ips = |n: &Node| {
+        n.declared_addrs()
+            .iter()
+            .map(|(_, a)| a.addr())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(
         ips(n1),
         [
@@ -124,7 +129,7 @@ fn topology_runs_in_chosen_node(n2: &Node) -> Result<(), std::io::Error> {
 mod labs {
     use netns_test::Topology;
 
-    pub fn lan() -> Topology {
+    pub(crate) fn lan() -> Topology {
         Topology::new().bridge(
             "sw",
             [

@@ -37,17 +37,23 @@ async fn server_tasks_on_the_test_runtime_answer_async_probes(net: &Net) {
 
     let n1 = &net["n1"];
     let reply = n1
-        .udp_request_async("198.51.100.2:7", b"hello", Duration::from_secs(2))
+        .udp_request("198.51.100.2:7", b"hello")
+        .timeout(Duration::from_secs(2))
+        .run_async()
         .await
         .unwrap();
     assert_eq!(reply.reply(), Some(&b"hello"[..]), "{reply:?}");
     assert!(n1
-        .wait_port_open_async("198.51.100.2:8080", Duration::from_secs(2))
+        .wait_port_open("198.51.100.2:8080")
+        .timeout(Duration::from_secs(2))
+        .run_async()
         .await
         .unwrap()
         .is_open());
     assert!(n1
-        .tcp_connect_async("198.51.100.2:8080", Duration::from_secs(1))
+        .tcp_connect("198.51.100.2:8080")
+        .timeout(Duration::from_secs(1))
+        .run_async()
         .await
         .unwrap()
         .is_open());

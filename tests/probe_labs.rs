@@ -8,8 +8,9 @@ use std::net::{IpAddr, TcpListener};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
-use netns_test::assert::{CellState, Family};
+use netns_test::assert::CellState;
 use netns_test::probe::{IcmpErrorKind, PingErrorKind, PortState, Unreachable};
+use netns_test::Family;
 use netns_test::{assert_connectivity, assert_path, assert_reachable, assert_unreachable};
 use netns_test::{Net, Route, Topology};
 
@@ -373,14 +374,24 @@ fn tcp_open_refused_and_timed_out() {
         .unwrap();
     let t = Duration::from_secs(2);
     for host in ["203.0.113.1", "2001:db8:2::1"] {
-        let open = net["h1"].tcp_connect((host, 8080), t).unwrap();
+        let open = net["h1"]
+            .tcp_connect((host, 8080))
+            .timeout(t)
+            .run()
+            .unwrap();
         assert_eq!(open.state, PortState::Open, "{open}");
-        let closed = net["h1"].tcp_connect((host, 8081), t).unwrap();
+        let closed = net["h1"]
+            .tcp_connect((host, 8081))
+            .timeout(t)
+            .run()
+            .unwrap();
         assert_eq!(closed.state, PortState::Refused, "{closed}");
         assert!(closed.to_string().contains(": refused in "), "{closed}");
     }
     let waited = net["h1"]
-        .wait_port_open(("203.0.113.1", 8080), Duration::from_secs(1))
+        .wait_port_open(("203.0.113.1", 8080))
+        .timeout(Duration::from_secs(1))
+        .run()
         .unwrap();
     assert!(waited.is_open());
 }
@@ -390,7 +401,7 @@ fn tcp_open_refused_and_timed_out() {
 /// absorbs a loaded CI machine.
 fn assert_timed_out(net: &Net, from: &str, addr: (&str, u16)) {
     let timeout = Duration::from_millis(400);
-    let p = net[from].tcp_connect(addr, timeout).unwrap();
+    let p = net[from].tcp_connect(addr).timeout(timeout).run().unwrap();
     assert_eq!(p.state, PortState::TimedOut, "{p}");
     assert!(p.elapsed >= timeout, "{p}");
     assert!(p.elapsed < timeout + Duration::from_millis(1500), "{p}");
@@ -407,7 +418,9 @@ fn tcp_through_a_router_without_forwarding_times_out() {
     assert_timed_out(&net, "h1", ("2001:db8:2::1", 8080));
     // The listener is there: h2 reaches itself.
     assert!(net["h2"]
-        .tcp_connect(("203.0.113.1", 8080), Duration::from_secs(1))
+        .tcp_connect(("203.0.113.1", 8080))
+        .timeout(Duration::from_secs(1))
+        .run()
         .unwrap()
         .is_open());
 }
@@ -439,7 +452,7 @@ fn pingall_on_a_switch() {
     let m = assert_connectivity!(net);
     // The switch node has no address: not in the matrix.
     assert_eq!(m.nodes, ["h1", "h2", "h3"]);
-    assert_eq!(m.families, [Family::Ipv4, Family::Ipv6]);
+    assert_eq!(m.families, [Family::V4, Family::V6]);
     assert_eq!(
         m.to_string(),
         "*** Ping: testing reachability (IPv4)
@@ -462,12 +475,12 @@ fn pingall_with_exceptions_and_failures() {
     let net = router(false, true);
     let m = net
         .connectivity()
-        .family(Family::Ipv4)
+        .family(Family::V4)
         .except("h1", "h2")
         .check()
         .expect("only the exception fails");
     assert_eq!(
-        m.cell("h1", "h2", Family::Ipv4).unwrap().state,
+        m.cell("h1", "h2", Family::V4).unwrap().state,
         CellState::Skipped { answered: false }
     );
     assert_eq!(

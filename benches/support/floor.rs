@@ -45,14 +45,14 @@ const IFADDRMSG_LEN: usize = 8;
 /// Inode of the namespace the benchmark process runs in (its main thread's),
 /// read once. Each cycle checks that its two namespaces differ from it before
 /// touching anything, so a failed `unshare` can never create a link in the host.
-pub fn host_netns_inode() -> io::Result<u64> {
+pub(crate) fn host_netns_inode() -> io::Result<u64> {
     let meta = std::fs::metadata("/proc/self/ns/net")?;
     Ok(std::os::unix::fs::MetadataExt::ino(&meta))
 }
 
 /// Run one floor cycle on a fresh thread. Returns the first echo's round trip.
 /// `Ok(None)`: everything worked but the echo got no reply within 2 s.
-pub fn cycle(host_ino: u64, echo_id: u16) -> Result<Option<Duration>, String> {
+pub(crate) fn cycle(host_ino: u64, echo_id: u16) -> Result<Option<Duration>, String> {
     std::thread::Builder::new()
         .name("raw-floor".into())
         .spawn(move || cycle_on_this_thread(host_ino, echo_id))
@@ -114,7 +114,7 @@ fn cycle_on_this_thread(host_ino: u64, echo_id: u16) -> Result<Option<Duration>,
 /// The floor of the `links-K` rows: two namespaces joined by `k` veth pairs
 /// `e0..` (ifindex 2..), link `i` with 198.51.100.4i+1/30 and .4i+2/30, all
 /// up and settled like the two-host cycle; no echo. Teardown as there.
-pub fn links_cycle(host_ino: u64, k: usize) -> Result<Option<Duration>, String> {
+pub(crate) fn links_cycle(host_ino: u64, k: usize) -> Result<Option<Duration>, String> {
     if !(1..=63).contains(&k) {
         return Err(format!("links_cycle: k = {k} out of 1..=63"));
     }

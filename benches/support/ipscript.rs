@@ -14,7 +14,7 @@ use std::process::Command;
 use std::time::Duration;
 
 /// Prefix of every namespace name this benchmark creates.
-pub const NAME_PREFIX: &str = "nstbench-";
+pub(crate) const NAME_PREFIX: &str = "nstbench-";
 
 /// Exit status the scripts use for "the lab came up but no echo reply".
 const NO_REPLY: i32 = 42;
@@ -57,7 +57,7 @@ ip -n "$B" addr add 198.51.100.2/24 dev veth1
 
 /// Which way the script makes the veth pair.
 #[derive(Clone, Copy, Debug)]
-pub enum Variant {
+pub(crate) enum Variant {
     /// `ip link add ... peer name veth0 netns b`.
     InPlace,
     /// `ip link add ... peer name veth1` then `ip link set veth1 netns b`.
@@ -66,7 +66,7 @@ pub enum Variant {
 
 impl Variant {
     /// The whole script for this variant.
-    pub fn script(self) -> String {
+    pub(crate) fn script(self) -> String {
         let body = match self {
             Variant::InPlace => IN_PLACE,
             Variant::Moved => MOVED,
@@ -87,7 +87,7 @@ fn on_path(name: &str) -> bool {
 }
 
 /// `Err(why)` when a tool the scripts need is missing.
-pub fn available() -> Result<(), String> {
+pub(crate) fn available() -> Result<(), String> {
     let missing: Vec<&str> = ["bash", "ip", "ping"]
         .into_iter()
         .filter(|t| !on_path(t))
@@ -104,7 +104,7 @@ pub fn available() -> Result<(), String> {
 
 /// Run one script cycle. `Ok(Some(rtt))` with ping's reported time,
 /// `Ok(None)` when the lab came up but the echo got no reply within 1 s.
-pub fn cycle(script: &str, tag: &str) -> Result<Option<Duration>, String> {
+pub(crate) fn cycle(script: &str, tag: &str) -> Result<Option<Duration>, String> {
     let a = format!("{NAME_PREFIX}{tag}-a");
     let b = format!("{NAME_PREFIX}{tag}-b");
     let out = Command::new("bash")
@@ -138,7 +138,7 @@ fn parse_ping_time(out: &str) -> Option<Duration> {
 }
 
 /// Names of namespaces in /run/netns that this benchmark made.
-pub fn leftovers() -> Vec<String> {
+pub(crate) fn leftovers() -> Vec<String> {
     let Ok(dir) = std::fs::read_dir("/run/netns") else {
         return Vec::new();
     };
@@ -149,7 +149,7 @@ pub fn leftovers() -> Vec<String> {
 
 /// Delete leftovers of earlier runs that were killed before their EXIT trap
 /// ran (their pid, the first field after the prefix, no longer exists).
-pub fn remove_stale() {
+pub(crate) fn remove_stale() {
     for name in leftovers() {
         let pid = name[NAME_PREFIX.len()..].split('-').next().unwrap_or("");
         let alive = !pid.is_empty() && Path::new("/proc").join(pid).exists();

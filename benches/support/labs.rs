@@ -7,14 +7,14 @@ use std::time::Duration;
 use netns_test::{Net, Route, Topology};
 
 /// How long the one echo of a cycle may take (the floor uses the same).
-pub const PING_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Most parallel links / line nodes a row may ask for (addresses: /30s in
 /// 198.51.100.0/24, so up to 63).
-pub const MAX_LINKS: usize = 63;
+pub(crate) const MAX_LINKS: usize = 63;
 
 /// Two hosts on one veth pair: `a` 198.51.100.1/24, `b` 198.51.100.2/24.
-pub fn two_hosts() -> Topology {
+pub(crate) fn two_hosts() -> Topology {
     Topology::new().link(
         ("a", "veth0", "198.51.100.1/24"),
         ("b", "veth0", "198.51.100.2/24"),
@@ -22,7 +22,7 @@ pub fn two_hosts() -> Topology {
 }
 
 /// h1 -- r1 -- h2: two subnets, forwarding on r1, default routes on the hosts.
-pub fn router_chain() -> Topology {
+pub(crate) fn router_chain() -> Topology {
     Topology::new()
         .link(
             ("h1", "eth0", "198.51.100.1/24"),
@@ -38,7 +38,7 @@ pub fn router_chain() -> Topology {
 }
 
 /// `n` hosts `h1..hn` (198.51.100.1..n/24) on one bridge in node `sw`.
-pub fn bridge(n: usize) -> Topology {
+pub(crate) fn bridge(n: usize) -> Topology {
     assert!((1..=250).contains(&n));
     let members: Vec<(String, &str, String)> = (1..=n)
         .map(|i| (format!("h{i}"), "eth0", format!("198.51.100.{i}/24")))
@@ -62,7 +62,7 @@ fn link_addrs(i: usize) -> (String, String) {
 
 /// Two nodes `a` and `b` joined by `k` parallel veth pairs `e0..e{k-1}`,
 /// each its own /30. Only the number of links changes with `k`.
-pub fn parallel_links(k: usize) -> Topology {
+pub(crate) fn parallel_links(k: usize) -> Topology {
     (0..k).fold(Topology::new(), |t, i| {
         let (x, y) = link_addrs(i);
         let ifname = format!("e{i}");
@@ -75,7 +75,7 @@ pub fn parallel_links(k: usize) -> Topology {
 
 /// `n` nodes `n0..n{n-1}` in a line, each linked to the next (its own /30,
 /// no routes): every extra node brings one namespace and one link.
-pub fn line(n: usize) -> Topology {
+pub(crate) fn line(n: usize) -> Topology {
     assert!(n >= 2);
     (0..n - 1).fold(Topology::new(), |t, i| {
         let (x, y) = link_addrs(i);
@@ -89,7 +89,10 @@ pub fn line(n: usize) -> Topology {
 /// Builds `topo`, optionally sends one echo `from` a node `to` an address,
 /// tears down. Returns the first echo's round trip (`None`: no echo sent,
 /// or no reply within [`PING_TIMEOUT`]).
-pub fn cycle(topo: &Topology, ping: Option<(&str, &str)>) -> Result<Option<Duration>, String> {
+pub(crate) fn cycle(
+    topo: &Topology,
+    ping: Option<(&str, &str)>,
+) -> Result<Option<Duration>, String> {
     let net = Net::build(topo).map_err(|e| e.to_string())?;
     let rtt = match ping {
         Some((from, to)) => {
@@ -109,7 +112,7 @@ pub fn cycle(topo: &Topology, ping: Option<(&str, &str)>) -> Result<Option<Durat
 }
 
 /// Builds `topo` and checks that `from` reaches `to` with one echo.
-pub fn verify(topo: &Topology, from: &str, to: &str) -> Result<(), String> {
+pub(crate) fn verify(topo: &Topology, from: &str, to: &str) -> Result<(), String> {
     match cycle(topo, Some((from, to)))? {
         Some(_) => Ok(()),
         None => Err(format!("no echo reply from {to} to node `{from}`")),

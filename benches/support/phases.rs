@@ -69,7 +69,7 @@ fn run_one_test() -> Outcome {
 
 /// One `#[netns_test]` test on a fresh thread named after it, as libtest
 /// runs it; `Err` with the outcome unless it passed.
-pub fn netns_test_job(_i: usize) -> Result<(), String> {
+pub(crate) fn netns_test_job(_i: usize) -> Result<(), String> {
     let outcome = std::thread::Builder::new()
         .name("pings_peer".into())
         .spawn(run_one_test)
@@ -83,7 +83,7 @@ pub fn netns_test_job(_i: usize) -> Result<(), String> {
 }
 
 /// Result of one throughput run.
-pub struct Throughput {
+pub(crate) struct Throughput {
     pub name: &'static str,
     pub threads: usize,
     pub jobs: usize,
@@ -94,13 +94,13 @@ pub struct Throughput {
 }
 
 impl Throughput {
-    pub fn per_second(&self) -> f64 {
+    pub(crate) fn per_second(&self) -> f64 {
         self.passed as f64 / self.wall.as_secs_f64()
     }
 }
 
 /// Runs `jobs` jobs on `threads` workers, at most `threads` at a time.
-pub fn throughput(
+pub(crate) fn throughput(
     name: &'static str,
     jobs: usize,
     threads: usize,
@@ -142,7 +142,7 @@ pub fn throughput(
     }
 }
 
-pub fn print_throughput(runs: &[Throughput]) {
+pub(crate) fn print_throughput(runs: &[Throughput]) {
     println!();
     println!(
         "Throughput: `netns-test` = #[netns_test(topology = two_hosts)] tests (build + 1 ping + \
@@ -183,12 +183,12 @@ pub fn print_throughput(runs: &[Throughput]) {
 // ---------------------------------------------------------------------------
 
 /// Flag that makes the benchmark binary run the memory phase's child.
-pub const MEMORY_CHILD_FLAG: &str = "--memory-child";
+pub(crate) const MEMORY_CHILD_FLAG: &str = "--memory-child";
 
 /// Figures of the memory phase, measured in a fresh child process so that
 /// its peak RSS is not the earlier phases'.
 #[derive(Debug, Default)]
-pub struct Memory {
+pub(crate) struct Memory {
     pub labs: usize,
     pub base_rss: u64,
     pub base_hwm: u64,
@@ -203,7 +203,7 @@ pub struct Memory {
 }
 
 impl Memory {
-    pub fn per_lab_kib(&self) -> f64 {
+    pub(crate) fn per_lab_kib(&self) -> f64 {
         self.rss.saturating_sub(self.base_rss) as f64 / self.labs.max(1) as f64
     }
 }
@@ -227,7 +227,7 @@ fn slab_kib() -> Option<u64> {
 
 /// The child: one warm-up lab, baseline, `n` two-host labs alive at once,
 /// measure, drop them. Prints one `key=value` line.
-pub fn memory_child(n: usize) -> Result<(), String> {
+pub(crate) fn memory_child(n: usize) -> Result<(), String> {
     labs::cycle(&labs::two_hosts(), Some(("a", "198.51.100.2")))?; // warm every path
     let base_rss = stats::rss_kib().unwrap_or(0);
     let base_hwm = stats::peak_rss_kib().unwrap_or(0);
@@ -273,7 +273,7 @@ pub fn memory_child(n: usize) -> Result<(), String> {
 }
 
 /// Runs [`memory_child`] in a fresh process of this binary and parses its line.
-pub fn memory(n: usize) -> Result<Memory, String> {
+pub(crate) fn memory(n: usize) -> Result<Memory, String> {
     let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
     let out = Command::new(exe)
         .args([MEMORY_CHILD_FLAG, &n.to_string()])
@@ -316,7 +316,7 @@ pub fn memory(n: usize) -> Result<Memory, String> {
     Ok(m)
 }
 
-pub fn print_memory(m: &Memory) {
+pub(crate) fn print_memory(m: &Memory) {
     println!();
     println!(
         "Memory: {} two-host labs alive at once, in a fresh process (after one warm-up lab).",
@@ -350,7 +350,7 @@ pub fn print_memory(m: &Memory) {
 // ---------------------------------------------------------------------------
 
 /// First-echo statistics of one row over many cycles.
-pub struct Stalls {
+pub(crate) struct Stalls {
     pub name: &'static str,
     pub counter: stats::StallCounter,
     pub echoes: Vec<Duration>,
@@ -359,14 +359,14 @@ pub struct Stalls {
 }
 
 /// A named cycle for [`stalls`]: iteration number -> first echo.
-pub type StallRow<'a> = (
+pub(crate) type StallRow<'a> = (
     &'static str,
     &'a dyn Fn(usize) -> Result<Option<Duration>, String>,
 );
 
 /// `cycles` cycles of each row, alternating, counting first echoes slower
 /// than `threshold` or lost.
-pub fn stalls(rows: &[StallRow<'_>], cycles: usize, threshold: Duration) -> Vec<Stalls> {
+pub(crate) fn stalls(rows: &[StallRow<'_>], cycles: usize, threshold: Duration) -> Vec<Stalls> {
     let mut out: Vec<Stalls> = rows
         .iter()
         .map(|(name, _)| Stalls {
@@ -395,7 +395,7 @@ pub fn stalls(rows: &[StallRow<'_>], cycles: usize, threshold: Duration) -> Vec<
     out
 }
 
-pub fn print_stalls(rows: &[Stalls]) {
+pub(crate) fn print_stalls(rows: &[Stalls]) {
     let Some(first) = rows.first() else { return };
     println!();
     println!(

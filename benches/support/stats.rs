@@ -4,7 +4,7 @@ use std::time::Duration;
 
 /// The `q`-quantile (0..=1) of ascending `sorted` values, linearly
 /// interpolated between closest ranks (numpy's default). `None` if empty.
-pub fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
+pub(crate) fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
     let (first, last) = (*sorted.first()?, *sorted.last()?);
     let q = q.clamp(0.0, 1.0);
     let pos = q * (sorted.len() - 1) as f64;
@@ -15,7 +15,7 @@ pub fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
 }
 
 /// Durations as ascending milliseconds.
-pub fn sorted_ms(d: &[Duration]) -> Vec<f64> {
+pub(crate) fn sorted_ms(d: &[Duration]) -> Vec<f64> {
     let mut v: Vec<f64> = d.iter().map(|d| d.as_secs_f64() * 1e3).collect();
     v.sort_by(f64::total_cmp);
     v
@@ -23,7 +23,7 @@ pub fn sorted_ms(d: &[Duration]) -> Vec<f64> {
 
 /// Median, min, p90 and max of a set of cycle times, in milliseconds.
 #[derive(Clone, Copy, Debug)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub n: usize,
     pub median: f64,
     pub min: f64,
@@ -32,7 +32,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn of(samples: &[Duration]) -> Option<Summary> {
+    pub(crate) fn of(samples: &[Duration]) -> Option<Summary> {
         let v = sorted_ms(samples);
         Some(Summary {
             n: v.len(),
@@ -49,7 +49,7 @@ impl Summary {
 /// On a fresh veth pair the first ARP can be dropped, and the first echo
 /// then waits for the 1 s ARP retry; this makes that visible.
 #[derive(Clone, Debug)]
-pub struct StallCounter {
+pub(crate) struct StallCounter {
     pub threshold: Duration,
     pub cycles: usize,
     /// Echo answered, but slower than `threshold`.
@@ -60,7 +60,7 @@ pub struct StallCounter {
 }
 
 impl StallCounter {
-    pub fn new(threshold: Duration) -> Self {
+    pub(crate) fn new(threshold: Duration) -> Self {
         StallCounter {
             threshold,
             cycles: 0,
@@ -71,7 +71,7 @@ impl StallCounter {
     }
 
     /// Record one cycle's first echo (`None`: no reply).
-    pub fn record(&mut self, first_echo: Option<Duration>) {
+    pub(crate) fn record(&mut self, first_echo: Option<Duration>) {
         self.cycles += 1;
         match first_echo {
             Some(rtt) => {
@@ -85,14 +85,14 @@ impl StallCounter {
     }
 
     /// Slow plus unanswered.
-    pub fn stalls(&self) -> usize {
+    pub(crate) fn stalls(&self) -> usize {
         self.slow + self.unanswered
     }
 
     /// Run `cycle` `n` times and count its stalls; `Err` stops at the first
     /// broken cycle. For a quick stand-alone check of one row.
     #[allow(dead_code)]
-    pub fn over<F>(n: usize, threshold: Duration, mut cycle: F) -> Result<Self, String>
+    pub(crate) fn over<F>(n: usize, threshold: Duration, mut cycle: F) -> Result<Self, String>
     where
         F: FnMut(usize) -> Result<Option<Duration>, String>,
     {
@@ -114,17 +114,17 @@ fn status_kib(field: &str) -> Option<u64> {
 }
 
 /// Peak resident set size of this process so far (`VmHWM`), in KiB.
-pub fn peak_rss_kib() -> Option<u64> {
+pub(crate) fn peak_rss_kib() -> Option<u64> {
     status_kib("VmHWM")
 }
 
 /// Current resident set size (`VmRSS`), in KiB.
-pub fn rss_kib() -> Option<u64> {
+pub(crate) fn rss_kib() -> Option<u64> {
     status_kib("VmRSS")
 }
 
 /// A plain number field of /proc/self/status (`Threads`).
-pub fn status_value(field: &str) -> Option<u64> {
+pub(crate) fn status_value(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status.lines().find_map(|l| {
         let rest = l.strip_prefix(field)?.strip_prefix(':')?;
@@ -134,7 +134,7 @@ pub fn status_value(field: &str) -> Option<u64> {
 
 /// Least-squares line through `(x, y)` points: `(slope, intercept)`.
 /// `None` with fewer than two distinct x.
-pub fn least_squares(points: &[(f64, f64)]) -> Option<(f64, f64)> {
+pub(crate) fn least_squares(points: &[(f64, f64)]) -> Option<(f64, f64)> {
     let n = points.len() as f64;
     let mx = points.iter().map(|p| p.0).sum::<f64>() / n;
     let my = points.iter().map(|p| p.1).sum::<f64>() / n;
@@ -148,12 +148,12 @@ pub fn least_squares(points: &[(f64, f64)]) -> Option<(f64, f64)> {
 }
 
 /// Milliseconds with 3 decimals.
-pub fn ms(v: f64) -> String {
+pub(crate) fn ms(v: f64) -> String {
     format!("{v:.3}")
 }
 
 /// A ratio like `18.2×`, or `–` when there is no reference.
-pub fn ratio(v: f64, reference: Option<f64>) -> String {
+pub(crate) fn ratio(v: f64, reference: Option<f64>) -> String {
     match reference {
         Some(r) if r > 0.0 => format!("{:.1}×", v / r),
         _ => "–".to_string(),

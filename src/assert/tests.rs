@@ -4,6 +4,8 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use super::path::judge_path;
+use super::reach::ping_summary;
 use super::*;
 use crate::probe::{EchoReply, Hop, HopKind, HopProbe, IcmpErrorKind, PingError, Unreachable};
 
@@ -270,7 +272,7 @@ fn matrix_display_golden() {
     use CellState::*;
     let m = Matrix {
         nodes: strings(&["h1", "h2", "router"]),
-        families: vec![Family::Ipv4, Family::Ipv6],
+        families: vec![Family::V4, Family::V6],
         cells: vec![
             cell("h1", "h2", "198.51.100.2", Ok),
             cell("h1", "router", "198.51.100.254", Skipped { answered: true }),

@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use super::ping::PingReport;
-use super::port::TcpProbe;
+use super::port::TcpReport;
 
 /// A probe that could not run (a probe that ran and got no answer is a result, not an error).
 ///
@@ -43,7 +43,7 @@ pub enum ProbeError {
         /// The rejected value.
         value: String,
         /// What a valid value looks like.
-        reason: &'static str,
+        reason: String,
     },
     /// The payload does not fit in one IP packet.
     #[error("{probe} payload of {size} bytes is too large for {family}: at most {max} bytes")]
@@ -78,7 +78,7 @@ pub enum ProbeError {
         /// The destination, as given.
         destination: String,
         /// Why.
-        reason: &'static str,
+        reason: String,
     },
     /// The interface named in the options cannot be bound to.
     #[error("{probe}: cannot bind to interface `{interface}`: {source}")]
@@ -130,7 +130,7 @@ pub enum ProbeError {
         /// How many connections it tried.
         attempts: u32,
         /// The last attempt.
-        last: Box<TcpProbe>,
+        last: Box<TcpReport>,
     },
 }
 

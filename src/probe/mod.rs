@@ -19,11 +19,11 @@
 //! [`TraceReport`] as `traceroute -n`.
 
 mod error;
-mod icmp;
 mod ping;
 mod port;
 mod sock;
 mod traceroute;
+mod verbs;
 mod wait;
 
 #[cfg(test)]
@@ -31,14 +31,15 @@ mod tests;
 #[cfg(test)]
 mod tests_routed;
 
+pub use crate::packet::{IcmpErrorKind, Unreachable};
 pub use error::ProbeError;
-pub use icmp::{IcmpErrorKind, Unreachable};
 pub use ping::{
     ping, EchoReply, PingError, PingErrorKind, PingOptions, PingReport, RttStats, MAX_PAYLOAD_V4,
     MAX_PAYLOAD_V6,
 };
-pub use port::{tcp_connect, udp_request, PortState, TcpProbe, UdpOutcome, UdpProbe};
+pub use port::{tcp_connect, udp_request, PortState, TcpReport, UdpOutcome, UdpReport};
 pub use traceroute::{
     traceroute, Hop, HopKind, HopProbe, ProbeReply, TraceMode, TraceOptions, TraceReport,
 };
+pub use verbs::{Ping, TcpConnect, Trace, UdpRequest, WaitPortOpen, WaitReachable};
 pub use wait::{wait_port_open, wait_reachable};

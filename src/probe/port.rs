@@ -65,7 +65,7 @@ impl fmt::Display for PortState {
 /// The result of [`tcp_connect`](super::tcp_connect).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct TcpProbe {
+pub struct TcpReport {
     /// The address probed.
     pub addr: SocketAddr,
     /// What the attempt saw.
@@ -74,14 +74,14 @@ pub struct TcpProbe {
     pub elapsed: Duration,
 }
 
-impl TcpProbe {
+impl TcpReport {
     /// Whether the port is open.
     pub fn is_open(&self) -> bool {
         self.state == PortState::Open
     }
 }
 
-impl fmt::Display for TcpProbe {
+impl fmt::Display for TcpReport {
     /// `tcp 198.51.100.2:80: open in 0.061 ms`
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -99,7 +99,7 @@ fn check_addr(probe: &'static str, addr: SocketAddr, timeout: Duration) -> Resul
         return Err(ProbeError::InvalidDestination {
             probe,
             destination: addr.to_string(),
-            reason: "a port probe needs a specified address and a port other than 0",
+            reason: "a port probe needs a specified address and a port other than 0".into(),
         });
     }
     if timeout.is_zero() {
@@ -107,7 +107,7 @@ fn check_addr(probe: &'static str, addr: SocketAddr, timeout: Duration) -> Resul
             probe,
             option: "timeout",
             value: "0s".into(),
-            reason: "wait more than zero",
+            reason: "wait more than zero".into(),
         });
     }
     Ok(())
@@ -128,9 +128,9 @@ fn check_addr(probe: &'static str, addr: SocketAddr, timeout: Duration) -> Resul
 /// assert_eq!(p.state, PortState::Open);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn tcp_connect(addr: SocketAddr, timeout: Duration) -> Result<TcpProbe, ProbeError> {
+pub fn tcp_connect(addr: SocketAddr, timeout: Duration) -> Result<TcpReport, ProbeError> {
     check_addr("tcp_connect", addr, timeout)?;
-    crate::netns::ensure_current_is_ours()?;
+    sock::ensure_current_is_ours()?;
     let s = Socket::new(sock::domain(addr.ip()), Type::STREAM, Some(Protocol::TCP))
         .map_err(|e| ProbeError::io("tcp_connect: open a TCP socket", e))?;
     let start = Instant::now();
@@ -142,7 +142,7 @@ pub fn tcp_connect(addr: SocketAddr, timeout: Duration) -> Result<TcpProbe, Prob
     // Close with a reset rather than leaving a TIME_WAIT behind.
     let _ = s.set_linger(Some(Duration::ZERO));
     drop(s);
-    Ok(TcpProbe {
+    Ok(TcpReport {
         addr,
         state,
         elapsed,
@@ -218,7 +218,7 @@ pub enum UdpOutcome {
 /// The result of [`udp_request`](super::udp_request).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct UdpProbe {
+pub struct UdpReport {
     /// The address probed.
     pub addr: SocketAddr,
     /// What came back.
@@ -227,7 +227,7 @@ pub struct UdpProbe {
     pub elapsed: Duration,
 }
 
-impl UdpProbe {
+impl UdpReport {
     /// The reply bytes, if a reply came.
     pub fn reply(&self) -> Option<&[u8]> {
         match &self.outcome {
@@ -274,7 +274,7 @@ pub fn udp_request(
     addr: SocketAddr,
     request: &[u8],
     timeout: Duration,
-) -> Result<UdpProbe, ProbeError> {
+) -> Result<UdpReport, ProbeError> {
     check_addr("udp_request", addr, timeout)?;
     let max = if addr.is_ipv4() {
         super::ping::MAX_PAYLOAD_V4
@@ -289,7 +289,7 @@ pub fn udp_request(
             family: if addr.is_ipv4() { "IPv4" } else { "IPv6" },
         });
     }
-    crate::netns::ensure_current_is_ours()?;
+    sock::ensure_current_is_ours()?;
     let s = Socket::new(sock::domain(addr.ip()), Type::DGRAM, Some(Protocol::UDP))
         .map_err(|e| ProbeError::io("udp_request: open a UDP socket", e))?;
     let any: IpAddr = if addr.is_ipv4() {
@@ -309,7 +309,7 @@ pub fn udp_request(
     };
     recverr.map_err(|e| ProbeError::io("udp_request: setsockopt IP_RECVERR", e.into()))?;
     let start = Instant::now();
-    let done = |outcome| UdpProbe {
+    let done = |outcome| UdpReport {
         addr,
         outcome,
         elapsed: start.elapsed(),

@@ -11,17 +11,11 @@ use nix::sys::socket::{self as nsock, ControlMessageOwned, MsgFlags, SockaddrSto
 use nix::sys::time::TimeSpec;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
-use super::icmp::{self, Incoming};
 use super::ProbeError;
-
-/// `SOL_RAW` and `ICMP_FILTER` of `<linux/icmp.h>`.
-const SOL_RAW: libc::c_int = 255;
-const ICMP_FILTER: libc::c_int = 1;
-/// `ICMP6_FILTER` of `<netinet/icmp6.h>` (level `IPPROTO_ICMPV6`).
-const ICMP6_FILTER: libc::c_int = 1;
-
-/// The longest interface name the kernel accepts (`IFNAMSIZ` - 1).
-pub(crate) const IFNAMSIZ_MAX: usize = 15;
+use crate::packet::icmp::{self, Incoming};
+use crate::sys::icmp_filter;
+use crate::sys::netns::{current_inode, is_ours};
+use crate::vocab::check_ifname;
 
 /// One ICMP message read from the raw socket.
 #[derive(Debug)]
@@ -67,16 +61,12 @@ pub(crate) fn check_bind(
         }
     }
     if let Some(name) = bind.interface {
-        if name.is_empty()
-            || name.len() > IFNAMSIZ_MAX
-            || name.contains(['\0', '/'])
-            || name.contains(char::is_whitespace)
-        {
+        if let Err(problem) = check_ifname(name) {
             return Err(ProbeError::InvalidOption {
                 probe,
                 option: "interface",
                 value: format!("{name:?}"),
-                reason: "an interface name has 1 to 15 bytes, without NUL, '/' or whitespace",
+                reason: problem.to_string(),
             });
         }
     }
@@ -117,53 +107,45 @@ pub(crate) fn domain(dst: IpAddr) -> Domain {
     }
 }
 
+/// Lets only echo replies and ICMP errors through to the socket.
 fn set_filter(sock: &Socket, is_v6: bool) -> io::Result<()> {
-    let fd = sock.as_raw_fd();
-    let rc = if is_v6 {
-        // A set bit blocks the type.
-        let mut filt = [u32::MAX; 8];
-        for t in [
-            icmp::v6::ECHO_REPLY,
-            icmp::v6::DEST_UNREACH,
-            icmp::v6::PACKET_TOO_BIG,
-            icmp::v6::TIME_EXCEEDED,
-            icmp::v6::PARAM_PROBLEM,
-        ] {
-            filt[usize::from(t >> 5)] &= !(1u32 << (t & 31));
-        }
-        // SAFETY: `filt` is a live `struct icmp6_filter` (eight u32) and the
-        // length passed is its size; the kernel only reads it.
-        unsafe {
-            libc::setsockopt(
-                fd,
-                libc::IPPROTO_ICMPV6,
-                ICMP6_FILTER,
-                filt.as_ptr().cast(),
-                std::mem::size_of_val(&filt) as libc::socklen_t,
-            )
-        }
+    if is_v6 {
+        icmp_filter::pass_only_v6(
+            sock,
+            &[
+                icmp::v6::ECHO_REPLY,
+                icmp::v6::DEST_UNREACH,
+                icmp::v6::PACKET_TOO_BIG,
+                icmp::v6::TIME_EXCEEDED,
+                icmp::v6::PARAM_PROBLEM,
+            ],
+        )
     } else {
-        let pass = (1u32 << icmp::v4::ECHO_REPLY)
-            | (1u32 << icmp::v4::DEST_UNREACH)
-            | (1u32 << icmp::v4::TIME_EXCEEDED)
-            | (1u32 << icmp::v4::PARAM_PROBLEM);
-        let filt: u32 = !pass;
-        // SAFETY: `filt` is a live `struct icmp_filter` (one u32) and the
-        // length passed is its size; the kernel only reads it.
-        unsafe {
-            libc::setsockopt(
-                fd,
-                SOL_RAW,
-                ICMP_FILTER,
-                (&filt as *const u32).cast(),
-                std::mem::size_of::<u32>() as libc::socklen_t,
-            )
-        }
-    };
-    if rc == 0 {
-        Ok(())
+        icmp_filter::pass_only_v4(
+            sock,
+            &[
+                icmp::v4::ECHO_REPLY,
+                icmp::v4::DEST_UNREACH,
+                icmp::v4::TIME_EXCEEDED,
+                icmp::v4::PARAM_PROBLEM,
+            ],
+        )
+    }
+}
+
+/// Fails unless the calling thread is inside a namespace this process created.
+///
+/// Every probe calls this before it opens a socket, so a bug can never send
+/// test traffic from the host namespace.
+pub(crate) fn ensure_current_is_ours() -> Result<u64, ProbeError> {
+    let inode = current_inode().map_err(|source| ProbeError::Io {
+        op: "stat /proc/thread-self/ns/net".into(),
+        source,
+    })?;
+    if is_ours(inode) {
+        Ok(inode)
     } else {
-        Err(io::Error::last_os_error())
+        Err(ProbeError::ForeignNamespace { inode })
     }
 }
 
@@ -175,7 +157,7 @@ impl IcmpSocket {
         dst: IpAddr,
         bind: Bind<'_>,
     ) -> Result<Self, ProbeError> {
-        crate::netns::ensure_current_is_ours()?;
+        ensure_current_is_ours()?;
         let is_v6 = dst.is_ipv6();
         let proto = if is_v6 {
             Protocol::ICMPV6

@@ -4,7 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use super::ping::{ping, PingOptions, PingReport};
-use super::port::{tcp_connect, TcpProbe};
+use super::port::{tcp_connect, TcpReport};
 use super::ProbeError;
 
 /// The longest a single try waits for its answer.
@@ -19,7 +19,7 @@ fn check_timeout(probe: &'static str, timeout: Duration) -> Result<(), ProbeErro
             probe,
             option: "timeout",
             value: "0s".into(),
-            reason: "wait more than zero",
+            reason: "wait more than zero".into(),
         });
     }
     Ok(())
@@ -85,7 +85,7 @@ pub fn wait_reachable(dst: IpAddr, timeout: Duration) -> Result<PingReport, Prob
 /// ns.run(|| probe::wait_port_open("198.51.100.2:80".parse().unwrap(), Duration::from_secs(5)))??;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn wait_port_open(addr: SocketAddr, timeout: Duration) -> Result<TcpProbe, ProbeError> {
+pub fn wait_port_open(addr: SocketAddr, timeout: Duration) -> Result<TcpReport, ProbeError> {
     check_timeout("wait_port_open", timeout)?;
     let start = Instant::now();
     let until = start + timeout;

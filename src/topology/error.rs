@@ -37,7 +37,7 @@ pub enum TopologyError {
         /// The name.
         name: String,
         /// Why it is refused.
-        reason: &'static str,
+        reason: String,
     },
     /// An address that is not in CIDR form.
     #[error("bad CIDR `{input}` on {node}/{ifname}: {reason}")]

@@ -21,10 +21,11 @@
 //! ```
 
 mod error;
-pub(crate) mod plan;
+mod plan;
+mod validate;
 
 pub use error::TopologyError;
-pub(crate) use plan::{Plan, PlanIface};
+pub(crate) use plan::{Plan, PlanIface, BRIDGE_NAME};
 
 /// One end of a link: a node, an interface name, its addresses and options.
 ///

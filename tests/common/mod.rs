@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 #[cfg(target_arch = "x86_64")]
-pub mod seccomp;
+pub(crate) mod seccomp;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -16,7 +16,7 @@ use netns_test::Node;
 
 /// A small lab of every kind of link: n1 -- n2 over a veth (IPv4 and IPv6),
 /// and n2, n3 on a bridge in switch node `sw`.
-pub fn veth_and_bridge_lab() -> netns_test::Topology {
+pub(crate) fn veth_and_bridge_lab() -> netns_test::Topology {
     netns_test::Topology::new()
         .link(
             ("n1", "n1-veth0", ["198.51.100.1/24", "2001:db8:1::1/64"]),
@@ -33,14 +33,14 @@ pub fn veth_and_bridge_lab() -> netns_test::Topology {
 
 /// What a test must leave unchanged in the host namespace.
 #[derive(Debug, PartialEq, Eq)]
-pub struct HostSnapshot {
+pub(crate) struct HostSnapshot {
     pub links: Vec<String>,
     pub routes: Vec<String>,
     pub run_netns: Vec<String>,
 }
 
 /// Links (name, index, kind, mtu, addresses), main-table routes and `/run/netns`.
-pub fn host_snapshot() -> HostSnapshot {
+pub(crate) fn host_snapshot() -> HostSnapshot {
     let r = current_report("host").expect("report of the host namespace");
     HostSnapshot {
         links: r
@@ -66,12 +66,12 @@ pub fn host_snapshot() -> HostSnapshot {
 }
 
 /// The calling thread's network namespace inode.
-pub fn my_netns() -> u64 {
+pub(crate) fn my_netns() -> u64 {
     fs::metadata("/proc/thread-self/ns/net").unwrap().ino()
 }
 
 /// The namespace inode of every thread of this process.
-pub fn thread_netns() -> Vec<(String, u64)> {
+pub(crate) fn thread_netns() -> Vec<(String, u64)> {
     let mut out = Vec::new();
     for task in fs::read_dir("/proc/self/task").unwrap().flatten() {
         if let Ok(m) = fs::metadata(task.path().join("ns/net")) {
@@ -82,7 +82,7 @@ pub fn thread_netns() -> Vec<(String, u64)> {
 }
 
 /// Fails unless every thread of the process is in namespace `inode`.
-pub fn assert_all_threads_in(inode: u64) {
+pub(crate) fn assert_all_threads_in(inode: u64) {
     let stray: Vec<_> = thread_netns()
         .into_iter()
         .filter(|(_, i)| *i != inode)
@@ -101,7 +101,7 @@ fn netns_inode_of_link(path: &std::path::Path) -> Option<u64> {
 
 /// Every network namespace the kernel shows as held by some process of the
 /// machine: through a thread (`/proc/*/task/*/ns/net`) or an fd.
-pub fn kernel_netns_inodes() -> BTreeSet<u64> {
+pub(crate) fn kernel_netns_inodes() -> BTreeSet<u64> {
     let mut set = BTreeSet::new();
     for proc_ in fs::read_dir("/proc").unwrap().flatten() {
         let p = proc_.path();
@@ -133,7 +133,7 @@ pub fn kernel_netns_inodes() -> BTreeSet<u64> {
 
 /// Sends one UDP datagram from `from` to `to` (a listener bound in `to_node`)
 /// and says whether it arrived within `wait`.
-pub fn udp_crosses(
+pub(crate) fn udp_crosses(
     from_node: &Node,
     from: SocketAddr,
     to_node: &Node,
@@ -149,7 +149,7 @@ pub fn udp_crosses(
 }
 
 /// Namespace inodes held by this process (its threads and fds), sorted.
-pub fn process_netns() -> Vec<u64> {
+pub(crate) fn process_netns() -> Vec<u64> {
     let mut v: Vec<u64> = thread_netns().into_iter().map(|(_, i)| i).collect();
     for fd in fs::read_dir("/proc/self/fd").unwrap().flatten() {
         if let Some(i) = netns_inode_of_link(&fd.path()) {
@@ -167,7 +167,7 @@ pub fn process_netns() -> Vec<u64> {
 /// Polls `cond` every 2 ms until it holds or `limit` passes; returns whether
 /// it held. For things the kernel finishes asynchronously (a joined thread's
 /// `/proc` entry, a killed child's exit).
-pub fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+pub(crate) fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let start = std::time::Instant::now();
     loop {
         if cond() {
@@ -183,7 +183,7 @@ pub fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
 /// Fails unless, within 2 s, every thread of the process is in namespace
 /// `inode` (a thread that has just been joined may still show its namespace
 /// for a moment: the kernel releases it after `pthread_join` returns).
-pub fn assert_all_threads_back_in(inode: u64) {
+pub(crate) fn assert_all_threads_back_in(inode: u64) {
     if !eventually(Duration::from_secs(2), || {
         thread_netns().iter().all(|(_, i)| *i == inode)
     }) {
@@ -193,7 +193,7 @@ pub fn assert_all_threads_back_in(inode: u64) {
 
 /// Fails unless, within 2 s, no process of the machine holds any of
 /// `inodes` through a thread or an fd.
-pub fn assert_namespaces_gone(inodes: &[u64]) {
+pub(crate) fn assert_namespaces_gone(inodes: &[u64]) {
     let mut held = Vec::new();
     let gone = eventually(Duration::from_secs(2), || {
         let alive = kernel_netns_inodes();
@@ -208,17 +208,17 @@ pub fn assert_namespaces_gone(inodes: &[u64]) {
 }
 
 /// The `flags:` field of `/proc/self/fdinfo/FD` (octal), if the fd is open.
-pub fn fd_flags(fd: &str) -> Option<u32> {
+pub(crate) fn fd_flags(fd: &str) -> Option<u32> {
     let info = fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).ok()?;
     let line = info.lines().find(|l| l.starts_with("flags:"))?;
     u32::from_str_radix(line.trim_start_matches("flags:").trim(), 8).ok()
 }
 
 /// `O_CLOEXEC` as `/proc/PID/fdinfo` shows it.
-pub const FDINFO_CLOEXEC: u32 = 0o2000000;
+pub(crate) const FDINFO_CLOEXEC: u32 = 0o2000000;
 
 /// Open fds of this process: (fd number, what it points to).
-pub fn open_fds() -> Vec<(String, String)> {
+pub(crate) fn open_fds() -> Vec<(String, String)> {
     let mut v = Vec::new();
     for e in fs::read_dir("/proc/self/fd").unwrap().flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
@@ -230,7 +230,7 @@ pub fn open_fds() -> Vec<(String, String)> {
 }
 
 /// A field of `/proc/self/status` in kB (`VmRSS`, `VmHWM`).
-pub fn status_kib(field: &str) -> u64 {
+pub(crate) fn status_kib(field: &str) -> u64 {
     let status = fs::read_to_string("/proc/self/status").unwrap();
     let line = status
         .lines()
@@ -240,7 +240,7 @@ pub fn status_kib(field: &str) -> u64 {
 }
 
 /// Raises the soft `RLIMIT_NOFILE` to the hard limit; returns (soft, hard).
-pub fn raise_nofile_limit() -> (libc::rlim_t, libc::rlim_t) {
+pub(crate) fn raise_nofile_limit() -> (libc::rlim_t, libc::rlim_t) {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,

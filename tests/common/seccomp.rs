@@ -5,7 +5,7 @@
 /// and clone with CLONE_NEWUSER (EPERM) and clone3 (ENOSYS); and no
 /// capability survives the exec (the bounding set is emptied), for root and
 /// for a rootless parent, which is uid 0 in its user namespace.
-pub fn deny_namespaces() -> std::io::Result<()> {
+pub(crate) fn deny_namespaces() -> std::io::Result<()> {
     const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
     const RET_ALLOW: u32 = 0x7fff_0000;
     const RET_ERRNO: u32 = 0x0005_0000;

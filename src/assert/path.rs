@@ -1,0 +1,269 @@
+//! Paths: `assert_path!`, a traceroute judged hop by hop.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use super::reach::involved;
+use super::{AssertFailure, AssertKind, ProbeResult, Source};
+use crate::probe::{TraceOptions, TraceReport};
+use crate::vocab::IntoIp;
+
+/// The traceroute [`path`] runs unless told otherwise: ICMP probes, 3 per
+/// hop, up to 30 hops, 1 s of waiting per probe.
+///
+/// ```
+/// assert_eq!(netns_test::assert::default_trace().probes_per_hop, 3);
+/// ```
+pub fn default_trace() -> TraceOptions {
+    TraceOptions::new().timeout(Duration::from_secs(1))
+}
+
+/// Traces the route from `src` to `dst` and checks that the hops are the
+/// nodes `via`, in order, followed by the destination's node.
+///
+/// Hops are compared by node name (each responder's address mapped through
+/// the network's address directory); an entry of `via` that is an IP address
+/// is compared with the responder's address instead. The destination's node
+/// is implied (if `via` already ends with it, it is not added twice); an
+/// address no node holds is expected as itself. The trace must reach the
+/// destination. On failure the error shows expected against actual and
+/// every differing hop:
+///
+/// ```text
+/// assert_path! failed: h1 => 203.0.113.1 (node h2): the path differs
+///   expected: h1 -> r1 -> r2 -> h2
+///   actual:   h1 -> r1 -> r3 -> h2
+///             (hop 2: expected r2, got r3 (198.51.100.10))
+/// ```
+///
+/// followed by the traceroute and the report of every node named on either
+/// line.
+///
+/// ```
+/// use netns_test::{assert, Net, Route, Topology};
+/// let net = Net::build(
+///     &Topology::new()
+///         .link(("h1", "eth0", "198.51.100.1/24"), ("r1", "eth0", "198.51.100.254/24"))
+///         .link(("r1", "eth1", "203.0.113.254/24"), ("h2", "eth0", "203.0.113.1/24"))
+///         .forwarding("r1")
+///         .route("h1", Route::default_via("198.51.100.254"))
+///         .route("h2", Route::default_via("203.0.113.254")),
+/// )?;
+/// let src = assert::Source::with_net(&net, &net["h1"]);
+/// let trace = assert::path(src, "203.0.113.1", &["r1"]).unwrap();
+/// assert_eq!(trace.names(), [Some("r1"), Some("h2")]);
+/// let wrong = assert::path(src, "203.0.113.1", &["r9"]).unwrap_err();
+/// assert!(wrong.to_string().contains("hop 1: expected r9, got r1 (198.51.100.254)"));
+/// # Ok::<(), netns_test::Error>(())
+/// ```
+pub fn path<'a, S: AsRef<str>>(
+    src: impl Into<Source<'a>>,
+    dst: impl IntoIp,
+    via: &[S],
+) -> Result<TraceReport, AssertFailure> {
+    path_with(src, dst, via, &default_trace())
+}
+
+/// [`path`] with your own traceroute options.
+///
+/// ```
+/// use netns_test::{assert, Net, Topology};
+/// let net = Net::build(&Topology::new().link(("a", "e0", "198.51.100.1/24"), ("b", "e0", "198.51.100.2/24")))?;
+/// let opts = assert::default_trace().probes_per_hop(1).max_hops(4);
+/// assert::path_with(&net["a"], "198.51.100.2", &[] as &[&str], &opts).unwrap();
+/// # Ok::<(), netns_test::Error>(())
+/// ```
+pub fn path_with<'a, S: AsRef<str>>(
+    src: impl Into<Source<'a>>,
+    dst: impl IntoIp,
+    via: &[S],
+    opts: &TraceOptions,
+) -> Result<TraceReport, AssertFailure> {
+    let src = src.into();
+    let via: Vec<String> = via.iter().map(|s| s.as_ref().to_string()).collect();
+    let ip = src.resolve(dst).map_err(|text| {
+        let mut f = AssertFailure::new(
+            AssertKind::Path,
+            src.node.name(),
+            text.clone(),
+            "not an IP address or a node name",
+            ProbeResult::Error(format!("`{text}` is not an IP address")),
+        );
+        f.reports = src.reports(&[src.node.name().to_string()]);
+        f
+    })?;
+    let dst_node = src.name_of(ip);
+    let last = dst_node.clone().unwrap_or_else(|| ip.to_string());
+    let mut expected = via;
+    if expected.last() != Some(&last) {
+        expected.push(last);
+    }
+    let trace = match src.node.traceroute(ip).options(opts.clone()).run() {
+        Ok(t) => t,
+        Err(e) => {
+            let mut f = AssertFailure::new(
+                AssertKind::Path,
+                src.node.name(),
+                ip.to_string(),
+                "the traceroute could not run",
+                ProbeResult::Error(e.to_string()),
+            );
+            f.destination_node = dst_node.clone();
+            let mut names = involved(&src, None);
+            names.extend(
+                expected
+                    .iter()
+                    .filter(|e| e.parse::<IpAddr>().is_err())
+                    .cloned(),
+            );
+            f.reports = src.reports(&names);
+            return Err(f);
+        }
+    };
+    let Some((reason, details, met)) = judge_path(src.node.name(), &expected, &trace) else {
+        return Ok(trace);
+    };
+    let mut names = vec![src.node.name().to_string()];
+    names.extend(
+        expected
+            .iter()
+            .filter(|e| e.parse::<IpAddr>().is_err())
+            .cloned(),
+    );
+    names.extend(met);
+    let mut f = AssertFailure::new(
+        AssertKind::Path,
+        src.node.name(),
+        ip.to_string(),
+        reason,
+        ProbeResult::Trace(trace),
+    );
+    f.destination_node = dst_node;
+    f.details = details;
+    f.reports = src.reports(&names);
+    Err(f)
+}
+
+/// Compares a trace with the expected hops: `None` if it matches and
+/// reached the destination, else the reason, the diff lines and the names of
+/// the nodes met on the way.
+pub(super) fn judge_path(
+    src: &str,
+    expected: &[String],
+    trace: &TraceReport,
+) -> Option<(String, Vec<String>, Vec<String>)> {
+    let diff = path_diff(expected, trace);
+    if diff.is_empty() && trace.reached() {
+        return None;
+    }
+    let actual = actual_hops(trace);
+    let mut details = vec![
+        format!("expected: {}", chain(src, expected)),
+        format!(
+            "actual:   {}",
+            chain(
+                src,
+                &actual.iter().map(|h| h.label.clone()).collect::<Vec<_>>()
+            )
+        ),
+    ];
+    let reason = if diff.is_empty() {
+        // The same hops, but the destination never answered.
+        details.push("          (the destination did not answer)".to_string());
+        "the destination was not reached"
+    } else {
+        details.extend(diff.iter().map(|d| format!("          ({d})")));
+        if trace.reached() {
+            "the path differs"
+        } else {
+            "the path differs and the destination was not reached"
+        }
+    };
+    let met = actual.into_iter().filter_map(|h| h.node).collect();
+    Some((reason.to_string(), details, met))
+}
+
+/// One hop as the diff shows it.
+struct ActualHop {
+    /// The node name, the address, or `*`.
+    label: String,
+    /// The node name if resolved.
+    node: Option<String>,
+    /// `r3 (198.51.100.10)`, `198.51.100.10`, `* (no answer)`.
+    long: String,
+    /// Every responder address of the hop, and names.
+    addrs: Vec<IpAddr>,
+    names: Vec<String>,
+}
+
+fn actual_hops(trace: &TraceReport) -> Vec<ActualHop> {
+    trace
+        .hops
+        .iter()
+        .map(|h| {
+            let names: Vec<String> = h
+                .probes
+                .iter()
+                .filter_map(|p| p.as_reply())
+                .filter_map(|r| r.name.clone())
+                .collect();
+            match (h.responder(), h.name()) {
+                (Some(ip), Some(n)) => ActualHop {
+                    label: n.to_string(),
+                    node: Some(n.to_string()),
+                    long: format!("{n} ({ip})"),
+                    addrs: h.responders(),
+                    names,
+                },
+                (Some(ip), None) => ActualHop {
+                    label: ip.to_string(),
+                    node: None,
+                    long: ip.to_string(),
+                    addrs: h.responders(),
+                    names,
+                },
+                (None, _) => ActualHop {
+                    label: "*".into(),
+                    node: None,
+                    long: "* (no answer)".into(),
+                    addrs: Vec::new(),
+                    names,
+                },
+            }
+        })
+        .collect()
+}
+
+fn chain(src: &str, hops: &[String]) -> String {
+    std::iter::once(src.to_string())
+        .chain(hops.iter().cloned())
+        .collect::<Vec<_>>()
+        .join(" -> ")
+}
+
+/// The differing hops, one line each; empty when the path matches.
+fn path_diff(expected: &[String], trace: &TraceReport) -> Vec<String> {
+    let actual = actual_hops(trace);
+    let mut out = Vec::new();
+    for i in 0..expected.len().max(actual.len()) {
+        let n = i + 1;
+        match (expected.get(i), actual.get(i)) {
+            (Some(e), Some(a)) => {
+                let hit = match e.parse::<IpAddr>() {
+                    Ok(ip) => a.addrs.contains(&ip),
+                    Err(_) => a.names.iter().any(|x| x == e),
+                };
+                if !hit {
+                    out.push(format!("hop {n}: expected {e}, got {}", a.long));
+                }
+            }
+            (Some(e), None) => out.push(format!(
+                "hop {n}: expected {e}, got nothing (the trace ended after {} hops)",
+                actual.len()
+            )),
+            (None, Some(a)) => out.push(format!("hop {n}: unexpected {}", a.long)),
+            (None, None) => {}
+        }
+    }
+    out
+}

@@ -1,0 +1,120 @@
+//! The live network: a built topology, its nodes, and teardown.
+
+use std::net::IpAddr;
+use std::ops::Index;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use super::build;
+use super::node::{Directory, Node};
+use super::teardown::Teardown;
+use crate::error::{Error, Result};
+use crate::topology::{Plan, Topology};
+
+/// A built topology: one namespace per node, linked as described.
+///
+/// Dropping it (on return, on panic, on an error) stops the threads spawned
+/// in its nodes, kills and reaps their child processes and closes the
+/// namespace fds. Only those fds and threads hold the namespaces, so the
+/// kernel frees them with every interface, address and route inside; the
+/// same happens when the process dies, even by SIGKILL.
+///
+/// ```no_run
+/// use netns_test::{Net, Topology};
+///
+/// let net = Net::build(&Topology::new().link(
+///     ("n1", "n1-veth0", "198.51.100.1/24"),
+///     ("n2", "n2-veth0", "198.51.100.2/24"),
+/// ))?;
+/// for route in net["n1"].routes()? {
+///     println!("{route}");
+/// }
+/// # Ok::<(), netns_test::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Net {
+    nodes: Vec<Node>,
+    /// Set by the first teardown.
+    pub(super) torn: AtomicBool,
+}
+
+impl Net {
+    /// Validates `topology`, then builds it.
+    ///
+    /// A validation error creates nothing. A kernel error halfway through
+    /// (an address it refuses, say) returns the error after dropping
+    /// everything already built.
+    pub fn build(topology: &Topology) -> Result<Net> {
+        let plan = Plan::new(topology)?;
+        let namespaces = build::build(&plan)?;
+        let directory = Arc::new(Directory::new(
+            plan.nodes
+                .iter()
+                .flat_map(|n| {
+                    n.ifaces
+                        .iter()
+                        .flat_map(move |i| i.addrs.iter().map(move |a| (a.addr(), n.name.clone())))
+                })
+                .collect(),
+        ));
+        let mut nodes = Vec::with_capacity(namespaces.len());
+        for (ns, pn) in namespaces.into_iter().zip(&plan.nodes) {
+            let addrs = pn
+                .ifaces
+                .iter()
+                .flat_map(|i| i.addrs.iter().map(move |a| (i.name.clone(), *a)))
+                .collect();
+            nodes.push(Node::new(ns, addrs, Arc::clone(&directory))?);
+        }
+        Ok(Net {
+            nodes,
+            torn: AtomicBool::new(false),
+        })
+    }
+
+    /// The node called `name`.
+    pub fn node(&self, name: &str) -> Result<&Node> {
+        self.nodes
+            .iter()
+            .find(|n| n.name() == name)
+            .ok_or_else(|| Error::UnknownNode(name.to_string()))
+    }
+
+    /// All nodes, in creation order.
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// The node that holds address `ip`, if any (maps probe hops to names).
+    pub fn node_of(&self, ip: IpAddr) -> Option<&Node> {
+        self.nodes
+            .iter()
+            .find(|n| n.declared_addrs().iter().any(|(_, a)| a.addr() == ip))
+    }
+}
+
+impl Index<&str> for Net {
+    type Output = Node;
+
+    /// `net["n1"]`; panics, listing the nodes, on an unknown name.
+    fn index(&self, name: &str) -> &Node {
+        match self.node(name) {
+            Ok(n) => n,
+            Err(_) => panic!(
+                "unknown node `{name}`; this network has: {}",
+                self.nodes
+                    .iter()
+                    .map(|n| n.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        self.tear_down(Teardown::Drop);
+        // Dropping the nodes closes the namespace fds.
+    }
+}

@@ -1,0 +1,251 @@
+//! A node of a live network: what a test does on one namespace.
+
+use std::future::Future;
+use std::net::IpAddr;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+use ipnet::IpNet;
+
+use super::node_thread::{FinishOnDrop, Finished, NodeThread, StopToken};
+use super::process::ChildTracker;
+use crate::error::Result;
+use crate::inspect::{AddrInfo, LinkInfo, NeighInfo, NodeReport, RouteInfo};
+use crate::sys::netlink::dump::report_here;
+use crate::sys::netns::{NetNs, NsGuard};
+use crate::vocab::Family;
+
+/// Which node holds which address, shared by the nodes of one network.
+#[derive(Debug, Default)]
+pub(crate) struct Directory {
+    entries: Vec<(IpAddr, String)>,
+}
+
+impl Directory {
+    pub(crate) fn new(entries: Vec<(IpAddr, String)>) -> Self {
+        Directory { entries }
+    }
+
+    /// The node that holds `ip`.
+    pub(crate) fn name_of(&self, ip: IpAddr) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(a, _)| *a == ip)
+            .map(|(_, n)| n.as_str())
+    }
+}
+
+/// One node of a live [`Net`](crate::Net): an anonymous network namespace
+/// with its interfaces, the threads and processes started in it.
+///
+/// Get one with `net["n1"]` or [`Net::node`](crate::Net::node).
+#[derive(Debug)]
+pub struct Node {
+    pub(super) ns: NetNs,
+    addrs: Vec<(String, IpNet)>,
+    directory: Arc<Directory>,
+    pub(super) stop: Arc<AtomicBool>,
+    pub(super) threads: Mutex<Vec<(String, Arc<Finished>)>>,
+    pub(super) children: ChildTracker,
+}
+
+impl Node {
+    pub(crate) fn new(
+        ns: NetNs,
+        addrs: Vec<(String, IpNet)>,
+        directory: Arc<Directory>,
+    ) -> Result<Self> {
+        Ok(Node {
+            ns,
+            addrs,
+            directory,
+            stop: Arc::new(AtomicBool::new(false)),
+            threads: Mutex::new(Vec::new()),
+            children: ChildTracker::new(),
+        })
+    }
+
+    /// The node's name.
+    pub fn name(&self) -> &str {
+        self.ns.name()
+    }
+
+    /// The node's namespace.
+    pub fn netns(&self) -> &NetNs {
+        &self.ns
+    }
+
+    pub(crate) fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    /// The addresses the topology declared for this node, as (interface,
+    /// address). For what the kernel holds now, see
+    /// [`addresses`](Node::addresses).
+    pub fn declared_addrs(&self) -> &[(String, IpNet)] {
+        &self.addrs
+    }
+
+    /// The first address of `family` the topology declared for this node.
+    ///
+    /// ```no_run
+    /// # use netns_test::{Family, Net, Topology};
+    /// let net = Net::build(&Topology::new().link(
+    ///     ("n1", "eth0", "198.51.100.1/24"),
+    ///     ("n2", "eth0", "198.51.100.2/24"),
+    /// ))?;
+    /// assert_eq!(net["n2"].ip(Family::V4), Some("198.51.100.2".parse().unwrap()));
+    /// assert_eq!(net["n2"].ip(Family::V6), None);
+    /// # Ok::<(), netns_test::Error>(())
+    /// ```
+    pub fn ip(&self, family: Family) -> Option<IpAddr> {
+        self.addrs
+            .iter()
+            .map(|(_, a)| a.addr())
+            .find(|a| family.holds(*a))
+    }
+
+    /// Runs `f` on a dedicated thread inside the node and returns its value;
+    /// a panic in `f` is resumed here with the original message.
+    ///
+    /// ```no_run
+    /// # use netns_test::{Net, Topology};
+    /// let net = Net::build(&Topology::new().node("n1"))?;
+    /// let port = net["n1"].run(|| {
+    ///     let l = std::net::TcpListener::bind("127.0.0.1:80").unwrap();
+    ///     l.local_addr().unwrap().port()
+    /// })?;
+    /// assert_eq!(port, 80);
+    /// # Ok::<(), netns_test::Error>(())
+    /// ```
+    pub fn run<F, R>(&self, f: F) -> Result<R>
+    where
+        F: FnOnce() -> R + Send,
+        R: Send,
+    {
+        self.ns.run(f)
+    }
+
+    /// Starts a background thread inside the node.
+    ///
+    /// `f` gets a [`StopToken`]; teardown sets it and waits up to 2 s for the
+    /// thread to return. A thread still running then is left detached (it
+    /// keeps its namespace alive until it returns or the process exits) and a
+    /// warning names it.
+    ///
+    /// ```no_run
+    /// # use netns_test::{Net, Topology};
+    /// let net = Net::build(&Topology::new().node("srv"))?;
+    /// let server = net["srv"].spawn(|stop| {
+    ///     let sock = std::net::UdpSocket::bind("127.0.0.1:7").unwrap();
+    ///     sock.set_read_timeout(Some(std::time::Duration::from_millis(50))).unwrap();
+    ///     let mut buf = [0u8; 1500];
+    ///     while !stop.is_stopped() {
+    ///         if let Ok((n, from)) = sock.recv_from(&mut buf) {
+    ///             sock.send_to(&buf[..n], from).unwrap();
+    ///         }
+    ///     }
+    /// })?;
+    /// # Ok::<(), netns_test::Error>(())
+    /// ```
+    pub fn spawn<F, R>(&self, f: F) -> Result<NodeThread<R>>
+    where
+        F: FnOnce(StopToken) -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let finished = Arc::new(Finished::default());
+        let marker = FinishOnDrop(Arc::clone(&finished));
+        let token = StopToken(Arc::clone(&self.stop));
+        let handle = self.ns.spawn(move || {
+            let _marker = marker;
+            f(token)
+        })?;
+        let name = handle.thread().name().unwrap_or("?").to_string();
+        self.threads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((name, finished));
+        Ok(NodeThread { handle })
+    }
+
+    /// Enters the node on the calling thread until the guard drops (see
+    /// [`NetNs::enter`]). Sockets created meanwhile stay in the node.
+    pub fn enter(&self) -> Result<NsGuard<'_>> {
+        self.ns.enter()
+    }
+
+    /// Runs `f` on the calling thread inside the node, restored afterwards.
+    /// Sockets created in `f` stay in the node:
+    ///
+    /// ```no_run
+    /// # use netns_test::{Net, Topology};
+    /// # let net = Net::build(&Topology::new().node("n1"))?;
+    /// let sock = net["n1"].with(|| std::net::UdpSocket::bind("127.0.0.1:0"))?.unwrap();
+    /// # Ok::<(), netns_test::Error>(())
+    /// ```
+    pub fn with<R>(&self, f: impl FnOnce() -> R) -> Result<R> {
+        self.ns.with(f)
+    }
+
+    /// Runs a future on a current-thread tokio runtime made inside the node.
+    pub fn block_on<F>(&self, fut: F) -> Result<F::Output>
+    where
+        F: Future + Send,
+        F::Output: Send,
+    {
+        self.ns.block_on(fut)
+    }
+
+    /// A `std::process::Command` that runs `program` inside the node.
+    ///
+    /// In the child, before exec: `setns` into the node, `PR_SET_PDEATHSIG`
+    /// (SIGKILL when the thread that spawned it dies) and a process group of
+    /// its own. Teardown kills that group and reaps the child.
+    ///
+    /// What the program sees: the node's interfaces, addresses and routes
+    /// through netlink and sockets, and its `/proc/net` (which follows the
+    /// process's own namespace). It shares the host's filesystem, so
+    /// `/sys/class/net` still lists the host's interfaces and `/etc/hosts` is
+    /// the host's: `ip netns exec` remounts `/sys`; we do not, so that
+    /// nothing of ours outlives the process in the mount table.
+    ///
+    /// Spawn it from a thread that outlives the child (the test body does):
+    /// a child spawned inside [`Node::run`] is killed when that thread ends.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Result<std::process::Command> {
+        self.children.command(&self.ns, program)
+    }
+
+    /// The same as [`command`](Node::command), as a `tokio::process::Command`.
+    pub fn tokio_command(
+        &self,
+        program: impl AsRef<std::ffi::OsStr>,
+    ) -> Result<tokio::process::Command> {
+        Ok(tokio::process::Command::from(self.command(program)?))
+    }
+
+    /// The node's interfaces with their addresses (`ip address show`).
+    pub fn links(&self) -> Result<Vec<LinkInfo>> {
+        Ok(self.report()?.links)
+    }
+
+    /// The node's addresses (`ip address show`, flattened).
+    pub fn addresses(&self) -> Result<Vec<AddrInfo>> {
+        Ok(self.links()?.into_iter().flat_map(|l| l.addrs).collect())
+    }
+
+    /// The node's main-table routes, IPv4 then IPv6 (`ip route show`).
+    pub fn routes(&self) -> Result<Vec<RouteInfo>> {
+        Ok(self.report()?.routes)
+    }
+
+    /// The node's neighbour table (`ip neigh show`).
+    pub fn neighbours(&self) -> Result<Vec<NeighInfo>> {
+        Ok(self.report()?.neighbours)
+    }
+
+    /// Links, addresses, routes and neighbours in one netlink session.
+    pub fn report(&self) -> Result<NodeReport> {
+        let name = self.name().to_string();
+        self.ns.run(move || report_here(&name))?
+    }
+}

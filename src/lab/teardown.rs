@@ -1,0 +1,95 @@
+//! Teardown: the one path that takes a network down, used by `Drop` and by
+//! a test runner whose body overran its time limit.
+//!
+//! Every teardown stops the threads started with
+//! [`Node::spawn`](crate::Node::spawn) (their [`StopToken`](crate::StopToken)
+//! is set, then each gets [`THREAD_GRACE`] to return) and kills the child
+//! processes of every node, in reverse creation order.
+//!
+//! A network still borrowed by a running thread (the body of a timed-out
+//! test) cannot simply be dropped. [`Teardown::Release`] then also deletes
+//! every interface but `lo` in every node (veths and bridges, and with them
+//! addresses, routes and neighbours), and makes each namespace descriptor
+//! stop referring to its namespace, so the kernel frees a namespace as soon
+//! as nothing else holds it. The thread can no longer enter a node after
+//! that: `Node::with`, `Node::run` and commands return errors instead of
+//! running elsewhere.
+
+use std::time::{Duration, Instant};
+
+use super::net::Net;
+use super::node::Node;
+use crate::sys::netlink::delete_all_links_here;
+
+/// How long teardown waits for threads started by [`Node::spawn`] to notice
+/// their stop token before leaving them behind.
+pub(crate) const THREAD_GRACE: Duration = Duration::from_secs(2);
+
+/// How far a teardown goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Teardown {
+    /// Stop threads and children; the namespaces go when the `Net` drops.
+    Drop,
+    /// Also empty every node and let go of its namespace now: the `Net` is
+    /// still borrowed by a thread that cannot be stopped.
+    Release,
+}
+
+impl Net {
+    /// Takes the network down; only the first call does anything. Returns a
+    /// summary of what a [`Teardown::Release`] did.
+    pub(crate) fn tear_down(&self, how: Teardown) -> String {
+        if self.torn.swap(true, std::sync::atomic::Ordering::AcqRel) {
+            return "already torn down".into();
+        }
+        for node in self.nodes().iter().rev() {
+            stop_node(node);
+        }
+        if how == Teardown::Drop {
+            return "threads stopped, children killed".into();
+        }
+        let mut deleted = 0;
+        let mut problems = Vec::new();
+        for node in self.nodes() {
+            match node.run(|| delete_all_links_here(node.name())) {
+                Ok(Ok(n)) => deleted += n,
+                Ok(Err(e)) | Err(e) => problems.push(format!("node `{}`: {e}", node.name())),
+            }
+        }
+        for node in self.nodes() {
+            if let Err(e) = node.ns.release() {
+                problems.push(format!(
+                    "node `{}`: cannot close its namespace fd: {e}",
+                    node.name()
+                ));
+            }
+        }
+        let mut summary = format!(
+            "{deleted} interface(s) deleted in {} node(s), namespace fds closed",
+            self.nodes().len()
+        );
+        if !problems.is_empty() {
+            summary.push_str("; problems: ");
+            summary.push_str(&problems.join("; "));
+        }
+        summary
+    }
+}
+
+/// Sets the node's stop token, kills its children, and waits (up to
+/// [`THREAD_GRACE`] for all of them together) for its threads.
+fn stop_node(node: &Node) {
+    node.stop.store(true, std::sync::atomic::Ordering::Release);
+    node.children.kill_all(node.ns.inode());
+    let deadline = Instant::now() + THREAD_GRACE;
+    let threads = std::mem::take(&mut *node.threads.lock().unwrap_or_else(|p| p.into_inner()));
+    for (name, finished) in threads {
+        if !finished.wait_until(deadline) {
+            eprintln!(
+                "netns-test: thread `{name}` of node `{}` ignored its StopToken; \
+                 leaving it detached (it keeps the namespace alive until it returns)",
+                node.name()
+            );
+        }
+    }
+}

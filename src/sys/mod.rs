@@ -1,0 +1,22 @@
+//! The system layer: the only place that speaks to the kernel directly
+//! (libc, netlink, `unsafe`).
+//!
+//! - [`netns`]: owned namespace handles, entering and leaving them, and the
+//!   registry of namespaces this process made;
+//! - [`thread`] and [`runtime`]: a scoped thread that resumes the closure's
+//!   panic, and the one current-thread tokio runtime builder;
+//! - [`sysctl`]: writes under `/proc/sys` from inside a node;
+//! - [`privilege`]: capabilities, user namespaces, the pre-main constructor;
+//! - [`process`]: the fork-time hook that puts a child into a node;
+//! - [`icmp_filter`]: kernel-side type filters on raw ICMP sockets;
+//! - [`netlink`]: rtnetlink requests, one file per object (link, addr, route,
+//!   dump). nftables (NETLINK_NETFILTER) and TAP devices belong here too.
+
+pub(crate) mod icmp_filter;
+pub(crate) mod netlink;
+pub(crate) mod netns;
+pub mod privilege;
+pub(crate) mod process;
+pub(crate) mod runtime;
+pub(crate) mod sysctl;
+pub(crate) mod thread;

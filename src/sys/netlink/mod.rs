@@ -1,0 +1,106 @@
+//! rtnetlink connections bound to one namespace, and the requests the builder
+//! and the introspection make through them.
+//!
+//! A netlink socket belongs to the namespace of the thread that created it, so
+//! [`Conn::open_here`] must be called on a thread inside the node. Once open, the
+//! connection can be driven from any thread, which lets one runtime configure
+//! many namespaces.
+
+use std::io;
+
+use rtnetlink::Handle;
+
+use crate::error::{Error, Result};
+
+/// One rtnetlink connection inside one node's namespace.
+pub(crate) struct Conn {
+    handle: Handle,
+    task: tokio::task::JoinHandle<()>,
+    node: String,
+    /// Address notifications (RTNLGRP_IPV6_IFADDR), when asked for.
+    events: Option<Events>,
+}
+
+type Events = futures::channel::mpsc::UnboundedReceiver<(
+    netlink_packet_core::NetlinkMessage<netlink_packet_route::RouteNetlinkMessage>,
+    netlink_sys::SocketAddr,
+)>;
+
+fn to_io(e: rtnetlink::Error) -> io::Error {
+    match e {
+        rtnetlink::Error::NetlinkError(msg) => msg.to_io(),
+        other => io::Error::other(other.to_string()),
+    }
+}
+
+impl Conn {
+    /// Opens a connection in the calling thread's namespace and spawns its task
+    /// on the current tokio runtime.
+    pub(crate) fn open_here(node: &str) -> Result<Conn> {
+        Self::open(node, false)
+    }
+
+    /// Like [`open_here`](Conn::open_here), also subscribed to IPv6 address
+    /// events, for [`wait_ipv6_ready`](Conn::wait_ipv6_ready).
+    pub(crate) fn open_here_watching_ipv6(node: &str) -> Result<Conn> {
+        Self::open(node, true)
+    }
+
+    fn open(node: &str, watch: bool) -> Result<Conn> {
+        let opened = if watch {
+            rtnetlink::new_multicast_connection(&[rtnetlink::MulticastGroup::Ipv6Ifaddr])
+        } else {
+            rtnetlink::new_connection()
+        };
+        let (conn, handle, messages) = opened.map_err(|e| Error::Netlink {
+            node: node.to_string(),
+            op: "open a NETLINK_ROUTE socket".into(),
+            source: e,
+        })?;
+        let task = tokio::spawn(conn);
+        Ok(Conn {
+            handle,
+            task,
+            node: node.to_string(),
+            events: watch.then_some(messages),
+        })
+    }
+
+    fn err(&self, op: impl Into<String>) -> impl FnOnce(rtnetlink::Error) -> Error + '_ {
+        let op = op.into();
+        move |e| Error::Netlink {
+            node: self.node.clone(),
+            op,
+            source: to_io(e),
+        }
+    }
+
+    /// Drops the handle and waits for the connection task, so the socket is
+    /// closed when this returns.
+    pub(crate) async fn close(self) {
+        drop(self.handle);
+        self.task.abort();
+        let _ = self.task.await;
+    }
+}
+
+/// Runs `f` with a fresh connection in the calling thread's namespace, on a
+/// current-thread runtime made for it.
+pub(crate) fn with_conn_here<R>(
+    node: &str,
+    f: impl for<'a> FnOnce(&'a Conn) -> futures::future::BoxFuture<'a, Result<R>>,
+) -> Result<R> {
+    crate::sys::runtime::current_thread()?.block_on(async {
+        let conn = Conn::open_here(node)?;
+        let out = f(&conn).await;
+        conn.close().await;
+        out
+    })
+}
+
+mod addr;
+pub(crate) mod dump;
+mod link;
+mod route;
+
+pub(crate) use link::{delete_all_links_here, loopback_up_here, sync_link_up, VethEnd};
