@@ -10,7 +10,7 @@
 
 mod common;
 
-#[path = "../examples/host_snapshot.rs"]
+#[path = "support/host_snapshot.rs"]
 #[allow(dead_code)]
 mod host_snapshot;
 

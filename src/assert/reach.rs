@@ -89,7 +89,7 @@ pub(super) fn ping_summary(r: &PingReport) -> String {
 ///
 /// `src` is a node (`&net["h1"]`) or a [`Source::with_net`]. On failure the
 /// error holds the ping report and the reports of the source and the
-/// destination's node (see the [module documentation](self)).
+/// destination's node (see the [module documentation](crate::assert)).
 ///
 /// ```
 /// use netns_test::{assert, Net, Topology};

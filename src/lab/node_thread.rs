@@ -5,7 +5,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::Instant;
 
-/// Tells a thread started by [`Node::spawn`] that the network is being torn down.
+/// Tells a thread started by [`Node::spawn`](crate::Node::spawn) that the network is being torn down.
 #[derive(Debug, Clone)]
 pub struct StopToken(pub(super) Arc<AtomicBool>);
 
@@ -32,7 +32,7 @@ impl Drop for FinishOnDrop {
     }
 }
 
-/// A background thread running inside a node, made by [`Node::spawn`].
+/// A background thread running inside a node, made by [`Node::spawn`](crate::Node::spawn).
 #[derive(Debug)]
 pub struct NodeThread<R> {
     pub(super) handle: thread::JoinHandle<R>,

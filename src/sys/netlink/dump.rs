@@ -27,12 +27,9 @@ use crate::vocab::mac_text;
 /// Tests use it to snapshot the host namespace before and after a run. It
 /// only reads (netlink dumps); it never changes anything.
 pub fn current_report(label: &str) -> Result<NodeReport> {
-    let label = label.to_string();
     // A thread inherits its creator's namespace and has no runtime context.
-    std::thread::scope(|s| {
-        s.spawn(|| report_here(&label))
-            .join()
-            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    crate::sys::thread::run_scoped("netns-report".into(), "a report thread", || {
+        report_here(label)
     })
 }
 

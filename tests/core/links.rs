@@ -1,12 +1,11 @@
 //! Packets cross real veth pairs, bridges and routers; introspection reads
 //! back what the topology asked for.
 
-mod common;
-
+use crate::common;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::udp_crosses;
+use crate::common::udp_crosses;
 use netns_test::{Endpoint, Net, Route, Topology};
 
 fn sa(s: &str) -> SocketAddr {
@@ -16,6 +15,7 @@ fn sa(s: &str) -> SocketAddr {
 const WAIT: Duration = Duration::from_secs(2);
 
 #[test]
+#[serial_test::serial]
 fn udp_crosses_a_veth_pair_v4_and_v6() {
     let net = Net::build(&Topology::new().link(
         ("n1", "n1-veth0", ["198.51.100.1/24", "2001:db8::1/64"]),
@@ -46,6 +46,7 @@ fn udp_crosses_a_veth_pair_v4_and_v6() {
 }
 
 #[test]
+#[serial_test::serial]
 fn bridge_segment_of_three_hosts_all_reach_each_other() {
     let net = Net::build(&Topology::new().bridge(
         "sw",
@@ -126,6 +127,7 @@ fn router_lab(forwarding: bool) -> Topology {
 }
 
 #[test]
+#[serial_test::serial]
 fn a_router_forwards_between_two_subnets() {
     let net = Net::build(&router_lab(true)).unwrap();
     assert!(udp_crosses(
@@ -152,6 +154,7 @@ fn a_router_forwards_between_two_subnets() {
 }
 
 #[test]
+#[serial_test::serial]
 fn without_forwarding_the_router_drops() {
     let net = Net::build(&router_lab(false)).unwrap();
     let short = Duration::from_millis(300);
@@ -187,6 +190,7 @@ fn without_forwarding_the_router_drops() {
 }
 
 #[test]
+#[serial_test::serial]
 fn introspection_reads_back_the_topology() {
     let net = Net::build(
         &router_lab(true).link(
@@ -262,6 +266,7 @@ fn introspection_reads_back_the_topology() {
 }
 
 #[test]
+#[serial_test::serial]
 fn threads_and_sockets_live_in_the_right_node() {
     let net = Net::build(&Topology::new().link(
         ("a", "veth-a", "198.51.100.1/30"),

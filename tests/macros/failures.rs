@@ -94,7 +94,7 @@ fn fixture_timeout() {
 /// Runs one fixture of this binary; returns (passed, all output).
 fn run_fixture(name: &str, setup: impl FnOnce(&mut Command)) -> (bool, String) {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args([name, "--exact", "--test-threads=1"]);
+    cmd.args([&format!("failures::{name}"), "--exact", "--test-threads=1"]);
     cmd.env_remove(MISBEHAVE);
     setup(&mut cmd);
     let out = cmd.output().unwrap();
@@ -117,7 +117,7 @@ fn misbehaving(name: &str) -> String {
     assert!(!passed, "{name} passed while misbehaving:\n{text}");
     assert!(
         text.lines()
-            .any(|l| l.starts_with(&format!("test {name} ")) && l.ends_with("... FAILED")),
+            .any(|l| l.starts_with(&format!("test failures::{name} ")) && l.ends_with("... FAILED")),
         "{text}"
     );
     assert!(
@@ -128,7 +128,7 @@ fn misbehaving(name: &str) -> String {
 }
 
 fn line_of(marker: &str) -> usize {
-    include_str!("macro_failures.rs")
+    include_str!("failures.rs")
         .lines()
         .position(|l| l.contains(marker) && !l.contains("line_of"))
         .unwrap()
@@ -152,9 +152,9 @@ fn check_fixtures_pass_when_behaving() {
 fn check_panic_keeps_message_and_location() {
     let text = misbehaving("fixture_panic");
     // The body's thread is named after the test; the location is the body's.
-    assert!(text.contains("thread 'fixture_panic'"), "{text}");
+    assert!(text.contains("thread 'failures::fixture_panic'"), "{text}");
     let loc = format!(
-        "panicked at tests/macro_failures.rs:{}:9",
+        "panicked at tests/macros/failures.rs:{}:9",
         line_of("FIXTURE-PANIC-LINE")
     );
     assert!(text.contains(&loc), "no {loc} in:\n{text}");
@@ -171,7 +171,7 @@ fn check_async_panic() {
 fn check_err_return() {
     let text = misbehaving("fixture_err");
     assert!(
-        text.contains("test `fixture_err` returned an error: Custom { kind: Other, error: \"fixture error\" }"),
+        text.contains("test `failures::fixture_err` returned an error: Custom { kind: Other, error: \"fixture error\" }"),
         "{text}"
     );
 }
@@ -181,7 +181,7 @@ fn check_setup_error_has_message_and_hint() {
     let text = misbehaving("fixture_setup");
     assert!(
         text.contains(
-            "test `fixture_setup`: cannot build topology `maybe_invalid`: invalid topology: \
+            "test `failures::fixture_setup`: cannot build topology `maybe_invalid`: invalid topology: \
              node `n1` is declared twice"
         ),
         "{text}"
@@ -227,7 +227,7 @@ fn check_timeout_fails_fast_with_test_and_limit() {
     );
     assert!(
         text.contains(
-            "test `fixture_timeout` timed out: its body ran longer than `timeout = \"300ms\"`"
+            "test `failures::fixture_timeout` timed out: its body ran longer than `timeout = \"300ms\"`"
         ),
         "{text}"
     );
@@ -257,7 +257,7 @@ fn check_missing_privileges_fail_loudly() {
     assert!(!passed, "passed without privileges:\n{text}");
     assert!(
         text.contains(
-            "test `fixture_panic`: cannot build the default one-node network (node `local`): \
+            "test `failures::fixture_panic`: cannot build the default one-node network (node `local`): \
              cannot create a network namespace"
         ),
         "{text}"
@@ -276,7 +276,7 @@ fn check_missing_privileges_skip_on_request() {
     assert!(passed, "{text}");
     assert!(
         text.contains(
-            "netns-test: skipping test `fixture_panic` (NETNS_TEST_SKIP_UNSUPPORTED is set)"
+            "netns-test: skipping test `failures::fixture_panic` (NETNS_TEST_SKIP_UNSUPPORTED is set)"
         ),
         "{text}"
     );
@@ -293,7 +293,7 @@ fn check_ignore_passes_through() {
     let (passed, text) = run_fixture("fixture_ignored", |_| {});
     assert!(passed, "{text}");
     assert!(
-        text.contains("test fixture_ignored ... ignored, ignored on purpose"),
+        text.contains("test failures::fixture_ignored ... ignored, ignored on purpose"),
         "{text}"
     );
 }

@@ -1,8 +1,7 @@
 //! Every kind of bad input returns its own typed error, names the culprit,
 //! and creates nothing.
 
-mod common;
-
+use crate::common;
 use netns_test::{Endpoint, Error, Net, Route, Topology, TopologyError};
 use serial_test::serial;
 

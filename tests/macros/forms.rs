@@ -52,7 +52,7 @@ fn plain_binds_port_80_a() {
     );
     assert_eq!(
         std::thread::current().name(),
-        Some("plain_binds_port_80_a"),
+        Some("forms::plain_binds_port_80_a"),
         "the body's thread is named after the test"
     );
     loopback_port_80_roundtrip();
@@ -208,7 +208,7 @@ async fn timeout_not_reached_async(n1: &Node) {
 // limit (the message is the panic payload, so `expected` can match it).
 #[netns_test(topology = two_hosts, timeout = "300ms")]
 #[should_panic(
-    expected = "test `timeout_fires` timed out: its body ran longer than `timeout = \"300ms\"`"
+    expected = "test `forms::timeout_fires` timed out: its body ran longer than `timeout = \"300ms\"`"
 )]
 fn timeout_fires() {
     std::thread::sleep(Duration::from_secs(2));
@@ -230,7 +230,7 @@ fn should_panic_after() {
 }
 
 #[netns_test]
-#[ignore = "checks that #[ignore] passes through (see macro_failures.rs)"]
+#[ignore = "checks that #[ignore] passes through (see macros/failures.rs)"]
 fn ignored_passthrough() {
     panic!("an ignored test ran");
 }

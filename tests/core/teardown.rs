@@ -1,12 +1,11 @@
 //! Teardown leaves nothing: after a panicking body, after a build that fails
 //! halfway, with threads and child processes running in the nodes.
 
-mod common;
-
+use crate::common;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
-use common::{assert_all_threads_in, host_snapshot, kernel_netns_inodes, my_netns};
+use crate::common::{assert_all_threads_in, host_snapshot, kernel_netns_inodes, my_netns};
 use netns_test::{Endpoint, Error, Net, Topology};
 use serial_test::serial;
 

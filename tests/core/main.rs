@@ -1,0 +1,8 @@
+//! Core behaviour: links, teardown, validation.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod links;
+mod teardown;
+mod validation;

@@ -1,0 +1,7 @@
+//! Probes and assertions on real labs, blocking and async.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod async_bodies;
+mod labs;
