@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use netns_test::__private::{execute, Ctx, Failure, Inject, Outcome, TestReturn, TestSpec};
+use netns_test::__private::{execute, Ctx, Failure, Inject, Outcome, TestSpec};
+use netns_test::harness::TestReturn;
 use netns_test::Net;
 
 use crate::labs;

@@ -305,7 +305,7 @@ fn expand(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
     let ret = quote_spanned! {ret_span=> __netns_test_ret };
     let outcome = quote! {
         let #ret = #call;
-        ::netns_test::__private::TestReturn::into_outcome(#ret)
+        ::netns_test::harness::TestReturn::into_outcome(#ret)
     };
 
     let mut spec = quote! {

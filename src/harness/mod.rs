@@ -58,7 +58,10 @@ use libtest_mimic::{Completion, Failed};
 mod case;
 mod debug;
 mod quiet;
+mod registry;
 mod runner;
+
+use registry::{Registration, TESTS};
 
 pub use case::Case;
 use case::Expect;
@@ -71,38 +74,15 @@ use runner::{display_name, execute, panic_message, Outcome, TestSpec};
 pub use libtest_mimic::{Arguments, Conclusion, Trial};
 pub use runner::TestReturn;
 
-/// What `#[netns_test]` and `main!` expand to calls this; not a public API.
-#[doc(hidden)]
-pub mod __private {
+/// What `#[netns_test]` and `main!` expand to calls; re-exported by
+/// `crate::__private`.
+pub(crate) mod __private {
+    pub use super::registry::{Registration, TESTS};
     pub use super::runner::{
-        block_on, execute, panic_message, report, run, Ctx, Failure, Inject, Outcome, TestReturn,
-        TestSpec, DEFAULT_NODE,
+        block_on, execute, panic_message, report, run, Ctx, Failure, Inject, Outcome, TestSpec,
+        DEFAULT_NODE,
     };
-    pub use super::{Registration, TESTS};
 }
-
-/// What `#[netns_test]` registers for the custom harness; not a public API.
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct Registration {
-    /// `module_path!()::fn_name`.
-    pub name: &'static str,
-    /// `#[ignore]`.
-    pub ignored: bool,
-    /// `#[ignore = "reason"]`.
-    pub ignore_reason: Option<&'static str>,
-    /// `#[should_panic]`.
-    pub should_panic: bool,
-    /// `#[should_panic(expected = "text")]`.
-    pub expected: Option<&'static str>,
-    /// Runs the test through the runner.
-    pub run: fn() -> Outcome,
-}
-
-/// Every `#[netns_test]` function linked into the binary; not a public API.
-#[doc(hidden)]
-#[linkme::distributed_slice]
-pub static TESTS: [Registration];
 
 /// The reason shown for a test skipped because namespaces cannot be made.
 const SKIP_REASON: &str =
