@@ -9,8 +9,10 @@
 //!   it holding (threads and fds) just before the kill, are held by no
 //!   process of the machine;
 //! - no process started by the child (each carries a marker in its
-//!   environment) is alive, and no printed `sleep` pid (with its start
-//!   time) is: `PR_SET_PDEATHSIG` killed them with their parent;
+//!   environment) is alive, grandchildren included (a shell in a node forks
+//!   two `sleep`s), and no printed `sleep` pid (with its start time) is:
+//!   the supervisor chain (`PR_SET_PDEATHSIG`, then the death of the
+//!   program's PID namespace) killed them with their parent;
 //! - the host snapshot (links, addresses, routes, rules, `/run/netns`,
 //!   sysctls, mounts) is unchanged after all the kills.
 //!
@@ -42,7 +44,7 @@ const TAG_ENV: &str = "NETNS_TEST_SIGKILL_TAG";
 /// Makes the inner loop leak a process, for the negative control.
 const LEAK_ENV: &str = "NETNS_TEST_SIGKILL_LEAK";
 /// How many kills; `NETNS_TEST_SIGKILL_ITERATIONS` overrides it.
-const ITERATIONS: usize = 50;
+const ITERATIONS: usize = 100;
 
 fn lab() -> Topology {
     Topology::new()
@@ -101,6 +103,18 @@ fn sigkill_inner_loop() {
             .id();
         let (start, _) = stat_of(pid).unwrap();
         println!("PID {pid} {start}");
+        // A program that forks grandchildren (they carry the marker too);
+        // teardown kills and reaps it.
+        #[allow(clippy::zombie_processes)]
+        let _tree = net["n1"]
+            .command("sh")
+            .unwrap()
+            .args(["-c", "sleep 600 & sleep 600 & wait"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         if std::env::var_os(LEAK_ENV).is_some() {
             // The negative control: a process outside any node, without
             // PR_SET_PDEATHSIG, that survives the kill (on purpose: the

@@ -6,7 +6,6 @@ mod build;
 mod net;
 mod node;
 mod node_thread;
-mod process;
 pub(crate) mod teardown;
 
 pub use net::Net;

@@ -46,6 +46,7 @@ impl Net {
     /// everything already built.
     pub fn build(topology: &Topology) -> Result<Net> {
         let plan = Plan::new(topology)?;
+        crate::sys::process::adopt_orphans();
         let namespaces = build::build(&plan)?;
         let directory = Arc::new(Directory::new(
             plan.nodes

@@ -8,12 +8,13 @@ use std::sync::{Arc, Mutex};
 use ipnet::IpNet;
 
 use super::node_thread::{FinishOnDrop, Finished, NodeThread, StopToken};
-use super::process::ChildTracker;
 use crate::error::Result;
 use crate::inspect::{AddrInfo, LinkInfo, NeighInfo, NodeReport, RouteInfo};
 use crate::sys::netlink::dump::report_here;
 use crate::sys::netns::{NetNs, NsGuard};
+use crate::sys::process::command_in;
 use crate::vocab::Family;
+use std::os::fd::AsFd;
 
 /// Which node holds which address, shared by the nodes of one network.
 #[derive(Debug, Default)]
@@ -46,7 +47,6 @@ pub struct Node {
     directory: Arc<Directory>,
     pub(super) stop: Arc<AtomicBool>,
     pub(super) threads: Mutex<Vec<(String, Arc<Finished>)>>,
-    pub(super) children: ChildTracker,
 }
 
 impl Node {
@@ -61,7 +61,6 @@ impl Node {
             directory,
             stop: Arc::new(AtomicBool::new(false)),
             threads: Mutex::new(Vec::new()),
-            children: ChildTracker::new(),
         })
     }
 
@@ -200,7 +199,12 @@ impl Node {
     ///
     /// In the child, before exec: `setns` into the node, `PR_SET_PDEATHSIG`
     /// (SIGKILL when the thread that spawned it dies) and a process group of
-    /// its own. Teardown kills that group and reaps the child.
+    /// its own. Teardown kills every process still inside the node, this
+    /// one, its children and grandchildren, and any other program started
+    /// in the node (a plain `std::process::Command` spawned from a thread in
+    /// the node, say), and reaps those that are the test process's children.
+    /// Whatever kills the test process, they die with it too (see the
+    /// README, "Guarantees").
     ///
     /// What the program sees: the node's interfaces, addresses and routes
     /// through netlink and sockets, and its `/proc/net` (which follows the
@@ -212,7 +216,15 @@ impl Node {
     /// Spawn it from a thread that outlives the child (the test body does):
     /// a child spawned inside [`Node::run`] is killed when that thread ends.
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Result<std::process::Command> {
-        self.children.command(&self.ns, program)
+        let ns_fd = self
+            .ns
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|e| crate::Error::Spawn {
+                op: format!("dup the namespace fd of node `{}`", self.name()),
+                source: e,
+            })?;
+        Ok(command_in(ns_fd, program))
     }
 
     /// The same as [`command`](Node::command), as a `tokio::process::Command`.

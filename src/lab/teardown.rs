@@ -3,8 +3,9 @@
 //!
 //! Every teardown stops the threads started with
 //! [`Node::spawn`](crate::Node::spawn) (their [`StopToken`](crate::StopToken)
-//! is set, then each gets [`THREAD_GRACE`] to return) and kills the child
-//! processes of every node, in reverse creation order.
+//! is set, then each gets [`THREAD_GRACE`] to return), in reverse creation
+//! order, then kills every process still inside one of the lab's
+//! namespaces, however and by whom it was started.
 //!
 //! A network still borrowed by a running thread (the body of a timed-out
 //! test) cannot simply be dropped. [`Teardown::Release`] then also deletes
@@ -20,6 +21,7 @@ use std::time::{Duration, Instant};
 use super::net::Net;
 use super::node::Node;
 use crate::sys::netlink::delete_all_links_here;
+use crate::sys::process::kill_inside;
 
 /// How long teardown waits for threads started by [`Node::spawn`] to notice
 /// their stop token before leaving them behind.
@@ -45,6 +47,8 @@ impl Net {
         for node in self.nodes().iter().rev() {
             stop_node(node);
         }
+        let inodes: Vec<u64> = self.nodes().iter().map(|n| n.ns.inode()).collect();
+        kill_inside(&inodes);
         if how == Teardown::Drop {
             return "threads stopped, children killed".into();
         }
@@ -76,11 +80,10 @@ impl Net {
     }
 }
 
-/// Sets the node's stop token, kills its children, and waits (up to
-/// [`THREAD_GRACE`] for all of them together) for its threads.
+/// Sets the node's stop token and waits (up to [`THREAD_GRACE`] for all of
+/// them together) for its threads.
 fn stop_node(node: &Node) {
     node.stop.store(true, std::sync::atomic::Ordering::Release);
-    node.children.kill_all(node.ns.inode());
     let deadline = Instant::now() + THREAD_GRACE;
     let threads = std::mem::take(&mut *node.threads.lock().unwrap_or_else(|p| p.into_inner()));
     for (name, finished) in threads {

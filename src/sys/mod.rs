@@ -7,7 +7,10 @@
 //!   panic, and the one current-thread tokio runtime builder;
 //! - [`sysctl`]: writes under `/proc/sys` from inside a node;
 //! - [`privilege`]: capabilities, user namespaces, the pre-main constructor;
-//! - [`process`]: the fork-time hook that puts a child into a node;
+//! - [`process`]: the fork-time hook that puts a child into a node, and
+//!   the kill of every process left inside a lab;
+//! - [`supervisor`]: the PID-namespace supervisor every node program runs
+//!   under, so that nothing it forks outlives the test process;
 //! - [`icmp_filter`]: kernel-side type filters on raw ICMP sockets;
 //! - [`netlink`]: rtnetlink requests, one file per object (link, addr, route,
 //!   dump). nftables (NETLINK_NETFILTER) and TAP devices belong here too.
@@ -18,5 +21,6 @@ pub(crate) mod netns;
 pub mod privilege;
 pub(crate) mod process;
 pub(crate) mod runtime;
+pub(crate) mod supervisor;
 pub(crate) mod sysctl;
 pub(crate) mod thread;

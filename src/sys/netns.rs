@@ -63,6 +63,14 @@ pub(crate) fn is_ours(inode: u64) -> bool {
     ours.as_ref().is_some_and(|m| m.contains_key(&inode))
 }
 
+/// Every namespace this process created and still holds.
+pub(crate) fn registered() -> Vec<u64> {
+    let ours = OURS.lock().unwrap_or_else(|p| p.into_inner());
+    ours.as_ref()
+        .map(|m| m.keys().copied().collect())
+        .unwrap_or_default()
+}
+
 /// The inode of the calling thread's network namespace.
 pub(crate) fn current_inode() -> io::Result<u64> {
     Ok(std::fs::metadata(THREAD_NETNS)?.ino())

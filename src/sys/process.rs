@@ -1,29 +1,30 @@
-//! Child processes inside a node: the fork-time hook and the kill.
+//! Child processes inside a node: the fork-time hook, and finding and
+//! killing every process still inside a set of namespaces.
 
+use std::collections::BTreeSet;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
-use std::sync::Arc;
 
-use nix::sys::signal::{killpg, Signal};
+use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag};
 use nix::unistd::Pid;
 
 /// A `Command` for `program` whose child, before exec, enters the namespace
 /// of `ns_fd`, asks for SIGKILL when the spawning thread dies
-/// (`PR_SET_PDEATHSIG`), leads a process group of its own and writes its pid
-/// to `report`.
+/// (`PR_SET_PDEATHSIG`), leads a process group of its own, and becomes the
+/// supervisor of the program (see [`super::supervisor`]).
 pub(crate) fn command_in(
     ns_fd: OwnedFd,
-    report: Arc<OwnedFd>,
     program: impl AsRef<std::ffi::OsStr>,
 ) -> std::process::Command {
     let parent = nix::unistd::getpid();
     let mut cmd = std::process::Command::new(program);
     // SAFETY: the hook runs in the forked child before exec and only makes
-    // async-signal-safe system calls (setns, prctl, getppid, setpgid,
-    // getpid, write) on fds the closure owns; it allocates nothing.
+    // async-signal-safe system calls (setns, prctl, getppid, setpgid, and
+    // those of `become_supervisor`) on fds the closure owns; it allocates
+    // nothing.
     unsafe {
         cmd.pre_exec(move || {
             if libc::setns(ns_fd.as_raw_fd(), libc::CLONE_NEWNET) != 0 {
@@ -46,35 +47,110 @@ pub(crate) fn command_in(
             if libc::setpgid(0, 0) != 0 {
                 return Err(io::Error::last_os_error());
             }
-            let pid = libc::getpid().to_ne_bytes();
-            // A full pipe only loses teardown tracking, never the child.
-            let _ = libc::write(report.as_raw_fd(), pid.as_ptr().cast(), pid.len());
+            crate::sys::supervisor::become_supervisor();
             Ok(())
         });
     }
     cmd
 }
 
-/// Kills (SIGKILL, whole process group) the process `pid` if it is still
-/// inside the namespace with inode `ns_inode`, and reaps it if it is our
-/// child.
-pub(crate) fn kill_if_inside(pid: i32, ns_inode: u64) {
-    let pid = Pid::from_raw(pid);
-    // Only a process still in our namespace is ours: a pid the user
-    // already reaped may since belong to somebody else.
-    let ours = std::fs::metadata(format!("/proc/{pid}/ns/net"))
-        .map(|m| m.ino() == ns_inode)
-        .unwrap_or(false);
-    if ours {
-        let _ = killpg(pid, Signal::SIGKILL);
+/// The children of `pid` (of all its threads), from
+/// `/proc/PID/task/TID/children`.
+fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for task in tasks.flatten() {
+        let Ok(text) = std::fs::read_to_string(task.path().join("children")) else {
+            continue;
+        };
+        out.extend(
+            text.split_whitespace()
+                .filter_map(|p| p.parse::<u32>().ok()),
+        );
     }
-    // Reap it if it is our child and not yet reaped (ECHILD otherwise).
-    let _ = waitpid(
-        pid,
-        if ours {
-            None
-        } else {
-            Some(WaitPidFlag::WNOHANG)
-        },
-    );
+    out
+}
+
+/// Every live descendant of this process: its children, theirs, and so on,
+/// and the orphans adopted by the reaper (the init of the children's PID
+/// namespace, itself a child of this process).
+fn descendants() -> Vec<u32> {
+    let mut seen = BTreeSet::new();
+    let mut queue = children_of(std::process::id());
+    while let Some(pid) = queue.pop() {
+        if seen.insert(pid) {
+            queue.extend(children_of(pid));
+        }
+    }
+    seen.into_iter().collect()
+}
+
+/// The network namespace inode of process `pid`, while it has one.
+fn netns_of(pid: u32) -> Option<u64> {
+    std::fs::metadata(format!("/proc/{pid}/ns/net"))
+        .map(|m| m.ino())
+        .ok()
+}
+
+/// Kills (SIGKILL) every descendant of this process that is inside one of
+/// the network namespaces `inodes`, however it was started, and reaps those
+/// that are this process's own children. Looks again until none is left
+/// (a process may fork while it is being looked for), a bounded number of
+/// times. Returns how many were killed.
+pub(crate) fn kill_inside(inodes: &[u64]) -> usize {
+    let me = std::process::id();
+    let mut killed = 0;
+    for _ in 0..16 {
+        let victims: Vec<u32> = descendants()
+            .into_iter()
+            .filter(|p| netns_of(*p).is_some_and(|i| inodes.contains(&i)))
+            .collect();
+        if victims.is_empty() {
+            break;
+        }
+        for pid in &victims {
+            if kill(Pid::from_raw(*pid as i32), Signal::SIGKILL).is_ok() {
+                killed += 1;
+            }
+        }
+        for pid in victims {
+            if parent_of(pid) == Some(me) {
+                let _ = waitpid(Pid::from_raw(pid as i32), None);
+            } else {
+                // Not ours to reap; the reaper or its parent does.
+                let _ = waitpid(Pid::from_raw(pid as i32), Some(WaitPidFlag::WNOHANG));
+            }
+        }
+    }
+    killed
+}
+
+/// The parent pid of `pid` (field 4 of `/proc/PID/stat`).
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Makes this process the reaper of its descendants' orphans
+/// (`PR_SET_CHILD_SUBREAPER`), once: a program that daemonizes inside a node
+/// stays a descendant, so teardown finds it.
+pub(crate) fn adopt_orphans() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = nix::sys::prctl::set_child_subreaper(true);
+        // SAFETY: registers a plain `extern "C" fn()` to run at exit.
+        unsafe { libc::atexit(kill_at_exit) };
+    });
+}
+
+/// At a normal exit (return from `main`, `std::process::exit`), kills what
+/// is still inside a namespace of a lab that was never torn down.
+extern "C" fn kill_at_exit() {
+    let inodes = crate::sys::netns::registered();
+    if !inodes.is_empty() {
+        kill_inside(&inodes);
+    }
 }

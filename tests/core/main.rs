@@ -4,5 +4,6 @@
 mod common;
 
 mod links;
+mod programs;
 mod teardown;
 mod validation;

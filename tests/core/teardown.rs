@@ -139,3 +139,71 @@ fn an_external_program_sees_the_node() {
     assert!(text.contains("n2-veth0") && text.contains("eth1"), "{text}");
     assert!(!text.contains("n1-veth0"), "{text}");
 }
+
+#[test]
+#[serial]
+fn teardown_kills_grandchildren_and_programs_started_without_the_api() {
+    let marker = format!("NETNS_TEST_GRANDCHILD={}", std::process::id());
+    let (key, value) = marker.split_once('=').unwrap();
+    let net = Net::build(&lab()).unwrap();
+    let inodes: Vec<u64> = net.nodes().iter().map(|n| n.netns().inode()).collect();
+    // Through the API, a shell that forks two grandchildren and waits.
+    let mut api = net["n1"]
+        .command("sh")
+        .unwrap()
+        .args(["-c", "sleep 600 & sleep 600 & wait"])
+        .env(key, value)
+        .spawn()
+        .unwrap();
+    // Without the API: a plain std command spawned from a thread in the
+    // node, and one that daemonizes (its shell exits at once, leaving an
+    // orphan).
+    let mut plain = net["n2"]
+        .with(|| {
+            std::process::Command::new("sleep")
+                .arg("600")
+                .env(key, value)
+                .spawn()
+                .unwrap()
+        })
+        .unwrap();
+    let daemon = net["n3"]
+        .with(|| {
+            std::process::Command::new("sh")
+                .args(["-c", "sleep 600 &"])
+                .env(key, value)
+                .status()
+                .unwrap()
+        })
+        .unwrap();
+    assert!(daemon.success());
+    assert!(
+        common::eventually(Duration::from_secs(2), || common::marked_processes(&marker)
+            .len()
+            >= 5),
+        "the programs did not start: {:?}",
+        common::marked_processes(&marker)
+    );
+    // All of them run inside the lab.
+    for pid in common::marked_processes(&marker) {
+        let ns = std::fs::metadata(format!("/proc/{pid}/ns/net")).map(|m| {
+            use std::os::unix::fs::MetadataExt;
+            m.ino()
+        });
+        assert!(
+            ns.is_ok_and(|i| inodes.contains(&i)),
+            "{pid} is outside the lab"
+        );
+    }
+    drop(net);
+    assert!(
+        common::eventually(Duration::from_secs(2), || common::marked_processes(&marker)
+            .is_empty()),
+        "processes outlived teardown: {:?}",
+        common::marked_processes(&marker)
+    );
+    // Teardown reaped the children it killed: std's handles see them gone.
+    for child in [&mut api, &mut plain] {
+        assert!(child.try_wait().map_or(true, |s| s.is_some()));
+    }
+}
