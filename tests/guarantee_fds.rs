@@ -226,6 +226,16 @@ fn a_program_in_a_node_holds_no_fd_of_ours() {
                 .unwrap()
                 .id()
         };
+        // `pid` is the supervisor (our code, holding only /dev/null and its
+        // own two pipes); the program is its grandchild, the first child of
+        // the init of its PID namespace.
+        let supervisor = pid;
+        let pid = common::eventually_some(Duration::from_secs(2), || {
+            children_of(supervisor)
+                .first()
+                .and_then(|init| children_of(*init).first().copied())
+        })
+        .expect("the program under the supervisor");
         // spawn() returns after the exec, so close-on-exec has happened; but
         // `sleep` itself opens files while it starts (locale data): wait
         // for it to settle. An inherited fd would stay forever.
@@ -248,11 +258,12 @@ fn a_program_in_a_node_holds_no_fd_of_ours() {
         );
         let ns = fs::read_link(format!("/proc/{pid}/ns/net")).unwrap();
         assert_eq!(ns.to_string_lossy(), format!("net:[{n1}]"));
-        // Done with it: kill and reap it now, so at most one runs at a time.
+        // Done with it: kill and reap it now, so at most one runs at a time
+        // (killing the supervisor ends the program's whole PID namespace).
         // SAFETY: kill(2) and waitpid(2) of a child of this process.
         unsafe {
-            libc::kill(pid as i32, libc::SIGKILL);
-            libc::waitpid(pid as i32, std::ptr::null_mut(), 0);
+            libc::kill(supervisor as i32, libc::SIGKILL);
+            libc::waitpid(supervisor as i32, std::ptr::null_mut(), 0);
         }
         checked += 1;
     }
@@ -265,4 +276,22 @@ fn a_program_in_a_node_holds_no_fd_of_ours() {
         started.elapsed()
     );
     assert!(churned >= 20);
+}
+
+/// The children of process `pid`, from `/proc/PID/task/*/children`.
+fn children_of(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for task in fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        if let Ok(text) = fs::read_to_string(task.path().join("children")) {
+            out.extend(
+                text.split_whitespace()
+                    .filter_map(|p| p.parse::<u32>().ok()),
+            );
+        }
+    }
+    out
 }

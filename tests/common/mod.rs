@@ -164,6 +164,20 @@ pub(crate) fn process_netns() -> Vec<u64> {
 // ---------------------------------------------------------------------------
 // Helpers of the guarantee suites (tests/guarantee_*.rs).
 
+/// Polls `f` every 2 ms until it returns a value or `limit` passes.
+pub(crate) fn eventually_some<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if start.elapsed() >= limit {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 /// Polls `cond` every 2 ms until it holds or `limit` passes; returns whether
 /// it held. For things the kernel finishes asynchronously (a joined thread's
 /// `/proc` entry, a killed child's exit).
