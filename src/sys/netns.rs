@@ -14,6 +14,7 @@
 //! - [`NetNs::block_on`]: a future on a current-thread tokio runtime built
 //!   inside the namespace.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fs::File;
 use std::future::Future;
@@ -134,6 +135,9 @@ pub struct NetNs {
     fd: OwnedFd,
     inode: u64,
     name: String,
+    /// Set by `release`: the fd no longer refers to the namespace, which is
+    /// no longer registered as ours.
+    released: std::sync::atomic::AtomicBool,
 }
 
 impl NetNs {
@@ -175,7 +179,12 @@ impl NetNs {
             open_current().map_err(|e| Error::namespace("open /proc/thread-self/ns/net", e))?;
         let inode = fd_inode(fd.as_fd()).map_err(|e| Error::namespace("fstat namespace fd", e))?;
         register(inode);
-        Ok(NetNs { fd, inode, name })
+        Ok(NetNs {
+            fd,
+            inode,
+            name,
+            released: std::sync::atomic::AtomicBool::new(false),
+        })
     }
 
     /// The name given at creation (a node name, in a topology).
@@ -221,6 +230,14 @@ impl NetNs {
         let r = unsafe { libc::dup3(null.as_raw_fd(), self.fd.as_raw_fd(), libc::O_CLOEXEC) };
         if r < 0 {
             return Err(std::io::Error::last_os_error());
+        }
+        // The kernel may give the inode to a namespace we did not make once
+        // this one is freed: it must not pass `is_ours` then.
+        if !self
+            .released
+            .swap(true, std::sync::atomic::Ordering::AcqRel)
+        {
+            unregister(self.inode);
         }
         Ok(())
     }
@@ -301,9 +318,20 @@ impl NetNs {
                 e,
             ));
         }
+        let id = GUARDS.with(|g| {
+            let mut g = g.borrow_mut();
+            g.next_id += 1;
+            let id = g.next_id;
+            g.stack.push(Entered {
+                id,
+                prev,
+                prev_inode,
+                dropped: false,
+            });
+            id
+        });
         Ok(NsGuard {
-            prev,
-            prev_inode,
+            id,
             _ns: PhantomData,
             _not_send: PhantomData,
         })
@@ -349,7 +377,9 @@ impl AsRawFd for NetNs {
 
 impl Drop for NetNs {
     fn drop(&mut self) {
-        unregister(self.inode);
+        if !*self.released.get_mut() {
+            unregister(self.inode);
+        }
     }
 }
 
@@ -403,22 +433,57 @@ impl Drop for ThreadHome {
 /// Made by [`NetNs::enter`].
 #[must_use = "the thread leaves the namespace when the guard drops"]
 pub struct NsGuard<'a> {
-    prev: OwnedFd,
-    prev_inode: u64,
+    id: u64,
     _ns: PhantomData<&'a NetNs>,
     _not_send: PhantomData<*const ()>,
 }
 
+/// One live [`NsGuard`] of this thread: where the thread was before it.
+struct Entered {
+    id: u64,
+    prev: OwnedFd,
+    prev_inode: u64,
+    /// Its guard was dropped while a later guard was still alive.
+    dropped: bool,
+}
+
+/// The live guards of one thread, innermost last.
+#[derive(Default)]
+struct Guards {
+    next_id: u64,
+    stack: Vec<Entered>,
+}
+
+thread_local! {
+    static GUARDS: RefCell<Guards> = RefCell::default();
+}
+
 impl std::fmt::Debug for NsGuard<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NsGuard")
-            .field("restores_to", &self.prev_inode)
-            .finish()
+        f.debug_struct("NsGuard").field("id", &self.id).finish()
     }
 }
 
 impl Drop for NsGuard<'_> {
+    /// Guards nest like scopes: the thread is in the namespace of its
+    /// innermost live guard. Dropping the innermost one moves the thread
+    /// back to where it was before the innermost guard still alive after it
+    /// (or before the first, when none is); dropping an outer one first only
+    /// marks it, and the thread moves when the guards inside it go too.
     fn drop(&mut self) {
-        restore_or_abort(self.prev.as_fd(), self.prev_inode);
+        let restore = GUARDS.with(|g| {
+            let mut g = g.borrow_mut();
+            if let Some(e) = g.stack.iter_mut().find(|e| e.id == self.id) {
+                e.dropped = true;
+            }
+            let mut target = None;
+            while g.stack.last().is_some_and(|e| e.dropped) {
+                target = g.stack.pop();
+            }
+            target
+        });
+        if let Some(e) = restore {
+            restore_or_abort(e.prev.as_fd(), e.prev_inode);
+        }
     }
 }

@@ -3,6 +3,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod guards;
 mod links;
 mod programs;
 mod teardown;

@@ -185,6 +185,7 @@ enum Msg {
     Woke {
         links: Vec<String>,
         reenter_error: Option<String>,
+        probe_error: Option<String>,
     },
 }
 
@@ -215,9 +216,18 @@ fn timeout_fails_fast_and_tears_down() {
             // Still in n1, which the runner emptied; n2 cannot be entered.
             let links = links_here();
             let reenter_error = ctx.net()["n2"].with(|| ()).err().map(|e| e.to_string());
+            // n1 is no longer registered as ours (its inode may be reused by
+            // a namespace we did not make): a probe from it is refused.
+            let probe_error = netns_test::probe::ping(
+                "127.0.0.1".parse().unwrap(),
+                &netns_test::probe::PingOptions::new(),
+            )
+            .err()
+            .map(|e| e.to_string());
             tx.send(Msg::Woke {
                 links,
                 reenter_error,
+                probe_error,
             })
             .unwrap();
             Ok(())
@@ -276,6 +286,7 @@ fn timeout_fails_fast_and_tears_down() {
     let Msg::Woke {
         links,
         reenter_error,
+        probe_error,
     } = rx.recv_timeout(Duration::from_secs(10)).unwrap()
     else {
         unreachable!()
@@ -283,6 +294,8 @@ fn timeout_fails_fast_and_tears_down() {
     assert_eq!(links, ["lo"]);
     let e = reenter_error.expect("entering n2 after the timeout worked");
     assert!(e.contains("setns into node `n2`"), "{e}");
+    let e = probe_error.expect("a probe ran from the released node");
+    assert!(e.contains("refusing to send a probe"), "{e}");
     // Once it returns, nothing holds n1 either.
     let deadline = Instant::now() + Duration::from_secs(5);
     while ns_refs().contains_key(&n1) {
