@@ -46,6 +46,30 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// The open-file limit is too low for the lab, even after raising the
+    /// soft limit to the hard one. Nothing was created.
+    #[error(
+        "a lab of {nodes} nodes needs about {needed} open files while it is built (one per \
+         node, two during the build, {open} already open), but the limit is {soft} \
+         (hard limit {hard}): node `{first_node_over}` would be the first past it; raise the \
+         hard limit (`ulimit -Hn`, `LimitNOFILE=` for a service, `--ulimit nofile=` for a \
+         container) or build a smaller lab"
+    )]
+    TooManyFiles {
+        /// Nodes in the lab.
+        nodes: usize,
+        /// Fds the build needs at its peak.
+        needed: u64,
+        /// Fds open before the build.
+        open: u64,
+        /// The soft limit, after raising it as far as the hard one allows.
+        soft: u64,
+        /// The hard limit.
+        hard: u64,
+        /// The first node that would not fit.
+        first_node_over: String,
+    },
+
     /// A netlink request failed in a node.
     #[error("netlink: {op} in node `{node}`: {source}")]
     Netlink {

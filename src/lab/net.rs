@@ -41,11 +41,27 @@ pub struct Net {
 impl Net {
     /// Validates `topology`, then builds it.
     ///
+    /// The lab holds one open file per node (two per node while it is
+    /// built): if the soft open-file limit is too low, it is raised as far
+    /// as the hard limit allows, and [`Error::TooManyFiles`] says so if that
+    /// is not enough.
+    ///
     /// A validation error creates nothing. A kernel error halfway through
     /// (an address it refuses, say) returns the error after dropping
     /// everything already built.
     pub fn build(topology: &Topology) -> Result<Net> {
         let plan = Plan::new(topology)?;
+        if let Err(s) = crate::sys::fd_limit::ensure_room_for(plan.nodes.len()) {
+            let first = plan.nodes.get(s.first_node_over).or(plan.nodes.last());
+            return Err(Error::TooManyFiles {
+                nodes: plan.nodes.len(),
+                needed: s.needed,
+                open: s.open,
+                soft: s.soft,
+                hard: s.hard,
+                first_node_over: first.map(|n| n.name.clone()).unwrap_or_default(),
+            });
+        }
         crate::sys::process::adopt_orphans();
         let namespaces = build::build(&plan)?;
         let directory = Arc::new(Directory::new(

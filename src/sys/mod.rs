@@ -5,6 +5,7 @@
 //!   registry of namespaces this process made;
 //! - [`thread`] and [`runtime`]: a scoped thread that resumes the closure's
 //!   panic, and the one current-thread tokio runtime builder;
+//! - [`fd_limit`]: room under the open-file limit for a lab's fds;
 //! - [`sysctl`]: writes under `/proc/sys` from inside a node;
 //! - [`privilege`]: capabilities, user namespaces, the pre-main constructor;
 //! - [`process`]: the fork-time hook that puts a child into a node, and
@@ -15,6 +16,7 @@
 //! - [`netlink`]: rtnetlink requests, one file per object (link, addr, route,
 //!   dump). nftables (NETLINK_NETFILTER) and TAP devices belong here too.
 
+pub(crate) mod fd_limit;
 pub(crate) mod icmp_filter;
 pub(crate) mod netlink;
 pub(crate) mod netns;

@@ -173,11 +173,13 @@ impl NetNs {
                 source: errno(e),
                 fix: crate::sys::privilege::unsupported_reason().unwrap_or_default(),
             },
-            _ => Error::namespace("unshare(CLONE_NEWNET)", errno(e)),
+            _ => Error::namespace(format!("node `{name}`: unshare(CLONE_NEWNET)"), errno(e)),
         })?;
-        let fd =
-            open_current().map_err(|e| Error::namespace("open /proc/thread-self/ns/net", e))?;
-        let inode = fd_inode(fd.as_fd()).map_err(|e| Error::namespace("fstat namespace fd", e))?;
+        let fd = open_current().map_err(|e| {
+            Error::namespace(format!("node `{name}`: open /proc/thread-self/ns/net"), e)
+        })?;
+        let inode = fd_inode(fd.as_fd())
+            .map_err(|e| Error::namespace(format!("node `{name}`: fstat namespace fd"), e))?;
         register(inode);
         Ok(NetNs {
             fd,

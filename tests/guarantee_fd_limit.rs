@@ -1,0 +1,115 @@
+//! Guarantee: a lab too big for the open-file limit is a typed error that
+//! names a node and says what to change, found before anything is made;
+//! a soft limit below what the lab needs is raised up to the hard one.
+//!
+//! Each case lowers the limit, so it runs in a child process: the outer
+//! test re-runs this binary on the ignored inner test with the limits in
+//! its environment and reads what it printed.
+
+use std::process::Command;
+
+use netns_test::{Error, Net, Topology};
+
+const LIMITS_ENV: &str = "NETNS_TEST_FD_LIMITS";
+
+/// `n` two-host pairs: 2n nodes.
+fn pairs(n: usize) -> Topology {
+    (0..n).fold(Topology::new(), |t, i| {
+        t.link(
+            (format!("a{i}"), "eth0", "198.51.100.1/24"),
+            (format!("b{i}"), "eth0", "198.51.100.2/24"),
+        )
+    })
+}
+
+/// Runs inside the child: sets the limits, builds, prints the outcome.
+#[test]
+#[ignore = "run by the tests below, in a child process"]
+fn inner_build_under_limits() {
+    let Ok(spec) = std::env::var(LIMITS_ENV) else {
+        return;
+    };
+    let v: Vec<u64> = spec.split(',').map(|x| x.parse().unwrap()).collect();
+    let (soft, hard, pairs_n) = (v[0], v[1], v[2] as usize);
+    nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE, soft, hard).unwrap();
+    let before = std::fs::read_dir("/proc/self/fd").unwrap().count();
+    match Net::build(&pairs(pairs_n)) {
+        Ok(net) => {
+            let (s, _) =
+                nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE).unwrap();
+            println!("BUILT {} soft={s}", net.nodes().len());
+        }
+        Err(e @ Error::TooManyFiles { .. }) => {
+            let after = std::fs::read_dir("/proc/self/fd").unwrap().count();
+            println!("REFUSED fds_before={before} fds_after={after} {e}");
+        }
+        Err(e) => println!("OTHER {e}"),
+    }
+}
+
+fn run(soft: u64, hard: u64, pairs_n: usize) -> String {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "inner_build_under_limits",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env(LIMITS_ENV, format!("{soft},{hard},{pairs_n}"))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "the child failed:\n{text}");
+    assert!(!text.contains("panicked"), "{text}");
+    text
+}
+
+#[test]
+fn a_tiny_hard_limit_is_a_typed_error_naming_a_node() {
+    let text = run(12, 12, 1);
+    assert!(text.contains("REFUSED"), "{text}");
+    assert!(
+        text.contains("node `a0` would be the first past it"),
+        "{text}"
+    );
+    assert!(text.contains("raise the hard limit"), "{text}");
+    // Nothing was made: the fd count did not change.
+    let line = text.lines().find(|l| l.starts_with("REFUSED")).unwrap();
+    let count = |key: &str| -> String {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(key))
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(count("fds_before="), count("fds_after="), "{line}");
+}
+
+#[test]
+fn a_big_lab_under_the_default_limit_names_the_first_node_past_it() {
+    // 5,000 nodes under a hard limit of 1,024: refused before anything is
+    // built, naming a node in the middle of the lab.
+    let text = run(1024, 1024, 2500);
+    assert!(text.contains("REFUSED"), "{text}");
+    assert!(text.contains("a lab of 5000 nodes"), "{text}");
+    let node = text
+        .split("node `")
+        .nth(1)
+        .and_then(|r| r.split('`').next())
+        .unwrap();
+    assert!(node.starts_with('a') || node.starts_with('b'), "{text}");
+}
+
+#[test]
+fn a_low_soft_limit_is_raised_to_fit() {
+    // 300 nodes need about 600 fds: a soft limit of 64 is raised (the hard
+    // one is 4096) and the lab is built.
+    let text = run(64, 4096, 150);
+    let line = text.lines().find(|l| l.starts_with("BUILT")).expect(&text);
+    assert!(line.starts_with("BUILT 300 "), "{line}");
+    let soft: u64 = line.rsplit("soft=").next().unwrap().parse().unwrap();
+    assert!((600..=4096).contains(&soft), "{line}");
+}
