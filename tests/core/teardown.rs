@@ -139,3 +139,27 @@ fn an_external_program_sees_the_node() {
     assert!(text.contains("n2-veth0") && text.contains("eth1"), "{text}");
     assert!(!text.contains("n1-veth0"), "{text}");
 }
+
+/// Teardown waits for a spawned thread until its closure has returned; from
+/// then on the thread counts as finished, even while the OS thread is still
+/// on its way out. Repeated, because that way out is short.
+#[test]
+#[serial]
+fn a_thread_teardown_waited_for_is_finished() {
+    for round in 0..50 {
+        let net = Net::build(&Topology::new().node("n1")).unwrap();
+        let worker = net["n1"]
+            .spawn(|stop| {
+                while !stop.is_stopped() {
+                    std::thread::yield_now();
+                }
+            })
+            .unwrap();
+        drop(net);
+        assert!(
+            worker.is_finished(),
+            "round {round}: teardown returned, the thread is not finished"
+        );
+        worker.join();
+    }
+}
