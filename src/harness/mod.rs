@@ -299,8 +299,8 @@ fn cannot_create_namespaces() -> Option<String> {
             "netns-test cannot create network namespaces: the process lacks CAP_SYS_ADMIN and \
              CAP_NET_ADMIN and did not enter a user namespace (threads were started before the \
              harness). Run as root, or call netns_test::privilege::enter_user_namespace() first \
-             in main.\nTo skip these tests instead of failing them, set {}=1.",
-            privilege::SKIP_ENV
+             in main.{}",
+            privilege::skip_advice()
         )),
     }
 }
