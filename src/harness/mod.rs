@@ -23,7 +23,8 @@
 //! 1. enters the rootless user namespace first, while the process has one
 //!    thread (a no-op when the pre-main constructor already did, or for
 //!    root);
-//! 2. parses libtest's command line: a filter, `--exact`, `--skip`, `--list`,
+//! 2. parses libtest's command line: filters (any number: a test runs when
+//!    its name contains one of them), `--exact`, `--skip`, `--list`,
 //!    `--ignored`, `--include-ignored`, `--test-threads`, `--format
 //!    pretty|terse|json`, `-q`, `--color`, `--logfile`, so `cargo test`,
 //!    `cargo nextest run` and IDEs drive it as they drive libtest;
@@ -46,9 +47,8 @@
 //! Differences from libtest: output is not captured (a test's `println!`
 //! and the panic message of a passing `#[should_panic]` test appear as they
 //! happen; under `cargo nextest`, which runs a process per test, output is
-//! captured by nextest as usual); one filter at most; tests run in name
-//! order, each on a thread of the pool (or the main thread with
-//! `--test-threads 1`).
+//! captured by nextest as usual); tests run in name order, each on a
+//! thread of the pool (or the main thread with `--test-threads 1`).
 
 use std::any::Any;
 use std::collections::BTreeMap;
@@ -56,6 +56,7 @@ use std::collections::BTreeMap;
 use libtest_mimic::{Completion, Failed};
 
 mod case;
+mod cli;
 mod debug;
 mod quiet;
 mod registry;
@@ -65,6 +66,7 @@ use registry::{Registration, TESTS};
 
 pub use case::Case;
 use case::Expect;
+use cli::CommandLine;
 pub use debug::{DUMP_ENV, KEEP_ENV};
 use quiet::Quiet;
 
@@ -182,14 +184,18 @@ impl Harness {
 
     /// Parses the command line, runs the tests and exits: status 0 when
     /// nothing failed, 101 otherwise (libtest's codes).
+    ///
+    /// Every positional argument is a filter, as under libtest: a test runs
+    /// when its name contains any of them (with `--exact`, equals any).
     pub fn run(self) -> ! {
-        let args = Arguments::from_args();
-        self.run_with(&args).exit()
+        let cl = CommandLine::from_env();
+        self.run_command_line(&cl).exit()
     }
 
     /// Runs the tests under `args` and returns the tally (what [`run`] does,
-    /// without parsing the command line or exiting). With
-    /// `args.logfile` set, the report goes to that file instead of stdout.
+    /// without parsing the command line or exiting; `args.filter` is the one
+    /// filter). With `args.logfile` set, the report goes to that file
+    /// instead of stdout.
     ///
     /// [`run`]: Harness::run
     ///
@@ -197,8 +203,12 @@ impl Harness {
     ///
     /// When two tests have the same name.
     pub fn run_with(self, args: &Arguments) -> Conclusion {
-        let trials = self.into_trials(args);
-        libtest_mimic::run(args, trials)
+        self.run_command_line(&CommandLine::from_arguments(args))
+    }
+
+    fn run_command_line(self, cl: &CommandLine) -> Conclusion {
+        let trials = self.into_trials(&cl.args);
+        cli::run(cl, trials)
     }
 
     /// The trials this harness runs under `args`, sorted by name, as
@@ -299,8 +309,8 @@ fn cannot_create_namespaces() -> Option<String> {
             "netns-test cannot create network namespaces: the process lacks CAP_SYS_ADMIN and \
              CAP_NET_ADMIN and did not enter a user namespace (threads were started before the \
              harness). Run as root, or call netns_test::privilege::enter_user_namespace() first \
-             in main.\nTo skip these tests instead of failing them, set {}=1.",
-            privilege::SKIP_ENV
+             in main.{}",
+            privilege::skip_advice()
         )),
     }
 }

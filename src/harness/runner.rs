@@ -25,7 +25,9 @@
 use std::any::Any;
 use std::fmt::{self, Debug};
 use std::future::Future;
+use std::io::Write;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::Duration;
@@ -294,8 +296,9 @@ pub enum Outcome {
     Setup(String),
     /// The process cannot create namespaces and the user asked to skip such
     /// tests (`NETNS_TEST_SKIP_UNSUPPORTED=1`); the message. The body did
-    /// not run. libtest has no run-time skip: [`run`] prints the message and
-    /// lets the test pass.
+    /// not run. libtest has no run-time skip: [`run`] writes the message to
+    /// the process's standard error, past libtest's output capture, and lets
+    /// the test pass.
     Skipped(String),
     /// The body overran its limit; the full message. The network was torn
     /// down as the documentation of `src/runner.rs` describes.
@@ -350,7 +353,7 @@ where
 pub fn report(should_panic: bool, outcome: Outcome) {
     match outcome {
         Outcome::Passed => {}
-        Outcome::Skipped(msg) => eprintln!("{msg}"),
+        Outcome::Skipped(msg) => write_past_capture(&msg),
         Outcome::Panicked(payload) => resume_unwind(payload),
         Outcome::Setup(msg) if should_panic => {
             eprintln!("{msg}");
@@ -385,6 +388,33 @@ fn setup_message(spec: &TestSpec, e: &Error) -> String {
     msg
 }
 
+/// Whether a skip message of this process has carried the fix-it text yet.
+static SKIP_EXPLAINED: AtomicBool = AtomicBool::new(false);
+
+/// The line of a test skipped for lack of privileges; the first one of the
+/// process also carries the fix-it text, the others repeat only the error.
+fn skip_message(spec: &TestSpec, source: &std::io::Error, fix: &str) -> String {
+    let mut msg = format!(
+        "netns-test: skipping test `{}` ({} is set): cannot create a network namespace ({source})",
+        spec.display_name(),
+        crate::sys::privilege::SKIP_ENV
+    );
+    if !fix.is_empty() && !SKIP_EXPLAINED.swap(true, Ordering::AcqRel) {
+        msg.push('\n');
+        msg.push_str(fix.trim_end());
+    }
+    msg
+}
+
+/// Writes `msg` and a newline to the process's standard error itself: the
+/// output capture of libtest only takes what goes through `print!` and
+/// `eprint!`, so this shows even for a passing test.
+fn write_past_capture(msg: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(msg.as_bytes());
+    let _ = err.write_all(b"\n");
+}
+
 /// How the body's thread ended.
 type BodyEnd = Result<Result<(), Failure>, Box<dyn Any + Send>>;
 
@@ -396,12 +426,8 @@ where
     let topology = spec.build_topology();
     let net = match Net::build(&topology) {
         Ok(net) => Arc::new(net),
-        Err(e @ Error::Privileges { .. }) if crate::sys::privilege::skip_requested() => {
-            return Outcome::Skipped(format!(
-                "netns-test: skipping test `{}` ({} is set): {e}",
-                spec.display_name(),
-                crate::sys::privilege::SKIP_ENV
-            ))
+        Err(Error::Privileges { source, fix }) if crate::sys::privilege::skip_requested() => {
+            return Outcome::Skipped(skip_message(&spec, &source, &fix))
         }
         Err(e) => return Outcome::Setup(setup_message(&spec, &e)),
     };

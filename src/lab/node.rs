@@ -163,8 +163,8 @@ impl Node {
         self.threads
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push((name, finished));
-        Ok(NodeThread { handle })
+            .push((name, Arc::clone(&finished)));
+        Ok(NodeThread { handle, finished })
     }
 
     /// Enters the node on the calling thread until the guard drops (see

@@ -36,6 +36,9 @@ impl Drop for FinishOnDrop {
 #[derive(Debug)]
 pub struct NodeThread<R> {
     pub(super) handle: thread::JoinHandle<R>,
+    /// Set when the closure has returned (or unwound): what teardown waits
+    /// for.
+    pub(super) finished: Arc<Finished>,
 }
 
 impl<R> NodeThread<R> {
@@ -46,13 +49,20 @@ impl<R> NodeThread<R> {
             .unwrap_or_else(|p| std::panic::resume_unwind(p))
     }
 
-    /// Whether the thread has returned.
+    /// Whether the thread's closure has returned (or panicked). True as soon
+    /// as teardown has seen it return, although the OS thread may still be
+    /// on its way out: [`join`](Self::join) then does not block for long.
     pub fn is_finished(&self) -> bool {
-        self.handle.is_finished()
+        self.finished.is_done() || self.handle.is_finished()
     }
 }
 
 impl Finished {
+    /// Whether the thread has finished.
+    fn is_done(&self) -> bool {
+        *self.done.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Waits until the thread has finished or `deadline` passes; whether it
     /// finished.
     pub(super) fn wait_until(&self, deadline: Instant) -> bool {

@@ -114,7 +114,11 @@ fn check_addr(probe: &'static str, addr: SocketAddr, timeout: Duration) -> Resul
 }
 
 /// Tries a TCP connection to `addr` from the calling thread's namespace,
-/// waiting at most `timeout`; the connection is closed right away.
+/// waiting at most `timeout`; the connection is closed right away, the way a
+/// polite client closes it: with a FIN, so a server that accepts and reads
+/// sees the end of the stream (a read of 0 bytes), not a reset. Whatever the
+/// server sent meanwhile is read and dropped first (up to 1 MiB): closing a
+/// socket with unread data makes the kernel send a reset.
 ///
 /// The calling thread must be inside a namespace this process created;
 /// otherwise [`ProbeError::ForeignNamespace`]. A closed or filtered port is
@@ -139,14 +143,37 @@ pub fn tcp_connect(addr: SocketAddr, timeout: Duration) -> Result<TcpReport, Pro
         Err(e) => PortState::from_error(&e),
     };
     let elapsed = start.elapsed();
-    // Close with a reset rather than leaving a TIME_WAIT behind.
-    let _ = s.set_linger(Some(Duration::ZERO));
-    drop(s);
+    if state == PortState::Open {
+        close_gracefully(s);
+    }
     Ok(TcpReport {
         addr,
         state,
         elapsed,
     })
+}
+
+/// The most a probe reads, and drops, of what the server sent before it
+/// closes (a server that streams without end must not hold the probe).
+const DRAIN_LIMIT: usize = 1 << 20;
+
+/// Ends an established probe connection with a FIN: shut down the sending
+/// side first (the FIN leaves now, before anything else the probe does),
+/// then read and drop what already arrived, then close. A server that
+/// writes after that gets a reset for its write, as from any closed socket.
+fn close_gracefully(s: Socket) {
+    let _ = s.shutdown(std::net::Shutdown::Write);
+    let mut buf = [0u8; 16 * 1024];
+    let mut drained = 0;
+    while drained < DRAIN_LIMIT {
+        match recv_dontwait(&s, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => drained += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        }
+    }
+    drop(s);
 }
 
 /// A non-blocking connect that waits for the handshake until `until`, and

@@ -221,12 +221,20 @@ pub(crate) fn fix_it(userns_error: &io::Error) -> String {
     }
     text.push_str(
         "  - or run as root: `sudo -E cargo test`, or only the test binaries as root with a runner in \
-         .cargo/config.toml: [target.'cfg(target_os = \"linux\")'] runner = \"sudo -E\"\n",
+         .cargo/config.toml: [target.'cfg(target_os = \"linux\")'] runner = \"sudo -E\"",
     );
-    text.push_str(&format!(
-        "To skip these tests instead of failing them, set {SKIP_ENV}=1."
-    ));
+    text.push_str(&skip_advice());
     text
+}
+
+/// The last line of a fix-it text: how to skip these tests instead of
+/// failing them; empty when the user already asked for that.
+pub(crate) fn skip_advice() -> String {
+    if skip_requested() {
+        String::new()
+    } else {
+        format!("\nTo skip these tests instead of failing them, set {SKIP_ENV}=1.")
+    }
 }
 
 /// The fix-it text for the privilege state of this process, if it cannot
@@ -239,8 +247,8 @@ pub fn unsupported_reason() -> Option<String> {
         OPTED_OUT if !has_caps() => Some(format!(
             "netns-test cannot create network namespaces: the process lacks CAP_SYS_ADMIN and \
              CAP_NET_ADMIN, and {NO_USERNS_ENV} kept it from entering a user namespace. Unset \
-             {NO_USERNS_ENV}, or run as root (`sudo -E cargo test`).\n\
-             To skip these tests instead of failing them, set {SKIP_ENV}=1."
+             {NO_USERNS_ENV}, or run as root (`sudo -E cargo test`).{}",
+            skip_advice()
         )),
         _ => match detect() {
             Privilege::Unsupported(why) => Some(why),

@@ -207,3 +207,27 @@ fn teardown_kills_grandchildren_and_programs_started_without_the_api() {
         assert!(child.try_wait().map_or(true, |s| s.is_some()));
     }
 }
+
+/// Teardown waits for a spawned thread until its closure has returned; from
+/// then on the thread counts as finished, even while the OS thread is still
+/// on its way out. Repeated, because that way out is short.
+#[test]
+#[serial]
+fn a_thread_teardown_waited_for_is_finished() {
+    for round in 0..50 {
+        let net = Net::build(&Topology::new().node("n1")).unwrap();
+        let worker = net["n1"]
+            .spawn(|stop| {
+                while !stop.is_stopped() {
+                    std::thread::yield_now();
+                }
+            })
+            .unwrap();
+        drop(net);
+        assert!(
+            worker.is_finished(),
+            "round {round}: teardown returned, the thread is not finished"
+        );
+        worker.join();
+    }
+}

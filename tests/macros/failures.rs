@@ -266,20 +266,64 @@ fn check_missing_privileges_fail_loudly() {
     assert!(!text.contains("called `Result::unwrap()`"), "{text}");
 }
 
+/// A process that can create no namespace at all (x86_64): a seccomp
+/// filter refuses user namespaces and no capability survives the exec.
+/// Elsewhere, [`unprivileged`].
+#[cfg(target_arch = "x86_64")]
+fn no_namespaces(c: &mut Command) {
+    c.env_remove("NETNS_TEST_NO_USERNS");
+    c.env_remove("NETNS_TEST_SKIP_UNSUPPORTED");
+    // SAFETY: the hook only makes async-signal-safe syscalls.
+    unsafe {
+        c.pre_exec(crate::common::seccomp::deny_namespaces);
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn no_namespaces(c: &mut Command) {
+    unprivileged(c);
+}
+
 #[test]
 fn check_missing_privileges_skip_on_request() {
+    let skip_line = "netns-test: skipping test `failures::fixture_panic` \
+                     (NETNS_TEST_SKIP_UNSUPPORTED is set): cannot create a network namespace";
+    /// How the fixture is kept from making namespaces, and what that is.
+    type Setup = (&'static str, fn(&mut Command));
+    let setups: [Setup; 2] = [
+        ("no namespaces", no_namespaces),
+        ("opted out", unprivileged),
+    ];
+    for (how, setup) in setups {
+        // Output captured (no --nocapture): the skip line shows all the same.
+        let (passed, text) = run_fixture("fixture_panic", |c| {
+            setup(c);
+            c.env("NETNS_TEST_SKIP_UNSUPPORTED", "1");
+        });
+        assert!(passed, "{how}:\n{text}");
+        assert!(
+            text.contains("test failures::fixture_panic ... ok"),
+            "{how}:\n{text}"
+        );
+        assert_eq!(text.matches(skip_line).count(), 1, "{how}:\n{text}");
+        // With the fix-it text, which does not ask for the variable that is
+        // already set.
+        assert!(
+            text.contains("netns-test cannot create network namespaces"),
+            "{how}:\n{text}"
+        );
+        assert!(
+            !text.contains("set NETNS_TEST_SKIP_UNSUPPORTED=1"),
+            "{how}:\n{text}"
+        );
+    }
     let (passed, text) = run_fixture("fixture_panic", |c| {
-        unprivileged(c);
+        no_namespaces(c);
         c.env("NETNS_TEST_SKIP_UNSUPPORTED", "1");
         c.arg("--nocapture");
     });
     assert!(passed, "{text}");
-    assert!(
-        text.contains(
-            "netns-test: skipping test `failures::fixture_panic` (NETNS_TEST_SKIP_UNSUPPORTED is set)"
-        ),
-        "{text}"
-    );
+    assert_eq!(text.matches(skip_line).count(), 1, "{text}");
 }
 
 #[netns_test]

@@ -5,3 +5,4 @@ mod common;
 
 mod async_bodies;
 mod labs;
+mod tcp;
