@@ -102,7 +102,8 @@ pub enum Error {
 
     /// An address (or socket address) that does not parse.
     #[error(
-        "`{input}` is not an IP address (or `ip:port` socket address); names are not looked up"
+        "`{input}` is neither an IP address (or `ip:port` socket address) nor a node of this \
+         lab (or `node:port`); names are not looked up in DNS"
     )]
     InvalidAddress {
         /// The text given.

@@ -27,6 +27,18 @@ impl Directory {
         Directory { entries }
     }
 
+    /// The first address of node `name`: its first IPv4 address, else its
+    /// first IPv6 address, in topology order.
+    pub(crate) fn first_addr_of(&self, name: &str) -> Option<IpAddr> {
+        let mine = || {
+            self.entries
+                .iter()
+                .filter(|(_, n)| n == name)
+                .map(|(a, _)| *a)
+        };
+        mine().find(IpAddr::is_ipv4).or_else(|| mine().next())
+    }
+
     /// The node that holds `ip`.
     pub(crate) fn name_of(&self, ip: IpAddr) -> Option<&str> {
         self.entries

@@ -15,6 +15,16 @@ use super::port::TcpReport;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProbeError {
+    /// The destination is a broadcast address and the ping was not allowed
+    /// to use one.
+    #[error(
+        "ping: {destination} is a broadcast address: the kernel refuses to send to it \
+         unless the ping allows it (`.broadcast(true)`, iputils `ping -b`)"
+    )]
+    Broadcast {
+        /// The destination.
+        destination: std::net::IpAddr,
+    },
     /// The calling thread is in a namespace this process did not create.
     #[error(
         "refusing to send a probe from network namespace {inode}: netns-test only probes \

@@ -13,8 +13,8 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::ProbeError;
 use crate::packet::icmp::{self, Incoming};
-use crate::sys::icmp_filter;
 use crate::sys::netns::{current_inode, is_ours};
+use crate::sys::sockopt as icmp_filter;
 use crate::vocab::check_ifname;
 
 /// One ICMP message read from the raw socket.
@@ -180,6 +180,16 @@ impl IcmpSocket {
             is_v6,
             buf: vec![0; 65536 + 64],
         })
+    }
+
+    /// Lets the socket send to a broadcast address (`SO_BROADCAST`).
+    pub(crate) fn allow_broadcast(&self) -> io::Result<()> {
+        self.sock.set_broadcast(true)
+    }
+
+    /// Never fragments what the socket sends (path-MTU discovery "do").
+    pub(crate) fn forbid_fragmentation(&self) -> io::Result<()> {
+        icmp_filter::forbid_fragmentation(&self.sock, self.is_v6)
     }
 
     /// Sets the TTL / hop limit of the next packets.

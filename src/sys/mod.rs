@@ -12,17 +12,17 @@
 //!   the kill of every process left inside a lab;
 //! - [`supervisor`]: the PID-namespace supervisor every node program runs
 //!   under, so that nothing it forks outlives the test process;
-//! - [`icmp_filter`]: kernel-side type filters on raw ICMP sockets;
+//! - [`sockopt`]: ICMP type filters and the don't-fragment mode of sockets;
 //! - [`netlink`]: rtnetlink requests, one file per object (link, addr, route,
 //!   dump). nftables (NETLINK_NETFILTER) and TAP devices belong here too.
 
 pub(crate) mod fd_limit;
-pub(crate) mod icmp_filter;
 pub(crate) mod netlink;
 pub(crate) mod netns;
 pub mod privilege;
 pub(crate) mod process;
 pub(crate) mod runtime;
+pub(crate) mod sockopt;
 pub(crate) mod supervisor;
 pub(crate) mod sysctl;
 pub(crate) mod thread;

@@ -5,4 +5,5 @@ mod common;
 
 mod async_bodies;
 mod labs;
+mod options;
 mod tcp;

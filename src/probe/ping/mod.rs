@@ -39,6 +39,14 @@ pub fn ping(dst: IpAddr, opts: &PingOptions) -> Result<PingReport, ProbeError> {
         sock.set_ttl(ttl)
             .map_err(|e| ProbeError::io("ping: set the TTL", e))?;
     }
+    if opts.broadcast {
+        sock.allow_broadcast()
+            .map_err(|e| ProbeError::io("ping: setsockopt SO_BROADCAST", e))?;
+    }
+    if opts.dont_fragment {
+        sock.forbid_fragmentation()
+            .map_err(|e| ProbeError::io("ping: forbid fragmentation", e))?;
+    }
     let is_v6 = dst.is_ipv6();
     let ident = sock::next_ident();
     let nonce = sock::random_u64();
@@ -71,6 +79,9 @@ pub fn ping(dst: IpAddr, opts: &PingOptions) -> Result<PingReport, ProbeError> {
             last_send = t;
             answered.push(false);
             if let Err(e) = res {
+                if e.kind() == std::io::ErrorKind::PermissionDenied && !is_v6 && !opts.broadcast {
+                    return Err(ProbeError::Broadcast { destination: dst });
+                }
                 answered[usize::from(seq) - 1] = true;
                 errors.push(PingError {
                     seq,

@@ -48,6 +48,10 @@ pub struct PingOptions {
     pub source: Option<IpAddr>,
     /// The interface to send through, if set.
     pub interface: Option<String>,
+    /// Whether the destination may be a broadcast address.
+    pub broadcast: bool,
+    /// Whether fragmentation is forbidden (path-MTU discovery "do").
+    pub dont_fragment: bool,
 }
 
 impl Default for PingOptions {
@@ -61,6 +65,8 @@ impl Default for PingOptions {
             ttl: None,
             source: None,
             interface: None,
+            broadcast: false,
+            dont_fragment: false,
         }
     }
 }
@@ -108,6 +114,22 @@ impl PingOptions {
     /// destination's family and assigned to the node.
     pub fn source(mut self, source: IpAddr) -> Self {
         self.source = Some(source);
+        self
+    }
+    /// Allows pinging a broadcast address (`ping -b`, `SO_BROADCAST`).
+    /// Without it the kernel refuses to send to one, and the ping fails with
+    /// [`ProbeError::Broadcast`](crate::probe::ProbeError::Broadcast). Hosts
+    /// answer broadcast pings only where
+    /// `net.ipv4.icmp_echo_ignore_broadcasts` is 0 (it is 1 by default).
+    pub fn broadcast(mut self, allow: bool) -> Self {
+        self.broadcast = allow;
+        self
+    }
+    /// Forbids fragmentation (`ping -M do`): a request larger than the path
+    /// MTU is not sent, and is recorded as a send error ("Message too
+    /// long"), so a test can tell that a payload does not fit a link.
+    pub fn dont_fragment(mut self, forbid: bool) -> Self {
+        self.dont_fragment = forbid;
         self
     }
     /// Sends through this interface (`ping -I IFACE`, `SO_BINDTODEVICE`).

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::{bad_ip, in_node, off_thread};
+use super::{in_node, off_thread, Resolve};
 use crate::error::Result;
 use crate::lab::Node;
 use crate::probe::{self, PingOptions, PingReport, TraceMode, TraceOptions, TraceReport};
@@ -33,6 +33,12 @@ impl Ping<'_> {
         ttl(ttl: u8);
         /// Source address to send from.
         source(src: IpAddr);
+        /// Allows a broadcast destination (`ping -b`); see
+        /// [`PingOptions::broadcast`].
+        broadcast(allow: bool);
+        /// Forbids fragmentation (`ping -M do`); see
+        /// [`PingOptions::dont_fragment`].
+        dont_fragment(forbid: bool);
     }
     /// Interface to send from (`SO_BINDTODEVICE`).
     pub fn interface(mut self, name: impl Into<String>) -> Self {
@@ -46,7 +52,7 @@ impl Ping<'_> {
     }
     /// Sends the requests from inside the node and reports what came back.
     pub fn run(self) -> Result<PingReport> {
-        let dst = self.dst.map_err(bad_ip)?;
+        let dst = self.dst.resolve(self.node)?;
         Ok(in_node(self.node, || probe::ping(dst, &self.opts))??)
     }
 
@@ -54,7 +60,7 @@ impl Ping<'_> {
     /// runs on a thread of its own inside the node, so tasks of the calling
     /// runtime (a server the test spawned, say) keep running meanwhile.
     pub async fn run_async(self) -> Result<PingReport> {
-        let dst = self.dst.map_err(bad_ip)?;
+        let dst = self.dst.resolve(self.node)?;
         let opts = self.opts;
         off_thread(self.node, move || Ok(probe::ping(dst, &opts)?)).await
     }
@@ -97,7 +103,7 @@ impl Trace<'_> {
     /// Runs the trace from inside the node; hops are named after the nodes
     /// that hold their addresses.
     pub fn run(self) -> Result<TraceReport> {
-        let dst = self.dst.map_err(bad_ip)?;
+        let dst = self.dst.resolve(self.node)?;
         let mut report = in_node(self.node, || probe::traceroute(dst, &self.opts))??;
         report.resolve_names(|ip| self.node.directory().name_of(ip).map(str::to_string));
         Ok(report)
@@ -105,7 +111,7 @@ impl Trace<'_> {
 
     /// Like [`run`](Trace::run), without blocking the async runtime.
     pub async fn run_async(self) -> Result<TraceReport> {
-        let dst = self.dst.map_err(bad_ip)?;
+        let dst = self.dst.resolve(self.node)?;
         let opts = self.opts;
         let mut report = off_thread(self.node, move || Ok(probe::traceroute(dst, &opts)?)).await?;
         report.resolve_names(|ip| self.node.directory().name_of(ip).map(str::to_string));

@@ -21,6 +21,7 @@ macro_rules! option_setters {
 mod icmp;
 mod port;
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 pub use icmp::{Ping, Trace};
@@ -36,8 +37,38 @@ const PORT_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long `wait_*` probes keep trying by default.
 const WAIT_TIMEOUT: Duration = Duration::from_secs(5);
 
-fn bad_ip(input: String) -> Error {
-    Error::InvalidAddress { input }
+/// A destination given as text that did not parse as an address: a node
+/// name of the lab (`"h2"`, or `"h2:80"` for a socket address) means that
+/// node's first IPv4 address, else its first IPv6 address, in topology
+/// order; anything else is [`Error::InvalidAddress`].
+trait Resolve: Sized {
+    type Addr;
+    fn resolve(self, node: &Node) -> Result<Self::Addr>;
+}
+
+impl Resolve for std::result::Result<IpAddr, String> {
+    type Addr = IpAddr;
+    fn resolve(self, node: &Node) -> Result<IpAddr> {
+        self.or_else(|text| {
+            node.directory()
+                .first_addr_of(&text)
+                .ok_or(Error::InvalidAddress { input: text })
+        })
+    }
+}
+
+impl Resolve for std::result::Result<SocketAddr, String> {
+    type Addr = SocketAddr;
+    fn resolve(self, node: &Node) -> Result<SocketAddr> {
+        self.or_else(|text| {
+            text.rsplit_once(':')
+                .and_then(|(name, port)| {
+                    let port = port.parse::<u16>().ok()?;
+                    Some(SocketAddr::new(node.directory().first_addr_of(name)?, port))
+                })
+                .ok_or(Error::InvalidAddress { input: text })
+        })
+    }
 }
 
 /// Runs `f` inside `node`: on the calling thread when it can move back

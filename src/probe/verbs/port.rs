@@ -4,7 +4,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use super::{bad_ip, in_node, off_thread};
+use super::{in_node, off_thread, Resolve};
 use crate::error::Result;
 use crate::lab::Node;
 use crate::probe::{self, PingReport, TcpReport, UdpReport};
@@ -37,7 +37,7 @@ macro_rules! probe_builder {
 
             /// Runs the probe from inside the node, blocking the caller.
             pub fn run(self) -> Result<$out> {
-                let $t = self.$target.map_err(bad_ip)?;
+                let $t = self.$target.resolve(self.node)?;
                 let $timeout = self.timeout;
                 $(let $f = self.$field;)*
                 Ok(in_node(self.node, move || $body)??)
@@ -47,7 +47,7 @@ macro_rules! probe_builder {
             /// the probe runs on a thread of its own inside the node, so a
             /// server task on the caller's runtime can answer it.
             pub async fn run_async(self) -> Result<$out> {
-                let $t = self.$target.map_err(bad_ip)?;
+                let $t = self.$target.resolve(self.node)?;
                 let $timeout = self.timeout;
                 $(let $f = self.$field;)*
                 off_thread(self.node, move || Ok($body?)).await

@@ -1,5 +1,7 @@
-//! Kernel-side type filters on raw ICMP sockets (`ICMP_FILTER`,
-//! `ICMP6_FILTER`), so a probe only wakes for the messages it reads.
+//! Socket options that neither std, socket2 nor nix set on Linux: the
+//! kernel-side type filters of raw ICMP sockets (`ICMP_FILTER`,
+//! `ICMP6_FILTER`), so a probe only wakes for the messages it reads, and
+//! path-MTU discovery in "do" mode (the don't-fragment bit).
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -47,6 +49,37 @@ pub(crate) fn pass_only_v6(sock: &impl AsRawFd, pass: &[u8]) -> io::Result<()> {
             ICMP6_FILTER,
             filt.as_ptr().cast(),
             std::mem::size_of_val(&filt) as libc::socklen_t,
+        )
+    };
+    check(rc)
+}
+
+/// Sets `IP_MTU_DISCOVER` (or `IPV6_MTU_DISCOVER`) to `PMTUDISC_DO`: the
+/// kernel never fragments what `sock` sends, and a datagram above the path
+/// MTU fails with `EMSGSIZE` (iputils `ping -M do`).
+pub(crate) fn forbid_fragmentation(sock: &impl AsRawFd, is_v6: bool) -> io::Result<()> {
+    let (level, name, value) = if is_v6 {
+        (
+            libc::IPPROTO_IPV6,
+            libc::IPV6_MTU_DISCOVER,
+            libc::IPV6_PMTUDISC_DO,
+        )
+    } else {
+        (
+            libc::IPPROTO_IP,
+            libc::IP_MTU_DISCOVER,
+            libc::IP_PMTUDISC_DO,
+        )
+    };
+    // SAFETY: `value` is a live c_int and the length passed is its size;
+    // the kernel only reads it.
+    let rc = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            level,
+            name,
+            (&value as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
         )
     };
     check(rc)
