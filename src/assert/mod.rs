@@ -191,7 +191,7 @@ pub enum ProbeResult {
 impl fmt::Display for ProbeResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ProbeResult::Ping(r) => write!(f, "{r:#}"),
+            ProbeResult::Ping(r) => write!(f, "{r}"),
             ProbeResult::Trace(r) => write!(f, "{r}"),
             ProbeResult::Error(e) => write!(f, "the probe could not run: {e}"),
         }

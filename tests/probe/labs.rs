@@ -113,10 +113,10 @@ fn two_hosts_three_of_three() {
             .interval(Duration::from_millis(10))
             .run()
             .unwrap();
-        assert_eq!((r.transmitted, r.received), (3, 3), "{r:#}");
-        assert!(r.errors.is_empty(), "{r:#}");
+        assert_eq!((r.transmitted, r.received), (3, 3), "{r}");
+        assert!(r.errors.is_empty(), "{r}");
         // iputils' shape.
-        let text = format!("{r:#}");
+        let text = format!("{r}");
         let first = text.lines().next().unwrap();
         if dst.contains(':') {
             assert_eq!(first, "PING 2001:db8::2 (2001:db8::2) 56 data bytes");
@@ -162,7 +162,7 @@ fn router_without_forwarding_is_unreachable() {
     for dst in ["203.0.113.1", "2001:db8:2::1"] {
         let r = assert_unreachable!(net["h1"] => dst, "r1 does not forward");
         // The router drops silently: no ICMP error comes back.
-        assert!(r.errors.is_empty(), "{r:#}");
+        assert!(r.errors.is_empty(), "{r}");
         // The router itself still answers.
     }
     assert_reachable!(net["h1"] => "198.51.100.254");
@@ -193,7 +193,7 @@ fn chain_has_a_three_hop_path() {
     assert_path!(net["h1"] => "203.0.113.1", via ["r1", second]);
     assert_path!(net["h1"] => "203.0.113.1", via ["198.51.100.62", "r2"]);
     let r = assert_reachable!(net["h1"] => "203.0.113.1");
-    assert!(r.replies.iter().all(|e| e.ttl == Some(62)), "{r:#}");
+    assert!(r.replies.iter().all(|e| e.ttl == Some(62)), "{r}");
 }
 
 #[test]
@@ -257,17 +257,17 @@ fn missing_route_at_the_source_records_the_failed_send() {
     let net = two_hosts();
     for dst in ["203.0.113.1", "2001:db8:99::1"] {
         let r = assert_unreachable!(net["n1"] => dst);
-        assert_eq!(r.errors.len(), 3, "{r:#}");
+        assert_eq!(r.errors.len(), 3, "{r}");
         assert!(
             r.errors.iter().all(|e| matches!(
                 e.kind,
                 PingErrorKind::Send { errno } if errno == libc_enetunreach()
             )),
-            "{r:#}"
+            "{r}"
         );
         assert!(
-            format!("{r:#}").contains("ping: sendmsg: Network is unreachable"),
-            "{r:#}"
+            format!("{r}").contains("ping: sendmsg: Network is unreachable"),
+            "{r}"
         );
     }
 }
@@ -312,30 +312,29 @@ fn missing_route_at_a_router_records_its_icmp_error() {
 
     let r = assert_unreachable!(net["h1"] => "203.0.113.1");
     for e in &r.errors {
-        assert_eq!(e.from, Some(ip("198.51.100.62")), "{r:#}");
+        assert_eq!(e.from, Some(ip("198.51.100.62")), "{r}");
         assert_eq!(
             e.icmp_kind(),
             Some(IcmpErrorKind::Unreachable(Unreachable::Net)),
-            "{r:#}"
+            "{r}"
         );
     }
 
     // IPv6 has no such limit in a router (its icmp ratelimit is 0): every
     // request gets its error.
     let r = assert_unreachable!(net["h1"] => "2001:db8:2::1");
-    assert_eq!(r.errors.len(), 3, "{r:#}");
+    assert_eq!(r.errors.len(), 3, "{r}");
     for e in &r.errors {
-        assert_eq!(e.from, Some(ip("2001:db8:1::fe")), "{r:#}");
+        assert_eq!(e.from, Some(ip("2001:db8:1::fe")), "{r}");
         assert_eq!(
             e.icmp_kind(),
             Some(IcmpErrorKind::Unreachable(Unreachable::NoRoute)),
-            "{r:#}"
+            "{r}"
         );
     }
     assert!(
-        format!("{r:#}")
-            .contains("From 2001:db8:1::fe icmp_seq=1 Destination unreachable: No route"),
-        "{r:#}"
+        format!("{r}").contains("From 2001:db8:1::fe icmp_seq=1 Destination unreachable: No route"),
+        "{r}"
     );
 
     // The trace stops at r1 with traceroute's `!N`.
@@ -351,7 +350,7 @@ fn missing_return_route_is_silence() {
     let net = router(true, false);
     for dst in ["203.0.113.1", "2001:db8:2::1"] {
         let r = assert_unreachable!(net["h1"] => dst);
-        assert_eq!((r.received, r.errors.len()), (0, 0), "{r:#}");
+        assert_eq!((r.received, r.errors.len()), (0, 0), "{r}");
         let text = panic_text(|| {
             assert_reachable!(net["h1"] => dst);
         });

@@ -206,7 +206,7 @@ impl fmt::Display for MatrixFailure {
             writeln!(f, "ping from {} to {} ({}):", c.from, c.to, c.dst)?;
             match &c.report {
                 Ok(r) => {
-                    for line in format!("{r:#}").lines() {
+                    for line in format!("{r}").lines() {
                         if line.is_empty() {
                             writeln!(f)?;
                         } else {

@@ -123,11 +123,12 @@ pub struct RttStats {
 
 /// The result of a [`ping`](crate::probe::ping()).
 ///
-/// `Display` prints it as iputils `ping` does: one line per reply or error in
-/// arrival order, a blank line, the statistics. With `{:#}` it starts with
-/// iputils' `PING ... bytes of data.` header line. No trailing newline.
+/// `Display` prints it as iputils `ping` does: the `PING ... bytes of
+/// data.` header, one line per reply or error in arrival order, a blank
+/// line, the statistics. `{:#}` leaves the header out. No trailing newline.
 ///
 /// ```text
+/// PING 198.51.100.2 (198.51.100.2) 56(84) bytes of data.
 /// 64 bytes from 198.51.100.2: icmp_seq=1 ttl=64 time=0.045 ms
 /// 64 bytes from 198.51.100.2: icmp_seq=2 ttl=64 time=0.061 ms
 /// 64 bytes from 198.51.100.2: icmp_seq=3 ttl=64 time=0.031 ms
@@ -305,7 +306,7 @@ impl fmt::Display for PingReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let is_v6 = self.destination.is_ipv6();
         let mut wrote = false;
-        if f.alternate() {
+        if !f.alternate() {
             if is_v6 {
                 write!(
                     f,

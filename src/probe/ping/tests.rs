@@ -24,7 +24,7 @@ fn golden_three_replies() {
         us(2_003_000),
     );
     assert_eq!(
-        r.to_string(),
+        format!("{r:#}"),
         "64 bytes from 198.51.100.2: icmp_seq=1 ttl=64 time=0.045 ms\n\
          64 bytes from 198.51.100.2: icmp_seq=2 ttl=64 time=0.061 ms\n\
          64 bytes from 198.51.100.2: icmp_seq=3 ttl=64 time=0.031 ms\n\
@@ -34,7 +34,7 @@ fn golden_three_replies() {
          rtt min/avg/max/mdev = 0.031/0.045/0.061/0.012 ms"
     );
     assert_eq!(
-        format!("{r:#}").lines().next().unwrap(),
+        r.to_string().lines().next().unwrap(),
         "PING 198.51.100.2 (198.51.100.2) 56(84) bytes of data."
     );
     let rtt = r.rtt().unwrap();
@@ -81,7 +81,7 @@ fn golden_loss_duplicates_and_errors() {
         us(2_001_600),
     );
     assert_eq!(
-        r.to_string(),
+        format!("{r:#}"),
         "64 bytes from 203.0.113.2: icmp_seq=1 ttl=63 time=1.23 ms\n\
          64 bytes from 203.0.113.2: icmp_seq=1 ttl=63 time=1.50 ms (DUP!)\n\
          From 198.51.100.254 icmp_seq=3 Destination Host Unreachable\n\
@@ -97,12 +97,12 @@ fn golden_all_lost_has_no_rtt_line() {
     let d: IpAddr = "198.51.100.9".parse().unwrap();
     let r = PingReport::new(d, 1, vec![], vec![], Duration::ZERO);
     assert_eq!(
-        r.to_string(),
+        format!("{r:#}"),
         "--- 198.51.100.9 ping statistics ---\n\
          1 packets transmitted, 0 received, 100% packet loss, time 0ms"
     );
     assert_eq!(
-        format!("{r:#}"),
+        r.to_string(),
         "PING 198.51.100.9 (198.51.100.9) 56(84) bytes of data.\n\
          \n\
          --- 198.51.100.9 ping statistics ---\n\
@@ -131,7 +131,7 @@ fn golden_ttl_exceeded_and_send_failure() {
         us(1_000_000),
     );
     assert_eq!(
-        r.to_string(),
+        format!("{r:#}"),
         "From 198.51.100.254 icmp_seq=1 Time to live exceeded\n\
          ping: sendmsg: Network is unreachable\n\
          \n\
@@ -156,7 +156,7 @@ fn golden_ipv6() {
         us(1_000_100),
     );
     assert_eq!(
-        format!("{r:#}"),
+        r.to_string(),
         "PING 2001:db8::2 (2001:db8::2) 56 data bytes\n\
          64 bytes from 2001:db8::2: icmp_seq=1 ttl=64 time=0.052 ms\n\
          From 2001:db8::1 icmp_seq=2 Destination unreachable: Address unreachable\n\
@@ -174,7 +174,7 @@ fn golden_small_payload_prints_no_times() {
     reply.bytes = 16;
     let r = PingReport::new(d, 1, vec![reply], vec![], Duration::ZERO).with_payload_size(8);
     assert_eq!(
-        r.to_string(),
+        format!("{r:#}"),
         "16 bytes from 198.51.100.2: icmp_seq=1 ttl=64\n\
          \n\
          --- 198.51.100.2 ping statistics ---\n\
