@@ -1,8 +1,9 @@
-//! Core behaviour: links, teardown, validation.
+//! Core behaviour: links, sysctls, teardown, validation.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod links;
+mod sysctls;
 mod teardown;
 mod validation;
