@@ -10,6 +10,7 @@ use std::fmt;
 use crate::assert::{AssertFailure, MatrixFailure};
 use crate::probe::ProbeError;
 use crate::topology::TopologyError;
+use crate::vocab::quoted;
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -83,13 +84,13 @@ pub enum Error {
     },
 
     /// A sysctl could not be written in a node.
-    #[error("sysctl {key}={value} in node `{node}`: {source}")]
+    #[error("sysctl {}={} in node `{node}`: {source}", quoted(key), quoted(value))]
     Sysctl {
         /// The node.
         node: String,
         /// The sysctl key, dotted (`net.ipv4.ip_forward`).
         key: String,
-        /// The value written.
+        /// The value written (a message shows its start only).
         value: String,
         /// The error of the write.
         #[source]

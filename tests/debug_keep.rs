@@ -3,6 +3,7 @@
 //! This binary re-runs one of its own tests, failing on purpose, in a child.
 
 use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use netns_test::privilege::{self, Privilege};
@@ -16,14 +17,14 @@ fn two_hosts() -> Topology {
 }
 
 #[netns_test(topology = two_hosts)]
-#[ignore = "fails on purpose; run by kept_after_failure in a child"]
+#[ignore = "fails on purpose; the tests below run it in a child"]
 fn fails_on_purpose() {
     panic!("failing on purpose");
 }
 
-#[test]
-fn kept_after_failure() {
-    let dir = tempfile::tempdir().unwrap();
+/// Runs `fails_on_purpose` in a child with `NETNS_TEST_KEEP=dir` (and the
+/// dump); returns its exit code and its output.
+fn fail_and_keep(dir: &Path) -> (Option<i32>, String) {
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -31,7 +32,7 @@ fn kept_after_failure() {
             "--include-ignored",
             "--nocapture",
         ])
-        .env("NETNS_TEST_KEEP", dir.path())
+        .env("NETNS_TEST_KEEP", dir)
         .env("NETNS_TEST_DUMP", "1")
         .output()
         .unwrap();
@@ -40,7 +41,20 @@ fn kept_after_failure() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(out.status.code(), Some(101), "{text}");
+    (out.status.code(), text)
+}
+
+/// Unmounts and removes a kept namespace file.
+fn remove_kept(path: &Path) {
+    nix::mount::umount2(path, nix::mount::MntFlags::MNT_DETACH).unwrap();
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn kept_after_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, text) = fail_and_keep(dir.path());
+    assert_eq!(code, Some(101), "{text}");
     // The dump: both nodes, with their addresses and routes.
     for needle in [
         "the network of failed test `fails_on_purpose`",
@@ -83,7 +97,48 @@ fn kept_after_failure() {
             "{node}: {links:?}"
         );
         drop(file);
-        nix::mount::umount2(&path, nix::mount::MntFlags::MNT_DETACH).unwrap();
-        std::fs::remove_file(&path).unwrap();
+        remove_kept(&path);
+    }
+}
+
+#[test]
+fn a_second_keep_of_the_same_test_names_the_files_in_the_way() {
+    if privilege::detect() != Privilege::Root {
+        // Rootless, nothing is ever kept (kept_after_failure checks the message).
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (code, first) = fail_and_keep(dir.path());
+    assert_eq!(code, Some(101), "{first}");
+    assert!(first.contains("kept the network"), "{first}");
+    let kept: Vec<PathBuf> = ["n1", "n2"]
+        .iter()
+        .map(|n| dir.path().join(format!("nt-fails_on_purpose-{n}")))
+        .collect();
+
+    let (code, second) = fail_and_keep(dir.path());
+    assert_eq!(code, Some(101), "{second}");
+    // It names the file in the way and how to remove it, and does not
+    // blame privileges it has.
+    let path = kept[0].display().to_string();
+    for needle in [
+        "cannot keep the network of failed test `fails_on_purpose`".to_string(),
+        format!("{path} already exists, likely kept by an earlier run"),
+        format!("`umount {path} && rm {path}`"),
+        format!("{}*", dir.path().join("nt-fails_on_purpose-").display()),
+    ] {
+        assert!(second.contains(&needle), "missing {needle:?} in:\n{second}");
+    }
+    assert!(!second.contains("needs root"), "{second}");
+    // The first run's files are untouched, and the second left none of its own.
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    assert_eq!(names, kept);
+    for path in &kept {
+        std::fs::File::open(path).unwrap();
+        remove_kept(path);
     }
 }

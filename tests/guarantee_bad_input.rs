@@ -9,11 +9,11 @@
 //! `NETNS_TEST_BLESS=1 cargo test --test guarantee_bad_input`.
 
 mod common;
+#[path = "guarantee_bad_input/probe_rows.rs"]
+mod probe_rows;
 
-use std::net::IpAddr;
 use std::time::Duration;
 
-use netns_test::probe::{self, PingOptions, TraceMode, TraceOptions};
 use netns_test::{Endpoint, Error, Net, Route, Topology};
 use serial_test::serial;
 
@@ -63,7 +63,7 @@ fn ab() -> Topology {
 }
 
 fn rows() -> Vec<Row> {
-    vec![
+    [
         // ---- the description: found before anything is created ----
         topo(r#".node("a").node("a")"#, || {
             Topology::new().node("a").node("a")
@@ -98,6 +98,12 @@ fn rows() -> Vec<Row> {
         topo(r#".link(("a", "lo"), ("b", "eth0"))"#, || {
             Topology::new().link(("a", "lo"), ("b", "eth0"))
         }),
+        topo(r#".link(("a", "e%d"), ("b", "eth0"))"#, || {
+            Topology::new().link(("a", "e%d"), ("b", "eth0"))
+        }),
+        topo(r#".link(("a", "all"), ("b", "eth0"))"#, || {
+            Topology::new().link(("a", "all"), ("b", "eth0"))
+        }),
         topo(r#"ab().link(("a", "eth0"), ("c", "eth0"))"#, || {
             ab().link(("a", "eth0"), ("c", "eth0"))
         }),
@@ -123,6 +129,29 @@ fn rows() -> Vec<Row> {
             r#".link(("a", "e", "host.example/24"), ("b", "e"))"#,
             || Topology::new().link(("a", "e", "host.example/24"), ("b", "e")),
         ),
+        topo(
+            r#".link(("a", "e", "198.51.100.0/24"), ("b", "e"))"#,
+            || Topology::new().link(("a", "e", "198.51.100.0/24"), ("b", "e")),
+        ),
+        topo(
+            r#".link(("a", "e", "198.51.100.255/24"), ("b", "e"))"#,
+            || Topology::new().link(("a", "e", "198.51.100.255/24"), ("b", "e")),
+        ),
+        topo(r#".link(("a", "e", "2001:db8::/64"), ("b", "e"))"#, || {
+            Topology::new().link(("a", "e", "2001:db8::/64"), ("b", "e"))
+        }),
+        topo(r#".link(("a", "e", "224.0.0.1/24"), ("b", "e"))"#, || {
+            Topology::new().link(("a", "e", "224.0.0.1/24"), ("b", "e"))
+        }),
+        topo(r#".link(("a", "e", "127.0.0.2/8"), ("b", "e"))"#, || {
+            Topology::new().link(("a", "e", "127.0.0.2/8"), ("b", "e"))
+        }),
+        topo(r#".link(("a", "e", "0.0.0.0/0"), ("b", "e"))"#, || {
+            Topology::new().link(("a", "e", "0.0.0.0/0"), ("b", "e"))
+        }),
+        topo(r#".link(("a", "e", "::/0"), ("b", "e"))"#, || {
+            Topology::new().link(("a", "e", "::/0"), ("b", "e"))
+        }),
         topo(
             r#".link(("a", "e", "198.51.100.1/24"), ("b", "e", "198.51.100.1/24"))"#,
             || Topology::new().link(("a", "e", "198.51.100.1/24"), ("b", "e", "198.51.100.1/24")),
@@ -152,6 +181,15 @@ fn rows() -> Vec<Row> {
             || Topology::new().link(Endpoint::new("a", "e").mtu(65536), ("b", "e")),
         ),
         topo(
+            r#".link(Endpoint::new("a", "e").mtu(1400), Endpoint::new("b", "e").mtu(1500))"#,
+            || {
+                Topology::new().link(
+                    Endpoint::new("a", "e").mtu(1400),
+                    Endpoint::new("b", "e").mtu(1500),
+                )
+            },
+        ),
+        topo(
             r#".link(Endpoint::new("a", "e").mac("02:00:00:00:01"), ("b", "e"))"#,
             || Topology::new().link(Endpoint::new("a", "e").mac("02:00:00:00:01"), ("b", "e")),
         ),
@@ -166,6 +204,27 @@ fn rows() -> Vec<Row> {
         topo(
             r#".link(Endpoint::new("a", "e").mac("00:00:00:00:00:00"), ("b", "e"))"#,
             || Topology::new().link(Endpoint::new("a", "e").mac("00:00:00:00:00:00"), ("b", "e")),
+        ),
+        topo(
+            r#".link(Endpoint::new("a", "e").mac("02:00:00:00:00:01"), Endpoint::new("b", "e").mac("02:00:00:00:00:01"))"#,
+            || {
+                Topology::new().link(
+                    Endpoint::new("a", "e").mac("02:00:00:00:00:01"),
+                    Endpoint::new("b", "e").mac("02:00:00:00:00:01"),
+                )
+            },
+        ),
+        topo(
+            r#".bridge("sw", [Endpoint::new("h1", "e").mac("02:00:00:00:00:01"), Endpoint::new("h2", "e").mac("02:00:00:00:00:01")])"#,
+            || {
+                Topology::new().bridge(
+                    "sw",
+                    [
+                        Endpoint::new("h1", "e").mac("02:00:00:00:00:01"),
+                        Endpoint::new("h2", "e").mac("02:00:00:00:00:01"),
+                    ],
+                )
+            },
         ),
         topo(
             r#"ab().route("ghost", Route::default_via("198.51.100.2"))"#,
@@ -206,9 +265,51 @@ fn rows() -> Vec<Row> {
             r#"ab().route("a", Route::default_via("198.51.100.1"))"#,
             || ab().route("a", Route::default_via("198.51.100.1")),
         ),
+        topo(
+            r#"ab().route("a", Route::default_via("198.51.100.2")).route("a", Route::to("0.0.0.0/0").dev("eth0"))"#,
+            || {
+                ab().route("a", Route::default_via("198.51.100.2"))
+                    .route("a", Route::to("0.0.0.0/0").dev("eth0"))
+            },
+        ),
+        topo(
+            r#"ab().route("a", Route::to("203.0.113.0/24").via("198.51.100.2")).route("a", Route::to("203.0.113.0/24").dev("eth0"))"#,
+            || {
+                ab().route("a", Route::to("203.0.113.0/24").via("198.51.100.2"))
+                    .route("a", Route::to("203.0.113.0/24").dev("eth0"))
+            },
+        ),
         topo(r#"ab().sysctl("a", "kernel.panic", "1")"#, || {
             ab().sysctl("a", "kernel.panic", "1")
         }),
+        topo(
+            r#"ab().sysctl("a", "net.netfilter.nf_hooks_lwtunnel", "1")"#,
+            || ab().sysctl("a", "net.netfilter.nf_hooks_lwtunnel", "1"),
+        ),
+        topo(
+            r#"ab().sysctl("a", "net.core.rmem_max", "1048576")"#,
+            || ab().sysctl("a", "net.core.rmem_max", "1048576"),
+        ),
+        topo(
+            r#"ab().sysctl("a", "net.ipv4.neigh.default.gc_thresh3", "8192")"#,
+            || ab().sysctl("a", "net.ipv4.neigh.default.gc_thresh3", "8192"),
+        ),
+        topo(
+            r#"ab().sysctl("a", "net.ipv4.no_such_sysctl", "1")"#,
+            || ab().sysctl("a", "net.ipv4.no_such_sysctl", "1"),
+        ),
+        topo(
+            r#"ab().sysctl("a", "net.ipv4.conf.eth9.rp_filter", "0")"#,
+            || ab().sysctl("a", "net.ipv4.conf.eth9.rp_filter", "0"),
+        ),
+        topo(
+            r#"ab().sysctl("a", "net.ipv4.conf.e.1.rp_filter", "0")"#,
+            || ab().sysctl("a", "net.ipv4.conf.e.1.rp_filter", "0"),
+        ),
+        topo(
+            r#"ab().sysctl("a", "net.ipv4.ip_forward", "1".repeat(1 << 20))"#,
+            || ab().sysctl("a", "net.ipv4.ip_forward", "1".repeat(1 << 20)),
+        ),
         topo(r#"ab().sysctl("a", "net.ipv4..ip_forward", "1")"#, || {
             ab().sysctl("a", "net.ipv4..ip_forward", "1")
         }),
@@ -226,307 +327,17 @@ fn rows() -> Vec<Row> {
             },
         ),
         kernel(
-            r#"ab().sysctl("b", "net.ipv4.no_such_sysctl", "1")"#,
-            || ab().sysctl("b", "net.ipv4.no_such_sysctl", "1"),
+            r#"ab().sysctl("b", "net.ipv4.conf.eth0.no_such_sysctl", "1")"#,
+            || ab().sysctl("b", "net.ipv4.conf.eth0.no_such_sysctl", "1"),
         ),
         kernel(
             r#"ab().sysctl("b", "net.ipv4.ip_forward", "banana")"#,
             || ab().sysctl("b", "net.ipv4.ip_forward", "banana"),
         ),
-        // ---- a live network ----
-        row("live network", r#"net.node("ghost")"#, |net| {
-            net.node("ghost").map(drop)
-        }),
-        row("live network", r#"net["n1"].ping("n2").run()"#, |net| {
-            net["n1"].ping("n2").run().map(drop)
-        }),
-        row(
-            "live network",
-            r#"net["n1"].tcp_connect("198.51.100.2").timeout(1s).run()"#,
-            |net| {
-                net["n1"]
-                    .tcp_connect("198.51.100.2")
-                    .timeout(Duration::from_secs(1))
-                    .run()
-                    .map(drop)
-            },
-        ),
-        // ---- probe options ----
-        row("probe", r#"ping("198.51.100.2").count(0)"#, |net| {
-            net["n1"].ping("198.51.100.2").count(0).run().map(drop)
-        }),
-        row("probe", r#"ping("198.51.100.2").count(65536)"#, |net| {
-            net["n1"].ping("198.51.100.2").count(65536).run().map(drop)
-        }),
-        row("probe", r#"ping("198.51.100.2").timeout(0s)"#, |net| {
-            net["n1"]
-                .ping("198.51.100.2")
-                .timeout(Duration::ZERO)
-                .run()
-                .map(drop)
-        }),
-        row("probe", r#"ping("198.51.100.2").deadline(0s)"#, |net| {
-            net["n1"]
-                .ping("198.51.100.2")
-                .deadline(Duration::ZERO)
-                .run()
-                .map(drop)
-        }),
-        row("probe", r#"ping("198.51.100.2").ttl(0)"#, |net| {
-            net["n1"].ping("198.51.100.2").ttl(0).run().map(drop)
-        }),
-        row(
-            "probe",
-            r#"ping("198.51.100.2").payload_size(65508)"#,
-            |net| {
-                net["n1"]
-                    .ping("198.51.100.2")
-                    .payload_size(65508)
-                    .run()
-                    .map(drop)
-            },
-        ),
-        row(
-            "probe",
-            r#"ping("2001:db8::2").payload_size(65528)"#,
-            |net| {
-                net["n1"]
-                    .ping("2001:db8::2")
-                    .payload_size(65528)
-                    .run()
-                    .map(drop)
-            },
-        ),
-        row("probe", r#"ping("0.0.0.0")"#, |net| {
-            net["n1"].ping("0.0.0.0").run().map(drop)
-        }),
-        row(
-            "probe",
-            r#"ping("198.51.100.2").source(2001:db8::1)"#,
-            |net| {
-                net["n1"]
-                    .ping("198.51.100.2")
-                    .source("2001:db8::1".parse().unwrap())
-                    .run()
-                    .map(drop)
-            },
-        ),
-        row("probe", r#"ping("198.51.100.2").interface("")"#, |net| {
-            net["n1"].ping("198.51.100.2").interface("").run().map(drop)
-        }),
-        row(
-            "probe",
-            r#"ping("198.51.100.2").interface("sixteen-bytes-xx")"#,
-            |net| {
-                net["n1"]
-                    .ping("198.51.100.2")
-                    .interface("sixteen-bytes-xx")
-                    .run()
-                    .map(drop)
-            },
-        ),
-        row(
-            "probe",
-            r#"ping("198.51.100.2").interface("nope0")"#,
-            |net| {
-                net["n1"]
-                    .ping("198.51.100.2")
-                    .interface("nope0")
-                    .run()
-                    .map(drop)
-            },
-        ),
-        row(
-            "probe",
-            r#"ping("198.51.100.2").source(203.0.113.9)"#,
-            |net| {
-                net["n1"]
-                    .ping("198.51.100.2")
-                    .source("203.0.113.9".parse().unwrap())
-                    .run()
-                    .map(drop)
-            },
-        ),
-        row(
-            "probe",
-            r#"traceroute("198.51.100.2").max_hops(0)"#,
-            |net| {
-                net["n1"]
-                    .traceroute("198.51.100.2")
-                    .max_hops(0)
-                    .run()
-                    .map(drop)
-            },
-        ),
-        row(
-            "probe",
-            r#"traceroute("198.51.100.2").probes_per_hop(0)"#,
-            |net| {
-                net["n1"]
-                    .traceroute("198.51.100.2")
-                    .probes_per_hop(0)
-                    .run()
-                    .map(drop)
-            },
-        ),
-        row(
-            "probe",
-            r#"traceroute("198.51.100.2").probes_per_hop(11)"#,
-            |net| {
-                net["n1"]
-                    .traceroute("198.51.100.2")
-                    .probes_per_hop(11)
-                    .run()
-                    .map(drop)
-            },
-        ),
-        row(
-            "probe",
-            r#"traceroute("198.51.100.2").timeout(0s)"#,
-            |net| {
-                net["n1"]
-                    .traceroute("198.51.100.2")
-                    .timeout(Duration::ZERO)
-                    .run()
-                    .map(drop)
-            },
-        ),
-        row(
-            "probe",
-            r#"traceroute("198.51.100.2").options(TraceOptions::new().in_flight(0))"#,
-            |net| {
-                net["n1"]
-                    .traceroute("198.51.100.2")
-                    .options(TraceOptions::new().in_flight(0))
-                    .run()
-                    .map(drop)
-            },
-        ),
-        row(
-            "probe",
-            r#"traceroute("198.51.100.2").mode(TraceMode::Udp { base_port: 0 })"#,
-            |net| {
-                net["n1"]
-                    .traceroute("198.51.100.2")
-                    .mode(TraceMode::Udp { base_port: 0 })
-                    .run()
-                    .map(drop)
-            },
-        ),
-        row(
-            "probe",
-            r#"traceroute("198.51.100.2").mode(TraceMode::Udp { base_port: 65500 })"#,
-            |net| {
-                net["n1"]
-                    .traceroute("198.51.100.2")
-                    .mode(TraceMode::Udp { base_port: 65500 })
-                    .run()
-                    .map(drop)
-            },
-        ),
-        row(
-            "probe",
-            r#"traceroute("198.51.100.2").options(TraceOptions::new().payload_size(65508))"#,
-            |net| {
-                net["n1"]
-                    .traceroute("198.51.100.2")
-                    .options(TraceOptions::new().payload_size(65508))
-                    .run()
-                    .map(drop)
-            },
-        ),
-        row("probe", r#"traceroute("::")"#, |net| {
-            net["n1"].traceroute("::").run().map(drop)
-        }),
-        row(
-            "probe",
-            r#"traceroute("2001:db8::2").options(TraceOptions::new().source(198.51.100.1))"#,
-            |net| {
-                net["n1"]
-                    .traceroute("2001:db8::2")
-                    .options(TraceOptions::new().source("198.51.100.1".parse().unwrap()))
-                    .run()
-                    .map(drop)
-            },
-        ),
-        row("probe", r#"tcp_connect("198.51.100.2:0", 1s)"#, |net| {
-            net["n1"]
-                .tcp_connect("198.51.100.2:0")
-                .timeout(Duration::from_secs(1))
-                .run()
-                .map(drop)
-        }),
-        row("probe", r#"tcp_connect("0.0.0.0:80", 1s)"#, |net| {
-            net["n1"]
-                .tcp_connect("0.0.0.0:80")
-                .timeout(Duration::from_secs(1))
-                .run()
-                .map(drop)
-        }),
-        row("probe", r#"tcp_connect("198.51.100.2:80", 0s)"#, |net| {
-            net["n1"]
-                .tcp_connect("198.51.100.2:80")
-                .timeout(Duration::ZERO)
-                .run()
-                .map(drop)
-        }),
-        row(
-            "probe",
-            r#"udp_request("198.51.100.2:53", [0; 65508], 1s)"#,
-            |net| {
-                net["n1"]
-                    .udp_request("198.51.100.2:53", &[0; 65508])
-                    .timeout(Duration::from_secs(1))
-                    .run()
-                    .map(drop)
-            },
-        ),
-        row(
-            "probe",
-            r#"udp_request("[2001:db8::2]:0", b"q", 1s)"#,
-            |net| {
-                net["n1"]
-                    .udp_request("[2001:db8::2]:0", b"q")
-                    .timeout(Duration::from_secs(1))
-                    .run()
-                    .map(drop)
-            },
-        ),
-        row("probe", r#"wait_reachable("198.51.100.2", 0s)"#, |net| {
-            net["n1"]
-                .wait_reachable("198.51.100.2")
-                .timeout(Duration::ZERO)
-                .run()
-                .map(drop)
-        }),
-        row("probe", r#"wait_port_open("198.51.100.2:80", 0s)"#, |net| {
-            net["n1"]
-                .wait_port_open("198.51.100.2:80")
-                .timeout(Duration::ZERO)
-                .run()
-                .map(drop)
-        }),
-        // ---- a probe from a namespace the library did not make ----
-        row(
-            "foreign namespace",
-            r#"probe::ping(198.51.100.2, &PingOptions::new()) on a thread in the host namespace"#,
-            |_| {
-                let dst: IpAddr = "198.51.100.2".parse().unwrap();
-                probe::ping(dst, &PingOptions::new())
-                    .map(drop)
-                    .map_err(Error::from)
-            },
-        ),
-        row(
-            "foreign namespace",
-            r#"probe::tcp_connect(198.51.100.2:80, 1s) on a thread in the host namespace"#,
-            |_| {
-                probe::tcp_connect("198.51.100.2:80".parse().unwrap(), Duration::from_secs(1))
-                    .map(drop)
-                    .map_err(Error::from)
-            },
-        ),
     ]
+    .into_iter()
+    .chain(probe_rows::rows())
+    .collect()
 }
 
 /// `Topology(DuplicateNode { .. })` -> `TopologyError::DuplicateNode`.
@@ -640,6 +451,12 @@ fn every_bad_input_has_its_typed_error_and_the_doc_says_so() {
         "TopologyError::InvalidMac",
         "TopologyError::InvalidRoute",
         "TopologyError::InvalidSysctl",
+        "TopologyError::SysctlNotPerNamespace",
+        "TopologyError::SysctlValueTooLong",
+        "TopologyError::UnusableAddress",
+        "TopologyError::MacClash",
+        "TopologyError::DuplicateRoute",
+        "TopologyError::MtuMismatch",
         "Error::Netlink",
         "Error::Sysctl",
         "Error::UnknownNode",

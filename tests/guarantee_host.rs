@@ -102,7 +102,7 @@ fn a_batch_of_labs_leaves_the_host_snapshot_identical() {
     }));
     let refused = Topology::new().link(("a", "eth0"), ("b", "eth0")).sysctl(
         "b",
-        "net.ipv4.no_such_sysctl",
+        "net.ipv4.conf.all.no_such_sysctl",
         "1",
     );
     assert!(Net::build(&refused).is_err());

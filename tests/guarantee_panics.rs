@@ -248,7 +248,8 @@ fn builds_failing_halfway_leave_nothing() {
         matches!(&err, Error::Netlink { node, .. } if node == "n2"),
         "{err:?}"
     );
-    // A sysctl the kernel does not have, in the third node: two nodes exist.
+    // A sysctl the kernel does not have (an allowed directory, an unknown
+    // setting), in the third node: two nodes exist.
     let err = refused_by_kernel(
         Topology::new()
             .link(
@@ -256,7 +257,7 @@ fn builds_failing_halfway_leave_nothing() {
                 ("n2", "eth0", "198.51.100.2/24"),
             )
             .node("n3")
-            .sysctl("n3", "net.ipv4.no_such_sysctl", "1"),
+            .sysctl("n3", "net.ipv4.conf.all.no_such_sysctl", "1"),
     );
     assert!(
         matches!(&err, Error::Sysctl { node, .. } if node == "n3"),

@@ -68,6 +68,8 @@ const SYSCTLS: &[(&str, &str)] = &[
 const BAD_SYSCTLS: &[(&str, &str)] = &[
     ("kernel.panic", "1"),
     ("net.ipv4.no_such_sysctl", "1"),
+    ("net.ipv4.conf.all.no_such_sysctl", "1"),
+    ("net.netfilter.nf_hooks_lwtunnel", "1"),
     ("net.ipv4.ip_forward", "banana"),
     ("net..x", "1"),
 ];

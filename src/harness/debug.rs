@@ -10,8 +10,9 @@
 //!   `ip netns exec`, `nsenter --net=FILE` and tcpdump can reach it after the
 //!   test process has exited. This is the one thing netns-test ever leaves
 //!   on the host, and only when asked: remove each with `ip netns del NAME`
-//!   (or `umount FILE && rm FILE`). Needs root: a rootless test process may
-//!   not mount on the host.
+//!   (or `umount FILE && rm FILE`). A second keep of the same test finds
+//!   the files of the first and says which, and how to remove them. Needs
+//!   root: a rootless test process may not mount on the host.
 
 use std::fs;
 use std::io;
@@ -19,6 +20,7 @@ use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use crate::lab::Net;
+use crate::sys::privilege::{self, Privilege};
 
 /// Print every node's state when a test fails.
 pub const DUMP_ENV: &str = "NETNS_TEST_DUMP";
@@ -45,7 +47,7 @@ pub(crate) fn on_failure(test: &str, net: &Net) {
     }
     if let Some(v) = env_on(KEEP_ENV) {
         let dir = if v == "1" {
-            PathBuf::from("/run/netns")
+            PathBuf::from(RUN_NETNS)
         } else {
             PathBuf::from(v)
         };
@@ -57,13 +59,9 @@ pub(crate) fn on_failure(test: &str, net: &Net) {
                 for (node, path) in &kept {
                     eprintln!("  node {node}: {}", path.display());
                 }
-                if dir == Path::new("/run/netns") {
+                if dir == Path::new(RUN_NETNS) {
                     if let Some((_, first)) = kept.first() {
-                        let name = first
-                            .file_name()
-                            .map(|n| n.to_string_lossy())
-                            .unwrap_or_default();
-                        eprintln!("  inspect: ip netns exec {name} ip address");
+                        eprintln!("  inspect: ip netns exec {} ip address", file_name(first));
                     }
                     eprintln!("  remove:  ip netns del NAME (for each)");
                 } else {
@@ -72,12 +70,51 @@ pub(crate) fn on_failure(test: &str, net: &Net) {
                     );
                 }
             }
-            Err(e) => eprintln!(
-                "netns-test: cannot keep the network of failed test `{test}` in {}: {e} \
-                 (keeping needs root)",
-                dir.display()
+            Err(KeepError::Exists(path)) => eprintln!(
+                "netns-test: cannot keep the network of failed test `{test}`: {} already \
+                 exists, likely kept by an earlier run of this test; remove what that run \
+                 kept first: {}",
+                path.display(),
+                removal(&dir, &path, &kept_name(test, ""))
             ),
+            Err(KeepError::Io(path, e)) => {
+                let hint = if privilege::detect() == Privilege::Root {
+                    ""
+                } else {
+                    " (keeping needs root: a rootless process may not mount on the host)"
+                };
+                eprintln!(
+                    "netns-test: cannot keep the network of failed test `{test}` at {}: {e}{hint}",
+                    path.display()
+                )
+            }
         }
+    }
+}
+
+/// Where `NETNS_TEST_KEEP=1` keeps namespaces: where `ip netns` looks.
+const RUN_NETNS: &str = "/run/netns";
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// How to remove a kept namespace file, and the others of its test
+/// (`prefix*` in the same directory).
+fn removal(dir: &Path, path: &Path, prefix: &str) -> String {
+    if dir == Path::new(RUN_NETNS) {
+        format!(
+            "`ip netns delete {}`, and the same for each `{prefix}*` in `ip netns list`",
+            file_name(path)
+        )
+    } else {
+        format!(
+            "`umount {0} && rm {0}`, and the same for each {1}*",
+            path.display(),
+            dir.join(prefix).display()
+        )
     }
 }
 
@@ -98,16 +135,41 @@ pub(crate) fn kept_name(test: &str, node: &str) -> String {
     format!("nt-{}-{}", clean(&test.replace("::", ".")), clean(node))
 }
 
+/// Why a network could not be kept.
+#[derive(Debug)]
+enum KeepError {
+    /// The file for a node is there already: an earlier keep of the same
+    /// test, not yet removed.
+    Exists(PathBuf),
+    /// Any other failure, at this path.
+    Io(PathBuf, io::Error),
+}
+
 /// Bind-mounts every node's namespace into `dir`; returns (node, file).
-fn keep(test: &str, net: &Net, dir: &Path) -> io::Result<Vec<(String, PathBuf)>> {
-    fs::create_dir_all(dir)?;
-    let mut kept = Vec::new();
+/// On failure, the files this call made are unmounted and removed again.
+fn keep(test: &str, net: &Net, dir: &Path) -> Result<Vec<(String, PathBuf)>, KeepError> {
+    fs::create_dir_all(dir).map_err(|e| KeepError::Io(dir.to_path_buf(), e))?;
+    let mut kept: Vec<(String, PathBuf)> = Vec::new();
+    let undo = |kept: &[(String, PathBuf)]| {
+        for (_, path) in kept {
+            let _ = nix::mount::umount2(path, nix::mount::MntFlags::MNT_DETACH);
+            let _ = fs::remove_file(path);
+        }
+    };
     for node in net.nodes() {
         let target = dir.join(kept_name(test, node.name()));
-        fs::OpenOptions::new()
+        if let Err(e) = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
-            .open(&target)?;
+            .open(&target)
+        {
+            undo(&kept);
+            return Err(if e.kind() == io::ErrorKind::AlreadyExists {
+                KeepError::Exists(target)
+            } else {
+                KeepError::Io(target, e)
+            });
+        }
         let source = format!("/proc/self/fd/{}", node.netns().as_raw_fd());
         if let Err(e) = nix::mount::mount(
             Some(source.as_str()),
@@ -117,7 +179,8 @@ fn keep(test: &str, net: &Net, dir: &Path) -> io::Result<Vec<(String, PathBuf)>>
             None::<&str>,
         ) {
             let _ = fs::remove_file(&target);
-            return Err(crate::error::errno(e));
+            undo(&kept);
+            return Err(KeepError::Io(target, crate::error::errno(e)));
         }
         kept.push((node.name().to_string(), target));
     }

@@ -104,6 +104,16 @@ async fn configure(plan: &Plan, nss: &mut Vec<NetNs>, conns: &mut Vec<Conn>) -> 
         conns[na].get_link(a.index).await?;
         conns[nb].get_link(b.index).await?;
     }
+    // Interface sysctls need their interface, and go before its addresses.
+    for (node, ns) in plan.nodes.iter().zip(nss.iter()) {
+        if !node.iface_sysctls.is_empty() {
+            ns.with(|| {
+                node.iface_sysctls
+                    .iter()
+                    .try_for_each(|(path, value)| write_sysctl(&node.name, path, value))
+            })??;
+        }
+    }
     for (node, conn) in plan.nodes.iter().zip(conns.iter()) {
         for iface in &node.ifaces {
             for addr in &iface.addrs {

@@ -1,5 +1,7 @@
 //! What can be wrong with a topology description.
 
+use crate::vocab::quoted;
+
 /// A topology that cannot be built. Found before anything is created, so a
 /// failed validation leaves nothing behind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,7 +34,7 @@ pub enum TopologyError {
         len: usize,
     },
     /// A name the kernel (or this crate) would refuse.
-    #[error("invalid name `{name}`: {reason}")]
+    #[error("invalid name `{}`: {reason}", quoted(name))]
     InvalidName {
         /// The name.
         name: String,
@@ -144,8 +146,9 @@ pub enum TopologyError {
         /// What is wrong with it.
         reason: String,
     },
-    /// A sysctl key outside `net.` or with path tricks.
-    #[error("bad sysctl `{key}` for node `{node}`: {reason}")]
+    /// A sysctl key that is not dot-separated words, or names an interface
+    /// wrongly.
+    #[error("bad sysctl `{}` for node `{node}`: {reason}", quoted(key))]
     InvalidSysctl {
         /// The node.
         node: String,
@@ -154,4 +157,108 @@ pub enum TopologyError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// A sysctl that is not known to be per network namespace: written from
+    /// a node, a kernel-global one would change the whole machine.
+    #[error("sysctl `{}` for node `{node}` is refused: {reason}", quoted(key))]
+    SysctlNotPerNamespace {
+        /// The node.
+        node: String,
+        /// The key.
+        key: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+    /// A sysctl value longer than the kernel reads in one write.
+    #[error(
+        "the value of sysctl `{}` for node `{node}` is {len} bytes long; the kernel reads \
+         at most {max} (one page)",
+        quoted(key),
+        max = SYSCTL_VALUE_MAX
+    )]
+    SysctlValueTooLong {
+        /// The node.
+        node: String,
+        /// The key.
+        key: String,
+        /// The value's length in bytes.
+        len: usize,
+    },
+    /// An interface address no host can have: unspecified, loopback,
+    /// multicast, or a subnet's network or broadcast address.
+    #[error("address `{addr}` on {node}/{ifname} cannot be an interface address: {reason}")]
+    UnusableAddress {
+        /// The node.
+        node: String,
+        /// The interface.
+        ifname: String,
+        /// The address, as given.
+        addr: String,
+        /// Why no interface can have it.
+        reason: String,
+    },
+    /// The same MAC address on two interfaces of one L2 segment (the two
+    /// ends of a veth, or the members of a bridge).
+    #[error("MAC address {mac} is used twice on one segment: by {first} and by {second}")]
+    MacClash {
+        /// The address, lowercase.
+        mac: String,
+        /// The first user, as `node/ifname`.
+        first: String,
+        /// The second user, as `node/ifname`.
+        second: String,
+    },
+    /// Two routes to the same destination in one node (two default routes
+    /// of one family included).
+    #[error(
+        "node `{node}` has {} twice{}",
+        route_name(dst),
+        given_as(first, second)
+    )]
+    DuplicateRoute {
+        /// The node.
+        node: String,
+        /// The destination prefix both resolve to (`0.0.0.0/0` for an IPv4
+        /// default route).
+        dst: String,
+        /// The first destination, as given.
+        first: String,
+        /// The second destination, as given.
+        second: String,
+    },
+    /// Different MTUs on the two ends of one veth.
+    #[error(
+        "the two ends of one veth have different MTUs: {a} has {mtu_a}, {b} has {mtu_b} \
+         (give the MTU once, or the same on both ends)"
+    )]
+    MtuMismatch {
+        /// One end, as `node/ifname`.
+        a: String,
+        /// Its MTU.
+        mtu_a: u32,
+        /// The other end, as `node/ifname`.
+        b: String,
+        /// Its MTU.
+        mtu_b: u32,
+    },
+}
+
+/// The most bytes of a sysctl value: the kernel reads one page per write.
+pub(crate) const SYSCTL_VALUE_MAX: usize = 4096;
+
+/// How the two routes were written, when not alike.
+fn given_as(first: &str, second: &str) -> String {
+    if first == second {
+        String::new()
+    } else {
+        format!(" (given as `{first}` and as `{second}`)")
+    }
+}
+
+/// How a message names the route to `dst`.
+fn route_name(dst: &str) -> String {
+    match dst {
+        "0.0.0.0/0" => "the IPv4 default route (0.0.0.0/0)".into(),
+        "::/0" => "the IPv6 default route (::/0)".into(),
+        _ => format!("a route to {dst}"),
+    }
 }

@@ -58,7 +58,11 @@ impl Endpoint {
         self
     }
 
-    /// Sets the interface MTU.
+    /// Sets the interface MTU (68 to 65535).
+    ///
+    /// Both ends of a veth share it: given on one end of a link (or on a
+    /// bridge member), it is set on the other end (or the bridge port) too;
+    /// two different MTUs on the ends of one link are refused.
     pub fn mtu(mut self, mtu: u32) -> Self {
         self.mtu = Some(mtu);
         self
@@ -228,7 +232,43 @@ impl Topology {
         self
     }
 
-    /// Sets a `net.*` sysctl in `node`, e.g. `("r1", "net.ipv4.conf.all.rp_filter", "0")`.
+    /// Sets a sysctl in `node`, e.g. `("r1", "net.ipv4.conf.all.rp_filter", "0")`.
+    ///
+    /// Only sysctls known to be per network namespace are allowed, so that
+    /// no setting of a node changes the machine; any other key is refused
+    /// with [`TopologyError::SysctlNotPerNamespace`]. The allowed keys:
+    ///
+    /// * `net.ipv4.conf.IF.*`, `net.ipv6.conf.IF.*`, where `IF` is `all`,
+    ///   `default`, `lo` or an interface of the node;
+    /// * `net.ipv4.neigh.IF.*`, `net.ipv6.neigh.IF.*`, where `IF` is `lo` or
+    ///   an interface of the node (the `default` directories are
+    ///   kernel-global);
+    /// * `net.ipv4.ip_forward`, `ip_default_ttl`, `ip_local_port_range`,
+    ///   `ping_group_range`, and the `net.ipv4.icmp_*`, `fib_*`, `udp_*`
+    ///   and `tcp_*` settings that are per namespace (not
+    ///   `tcp_congestion_control`, which can load a kernel module);
+    /// * `net.ipv4.route.{flush,min_adv_mss,min_pmtu,mtu_expires}`,
+    ///   `net.ipv6.route.*`, `net.ipv6.icmp.*`;
+    /// * `net.core.somaxconn`, `net.unix.max_dgram_qlen`;
+    /// * the `net.netfilter.nf_conntrack_*` settings a node may write (not
+    ///   the table sizes, which are kernel-global).
+    ///
+    /// Keys are written as sysctl(8) writes them: in an interface name, a
+    /// `/` stands for a `.` (`net.ipv4.conf.e/1.rp_filter` for `e.1`).
+    /// Values are at most 4096 bytes. Settings of the namespace are written
+    /// as soon as it exists, so `default` ones apply to its interfaces; those
+    /// of one interface once it exists, before its addresses are added.
+    ///
+    /// ```
+    /// # use netns_test::{Topology, TopologyError};
+    /// let t = Topology::new()
+    ///     .link(("r1", "e.1", "198.51.100.1/24"), ("h1", "eth0", "198.51.100.2/24"))
+    ///     .sysctl("r1", "net.ipv4.conf.e/1.rp_filter", "2");
+    /// t.validate()?;
+    /// let global = Topology::new().node("r1").sysctl("r1", "net.core.rmem_max", "1048576");
+    /// assert!(matches!(global.validate(), Err(TopologyError::SysctlNotPerNamespace { .. })));
+    /// # Ok::<(), TopologyError>(())
+    /// ```
     pub fn sysctl(
         mut self,
         node: impl Into<String>,

@@ -37,8 +37,13 @@ pub(crate) struct PlanNode {
     /// Index of a bridge device to create first, if this is a switch node.
     pub bridge: Option<u32>,
     pub routes: Vec<PlanRoute>,
-    /// Sysctls to write, as (`/proc/sys` relative path, value).
+    /// Sysctls to write as soon as the node exists (before its interfaces,
+    /// so `default` settings apply to them), as (`/proc/sys` relative path,
+    /// value).
     pub sysctls: Vec<(String, String)>,
+    /// Sysctls of one interface, written once the node's interfaces exist
+    /// and before their addresses are added.
+    pub iface_sysctls: Vec<(String, String)>,
 }
 
 impl PlanNode {

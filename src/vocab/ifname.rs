@@ -1,4 +1,4 @@
-//! The kernel's rule for interface names (`dev_valid_name`), in one place.
+//! The kernel's rule for interface names, in one place.
 
 use std::fmt;
 
@@ -12,6 +12,8 @@ pub(crate) enum IfnameProblem {
     TooLong(usize),
     Dots,
     BadChar,
+    Percent,
+    SysctlDir,
 }
 
 impl fmt::Display for IfnameProblem {
@@ -26,12 +28,23 @@ impl fmt::Display for IfnameProblem {
             IfnameProblem::BadChar => f.write_str(
                 "an interface name cannot hold `/`, `:`, whitespace or control characters",
             ),
+            IfnameProblem::Percent => f.write_str(
+                "an interface name cannot hold `%`: the kernel reads it as a pattern to \
+                 number (`e%d` becomes `e0`) and refuses any other use",
+            ),
+            IfnameProblem::SysctlDir => f.write_str(
+                "`all` and `default` are not interface names: they are the sysctl \
+                 directories of every interface (`net.ipv4.conf.all`), and the kernel \
+                 refuses them",
+            ),
         }
     }
 }
 
 /// Checks `name` against the kernel's rule: 1 to 15 bytes, not `.` or `..`,
-/// no `/`, `:`, whitespace or control character.
+/// no `/`, `:`, whitespace or control character (`dev_valid_name`); no `%`
+/// (`dev_alloc_name` treats it as a numbering pattern, so no interface keeps
+/// one in its name); not `all` or `default` (`sysctl_dev_name_is_allowed`).
 pub(crate) fn check_ifname(name: &str) -> Result<(), IfnameProblem> {
     if name.is_empty() {
         return Err(IfnameProblem::Empty);
@@ -48,6 +61,12 @@ pub(crate) fn check_ifname(name: &str) -> Result<(), IfnameProblem> {
     {
         return Err(IfnameProblem::BadChar);
     }
+    if name.contains('%') {
+        return Err(IfnameProblem::Percent);
+    }
+    if name == "all" || name == "default" {
+        return Err(IfnameProblem::SysctlDir);
+    }
     Ok(())
 }
 
@@ -59,6 +78,7 @@ mod tests {
     fn kernel_rule() {
         assert_eq!(check_ifname("eth0"), Ok(()));
         assert_eq!(check_ifname("a-b_c.d"), Ok(()));
+        assert_eq!(check_ifname("ALL"), Ok(()));
         assert_eq!(check_ifname(""), Err(IfnameProblem::Empty));
         assert_eq!(
             check_ifname("sixteen-bytes-xx"),
@@ -67,6 +87,12 @@ mod tests {
         assert_eq!(check_ifname(".."), Err(IfnameProblem::Dots));
         for bad in ["a/b", "a:b", "a b", "a\tb", "a\0b"] {
             assert_eq!(check_ifname(bad), Err(IfnameProblem::BadChar), "{bad:?}");
+        }
+        for bad in ["e%d", "%", "e%x"] {
+            assert_eq!(check_ifname(bad), Err(IfnameProblem::Percent), "{bad:?}");
+        }
+        for bad in ["all", "default"] {
+            assert_eq!(check_ifname(bad), Err(IfnameProblem::SysctlDir), "{bad:?}");
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Core behaviour: links, teardown, validation.
+//! Core behaviour: links, sysctls, teardown, validation.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -6,5 +6,6 @@ mod common;
 mod guards;
 mod links;
 mod programs;
+mod sysctls;
 mod teardown;
 mod validation;

@@ -1,6 +1,8 @@
 //! Every kind of bad input returns its own typed error, names the culprit,
 //! and creates nothing.
 
+mod sysctls;
+
 use crate::common;
 use netns_test::{Endpoint, Error, Net, Route, Topology, TopologyError};
 use serial_test::serial;
@@ -295,7 +297,213 @@ fn bad_mtu_mac_route_and_sysctl() {
         );
     }
     let e = refused(ok_link().sysctl("a", "kernel.panic", "1"));
-    assert!(matches!(e, TopologyError::InvalidSysctl { .. }), "{e:?}");
+    assert!(
+        matches!(e, TopologyError::SysctlNotPerNamespace { .. }),
+        "{e:?}"
+    );
     let e = refused(ok_link().sysctl("a", "net.ipv4..x", "1"));
     assert!(matches!(e, TopologyError::InvalidSysctl { .. }), "{e:?}");
+}
+
+#[test]
+#[serial]
+fn interface_names_the_kernel_refuses_or_renames() {
+    // `e%d` would come back as `e0`; `all` and `default` are the sysctl
+    // directories of every interface.
+    for ifname in ["e%d", "x%", "all", "default"] {
+        let e = refused(Topology::new().link(("a", ifname), ("b", "eth0")));
+        match &e {
+            TopologyError::InvalidName { name, reason } => {
+                assert_eq!(name, &format!("a/{ifname}"));
+                let why = if ifname.contains('%') {
+                    "`%`"
+                } else {
+                    "sysctl"
+                };
+                assert!(reason.contains(why), "{ifname}: {reason}");
+            }
+            other => panic!("{ifname}: expected InvalidName, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+#[serial]
+fn addresses_no_interface_can_have() {
+    for (addr, why) in [
+        ("198.51.100.0/24", "network address of 198.51.100.0/24"),
+        ("198.51.100.255/24", "broadcast address of 198.51.100.0/24"),
+        ("203.0.113.64/26", "network address of 203.0.113.64/26"),
+        ("2001:db8::/64", "anycast address of 2001:db8::/64"),
+        ("224.0.0.1/24", "multicast"),
+        ("ff02::1/64", "multicast"),
+        ("127.0.0.2/8", "loopback"),
+        ("::1/128", "loopback"),
+        ("0.0.0.0/0", "unspecified"),
+        ("::/0", "unspecified"),
+        ("255.255.255.255/32", "limited broadcast"),
+    ] {
+        let e = refused(Topology::new().link(("a", "eth0", addr), ("b", "eth0")));
+        match &e {
+            TopologyError::UnusableAddress {
+                node,
+                ifname,
+                addr: a,
+                reason,
+            } => {
+                assert_eq!(
+                    (node.as_str(), ifname.as_str(), a.as_str()),
+                    ("a", "eth0", addr)
+                );
+                assert!(reason.contains(why), "{addr}: {reason}");
+            }
+            other => panic!("{addr}: expected UnusableAddress, got {other:?}"),
+        }
+        assert!(e.to_string().contains(addr), "{e}");
+    }
+    // Point-to-point prefixes have no network or broadcast address.
+    Topology::new()
+        .link(
+            ("a", "eth0", ["198.51.100.0/31", "2001:db8::/127"]),
+            ("b", "eth0", ["198.51.100.1/31", "2001:db8::1/127"]),
+        )
+        .link(("a", "eth1", "203.0.113.255/32"), ("c", "eth0"))
+        .validate()
+        .unwrap();
+}
+
+#[test]
+#[serial]
+fn the_same_mac_twice_on_one_segment() {
+    let mac = "02:00:00:00:00:01";
+    let e = refused(Topology::new().link(
+        Endpoint::new("a", "eth0").mac(mac),
+        Endpoint::new("b", "eth0").mac("02:00:00:00:00:01"),
+    ));
+    assert_eq!(
+        e,
+        TopologyError::MacClash {
+            mac: mac.into(),
+            first: "a/eth0".into(),
+            second: "b/eth0".into()
+        }
+    );
+    // Case does not make it another address.
+    let e = refused(Topology::new().bridge(
+        "sw",
+        [
+            Endpoint::new("h1", "eth0").mac("02:00:00:00:00:0a"),
+            Endpoint::new("h2", "eth0").mac("02:00:00:00:00:02"),
+            Endpoint::new("h3", "eth0").mac("02:00:00:00:00:0A"),
+        ],
+    ));
+    assert_eq!(
+        e,
+        TopologyError::MacClash {
+            mac: "02:00:00:00:00:0a".into(),
+            first: "h1/eth0".into(),
+            second: "h3/eth0".into()
+        }
+    );
+    assert!(e.to_string().contains("h1/eth0") && e.to_string().contains("h3/eth0"));
+    // On two separate segments the same MAC is fine.
+    Topology::new()
+        .link(Endpoint::new("a", "eth0").mac(mac), ("b", "eth0"))
+        .link(Endpoint::new("c", "eth0").mac(mac), ("d", "eth0"))
+        .validate()
+        .unwrap();
+}
+
+#[test]
+#[serial]
+fn two_routes_to_one_destination() {
+    let e = refused(
+        ok_link()
+            .route("a", Route::default_via("198.51.100.2"))
+            .route("a", Route::to("0.0.0.0/0").dev("eth0")),
+    );
+    assert_eq!(
+        e,
+        TopologyError::DuplicateRoute {
+            node: "a".into(),
+            dst: "0.0.0.0/0".into(),
+            first: "default".into(),
+            second: "0.0.0.0/0".into()
+        }
+    );
+    assert!(e.to_string().contains("IPv4 default route"), "{e}");
+    let v6 = Topology::new().link(
+        ("a", "eth0", ["198.51.100.1/24", "2001:db8::1/64"]),
+        ("b", "eth0", ["198.51.100.2/24", "2001:db8::2/64"]),
+    );
+    let e = refused(
+        v6.clone()
+            .route("a", Route::default_via("2001:db8::2"))
+            .route("a", Route::default_via("2001:db8::2")),
+    );
+    assert!(
+        matches!(&e, TopologyError::DuplicateRoute { dst, .. } if dst == "::/0"),
+        "{e:?}"
+    );
+    // The same prefix, written two ways.
+    let e = refused(
+        ok_link()
+            .route("a", Route::to("203.0.113.0/24").via("198.51.100.2"))
+            .route("a", Route::to("203.0.113.7/24").dev("eth0")),
+    );
+    assert_eq!(
+        e,
+        TopologyError::DuplicateRoute {
+            node: "a".into(),
+            dst: "203.0.113.0/24".into(),
+            first: "203.0.113.0/24".into(),
+            second: "203.0.113.7/24".into()
+        }
+    );
+    // One default per family, and the same route in two nodes, are fine.
+    v6.route("a", Route::default_via("198.51.100.2"))
+        .route("a", Route::default_via("2001:db8::2"))
+        .route("b", Route::default_via("198.51.100.1"))
+        .route("a", Route::to("203.0.113.0/24").via("198.51.100.2"))
+        .route("b", Route::to("203.0.113.0/24").via("198.51.100.1"))
+        .validate()
+        .unwrap();
+}
+
+#[test]
+#[serial]
+fn different_mtus_on_the_ends_of_one_veth() {
+    let e = refused(Topology::new().link(
+        Endpoint::new("a", "eth0").mtu(1400),
+        Endpoint::new("b", "eth0").mtu(1500),
+    ));
+    assert_eq!(
+        e,
+        TopologyError::MtuMismatch {
+            a: "a/eth0".into(),
+            mtu_a: 1400,
+            b: "b/eth0".into(),
+            mtu_b: 1500
+        }
+    );
+    // Given on one end, the MTU is the pair's: both ends, and a bridge port.
+    let net = Net::build(
+        &Topology::new()
+            .link(Endpoint::new("a", "eth0").mtu(1400), ("b", "eth0"))
+            .bridge("sw", [Endpoint::new("c", "eth0").mtu(1300)]),
+    )
+    .unwrap();
+    let mtu = |node: &str, ifname: &str| {
+        net[node]
+            .links()
+            .unwrap()
+            .into_iter()
+            .find(|l| l.name == ifname)
+            .unwrap()
+            .mtu
+    };
+    assert_eq!(mtu("a", "eth0"), 1400);
+    assert_eq!(mtu("b", "eth0"), 1400);
+    assert_eq!(mtu("c", "eth0"), 1300);
+    assert_eq!(mtu("sw", "port1"), 1300);
 }

@@ -1,0 +1,115 @@
+//! Static routes: destination, gateway, device, and one route per
+//! destination in a node.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use super::addresses::parse_cidr;
+use super::{Builder, TopologyError};
+use crate::topology::plan::{PlanIface, PlanRoute};
+
+impl Builder<'_> {
+    pub(super) fn routes(&mut self) -> Result<(), TopologyError> {
+        // (node, destination) -> the destination as first given.
+        let mut seen = HashMap::<(usize, IpNet), &str>::new();
+        for (node, route) in &self.topo.routes {
+            let ni = self.node_index(node, || format!("route {}", route.dst))?;
+            let bad = |reason: String| TopologyError::InvalidRoute {
+                node: node.clone(),
+                dst: route.dst.clone(),
+                reason,
+            };
+            let via = match &route.via {
+                None => None,
+                Some(text) => Some(
+                    text.parse::<IpAddr>()
+                        .map_err(|_| bad(format!("gateway `{text}` is not an IP address")))?,
+                ),
+            };
+            let dst =
+                if route.dst == "default" {
+                    match via {
+                        Some(IpAddr::V4(_)) => "0.0.0.0/0".parse().expect("valid"),
+                        Some(IpAddr::V6(_)) => "::/0".parse().expect("valid"),
+                        None => return Err(bad(
+                            "`default` needs a gateway (or write 0.0.0.0/0 or ::/0 with a device)"
+                                .into(),
+                        )),
+                    }
+                } else {
+                    parse_cidr(node, "route", &route.dst)?.trunc()
+                };
+            if let Some(gw) = via {
+                if gw.is_ipv4() != dst.addr().is_ipv4() {
+                    return Err(bad(format!(
+                        "gateway {gw} is not of the destination's family"
+                    )));
+                }
+            }
+            if via.is_none() && route.dev.is_none() {
+                return Err(bad(
+                    "a route needs a gateway (`via`) or a device (`dev`)".into()
+                ));
+            }
+            let n = &self.plan.nodes[ni];
+            let dev = match &route.dev {
+                None => None,
+                Some(d) => {
+                    let iface = n.ifaces.iter().find(|i| &i.name == d).ok_or_else(|| {
+                        TopologyError::UnknownInterface {
+                            node: node.clone(),
+                            ifname: d.clone(),
+                            used_by: format!("route {}", route.dst),
+                        }
+                    })?;
+                    Some((iface.index, iface.name.clone()))
+                }
+            };
+            if let Some(gw) = via {
+                if n.ifaces
+                    .iter()
+                    .flat_map(|i| &i.addrs)
+                    .any(|a| a.addr() == gw)
+                {
+                    return Err(bad(format!(
+                        "gateway {gw} is an address of `{node}` itself"
+                    )));
+                }
+                let candidates: Vec<&PlanIface> = n
+                    .ifaces
+                    .iter()
+                    .filter(|i| dev.as_ref().is_none_or(|(idx, _)| *idx == i.index))
+                    .collect();
+                let connected = candidates
+                    .iter()
+                    .flat_map(|i| &i.addrs)
+                    .any(|a| a.contains(&gw));
+                if !connected {
+                    return Err(TopologyError::GatewayUnreachable {
+                        node: node.clone(),
+                        dst: route.dst.clone(),
+                        gateway: gw,
+                        on: match &route.dev {
+                            Some(d) => format!("interface `{d}`"),
+                            None => "the node".into(),
+                        },
+                    });
+                }
+            }
+            // The kernel keeps one route per destination (without metrics,
+            // which a Route does not have): a second one would be refused.
+            if let Some(first) = seen.insert((ni, dst), &route.dst) {
+                return Err(TopologyError::DuplicateRoute {
+                    node: node.clone(),
+                    dst: dst.to_string(),
+                    first: first.to_string(),
+                    second: route.dst.clone(),
+                });
+            }
+            self.plan.nodes[ni].routes.push(PlanRoute { dst, via, dev });
+        }
+        Ok(())
+    }
+}
