@@ -71,6 +71,18 @@ pub enum Error {
         first_node_over: String,
     },
 
+    /// No single link joins the two nodes (none, or several: name the
+    /// interface then).
+    #[error("no single link between `{a}` and `{b}`: {found} found")]
+    NoLink {
+        /// The first node.
+        a: String,
+        /// The second node.
+        b: String,
+        /// How many veth pairs join them.
+        found: usize,
+    },
+
     /// A netlink request failed in a node.
     #[error("netlink: {op} in node `{node}`: {source}")]
     Netlink {

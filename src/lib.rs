@@ -15,7 +15,8 @@
 //! kernel directly (libc, netlink, `unsafe`): namespaces and threads, the
 //! runtime helper, sysctls, privileges, processes. Then `lab`, the live
 //! network (`Net`, `Node`, build, teardown). On a lab, `probe` observes
-//! (ping, traceroute, port probes). At the top, test integration: `assert`
+//! (ping, traceroute, port probes) and `fault` breaks (links down, flaps,
+//! partitions, schedules of faults). At the top, test integration: `assert`
 //! (the assertion macros and the connectivity matrix) and `harness` (what
 //! `#[netns_test]` runs, the custom harness, debugging aids). An upper layer
 //! that adds verbs to `Node` or `Net` does so in its own folder
@@ -23,6 +24,7 @@
 
 pub mod assert;
 mod error;
+pub mod fault;
 pub mod harness;
 pub mod inspect;
 mod lab;
@@ -33,7 +35,7 @@ mod topology;
 mod vocab;
 
 pub use error::{Error, Result};
-pub use lab::{Net, Node, NodeThread, StopToken};
+pub use lab::{ActiveFault, Net, Node, NodeThread, StopToken};
 pub use sys::netns::{NetNs, NsGuard};
 pub use sys::privilege;
 pub use topology::{Endpoint, Route, Topology, TopologyError};

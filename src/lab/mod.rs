@@ -3,11 +3,15 @@
 //! and the one teardown path.
 
 mod build;
+pub(crate) mod faults;
 mod net;
 mod node;
 mod node_thread;
+mod routes;
 pub(crate) mod teardown;
 
+pub use faults::ActiveFault;
 pub use net::Net;
+pub(crate) use net::{Veth, VethEnd};
 pub use node::Node;
 pub use node_thread::{NodeThread, StopToken};

@@ -5,7 +5,10 @@ use std::ops::Index;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+use std::sync::atomic::AtomicU64;
+
 use super::build;
+use super::faults::{ActiveFault, FaultBook};
 use super::node::{Directory, Node};
 use super::teardown::Teardown;
 use crate::error::{Error, Result};
@@ -34,6 +37,10 @@ use crate::topology::{Plan, Topology};
 #[derive(Debug)]
 pub struct Net {
     nodes: Vec<Node>,
+    /// Every veth pair, as built.
+    veths: Vec<Veth>,
+    /// The faults active now.
+    pub(crate) faults: FaultBook,
     /// Set by the first teardown.
     pub(super) torn: AtomicBool,
 }
@@ -81,10 +88,33 @@ impl Net {
                 .iter()
                 .flat_map(|i| i.addrs.iter().map(move |a| (i.name.clone(), *a)))
                 .collect();
-            nodes.push(Node::new(ns, addrs, Arc::clone(&directory))?);
+            nodes.push(Node::new(
+                ns,
+                addrs,
+                pn.ifaces.clone(),
+                Arc::clone(&directory),
+            )?);
         }
+        let veths = plan
+            .veths
+            .iter()
+            .map(|v| {
+                let end = |(n, i): (usize, usize)| VethEnd {
+                    node: n,
+                    ifname: plan.nodes[n].ifaces[i].name.clone(),
+                    index: plan.nodes[n].ifaces[i].index,
+                };
+                Veth {
+                    a: end(v.a),
+                    b: end(v.b),
+                    state_changes: AtomicU64::new(0),
+                }
+            })
+            .collect();
         Ok(Net {
             nodes,
+            veths,
+            faults: FaultBook::default(),
             torn: AtomicBool::new(false),
         })
     }
@@ -102,12 +132,47 @@ impl Net {
         &self.nodes
     }
 
+    /// Every veth pair of the network, as built.
+    pub(crate) fn veths(&self) -> &[Veth] {
+        &self.veths
+    }
+
+    /// The faults active now (link downs, flaps, partitions), oldest first,
+    /// each with what it did so far.
+    pub fn active_faults(&self) -> Vec<ActiveFault> {
+        self.faults.list(self)
+    }
+
+    /// Ends every active fault: links back up, partitions healed, flaps
+    /// stopped. The guards of the faults then do nothing when dropped.
+    pub fn heal(&self) -> Result<()> {
+        self.faults.end_all(self)
+    }
+
     /// The node that holds address `ip`, if any (maps probe hops to names).
     pub fn node_of(&self, ip: IpAddr) -> Option<&Node> {
         self.nodes
             .iter()
             .find(|n| n.declared_addrs().iter().any(|(_, a)| a.addr() == ip))
     }
+}
+
+/// One end of a veth pair.
+#[derive(Debug, Clone)]
+pub(crate) struct VethEnd {
+    /// The node's position in `Net::nodes`.
+    pub(crate) node: usize,
+    pub(crate) ifname: String,
+    pub(crate) index: u32,
+}
+
+/// A veth pair of the network.
+#[derive(Debug)]
+pub(crate) struct Veth {
+    pub(crate) a: VethEnd,
+    pub(crate) b: VethEnd,
+    /// Times either end was set down or up at run time.
+    pub(crate) state_changes: AtomicU64,
 }
 
 impl Index<&str> for Net {

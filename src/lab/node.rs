@@ -11,8 +11,10 @@ use super::node_thread::{FinishOnDrop, Finished, NodeThread, StopToken};
 use crate::error::Result;
 use crate::inspect::{AddrInfo, LinkInfo, NeighInfo, NodeReport, RouteInfo};
 use crate::sys::netlink::dump::report_here;
+use crate::sys::netlink::sync::RouteSocket;
 use crate::sys::netns::{NetNs, NsGuard};
 use crate::sys::process::command_in;
+use crate::topology::PlanIface;
 use crate::vocab::Family;
 use std::os::fd::AsFd;
 
@@ -56,6 +58,11 @@ impl Directory {
 pub struct Node {
     pub(super) ns: NetNs,
     addrs: Vec<(String, IpNet)>,
+    /// The interfaces the topology made.
+    pub(super) ifaces: Vec<PlanIface>,
+    /// A blocking rtnetlink socket in the node, opened on first use by a
+    /// change at run time; closed at teardown.
+    pub(super) route_socket: Mutex<Option<RouteSocket>>,
     directory: Arc<Directory>,
     pub(super) stop: Arc<AtomicBool>,
     pub(super) threads: Mutex<Vec<(String, Arc<Finished>)>>,
@@ -65,11 +72,14 @@ impl Node {
     pub(crate) fn new(
         ns: NetNs,
         addrs: Vec<(String, IpNet)>,
+        ifaces: Vec<PlanIface>,
         directory: Arc<Directory>,
     ) -> Result<Self> {
         Ok(Node {
             ns,
             addrs,
+            ifaces,
+            route_socket: Mutex::new(None),
             directory,
             stop: Arc::new(AtomicBool::new(false)),
             threads: Mutex::new(Vec::new()),
@@ -84,6 +94,20 @@ impl Node {
     /// The node's namespace.
     pub fn netns(&self) -> &NetNs {
         &self.ns
+    }
+
+    /// Runs `f` with the node's blocking rtnetlink socket, opening it (from
+    /// inside the node) on first use.
+    pub(crate) fn with_route_socket<R>(
+        &self,
+        f: impl FnOnce(&mut RouteSocket) -> Result<R>,
+    ) -> Result<R> {
+        let mut slot = self.route_socket.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            let name = self.name().to_string();
+            *slot = Some(self.run(move || RouteSocket::open_here(&name))??);
+        }
+        f(slot.as_mut().expect("opened above"))
     }
 
     pub(crate) fn directory(&self) -> &Directory {

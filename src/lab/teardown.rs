@@ -44,6 +44,16 @@ impl Net {
         if self.torn.swap(true, std::sync::atomic::Ordering::AcqRel) {
             return "already torn down".into();
         }
+        // Faults first: a flap's thread stops, links come back (the rules of
+        // a partition go with their namespaces anyway).
+        let _ = self.faults.end_all(self);
+        for node in self.nodes() {
+            // A netlink socket holds its namespace: let it go.
+            node.route_socket
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+        }
         for node in self.nodes().iter().rev() {
             stop_node(node);
         }

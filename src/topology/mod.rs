@@ -26,6 +26,7 @@ mod validate;
 
 pub use error::TopologyError;
 pub(crate) use plan::{Plan, PlanIface, BRIDGE_NAME};
+pub(crate) use validate::resolve_route;
 
 /// One end of a link: a node, an interface name, its addresses and options.
 ///

@@ -120,36 +120,6 @@ pub(crate) fn loopback_up_here(node: &str) -> Result<()> {
     with_conn_here(node, |c| Box::pin(c.link_up(1, "lo")))
 }
 
-/// `ip link set dev INDEX up` in the calling thread's namespace, as one
-/// blocking netlink request: for code that runs where no runtime can be made
-/// (the pre-main constructor).
-pub(crate) fn sync_link_up(index: u32) -> io::Result<()> {
-    use netlink_packet_core::{NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_REQUEST};
-    use netlink_packet_route::RouteNetlinkMessage;
-    use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
-
-    let mut sock = Socket::new(NETLINK_ROUTE)?;
-    sock.bind_auto()?;
-    sock.connect(&SocketAddr::new(0, 0))?;
-    let mut req = NetlinkMessage::from(RouteNetlinkMessage::SetLink(
-        LinkUnspec::new_with_index(index).up().build(),
-    ));
-    req.header.flags = NLM_F_REQUEST | NLM_F_ACK;
-    req.header.sequence_number = 1;
-    req.finalize();
-    let mut buf = vec![0u8; req.header.length as usize];
-    req.serialize(&mut buf);
-    sock.send(&buf, 0)?;
-    let mut reply = Vec::with_capacity(4096);
-    sock.recv(&mut reply, 0)?;
-    let msg = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&reply)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
-    match msg.payload {
-        NetlinkPayload::Error(e) if e.code.is_some() => Err(e.to_io()),
-        _ => Ok(()),
-    }
-}
-
 /// Deletes every interface but `lo` in the calling thread's namespace and
 /// returns how many deletions succeeded (deleting a veth end also removes its
 /// peer in the other node, which is then gone when that node's turn comes).

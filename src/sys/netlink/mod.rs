@@ -102,5 +102,7 @@ mod addr;
 pub(crate) mod dump;
 mod link;
 mod route;
+pub(crate) mod sync;
 
-pub(crate) use link::{delete_all_links_here, loopback_up_here, sync_link_up, VethEnd};
+pub(crate) use link::{delete_all_links_here, loopback_up_here, VethEnd};
+pub(crate) use sync::sync_link_up;

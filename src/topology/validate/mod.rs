@@ -9,6 +9,8 @@
 mod addresses;
 mod names;
 mod routes;
+
+pub(crate) use routes::resolve_route;
 mod sysctls;
 
 use std::collections::HashMap;

@@ -16,88 +16,8 @@ impl Builder<'_> {
         let mut seen = HashMap::<(usize, IpNet), &str>::new();
         for (node, route) in &self.topo.routes {
             let ni = self.node_index(node, || format!("route {}", route.dst))?;
-            let bad = |reason: String| TopologyError::InvalidRoute {
-                node: node.clone(),
-                dst: route.dst.clone(),
-                reason,
-            };
-            let via = match &route.via {
-                None => None,
-                Some(text) => Some(
-                    text.parse::<IpAddr>()
-                        .map_err(|_| bad(format!("gateway `{text}` is not an IP address")))?,
-                ),
-            };
-            let dst =
-                if route.dst == "default" {
-                    match via {
-                        Some(IpAddr::V4(_)) => "0.0.0.0/0".parse().expect("valid"),
-                        Some(IpAddr::V6(_)) => "::/0".parse().expect("valid"),
-                        None => return Err(bad(
-                            "`default` needs a gateway (or write 0.0.0.0/0 or ::/0 with a device)"
-                                .into(),
-                        )),
-                    }
-                } else {
-                    parse_cidr(node, "route", &route.dst)?.trunc()
-                };
-            if let Some(gw) = via {
-                if gw.is_ipv4() != dst.addr().is_ipv4() {
-                    return Err(bad(format!(
-                        "gateway {gw} is not of the destination's family"
-                    )));
-                }
-            }
-            if via.is_none() && route.dev.is_none() {
-                return Err(bad(
-                    "a route needs a gateway (`via`) or a device (`dev`)".into()
-                ));
-            }
-            let n = &self.plan.nodes[ni];
-            let dev = match &route.dev {
-                None => None,
-                Some(d) => {
-                    let iface = n.ifaces.iter().find(|i| &i.name == d).ok_or_else(|| {
-                        TopologyError::UnknownInterface {
-                            node: node.clone(),
-                            ifname: d.clone(),
-                            used_by: format!("route {}", route.dst),
-                        }
-                    })?;
-                    Some((iface.index, iface.name.clone()))
-                }
-            };
-            if let Some(gw) = via {
-                if n.ifaces
-                    .iter()
-                    .flat_map(|i| &i.addrs)
-                    .any(|a| a.addr() == gw)
-                {
-                    return Err(bad(format!(
-                        "gateway {gw} is an address of `{node}` itself"
-                    )));
-                }
-                let candidates: Vec<&PlanIface> = n
-                    .ifaces
-                    .iter()
-                    .filter(|i| dev.as_ref().is_none_or(|(idx, _)| *idx == i.index))
-                    .collect();
-                let connected = candidates
-                    .iter()
-                    .flat_map(|i| &i.addrs)
-                    .any(|a| a.contains(&gw));
-                if !connected {
-                    return Err(TopologyError::GatewayUnreachable {
-                        node: node.clone(),
-                        dst: route.dst.clone(),
-                        gateway: gw,
-                        on: match &route.dev {
-                            Some(d) => format!("interface `{d}`"),
-                            None => "the node".into(),
-                        },
-                    });
-                }
-            }
+            let PlanRoute { dst, via, dev } =
+                resolve_route(node, &self.plan.nodes[ni].ifaces, route)?;
             // The kernel keeps one route per destination (without metrics,
             // which a Route does not have): a second one would be refused.
             if let Some(first) = seen.insert((ni, dst), &route.dst) {
@@ -112,4 +32,92 @@ impl Builder<'_> {
         }
         Ok(())
     }
+}
+
+/// Resolves `route` for node `node`, whose interfaces are `ifaces`: the
+/// destination, gateway and device parsed and checked against the node (the
+/// gateway on a connected subnet, the device one of its interfaces). Used by
+/// validation and by routes changed at run time.
+pub(crate) fn resolve_route(
+    node: &str,
+    ifaces: &[PlanIface],
+    route: &crate::topology::Route,
+) -> Result<PlanRoute, TopologyError> {
+    let bad = |reason: String| TopologyError::InvalidRoute {
+        node: node.to_string(),
+        dst: route.dst.clone(),
+        reason,
+    };
+    let via = match &route.via {
+        None => None,
+        Some(text) => Some(
+            text.parse::<IpAddr>()
+                .map_err(|_| bad(format!("gateway `{text}` is not an IP address")))?,
+        ),
+    };
+    let dst = if route.dst == "default" {
+        match via {
+            Some(IpAddr::V4(_)) => "0.0.0.0/0".parse().expect("valid"),
+            Some(IpAddr::V6(_)) => "::/0".parse().expect("valid"),
+            None => {
+                return Err(bad(
+                    "`default` needs a gateway (or write 0.0.0.0/0 or ::/0 with a device)".into(),
+                ))
+            }
+        }
+    } else {
+        parse_cidr(node, "route", &route.dst)?.trunc()
+    };
+    if let Some(gw) = via {
+        if gw.is_ipv4() != dst.addr().is_ipv4() {
+            return Err(bad(format!(
+                "gateway {gw} is not of the destination's family"
+            )));
+        }
+    }
+    if via.is_none() && route.dev.is_none() {
+        return Err(bad(
+            "a route needs a gateway (`via`) or a device (`dev`)".into()
+        ));
+    }
+    let dev = match &route.dev {
+        None => None,
+        Some(d) => {
+            let iface = ifaces.iter().find(|i| &i.name == d).ok_or_else(|| {
+                TopologyError::UnknownInterface {
+                    node: node.to_string(),
+                    ifname: d.clone(),
+                    used_by: format!("route {}", route.dst),
+                }
+            })?;
+            Some((iface.index, iface.name.clone()))
+        }
+    };
+    if let Some(gw) = via {
+        if ifaces.iter().flat_map(|i| &i.addrs).any(|a| a.addr() == gw) {
+            return Err(bad(format!(
+                "gateway {gw} is an address of `{node}` itself"
+            )));
+        }
+        let candidates: Vec<&PlanIface> = ifaces
+            .iter()
+            .filter(|i| dev.as_ref().is_none_or(|(idx, _)| *idx == i.index))
+            .collect();
+        let connected = candidates
+            .iter()
+            .flat_map(|i| &i.addrs)
+            .any(|a| a.contains(&gw));
+        if !connected {
+            return Err(TopologyError::GatewayUnreachable {
+                node: node.to_string(),
+                dst: route.dst.clone(),
+                gateway: gw,
+                on: match &route.dev {
+                    Some(d) => format!("interface `{d}`"),
+                    None => "the node".into(),
+                },
+            });
+        }
+    }
+    Ok(PlanRoute { dst, via, dev })
 }

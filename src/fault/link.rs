@@ -1,0 +1,310 @@
+//! Links at run time: down and up (with a guard that brings the link back),
+//! a flapping link, a new MTU.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::lab::{Net, Veth, VethEnd};
+use crate::sys::netlink::sync::RouteSocket;
+
+/// The veth pair between two nodes, made by [`Net::link`]: both ends go
+/// down and up together.
+///
+/// For a host on a bridge segment, the link is the one between the host and
+/// the segment's switch node (`net.link("h1", "sw")`): taking it down
+/// unplugs that one port.
+#[derive(Debug, Clone, Copy)]
+pub struct Link<'a> {
+    net: &'a Net,
+    veth: &'a Veth,
+}
+
+impl Net {
+    /// The link between nodes `a` and `b`.
+    ///
+    /// Errors: [`Error::UnknownNode`] for a name that is no node,
+    /// [`Error::NoLink`] when no veth joins the two, or several do (name
+    /// the interface then with [`Net::link_at`]).
+    ///
+    /// ```no_run
+    /// # use netns_test::{Net, Topology};
+    /// let net = Net::build(&Topology::new().link(
+    ///     ("n1", "eth0", "198.51.100.1/24"),
+    ///     ("n2", "eth0", "198.51.100.2/24"),
+    /// ))?;
+    /// {
+    ///     let _down = net.link("n1", "n2")?.down()?;
+    ///     assert_eq!(net["n1"].ping("n2").run()?.received, 0);
+    /// } // the guard brings the link back up
+    /// assert_eq!(net["n1"].ping("n2").run()?.received, 1);
+    /// # Ok::<(), netns_test::Error>(())
+    /// ```
+    pub fn link(&self, a: &str, b: &str) -> Result<Link<'_>> {
+        self.find_link(a, b, None)
+    }
+
+    /// The link between node `a`'s interface `ifname` and node `b`.
+    pub fn link_at(&self, a: &str, ifname: &str, b: &str) -> Result<Link<'_>> {
+        self.find_link(a, b, Some(ifname))
+    }
+
+    fn find_link(&self, a: &str, b: &str, ifname: Option<&str>) -> Result<Link<'_>> {
+        let ia = self.position(a)?;
+        let ib = self.position(b)?;
+        let matches: Vec<&Veth> = self
+            .veths()
+            .iter()
+            .filter(|v| {
+                let (ea, eb) = if v.a.node == ia {
+                    (&v.a, &v.b)
+                } else {
+                    (&v.b, &v.a)
+                };
+                ea.node == ia && eb.node == ib && ifname.is_none_or(|n| ea.ifname == n)
+            })
+            .collect();
+        match matches.as_slice() {
+            [veth] => Ok(Link { net: self, veth }),
+            _ => Err(Error::NoLink {
+                a: a.to_string(),
+                b: b.to_string(),
+                found: matches.len(),
+            }),
+        }
+    }
+
+    fn position(&self, name: &str) -> Result<usize> {
+        self.nodes()
+            .iter()
+            .position(|n| n.name() == name)
+            .ok_or_else(|| Error::UnknownNode(name.to_string()))
+    }
+}
+
+/// `node/ifname`.
+fn end_name(net: &Net, e: &VethEnd) -> String {
+    format!("{}/{}", net.nodes()[e.node].name(), e.ifname)
+}
+
+/// Sets one end up or down through its node's socket.
+fn set_end(net: &Net, e: &VethEnd, up: bool) -> Result<()> {
+    net.nodes()[e.node].with_route_socket(|s| s.set_link_up(e.index, &e.ifname, up))
+}
+
+impl<'a> Link<'a> {
+    /// The position of the veth in the network's list.
+    fn index(&self) -> usize {
+        self.net
+            .veths()
+            .iter()
+            .position(|v| std::ptr::eq(v, self.veth))
+            .expect("a link of this network")
+    }
+
+    /// `n1/eth0 -- n2/eth0`.
+    pub fn name(&self) -> String {
+        format!(
+            "{} -- {}",
+            end_name(self.net, &self.veth.a),
+            end_name(self.net, &self.veth.b)
+        )
+    }
+
+    /// Sets both ends up or down now, counting the change.
+    fn set(&self, up: bool) -> Result<()> {
+        set_end(self.net, &self.veth.a, up)?;
+        set_end(self.net, &self.veth.b, up)?;
+        self.veth.state_changes.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Takes the link down (both ends); the guard brings it back up when
+    /// dropped, also on a panic. [`Net::heal`] brings it up too.
+    pub fn down(&self) -> Result<LinkDown<'a>> {
+        self.set(false)?;
+        let index = self.index();
+        let id = self.net.faults.start(
+            format!("link {} down", self.name()),
+            evidence(index),
+            Box::new(move |net: &Net| {
+                Link {
+                    net,
+                    veth: &net.veths()[index],
+                }
+                .set(true)
+            }),
+        );
+        Ok(LinkDown { link: *self, id })
+    }
+
+    /// Brings the link up (both ends), whatever took it down.
+    pub fn up(&self) -> Result<()> {
+        self.set(true)
+    }
+
+    /// Whether both ends are administratively up.
+    pub fn is_up(&self) -> Result<bool> {
+        let up = |e: &VethEnd| {
+            self.net.nodes()[e.node].with_route_socket(|s| s.link_is_up(e.index, &e.ifname))
+        };
+        Ok(up(&self.veth.a)? && up(&self.veth.b)?)
+    }
+
+    /// How many times the link was set down or up at run time.
+    pub fn state_changes(&self) -> u64 {
+        self.veth.state_changes.load(Ordering::Relaxed)
+    }
+
+    /// Sets the MTU of both ends.
+    pub fn set_mtu(&self, mtu: u32) -> Result<()> {
+        for e in [&self.veth.a, &self.veth.b] {
+            self.net.nodes()[e.node].with_route_socket(|s| s.set_mtu(e.index, &e.ifname, mtu))?;
+        }
+        Ok(())
+    }
+
+    /// Flaps the link in the background: down for `down_for`, up for
+    /// `up_for`, again and again, until the returned guard is dropped (or
+    /// [`Net::heal`]); the link is left up then.
+    pub fn flap(&self, down_for: Duration, up_for: Duration) -> Result<Flap<'a>> {
+        // Sockets of their own, opened in the two nodes: the thread owns them.
+        let open = |e: &VethEnd| {
+            let node = &self.net.nodes()[e.node];
+            let name = node.name().to_string();
+            node.run(move || RouteSocket::open_here(&name))?
+        };
+        let mut sa = open(&self.veth.a)?;
+        let mut sb = open(&self.veth.b)?;
+        let (a, b) = (self.veth.a.clone(), self.veth.b.clone());
+        let stop = Arc::new(AtomicBool::new(false));
+        let flips = Arc::new(AtomicU64::new(0));
+        let errors = Arc::new(std::sync::Mutex::new(None::<String>));
+        let (t_stop, t_flips, t_errors) = (stop.clone(), flips.clone(), errors.clone());
+        let thread = thread::Builder::new()
+            .name(format!("netns-flap-{}", self.name()))
+            .spawn(move || {
+                let mut up = true;
+                while !t_stop.load(Ordering::Acquire) {
+                    up = !up;
+                    let r = sa
+                        .set_link_up(a.index, &a.ifname, up)
+                        .and_then(|()| sb.set_link_up(b.index, &b.ifname, up));
+                    if let Err(e) = r {
+                        *t_errors.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+                        break;
+                    }
+                    t_flips.fetch_add(1, Ordering::Relaxed);
+                    let until = Instant::now() + if up { up_for } else { down_for };
+                    while !t_stop.load(Ordering::Acquire) && Instant::now() < until {
+                        thread::sleep(
+                            until
+                                .saturating_duration_since(Instant::now())
+                                .min(Duration::from_millis(5)),
+                        );
+                    }
+                }
+                // Leave the link up.
+                let _ = sa.set_link_up(a.index, &a.ifname, true);
+                let _ = sb.set_link_up(b.index, &b.ifname, true);
+            })
+            .map_err(|source| Error::Spawn {
+                op: format!("spawn the flap thread of link {}", self.name()),
+                source,
+            })?;
+        let thread = Arc::new(std::sync::Mutex::new(Some(thread)));
+        let (u_stop, u_thread) = (stop.clone(), thread.clone());
+        let ev_flips = flips.clone();
+        let id = self.net.faults.start(
+            format!(
+                "link {} flapping (down {down_for:?}, up {up_for:?})",
+                self.name()
+            ),
+            Box::new(move |_| format!("{} state changes", ev_flips.load(Ordering::Relaxed))),
+            Box::new(move |_| {
+                u_stop.store(true, Ordering::Release);
+                if let Some(t) = u_thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                    let _ = t.join();
+                }
+                Ok(())
+            }),
+        );
+        Ok(Flap {
+            link: *self,
+            id,
+            flips,
+            errors,
+        })
+    }
+}
+
+/// The evidence of a link fault: the state changes of veth `index` so far.
+fn evidence(index: usize) -> crate::lab::faults::Evidence {
+    Box::new(move |net: &Net| {
+        let n = net.veths()[index].state_changes.load(Ordering::Relaxed);
+        format!("{n} state changes of the link")
+    })
+}
+
+/// A link taken down by [`Link::down`]; dropping it brings the link back.
+#[derive(Debug)]
+#[must_use = "the link comes back up when the guard drops"]
+pub struct LinkDown<'a> {
+    link: Link<'a>,
+    id: u64,
+}
+
+impl LinkDown<'_> {
+    /// Brings the link back up now, reporting an error instead of ignoring
+    /// it as `drop` does.
+    pub fn restore(self) -> Result<()> {
+        // Ended here; the drop that follows finds nothing left to undo.
+        self.link.net.faults.end(self.link.net, self.id)
+    }
+}
+
+impl Drop for LinkDown<'_> {
+    fn drop(&mut self) {
+        let _ = self.link.net.faults.end(self.link.net, self.id);
+    }
+}
+
+/// A link flapping in the background, made by [`Link::flap`]; dropping it
+/// stops the flapping and leaves the link up.
+#[derive(Debug)]
+#[must_use = "the flapping stops when the guard drops"]
+pub struct Flap<'a> {
+    link: Link<'a>,
+    id: u64,
+    flips: Arc<AtomicU64>,
+    errors: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl Flap<'_> {
+    /// How many times the flap set the link down or up so far.
+    pub fn transitions(&self) -> u64 {
+        self.flips.load(Ordering::Relaxed)
+    }
+
+    /// The error that stopped the flapping early, if one did.
+    pub fn error(&self) -> Option<String> {
+        self.errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Stops flapping now and leaves the link up.
+    pub fn stop(self) -> Result<()> {
+        // Ended here; the drop that follows finds nothing left to undo.
+        self.link.net.faults.end(self.link.net, self.id)
+    }
+}
+
+impl Drop for Flap<'_> {
+    fn drop(&mut self) {
+        let _ = self.link.net.faults.end(self.link.net, self.id);
+    }
+}

@@ -1,0 +1,118 @@
+//! The book of faults active on a network: what each is, since when, how
+//! to show what it did, and how to undo it. The fault layer writes it; the
+//! lab only keeps it, so that `Net::heal` and teardown can end every fault.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::net::Net;
+use crate::error::Result;
+
+/// How a fault shows what it did so far (packets dropped, state changes).
+pub(crate) type Evidence = Box<dyn Fn(&Net) -> String + Send + Sync>;
+/// How a fault is undone.
+pub(crate) type Undo = Box<dyn FnOnce(&Net) -> Result<()> + Send>;
+
+struct Entry {
+    id: u64,
+    description: String,
+    since: Instant,
+    evidence: Evidence,
+    undo: Undo,
+}
+
+/// The active faults of one network.
+#[derive(Default)]
+pub(crate) struct FaultBook {
+    next: AtomicU64,
+    active: Mutex<Vec<Entry>>,
+}
+
+impl std::fmt::Debug for FaultBook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        f.debug_list()
+            .entries(active.iter().map(|e| &e.description))
+            .finish()
+    }
+}
+
+/// A fault active on a network, as [`Net::active_faults`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveFault {
+    /// What the fault is: `link n1/eth0 -- n2/eth0 down`, `partition {a} | {b}`.
+    pub description: String,
+    /// How long it has been active.
+    pub active_for: Duration,
+    /// What it did so far: packets dropped, link state changes.
+    pub evidence: String,
+}
+
+impl std::fmt::Display for ActiveFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} (for {:.1?}; {})",
+            self.description, self.active_for, self.evidence
+        )
+    }
+}
+
+impl FaultBook {
+    /// Records an active fault; its id, to end it with [`FaultBook::end`].
+    pub(crate) fn start(&self, description: String, evidence: Evidence, undo: Undo) -> u64 {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Entry {
+                id,
+                description,
+                since: Instant::now(),
+                evidence,
+                undo,
+            });
+        id
+    }
+
+    /// Ends fault `id`: undoes it and forgets it. Nothing if it already
+    /// ended (by `Net::heal`, say).
+    pub(crate) fn end(&self, net: &Net, id: u64) -> Result<()> {
+        let entry = {
+            let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(i) = active.iter().position(|e| e.id == id) else {
+                return Ok(());
+            };
+            active.remove(i)
+        };
+        (entry.undo)(net)
+    }
+
+    /// Ends every active fault, newest first; the first error, after trying
+    /// them all.
+    pub(crate) fn end_all(&self, net: &Net) -> Result<()> {
+        let entries = std::mem::take(&mut *self.active.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut first = Ok(());
+        for e in entries.into_iter().rev() {
+            let r = (e.undo)(net);
+            if first.is_ok() {
+                first = r;
+            }
+        }
+        first
+    }
+
+    /// The active faults, oldest first.
+    pub(crate) fn list(&self, net: &Net) -> Vec<ActiveFault> {
+        let active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        active
+            .iter()
+            .map(|e| ActiveFault {
+                description: e.description.clone(),
+                active_for: e.since.elapsed(),
+                evidence: (e.evidence)(net),
+            })
+            .collect()
+    }
+}

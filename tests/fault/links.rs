@@ -1,0 +1,150 @@
+//! Links down, up, flapping, and their MTU, at run time.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::{Duration, Instant};
+
+use netns_test::{Error, Net, Topology};
+
+fn pair() -> Net {
+    Net::build(&Topology::new().link(
+        ("n1", "eth0", ["198.51.100.1/24", "2001:db8::1/64"]),
+        ("n2", "eth0", ["198.51.100.2/24", "2001:db8::2/64"]),
+    ))
+    .unwrap()
+}
+
+fn reaches(net: &Net, dst: &str) -> bool {
+    net["n1"]
+        .ping(dst)
+        .timeout(Duration::from_millis(300))
+        .run()
+        .unwrap()
+        .received
+        > 0
+}
+
+#[test]
+fn down_stops_traffic_and_the_guard_brings_it_back() {
+    let net = pair();
+    let link = net.link("n1", "n2").unwrap();
+    assert_eq!(link.name(), "n1/eth0 -- n2/eth0");
+    assert!(reaches(&net, "198.51.100.2"));
+    {
+        let _down = link.down().unwrap();
+        assert!(!link.is_up().unwrap());
+        assert!(!reaches(&net, "198.51.100.2"));
+        assert!(!reaches(&net, "2001:db8::2"));
+        let faults = net.active_faults();
+        assert_eq!(faults.len(), 1, "{faults:?}");
+        assert_eq!(faults[0].description, "link n1/eth0 -- n2/eth0 down");
+        assert!(faults[0].evidence.contains("1 state changes"), "{faults:?}");
+    }
+    assert!(link.is_up().unwrap());
+    assert!(net.active_faults().is_empty());
+    assert!(reaches(&net, "198.51.100.2"));
+    assert_eq!(link.state_changes(), 2);
+}
+
+#[test]
+fn the_guard_restores_the_link_on_a_panic() {
+    let net = pair();
+    let link = net.link("n1", "n2").unwrap();
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        let _down = link.down().unwrap();
+        panic!("the body fails while the link is down");
+    }));
+    assert!(r.is_err());
+    assert!(link.is_up().unwrap());
+    assert!(reaches(&net, "198.51.100.2"));
+}
+
+#[test]
+fn heal_brings_every_link_back_and_the_guard_then_does_nothing() {
+    let net = pair();
+    let link = net.link("n1", "n2").unwrap();
+    let down = link.down().unwrap();
+    net.heal().unwrap();
+    assert!(link.is_up().unwrap());
+    assert!(reaches(&net, "198.51.100.2"));
+    down.restore().unwrap();
+    assert!(link.is_up().unwrap());
+    assert_eq!(link.state_changes(), 2);
+}
+
+#[test]
+fn flap_changes_the_link_state_again_and_again() {
+    let net = pair();
+    let link = net.link("n2", "n1").unwrap();
+    let flap = link
+        .flap(Duration::from_millis(20), Duration::from_millis(20))
+        .unwrap();
+    // Watch the state from outside the flap: it must be seen changing.
+    let mut seen_changes = 0;
+    let mut last = link.is_up().unwrap();
+    let until = Instant::now() + Duration::from_millis(600);
+    while Instant::now() < until {
+        let now = link.is_up().unwrap();
+        if now != last {
+            seen_changes += 1;
+            last = now;
+        }
+        std::thread::sleep(Duration::from_millis(3));
+    }
+    assert!(seen_changes >= 4, "saw {seen_changes} changes");
+    assert!(
+        flap.transitions() >= 8,
+        "{} transitions",
+        flap.transitions()
+    );
+    assert!(net.active_faults()[0].description.contains("flapping"));
+    drop(flap);
+    assert!(link.is_up().unwrap());
+    assert!(net.active_faults().is_empty());
+    assert!(reaches(&net, "198.51.100.2"));
+}
+
+#[test]
+fn mtu_changes_at_run_time() {
+    let net = pair();
+    let link = net.link("n1", "n2").unwrap();
+    assert_eq!(
+        net["n1"]
+            .ping("n2")
+            .payload_size(1400)
+            .dont_fragment(true)
+            .run()
+            .unwrap()
+            .received,
+        1
+    );
+    link.set_mtu(1280).unwrap();
+    for node in ["n1", "n2"] {
+        let eth0 = net[node]
+            .links()
+            .unwrap()
+            .into_iter()
+            .find(|l| l.name == "eth0")
+            .unwrap();
+        assert_eq!(eth0.mtu, 1280, "{node}");
+    }
+    let r = net["n1"]
+        .ping("n2")
+        .payload_size(1400)
+        .dont_fragment(true)
+        .run()
+        .unwrap();
+    assert_eq!(r.received, 0, "{r}");
+}
+
+#[test]
+fn a_link_that_does_not_exist_is_a_typed_error() {
+    let net = Net::build(&Topology::new().node("n3").link(
+        ("n1", "eth0", "198.51.100.1/24"),
+        ("n2", "eth0", "198.51.100.2/24"),
+    ))
+    .unwrap();
+    let e = net.link("n1", "n3").unwrap_err();
+    assert!(matches!(e, Error::NoLink { found: 0, .. }), "{e}");
+    let e = net.link("n1", "ghost").unwrap_err();
+    assert!(matches!(e, Error::UnknownNode(_)), "{e}");
+}

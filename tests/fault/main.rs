@@ -1,0 +1,8 @@
+//! Faults on live labs: links down and up, flaps, MTU, routes changed at
+//! run time, partitions, schedules of faults.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod links;
+mod routes;
