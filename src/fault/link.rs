@@ -127,6 +127,7 @@ impl<'a> Link<'a> {
         self.set(false)?;
         let index = self.index();
         let id = self.net.faults.start(
+            self.key(),
             format!("link {} down", self.name()),
             evidence(index),
             Box::new(move |net: &Net| {
@@ -140,9 +141,17 @@ impl<'a> Link<'a> {
         Ok(LinkDown { link: *self, id })
     }
 
-    /// Brings the link up (both ends), whatever took it down.
+    /// Brings the link up (both ends), whatever took it down; a detached
+    /// [`LinkDown`] of the link is over then.
     pub fn up(&self) -> Result<()> {
-        self.set(true)
+        self.set(true)?;
+        self.net.faults.forget_keyed(&self.key());
+        Ok(())
+    }
+
+    /// The key of the link's faults in the network's book.
+    fn key(&self) -> String {
+        format!("link {}", self.index())
     }
 
     /// Whether both ends are administratively up.
@@ -218,6 +227,7 @@ impl<'a> Link<'a> {
         let (u_stop, u_thread) = (stop.clone(), thread.clone());
         let ev_flips = flips.clone();
         let id = self.net.faults.start(
+            self.key(),
             format!(
                 "link {} flapping (down {down_for:?}, up {up_for:?})",
                 self.name()
@@ -257,6 +267,12 @@ pub struct LinkDown<'a> {
 }
 
 impl LinkDown<'_> {
+    /// Lets the link stay down after the guard is gone, until [`Link::up`]
+    /// or [`Net::heal`]; the fault stays listed by [`Net::active_faults`].
+    pub fn detach(self) {
+        std::mem::forget(self);
+    }
+
     /// Brings the link back up now, reporting an error instead of ignoring
     /// it as `drop` does.
     pub fn restore(self) -> Result<()> {

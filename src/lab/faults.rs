@@ -16,6 +16,9 @@ pub(crate) type Undo = Box<dyn FnOnce(&Net) -> Result<()> + Send>;
 
 struct Entry {
     id: u64,
+    /// What the fault acts on (`link 3`), so that undoing it by other means
+    /// (`Link::up`) can end it too.
+    key: String,
     description: String,
     since: Instant,
     evidence: Evidence,
@@ -61,13 +64,20 @@ impl std::fmt::Display for ActiveFault {
 
 impl FaultBook {
     /// Records an active fault; its id, to end it with [`FaultBook::end`].
-    pub(crate) fn start(&self, description: String, evidence: Evidence, undo: Undo) -> u64 {
+    pub(crate) fn start(
+        &self,
+        key: String,
+        description: String,
+        evidence: Evidence,
+        undo: Undo,
+    ) -> u64 {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         self.active
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(Entry {
                 id,
+                key,
                 description,
                 since: Instant::now(),
                 evidence,
@@ -87,6 +97,15 @@ impl FaultBook {
             active.remove(i)
         };
         (entry.undo)(net)
+    }
+
+    /// Forgets every active fault on `key` without undoing it (its effect
+    /// was undone by other means).
+    pub(crate) fn forget_keyed(&self, key: &str) {
+        self.active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|e| e.key != key);
     }
 
     /// Ends every active fault, newest first; the first error, after trying

@@ -5,4 +5,5 @@
 mod common;
 
 mod links;
+mod nemesis;
 mod routes;

@@ -1,0 +1,290 @@
+//! Schedules of faults for resilience tests, the way Jepsen shapes them: a
+//! nemesis starts a fault and later stops it; a [`Schedule`] runs nemeses
+//! every period while a test body runs, drawing every choice from a seed,
+//! and keeps a log of what it applied when, printed if the body fails.
+
+use std::fmt;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::rng::Rng;
+use crate::error::Result;
+use crate::lab::Net;
+
+/// A fault that a [`Schedule`] starts and stops.
+///
+/// `start` applies the fault (choosing with `rng` where it has a choice)
+/// and returns what it did, in words, for the log; `stop` undoes it.
+///
+/// ```
+/// use netns_test::fault::{Nemesis, Rng};
+/// use netns_test::Net;
+///
+/// /// Takes one fixed link down.
+/// struct Unplug { down: Option<u64> }
+///
+/// impl Nemesis for Unplug {
+///     fn name(&self) -> &str { "unplug" }
+///     fn start(&mut self, net: &Net, _rng: &mut Rng) -> netns_test::Result<String> {
+///         net.link("n1", "n2")?.down()?.detach();
+///         Ok("n1 -- n2 down".into())
+///     }
+///     fn stop(&mut self, net: &Net) -> netns_test::Result<String> {
+///         net.link("n1", "n2")?.up()?;
+///         Ok("n1 -- n2 up".into())
+///     }
+/// }
+/// ```
+pub trait Nemesis: Send {
+    /// A short name for the log.
+    fn name(&self) -> &str;
+    /// Applies the fault; what it did.
+    fn start(&mut self, net: &Net, rng: &mut Rng) -> Result<String>;
+    /// Undoes the fault; what it did.
+    fn stop(&mut self, net: &Net) -> Result<String>;
+}
+
+/// Whether an event started or stopped a fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// The nemesis applied its fault.
+    Start,
+    /// The nemesis undid its fault.
+    Stop,
+}
+
+/// One line of a schedule's log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// When, since the schedule began.
+    pub at: Duration,
+    /// The nemesis.
+    pub nemesis: String,
+    /// Start or stop.
+    pub action: Action,
+    /// What it did, or the error it met.
+    pub detail: String,
+}
+
+/// What a schedule applied, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EventLog {
+    /// The seed every choice was drawn from.
+    pub seed: u64,
+    /// The events, oldest first.
+    pub events: Vec<Event>,
+}
+
+impl EventLog {
+    /// The events without their times: equal for equal seeds.
+    pub fn decisions(&self) -> Vec<(String, Action, String)> {
+        self.events
+            .iter()
+            .map(|e| (e.nemesis.clone(), e.action, e.detail.clone()))
+            .collect()
+    }
+}
+
+impl fmt::Display for EventLog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "nemesis log (seed {}; replay with NETNS_TEST_SEED={}):",
+            self.seed, self.seed
+        )?;
+        for e in &self.events {
+            let verb = match e.action {
+                Action::Start => "start",
+                Action::Stop => "stop ",
+            };
+            writeln!(
+                f,
+                "  {:>9.3} s  {verb} {}: {}",
+                e.at.as_secs_f64(),
+                e.nemesis,
+                e.detail
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs nemeses every period while a body runs: start one (chosen with the
+/// seed), wait a period, stop it, wait a period, and so on; at the end the
+/// active fault is stopped and the network healed.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use netns_test::fault::{FlapLink, Schedule};
+/// # use netns_test::{Net, Topology};
+/// # let net = Net::build(&Topology::new().link(("n1", "eth0", "198.51.100.1/24"), ("n2", "eth0", "198.51.100.2/24")))?;
+/// let (report, log) = Schedule::new(7)
+///     .period(Duration::from_millis(100))
+///     .with(FlapLink::new("n1", "n2"))
+///     .run(&net, || net["n1"].ping("n2").count(20).run());
+/// println!("{log}");
+/// # Ok::<(), netns_test::Error>(())
+/// ```
+pub struct Schedule {
+    seed: u64,
+    period: Duration,
+    nemeses: Vec<Box<dyn Nemesis>>,
+}
+
+impl fmt::Debug for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Schedule")
+            .field("seed", &self.seed)
+            .field("period", &self.period)
+            .field(
+                "nemeses",
+                &self.nemeses.iter().map(|n| n.name()).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+/// The variable that overrides a schedule's seed, to replay a failure.
+pub const SEED_ENV: &str = "NETNS_TEST_SEED";
+
+impl Schedule {
+    /// A schedule drawing from `seed` (or from `NETNS_TEST_SEED` when it is
+    /// set, to replay a failed run), with a period of 1 s and no nemesis.
+    pub fn new(seed: u64) -> Schedule {
+        let seed = std::env::var(SEED_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(seed);
+        Schedule {
+            seed,
+            period: Duration::from_secs(1),
+            nemeses: Vec::new(),
+        }
+    }
+
+    /// The time between a start and its stop, and between a stop and the
+    /// next start.
+    pub fn period(mut self, period: Duration) -> Schedule {
+        self.period = period;
+        self
+    }
+
+    /// Adds a nemesis; each round picks one of them at random.
+    pub fn with(mut self, nemesis: impl Nemesis + 'static) -> Schedule {
+        self.nemeses.push(Box::new(nemesis));
+        self
+    }
+
+    /// The seed in use.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Runs `body` on the calling thread while the schedule applies faults
+    /// from a thread of its own; returns the body's value and the log. If
+    /// the body panics, the log is printed to stderr and the panic goes on.
+    pub fn run<R>(mut self, net: &Net, body: impl FnOnce() -> R) -> (R, EventLog) {
+        let log = Mutex::new(EventLog {
+            seed: self.seed,
+            events: Vec::new(),
+        });
+        let done = AtomicBool::new(false);
+        let began = Instant::now();
+        let outcome = std::thread::scope(|s| {
+            s.spawn(|| self.drive(net, &done, &log, began));
+            let outcome = catch_unwind(AssertUnwindSafe(body));
+            done.store(true, Ordering::Release);
+            outcome
+        });
+        let _ = net.heal();
+        let log = log.into_inner().unwrap_or_else(|p| p.into_inner());
+        match outcome {
+            Ok(v) => (v, log),
+            Err(payload) => {
+                eprintln!("{log}");
+                resume_unwind(payload)
+            }
+        }
+    }
+
+    /// The schedule's thread.
+    fn drive(&mut self, net: &Net, done: &AtomicBool, log: &Mutex<EventLog>, began: Instant) {
+        if self.nemeses.is_empty() {
+            return;
+        }
+        let mut rng = Rng::new(self.seed);
+        let record = |nemesis: &str, action, detail: String| {
+            log.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .events
+                .push(Event {
+                    at: began.elapsed(),
+                    nemesis: nemesis.to_string(),
+                    action,
+                    detail,
+                })
+        };
+        let wait = |d: Duration| {
+            let until = Instant::now() + d;
+            while !done.load(Ordering::Acquire) && Instant::now() < until {
+                std::thread::sleep(
+                    until
+                        .saturating_duration_since(Instant::now())
+                        .min(Duration::from_millis(5)),
+                );
+            }
+            !done.load(Ordering::Acquire)
+        };
+        while wait(self.period) {
+            let i = rng.below(self.nemeses.len());
+            let n = &mut self.nemeses[i];
+            let detail = n
+                .start(net, &mut rng)
+                .unwrap_or_else(|e| format!("error: {e}"));
+            record(n.name(), Action::Start, detail);
+            let go_on = wait(self.period);
+            let detail = n.stop(net).unwrap_or_else(|e| format!("error: {e}"));
+            record(n.name(), Action::Stop, detail);
+            if !go_on {
+                break;
+            }
+        }
+    }
+}
+
+/// A nemesis that takes the link between two nodes down, then up.
+#[derive(Debug, Clone)]
+pub struct FlapLink {
+    a: String,
+    b: String,
+}
+
+impl FlapLink {
+    /// The link between nodes `a` and `b` (see [`Net::link`]).
+    pub fn new(a: impl Into<String>, b: impl Into<String>) -> FlapLink {
+        FlapLink {
+            a: a.into(),
+            b: b.into(),
+        }
+    }
+}
+
+impl Nemesis for FlapLink {
+    fn name(&self) -> &str {
+        "flap-link"
+    }
+
+    fn start(&mut self, net: &Net, _rng: &mut Rng) -> Result<String> {
+        let link = net.link(&self.a, &self.b)?;
+        link.down()?.detach();
+        Ok(format!("{} down", link.name()))
+    }
+
+    fn stop(&mut self, net: &Net) -> Result<String> {
+        let link = net.link(&self.a, &self.b)?;
+        link.up()?;
+        Ok(format!("{} up", link.name()))
+    }
+}
