@@ -147,6 +147,15 @@ impl<'a> Source<'a> {
     }
 }
 
+impl Source<'_> {
+    /// The network's active faults, as lines, when the network is known.
+    fn faults(&self) -> Vec<String> {
+        self.net
+            .map(|n| n.active_faults().iter().map(ToString::to_string).collect())
+            .unwrap_or_default()
+    }
+}
+
 impl<'a> From<&'a Node> for Source<'a> {
     fn from(node: &'a Node) -> Self {
         Source { node, net: None }
@@ -228,6 +237,10 @@ pub struct AssertFailure {
     pub reports: Vec<Result<NodeReport, String>>,
     /// The custom message given to the macro.
     pub message: Option<String>,
+    /// The faults active on the network when the assertion failed (link
+    /// downs, flaps, partitions), with what each did so far; empty when the
+    /// assertion did not know the network.
+    pub faults: Vec<String>,
 }
 
 impl AssertFailure {
@@ -249,6 +262,7 @@ impl AssertFailure {
             probe,
             reports: Vec::new(),
             message: None,
+            faults: Vec::new(),
         }
     }
 
@@ -291,6 +305,12 @@ impl fmt::Display for AssertFailure {
                 writeln!(f)?;
             } else {
                 writeln!(f, "  {line}")?;
+            }
+        }
+        if !self.faults.is_empty() {
+            writeln!(f, "active faults:")?;
+            for fault in &self.faults {
+                writeln!(f, "  {fault}")?;
             }
         }
         for r in &self.reports {

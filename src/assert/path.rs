@@ -90,6 +90,7 @@ pub fn path_with<'a, S: AsRef<str>>(
             ProbeResult::Error(format!("`{text}` is not an IP address")),
         );
         f.reports = src.reports(&[src.node.name().to_string()]);
+        f.faults = src.faults();
         f
     })?;
     let dst_node = src.name_of(ip);
@@ -117,6 +118,7 @@ pub fn path_with<'a, S: AsRef<str>>(
                     .cloned(),
             );
             f.reports = src.reports(&names);
+            f.faults = src.faults();
             return Err(f);
         }
     };
@@ -141,6 +143,7 @@ pub fn path_with<'a, S: AsRef<str>>(
     f.destination_node = dst_node;
     f.details = details;
     f.reports = src.reports(&names);
+    f.faults = src.faults();
     Err(f)
 }
 

@@ -43,6 +43,7 @@ fn run_ping(
             )),
         );
         f.reports = src.reports(&[src.node.name().to_string()]);
+        f.faults = src.faults();
         f
     })?;
     match src.node.ping(dst).options(opts.clone()).run() {
@@ -57,6 +58,7 @@ fn run_ping(
             );
             f.destination_node = src.name_of(dst);
             f.reports = src.reports(&involved(src, f.destination_node.as_deref()));
+            f.faults = src.faults();
             Err(f)
         }
     }
@@ -137,6 +139,7 @@ pub fn reachable_with<'a>(
     );
     f.destination_node = src.name_of(ip);
     f.reports = src.reports(&involved(&src, f.destination_node.as_deref()));
+    f.faults = src.faults();
     Err(f)
 }
 
@@ -205,5 +208,6 @@ pub fn unreachable_with<'a>(
     );
     f.destination_node = src.name_of(ip);
     f.reports = src.reports(&involved(&src, f.destination_node.as_deref()));
+    f.faults = src.faults();
     Err(f)
 }

@@ -148,3 +148,20 @@ fn a_link_that_does_not_exist_is_a_typed_error() {
     let e = net.link("n1", "ghost").unwrap_err();
     assert!(matches!(e, Error::UnknownNode(_)), "{e}");
 }
+
+#[test]
+fn a_failed_assertion_lists_the_active_faults() {
+    let net = pair();
+    let _down = net.link("n1", "n2").unwrap().down().unwrap();
+    let failure = netns_test::assert::reachable(
+        netns_test::assert::Source::with_net(&net, &net["n1"]),
+        "198.51.100.2",
+    )
+    .unwrap_err();
+    assert_eq!(failure.faults.len(), 1, "{failure}");
+    let text = failure.to_string();
+    assert!(
+        text.contains("active faults:\n  link n1/eth0 -- n2/eth0 down (for "),
+        "{text}"
+    );
+}
