@@ -21,6 +21,7 @@
 //! ```
 
 mod error;
+mod generate;
 mod plan;
 mod validate;
 

@@ -1,0 +1,150 @@
+//! A generated lab as a graph (named nodes, point-to-point links), turned
+//! into a [`Topology`] with addresses and shortest-path static routes.
+
+use std::collections::VecDeque;
+
+use super::alloc::{Allocator, LinkAddrs};
+use crate::topology::{Endpoint, Route, Topology};
+
+/// Nodes and the links between them; node indices are positions in `names`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Graph {
+    pub(crate) names: Vec<String>,
+    pub(crate) edges: Vec<(usize, usize)>,
+}
+
+impl Graph {
+    pub(crate) fn add_node(&mut self, name: String) -> usize {
+        self.names.push(name);
+        self.names.len() - 1
+    }
+
+    pub(crate) fn add_edge(&mut self, a: usize, b: usize) {
+        self.edges.push((a, b));
+    }
+
+    /// Neighbours of every node, as (neighbour, edge index), by index.
+    fn adjacency(&self) -> Vec<Vec<(usize, usize)>> {
+        let mut adj = vec![Vec::new(); self.names.len()];
+        for (e, &(a, b)) in self.edges.iter().enumerate() {
+            adj[a].push((b, e));
+            adj[b].push((a, e));
+        }
+        for list in &mut adj {
+            list.sort_unstable();
+        }
+        adj
+    }
+
+    /// Hop counts from `dst` to every node (BFS).
+    fn distances_to(adj: &[Vec<(usize, usize)>], dst: usize) -> Vec<u32> {
+        let mut dist = vec![u32::MAX; adj.len()];
+        dist[dst] = 0;
+        let mut queue = VecDeque::from([dst]);
+        while let Some(v) = queue.pop_front() {
+            for &(u, _) in &adj[v] {
+                if dist[u] == u32::MAX {
+                    dist[u] = dist[v] + 1;
+                    queue.push_back(u);
+                }
+            }
+        }
+        dist
+    }
+
+    /// The topology: addresses from the allocator, forwarding on every node
+    /// with more than one link, and in each node one route per aggregated
+    /// range of destinations that share a next hop.
+    // Node numbers index several tables at once (distances, next hops).
+    #[allow(clippy::needless_range_loop)]
+    pub(crate) fn into_topology(self) -> Topology {
+        let adj = self.adjacency();
+        let n = self.names.len();
+        let alloc = Allocator::new(&self.edges, n);
+        let mut topo = Topology::new();
+        for name in &self.names {
+            topo = topo.node(name.clone());
+        }
+        // Interface names: one per link of a node, in edge order.
+        let mut next_if = vec![0usize; n];
+        let mut ifname = vec![(String::new(), String::new()); self.edges.len()];
+        for (e, &(a, b)) in self.edges.iter().enumerate() {
+            ifname[e] = (format!("eth{}", next_if[a]), format!("eth{}", next_if[b]));
+            next_if[a] += 1;
+            next_if[b] += 1;
+        }
+        for (e, &(a, b)) in self.edges.iter().enumerate() {
+            let LinkAddrs { a: aa, b: ba } = alloc.link(e);
+            topo = topo.link(
+                Endpoint::new(self.names[a].clone(), ifname[e].0.clone()).addr(aa.to_string()),
+                Endpoint::new(self.names[b].clone(), ifname[e].1.clone()).addr(ba.to_string()),
+            );
+        }
+        for s in 0..n {
+            if adj[s].len() > 1 {
+                topo = topo.forwarding(self.names[s].clone());
+            }
+        }
+        // next_hop[s][d]: the edge s takes towards d.
+        let mut next_hop = vec![vec![usize::MAX; n]; n];
+        for d in 0..n {
+            let dist = Self::distances_to(&adj, d);
+            for s in 0..n {
+                if s == d || dist[s] == u32::MAX {
+                    continue;
+                }
+                // Among the neighbours one hop closer, the one whose index is
+                // farthest from ours (a grid then routes rows first, so the
+                // destinations of one next hop form few index ranges), then
+                // the smallest.
+                next_hop[s][d] = adj[s]
+                    .iter()
+                    .filter(|(u, _)| dist[*u] + 1 == dist[s])
+                    .max_by_key(|(u, _)| (u.abs_diff(s), std::cmp::Reverse(*u)))
+                    .map(|&(_, e)| e)
+                    .expect("a neighbour one hop closer");
+            }
+        }
+        for s in 0..n {
+            for (edge, prefix) in aggregate(&next_hop[s], s, &alloc) {
+                let (a, _) = self.edges[edge];
+                let LinkAddrs { a: aa, b: ba } = alloc.link(edge);
+                let via = if a == s { ba.addr() } else { aa.addr() };
+                topo = topo.route(
+                    self.names[s].clone(),
+                    Route::to(prefix.to_string()).via(via.to_string()),
+                );
+            }
+        }
+        topo
+    }
+}
+
+/// Groups destinations by next hop into runs of consecutive indices (the
+/// source itself and unreachable nodes join any run), and covers each run's
+/// address blocks with the fewest aligned prefixes.
+fn aggregate(next_hop: &[usize], me: usize, alloc: &Allocator) -> Vec<(usize, ipnet::Ipv6Net)> {
+    let mut out = Vec::new();
+    let mut run: Option<(usize, usize, usize)> = None; // (edge, first, last)
+    for (d, &e) in next_hop.iter().enumerate() {
+        if d == me || e == usize::MAX {
+            if let Some(r) = run.as_mut() {
+                r.2 = d;
+            }
+            continue;
+        }
+        match run {
+            Some((edge, first, _)) if edge == e => run = Some((edge, first, d)),
+            _ => {
+                if let Some((edge, first, last)) = run {
+                    out.extend(alloc.cover(first, last).into_iter().map(|p| (edge, p)));
+                }
+                run = Some((e, d, d));
+            }
+        }
+    }
+    if let Some((edge, first, last)) = run {
+        out.extend(alloc.cover(first, last).into_iter().map(|p| (edge, p)));
+    }
+    out
+}

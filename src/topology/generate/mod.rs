@@ -1,0 +1,167 @@
+//! Generated topologies: chains, rings, stars, trees, grids, tori, full
+//! meshes and leaf-spine fabrics, addressed and routed so that every node
+//! reaches every other.
+//!
+//! Every link is a veth pair with a /127 of IPv6 from 2001:db8::/32 (see
+//! the allocator: node `i` owns `2001:db8::` + `i` * 2^16, a /112); every
+//! node with more than one link forwards; every node gets static routes
+//! computed by shortest path, aggregated so that the destinations a node
+//! reaches through one neighbour take few prefixes (the nodes are numbered
+//! so that such destinations have consecutive numbers: trees depth first,
+//! grids row by row and routed rows first). The star is one bridge segment
+//! (no routes). Node names say the shape: `n3`, `t0_1_2`, `g4_7`, `leaf2`.
+//!
+//! ```no_run
+//! use netns_test::{Net, Topology};
+//! let net = Net::build(&Topology::grid(4, 4))?;
+//! let far = net["g3_3"].declared_addrs()[0].1.addr();
+//! assert_eq!(net["g0_0"].ping(far).run()?.received, 1);
+//! # Ok::<(), netns_test::Error>(())
+//! ```
+
+mod alloc;
+mod graph;
+
+use graph::Graph;
+
+use super::Topology;
+
+impl Topology {
+    /// `n` nodes in a line: `n0 -- n1 -- ... -- n{n-1}`.
+    pub fn chain(n: usize) -> Topology {
+        let mut g = Graph::default();
+        for i in 0..n {
+            g.add_node(format!("n{i}"));
+        }
+        for i in 1..n {
+            g.add_edge(i - 1, i);
+        }
+        g.into_topology()
+    }
+
+    /// `n` nodes in a ring (a chain whose ends are linked too), `n` >= 3.
+    pub fn ring(n: usize) -> Topology {
+        let mut g = Graph::default();
+        for i in 0..n {
+            g.add_node(format!("n{i}"));
+        }
+        for i in 1..n {
+            g.add_edge(i - 1, i);
+        }
+        if n >= 3 {
+            g.add_edge(n - 1, 0);
+        }
+        g.into_topology()
+    }
+
+    /// `n` hosts `h0` .. on one bridge segment in switch node `sw`, in
+    /// 2001:db8:5::/64 (`h{i}` is `2001:db8:5::{i+1}`).
+    pub fn star(n: usize) -> Topology {
+        Topology::new().bridge(
+            "sw",
+            (0..n).map(|i| {
+                crate::topology::Endpoint::new(format!("h{i}"), "eth0")
+                    .addr(format!("2001:db8:5::{:x}/64", i + 1))
+            }),
+        )
+    }
+
+    /// A tree `depth` levels below its root `t`, each inner node with
+    /// `fanout` children; a node's name is its path: `t`, `t0`, `t0_1`, ...
+    pub fn tree(depth: usize, fanout: usize) -> Topology {
+        fn grow(g: &mut Graph, parent: usize, name: &str, depth: usize, fanout: usize) {
+            if depth == 0 {
+                return;
+            }
+            for c in 0..fanout {
+                let child_name = if name == "t" {
+                    format!("t{c}")
+                } else {
+                    format!("{name}_{c}")
+                };
+                let child = g.add_node(child_name.clone());
+                g.add_edge(parent, child);
+                grow(g, child, &child_name, depth - 1, fanout);
+            }
+        }
+        let mut g = Graph::default();
+        let root = g.add_node("t".into());
+        grow(&mut g, root, "t", depth, fanout);
+        g.into_topology()
+    }
+
+    /// A `w` x `h` grid, `g{x}_{y}` linked to its four neighbours.
+    pub fn grid(w: usize, h: usize) -> Topology {
+        lattice(w, h, false)
+    }
+
+    /// A `w` x `h` torus: a grid whose rows and columns wrap around.
+    pub fn torus(w: usize, h: usize) -> Topology {
+        lattice(w, h, true)
+    }
+
+    /// `n` nodes `m0` .. each linked to every other.
+    pub fn full_mesh(n: usize) -> Topology {
+        let mut g = Graph::default();
+        for i in 0..n {
+            g.add_node(format!("m{i}"));
+        }
+        for a in 0..n {
+            for b in a + 1..n {
+                g.add_edge(a, b);
+            }
+        }
+        g.into_topology()
+    }
+
+    /// A leaf-spine (Clos) fabric: every leaf `leaf{j}` linked to every
+    /// spine `spine{i}`, and `hosts` hosts `h{j}_{k}` on each leaf.
+    pub fn leaf_spine(spines: usize, leaves: usize, hosts: usize) -> Topology {
+        let mut g = Graph::default();
+        // Leaves and their hosts first, a leaf right before its hosts, so
+        // that a leaf's subtree is one range of numbers; spines last.
+        let mut leaf_ids = Vec::new();
+        for j in 0..leaves {
+            let leaf = g.add_node(format!("leaf{j}"));
+            leaf_ids.push(leaf);
+            for k in 0..hosts {
+                let host = g.add_node(format!("h{j}_{k}"));
+                g.add_edge(leaf, host);
+            }
+        }
+        for i in 0..spines {
+            let spine = g.add_node(format!("spine{i}"));
+            for &leaf in &leaf_ids {
+                g.add_edge(leaf, spine);
+            }
+        }
+        g.into_topology()
+    }
+}
+
+fn lattice(w: usize, h: usize, wrap: bool) -> Topology {
+    let mut g = Graph::default();
+    // Row-major numbering (x fastest): a column move changes the number by
+    // one, a row move by `w`.
+    for y in 0..h {
+        for x in 0..w {
+            g.add_node(format!("g{x}_{y}"));
+        }
+    }
+    let id = |x: usize, y: usize| y * w + x;
+    for y in 0..h {
+        for x in 0..w {
+            if x + 1 < w {
+                g.add_edge(id(x, y), id(x + 1, y));
+            } else if wrap && w > 2 {
+                g.add_edge(id(x, y), id(0, y));
+            }
+            if y + 1 < h {
+                g.add_edge(id(x, y), id(x, y + 1));
+            } else if wrap && h > 2 {
+                g.add_edge(id(x, y), id(x, 0));
+            }
+        }
+    }
+    g.into_topology()
+}
