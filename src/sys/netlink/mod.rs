@@ -101,6 +101,7 @@ pub(crate) fn with_conn_here<R>(
 mod addr;
 pub(crate) mod dump;
 mod link;
+pub(crate) mod nft;
 mod route;
 
 pub(crate) use link::{delete_all_links_here, loopback_up_here, sync_link_up, VethEnd};
