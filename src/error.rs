@@ -95,6 +95,18 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// An nftables change or query failed in a node.
+    #[error("nftables: {op} in node `{node}`: {source}")]
+    Nftables {
+        /// The node whose namespace the request ran in.
+        node: String,
+        /// The change or query, in the words of `nft` ("add rule inet t output").
+        op: String,
+        /// The error the kernel returned.
+        #[source]
+        source: io::Error,
+    },
+
     /// A sysctl could not be written in a node.
     #[error("sysctl {}={} in node `{node}`: {source}", quoted(key), quoted(value))]
     Sysctl {

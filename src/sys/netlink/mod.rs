@@ -101,6 +101,7 @@ pub(crate) fn with_conn_here<R>(
 mod addr;
 pub(crate) mod dump;
 mod link;
+pub(crate) mod nft;
 mod route;
 pub(crate) mod sync;
 
