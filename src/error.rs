@@ -71,6 +71,13 @@ pub enum Error {
         first_node_over: String,
     },
 
+    /// A partition whose sides are empty or share a node.
+    #[error("invalid partition: {reason}")]
+    InvalidPartition {
+        /// What is wrong.
+        reason: String,
+    },
+
     /// No single link joins the two nodes (none, or several: name the
     /// interface then).
     #[error("no single link between `{a}` and `{b}`: {found} found")]

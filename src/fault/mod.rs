@@ -4,13 +4,21 @@
 //! each fault did (`Net::active_faults`).
 //!
 //! - [`Net::link`](crate::Net::link): a link down or flapping, its MTU;
+//! - [`Net::partition`](crate::Net::partition), one-way and
+//!   [`isolate`](crate::Net::isolate): traffic between sets of nodes
+//!   dropped by nftables rules inside the nodes (made in process over
+//!   NETLINK_NETFILTER), counted;
 //! - [`Schedule`]: nemeses applied every period during a body, seeded, with
 //!   a log of what was applied when.
 
 mod link;
+mod nemeses;
 mod nemesis;
+mod partition;
 mod rng;
 
 pub use link::{Flap, Link, LinkDown};
+pub use nemeses::{IsolateOne, RandomHalves};
 pub use nemesis::{Action, Event, EventLog, FlapLink, Nemesis, Schedule, SEED_ENV};
+pub use partition::{NodeSet, Partition};
 pub use rng::Rng;

@@ -63,6 +63,11 @@ impl std::fmt::Display for ActiveFault {
 }
 
 impl FaultBook {
+    /// A fresh fault id, for a fault that needs it before it starts.
+    pub(crate) fn next_id(&self) -> u64 {
+        self.next.fetch_add(1, Ordering::Relaxed)
+    }
+
     /// Records an active fault; its id, to end it with [`FaultBook::end`].
     pub(crate) fn start(
         &self,
@@ -71,7 +76,18 @@ impl FaultBook {
         evidence: Evidence,
         undo: Undo,
     ) -> u64 {
-        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.start_with_id(self.next_id(), key, description, evidence, undo)
+    }
+
+    /// Records an active fault under an id from [`FaultBook::next_id`].
+    pub(crate) fn start_with_id(
+        &self,
+        id: u64,
+        key: String,
+        description: String,
+        evidence: Evidence,
+        undo: Undo,
+    ) -> u64 {
         self.active
             .lock()
             .unwrap_or_else(|p| p.into_inner())

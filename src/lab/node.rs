@@ -11,6 +11,7 @@ use super::node_thread::{FinishOnDrop, Finished, NodeThread, StopToken};
 use crate::error::Result;
 use crate::inspect::{AddrInfo, LinkInfo, NeighInfo, NodeReport, RouteInfo};
 use crate::sys::netlink::dump::report_here;
+use crate::sys::netlink::nft::Nft;
 use crate::sys::netlink::sync::RouteSocket;
 use crate::sys::netns::{NetNs, NsGuard};
 use crate::sys::process::command_in;
@@ -63,6 +64,9 @@ pub struct Node {
     /// A blocking rtnetlink socket in the node, opened on first use by a
     /// change at run time; closed at teardown.
     pub(super) route_socket: Mutex<Option<RouteSocket>>,
+    /// A NETLINK_NETFILTER socket in the node, opened on first use by a
+    /// fault or a firewall; closed at teardown.
+    pub(super) nft: Mutex<Option<Nft>>,
     directory: Arc<Directory>,
     pub(super) stop: Arc<AtomicBool>,
     pub(super) threads: Mutex<Vec<(String, Arc<Finished>)>>,
@@ -80,6 +84,7 @@ impl Node {
             addrs,
             ifaces,
             route_socket: Mutex::new(None),
+            nft: Mutex::new(None),
             directory,
             stop: Arc::new(AtomicBool::new(false)),
             threads: Mutex::new(Vec::new()),
@@ -106,6 +111,17 @@ impl Node {
         if slot.is_none() {
             let name = self.name().to_string();
             *slot = Some(self.run(move || RouteSocket::open_here(&name))??);
+        }
+        f(slot.as_mut().expect("opened above"))
+    }
+
+    /// Runs `f` with the node's nftables socket, opening it (from inside
+    /// the node) on first use.
+    pub(crate) fn with_nft<R>(&self, f: impl FnOnce(&mut Nft) -> Result<R>) -> Result<R> {
+        let mut slot = self.nft.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            let name = self.name().to_string();
+            *slot = Some(self.run(move || Nft::open_here(&name))??);
         }
         f(slot.as_mut().expect("opened above"))
     }

@@ -53,6 +53,7 @@ impl Net {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .take();
+            node.nft.lock().unwrap_or_else(|p| p.into_inner()).take();
         }
         for node in self.nodes().iter().rev() {
             stop_node(node);

@@ -6,4 +6,5 @@ mod common;
 
 mod links;
 mod nemesis;
+mod partitions;
 mod routes;

@@ -3,7 +3,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
-use netns_test::fault::{Action, EventLog, FlapLink, Schedule};
+use netns_test::fault::{Action, EventLog, FlapLink, IsolateOne, RandomHalves, Schedule};
 use netns_test::{Net, Topology};
 
 fn chain() -> Net {
@@ -81,4 +81,44 @@ fn a_failing_body_heals_the_network_and_the_panic_goes_on() {
     assert!(r.is_err());
     assert!(net.active_faults().is_empty());
     assert!(net.link("n1", "n2").unwrap().is_up().unwrap());
+}
+
+#[test]
+fn partition_nemeses_split_and_isolate_then_heal() {
+    let net = chain();
+    let (seen, log) = Schedule::new(3)
+        .period(Duration::from_millis(15))
+        .with(RandomHalves::new())
+        .with(IsolateOne::of(["n1", "n3"]))
+        .run(&net, || {
+            let mut seen = std::collections::BTreeSet::new();
+            let until = Instant::now() + Duration::from_millis(500);
+            while Instant::now() < until {
+                for f in net.active_faults() {
+                    seen.insert(f.description);
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            seen
+        });
+    assert!(
+        seen.iter().any(|d| d.starts_with("partition {")),
+        "{seen:?}\n{log}"
+    );
+    let starts: Vec<_> = log
+        .events
+        .iter()
+        .filter(|e| e.action == Action::Start)
+        .collect();
+    assert!(starts.len() >= 4, "{log}");
+    for e in &starts {
+        assert!(
+            e.detail.contains(" | ") || e.detail == "n1 isolated" || e.detail == "n3 isolated",
+            "{log}"
+        );
+    }
+    assert!(net.active_faults().is_empty());
+    // Healed: every node reaches the others again.
+    assert_eq!(net["n1"].ping("n2").run().unwrap().received, 1);
+    assert_eq!(net["n2"].ping("n3").run().unwrap().received, 1);
 }

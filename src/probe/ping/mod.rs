@@ -79,7 +79,10 @@ pub fn ping(dst: IpAddr, opts: &PingOptions) -> Result<PingReport, ProbeError> {
             last_send = t;
             answered.push(false);
             if let Err(e) = res {
-                if e.raw_os_error() == Some(nix::errno::Errno::EACCES as i32) && !is_v6 && !opts.broadcast {
+                if e.raw_os_error() == Some(nix::errno::Errno::EACCES as i32)
+                    && !is_v6
+                    && !opts.broadcast
+                {
                     return Err(ProbeError::Broadcast { destination: dst });
                 }
                 answered[usize::from(seq) - 1] = true;

@@ -43,8 +43,8 @@
 //! at the default 208 KiB, which the kernel doubles) the send fails with
 //! EMSGSIZE and nothing is applied.
 
-// Nothing outside the tests calls this layer yet: the firewall verbs that
-// will are the next layer up.
+// Partitions use input chains and address matches; the other hooks, NAT
+// chains and matches are for the firewall layer built on this one.
 #![cfg_attr(not(test), allow(dead_code, unused_imports))]
 
 mod batch;

@@ -1,0 +1,118 @@
+//! Built-in nemeses that partition: random halves, one node isolated.
+
+use super::nemesis::Nemesis;
+use super::rng::Rng;
+use crate::error::{Error, Result};
+use crate::lab::Net;
+
+/// The nodes a nemesis picks from: the given ones, or every node.
+fn candidates(net: &Net, only: &[String]) -> Vec<String> {
+    if only.is_empty() {
+        net.nodes().iter().map(|n| n.name().to_string()).collect()
+    } else {
+        only.to_vec()
+    }
+}
+
+fn end(net: &Net, active: &mut Option<u64>) -> Result<()> {
+    match active.take() {
+        Some(id) => net.faults.end(net, id),
+        None => Ok(()),
+    }
+}
+
+/// A nemesis that splits the nodes into two random halves (Jepsen's
+/// `partition-random-halves`), then heals.
+#[derive(Debug, Clone, Default)]
+pub struct RandomHalves {
+    only: Vec<String>,
+    active: Option<u64>,
+}
+
+impl RandomHalves {
+    /// Halves of every node of the network.
+    pub fn new() -> RandomHalves {
+        RandomHalves::default()
+    }
+
+    /// Halves of these nodes only (the others, routers say, stay whole).
+    pub fn of<S: Into<String>>(nodes: impl IntoIterator<Item = S>) -> RandomHalves {
+        RandomHalves {
+            only: nodes.into_iter().map(Into::into).collect(),
+            active: None,
+        }
+    }
+}
+
+impl Nemesis for RandomHalves {
+    fn name(&self) -> &str {
+        "random-halves"
+    }
+
+    fn start(&mut self, net: &Net, rng: &mut Rng) -> Result<String> {
+        let mut nodes = candidates(net, &self.only);
+        if nodes.len() < 2 {
+            return Err(Error::InvalidPartition {
+                reason: "random halves need at least two nodes".into(),
+            });
+        }
+        rng.shuffle(&mut nodes);
+        let b = nodes.split_off(nodes.len() / 2);
+        let (mut a, mut b) = (nodes, b);
+        a.sort();
+        b.sort();
+        let detail = format!("{{{}}} | {{{}}}", a.join(", "), b.join(", "));
+        self.active = Some(net.partition(a, b)?.into_id());
+        Ok(detail)
+    }
+
+    fn stop(&mut self, net: &Net) -> Result<String> {
+        end(net, &mut self.active)?;
+        Ok("healed".into())
+    }
+}
+
+/// A nemesis that cuts one random node off from all the others, then heals.
+#[derive(Debug, Clone, Default)]
+pub struct IsolateOne {
+    only: Vec<String>,
+    active: Option<u64>,
+}
+
+impl IsolateOne {
+    /// Picks among every node of the network.
+    pub fn new() -> IsolateOne {
+        IsolateOne::default()
+    }
+
+    /// Picks among these nodes only.
+    pub fn of<S: Into<String>>(nodes: impl IntoIterator<Item = S>) -> IsolateOne {
+        IsolateOne {
+            only: nodes.into_iter().map(Into::into).collect(),
+            active: None,
+        }
+    }
+}
+
+impl Nemesis for IsolateOne {
+    fn name(&self) -> &str {
+        "isolate-one"
+    }
+
+    fn start(&mut self, net: &Net, rng: &mut Rng) -> Result<String> {
+        let nodes = candidates(net, &self.only);
+        if nodes.is_empty() {
+            return Err(Error::InvalidPartition {
+                reason: "no node to isolate".into(),
+            });
+        }
+        let node = nodes[rng.below(nodes.len())].clone();
+        self.active = Some(net.isolate(&node)?.into_id());
+        Ok(format!("{node} isolated"))
+    }
+
+    fn stop(&mut self, net: &Net) -> Result<String> {
+        end(net, &mut self.active)?;
+        Ok("healed".into())
+    }
+}
