@@ -26,6 +26,10 @@
 //! Rows without an echo are checked once, before the warmup, by a build
 //! with one echo across them (not timed).
 //!
+//! Phase `faults` (see `support/faults.rs`): partition and heal of a
+//! 10-node lab, beside the same rules made by the `nft` binary; a link's
+//! down and up, and the time from `down()` to the first lost packet.
+//!
 //! Phase `throughput`: 1,000 `#[netns_test(topology = two_hosts)]` tests
 //! (build + 1 echo + teardown) on 1 and on all-cores threads, each test on a
 //! fresh thread like libtest. Phase `memory`: peak RSS with 100 two-host labs
@@ -47,6 +51,10 @@
 //! only 198.51.100.0/24 and 203.0.113.0/24 are used; the run checks that the
 //! host gained no interface and no named namespace.
 
+#[path = "support/args.rs"]
+mod args;
+#[path = "support/faults.rs"]
+mod faults;
 #[path = "support/floor.rs"]
 mod floor;
 #[path = "support/ipscript.rs"]
@@ -55,15 +63,20 @@ mod ipscript;
 mod labs;
 #[path = "support/phases.rs"]
 mod phases;
+#[path = "support/report.rs"]
+mod report;
 #[path = "support/stats.rs"]
 mod stats;
+
+use args::{parse_args, Args, USAGE};
+use report::{print_machine, print_targets, report_cycles, Findings};
 
 use std::collections::BTreeSet;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use netns_test::Topology;
-use stats::{ms, ratio, StallCounter, Summary};
+use stats::StallCounter;
 
 /// What a cycle gets to know about its place in the run.
 #[derive(Debug)]
@@ -277,116 +290,6 @@ struct Row {
     first_error: Option<String>,
 }
 
-const PHASES: [&str; 4] = ["cycle", "throughput", "memory", "stalls"];
-
-struct Args {
-    quick: bool,
-    phases: Vec<String>,
-    iters: usize,
-    warmup: usize,
-    rows: Option<Vec<String>>,
-    stall: Duration,
-    tests: usize,
-    threads: Vec<usize>,
-    labs: usize,
-    stall_cycles: usize,
-}
-
-const USAGE: &str = "usage: cycle [--quick] [--all] [--phases cycle,throughput,memory,stalls]
-             [--rows a,b,...] [--iters N] [--warmup N] [--tests N] [--threads 1,2]
-             [--labs N] [--stall-cycles N] [--stall-ms MS]
-  rows:   netns-test, ip-script, ip-script-moved, raw-floor, router-chain, bridge-10,
-          links (links-1,2,4,8), floor-links (floor-links-1,2,4,8), line (line-2,4,8),
-          or one of those by name
-  counts: --iters 200 (--quick 3), --tests 1000 (20), --labs 100 (5),
-          --stall-cycles 2000 (10), --threads 1,<cores>
-  env:    NETNS_BENCH_ITERS=N sets the default of --iters";
-
-fn parse_args() -> Result<Args, String> {
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let env_iters = std::env::var("NETNS_BENCH_ITERS").ok();
-    // Like libtest: without `--bench` (cargo test --benches) just smoke-run.
-    let mut quick = !argv.iter().any(|a| a == "--bench");
-    let mut iters: Option<usize> = None;
-    let mut warmup: Option<usize> = None;
-    let mut tests: Option<usize> = None;
-    let mut labs_n: Option<usize> = None;
-    let mut stall_cycles: Option<usize> = None;
-    let mut threads: Option<Vec<usize>> = None;
-    let mut rows = None;
-    let mut phases: Vec<String> = PHASES.iter().map(|s| s.to_string()).collect();
-    let mut stall = Duration::from_millis(100);
-    let mut it = argv.iter();
-    let num = |v: Option<&String>, flag: &str| -> Result<usize, String> {
-        v.ok_or_else(|| format!("{flag} needs a value"))?
-            .parse()
-            .map_err(|e| format!("{flag}: {e}"))
-    };
-    let list = |v: Option<&String>, flag: &str| -> Result<Vec<String>, String> {
-        Ok(v.ok_or_else(|| format!("{flag} needs a value"))?
-            .split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect())
-    };
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--bench" | "--all" => {}
-            "--quick" => quick = true,
-            "--iters" => iters = Some(num(it.next(), "--iters")?),
-            "--warmup" => warmup = Some(num(it.next(), "--warmup")?),
-            "--tests" => tests = Some(num(it.next(), "--tests")?),
-            "--labs" => labs_n = Some(num(it.next(), "--labs")?),
-            "--stall-cycles" => stall_cycles = Some(num(it.next(), "--stall-cycles")?),
-            "--stall-ms" => stall = Duration::from_millis(num(it.next(), "--stall-ms")? as u64),
-            "--threads" => {
-                let v = list(it.next(), "--threads")?;
-                threads = Some(
-                    v.iter()
-                        .map(|s| s.parse().map_err(|e| format!("--threads: {e}")))
-                        .collect::<Result<_, String>>()?,
-                );
-            }
-            "--rows" => rows = Some(list(it.next(), "--rows")?),
-            "--phases" => {
-                phases = list(it.next(), "--phases")?;
-                if let Some(bad) = phases.iter().find(|p| !PHASES.contains(&p.as_str())) {
-                    return Err(format!("unknown phase `{bad}`"));
-                }
-            }
-            "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown argument `{other}`")),
-        }
-    }
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let iters = match (iters, quick, env_iters) {
-        (Some(n), _, _) => n,
-        (None, true, _) => 3,
-        (None, false, Some(v)) => v.parse().map_err(|e| format!("NETNS_BENCH_ITERS: {e}"))?,
-        (None, false, None) => 200,
-    };
-    let pick =
-        |v: Option<usize>, full: usize, small: usize| v.unwrap_or(if quick { small } else { full });
-    let labs_n = pick(labs_n, 100, 5);
-    if labs_n == 0 {
-        return Err("--labs must be at least 1".into());
-    }
-    let mut threads = threads.unwrap_or_else(|| vec![1, cores]);
-    threads.dedup();
-    Ok(Args {
-        quick,
-        phases,
-        iters,
-        warmup: pick(warmup, 5, 1),
-        rows,
-        stall,
-        tests: pick(tests, 1000, 20),
-        threads,
-        labs: labs_n,
-        stall_cycles: pick(stall_cycles, 2000, 10),
-    })
-}
-
 /// Interface names in the host namespace (this process's main thread).
 fn host_links() -> BTreeSet<String> {
     std::fs::read_dir("/sys/class/net")
@@ -395,19 +298,6 @@ fn host_links() -> BTreeSet<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// What the final summary needs from the phases.
-#[derive(Default)]
-struct Findings {
-    ours: Option<Summary>,
-    floor: Option<Summary>,
-    script: Option<Summary>,
-    link_slope: Option<f64>,
-    floor_link_slope: Option<f64>,
-    throughput: Option<(usize, f64)>,
-    stalls: Option<(usize, usize)>,
-    per_lab_kib: Option<f64>,
 }
 
 fn main() -> ExitCode {
@@ -525,6 +415,17 @@ fn main() -> ExitCode {
             .find(|r| r.name == OURS)
             .map(|r| (r.counter.stalls(), r.counter.cycles));
     }
+    if args.phases.iter().any(|p| p == "faults") {
+        let iters = if args.quick { 3 } else { 50 };
+        eprintln!("faults: {iters} rounds of partition/heal and link down/up");
+        match faults::run(iters) {
+            Ok(rows) => faults::print(&rows),
+            Err(e) => {
+                println!("faults phase failed: {e}");
+                ok = false;
+            }
+        }
+    }
     print_targets(&findings);
     println!();
     println!(
@@ -555,35 +456,6 @@ fn main() -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
-}
-
-fn print_machine(args: &Args) {
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| "?".into());
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines().find_map(|l| {
-                Some(
-                    l.strip_prefix("model name")?
-                        .split_once(':')?
-                        .1
-                        .trim()
-                        .to_string(),
-                )
-            })
-        })
-        .unwrap_or_else(|| "?".into());
-    let load = std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|l| l.split_whitespace().next().map(str::to_string))
-        .unwrap_or_else(|| "?".into());
-    println!(
-        "machine: {cpus} CPUs ({model}), kernel {kernel}, load average {load} at start{}",
-        if args.quick { "; --quick" } else { "" }
-    );
 }
 
 /// Phase `cycle`: the interleaved rows. Returns false if a row broke.
@@ -704,213 +576,4 @@ fn cycle_phase(args: &Args, host_netns_ino: u64, findings: &mut Findings) -> boo
     let wall = started.elapsed();
     report_cycles(&rows, args, wall, findings);
     ok && rows.iter().all(|r| r.failed == 0)
-}
-
-fn report_cycles(rows: &[Row], args: &Args, wall: Duration, findings: &mut Findings) {
-    let summary_of = |name: &str| {
-        rows.iter()
-            .find(|r| r.name == name)
-            .and_then(|r| Summary::of(&r.times))
-    };
-    let floor = summary_of(FLOOR);
-    findings.floor = floor;
-    findings.ours = summary_of(OURS);
-    findings.script = summary_of(SCRIPT);
-
-    println!();
-    println!(
-        "Cycles: {} interleaved iterations (+{} warmup) of every row, {:.1} s. \
-         Two-host rows: 2 namespaces + veth + addresses + links up + 1 ICMP echo + teardown; \
-         the others: build + teardown, no echo.",
-        args.iters,
-        args.warmup,
-        wall.as_secs_f64()
-    );
-    println!();
-    println!(
-        "| row | cycles | median ms | min ms | p90 ms | max ms | median / floor | p90 / floor \
-         | first echo median µs | stalls (echo > {} ms or none) | failed |",
-        args.stall.as_millis()
-    );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-    for r in rows {
-        let (echo_us, stalls) = if r.pings {
-            (
-                stats::percentile(&stats::sorted_ms(&r.echoes), 0.5)
-                    .map_or("–".into(), |m| format!("{:.0}", m * 1e3)),
-                r.stalls.stalls().to_string(),
-            )
-        } else {
-            ("–".into(), "–".into())
-        };
-        match Summary::of(&r.times) {
-            Some(s) => println!(
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                r.name,
-                s.n,
-                ms(s.median),
-                ms(s.min),
-                ms(s.p90),
-                ms(s.max),
-                ratio(s.median, floor.map(|f| f.median)),
-                ratio(s.p90, floor.map(|f| f.p90)),
-                echo_us,
-                stalls,
-                r.failed
-            ),
-            None => println!(
-                "| {} | 0 | – | – | – | – | – | – | – | – | {} |",
-                r.name, r.failed
-            ),
-        }
-    }
-    println!();
-    for r in rows {
-        if let Some(w) = r.stalls.worst.filter(|w| *w > r.stalls.threshold) {
-            println!(
-                "{}: worst first echo {:.1} ms",
-                r.name,
-                w.as_secs_f64() * 1e3
-            );
-        }
-        if let Some(e) = &r.first_error {
-            println!("{}: {} failed cycles, first error: {e}", r.name, r.failed);
-        }
-    }
-    // Stalls of several rows in the same iterations point at the machine
-    // (or kernel) rather than at a row.
-    for r in rows.iter().filter(|r| !r.stalled_at.is_empty()) {
-        let shown: Vec<String> = r
-            .stalled_at
-            .iter()
-            .take(20)
-            .map(|i| i.to_string())
-            .collect();
-        println!(
-            "{}: stalled in iterations {}{}",
-            r.name,
-            shown.join(", "),
-            if r.stalled_at.len() > 20 { ", ..." } else { "" }
-        );
-    }
-    if let (Some(ours), Some(script)) = (findings.ours, findings.script) {
-        println!(
-            "ip-script / netns-test: {:.1}× at the median, {:.1}× at p90",
-            script.median / ours.median,
-            script.p90 / ours.p90
-        );
-    }
-
-    // Marginal costs: least squares over the rows of one family.
-    let mut slopes = Vec::new();
-    for (family, unit, x_name) in [
-        ("links", "ms per extra veth link", "K links"),
-        ("floor-links", "ms per extra veth link", "K links"),
-        ("line", "ms per extra node + link", "N nodes"),
-    ] {
-        let fam: Vec<(f64, Summary)> = rows
-            .iter()
-            .filter(|r| r.family == family)
-            .filter_map(|r| Some((r.param as f64, Summary::of(&r.times)?)))
-            .collect();
-        let fit = |f: fn(&Summary) -> f64| {
-            stats::least_squares(&fam.iter().map(|(x, s)| (*x, f(s))).collect::<Vec<_>>())
-        };
-        if let (Some((med, med0)), Some((min, _))) = (fit(|s| s.median), fit(|s| s.min)) {
-            slopes.push((family, unit, x_name, med, med0, min));
-            match family {
-                "links" => findings.link_slope = Some(med),
-                "floor-links" => findings.floor_link_slope = Some(med),
-                _ => {}
-            }
-        }
-    }
-    if !slopes.is_empty() {
-        println!();
-        println!(
-            "Marginal cost (least-squares slope over the rows' medians, and over their minimums):"
-        );
-        println!();
-        println!("| rows | slope of medians | intercept ms | slope of minimums |");
-        println!("| --- | ---: | ---: | ---: |");
-        for (family, unit, x_name, med, med0, min) in slopes {
-            println!(
-                "| {family}-* (x = {x_name}) | {med:.3} {unit} | {med0:.3} | {min:.3} {unit} |"
-            );
-        }
-    }
-}
-
-fn print_targets(f: &Findings) {
-    let verdict = |met: Option<bool>| match met {
-        Some(true) => "met",
-        Some(false) => "MISSED",
-        None => "–",
-    };
-    let mut lines: Vec<(String, String, &str, &str)> = Vec::new();
-    let x = |v: Option<f64>| v.map_or("–".into(), |v| format!("{v:.2}×"));
-    let med_ratio = f.ours.zip(f.floor).map(|(o, fl)| o.median / fl.median);
-    lines.push((
-        "netns-test median / raw-floor median".into(),
-        x(med_ratio),
-        "≤ 1.3×",
-        verdict(med_ratio.map(|r| r <= 1.3)),
-    ));
-    let p90_ratio = f.ours.zip(f.floor).map(|(o, fl)| o.p90 / fl.p90);
-    lines.push((
-        "netns-test p90 / raw-floor p90".into(),
-        x(p90_ratio),
-        "≤ 2×",
-        verdict(p90_ratio.map(|r| r <= 2.0)),
-    ));
-    let speedup = f.ours.zip(f.script).map(|(o, s)| s.median / o.median);
-    lines.push((
-        "ip-script median / netns-test median".into(),
-        x(speedup),
-        "≥ 10×",
-        verdict(speedup.map(|r| r >= 10.0)),
-    ));
-    lines.push((
-        match f.stalls {
-            Some((_, n)) => format!("netns-test stalls over {n} cycles"),
-            None => "netns-test stalls".into(),
-        },
-        f.stalls.map_or("–".into(), |(s, _)| s.to_string()),
-        "0",
-        verdict(f.stalls.map(|(s, _)| s == 0)),
-    ));
-    lines.push((
-        "extra veth link (slope of medians)".into(),
-        match (f.link_slope, f.floor_link_slope) {
-            (Some(s), Some(fl)) => format!("{s:.3} ms (raw floor: {fl:.3} ms)"),
-            (Some(s), None) => format!("{s:.3} ms"),
-            _ => "–".into(),
-        },
-        "≤ 0.5 ms",
-        verdict(f.link_slope.map(|s| s <= 0.5)),
-    ));
-    lines.push((
-        match f.throughput {
-            Some((t, _)) => format!("throughput on {t} threads"),
-            None => "throughput".into(),
-        },
-        f.throughput
-            .map_or("–".into(), |(_, r)| format!("{r:.0} tests/s")),
-        "≥ 300 tests/s",
-        verdict(f.throughput.map(|(_, r)| r >= 300.0)),
-    ));
-    lines.push((
-        "memory per live two-host lab (RSS)".into(),
-        f.per_lab_kib.map_or("–".into(), |k| format!("{k:.1} KiB")),
-        "–",
-        "–",
-    ));
-    println!();
-    println!("Targets (issue 7):");
-    println!();
-    println!("| figure | measured | target | |");
-    println!("| --- | ---: | ---: | --- |");
-    for (what, v, target, met) in lines {
-        println!("| {what} | {v} | {target} | {met} |");
-    }
 }

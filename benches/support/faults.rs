@@ -1,0 +1,191 @@
+//! Phase `faults`: what a fault costs and how fast it bites.
+//!
+//! | row | what is timed |
+//! | --- | --- |
+//! | `partition-10` | `net.partition(half, half)` on a 10-node chain: the rules in every node, one transaction each |
+//! | `heal-10` | dropping that partition: the rules (and our table) removed |
+//! | `nft-binary-10` | the same partition as `nft -f -` run inside each node (the way `nft`-based tools do it), where `nft` is installed |
+//! | `link-down` | `link.down()`: both ends of a veth down, acked by the kernel |
+//! | `down-to-loss` | from the start of `down()` to a probe sent right after it being lost (checked every time) |
+//! | `link-up` | the guard's drop: both ends up again |
+
+use std::io::Write;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use netns_test::{Net, Topology};
+
+use crate::stats::Summary;
+
+/// One row: its name and the times measured.
+pub(crate) struct FaultRow {
+    pub(crate) name: &'static str,
+    pub(crate) nodes: usize,
+    pub(crate) times: Vec<Duration>,
+}
+
+fn nft_binary() -> Option<&'static str> {
+    ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+}
+
+/// The same rules as `net.partition(a, b)`, as an `nft` script for one node
+/// that drops what it receives from `from`.
+fn script(from: &[std::net::IpAddr]) -> String {
+    let mut s = String::from(
+        "add table inet bench\nadd chain inet bench input { type filter hook input priority -10; }\n",
+    );
+    for a in from {
+        let fam = if a.is_ipv4() { "ip" } else { "ip6" };
+        s.push_str(&format!(
+            "add rule inet bench input {fam} saddr {a} counter drop\n"
+        ));
+    }
+    s
+}
+
+pub(crate) fn run(iters: usize) -> Result<Vec<FaultRow>, String> {
+    let net = Net::build(&Topology::chain(10)).map_err(|e| e.to_string())?;
+    let names: Vec<String> = net.nodes().iter().map(|n| n.name().to_string()).collect();
+    let (a, b) = names.split_at(5);
+    let (a, b) = (a.to_vec(), b.to_vec());
+    let mut rows: Vec<FaultRow> = vec![
+        FaultRow {
+            name: "partition-10",
+            nodes: 10,
+            times: Vec::new(),
+        },
+        FaultRow {
+            name: "heal-10",
+            nodes: 10,
+            times: Vec::new(),
+        },
+    ];
+    for _ in 0..iters {
+        let t = Instant::now();
+        let p = net
+            .partition(a.clone(), b.clone())
+            .map_err(|e| e.to_string())?;
+        rows[0].times.push(t.elapsed());
+        let t = Instant::now();
+        p.heal().map_err(|e| e.to_string())?;
+        rows[1].times.push(t.elapsed());
+    }
+    if let Some(nft) = nft_binary() {
+        let addrs = |set: &[String]| -> Vec<std::net::IpAddr> {
+            set.iter()
+                .flat_map(|n| {
+                    net[n.as_str()]
+                        .declared_addrs()
+                        .iter()
+                        .map(|(_, a)| a.addr())
+                })
+                .collect()
+        };
+        let (from_a, from_b) = (addrs(&a), addrs(&b));
+        let mut row = FaultRow {
+            name: "nft-binary-10",
+            nodes: 10,
+            times: Vec::new(),
+        };
+        for _ in 0..iters {
+            let t = Instant::now();
+            for (nodes, from) in [(&b, &from_a), (&a, &from_b)] {
+                for n in nodes {
+                    let mut child = net[n.as_str()]
+                        .command(nft)
+                        .map_err(|e| e.to_string())?
+                        .args(["-f", "-"])
+                        .stdin(Stdio::piped())
+                        .spawn()
+                        .map_err(|e| e.to_string())?;
+                    child
+                        .stdin
+                        .take()
+                        .unwrap()
+                        .write_all(script(from).as_bytes())
+                        .map_err(|e| e.to_string())?;
+                    let st = child.wait().map_err(|e| e.to_string())?;
+                    if !st.success() {
+                        return Err(format!("nft -f failed in {n}: {st}"));
+                    }
+                }
+            }
+            row.times.push(t.elapsed());
+            for n in &names {
+                let _ = net[n.as_str()]
+                    .command(nft)
+                    .map_err(|e| e.to_string())?
+                    .args(["delete", "table", "inet", "bench"])
+                    .stderr(Stdio::null())
+                    .status();
+            }
+        }
+        rows.push(row);
+    }
+    drop(net);
+
+    let pair = Net::build(&Topology::new().link(
+        ("n1", "eth0", "198.51.100.1/24"),
+        ("n2", "eth0", "198.51.100.2/24"),
+    ))
+    .map_err(|e| e.to_string())?;
+    let link = pair.link("n1", "n2").map_err(|e| e.to_string())?;
+    let mut down = FaultRow {
+        name: "link-down",
+        nodes: 2,
+        times: Vec::new(),
+    };
+    let mut loss = FaultRow {
+        name: "down-to-loss",
+        nodes: 2,
+        times: Vec::new(),
+    };
+    let mut up = FaultRow {
+        name: "link-up",
+        nodes: 2,
+        times: Vec::new(),
+    };
+    for _ in 0..iters {
+        let t = Instant::now();
+        let guard = link.down().map_err(|e| e.to_string())?;
+        down.times.push(t.elapsed());
+        let r = pair["n1"]
+            .ping("198.51.100.2")
+            .timeout(Duration::from_millis(50))
+            .run()
+            .map_err(|e| e.to_string())?;
+        if r.received != 0 {
+            return Err("a ping crossed a link that was down".into());
+        }
+        // The probe left at once after down() returned: the loss began then.
+        loss.times.push(t.elapsed() - r.time.min(t.elapsed()));
+        let t = Instant::now();
+        drop(guard);
+        up.times.push(t.elapsed());
+    }
+    rows.extend([down, loss, up]);
+    Ok(rows)
+}
+
+pub(crate) fn print(rows: &[FaultRow]) {
+    println!();
+    println!("phase faults (median, p90; per node where it applies)");
+    println!(
+        "  {:<14} {:>10} {:>10} {:>12}",
+        "row", "median", "p90", "per node"
+    );
+    for r in rows {
+        let Some(s) = Summary::of(&r.times) else {
+            continue;
+        };
+        println!(
+            "  {:<14} {:>7.3} ms {:>7.3} ms {:>9.3} ms",
+            r.name,
+            s.median,
+            s.p90,
+            s.median / r.nodes as f64
+        );
+    }
+}
