@@ -165,3 +165,30 @@ fn a_failed_assertion_lists_the_active_faults() {
         "{text}"
     );
 }
+
+#[test]
+fn a_port_of_a_bridge_segment_goes_down_alone() {
+    let net = Net::build(&Topology::new().bridge(
+        "sw",
+        [
+            ("a", "eth0", "203.0.113.1/24"),
+            ("b", "eth0", "203.0.113.2/24"),
+            ("c", "eth0", "203.0.113.3/24"),
+        ],
+    ))
+    .unwrap();
+    let port = net.link("a", "sw").unwrap();
+    let _down = port.down().unwrap();
+    let r = |from: &str, to: &str| {
+        net[from]
+            .ping(to)
+            .timeout(Duration::from_millis(300))
+            .run()
+            .unwrap()
+            .received
+    };
+    assert_eq!(r("a", "b"), 0);
+    assert_eq!(r("b", "c"), 1);
+    drop(_down);
+    assert_eq!(r("a", "b"), 1);
+}
