@@ -14,7 +14,7 @@ use netlink_packet_core::{
 use netlink_packet_route::link::{LinkFlags, LinkMessage};
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
-use rtnetlink::{LinkUnspec, RouteMessageBuilder};
+use rtnetlink::LinkUnspec;
 
 use crate::error::{Error, Result};
 
@@ -173,37 +173,17 @@ impl RouteSocket {
         via: Option<IpAddr>,
         dev: Option<(u32, &str)>,
     ) -> Result<()> {
-        let mut text = format!("ip route {} {dst}", op.word());
-        if let Some(gw) = via {
-            text.push_str(&format!(" via {gw}"));
-        }
-        if let Some((_, name)) = dev {
-            text.push_str(&format!(" dev {name}"));
-        }
-        let invalid = |e: String| Error::Netlink {
-            node: self.node.clone(),
-            op: text.clone(),
-            source: io::Error::new(io::ErrorKind::InvalidInput, e),
-        };
-        let mut b = RouteMessageBuilder::<IpAddr>::new()
-            .destination_prefix(dst.network(), dst.prefix_len())
-            .map_err(|e| invalid(e.to_string()))?;
-        if let Some(gw) = via {
-            b = b.gateway(gw).map_err(|e| invalid(e.to_string()))?;
-        }
-        if let Some((index, _)) = dev {
-            b = b.output_interface(index);
-        }
+        let (msg, text) = super::route::route_message(&self.node, op.word(), dst, via, dev)?;
         let (msg, flags) = match op {
             RouteOp::Add => (
-                RouteNetlinkMessage::NewRoute(b.build()),
+                RouteNetlinkMessage::NewRoute(msg),
                 NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
             ),
             RouteOp::Replace => (
-                RouteNetlinkMessage::NewRoute(b.build()),
+                RouteNetlinkMessage::NewRoute(msg),
                 NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE,
             ),
-            RouteOp::Delete => (RouteNetlinkMessage::DelRoute(b.build()), NLM_F_ACK),
+            RouteOp::Delete => (RouteNetlinkMessage::DelRoute(msg), NLM_F_ACK),
         };
         self.request(msg, flags, &text).map(drop)
     }
