@@ -2,12 +2,13 @@
 //!
 //! One thread does the whole build on one current-thread runtime:
 //! for each node it unshares a fresh namespace (so the thread is inside it),
-//! writes the node's sysctls there, and opens the node's one netlink
+//! writes the node's sysctls there, and opens the node's netlink
 //! connection. Sockets keep their namespace, so from then on the same thread
 //! configures every node through its connection. Each veth is created inside
 //! one node with its peer placed directly in the other node by namespace fd:
-//! nothing is ever created in, or moved through, the host namespace. At the
-//! end the thread is moved back to its own namespace.
+//! nothing is ever created in, or moved through, the host namespace. Then
+//! each node in turn gets its addresses and routes, and its connection is
+//! closed. At the end the thread is moved back to its own namespace.
 //!
 //! On any error the connections are closed and the namespace fds dropped; as
 //! nothing else refers to the namespaces, the kernel frees them with
@@ -20,7 +21,7 @@ use crate::sys::netlink::{Conn, VethEnd};
 use crate::sys::netns::{can_return_here, NetNs, ThreadHome};
 use crate::sys::sysctl::write_sysctl;
 use crate::sys::{runtime, thread};
-use crate::topology::{Plan, PlanIface, BRIDGE_NAME};
+use crate::topology::{Plan, PlanIface, PlanNode, BRIDGE_NAME};
 
 /// How long the build waits for the kernel to finish an IPv6 address (it
 /// normally takes microseconds).
@@ -49,7 +50,7 @@ fn build_on_this_thread(plan: &Plan) -> Result<Vec<NetNs>> {
         let mut nss = Vec::with_capacity(plan.nodes.len());
         let mut conns = Vec::with_capacity(plan.nodes.len());
         let built = configure(plan, &mut nss, &mut conns).await;
-        for conn in conns {
+        for conn in conns.into_iter().flatten() {
             conn.close().await;
         }
         built.map(|()| nss)
@@ -66,43 +67,35 @@ fn veth_end(iface: &PlanIface) -> VethEnd<'_> {
     }
 }
 
-async fn configure(plan: &Plan, nss: &mut Vec<NetNs>, conns: &mut Vec<Conn>) -> Result<()> {
+async fn configure(plan: &Plan, nss: &mut Vec<NetNs>, conns: &mut Vec<Option<Conn>>) -> Result<()> {
+    // Namespaces first, each with its sysctls, `lo` up and its bridge.
     for node in &plan.nodes {
         let ns = NetNs::unshare_current(node.name.clone())?;
         nss.push(ns);
         for (path, value) in &node.sysctls {
             write_sysctl(&node.name, path, value)?;
         }
-        let conn = if node
-            .ifaces
-            .iter()
-            .flat_map(|i| &i.addrs)
-            .any(|a| a.addr().is_ipv6())
-        {
-            Conn::open_here_watching_ipv6(&node.name)?
-        } else {
-            Conn::open_here(&node.name)?
-        };
+        let conn = Conn::open_here(&node.name)?;
         conn.link_up(1, "lo").await?;
         if let Some(index) = node.bridge {
             conn.add_bridge(BRIDGE_NAME, index, None).await?;
         }
-        conns.push(conn);
+        conns.push(Some(conn));
     }
     for veth in &plan.veths {
         let (na, ia) = veth.a;
         let (nb, ib) = veth.b;
         let a = &plan.nodes[na].ifaces[ia];
         let b = &plan.nodes[nb].ifaces[ib];
-        conns[na]
-            .add_veth(&veth_end(a), &veth_end(b), nss[nb].as_raw_fd())
+        let (ca, cb) = (open(conns, na)?, open(conns, nb)?);
+        ca.add_veth(&veth_end(a), &veth_end(b), nss[nb].as_raw_fd())
             .await?;
         // The peer cannot be created up; bring it up from its own namespace.
-        conns[nb].link_up(b.index, &b.name).await?;
+        cb.link_up(b.index, &b.name).await?;
         // One RTM_GETLINK per end right after both are up lets the carrier
         // settle, so the first ARP of a fresh pair is not dropped.
-        conns[na].get_link(a.index).await?;
-        conns[nb].get_link(b.index).await?;
+        ca.get_link(a.index).await?;
+        cb.get_link(b.index).await?;
     }
     // Interface sysctls need their interface, and go before its addresses.
     for (node, ns) in plan.nodes.iter().zip(nss.iter()) {
@@ -114,14 +107,12 @@ async fn configure(plan: &Plan, nss: &mut Vec<NetNs>, conns: &mut Vec<Conn>) -> 
             })??;
         }
     }
-    for (node, conn) in plan.nodes.iter().zip(conns.iter()) {
-        for iface in &node.ifaces {
-            for addr in &iface.addrs {
-                conn.add_address(iface.index, &iface.name, *addr).await?;
-            }
-        }
-    }
-    for (node, conn) in plan.nodes.iter().zip(conns.iter_mut()) {
+    // Then node by node: addresses, the wait for IPv6 ones, routes; and the
+    // node's connection is closed. Only one socket subscribed to address
+    // events exists at a time: the kernel walks every subscribed socket of
+    // the machine for every routing notification, so many of them would
+    // make every request of a big build slower.
+    for (i, node) in plan.nodes.iter().enumerate() {
         let v6: Vec<_> = node
             .ifaces
             .iter()
@@ -132,19 +123,44 @@ async fn configure(plan: &Plan, nss: &mut Vec<NetNs>, conns: &mut Vec<Conn>) -> 
                 })
             })
             .collect();
+        let mut conn = conns[i].take().expect("open until its node is done");
         if !v6.is_empty() {
-            conn.wait_ipv6_ready(v6, IPV6_READY_LIMIT).await?;
+            conn.close().await;
+            conn = nss[i].with(|| Conn::open_here_watching_ipv6(&node.name))??;
+        }
+        let done = configure_node(node, &mut conn, v6).await;
+        conn.close().await;
+        done?;
+    }
+    Ok(())
+}
+
+/// The connection of node `i`, still open.
+fn open(conns: &[Option<Conn>], i: usize) -> Result<&Conn> {
+    Ok(conns[i].as_ref().expect("open until its node is done"))
+}
+
+/// Addresses, the wait for the IPv6 ones, then routes, through `conn`.
+async fn configure_node(
+    node: &PlanNode,
+    conn: &mut Conn,
+    v6: Vec<(u32, std::net::Ipv6Addr)>,
+) -> Result<()> {
+    for iface in &node.ifaces {
+        for addr in &iface.addrs {
+            conn.add_address(iface.index, &iface.name, *addr).await?;
         }
     }
-    for (node, conn) in plan.nodes.iter().zip(conns.iter()) {
-        for route in &node.routes {
-            conn.add_route(
-                route.dst,
-                route.via,
-                route.dev.as_ref().map(|(i, n)| (*i, n.as_str())),
-            )
-            .await?;
-        }
+    if !v6.is_empty() {
+        conn.wait_ipv6_ready(v6, IPV6_READY_LIMIT).await?;
+    }
+    for route in &node.routes {
+        conn.add_route(
+            route.dst,
+            route.via,
+            route.dev.as_ref().map(|(i, n)| (*i, n.as_str())),
+        )
+        .await?;
     }
     Ok(())
 }

@@ -26,7 +26,7 @@ mod plan;
 mod validate;
 
 pub use error::TopologyError;
-pub(crate) use plan::{Plan, PlanIface, BRIDGE_NAME};
+pub(crate) use plan::{Plan, PlanIface, PlanNode, BRIDGE_NAME};
 pub(crate) use validate::resolve_route;
 
 /// One end of a link: a node, an interface name, its addresses and options.

@@ -13,6 +13,17 @@ fn pair() -> Net {
     .unwrap()
 }
 
+/// Whether a ping from n1 comes back soon enough: after a link comes back up
+/// the first frames may still be lost while the carrier settles, so this
+/// keeps trying for a while.
+fn comes_back(net: &Net, from: &str, dst: &str) -> bool {
+    net[from]
+        .wait_reachable(dst)
+        .timeout(Duration::from_secs(5))
+        .run()
+        .is_ok()
+}
+
 fn reaches(net: &Net, dst: &str) -> bool {
     net["n1"]
         .ping(dst)
@@ -41,7 +52,7 @@ fn down_stops_traffic_and_the_guard_brings_it_back() {
     }
     assert!(link.is_up().unwrap());
     assert!(net.active_faults().is_empty());
-    assert!(reaches(&net, "198.51.100.2"));
+    assert!(comes_back(&net, "n1", "198.51.100.2"));
     assert_eq!(link.state_changes(), 2);
 }
 
@@ -55,7 +66,7 @@ fn the_guard_restores_the_link_on_a_panic() {
     }));
     assert!(r.is_err());
     assert!(link.is_up().unwrap());
-    assert!(reaches(&net, "198.51.100.2"));
+    assert!(comes_back(&net, "n1", "198.51.100.2"));
 }
 
 #[test]
@@ -65,7 +76,7 @@ fn heal_brings_every_link_back_and_the_guard_then_does_nothing() {
     let down = link.down().unwrap();
     net.heal().unwrap();
     assert!(link.is_up().unwrap());
-    assert!(reaches(&net, "198.51.100.2"));
+    assert!(comes_back(&net, "n1", "198.51.100.2"));
     down.restore().unwrap();
     assert!(link.is_up().unwrap());
     assert_eq!(link.state_changes(), 2);
@@ -100,7 +111,7 @@ fn flap_changes_the_link_state_again_and_again() {
     drop(flap);
     assert!(link.is_up().unwrap());
     assert!(net.active_faults().is_empty());
-    assert!(reaches(&net, "198.51.100.2"));
+    assert!(comes_back(&net, "n1", "198.51.100.2"));
 }
 
 #[test]
@@ -190,5 +201,5 @@ fn a_port_of_a_bridge_segment_goes_down_alone() {
     assert_eq!(r("a", "b"), 0);
     assert_eq!(r("b", "c"), 1);
     drop(_down);
-    assert_eq!(r("a", "b"), 1);
+    assert!(comes_back(&net, "a", "203.0.113.2"));
 }
