@@ -75,13 +75,6 @@ impl Net {
             }),
         }
     }
-
-    fn position(&self, name: &str) -> Result<usize> {
-        self.nodes()
-            .iter()
-            .position(|n| n.name() == name)
-            .ok_or_else(|| Error::UnknownNode(name.to_string()))
-    }
 }
 
 /// `node/ifname`.

@@ -154,12 +154,7 @@ impl Net {
         let pos = |names: &[String]| -> Result<Vec<usize>> {
             names
                 .iter()
-                .map(|n| {
-                    self.nodes()
-                        .iter()
-                        .position(|x| x.name() == n)
-                        .ok_or_else(|| Error::UnknownNode(n.clone()))
-                })
+                .map(|n| self.position(n))
                 .collect::<Result<BTreeSet<usize>>>()
                 .map(|s| s.into_iter().collect())
         };

@@ -1,5 +1,6 @@
 //! The live network: a built topology, its nodes, and teardown.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::ops::Index;
 use std::sync::atomic::AtomicBool;
@@ -37,6 +38,8 @@ use crate::topology::{Plan, Topology};
 #[derive(Debug)]
 pub struct Net {
     nodes: Vec<Node>,
+    /// Node positions by name.
+    by_name: HashMap<String, usize>,
     /// Every veth pair, as built.
     veths: Vec<Veth>,
     /// The faults active now.
@@ -111,8 +114,14 @@ impl Net {
                 }
             })
             .collect();
+        let by_name = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name().to_string(), i))
+            .collect();
         Ok(Net {
             nodes,
+            by_name,
             veths,
             faults: FaultBook::default(),
             torn: AtomicBool::new(false),
@@ -121,9 +130,14 @@ impl Net {
 
     /// The node called `name`.
     pub fn node(&self, name: &str) -> Result<&Node> {
-        self.nodes
-            .iter()
-            .find(|n| n.name() == name)
+        self.position(name).map(|i| &self.nodes[i])
+    }
+
+    /// The position of node `name` in [`Net::nodes`].
+    pub(crate) fn position(&self, name: &str) -> Result<usize> {
+        self.by_name
+            .get(name)
+            .copied()
             .ok_or_else(|| Error::UnknownNode(name.to_string()))
     }
 
@@ -151,9 +165,8 @@ impl Net {
 
     /// The node that holds address `ip`, if any (maps probe hops to names).
     pub fn node_of(&self, ip: IpAddr) -> Option<&Node> {
-        self.nodes
-            .iter()
-            .find(|n| n.declared_addrs().iter().any(|(_, a)| a.addr() == ip))
+        let name = self.nodes.first()?.directory().name_of(ip)?;
+        self.node(name).ok()
     }
 }
 

@@ -1,5 +1,6 @@
 //! A node of a live network: what a test does on one namespace.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::IpAddr;
 use std::sync::atomic::AtomicBool;
@@ -19,35 +20,38 @@ use crate::topology::PlanIface;
 use crate::vocab::Family;
 use std::os::fd::AsFd;
 
-/// Which node holds which address, shared by the nodes of one network.
+/// Which node holds which address, shared by the nodes of one network;
+/// both lookups are hash lookups.
 #[derive(Debug, Default)]
 pub(crate) struct Directory {
-    entries: Vec<(IpAddr, String)>,
+    by_ip: HashMap<IpAddr, String>,
+    /// Each node's addresses, in topology order.
+    by_name: HashMap<String, Vec<IpAddr>>,
 }
 
 impl Directory {
     pub(crate) fn new(entries: Vec<(IpAddr, String)>) -> Self {
-        Directory { entries }
+        let mut d = Directory::default();
+        for (ip, name) in entries {
+            d.by_name.entry(name.clone()).or_default().push(ip);
+            d.by_ip.entry(ip).or_insert(name);
+        }
+        d
     }
 
     /// The first address of node `name`: its first IPv4 address, else its
     /// first IPv6 address, in topology order.
     pub(crate) fn first_addr_of(&self, name: &str) -> Option<IpAddr> {
-        let mine = || {
-            self.entries
-                .iter()
-                .filter(|(_, n)| n == name)
-                .map(|(a, _)| *a)
-        };
-        mine().find(IpAddr::is_ipv4).or_else(|| mine().next())
+        let mine = self.by_name.get(name)?;
+        mine.iter()
+            .find(|a| a.is_ipv4())
+            .or_else(|| mine.first())
+            .copied()
     }
 
     /// The node that holds `ip`.
     pub(crate) fn name_of(&self, ip: IpAddr) -> Option<&str> {
-        self.entries
-            .iter()
-            .find(|(a, _)| *a == ip)
-            .map(|(_, n)| n.as_str())
+        self.by_ip.get(&ip).map(String::as_str)
     }
 }
 
