@@ -30,6 +30,10 @@
 //! 10-node lab, beside the same rules made by the `nft` binary; a link's
 //! down and up, and the time from `down()` to the first lost packet.
 //!
+//! Phase `scale` (see `support/scale.rs`): generated chains, trees, tori,
+//! leaf-spine fabrics and bridges at 10, 100 and 1,000 nodes: build, first
+//! ping, teardown, RSS and fds, cost per node.
+//!
 //! Phase `throughput`: 1,000 `#[netns_test(topology = two_hosts)]` tests
 //! (build + 1 echo + teardown) on 1 and on all-cores threads, each test on a
 //! fresh thread like libtest. Phase `memory`: peak RSS with 100 two-host labs
@@ -65,6 +69,8 @@ mod labs;
 mod phases;
 #[path = "support/report.rs"]
 mod report;
+#[path = "support/scale.rs"]
+mod scale;
 #[path = "support/stats.rs"]
 mod stats;
 
@@ -422,6 +428,16 @@ fn main() -> ExitCode {
             Ok(rows) => faults::print(&rows),
             Err(e) => {
                 println!("faults phase failed: {e}");
+                ok = false;
+            }
+        }
+    }
+    if args.phases.iter().any(|p| p == "scale") {
+        let sizes: &[usize] = if args.quick { &[10] } else { &[10, 100, 1000] };
+        match scale::run(sizes) {
+            Ok(rows) => scale::print(&rows),
+            Err(e) => {
+                println!("scale phase failed: {e}");
                 ok = false;
             }
         }
