@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use std::sync::atomic::AtomicU64;
 
+use super::attach::Attachments;
 use super::build;
 use super::faults::{ActiveFault, FaultBook};
 use super::node::{Directory, Node};
@@ -41,6 +42,8 @@ pub struct Net {
     veths: Vec<Veth>,
     /// The faults active now.
     pub(crate) faults: FaultBook,
+    /// What upper layers attached (captures), shared with the nodes.
+    pub(crate) attachments: Arc<Attachments>,
     /// Set by the first teardown.
     pub(super) torn: AtomicBool,
 }
@@ -81,6 +84,7 @@ impl Net {
                 })
                 .collect(),
         ));
+        let attachments = Arc::new(Attachments::default());
         let mut nodes = Vec::with_capacity(namespaces.len());
         for (ns, pn) in namespaces.into_iter().zip(&plan.nodes) {
             let addrs = pn
@@ -93,6 +97,7 @@ impl Net {
                 addrs,
                 pn.ifaces.clone(),
                 Arc::clone(&directory),
+                Arc::clone(&attachments),
             )?);
         }
         let veths = plan
@@ -115,6 +120,7 @@ impl Net {
             nodes,
             veths,
             faults: FaultBook::default(),
+            attachments,
             torn: AtomicBool::new(false),
         })
     }

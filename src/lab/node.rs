@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use ipnet::IpNet;
 
+use super::attach::Attachments;
 use super::node_thread::{FinishOnDrop, Finished, NodeThread, StopToken};
 use crate::error::Result;
 use crate::inspect::{AddrInfo, LinkInfo, NeighInfo, NodeReport, RouteInfo};
@@ -64,6 +65,8 @@ pub struct Node {
     /// change at run time; closed at teardown.
     pub(super) route_socket: Mutex<Option<RouteSocket>>,
     directory: Arc<Directory>,
+    /// The network's attachments (captures), shared with the `Net`.
+    attachments: Arc<Attachments>,
     pub(super) stop: Arc<AtomicBool>,
     pub(super) threads: Mutex<Vec<(String, Arc<Finished>)>>,
 }
@@ -74,6 +77,7 @@ impl Node {
         addrs: Vec<(String, IpNet)>,
         ifaces: Vec<PlanIface>,
         directory: Arc<Directory>,
+        attachments: Arc<Attachments>,
     ) -> Result<Self> {
         Ok(Node {
             ns,
@@ -81,6 +85,7 @@ impl Node {
             ifaces,
             route_socket: Mutex::new(None),
             directory,
+            attachments,
             stop: Arc::new(AtomicBool::new(false)),
             threads: Mutex::new(Vec::new()),
         })
@@ -112,6 +117,16 @@ impl Node {
 
     pub(crate) fn directory(&self) -> &Directory {
         &self.directory
+    }
+
+    /// What upper layers attached to the node's network.
+    pub(crate) fn attachments(&self) -> &Attachments {
+        &self.attachments
+    }
+
+    /// The interfaces the topology made in this node, by name.
+    pub(crate) fn iface_names(&self) -> Vec<String> {
+        self.ifaces.iter().map(|i| i.name.clone()).collect()
     }
 
     /// The addresses the topology declared for this node, as (interface,
