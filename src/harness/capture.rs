@@ -137,9 +137,18 @@ pub(crate) fn finish(test: &str, net: &Net, failed: bool, mode: Mode) -> Option<
             (write(net, &tmp, test), note)
         }
     };
+    let drops: u64 = net
+        .captured()
+        .map(|c| c.stats().iter().map(|s| s.kernel_drops).sum())
+        .unwrap_or(0);
+    let drop_note = if drops > 0 {
+        format!(" ({drops} frames were dropped by the kernel: the capture's reader fell behind)")
+    } else {
+        String::new()
+    };
     Some(match result {
         Ok((path, n)) => format!(
-            "netns-test: capture of {why}: {n} packets in {}{fallback_note}\n  \
+            "netns-test: capture of {why}: {n} packets in {}{fallback_note}{drop_note}\n  \
              open it in Wireshark, or: tcpdump -nr {}",
             path.display(),
             path.display()

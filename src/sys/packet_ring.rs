@@ -19,13 +19,17 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-/// Bytes per block: room for frames of 64 KiB (the largest GSO frame a
-/// veth passes) and then some.
-pub(crate) const BLOCK_SIZE: usize = 1 << 18;
-/// Blocks per ring: 2 MiB of kernel memory per captured interface.
-pub(crate) const RING_BLOCKS: usize = 8;
-/// How long the kernel keeps a partly filled block before handing it over.
-pub(crate) const RETIRE_MS: u32 = 2;
+/// Bytes per block: room for a frame of 64 KiB (the largest GSO frame a
+/// veth passes) with its headers.
+pub(crate) const BLOCK_SIZE: usize = 1 << 17;
+/// Blocks per ring: 4 MiB of kernel memory per captured interface. At low
+/// rates each block is handed over after [`RETIRE_MS`] whatever it holds,
+/// so the ring absorbs `RING_BLOCKS * RETIRE_MS` (128 ms) of a reader's
+/// delay; at high rates, 4 MiB of frames.
+pub(crate) const RING_BLOCKS: usize = 32;
+/// How long the kernel keeps a partly filled block before handing it over
+/// (also about how long reading the capture waits for the last frames).
+pub(crate) const RETIRE_MS: u32 = 4;
 /// The frame size the ring request names (V3 packs frames of any size into
 /// blocks; the kernel only checks the arithmetic).
 const FRAME_SIZE: usize = 2048;

@@ -85,12 +85,22 @@ fn failed_assertion_prints_packets_and_keeps_the_file() {
 /// tcpdump 4.99 does not print pcapng interface names; those are checked
 /// with our reader above. Skipped, with a note, without tcpdump.
 fn tcpdump_reads(path: &Path, ours: &[netns_test::capture::Packet]) {
-    let out = match Command::new("tcpdump")
-        .args(["-n", "-r"])
-        .arg(path)
-        .env("TZ", "UTC")
-        .output()
-    {
+    let tcpdump = |prefix: &[&str]| {
+        let mut argv: Vec<&std::ffi::OsStr> = prefix.iter().map(|a| a.as_ref()).collect();
+        argv.extend(["tcpdump", "-n", "-r"].map(std::ffi::OsStr::new));
+        argv.push(path.as_os_str());
+        Command::new(argv[0])
+            .args(&argv[1..])
+            .env("TZ", "UTC")
+            .output()
+    };
+    let out = match tcpdump(&[]) {
+        // Debian's tcpdump, run as uid 0, drops to user `tcpdump`, which a
+        // rootless run (uid 0 of a user namespace) may not: run it from a
+        // nested user namespace, where it is nobody and does not try.
+        Ok(out) if String::from_utf8_lossy(&out.stderr).contains("Couldn't change to") => {
+            tcpdump(&["unshare", "--user"]).unwrap()
+        }
         Ok(out) => out,
         Err(e) => {
             eprintln!(
