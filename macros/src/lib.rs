@@ -458,7 +458,19 @@ fn expected_message(attr: &Attribute) -> syn::Result<Option<LitStr>> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_duration_ms;
+    use super::{parse_duration_ms, Args};
+
+    #[test]
+    fn capture_is_a_bare_key() {
+        let args: Args = syn::parse_str("topology = f, capture").unwrap();
+        assert!(args.capture.is_some() && args.topology.is_some());
+        let bare: Args = syn::parse_str("capture").unwrap();
+        assert!(bare.capture.is_some());
+        let err = |text: &str| syn::parse_str::<Args>(text).err().unwrap().to_string();
+        assert!(err("capture = true").contains("`capture` takes no value"));
+        assert!(err("capture, capture").contains("given twice"));
+        assert!(err("captur").contains("and `capture`"));
+    }
 
     #[test]
     fn durations() {

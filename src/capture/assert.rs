@@ -146,7 +146,7 @@ impl Capture {
     /// with a [`CaptureFailure`] (the packets that matched, then the last
     /// ones captured) otherwise.
     ///
-    /// ```no_run
+    /// ```
     /// use netns_test::capture::Filter;
     /// # let net = netns_test::Net::build(&netns_test::Topology::new().link(
     /// #     ("h1", "eth0", "198.51.100.1/24"), ("h2", "eth0", "198.51.100.2/24")))?;

@@ -17,7 +17,7 @@
 //! - on a live network: [`Net::capture`] (every interface),
 //!   [`Node::capture`] (the node's), [`Node::capture_iface`] (one).
 //!
-//! ```no_run
+//! ```
 //! use netns_test::capture::{Filter, TcpFlags};
 //! use netns_test::{Net, Topology};
 //!
@@ -32,7 +32,9 @@
 //! }
 //! cap.assert_count(&Filter::echo_request().on("h2", "eth0").incoming(), 1);
 //! cap.assert_never(&Filter::tcp().has_flags(TcpFlags::RST));
-//! cap.save("/tmp/ping.pcapng")?; // open it in Wireshark
+//! let file = std::env::temp_dir().join("netns-test-doc-ping.pcapng");
+//! cap.save(&file)?; // open it in Wireshark
+//! # std::fs::remove_file(&file).unwrap();
 //! # Ok::<(), netns_test::Error>(())
 //! ```
 //!
@@ -89,7 +91,7 @@ impl Net {
     /// node with none: its `lo`), until teardown. Interfaces already
     /// captured are not opened twice.
     ///
-    /// ```no_run
+    /// ```
     /// # use netns_test::{Net, Topology};
     /// # let net = Net::build(&Topology::new().link(("h1", "eth0", "198.51.100.1/24"), ("h2", "eth0", "198.51.100.2/24")))?;
     /// let cap = net.capture()?;
@@ -136,7 +138,7 @@ impl Node {
     /// Captures interface `iface` of this node (any interface, `lo` too),
     /// until teardown.
     ///
-    /// ```no_run
+    /// ```
     /// # use netns_test::{Net, Topology};
     /// # let net = Net::build(&Topology::new().node("n1"))?;
     /// let lo = net["n1"].capture_iface("lo")?;
@@ -246,7 +248,7 @@ impl Capture {
     /// drops, so that they show in the packets, the failure lines and the
     /// file (as a packet comment). The interface need not be captured.
     ///
-    /// ```no_run
+    /// ```
     /// # use netns_test::{Net, Topology};
     /// # use netns_test::capture::{Direction, Filter};
     /// # let net = Net::build(&Topology::new().node("n1"))?;
@@ -310,12 +312,21 @@ pub(crate) fn save_all(net: &Net, path: &Path) -> Option<io::Result<usize>> {
 /// captures write them) gives the packet's node and interface; another
 /// name is taken as the interface, with an empty node.
 ///
-/// ```no_run
-/// let packets = netns_test::capture::read_pcapng("target/netns-test/my_test/capture.pcapng")?;
+/// ```
+/// # use netns_test::{Net, Topology};
+/// # let net = Net::build(&Topology::new().link(("h1", "eth0", "198.51.100.1/24"), ("h2", "eth0", "198.51.100.2/24")))?;
+/// # let cap = net.capture()?;
+/// # net["h1"].ping("198.51.100.2").count(1).run()?;
+/// # let file = std::env::temp_dir().join("netns-test-doc-read.pcapng");
+/// # cap.save(&file)?;
+/// // target/netns-test/<test>/capture.pcapng, say:
+/// let packets = netns_test::capture::read_pcapng(&file).expect("a pcapng file");
 /// for p in &packets {
-///     println!("{p}");
+///     println!("{p}"); // 12:00:00.000123 h1/eth0 Out IP 198.51.100.1 > 198.51.100.2: ICMP echo request, ...
 /// }
-/// # Ok::<(), std::io::Error>(())
+/// assert!(packets.iter().any(|p| p.node == "h2" && p.icmp().is_some_and(|i| i.is_echo_reply())));
+/// # std::fs::remove_file(&file).unwrap();
+/// # Ok::<(), netns_test::Error>(())
 /// ```
 pub fn read_pcapng(path: impl AsRef<Path>) -> io::Result<Vec<Packet>> {
     let bytes = std::fs::read(path)?;
