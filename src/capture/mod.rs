@@ -75,7 +75,7 @@ pub struct Capture {
 pub struct IfaceStats {
     /// `node/iface`.
     pub interface: String,
-    /// Frames seen since capture began (or was last cleared... no: in all).
+    /// Frames seen since capture began (`clear` does not reset it).
     pub seen: u64,
     /// Frames kept now.
     pub kept: usize,

@@ -363,7 +363,7 @@ fn read_loop(shared: &Shared) {
                 ring.drain(|f| {
                     log.push(Frame {
                         ts_ns: f.ts_ns,
-                        direction: if f.pkttype == libc::PACKET_OUTGOING {
+                        direction: if f.outgoing {
                             Direction::Out
                         } else {
                             Direction::In

@@ -56,8 +56,9 @@ pub(crate) struct RawFrame<'a> {
     pub(crate) ts_ns: u64,
     /// The frame's length on the wire.
     pub(crate) len: u32,
-    /// `sll_pkttype`: `PACKET_OUTGOING` (4) for frames sent.
-    pub(crate) pkttype: u8,
+    /// Sent by the interface (`sll_pkttype` is `PACKET_OUTGOING`), else
+    /// received.
+    pub(crate) outgoing: bool,
     /// The bytes captured, from the link-layer header on.
     pub(crate) data: &'a [u8],
 }
@@ -324,7 +325,7 @@ fn read_block(block: &[u8], f: &mut impl FnMut(RawFrame<'_>)) -> usize {
         f(RawFrame {
             ts_ns: u64::from(field(PKT_SEC)) * 1_000_000_000 + u64::from(field(PKT_NSEC)),
             len: field(PKT_LEN),
-            pkttype: hdr[SLL_PKTTYPE],
+            outgoing: hdr[SLL_PKTTYPE] == libc::PACKET_OUTGOING,
             data,
         });
         read += 1;
@@ -377,14 +378,14 @@ mod tests {
         }
         let mut seen = Vec::new();
         let n = read_block(&block, &mut |f: RawFrame<'_>| {
-            seen.push((f.ts_ns, f.len, f.pkttype, f.data.len(), f.data[0]))
+            seen.push((f.ts_ns, f.len, f.outgoing, f.data.len(), f.data[0]))
         });
         assert_eq!(n, 2);
         assert_eq!(
             seen,
             [
-                (7_000_000_005, 60, 4, 60, 0xab),
-                (7_000_000_005, 61, 0, 60, 0xac)
+                (7_000_000_005, 60, true, 60, 0xab),
+                (7_000_000_005, 61, false, 60, 0xac)
             ]
         );
         // A frame whose data runs past the block is not read.
