@@ -8,6 +8,7 @@ use std::io;
 use std::fmt;
 
 use crate::assert::{AssertFailure, MatrixFailure};
+use crate::capture::CaptureFailure;
 use crate::probe::ProbeError;
 use crate::topology::TopologyError;
 use crate::vocab::quoted;
@@ -155,6 +156,22 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// A capture could not start, or its file could not be written.
+    #[error("capture on {place}: {op}: {source}")]
+    Capture {
+        /// What was captured: `node/iface`, or a list of them.
+        place: String,
+        /// What was being done.
+        op: String,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+    /// A capture assertion failed (`?` on
+    /// [`Capture::check_count`](crate::capture::Capture::check_count) and
+    /// friends).
+    #[error("{0}")]
+    CaptureAssert(Box<CaptureFailure>),
     /// A reachability or path check failed (`?` on
     /// [`assert::reachable`](crate::assert::reachable) and friends).
     #[error("{0}")]
@@ -173,6 +190,12 @@ impl fmt::Debug for Error {
 impl From<AssertFailure> for Error {
     fn from(e: AssertFailure) -> Self {
         Error::Assert(Box::new(e))
+    }
+}
+
+impl From<CaptureFailure> for Error {
+    fn from(e: CaptureFailure) -> Self {
+        Error::CaptureAssert(Box::new(e))
     }
 }
 

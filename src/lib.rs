@@ -15,14 +15,16 @@
 //! kernel directly (libc, netlink, `unsafe`): namespaces and threads, the
 //! runtime helper, sysctls, privileges, processes. Then `lab`, the live
 //! network (`Net`, `Node`, build, teardown). On a lab, `probe` observes
-//! (ping, traceroute, port probes) and `fault` breaks (links down, flaps,
-//! partitions, schedules of faults). At the top, test integration: `assert`
+//! (ping, traceroute, port probes), `capture` records what crossed the wire
+//! (packet sockets with rings, filters, assertions on packets, pcapng files)
+//! and `fault` breaks (links down, flaps, partitions, schedules of faults). At the top, test integration: `assert`
 //! (the assertion macros and the connectivity matrix) and `harness` (what
 //! `#[netns_test]` runs, the custom harness, debugging aids). An upper layer
 //! that adds verbs to `Node` or `Net` does so in its own folder
 //! (`probe/verbs.rs`, `assert/matrix/`), so the lab knows nothing of them.
 
 pub mod assert;
+pub mod capture;
 mod error;
 pub mod fault;
 pub mod harness;

@@ -37,9 +37,11 @@ struct Args {
     topology: Option<syn::Path>,
     node: Option<LitStr>,
     timeout: Option<(u64, LitStr)>,
+    /// `capture`: capture every interface, keep the file if the test fails.
+    capture: Option<Ident>,
 }
 
-const KEYS: &str = "`topology = path`, `node = \"name\"` and `timeout = \"5s\"`";
+const KEYS: &str = "`topology = path`, `node = \"name\"`, `timeout = \"5s\"` and `capture`";
 
 impl Parse for Args {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
@@ -89,6 +91,18 @@ impl Parse for Args {
                     let ms = parse_duration_ms(&lit.value())
                         .map_err(|why| Error::new(lit.span(), why))?;
                     if args.timeout.replace((ms, lit)).is_some() {
+                        return Err(dup());
+                    }
+                }
+                "capture" => {
+                    if input.peek(Token![=]) {
+                        return Err(Error::new(
+                            key.span(),
+                            "`capture` takes no value: write `capture` alone \
+                             (NETNS_TEST_CAPTURE=keep keeps the files of passing tests too)",
+                        ));
+                    }
+                    if args.capture.replace(key.clone()).is_some() {
                         return Err(dup());
                     }
                 }
@@ -328,6 +342,9 @@ fn expand(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
             .timeout(::core::time::Duration::from_millis(#ms), #lit)
         });
     }
+    if args.capture.is_some() {
+        spec.extend(quote! { .capture() });
+    }
     if should_panic {
         spec.extend(quote! { .should_panic() });
     }
@@ -441,7 +458,19 @@ fn expected_message(attr: &Attribute) -> syn::Result<Option<LitStr>> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_duration_ms;
+    use super::{parse_duration_ms, Args};
+
+    #[test]
+    fn capture_is_a_bare_key() {
+        let args: Args = syn::parse_str("topology = f, capture").unwrap();
+        assert!(args.capture.is_some() && args.topology.is_some());
+        let bare: Args = syn::parse_str("capture").unwrap();
+        assert!(bare.capture.is_some());
+        let err = |text: &str| syn::parse_str::<Args>(text).err().unwrap().to_string();
+        assert!(err("capture = true").contains("`capture` takes no value"));
+        assert!(err("capture, capture").contains("given twice"));
+        assert!(err("captur").contains("and `capture`"));
+    }
 
     #[test]
     fn durations() {

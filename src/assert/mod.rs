@@ -31,7 +31,10 @@
 //! report, iputils style) and, for each node involved, its
 //! [`NodeReport`] (`ip address`, `ip route`, `ip neigh`): the source, the
 //! destination's node if the network knows the address, and for a path every
-//! node expected or met on the way. The other nodes are only reachable when
+//! node expected or met on the way. With capture on (see
+//! [`capture`](crate::capture)), it also lists the last
+//! [`PACKETS_SHOWN`] packets of those nodes' captured interfaces, one
+//! tcpdump-style line each. The other nodes are only reachable when
 //! the assertion knows the network: the `net["h1"]` form of the macros, or a
 //! [`Source::with_net`]; a bare node reports only itself.
 //!
@@ -50,6 +53,9 @@ use std::fmt;
 use std::net::IpAddr;
 
 use crate::inspect::NodeReport;
+
+/// How many packets a failure lists when capture is on.
+pub const PACKETS_SHOWN: usize = crate::capture::RECENT;
 use crate::probe::{PingReport, TraceReport};
 use crate::vocab::{Family, IntoIp};
 use crate::{Net, Node};
@@ -148,6 +154,17 @@ impl<'a> Source<'a> {
 }
 
 impl Source<'_> {
+    /// Fills the evidence of a failure about the nodes `names`: their
+    /// reports, the active faults, and, with capture on, their last
+    /// packets.
+    fn evidence(&self, f: &mut AssertFailure, names: &[String]) {
+        f.reports = self.reports(names);
+        f.faults = self.faults();
+        let (ifaces, lines) = crate::capture::recent_lines(self.node, names, PACKETS_SHOWN);
+        f.packet_interfaces = ifaces;
+        f.packets = lines;
+    }
+
     /// The network's active faults, as lines, when the network is known.
     fn faults(&self) -> Vec<String> {
         self.net
@@ -241,6 +258,12 @@ pub struct AssertFailure {
     /// downs, flaps, partitions), with what each did so far; empty when the
     /// assertion did not know the network.
     pub faults: Vec<String>,
+    /// With capture on: the captured interfaces of the nodes involved,
+    /// `node/iface`.
+    pub packet_interfaces: Vec<String>,
+    /// With capture on: the last [`PACKETS_SHOWN`] packets of those
+    /// interfaces, one tcpdump-style line each; empty when capture is off.
+    pub packets: Vec<String>,
 }
 
 impl AssertFailure {
@@ -263,6 +286,8 @@ impl AssertFailure {
             reports: Vec::new(),
             message: None,
             faults: Vec::new(),
+            packet_interfaces: Vec::new(),
+            packets: Vec::new(),
         }
     }
 
@@ -311,6 +336,17 @@ impl fmt::Display for AssertFailure {
             writeln!(f, "active faults:")?;
             for fault in &self.faults {
                 writeln!(f, "  {fault}")?;
+            }
+        }
+        if !self.packet_interfaces.is_empty() {
+            writeln!(
+                f,
+                "last {} packets on {} (capture):",
+                self.packets.len(),
+                self.packet_interfaces.join(", ")
+            )?;
+            for line in &self.packets {
+                writeln!(f, "  {line}")?;
             }
         }
         for r in &self.reports {

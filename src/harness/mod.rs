@@ -55,6 +55,7 @@ use std::collections::BTreeMap;
 
 use libtest_mimic::{Completion, Failed};
 
+mod capture;
 mod case;
 mod cli;
 mod debug;
@@ -64,6 +65,7 @@ mod runner;
 
 use registry::{Registration, TESTS};
 
+pub use capture::CAPTURE_ENV;
 pub use case::Case;
 use case::Expect;
 use cli::CommandLine;

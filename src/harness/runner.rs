@@ -59,6 +59,9 @@ pub struct TestSpec {
     /// The test carries `#[should_panic]`: failures other than a panic of the
     /// body or a timeout (a setup error) must not count as the expected panic.
     pub should_panic: bool,
+    /// `capture` in the attribute: every interface is captured, and the
+    /// pcapng file is kept if the test fails (see [`crate::capture`]).
+    pub capture: bool,
     /// A data-driven test of the custom harness: what it has that the
     /// `'static` fields above cannot hold.
     case: Option<Box<CaseParts>>,
@@ -84,6 +87,7 @@ impl TestSpec {
             node: None,
             timeout: None,
             should_panic: false,
+            capture: false,
             case: None,
         }
     }
@@ -113,6 +117,13 @@ impl TestSpec {
     /// limit as written (`"5s"`), for the message.
     pub const fn timeout(mut self, limit: Duration, text: &'static str) -> Self {
         self.timeout = Some((limit, text));
+        self
+    }
+
+    /// Captures every interface of the network while the body runs; the
+    /// file is kept when the test fails.
+    pub const fn capture(mut self) -> Self {
+        self.capture = true;
         self
     }
 
@@ -453,6 +464,16 @@ where
         ));
     }
 
+    let capture = super::capture::mode(spec.capture);
+    if capture != super::capture::Mode::Off {
+        if let Err(e) = net.capture() {
+            return Outcome::Setup(format!(
+                "test `{}`: cannot start the capture: {e}",
+                spec.display_name()
+            ));
+        }
+    }
+
     let ctx = Ctx {
         net: Arc::clone(&net),
         node,
@@ -497,8 +518,12 @@ where
         Ok(end) => {
             // The thread has sent its last word; wait for it to leave the node.
             let _ = handle.join();
-            if !matches!(end, Ok(Ok(()))) {
+            let failed = !matches!(end, Ok(Ok(())));
+            if failed {
                 super::debug::on_failure(spec.display_name(), &net);
+            }
+            if let Some(note) = super::capture::finish(spec.display_name(), &net, failed, capture) {
+                eprintln!("{note}");
             }
             drop(net); // the last reference: teardown happens here
             match end {
@@ -520,6 +545,9 @@ where
         }
         Err(Some(_)) => {
             let text = spec.timeout_text();
+            if let Some(note) = super::capture::finish(spec.display_name(), &net, true, capture) {
+                eprintln!("{note}");
+            }
             let torn = net.tear_down(Teardown::Release);
             let node_name = net.nodes()[node].name().to_string();
             drop(net);

@@ -1,7 +1,8 @@
 //! The live network: [`Net`] and its [`Node`]s, the build that makes them
 //! from a validated topology, the threads and processes started inside them,
-//! and the one teardown path.
+//! what upper layers attach to it (captures), and the one teardown path.
 
+pub(crate) mod attach;
 mod build;
 pub(crate) mod faults;
 mod net;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use std::sync::atomic::AtomicU64;
 
+use super::attach::Attachments;
 use super::build;
 use super::faults::{ActiveFault, FaultBook};
 use super::node::{Directory, Node};
@@ -44,6 +45,8 @@ pub struct Net {
     veths: Vec<Veth>,
     /// The faults active now.
     pub(crate) faults: FaultBook,
+    /// What upper layers attached (captures), shared with the nodes.
+    pub(crate) attachments: Arc<Attachments>,
     /// Set by the first teardown.
     pub(super) torn: AtomicBool,
 }
@@ -84,6 +87,7 @@ impl Net {
                 })
                 .collect(),
         ));
+        let attachments = Arc::new(Attachments::default());
         let mut nodes = Vec::with_capacity(namespaces.len());
         for (ns, pn) in namespaces.into_iter().zip(&plan.nodes) {
             let addrs = pn
@@ -96,6 +100,7 @@ impl Net {
                 addrs,
                 pn.ifaces.clone(),
                 Arc::clone(&directory),
+                Arc::clone(&attachments),
             )?);
         }
         let veths = plan
@@ -124,6 +129,7 @@ impl Net {
             by_name,
             veths,
             faults: FaultBook::default(),
+            attachments,
             torn: AtomicBool::new(false),
         })
     }

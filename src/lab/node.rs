@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use ipnet::IpNet;
 
+use super::attach::Attachments;
 use super::node_thread::{FinishOnDrop, Finished, NodeThread, StopToken};
 use crate::error::Result;
 use crate::inspect::{AddrInfo, LinkInfo, NeighInfo, NodeReport, RouteInfo};
@@ -72,6 +73,8 @@ pub struct Node {
     /// fault or a firewall; closed at teardown.
     pub(super) nft: Mutex<Option<Nft>>,
     directory: Arc<Directory>,
+    /// The network's attachments (captures), shared with the `Net`.
+    attachments: Arc<Attachments>,
     pub(super) stop: Arc<AtomicBool>,
     pub(super) threads: Mutex<Vec<(String, Arc<Finished>)>>,
 }
@@ -82,6 +85,7 @@ impl Node {
         addrs: Vec<(String, IpNet)>,
         ifaces: Vec<PlanIface>,
         directory: Arc<Directory>,
+        attachments: Arc<Attachments>,
     ) -> Result<Self> {
         Ok(Node {
             ns,
@@ -90,6 +94,7 @@ impl Node {
             route_socket: Mutex::new(None),
             nft: Mutex::new(None),
             directory,
+            attachments,
             stop: Arc::new(AtomicBool::new(false)),
             threads: Mutex::new(Vec::new()),
         })
@@ -132,6 +137,16 @@ impl Node {
 
     pub(crate) fn directory(&self) -> &Directory {
         &self.directory
+    }
+
+    /// What upper layers attached to the node's network.
+    pub(crate) fn attachments(&self) -> &Attachments {
+        &self.attachments
+    }
+
+    /// The interfaces the topology made in this node, by name.
+    pub(crate) fn iface_names(&self) -> Vec<String> {
+        self.ifaces.iter().map(|i| i.name.clone()).collect()
     }
 
     /// The addresses the topology declared for this node, as (interface,

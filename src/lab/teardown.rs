@@ -44,7 +44,10 @@ impl Net {
         if self.torn.swap(true, std::sync::atomic::Ordering::AcqRel) {
             return "already torn down".into();
         }
-        // Faults first: a flap's thread stops, links come back (the rules of
+        // Attachments first: a capture's reader thread stops and its
+        // sockets close (they hold their namespaces).
+        self.attachments.tear_down_all();
+        // Then faults: a flap's thread stops, links come back (the rules of
         // a partition go with their namespaces anyway).
         let _ = self.faults.end_all(self);
         for node in self.nodes() {

@@ -13,12 +13,16 @@
 //! - [`supervisor`]: the PID-namespace supervisor every node program runs
 //!   under, so that nothing it forks outlives the test process;
 //! - [`sockopt`]: ICMP type filters and the don't-fragment mode of sockets;
+//! - [`packet_ring`]: a packet socket on one interface with its TPACKET_V3
+//!   ring (the `mmap` and the `unsafe` of capture), and the poll that waits
+//!   on several;
 //! - [`netlink`]: rtnetlink requests, one file per object (link, addr, route,
 //!   dump). nftables (NETLINK_NETFILTER) and TAP devices belong here too.
 
 pub(crate) mod fd_limit;
 pub(crate) mod netlink;
 pub(crate) mod netns;
+pub(crate) mod packet_ring;
 pub mod privilege;
 pub(crate) mod process;
 pub(crate) mod runtime;

@@ -1,0 +1,351 @@
+//! Packet capture in process: what crossed the wire, as packets to assert
+//! on, tcpdump-style lines in failures, and pcapng files for Wireshark.
+//!
+//! Each captured interface gets a packet socket opened inside its node
+//! (so it works rootless) with a TPACKET_V3 ring; one reader thread per
+//! network drains the rings and keeps the newest frames of each interface,
+//! up to [`DEFAULT_LIMIT`] bytes each (older ones are forgotten, and
+//! counted in [`Capture::stats`]). Capture lasts until the network is torn
+//! down, whatever happens to the [`Capture`] handles: teardown stops the
+//! thread and closes the sockets.
+//!
+//! Turn it on:
+//! - for a test: `#[netns_test(topology = f, capture)]`, or
+//!   `NETNS_TEST_CAPTURE=1` for every test (`keep`: keep files of passing
+//!   tests too); the file of a failed test is written to
+//!   `target/netns-test/<test>/capture.pcapng` and its path printed;
+//! - on a live network: [`Net::capture`] (every interface),
+//!   [`Node::capture`] (the node's), [`Node::capture_iface`] (one).
+//!
+//! ```
+//! use netns_test::capture::{Filter, TcpFlags};
+//! use netns_test::{Net, Topology};
+//!
+//! let net = Net::build(&Topology::new().link(
+//!     ("h1", "eth0", "198.51.100.1/24"),
+//!     ("h2", "eth0", "198.51.100.2/24"),
+//! ))?;
+//! let cap = net.capture()?;
+//! net["h1"].ping("198.51.100.2").count(1).run()?;
+//! for p in cap.packets() {
+//!     println!("{p}"); // 12:00:00.000123 h1/eth0 Out IP 198.51.100.1 > ...
+//! }
+//! cap.assert_count(&Filter::echo_request().on("h2", "eth0").incoming(), 1);
+//! cap.assert_never(&Filter::tcp().has_flags(TcpFlags::RST));
+//! let file = std::env::temp_dir().join("netns-test-doc-ping.pcapng");
+//! cap.save(&file)?; // open it in Wireshark
+//! # std::fs::remove_file(&file).unwrap();
+//! # Ok::<(), netns_test::Error>(())
+//! ```
+//!
+//! Once capture is on, a failed `assert_reachable!` (and the other
+//! assertion macros) lists the last packets of the nodes involved.
+
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+
+mod assert;
+mod filter;
+pub(crate) mod recorder;
+
+pub use self::assert::{CaptureFailure, RECENT};
+pub use crate::packet::decode::{
+    Arp, Decoded, Direction, Icmp, IpHeader, Packet, Tcp, TcpFlags, Transport, Udp,
+};
+pub use filter::{Filter, Protocol};
+pub use recorder::DEFAULT_LIMIT;
+
+use crate::error::{Error, Result};
+use crate::lab::{Net, Node};
+use recorder::Recorder;
+
+/// A handle on the capture of some interfaces of a network: their packets,
+/// assertions on them, a pcapng file of them. Cheap to clone; the capture
+/// goes on until the network is torn down, whether handles live or not.
+#[derive(Debug, Clone)]
+pub struct Capture {
+    rec: Arc<Recorder>,
+    /// Log indices in the recorder.
+    ids: Vec<usize>,
+}
+
+/// What a capture kept of one interface, as [`Capture::stats`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IfaceStats {
+    /// `node/iface`.
+    pub interface: String,
+    /// Frames seen since capture began (`clear` does not reset it).
+    pub seen: u64,
+    /// Frames kept now.
+    pub kept: usize,
+    /// Frames forgotten to stay under the size limit.
+    pub evicted: u64,
+    /// Frames the kernel dropped because the ring was full (0 unless the
+    /// reader fell behind).
+    pub kernel_drops: u64,
+}
+
+impl Net {
+    /// Captures every interface of every node (those the topology made; a
+    /// node with none: its `lo`), until teardown. Interfaces already
+    /// captured are not opened twice.
+    ///
+    /// ```
+    /// # use netns_test::{Net, Topology};
+    /// # let net = Net::build(&Topology::new().link(("h1", "eth0", "198.51.100.1/24"), ("h2", "eth0", "198.51.100.2/24")))?;
+    /// let cap = net.capture()?;
+    /// assert_eq!(cap.interfaces(), ["h1/eth0", "h2/eth0"]);
+    /// # Ok::<(), netns_test::Error>(())
+    /// ```
+    pub fn capture(&self) -> Result<Capture> {
+        let mut ids = Vec::new();
+        let mut rec = None;
+        for node in self.nodes() {
+            let c = node.capture()?;
+            ids.extend(c.ids);
+            rec = Some(c.rec);
+        }
+        let rec = match rec {
+            Some(r) => r,
+            None => return Err(Error::UnknownNode("(the network has no node)".into())),
+        };
+        Ok(Capture { rec, ids })
+    }
+
+    /// The capture of every interface captured so far, if any is.
+    pub fn captured(&self) -> Option<Capture> {
+        self.nodes().first().and_then(captured_in)
+    }
+}
+
+impl Node {
+    /// Captures every interface of this node (those the topology made; if
+    /// none, `lo`), until teardown.
+    pub fn capture(&self) -> Result<Capture> {
+        let mut names = self.iface_names();
+        if names.is_empty() {
+            names.push("lo".into());
+        }
+        let rec = recorder::of_or_start(self)?;
+        let ids = names
+            .iter()
+            .map(|i| rec.add(self, i))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Capture { rec, ids })
+    }
+
+    /// Captures interface `iface` of this node (any interface, `lo` too),
+    /// until teardown.
+    ///
+    /// ```
+    /// # use netns_test::{Net, Topology};
+    /// # let net = Net::build(&Topology::new().node("n1"))?;
+    /// let lo = net["n1"].capture_iface("lo")?;
+    /// assert!(net["n1"].capture_iface("eth9").is_err()); // no such interface
+    /// # Ok::<(), netns_test::Error>(())
+    /// ```
+    pub fn capture_iface(&self, iface: &str) -> Result<Capture> {
+        let rec = recorder::of_or_start(self)?;
+        let id = rec.add(self, iface)?;
+        Ok(Capture { rec, ids: vec![id] })
+    }
+}
+
+/// Every interface captured in `node`'s network, if capture is on.
+fn captured_in(node: &Node) -> Option<Capture> {
+    let rec = recorder::of(node)?;
+    let ids = (0..rec.logs().len()).collect();
+    Some(Capture { rec, ids })
+}
+
+impl Capture {
+    /// The captured interfaces, `node/iface`.
+    pub fn interfaces(&self) -> Vec<String> {
+        let logs = self.rec.logs();
+        self.ids.iter().map(|&i| logs[i].place()).collect()
+    }
+
+    /// Every packet kept so far, oldest first, decoded. Waits first until
+    /// every frame the kernel saw before the call is read (a few
+    /// milliseconds).
+    pub fn packets(&self) -> Vec<Packet> {
+        self.rec.sync();
+        self.rec.packets(&self.ids)
+    }
+
+    /// The packets that match `filter`, oldest first.
+    pub fn matching(&self, filter: &Filter) -> Vec<Packet> {
+        self.packets()
+            .into_iter()
+            .filter(|p| filter.matches(p))
+            .collect()
+    }
+
+    /// How many packets match `filter`.
+    pub fn count(&self, filter: &Filter) -> usize {
+        self.matching(filter).len()
+    }
+
+    /// The last `n` packets, oldest first.
+    pub fn last(&self, n: usize) -> Vec<Packet> {
+        let mut all = self.packets();
+        all.drain(..all.len().saturating_sub(n));
+        all
+    }
+
+    /// Forgets the packets kept so far on these interfaces (what came
+    /// before the part of the test to check: ARP, say).
+    pub fn clear(&self) {
+        self.rec.sync();
+        let mut logs = self.rec.logs();
+        for &i in &self.ids {
+            logs[i].clear();
+        }
+    }
+
+    /// Keeps at most `bytes` of frames per interface of this capture (the
+    /// newest); the default is [`DEFAULT_LIMIT`].
+    pub fn set_limit(&self, bytes: usize) {
+        let mut logs = self.rec.logs();
+        for &i in &self.ids {
+            logs[i].limit = bytes;
+        }
+    }
+
+    /// What was seen, kept, forgotten and dropped, per interface.
+    pub fn stats(&self) -> Vec<IfaceStats> {
+        self.rec.sync();
+        let logs = self.rec.logs();
+        self.ids
+            .iter()
+            .map(|&i| IfaceStats {
+                interface: logs[i].place(),
+                seen: logs[i].seen,
+                kept: logs[i].frames.len(),
+                evicted: logs[i].evicted,
+                kernel_drops: logs[i].kernel_drops,
+            })
+            .collect()
+    }
+
+    /// Writes the packets kept so far to a pcapng file at `path`, one
+    /// interface block per `node/iface`; returns how many were written.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<usize> {
+        self.rec.sync();
+        let path = path.as_ref();
+        self.rec
+            .write_pcapng(path, &self.ids)
+            .map_err(|e| Error::Capture {
+                place: self.interfaces().join(", "),
+                op: format!("write {}", path.display()),
+                source: e,
+            })
+    }
+
+    /// Records a frame that did not reach the kernel, with a comment: what
+    /// a userspace wire (not in this crate yet) calls for the frames it
+    /// drops, so that they show in the packets, the failure lines and the
+    /// file (as a packet comment). The interface need not be captured.
+    ///
+    /// ```
+    /// # use netns_test::{Net, Topology};
+    /// # use netns_test::capture::{Direction, Filter};
+    /// # let net = Net::build(&Topology::new().node("n1"))?;
+    /// let cap = net["n1"].capture()?;
+    /// let frame = [0u8; 60];
+    /// cap.record("n1", "lo", Direction::Out, &frame, "dropped by the wire: loss 100%");
+    /// assert_eq!(cap.packets().last().unwrap().comment.as_deref(),
+    ///            Some("dropped by the wire: loss 100%"));
+    /// # Ok::<(), netns_test::Error>(())
+    /// ```
+    pub fn record(
+        &self,
+        node: &str,
+        iface: &str,
+        direction: Direction,
+        frame: &[u8],
+        comment: &str,
+    ) {
+        let i = self
+            .rec
+            .record(node, iface, direction, frame, Some(comment.to_string()));
+        // A handle sees what is recorded on its own interfaces; a new
+        // interface joins no handle but the network's (`Net::captured`).
+        let _ = i;
+    }
+
+    /// Whether the capture still runs (it stops at teardown).
+    pub fn is_running(&self) -> bool {
+        self.rec.running()
+    }
+}
+
+/// The last `n` packets of the captured interfaces of `nodes`, as lines
+/// (empty if capture is off), and the interfaces they come from.
+pub(crate) fn recent_lines(node: &Node, nodes: &[String], n: usize) -> (Vec<String>, Vec<String>) {
+    let Some(cap) = captured_in(node) else {
+        return (Vec::new(), Vec::new());
+    };
+    let ids: Vec<usize> = {
+        let logs = cap.rec.logs();
+        cap.ids
+            .iter()
+            .copied()
+            .filter(|&i| nodes.contains(&logs[i].node))
+            .collect()
+    };
+    let cap = Capture { rec: cap.rec, ids };
+    let lines = cap.last(n).iter().map(ToString::to_string).collect();
+    (cap.interfaces(), lines)
+}
+
+/// Writes every capture of `net` to `path`; how many packets, or `None`
+/// when capture is off.
+pub(crate) fn save_all(net: &Net, path: &Path) -> Option<io::Result<usize>> {
+    let cap = net.captured()?;
+    cap.rec.sync();
+    Some(cap.rec.write_pcapng(path, &cap.ids))
+}
+
+/// Reads a pcapng file into packets: an interface named `node/iface` (as
+/// captures write them) gives the packet's node and interface; another
+/// name is taken as the interface, with an empty node.
+///
+/// ```
+/// # use netns_test::{Net, Topology};
+/// # let net = Net::build(&Topology::new().link(("h1", "eth0", "198.51.100.1/24"), ("h2", "eth0", "198.51.100.2/24")))?;
+/// # let cap = net.capture()?;
+/// # net["h1"].ping("198.51.100.2").count(1).run()?;
+/// # let file = std::env::temp_dir().join("netns-test-doc-read.pcapng");
+/// # cap.save(&file)?;
+/// // target/netns-test/<test>/capture.pcapng, say:
+/// let packets = netns_test::capture::read_pcapng(&file).expect("a pcapng file");
+/// for p in &packets {
+///     println!("{p}"); // 12:00:00.000123 h1/eth0 Out IP 198.51.100.1 > 198.51.100.2: ICMP echo request, ...
+/// }
+/// assert!(packets.iter().any(|p| p.node == "h2" && p.icmp().is_some_and(|i| i.is_echo_reply())));
+/// # std::fs::remove_file(&file).unwrap();
+/// # Ok::<(), netns_test::Error>(())
+/// ```
+pub fn read_pcapng(path: impl AsRef<Path>) -> io::Result<Vec<Packet>> {
+    let bytes = std::fs::read(path)?;
+    let file = crate::packet::pcapng::read(&bytes)?;
+    Ok(file
+        .frames
+        .into_iter()
+        .map(|f| {
+            let name = &file.interfaces[f.iface];
+            let (node, iface) = name.split_once('/').unwrap_or(("", name));
+            Packet::new(
+                f.ts_ns,
+                node,
+                iface,
+                f.direction.unwrap_or(Direction::In),
+                f.orig_len as usize,
+                f.data,
+                f.comment,
+            )
+        })
+        .collect())
+}

@@ -1,0 +1,421 @@
+//! The captures of one network: a ring per captured interface, one reader
+//! thread that drains them all, and a bounded log of frames per interface.
+//!
+//! The recorder is attached to the `Net` (see `lab/attach.rs`); teardown
+//! stops the thread, joins it and closes every socket before the
+//! namespaces go.
+
+use std::collections::VecDeque;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::error::{Error, Result};
+use crate::lab::attach::Attachment;
+use crate::lab::Node;
+use crate::packet::decode::{Direction, Packet};
+use crate::packet::pcapng::{self, FrameOut};
+use crate::sys::packet_ring::{self, PacketRing, Waker, RETIRE_MS};
+
+/// How many bytes of frames each interface keeps by default (the newest;
+/// older frames are forgotten, and counted).
+pub const DEFAULT_LIMIT: usize = 8 << 20;
+/// What a frame costs in the log besides its bytes.
+const FRAME_OVERHEAD: usize = 48;
+/// The longest a [`Recorder::sync`] waits when traffic never stops.
+const MAX_SYNC: Duration = Duration::from_millis(200);
+/// The reader thread's name.
+pub(crate) const THREAD_NAME: &str = "nt-capture";
+
+/// Locks `m`, through a poisoning (the data stays consistent: every
+/// critical section is short and panic-free).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// One frame kept in a log.
+#[derive(Debug, Clone)]
+pub(crate) struct Frame {
+    pub(crate) ts_ns: u64,
+    pub(crate) direction: Direction,
+    pub(crate) len: u32,
+    pub(crate) data: Vec<u8>,
+    pub(crate) comment: Option<String>,
+}
+
+/// The frames of one interface, newest last.
+#[derive(Debug)]
+pub(crate) struct IfaceLog {
+    pub(crate) node: String,
+    pub(crate) iface: String,
+    pub(crate) frames: VecDeque<Frame>,
+    bytes: usize,
+    pub(crate) limit: usize,
+    /// Frames forgotten to stay under `limit`.
+    pub(crate) evicted: u64,
+    /// Frames the kernel dropped (ring full).
+    pub(crate) kernel_drops: u64,
+    /// Frames seen in all.
+    pub(crate) seen: u64,
+}
+
+impl IfaceLog {
+    fn push(&mut self, frame: Frame) {
+        self.seen += 1;
+        self.bytes += frame.data.len() + FRAME_OVERHEAD;
+        self.frames.push_back(frame);
+        while self.bytes > self.limit {
+            let Some(old) = self.frames.pop_front() else {
+                break;
+            };
+            self.bytes -= old.data.len() + FRAME_OVERHEAD;
+            self.evicted += 1;
+        }
+    }
+
+    pub(crate) fn place(&self) -> String {
+        format!("{}/{}", self.node, self.iface)
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.frames.clear();
+        self.bytes = 0;
+    }
+}
+
+#[derive(Debug)]
+struct SyncState {
+    /// Callers waiting in `sync`.
+    waiters: usize,
+    /// When the last drain pass started.
+    last_pass: Option<Instant>,
+    /// When the last pass that found no frame in flight started.
+    last_clean: Option<Instant>,
+    /// The reader thread ended.
+    ended: bool,
+}
+
+/// What the reader thread shares with the handles.
+#[derive(Debug)]
+struct Shared {
+    logs: Mutex<Vec<IfaceLog>>,
+    /// Rings opened but not yet taken over by the reader: (log index, ring).
+    incoming: Mutex<Vec<(usize, PacketRing)>>,
+    waker: Waker,
+    stop: AtomicBool,
+    sync: Mutex<SyncState>,
+    synced: Condvar,
+}
+
+/// The captures of one network.
+#[derive(Debug)]
+pub(crate) struct Recorder {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    /// (log index) of the interfaces with a ring.
+    ringed: Mutex<Vec<usize>>,
+}
+
+impl Recorder {
+    /// A recorder with no interface yet, its reader thread started.
+    pub(crate) fn start() -> Result<Recorder> {
+        let shared = Arc::new(Shared {
+            logs: Mutex::new(Vec::new()),
+            incoming: Mutex::new(Vec::new()),
+            waker: Waker::new().map_err(|e| Error::Capture {
+                place: "the capture".into(),
+                op: "eventfd".into(),
+                source: e,
+            })?,
+            stop: AtomicBool::new(false),
+            sync: Mutex::new(SyncState {
+                waiters: 0,
+                last_pass: None,
+                last_clean: None,
+                ended: false,
+            }),
+            synced: Condvar::new(),
+        });
+        let for_thread = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name(THREAD_NAME.into())
+            .spawn(move || read_loop(&for_thread))
+            .map_err(|e| Error::Spawn {
+                op: "start the capture's reader thread".into(),
+                source: e,
+            })?;
+        Ok(Recorder {
+            shared,
+            thread: Mutex::new(Some(thread)),
+            ringed: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The log index of `node/iface`, made (without a ring) if needed.
+    fn log_index(&self, node: &str, iface: &str) -> usize {
+        let mut logs = lock(&self.shared.logs);
+        if let Some(i) = logs.iter().position(|l| l.node == node && l.iface == iface) {
+            return i;
+        }
+        logs.push(IfaceLog {
+            node: node.to_string(),
+            iface: iface.to_string(),
+            frames: VecDeque::new(),
+            bytes: 0,
+            limit: DEFAULT_LIMIT,
+            evicted: 0,
+            kernel_drops: 0,
+            seen: 0,
+        });
+        logs.len() - 1
+    }
+
+    /// Captures `iface` of `node` (once: a second call returns the same
+    /// log); returns its log index.
+    pub(crate) fn add(&self, node: &Node, iface: &str) -> Result<usize> {
+        let mut ringed = lock(&self.ringed);
+        let i = self.log_index(node.name(), iface);
+        if ringed.contains(&i) {
+            return Ok(i);
+        }
+        let err = |op: &str, e: io::Error| Error::Capture {
+            place: format!("{}/{iface}", node.name()),
+            op: op.to_string(),
+            source: e,
+        };
+        let ring = node
+            .with(|| PacketRing::open_here(iface))?
+            .map_err(|e| err("open a packet socket", e))?;
+        lock(&self.shared.incoming).push((i, ring));
+        ringed.push(i);
+        self.shared.waker.wake();
+        Ok(i)
+    }
+
+    /// Records a frame by hand (what a userspace wire will call for the
+    /// frames it drops); returns its log index.
+    pub(crate) fn record(
+        &self,
+        node: &str,
+        iface: &str,
+        direction: Direction,
+        data: &[u8],
+        comment: Option<String>,
+    ) -> usize {
+        let i = self.log_index(node, iface);
+        let ts_ns = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        lock(&self.shared.logs)[i].push(Frame {
+            ts_ns,
+            direction,
+            len: data.len() as u32,
+            data: data.to_vec(),
+            comment,
+        });
+        i
+    }
+
+    /// Waits until every frame the kernel saw before the call is in the
+    /// logs: the reader has drained a pass, begun after the call, that
+    /// found no ring holding frames in flight (a partly filled block is
+    /// handed over [`RETIRE_MS`] after its first frame). Under traffic that
+    /// never stops, gives up after [`MAX_SYNC`].
+    pub(crate) fn sync(&self) {
+        let t0 = Instant::now();
+        let mut st = lock(&self.shared.sync);
+        st.waiters += 1;
+        self.shared.waker.wake();
+        loop {
+            let done = st.ended
+                || st.last_clean.is_some_and(|c| c >= t0)
+                || st.last_pass.is_some_and(|p| p >= t0 + MAX_SYNC);
+            if done {
+                break;
+            }
+            st = self
+                .shared
+                .synced
+                .wait_timeout(st, Duration::from_millis(50))
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        st.waiters -= 1;
+    }
+
+    /// The logs, locked.
+    pub(crate) fn logs(&self) -> MutexGuard<'_, Vec<IfaceLog>> {
+        lock(&self.shared.logs)
+    }
+
+    /// Decoded packets of the logs `ids`, oldest first.
+    pub(crate) fn packets(&self, ids: &[usize]) -> Vec<Packet> {
+        let logs = self.logs();
+        let mut out: Vec<Packet> = ids
+            .iter()
+            .filter_map(|&i| logs.get(i))
+            .flat_map(|l| {
+                l.frames.iter().map(move |f| {
+                    Packet::new(
+                        f.ts_ns,
+                        &l.node,
+                        &l.iface,
+                        f.direction,
+                        f.len as usize,
+                        f.data.clone(),
+                        f.comment.clone(),
+                    )
+                })
+            })
+            .collect();
+        out.sort_by_key(Packet::timestamp_ns);
+        out
+    }
+
+    /// Writes the logs `ids` (all if empty) to a pcapng file at `path`: an
+    /// interface block per log, named `node/iface`, frames in time order.
+    pub(crate) fn write_pcapng(&self, path: &Path, ids: &[usize]) -> io::Result<usize> {
+        let logs = self.logs();
+        let ids: Vec<usize> = if ids.is_empty() {
+            (0..logs.len()).collect()
+        } else {
+            ids.to_vec()
+        };
+        let names: Vec<String> = ids.iter().map(|&i| logs[i].place()).collect();
+        let mut frames: Vec<(u32, &Frame)> = ids
+            .iter()
+            .enumerate()
+            .flat_map(|(n, &i)| logs[i].frames.iter().map(move |f| (n as u32, f)))
+            .collect();
+        frames.sort_by_key(|(_, f)| f.ts_ns);
+        let mut w = BufWriter::new(std::fs::File::create(path)?);
+        pcapng::write_header(&mut w, &names)?;
+        for (iface, f) in &frames {
+            pcapng::write_frame(
+                &mut w,
+                &FrameOut {
+                    iface: *iface,
+                    ts_ns: f.ts_ns,
+                    orig_len: f.len,
+                    data: &f.data,
+                    direction: f.direction,
+                    comment: f.comment.as_deref(),
+                },
+            )?;
+        }
+        w.flush()?;
+        Ok(frames.len())
+    }
+
+    /// Stops the reader thread, once every frame seen so far is read (see
+    /// [`Recorder::sync`]), and joins it; the rings close with it. The logs
+    /// stay.
+    pub(crate) fn stop(&self) {
+        if self.running() {
+            self.sync();
+        }
+        self.shared.stop.store(true, Ordering::Release);
+        self.shared.waker.wake();
+        if let Some(t) = lock(&self.thread).take() {
+            let _ = t.join();
+        }
+        // Rings opened after the thread's last look.
+        lock(&self.shared.incoming).clear();
+    }
+
+    /// Whether the reader is still running.
+    pub(crate) fn running(&self) -> bool {
+        lock(&self.thread).is_some()
+    }
+}
+
+impl Attachment for Recorder {
+    fn tear_down(&self) {
+        self.stop();
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The reader thread: drain every ring, tell waiting `sync` calls, sleep in
+/// poll until a block is handed over, a ring is added, a `sync` asks or
+/// the recorder stops.
+fn read_loop(shared: &Shared) {
+    let mut rings: Vec<(usize, PacketRing)> = Vec::new();
+    loop {
+        rings.append(&mut lock(&shared.incoming));
+        let stopping = shared.stop.load(Ordering::Acquire);
+        let pass = Instant::now();
+        let mut clean = true;
+        let waiters = lock(&shared.sync).waiters;
+        {
+            let mut logs = lock(&shared.logs);
+            for (i, ring) in rings.iter_mut() {
+                let log = &mut logs[*i];
+                ring.drain(|f| {
+                    log.push(Frame {
+                        ts_ns: f.ts_ns,
+                        direction: if f.outgoing {
+                            Direction::Out
+                        } else {
+                            Direction::In
+                        },
+                        len: f.len,
+                        data: f.data.to_vec(),
+                        comment: None,
+                    })
+                });
+                if ring.has_pending() {
+                    clean = false;
+                }
+                if waiters > 0 || stopping {
+                    log.kernel_drops = ring.drops();
+                }
+            }
+        }
+        {
+            let mut st = lock(&shared.sync);
+            st.last_pass = Some(pass);
+            if clean {
+                st.last_clean = Some(pass);
+            }
+            if stopping {
+                st.ended = true;
+            }
+            shared.synced.notify_all();
+        }
+        if stopping {
+            return; // the rings close here
+        }
+        let timeout = (waiters > 0).then(|| Duration::from_millis(u64::from(RETIRE_MS) / 2 + 1));
+        let refs: Vec<&PacketRing> = rings.iter().map(|(_, r)| r).collect();
+        if packet_ring::wait(&refs, &shared.waker, timeout).is_err() {
+            // Should not happen; do not spin.
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+/// The recorder of `node`'s network, if capture is on.
+pub(crate) fn of(node: &Node) -> Option<Arc<Recorder>> {
+    node.attachments().get::<Recorder>()
+}
+
+/// The recorder of `node`'s network, started if capture was off.
+pub(crate) fn of_or_start(node: &Node) -> Result<Arc<Recorder>> {
+    node.attachments()
+        .get_or_insert(Recorder::start)?
+        .ok_or_else(|| Error::Capture {
+            place: node.name().to_string(),
+            op: "start a capture".into(),
+            source: io::Error::other("the network was torn down"),
+        })
+}

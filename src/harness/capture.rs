@@ -1,0 +1,183 @@
+//! Capture for `#[netns_test]`: turned on by the attribute's `capture` or
+//! by [`CAPTURE_ENV`], its pcapng file kept when the test fails.
+//!
+//! * `#[netns_test(topology = f, capture)]`: every interface is captured;
+//!   when the test fails, the packets go to
+//!   `<target>/netns-test/<test>/capture.pcapng` and the path is printed.
+//! * `NETNS_TEST_CAPTURE=1`: the same for every test; `=keep`: the files of
+//!   passing tests are kept too.
+//! * A test that turned capture on itself (`net.capture()`) is treated like
+//!   one with the attribute.
+//!
+//! A passing test leaves no file: none is written, and the file an earlier
+//! failing run of the same test left is removed. `<target>` is
+//! `CARGO_TARGET_DIR` when set, else the target directory the test binary
+//! is in (`<target>/debug/deps/...`); when it cannot be written (a rootless
+//! run whose user does not own it), the system's temporary directory.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::lab::Net;
+
+/// Capture every test (`1`), or every test and keep every file (`keep`).
+pub const CAPTURE_ENV: &str = "NETNS_TEST_CAPTURE";
+
+/// Whether a test is captured, and when its file is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Off,
+    /// Keep the file if the test fails.
+    OnFailure,
+    /// Keep it whatever happens.
+    Always,
+}
+
+/// The mode of a test whose attribute says `capture` (or not).
+pub(crate) fn mode(attribute: bool) -> Mode {
+    mode_from(std::env::var(CAPTURE_ENV).ok().as_deref(), attribute)
+}
+
+fn mode_from(env: Option<&str>, attribute: bool) -> Mode {
+    match env.map(str::trim) {
+        Some("keep") => Mode::Always,
+        Some(v) if !v.is_empty() && v != "0" => Mode::OnFailure,
+        _ if attribute => Mode::OnFailure,
+        _ => Mode::Off,
+    }
+}
+
+/// The directory of a test's files: `netns-test/<test>` under `base`,
+/// `::` and odd characters of the name turned into `.` and `-`.
+fn test_dir(base: &Path, test: &str) -> PathBuf {
+    let clean: String = test
+        .replace("::", ".")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    base.join("netns-test").join(clean)
+}
+
+/// The target directory: `CARGO_TARGET_DIR`, else the ancestor of the
+/// test binary that holds cargo's `CACHEDIR.TAG`, else the parent of its
+/// profile directory (`<target>/debug/deps/bin` gives `<target>`).
+pub(crate) fn target_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    let exe = std::env::current_exe().ok()?;
+    let mut dir = exe.parent()?;
+    for _ in 0..4 {
+        if dir.join("CACHEDIR.TAG").is_file() {
+            return Some(dir.to_path_buf());
+        }
+        dir = dir.parent()?;
+    }
+    let bin_dir = exe.parent()?;
+    let profile = if matches!(
+        bin_dir.file_name().and_then(|n| n.to_str()),
+        Some("deps" | "examples")
+    ) {
+        bin_dir.parent()?
+    } else {
+        bin_dir
+    };
+    profile.parent().map(Path::to_path_buf)
+}
+
+/// Writes the capture of `net` into the test's directory under `base`.
+fn write(net: &Net, base: &Path, test: &str) -> io::Result<(PathBuf, usize)> {
+    let dir = test_dir(base, test);
+    fs::create_dir_all(&dir)?;
+    let path = dir.join("capture.pcapng");
+    let n = crate::capture::save_all(net, &path).unwrap_or(Ok(0))?;
+    Ok((path, n))
+}
+
+/// Called by the runner when the body ended, while the network is alive:
+/// keeps the capture file (and returns the note to print) or removes the
+/// one an earlier run left. Nothing when capture is off.
+pub(crate) fn finish(test: &str, net: &Net, failed: bool, mode: Mode) -> Option<String> {
+    net.captured()?;
+    let base = target_dir();
+    if !failed && mode != Mode::Always {
+        if let Some(base) = &base {
+            let dir = test_dir(base, test);
+            let _ = fs::remove_file(dir.join("capture.pcapng"));
+            let _ = fs::remove_dir(&dir); // only if empty
+        }
+        return None;
+    }
+    let why = if failed {
+        format!("failed test `{test}`")
+    } else {
+        format!("test `{test}` ({CAPTURE_ENV}=keep)")
+    };
+    let first = base
+        .as_deref()
+        .map(|b| write(net, b, test))
+        .unwrap_or_else(|| Err(io::Error::other("no target directory found")));
+    let (result, fallback_note) = match first {
+        Ok(done) => (Ok(done), String::new()),
+        Err(e) => {
+            let tmp = std::env::temp_dir();
+            let note = format!(
+                " (the target directory{} could not be written: {e})",
+                base.as_deref()
+                    .map(|b| format!(" {}", b.display()))
+                    .unwrap_or_default()
+            );
+            (write(net, &tmp, test), note)
+        }
+    };
+    let drops: u64 = net
+        .captured()
+        .map(|c| c.stats().iter().map(|s| s.kernel_drops).sum())
+        .unwrap_or(0);
+    let drop_note = if drops > 0 {
+        format!(" ({drops} frames were dropped by the kernel: the capture's reader fell behind)")
+    } else {
+        String::new()
+    };
+    Some(match result {
+        Ok((path, n)) => format!(
+            "netns-test: capture of {why}: {n} packets in {}{fallback_note}{drop_note}\n  \
+             open it in Wireshark, or: tcpdump -nr {}",
+            path.display(),
+            path.display()
+        ),
+        Err(e) => format!("netns-test: cannot write the capture of {why}: {e}{fallback_note}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes() {
+        assert_eq!(mode_from(None, false), Mode::Off);
+        assert_eq!(mode_from(None, true), Mode::OnFailure);
+        assert_eq!(mode_from(Some("0"), true), Mode::OnFailure);
+        assert_eq!(mode_from(Some("0"), false), Mode::Off);
+        assert_eq!(mode_from(Some(""), false), Mode::Off);
+        assert_eq!(mode_from(Some("1"), false), Mode::OnFailure);
+        assert_eq!(mode_from(Some("keep"), false), Mode::Always);
+        assert_eq!(mode_from(Some("keep"), true), Mode::Always);
+    }
+
+    #[test]
+    fn test_dirs() {
+        assert_eq!(
+            test_dir(Path::new("/t"), "capture::ping routed"),
+            Path::new("/t/netns-test/capture.ping-routed")
+        );
+    }
+}
