@@ -30,6 +30,9 @@
 //! 10-node lab, beside the same rules made by the `nft` binary; a link's
 //! down and up, and the time from `down()` to the first lost packet.
 //!
+//! Phase `capture` (see `support/capture.rs`): the two-host cycle with
+//! capture off and on, and the packet rate a capture keeps up with.
+//!
 //! Phase `scale` (see `support/scale.rs`): generated chains, trees, tori,
 //! leaf-spine fabrics and bridges at 10, 100 and 1,000 nodes: build, first
 //! ping, teardown, RSS and fds, cost per node.
@@ -57,6 +60,8 @@
 
 #[path = "support/args.rs"]
 mod args;
+#[path = "support/capture.rs"]
+mod capture;
 #[path = "support/faults.rs"]
 mod faults;
 #[path = "support/floor.rs"]
@@ -428,6 +433,20 @@ fn main() -> ExitCode {
             Ok(rows) => faults::print(&rows),
             Err(e) => {
                 println!("faults phase failed: {e}");
+                ok = false;
+            }
+        }
+    }
+    if args.phases.iter().any(|p| p == "capture") {
+        let (iters, n) = if args.quick {
+            (3, 1_000)
+        } else {
+            (100, 100_000)
+        };
+        match capture::run(iters, n) {
+            Ok(rows) => capture::print(&rows),
+            Err(e) => {
+                println!("capture phase failed: {e}");
                 ok = false;
             }
         }

@@ -2,7 +2,15 @@
 
 use std::time::Duration;
 
-pub(crate) const PHASES: [&str; 6] = ["cycle", "throughput", "memory", "stalls", "faults", "scale"];
+pub(crate) const PHASES: [&str; 7] = [
+    "cycle",
+    "throughput",
+    "memory",
+    "stalls",
+    "faults",
+    "scale",
+    "capture",
+];
 
 pub(crate) struct Args {
     pub(crate) quick: bool,
@@ -18,7 +26,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) const USAGE: &str =
-    "usage: cycle [--quick] [--all] [--phases cycle,throughput,memory,stalls,faults,scale]
+    "usage: cycle [--quick] [--all] [--phases cycle,throughput,memory,stalls,faults,scale,capture]
              [--rows a,b,...] [--iters N] [--warmup N] [--tests N] [--threads 1,2]
              [--labs N] [--stall-cycles N] [--stall-ms MS]
   rows:   netns-test, ip-script, ip-script-moved, raw-floor, router-chain, bridge-10,
