@@ -349,6 +349,7 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let links_before = host_links();
+    let run_netns_before = ipscript::run_netns_mounted();
     if ipscript::available().is_ok() {
         ipscript::remove_stale();
     }
@@ -473,6 +474,9 @@ fn main() -> ExitCode {
         }
     );
 
+    // `ip netns add` (the shell baseline) mounts /run/netns on a machine
+    // where nothing did yet: take that back.
+    ipscript::restore_run_netns(run_netns_before);
     // Safety check: the host must not have gained anything.
     let new_links: Vec<String> = host_links().difference(&links_before).cloned().collect();
     if !new_links.is_empty() {

@@ -159,3 +159,32 @@ pub(crate) fn remove_stale() {
         }
     }
 }
+
+/// Whether `/run/netns` is a mount point: `ip netns add` makes it one (a
+/// shared bind mount of itself) the first time it runs on a machine.
+pub(crate) fn run_netns_mounted() -> bool {
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .map(|m| {
+            m.lines()
+                .any(|l| l.split_whitespace().nth(4) == Some("/run/netns"))
+        })
+        .unwrap_or(false)
+}
+
+/// Undoes what `ip netns add` did to the host's mount table, when it was not
+/// so before this benchmark: unmounts `/run/netns` (once no namespace of
+/// anybody's is left in it).
+pub(crate) fn restore_run_netns(mounted_before: bool) {
+    let empty = std::fs::read_dir("/run/netns").map_or(true, |mut d| d.next().is_none());
+    if !mounted_before && run_netns_mounted() && empty {
+        while run_netns_mounted() {
+            let ok = Command::new("umount")
+                .arg("/run/netns")
+                .status()
+                .is_ok_and(|s| s.success());
+            if !ok {
+                break;
+            }
+        }
+    }
+}
