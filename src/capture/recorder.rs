@@ -237,10 +237,13 @@ impl Recorder {
             if done {
                 break;
             }
+            // Wake the reader again: it may have gone back to sleep after a
+            // pass that began before this call.
+            self.shared.waker.wake();
             st = self
                 .shared
                 .synced
-                .wait_timeout(st, Duration::from_millis(50))
+                .wait_timeout(st, Duration::from_millis(u64::from(RETIRE_MS)))
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
         }
