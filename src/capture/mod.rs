@@ -99,17 +99,32 @@ impl Net {
     /// # Ok::<(), netns_test::Error>(())
     /// ```
     pub fn capture(&self) -> Result<Capture> {
-        let mut ids = Vec::new();
-        let mut rec = None;
-        for node in self.nodes() {
-            let c = node.capture()?;
-            ids.extend(c.ids);
-            rec = Some(c.rec);
-        }
-        let rec = match rec {
-            Some(r) => r,
-            None => return Err(Error::UnknownNode("(the network has no node)".into())),
+        let Some(first) = self.nodes().first() else {
+            return Err(Error::UnknownNode("(the network has no node)".into()));
         };
+        let rec = recorder::of_or_start(first)?;
+        // Every interface's ring at once: each opening waits for the kernel.
+        let ids = std::thread::scope(|s| {
+            let handles: Vec<_> = self
+                .nodes()
+                .iter()
+                .flat_map(|node| {
+                    let mut names = node.iface_names();
+                    if names.is_empty() {
+                        names.push("lo".into());
+                    }
+                    names.into_iter().map(move |i| (node, i))
+                })
+                .map(|(node, iface)| {
+                    let rec = &rec;
+                    s.spawn(move || rec.add(node, &iface))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect::<Result<Vec<usize>>>()
+        })?;
         Ok(Capture { rec, ids })
     }
 

@@ -175,12 +175,19 @@ impl Recorder {
 
     /// Captures `iface` of `node` (once: a second call returns the same
     /// log); returns its log index.
+    ///
+    /// Opening a ring waits for the kernel (`synchronize_net`): rings of
+    /// different interfaces may be opened from several threads at once, and
+    /// their waits then overlap.
     pub(crate) fn add(&self, node: &Node, iface: &str) -> Result<usize> {
-        let mut ringed = lock(&self.ringed);
-        let i = self.log_index(node.name(), iface);
-        if ringed.contains(&i) {
-            return Ok(i);
-        }
+        let i = {
+            let ringed = lock(&self.ringed);
+            let i = self.log_index(node.name(), iface);
+            if ringed.contains(&i) {
+                return Ok(i);
+            }
+            i
+        };
         let err = |op: &str, e: io::Error| Error::Capture {
             place: format!("{}/{iface}", node.name()),
             op: op.to_string(),
@@ -189,9 +196,12 @@ impl Recorder {
         let ring = node
             .with(|| PacketRing::open_here(iface))?
             .map_err(|e| err("open a packet socket", e))?;
-        lock(&self.shared.incoming).push((i, ring));
-        ringed.push(i);
-        self.shared.waker.wake();
+        let mut ringed = lock(&self.ringed);
+        if !ringed.contains(&i) {
+            lock(&self.shared.incoming).push((i, ring));
+            ringed.push(i);
+            self.shared.waker.wake();
+        }
         Ok(i)
     }
 
@@ -396,7 +406,14 @@ fn read_loop(shared: &Shared) {
             shared.synced.notify_all();
         }
         if stopping {
-            return; // the rings close here
+            // Closing a ring waits for the kernel (`synchronize_net`):
+            // close them all at once, so the waits overlap.
+            std::thread::scope(|s| {
+                for (_, ring) in rings.drain(..) {
+                    s.spawn(move || drop(ring));
+                }
+            });
+            return;
         }
         let timeout = (waiters > 0).then(|| Duration::from_millis(u64::from(RETIRE_MS) / 2 + 1));
         let refs: Vec<&PacketRing> = rings.iter().map(|(_, r)| r).collect();
