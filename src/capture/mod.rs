@@ -103,18 +103,25 @@ impl Net {
             return Err(Error::UnknownNode("(the network has no node)".into()));
         };
         let rec = recorder::of_or_start(first)?;
-        // Every interface's ring at once: each opening waits for the kernel.
+        let wanted: Vec<(&Node, String)> = self
+            .nodes()
+            .iter()
+            .flat_map(|node| {
+                let mut names = node.iface_names();
+                if names.is_empty() {
+                    names.push("lo".into());
+                }
+                names.into_iter().map(move |i| (node, i))
+            })
+            .collect();
+        // The logs in topology order first, then every interface's ring at
+        // once: each opening waits for the kernel.
+        for (node, iface) in &wanted {
+            rec.reserve(node.name(), iface);
+        }
         let ids = std::thread::scope(|s| {
-            let handles: Vec<_> = self
-                .nodes()
-                .iter()
-                .flat_map(|node| {
-                    let mut names = node.iface_names();
-                    if names.is_empty() {
-                        names.push("lo".into());
-                    }
-                    names.into_iter().map(move |i| (node, i))
-                })
+            let handles: Vec<_> = wanted
+                .into_iter()
                 .map(|(node, iface)| {
                     let rec = &rec;
                     s.spawn(move || rec.add(node, &iface))

@@ -173,6 +173,13 @@ impl Recorder {
         logs.len() - 1
     }
 
+    /// Makes the log of `iface` of `node` (if new), so that logs are
+    /// numbered in the order of these calls; its index.
+    pub(crate) fn reserve(&self, node: &str, iface: &str) -> usize {
+        let _ringed = lock(&self.ringed);
+        self.log_index(node, iface)
+    }
+
     /// Captures `iface` of `node` (once: a second call returns the same
     /// log); returns its log index.
     ///
