@@ -17,11 +17,15 @@
 //! network (`Net`, `Node`, build, teardown). On a lab, `probe` observes
 //! (ping, traceroute, port probes), `capture` records what crossed the wire
 //! (packet sockets with rings, filters, assertions on packets, pcapng files)
-//! and `fault` breaks (links down, flaps, partitions, schedules of faults). At the top, test integration: `assert`
-//! (the assertion macros and the connectivity matrix) and `harness` (what
-//! `#[netns_test]` runs, the custom harness, debugging aids). An upper layer
-//! that adds verbs to `Node` or `Net` does so in its own folder
-//! (`probe/verbs.rs`, `assert/matrix/`), so the lab knows nothing of them.
+//! and `fault` breaks (links down, flaps, partitions, schedules of
+//! faults). At the top, test integration: `assert` (the assertion macros
+//! and the connectivity matrix) and `harness` (what `#[netns_test]` runs,
+//! the custom harness, debugging aids). An upper layer that adds verbs to
+//! `Node` or `Net` does so in its own folder (`probe/verbs/`,
+//! `assert/matrix/`, `fault/`, `capture/`), so the lab knows nothing of
+//! them; what an upper layer keeps on a live network (active faults,
+//! capture rings) the lab holds without knowing its type, to end it first
+//! at teardown.
 
 pub mod assert;
 pub mod capture;
