@@ -5,6 +5,7 @@
 mod build;
 pub(crate) mod faults;
 mod net;
+mod netfilter;
 mod node;
 mod node_thread;
 mod routes;

@@ -93,6 +93,7 @@ impl Net {
                 addrs,
                 pn.ifaces.clone(),
                 Arc::clone(&directory),
+                pn.forwarding,
             )?);
         }
         let veths = plan
@@ -111,12 +112,20 @@ impl Net {
                 }
             })
             .collect();
-        Ok(Net {
+        let net = Net {
             nodes,
             veths,
             faults: FaultBook::default(),
             torn: AtomicBool::new(false),
-        })
+        };
+        // NATs and firewalls last, once every route exists: one
+        // transaction per node.
+        for (node, pn) in net.nodes.iter().zip(&plan.nodes) {
+            if !pn.netfilter.is_empty() {
+                node.apply_netfilter(pn.netfilter.clone(), &pn.ruleset)?;
+            }
+        }
+        Ok(net)
     }
 
     /// The node called `name`.

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use ipnet::IpNet;
 
+use super::netfilter::NetfilterState;
 use super::node_thread::{FinishOnDrop, Finished, NodeThread, StopToken};
 use crate::error::Result;
 use crate::inspect::{AddrInfo, LinkInfo, NeighInfo, NodeReport, RouteInfo};
@@ -67,6 +68,10 @@ pub struct Node {
     /// A NETLINK_NETFILTER socket in the node, opened on first use by a
     /// fault or a firewall; closed at teardown.
     pub(super) nft: Mutex<Option<Nft>>,
+    /// Whether the node forwards (the topology made it a router).
+    pub(super) forwarding: bool,
+    /// Its NATs and firewall now.
+    pub(super) netfilter: Mutex<NetfilterState>,
     directory: Arc<Directory>,
     pub(super) stop: Arc<AtomicBool>,
     pub(super) threads: Mutex<Vec<(String, Arc<Finished>)>>,
@@ -78,6 +83,7 @@ impl Node {
         addrs: Vec<(String, IpNet)>,
         ifaces: Vec<PlanIface>,
         directory: Arc<Directory>,
+        forwarding: bool,
     ) -> Result<Self> {
         Ok(Node {
             ns,
@@ -85,6 +91,8 @@ impl Node {
             ifaces,
             route_socket: Mutex::new(None),
             nft: Mutex::new(None),
+            forwarding,
+            netfilter: Mutex::new(NetfilterState::default()),
             directory,
             stop: Arc::new(AtomicBool::new(false)),
             threads: Mutex::new(Vec::new()),
