@@ -288,15 +288,21 @@ impl Reader<'_> {
         };
         let flags = e.u32(NFTA_NAT_FLAGS).unwrap_or(0);
         let min_reg = e.u32(NFTA_NAT_REG_ADDR_MIN)?;
+        // The kernel dumps a maximum register equal to the minimum's when
+        // none was given: one address, one port.
+        let other = |reg: Option<u32>, min: Option<u32>| reg.filter(|r| Some(*r) != min);
+        let max_reg = other(e.u32(NFTA_NAT_REG_ADDR_MAX), Some(min_reg));
+        let proto_min = e.u32(NFTA_NAT_REG_PROTO_MIN);
+        let proto_max = other(e.u32(NFTA_NAT_REG_PROTO_MAX), proto_min);
         let to = match self.regs.get(&slot_of_reg(min_reg)?)?.clone() {
             Value::MapData { key, map } => NatTo::Map { key, map },
             Value::Imm(min) => NatTo::Addr {
                 min: ip_of(family, &min)?,
-                max: match self.imm(e.u32(NFTA_NAT_REG_ADDR_MAX)) {
+                max: match self.imm(max_reg) {
                     Some(max) => Some(ip_of(family, &max)?),
                     None => None,
                 },
-                ports: self.ports(e.u32(NFTA_NAT_REG_PROTO_MIN), e.u32(NFTA_NAT_REG_PROTO_MAX)),
+                ports: self.ports(proto_min, proto_max),
             },
             _ => return None,
         };
@@ -400,13 +406,12 @@ impl Reader<'_> {
                 }
             }
             "dynset" => {
-                let extra = [
-                    NFTA_DYNSET_TIMEOUT,
-                    NFTA_DYNSET_EXPR,
-                    NFTA_DYNSET_EXPRESSIONS,
-                ];
+                // The kernel dumps a timeout of 0 for "the set's own".
+                let own_timeout = e.u64(NFTA_DYNSET_TIMEOUT).unwrap_or(0) == 0;
+                let exprs = [NFTA_DYNSET_EXPR, NFTA_DYNSET_EXPRESSIONS];
                 if e.u32(NFTA_DYNSET_OP)? != NFT_DYNSET_OP_UPDATE
-                    || extra.iter().any(|a| e.data.contains_key(a))
+                    || !own_timeout
+                    || exprs.iter().any(|a| e.data.contains_key(a))
                 {
                     return None;
                 }
@@ -448,10 +453,9 @@ impl Reader<'_> {
             "nat" => self.nat(e)?,
             "masq" => {
                 let flags = e.u32(NFTA_MASQ_FLAGS).unwrap_or(0);
-                let ports = self.ports(
-                    e.u32(NFTA_MASQ_REG_PROTO_MIN),
-                    e.u32(NFTA_MASQ_REG_PROTO_MAX),
-                );
+                let min = e.u32(NFTA_MASQ_REG_PROTO_MIN);
+                let max = e.u32(NFTA_MASQ_REG_PROTO_MAX).filter(|r| Some(*r) != min);
+                let ports = self.ports(min, max);
                 self.stmts.push(Stmt::Masquerade {
                     ports,
                     flags: nat_flags(flags),
