@@ -29,7 +29,9 @@
 //!
 //! An [`AssertFailure`] holds the probe's result (the ping or traceroute
 //! report, iputils style) and, for each node involved, its
-//! [`NodeReport`] (`ip address`, `ip route`, `ip neigh`): the source, the
+//! [`NodeReport`] (`ip address`, `ip route`, `ip neigh`), and the
+//! nftables ruleset and conntrack entries of those that have some
+//! ([`NetfilterReport`]): the source, the
 //! destination's node if the network knows the address, and for a path every
 //! node expected or met on the way. The other nodes are only reachable when
 //! the assertion knows the network: the `net["h1"]` form of the macros, or a
@@ -49,7 +51,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::inspect::NodeReport;
+use crate::inspect::{NetfilterReport, NodeReport};
 use crate::probe::{PingReport, TraceReport};
 use crate::vocab::{Family, IntoIp};
 use crate::{Net, Node};
@@ -148,6 +150,46 @@ impl<'a> Source<'a> {
 }
 
 impl Source<'_> {
+    /// Fills a failure's evidence: the reports of `names`, the active
+    /// faults, the rulesets and conntrack entries of the nodes that have
+    /// some.
+    fn fill(&self, f: &mut AssertFailure, names: &[String]) {
+        f.reports = self.reports(names);
+        f.faults = self.faults();
+        f.netfilter = self.netfilter(names);
+    }
+
+    /// The netfilter state of each of `names` that has a table or a
+    /// tracked connection, and of every node of the network that declares
+    /// a NAT or a firewall (the usual suspects, on the path or not).
+    fn netfilter(&self, names: &[String]) -> Vec<NetfilterReport> {
+        let mut seen: Vec<&str> = Vec::new();
+        let mut out = Vec::new();
+        let declared = self
+            .net
+            .into_iter()
+            .flat_map(|n| n.nodes())
+            .filter_map(|n| (!n.netfilter_config().is_empty()).then(|| n.name().to_string()));
+        let names: Vec<String> = names.iter().cloned().chain(declared).collect();
+        for name in &names {
+            if seen.contains(&name.as_str()) {
+                continue;
+            }
+            seen.push(name);
+            let node = if name == self.node.name() {
+                Some(self.node)
+            } else {
+                self.net.and_then(|n| n.node(name).ok())
+            };
+            if let Some(Ok(r)) = node.map(Node::netfilter_report) {
+                if !r.is_empty() {
+                    out.push(r);
+                }
+            }
+        }
+        out
+    }
+
     /// The network's active faults, as lines, when the network is known.
     fn faults(&self) -> Vec<String> {
         self.net
@@ -241,6 +283,10 @@ pub struct AssertFailure {
     /// downs, flaps, partitions), with what each did so far; empty when the
     /// assertion did not know the network.
     pub faults: Vec<String>,
+    /// The nftables ruleset (with counters) and connection tracking
+    /// entries (NAT mappings among them) of each node involved that has
+    /// any.
+    pub netfilter: Vec<NetfilterReport>,
 }
 
 impl AssertFailure {
@@ -263,6 +309,7 @@ impl AssertFailure {
             reports: Vec::new(),
             message: None,
             faults: Vec::new(),
+            netfilter: Vec::new(),
         }
     }
 
@@ -318,6 +365,9 @@ impl fmt::Display for AssertFailure {
                 Ok(report) => write!(f, "{report}")?,
                 Err(e) => writeln!(f, "{e}")?,
             }
+        }
+        for n in &self.netfilter {
+            write!(f, "{n}")?;
         }
         Ok(())
     }

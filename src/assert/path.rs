@@ -89,8 +89,7 @@ pub fn path_with<'a, S: AsRef<str>>(
             "not an IP address or a node name",
             ProbeResult::Error(format!("`{text}` is not an IP address")),
         );
-        f.reports = src.reports(&[src.node.name().to_string()]);
-        f.faults = src.faults();
+        src.fill(&mut f, &[src.node.name().to_string()]);
         f
     })?;
     let dst_node = src.name_of(ip);
@@ -117,8 +116,7 @@ pub fn path_with<'a, S: AsRef<str>>(
                     .filter(|e| e.parse::<IpAddr>().is_err())
                     .cloned(),
             );
-            f.reports = src.reports(&names);
-            f.faults = src.faults();
+            src.fill(&mut f, &names);
             return Err(f);
         }
     };
@@ -142,8 +140,7 @@ pub fn path_with<'a, S: AsRef<str>>(
     );
     f.destination_node = dst_node;
     f.details = details;
-    f.reports = src.reports(&names);
-    f.faults = src.faults();
+    src.fill(&mut f, &names);
     Err(f)
 }
 

@@ -42,8 +42,7 @@ fn run_ping(
                 }
             )),
         );
-        f.reports = src.reports(&[src.node.name().to_string()]);
-        f.faults = src.faults();
+        src.fill(&mut f, &[src.node.name().to_string()]);
         f
     })?;
     match src.node.ping(dst).options(opts.clone()).run() {
@@ -57,8 +56,8 @@ fn run_ping(
                 ProbeResult::Error(e.to_string()),
             );
             f.destination_node = src.name_of(dst);
-            f.reports = src.reports(&involved(src, f.destination_node.as_deref()));
-            f.faults = src.faults();
+            let names = involved(src, f.destination_node.as_deref());
+            src.fill(&mut f, &names);
             Err(f)
         }
     }
@@ -138,8 +137,8 @@ pub fn reachable_with<'a>(
         ProbeResult::Ping(report),
     );
     f.destination_node = src.name_of(ip);
-    f.reports = src.reports(&involved(&src, f.destination_node.as_deref()));
-    f.faults = src.faults();
+    let names = involved(&src, f.destination_node.as_deref());
+    src.fill(&mut f, &names);
     Err(f)
 }
 
@@ -207,7 +206,7 @@ pub fn unreachable_with<'a>(
         ProbeResult::Ping(report),
     );
     f.destination_node = src.name_of(ip);
-    f.reports = src.reports(&involved(&src, f.destination_node.as_deref()));
-    f.faults = src.faults();
+    let names = involved(&src, f.destination_node.as_deref());
+    src.fill(&mut f, &names);
     Err(f)
 }

@@ -173,3 +173,24 @@ fn hairpinning_off_then_on_through_a_full_cone_nat() {
         Some((b"answer".to_vec(), a2_out))
     );
 }
+
+#[test]
+fn a_restricted_cone_lets_in_any_port_of_an_address_it_contacted_only() {
+    let net = two_sites(Nat::restricted_cone("eth1"), Nat::full_cone("eth1"));
+    let a = udp(&net, "a", "0.0.0.0:4000");
+    let s = udp(&net, "s", "203.0.113.10:3478");
+    a.send_to(b"register", "203.0.113.10:3478").unwrap();
+    let (_, a_out) = recv_within(&s, ARRIVES).expect("s hears a");
+    // Another port of the address a sent to: in.
+    let other_port = udp(&net, "s", "203.0.113.10:9999");
+    other_port.send_to(b"from 9999", a_out).unwrap();
+    let (msg, from) = recv_within(&a, ARRIVES).expect("address-dependent filtering lets it in");
+    assert_eq!(
+        (msg.as_slice(), from.to_string().as_str()),
+        (&b"from 9999"[..], "203.0.113.10:9999")
+    );
+    // Another address: out.
+    let b = udp(&net, "b", "0.0.0.0:5000");
+    b.send_to(b"from b", a_out).unwrap();
+    assert_eq!(recv_within(&a, SILENT), None);
+}

@@ -105,6 +105,7 @@ fn nat_declarations_are_checked_before_anything_is_built() {
         e.to_string().contains("endpoint-independent mapping"),
         "{e}"
     );
+    #[allow(clippy::reversed_empty_ranges)]
     let e = check(Nat::masquerade("eth1").ports(2000..=1000));
     assert!(e.to_string().contains("bad port range"), "{e}");
     let e = check(Nat::full_cone("eth1").mapping_timeout(std::time::Duration::from_millis(1500)));
@@ -134,5 +135,33 @@ fn nat_declarations_are_checked_before_anything_is_built() {
     assert_eq!(
         e.to_string(),
         "node `r1` has a NAT but does not forward packets; add `.forwarding(\"r1\")`"
+    );
+}
+
+#[test]
+fn a_failed_assertion_shows_the_routers_rules_and_connections() {
+    let fw = Firewall::new().forward(Filter::drop().icmp().comment("no pings"));
+    let net = Net::build(&home(Some(Nat::masquerade("eth1"))).firewall("r1", fw)).unwrap();
+    assert!(answered(&net, 4000));
+    let src = netns_test::assert::Source::with_net(&net, &net["h1"]);
+    let failure = netns_test::assert::reachable(src, "203.0.113.10").unwrap_err();
+    let text = failure.to_string();
+    assert_eq!(failure.netfilter.len(), 1, "{text}");
+    assert!(
+        text.contains("node r1 netfilter:\n  $ nft list ruleset\n"),
+        "{text}"
+    );
+    let rule = text
+        .lines()
+        .find(|l| l.contains("comment \"no pings\""))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        !rule.contains("counter packets 0 "),
+        "the dropped ping is counted: {rule}"
+    );
+    // The UDP mapping made above is listed under conntrack.
+    assert!(
+        text.contains("src=198.51.100.1 dst=203.0.113.10 sport=4000 dport=4000"),
+        "{text}"
     );
 }

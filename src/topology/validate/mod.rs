@@ -9,6 +9,8 @@
 
 mod addresses;
 mod firewall;
+#[cfg(test)]
+mod firewall_tests;
 mod names;
 mod routes;
 

@@ -7,7 +7,7 @@ use super::expr::{decode_comment, encode_comment, encode_rule};
 use super::list::parse_rule;
 use super::msg::{self, attr_str, attrs, put_message, replies, Attrs, Reply};
 use super::*;
-use crate::ruleset::{Hook, Match, PortRange, Rule, Stmt, Verdict};
+use crate::ruleset::{Match, PortRange, Rule, Stmt, Verdict};
 
 /// A rule with the given matches, a counter or not, `drop`, no comment.
 fn rule(matches: Vec<Match>, counter: bool) -> Rule {
