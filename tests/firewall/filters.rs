@@ -87,7 +87,38 @@ fn a_reject_is_refused_at_once_and_a_drop_times_out() {
         matches!(tcp(&net, 84), PortState::Unreachable { errno, .. } if errno == libc::EHOSTUNREACH),
         "administratively prohibited"
     );
+    // Who refused: r1's firewall with an ICMP error, or srv with a reset.
+    let refusal = |port: u16| {
+        let r = net["h1"]
+            .tcp_connect(("203.0.113.10", port))
+            .timeout(SILENT)
+            .run()
+            .unwrap();
+        (r.icmp.map(|i| i.from.to_string()), r.to_string())
+    };
+    let (from, text) = refusal(81);
+    assert_eq!(from.as_deref(), Some("198.51.100.62"), "{text}");
+    assert!(
+        text.contains("refused (Destination Port Unreachable from 198.51.100.62)"),
+        "{text}"
+    );
+    let (from, text) = refusal(83);
+    assert_eq!(from, None, "{text}");
+    assert!(text.contains("refused (reset)"), "{text}");
+    let (_, text) = refusal(84);
+    assert!(
+        text.contains("Packet filtered from 198.51.100.62"),
+        "{text}"
+    );
     assert_eq!(udp_outcome(&net, 55), UdpOutcome::Reply(b"q".to_vec()));
+    let udp_refused = net["h1"]
+        .udp_request(("203.0.113.10", 53), b"q")
+        .run()
+        .unwrap();
+    assert_eq!(
+        udp_refused.icmp.map(|i| i.from.to_string()).as_deref(),
+        Some("198.51.100.62")
+    );
     assert_eq!(udp_outcome(&net, 53), UdpOutcome::Refused);
     assert_eq!(udp_outcome(&net, 54), UdpOutcome::Timeout);
 
