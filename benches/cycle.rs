@@ -28,7 +28,8 @@
 //!
 //! Phase `faults` (see `support/faults.rs`): partition and heal of a
 //! 10-node lab, beside the same rules made by the `nft` binary; a link's
-//! down and up, and the time from `down()` to the first lost packet.
+//! down and up, and the time from `down()` to the first lost packet; a NAT
+//! router's ruleset installed and removed (`support/nat.rs`).
 //!
 //! Phase `throughput`: 1,000 `#[netns_test(topology = two_hosts)]` tests
 //! (build + 1 echo + teardown) on 1 and on all-cores threads, each test on a
@@ -61,6 +62,8 @@ mod floor;
 mod ipscript;
 #[path = "support/labs.rs"]
 mod labs;
+#[path = "support/nat.rs"]
+mod nat;
 #[path = "support/phases.rs"]
 mod phases;
 #[path = "support/report.rs"]

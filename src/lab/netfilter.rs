@@ -67,6 +67,10 @@ impl Node {
         if !batch.is_empty() {
             self.with_nft(|nft| nft.apply(&batch))?;
         }
+        if ruleset.sysctls.is_empty() && state.saved.is_empty() {
+            state.config = config;
+            return Ok(());
+        }
         let name = self.name().to_string();
         let wanted = ruleset.sysctls.clone();
         let saved = state.saved.clone();
