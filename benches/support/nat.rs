@@ -21,8 +21,14 @@ use crate::faults::FaultRow;
 pub(crate) fn run(iters: usize, nft: Option<&str>) -> Result<Vec<FaultRow>, String> {
     let net = Net::build(
         &Topology::new()
-            .link(("h1", "eth0", "198.51.100.1/26"), ("r1", "eth0", "198.51.100.62/26"))
-            .link(("r1", "eth1", "203.0.113.1/24"), ("srv", "eth0", "203.0.113.10/24"))
+            .link(
+                ("h1", "eth0", "198.51.100.1/26"),
+                ("r1", "eth0", "198.51.100.62/26"),
+            )
+            .link(
+                ("r1", "eth1", "203.0.113.1/24"),
+                ("srv", "eth0", "203.0.113.10/24"),
+            )
             .forwarding("r1")
             .route("h1", Route::default_via("198.51.100.62")),
     )
@@ -53,7 +59,12 @@ pub(crate) fn run(iters: usize, nft: Option<&str>) -> Result<Vec<FaultRow>, Stri
         rows[0].times.push(t.elapsed());
         let t = Instant::now();
         let forward = r1
-            .add_nat(Nat::port_forward("eth1", Proto::Tcp, 8080, "198.51.100.1:80"))
+            .add_nat(Nat::port_forward(
+                "eth1",
+                Proto::Tcp,
+                8080,
+                "198.51.100.1:80",
+            ))
             .map_err(|e| e.to_string())?;
         rows[1].times.push(t.elapsed());
         let t = Instant::now();

@@ -169,7 +169,8 @@ impl Source<'_> {
             .net
             .into_iter()
             .flat_map(|n| n.nodes())
-            .filter_map(|n| (!n.netfilter_config().is_empty()).then(|| n.name().to_string()));
+            .filter(|n| !n.netfilter_config().is_empty())
+            .map(|n| n.name().to_string());
         let names: Vec<String> = names.iter().cloned().chain(declared).collect();
         for name in &names {
             if seen.contains(&name.as_str()) {

@@ -116,6 +116,21 @@ impl Node {
     /// Makes `nat` the node's only NAT, checked like the topology's (the
     /// node must forward), until the guard drops. Existing connections
     /// keep their mappings (see [`flush_conntrack`](Node::flush_conntrack)).
+    ///
+    /// ```no_run
+    /// # use netns_test::{Net, Topology};
+    /// use netns_test::firewall::Nat;
+    /// # let net = Net::build(&Topology::new()
+    /// #     .link(("r1", "eth1", "203.0.113.1/24"), ("srv", "eth0", "203.0.113.10/24"))
+    /// #     .forwarding("r1"))?;
+    /// {
+    ///     let _nat = net["r1"].set_nat(Nat::symmetric("eth1"))?;
+    ///     // ... traffic through r1 is translated
+    /// }
+    /// // r1's NATs are as declared again; a bad one is refused whole:
+    /// assert!(net["r1"].set_nat(Nat::masquerade("wan0")).is_err());
+    /// # Ok::<(), netns_test::Error>(())
+    /// ```
     pub fn set_nat(&self, nat: Nat) -> Result<RulesetChange<'_>> {
         guard(self, Part::Nats(vec![nat]))
     }
@@ -167,6 +182,14 @@ impl Node {
     /// Forgets every connection the node tracks, NAT mappings included, as
     /// a reboot of the router would: the next packet of each connection is
     /// new to it (and filtered, or mapped afresh, as such).
+    ///
+    /// ```no_run
+    /// # use netns_test::{Net, Topology};
+    /// # let net = Net::build(&Topology::new().node("r1"))?;
+    /// net["r1"].flush_conntrack()?;
+    /// assert!(net["r1"].nat_mappings()?.is_empty());
+    /// # Ok::<(), netns_test::Error>(())
+    /// ```
     pub fn flush_conntrack(&self) -> Result<()> {
         self.with_nft(|nft| nft.conntrack_flush())
     }

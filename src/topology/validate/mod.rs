@@ -8,10 +8,12 @@
 //! (NATs and firewalls into nftables rules).
 
 mod addresses;
+mod filter_rules;
 mod firewall;
 #[cfg(test)]
 mod firewall_tests;
 mod names;
+mod nat;
 mod routes;
 
 pub(crate) use firewall::{compile as compile_netfilter, IfaceView, NodeView};
