@@ -295,7 +295,22 @@ impl Nat {
                 oif,
                 mapping,
                 filtering,
-            } => format!("{mapping:?} mapping, {filtering:?} filtering on {oif}"),
+            } => {
+                let name = match (mapping, filtering) {
+                    (Mapping::EndpointIndependent, Filtering::EndpointIndependent) => "full cone",
+                    (Mapping::EndpointIndependent, Filtering::AddressDependent) => {
+                        "restricted cone"
+                    }
+                    (Mapping::EndpointIndependent, Filtering::AddressAndPortDependent) => {
+                        "port-restricted cone"
+                    }
+                    (Mapping::AddressAndPortDependent, Filtering::AddressAndPortDependent) => {
+                        "symmetric"
+                    }
+                    (Mapping::AddressAndPortDependent, _) => "address-and-port-dependent mapping",
+                };
+                format!("{name} on {oif}")
+            }
         }
     }
 }
