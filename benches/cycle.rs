@@ -28,7 +28,8 @@
 //!
 //! Phase `faults` (see `support/faults.rs`): partition and heal of a
 //! 10-node lab, beside the same rules made by the `nft` binary; a link's
-//! down and up, and the time from `down()` to the first lost packet.
+//! down and up, and the time from `down()` to the first lost packet; a NAT
+//! router's ruleset installed and removed (`support/nat.rs`).
 //!
 //! Phase `capture` (see `support/capture.rs`): the two-host cycle with
 //! capture off and on, and the packet rate a capture keeps up with.
@@ -70,10 +71,14 @@ mod floor;
 mod ipscript;
 #[path = "support/labs.rs"]
 mod labs;
+#[path = "support/nat.rs"]
+mod nat;
 #[path = "support/phases.rs"]
 mod phases;
 #[path = "support/report.rs"]
 mod report;
+#[path = "support/round2.rs"]
+mod round2;
 #[path = "support/scale.rs"]
 mod scale;
 #[path = "support/stats.rs"]
@@ -427,41 +432,7 @@ fn main() -> ExitCode {
             .find(|r| r.name == OURS)
             .map(|r| (r.counter.stalls(), r.counter.cycles));
     }
-    if args.phases.iter().any(|p| p == "faults") {
-        let iters = if args.quick { 3 } else { 50 };
-        eprintln!("faults: {iters} rounds of partition/heal and link down/up");
-        match faults::run(iters) {
-            Ok(rows) => faults::print(&rows),
-            Err(e) => {
-                println!("faults phase failed: {e}");
-                ok = false;
-            }
-        }
-    }
-    if args.phases.iter().any(|p| p == "capture") {
-        let (iters, n) = if args.quick {
-            (3, 1_000)
-        } else {
-            (100, 100_000)
-        };
-        match capture::run(iters, n) {
-            Ok(rows) => capture::print(&rows),
-            Err(e) => {
-                println!("capture phase failed: {e}");
-                ok = false;
-            }
-        }
-    }
-    if args.phases.iter().any(|p| p == "scale") {
-        let sizes: &[usize] = if args.quick { &[10] } else { &[10, 100, 1000] };
-        match scale::run(sizes) {
-            Ok(rows) => scale::print(&rows),
-            Err(e) => {
-                println!("scale phase failed: {e}");
-                ok = false;
-            }
-        }
-    }
+    ok &= round2::run(&args);
     print_targets(&findings);
     println!();
     println!(

@@ -9,33 +9,37 @@
 //! The source folders are the layers, and each layer uses only those below
 //! it. At the bottom, pure code with no I/O: `vocab` (address families,
 //! things that name addresses, the kernel's rules for interface names and
-//! MAC addresses), `topology` (the description of a lab and its
+//! MAC addresses), `ruleset` (the nftables rule language as data, NAT and
+//! firewall declarations), `topology` (the description of a lab and its
 //! validation), `packet` (wire formats) and `inspect` (a node's state as
 //! plain structs). Above them `sys`, the only place that speaks to the
 //! kernel directly (libc, netlink, `unsafe`): namespaces and threads, the
 //! runtime helper, sysctls, privileges, processes. Then `lab`, the live
 //! network (`Net`, `Node`, build, teardown). On a lab, `probe` observes
 //! (ping, traceroute, port probes), `capture` records what crossed the wire
-//! (packet sockets with rings, filters, assertions on packets, pcapng files)
-//! and `fault` breaks (links down, flaps, partitions, schedules of
-//! faults). At the top, test integration: `assert` (the assertion macros
-//! and the connectivity matrix) and `harness` (what `#[netns_test]` runs,
-//! the custom harness, debugging aids). An upper layer that adds verbs to
-//! `Node` or `Net` does so in its own folder (`probe/verbs/`,
-//! `assert/matrix/`, `fault/`, `capture/`), so the lab knows nothing of
-//! them; what an upper layer keeps on a live network (active faults,
-//! capture rings) the lab holds without knowing its type, to end it first
-//! at teardown.
+//! (packet sockets with rings, filters, assertions on packets, pcapng files),
+//! `fault` breaks (links down, flaps, partitions, schedules of faults) and
+//! `firewall` translates and filters (NAT, firewalls, connection tracking).
+//! At the top, test integration: `assert` (the assertion macros and the
+//! connectivity matrix) and `harness` (what `#[netns_test]` runs, the custom
+//! harness, debugging aids). An upper layer that adds verbs to `Node` or
+//! `Net` does so in its own folder (`probe/verbs/`, `assert/matrix/`,
+//! `fault/`, `capture/`, `firewall/`), so the lab knows nothing of them;
+//! what an upper layer keeps on a live network (active faults, capture
+//! rings) the lab holds without knowing its type, to end it first at
+//! teardown.
 
 pub mod assert;
 pub mod capture;
 mod error;
 pub mod fault;
+pub mod firewall;
 pub mod harness;
 pub mod inspect;
 mod lab;
 mod packet;
 pub mod probe;
+mod ruleset;
 mod sys;
 mod topology;
 mod vocab;

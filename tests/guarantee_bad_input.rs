@@ -14,6 +14,7 @@ mod probe_rows;
 
 use std::time::Duration;
 
+use netns_test::firewall::{Filter, Firewall, Nat};
 use netns_test::{Endpoint, Error, Net, Route, Topology};
 use serial_test::serial;
 
@@ -189,6 +190,37 @@ fn rows() -> Vec<Row> {
                 )
             },
         ),
+        topo(r#"ab().nat("a", Nat::masquerade("eth0"))"#, || {
+            ab().nat("a", Nat::masquerade("eth0"))
+        }),
+        topo(r#"ab().forwarding("a").nat("a", Nat::masquerade("wan0"))"#, || {
+            ab().forwarding("a").nat("a", Nat::masquerade("wan0"))
+        }),
+        topo(r#"ab().forwarding("a").nat("a", Nat::symmetric("eth0").hairpin(true))"#, || {
+            ab().forwarding("a")
+                .nat("a", Nat::symmetric("eth0").hairpin(true))
+        }),
+        topo(
+            r#".link(("a", "e", "2001:db8::1/64"), ("b", "e")).forwarding("a").nat("a", Nat::full_cone("e"))"#,
+            || {
+                Topology::new()
+                    .link(("a", "e", "2001:db8::1/64"), ("b", "e"))
+                    .forwarding("a")
+                    .nat("a", Nat::full_cone("e"))
+            },
+        ),
+        topo(r#"ab().firewall("a", Firewall::new().input(Filter::drop().dport(22)))"#, || {
+            ab().firewall("a", Firewall::new().input(Filter::drop().dport(22)))
+        }),
+        topo(r#"ab().firewall("a", Firewall::new()).firewall("a", Firewall::new())"#, || {
+            ab().firewall("a", Firewall::new())
+                .firewall("a", Firewall::new())
+        }),
+        topo(r#".bridge("sw", [("h1", "e")]).firewall("sw", Firewall::new())"#, || {
+            Topology::new()
+                .bridge("sw", [("h1", "e")])
+                .firewall("sw", Firewall::new())
+        }),
         topo(
             r#".link(Endpoint::new("a", "e").mac("02:00:00:00:01"), ("b", "e"))"#,
             || Topology::new().link(Endpoint::new("a", "e").mac("02:00:00:00:01"), ("b", "e")),
@@ -457,6 +489,12 @@ fn every_bad_input_has_its_typed_error_and_the_doc_says_so() {
         "TopologyError::MacClash",
         "TopologyError::DuplicateRoute",
         "TopologyError::MtuMismatch",
+        "TopologyError::NatWithoutForwarding",
+        "TopologyError::NoAddressForNat",
+        "TopologyError::InvalidNat",
+        "TopologyError::InvalidFirewallRule",
+        "TopologyError::DuplicateFirewall",
+        "TopologyError::NetfilterOnSwitch",
         "Error::Netlink",
         "Error::Sysctl",
         "Error::UnknownNode",

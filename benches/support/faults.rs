@@ -8,6 +8,9 @@
 //! | `link-down` | `link.down()`: both ends of a veth down, acked by the kernel |
 //! | `down-to-loss` | from the start of `down()` to a probe sent right after it being lost (checked every time) |
 //! | `link-up` | the guard's drop: both ends up again |
+//!
+//! Then the NAT rows of `nat.rs`: a NAT router's ruleset installed and
+//! removed, beside `nft -f`.
 
 use std::io::Write;
 use std::process::Stdio;
@@ -166,6 +169,8 @@ pub(crate) fn run(iters: usize) -> Result<Vec<FaultRow>, String> {
         up.times.push(t.elapsed());
     }
     rows.extend([down, loss, up]);
+    drop(pair);
+    rows.extend(crate::nat::run(iters, nft_binary())?);
     Ok(rows)
 }
 

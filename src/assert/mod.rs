@@ -29,7 +29,9 @@
 //!
 //! An [`AssertFailure`] holds the probe's result (the ping or traceroute
 //! report, iputils style) and, for each node involved, its
-//! [`NodeReport`] (`ip address`, `ip route`, `ip neigh`): the source, the
+//! [`NodeReport`] (`ip address`, `ip route`, `ip neigh`), and the
+//! nftables ruleset and conntrack entries of those that have some
+//! ([`NetfilterReport`]): the source, the
 //! destination's node if the network knows the address, and for a path every
 //! node expected or met on the way. With capture on (see
 //! [`capture`](crate::capture)), it also lists the last
@@ -52,7 +54,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::inspect::NodeReport;
+use crate::inspect::{NetfilterReport, NodeReport};
 
 /// How many packets a failure lists when capture is on.
 pub const PACKETS_SHOWN: usize = crate::capture::RECENT;
@@ -163,6 +165,39 @@ impl Source<'_> {
         let (ifaces, lines) = crate::capture::recent_lines(self.node, names, PACKETS_SHOWN);
         f.packet_interfaces = ifaces;
         f.packets = lines;
+        f.netfilter = self.netfilter(names);
+    }
+
+    /// The netfilter state of each of `names` that has a table or a
+    /// tracked connection, and of every node of the network that declares
+    /// a NAT or a firewall (the usual suspects, on the path or not).
+    fn netfilter(&self, names: &[String]) -> Vec<NetfilterReport> {
+        let mut seen: Vec<&str> = Vec::new();
+        let mut out = Vec::new();
+        let declared = self
+            .net
+            .into_iter()
+            .flat_map(|n| n.nodes())
+            .filter(|n| !n.netfilter_config().is_empty())
+            .map(|n| n.name().to_string());
+        let names: Vec<String> = names.iter().cloned().chain(declared).collect();
+        for name in &names {
+            if seen.contains(&name.as_str()) {
+                continue;
+            }
+            seen.push(name);
+            let node = if name == self.node.name() {
+                Some(self.node)
+            } else {
+                self.net.and_then(|n| n.node(name).ok())
+            };
+            if let Some(Ok(r)) = node.map(Node::netfilter_report) {
+                if !r.is_empty() {
+                    out.push(r);
+                }
+            }
+        }
+        out
     }
 
     /// The network's active faults, as lines, when the network is known.
@@ -264,6 +299,10 @@ pub struct AssertFailure {
     /// With capture on: the last [`PACKETS_SHOWN`] packets of those
     /// interfaces, one tcpdump-style line each; empty when capture is off.
     pub packets: Vec<String>,
+    /// The nftables ruleset (with counters) and connection tracking
+    /// entries (NAT mappings among them) of each node involved that has
+    /// any.
+    pub netfilter: Vec<NetfilterReport>,
 }
 
 impl AssertFailure {
@@ -288,6 +327,7 @@ impl AssertFailure {
             faults: Vec::new(),
             packet_interfaces: Vec::new(),
             packets: Vec::new(),
+            netfilter: Vec::new(),
         }
     }
 
@@ -354,6 +394,9 @@ impl fmt::Display for AssertFailure {
                 Ok(report) => write!(f, "{report}")?,
                 Err(e) => writeln!(f, "{e}")?,
             }
+        }
+        for n in &self.netfilter {
+            write!(f, "{n}")?;
         }
         Ok(())
     }

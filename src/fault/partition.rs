@@ -8,7 +8,8 @@ use ipnet::IpNet;
 
 use crate::error::{Error, Result};
 use crate::lab::{Net, Node};
-use crate::sys::netlink::nft::{BaseChain, Batch, ChainKind, Family, Hook, Match, Rule, Verdict};
+use crate::ruleset::{BaseChain, ChainKind, Hook, Match, Rule, Verdict};
+use crate::sys::netlink::nft::{Batch, Family};
 
 /// The table the faults' rules live in, in every node that has some.
 pub(crate) const TABLE: &str = "netns_test";
@@ -272,12 +273,7 @@ fn base_batch() -> Batch {
 }
 
 fn drop_rule(m: Match, comment: &str) -> Rule {
-    Rule {
-        exprs: vec![m],
-        counter: true,
-        verdict: Verdict::Drop,
-        comment: Some(comment.to_string()),
-    }
+    Rule::counted(vec![m], Verdict::Drop, comment)
 }
 
 /// Packets dropped so far by the rules with `comment` in `node`.

@@ -1,7 +1,9 @@
 //! What a node looks like from inside: links, addresses, routes and
 //! neighbours as plain structs, each with a `Display` in the style of
-//! `ip address show`, `ip route show` and `ip neigh show`. Pure data: the
-//! sys layer reads it from the kernel.
+//! `ip address show`, `ip route show` and `ip neigh show`; its nftables
+//! ruleset and connection tracking table in the style of `nft list
+//! ruleset` and `conntrack -L`. Pure data: the sys layer reads it from the
+//! kernel.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -9,6 +11,12 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 pub use crate::sys::netlink::dump::current_report;
+pub use netfilter::{
+    ConntrackEntry, NatMapping, NetfilterReport, NftChain, NftRule, NftSet, NftTable, Ruleset,
+    Tuple,
+};
+
+mod netfilter;
 
 /// The main routing table's id.
 pub(crate) const RT_TABLE_MAIN: u32 = 254;

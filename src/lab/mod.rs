@@ -6,6 +6,7 @@ pub(crate) mod attach;
 mod build;
 pub(crate) mod faults;
 mod net;
+mod netfilter;
 mod node;
 mod node_thread;
 mod routes;

@@ -101,6 +101,7 @@ impl Net {
                 pn.ifaces.clone(),
                 Arc::clone(&directory),
                 Arc::clone(&attachments),
+                pn.forwarding,
             )?);
         }
         let veths = plan
@@ -124,14 +125,22 @@ impl Net {
             .enumerate()
             .map(|(i, n)| (n.name().to_string(), i))
             .collect();
-        Ok(Net {
+        let net = Net {
             nodes,
             by_name,
             veths,
             faults: FaultBook::default(),
             attachments,
             torn: AtomicBool::new(false),
-        })
+        };
+        // NATs and firewalls last, once every route exists: one
+        // transaction per node.
+        for (node, pn) in net.nodes.iter().zip(&plan.nodes) {
+            if !pn.netfilter.is_empty() {
+                node.apply_netfilter(pn.netfilter.clone(), &pn.ruleset)?;
+            }
+        }
+        Ok(net)
     }
 
     /// The node called `name`.

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use ipnet::IpNet;
 
 use super::attach::Attachments;
+use super::netfilter::NetfilterState;
 use super::node_thread::{FinishOnDrop, Finished, NodeThread, StopToken};
 use crate::error::Result;
 use crate::inspect::{AddrInfo, LinkInfo, NeighInfo, NodeReport, RouteInfo};
@@ -72,6 +73,10 @@ pub struct Node {
     /// A NETLINK_NETFILTER socket in the node, opened on first use by a
     /// fault or a firewall; closed at teardown.
     pub(super) nft: Mutex<Option<Nft>>,
+    /// Whether the node forwards (the topology made it a router).
+    pub(super) forwarding: bool,
+    /// Its NATs and firewall now.
+    pub(super) netfilter: Mutex<NetfilterState>,
     directory: Arc<Directory>,
     /// The network's attachments (captures), shared with the `Net`.
     attachments: Arc<Attachments>,
@@ -86,6 +91,7 @@ impl Node {
         ifaces: Vec<PlanIface>,
         directory: Arc<Directory>,
         attachments: Arc<Attachments>,
+        forwarding: bool,
     ) -> Result<Self> {
         Ok(Node {
             ns,
@@ -93,6 +99,8 @@ impl Node {
             ifaces,
             route_socket: Mutex::new(None),
             nft: Mutex::new(None),
+            forwarding,
+            netfilter: Mutex::new(NetfilterState::default()),
             directory,
             attachments,
             stop: Arc::new(AtomicBool::new(false)),

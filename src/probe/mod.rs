@@ -19,6 +19,7 @@
 //! [`TraceReport`] as `traceroute -n`.
 
 mod error;
+mod errqueue;
 mod ping;
 mod port;
 mod sock;
@@ -33,6 +34,7 @@ mod tests_routed;
 
 pub use crate::packet::{IcmpErrorKind, Unreachable};
 pub use error::ProbeError;
+pub use errqueue::IcmpError;
 pub use ping::{
     ping, EchoReply, PingError, PingErrorKind, PingOptions, PingReport, RttStats, MAX_PAYLOAD_V4,
     MAX_PAYLOAD_V6,

@@ -7,10 +7,16 @@ use std::time::{Duration, Instant};
 
 use socket2::{Protocol, SockAddr, Socket, Type};
 
+use super::errqueue::{ask_for_errors, queued_icmp_error, IcmpError};
 use super::sock;
 use super::ProbeError;
 
-/// The state of a TCP port, as a connection attempt saw it.
+/// The state of a TCP port, as a connection attempt saw it: open, refused
+/// at once (a reset from the host, or an ICMP port unreachable from it or
+/// from a firewall's `reject` on the way), silently filtered (timed out),
+/// or unreachable by another ICMP error (a router's "administratively
+/// prohibited", no route). [`TcpReport::icmp`] tells which ICMP error and
+/// who sent it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PortState {
@@ -72,6 +78,9 @@ pub struct TcpReport {
     pub state: PortState,
     /// How long the attempt took.
     pub elapsed: Duration,
+    /// The ICMP error that ended the attempt, and who sent it; `None` for a
+    /// reset, a timeout or a success.
+    pub icmp: Option<IcmpError>,
 }
 
 impl TcpReport {
@@ -82,15 +91,16 @@ impl TcpReport {
 }
 
 impl fmt::Display for TcpReport {
-    /// `tcp 198.51.100.2:80: open in 0.061 ms`
+    /// `tcp 198.51.100.2:80: open in 0.061 ms`, `tcp 203.0.113.10:81:
+    /// refused (Destination Port Unreachable from 203.0.113.1) in 0.2 ms`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "tcp {}: {} in {:.3} ms",
-            self.addr,
-            self.state,
-            self.elapsed.as_secs_f64() * 1000.0
-        )
+        write!(f, "tcp {}: {}", self.addr, self.state)?;
+        match (&self.state, &self.icmp) {
+            (PortState::Refused, None) => write!(f, " (reset)")?,
+            (_, Some(icmp)) => write!(f, " ({icmp})")?,
+            _ => {}
+        }
+        write!(f, " in {:.3} ms", self.elapsed.as_secs_f64() * 1000.0)
     }
 }
 
@@ -137,12 +147,18 @@ pub fn tcp_connect(addr: SocketAddr, timeout: Duration) -> Result<TcpReport, Pro
     sock::ensure_current_is_ours()?;
     let s = Socket::new(sock::domain(addr.ip()), Type::STREAM, Some(Protocol::TCP))
         .map_err(|e| ProbeError::io("tcp_connect: open a TCP socket", e))?;
+    ask_for_errors(&s, addr.is_ipv6())
+        .map_err(|e| ProbeError::io("tcp_connect: setsockopt IP_RECVERR", e.into()))?;
     let start = Instant::now();
     let state = match connect_until(&s, &SockAddr::from(addr), start + timeout) {
         Ok(()) => PortState::Open,
         Err(e) => PortState::from_error(&e),
     };
     let elapsed = start.elapsed();
+    let icmp = match state {
+        PortState::Open => None,
+        _ => queued_icmp_error(&s),
+    };
     if state == PortState::Open {
         close_gracefully(s);
     }
@@ -150,6 +166,7 @@ pub fn tcp_connect(addr: SocketAddr, timeout: Duration) -> Result<TcpReport, Pro
         addr,
         state,
         elapsed,
+        icmp,
     })
 }
 
@@ -252,6 +269,9 @@ pub struct UdpReport {
     pub outcome: UdpOutcome,
     /// From sending to the outcome.
     pub elapsed: Duration,
+    /// The ICMP error behind [`UdpOutcome::Refused`] or
+    /// [`UdpOutcome::Unreachable`], and who sent it.
+    pub icmp: Option<IcmpError>,
 }
 
 impl UdpReport {
@@ -328,18 +348,22 @@ pub fn udp_request(
         .map_err(|e| ProbeError::io("udp_request: bind the UDP socket", e))?;
     // Without IP_RECVERR the kernel reports only "hard" ICMP errors (port
     // unreachable) to a connected UDP socket; with it, host and network
-    // unreachable too.
-    let recverr = if addr.is_ipv4() {
-        nix::sys::socket::setsockopt(&s, nix::sys::socket::sockopt::Ipv4RecvErr, &true)
-    } else {
-        nix::sys::socket::setsockopt(&s, nix::sys::socket::sockopt::Ipv6RecvErr, &true)
-    };
-    recverr.map_err(|e| ProbeError::io("udp_request: setsockopt IP_RECVERR", e.into()))?;
+    // unreachable too, with the sender's address on the error queue.
+    ask_for_errors(&s, addr.is_ipv6())
+        .map_err(|e| ProbeError::io("udp_request: setsockopt IP_RECVERR", e.into()))?;
     let start = Instant::now();
-    let done = |outcome| UdpReport {
-        addr,
-        outcome,
-        elapsed: start.elapsed(),
+    let done = |outcome| {
+        let elapsed = start.elapsed();
+        let icmp = match outcome {
+            UdpOutcome::Refused | UdpOutcome::Unreachable { .. } => queued_icmp_error(&s),
+            _ => None,
+        };
+        UdpReport {
+            addr,
+            outcome,
+            elapsed,
+            icmp,
+        }
     };
     if let Err(e) = s.connect(&SockAddr::from(addr)) {
         return Ok(done(udp_outcome(&e)));

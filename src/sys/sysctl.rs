@@ -31,6 +31,19 @@ pub(crate) fn write_sysctl(node: &str, path: &str, value: &str) -> Result<()> {
         })
 }
 
+/// Reads a sysctl (`net/netfilter/nf_conntrack_udp_timeout`) in the calling
+/// thread's namespace, without its trailing newline.
+pub(crate) fn read_sysctl(node: &str, path: &str) -> Result<String> {
+    std::fs::read_to_string(format!("/proc/sys/{path}"))
+        .map(|v| v.trim_end().to_string())
+        .map_err(|source| Error::Sysctl {
+            node: node.to_string(),
+            key: key_of(path),
+            value: String::new(),
+            source,
+        })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

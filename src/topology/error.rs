@@ -240,6 +240,63 @@ pub enum TopologyError {
         /// Its MTU.
         mtu_b: u32,
     },
+    /// A NAT on a node that does not forward: nothing would cross it.
+    #[error("node `{node}` has a NAT but does not forward packets; add `.forwarding(\"{node}\")`")]
+    NatWithoutForwarding {
+        /// The node.
+        node: String,
+    },
+    /// A NAT that needs an address on an interface that has none of the
+    /// family.
+    #[error("{used_by} needs an {family} address on {node}/{ifname}, which has none")]
+    NoAddressForNat {
+        /// The node.
+        node: String,
+        /// The interface.
+        ifname: String,
+        /// The family needed.
+        family: crate::Family,
+        /// What needs it.
+        used_by: String,
+    },
+    /// A NAT whose parts do not fit together.
+    #[error("bad NAT `{nat}` on node `{node}`: {reason}")]
+    InvalidNat {
+        /// The node.
+        node: String,
+        /// The NAT, in a few words.
+        nat: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A firewall rule that cannot match or cannot be written.
+    #[error("bad firewall rule {index} (chain {chain}) in node `{node}`: {reason}")]
+    InvalidFirewallRule {
+        /// The node.
+        node: String,
+        /// The chain: `input`, `forward` or `output`.
+        chain: &'static str,
+        /// The rule's number among the firewall's rules, from 1.
+        index: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Two firewalls declared for one node.
+    #[error("node `{node}` has two firewalls; declare one with all of its rules")]
+    DuplicateFirewall {
+        /// The node.
+        node: String,
+    },
+    /// A NAT or firewall on a segment's switch node, whose bridge forwards
+    /// frames that the IP hooks never see.
+    #[error(
+        "node `{node}` is the switch of a segment: its bridge forwards frames, which a NAT or \
+         firewall there would never see; put it on a router"
+    )]
+    NetfilterOnSwitch {
+        /// The node.
+        node: String,
+    },
 }
 
 /// The most bytes of a sysctl value: the kernel reads one page per write.

@@ -27,7 +27,9 @@ mod validate;
 
 pub use error::TopologyError;
 pub(crate) use plan::{Plan, PlanIface, PlanNode, BRIDGE_NAME};
-pub(crate) use validate::resolve_route;
+pub(crate) use validate::{compile_netfilter, resolve_route, IfaceView, NodeView};
+
+use crate::ruleset::{Firewall, Nat};
 
 /// One end of a link: a node, an interface name, its addresses and options.
 ///
@@ -160,6 +162,8 @@ pub struct Topology {
     pub(crate) routes: Vec<(String, Route)>,
     pub(crate) forwarding: Vec<String>,
     pub(crate) sysctls: Vec<(String, String, String)>,
+    pub(crate) nats: Vec<(String, Nat)>,
+    pub(crate) firewalls: Vec<(String, Firewall)>,
 }
 
 impl Topology {
@@ -278,6 +282,40 @@ impl Topology {
         value: impl Into<String>,
     ) -> Self {
         self.sysctls.push((node.into(), key.into(), value.into()));
+        self
+    }
+
+    /// A network address translation on router `node` (which must
+    /// forward): masquerade, SNAT, port forwarding, or an RFC 4787
+    /// behaviour ([`Nat`](crate::firewall::Nat)). Several may be given;
+    /// they are installed in order, with the node's firewall, as one
+    /// nftables table (`inet netns_test_firewall`) once the node is built.
+    ///
+    /// ```
+    /// use netns_test::firewall::{Nat, Proto};
+    /// use netns_test::{Topology, TopologyError};
+    ///
+    /// let t = Topology::new()
+    ///     .link(("h1", "eth0", "198.51.100.1/26"), ("r1", "eth0", "198.51.100.62/26"))
+    ///     .link(("r1", "eth1", "203.0.113.1/24"), ("h2", "eth0", "203.0.113.2/24"))
+    ///     .forwarding("r1")
+    ///     .nat("r1", Nat::masquerade("eth1"))
+    ///     .nat("r1", Nat::port_forward("eth1", Proto::Tcp, 2222, "198.51.100.1:22"));
+    /// t.validate()?;
+    /// // An interface the router does not have is named in the error.
+    /// let bad = t.clone().nat("r1", Nat::masquerade("wan0"));
+    /// assert!(matches!(bad.validate(), Err(TopologyError::UnknownInterface { ifname, .. }) if ifname == "wan0"));
+    /// # Ok::<(), TopologyError>(())
+    /// ```
+    pub fn nat(mut self, node: impl Into<String>, nat: Nat) -> Self {
+        self.nats.push((node.into(), nat));
+        self
+    }
+
+    /// A stateful packet filter on `node` ([`Firewall`](crate::firewall::Firewall)),
+    /// one per node; see there for an example.
+    pub fn firewall(mut self, node: impl Into<String>, firewall: Firewall) -> Self {
+        self.firewalls.push((node.into(), firewall));
         self
     }
 

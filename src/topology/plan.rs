@@ -5,6 +5,8 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+use crate::ruleset::{NodeRuleset, RulesetConfig};
+
 /// The bridge device in a segment's switch node.
 pub(crate) const BRIDGE_NAME: &str = "br0";
 
@@ -44,6 +46,12 @@ pub(crate) struct PlanNode {
     /// Sysctls of one interface, written once the node's interfaces exist
     /// and before their addresses are added.
     pub iface_sysctls: Vec<(String, String)>,
+    /// Whether the node forwards (a router).
+    pub forwarding: bool,
+    /// Its NATs and firewall, as declared.
+    pub netfilter: RulesetConfig,
+    /// What they become: the node's firewall table, installed last.
+    pub ruleset: NodeRuleset,
 }
 
 impl PlanNode {

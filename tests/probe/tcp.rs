@@ -32,7 +32,10 @@ fn tcp_open_refused_and_timed_out() {
             .run()
             .unwrap();
         assert_eq!(closed.state, PortState::Refused, "{closed}");
-        assert!(closed.to_string().contains(": refused in "), "{closed}");
+        assert!(
+            closed.to_string().contains(": refused (reset) in "),
+            "{closed}"
+        );
     }
     let waited = net["h1"]
         .wait_port_open(("203.0.113.1", 8080))

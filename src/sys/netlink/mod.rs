@@ -99,6 +99,7 @@ pub(crate) fn with_conn_here<R>(
 }
 
 mod addr;
+pub(crate) mod conntrack;
 pub(crate) mod dump;
 mod link;
 pub(crate) mod nft;

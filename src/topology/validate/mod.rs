@@ -4,11 +4,19 @@
 //! This file declares the nodes and their interfaces (links and segments);
 //! the checks live by subject: `names.rs`, `addresses.rs` (IP and MAC, and
 //! what must be unique on a segment or in a node), `routes.rs`,
-//! `sysctls.rs` (the allow-list of per-namespace sysctls).
+//! `sysctls.rs` (the allow-list of per-namespace sysctls), `firewall.rs`
+//! (NATs and firewalls into nftables rules).
 
 mod addresses;
+mod filter_rules;
+mod firewall;
+#[cfg(test)]
+mod firewall_tests;
 mod names;
+mod nat;
 mod routes;
+
+pub(crate) use firewall::{compile as compile_netfilter, IfaceView, NodeView};
 
 pub(crate) use routes::resolve_route;
 mod sysctls;
@@ -213,6 +221,7 @@ impl Plan {
         check_node_clash(&b.plan)?;
         b.routes()?;
         b.settings()?;
+        b.netfilter()?;
         Ok(b.plan)
     }
 }

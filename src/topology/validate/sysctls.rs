@@ -317,6 +317,7 @@ impl Builder<'_> {
     pub(super) fn settings(&mut self) -> Result<(), TopologyError> {
         for node in &self.topo.forwarding {
             let ni = self.node_index(node, || "forwarding".into())?;
+            self.plan.nodes[ni].forwarding = true;
             let s = &mut self.plan.nodes[ni].sysctls;
             s.push(("net/ipv4/ip_forward".into(), "1".into()));
             s.push(("net/ipv6/conf/all/forwarding".into(), "1".into()));

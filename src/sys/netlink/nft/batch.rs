@@ -1,60 +1,20 @@
 //! A transaction being prepared: tables, chains and rules to add or delete,
 //! each an nf_tables message with the words of `nft` to name it in errors.
 
-use super::expr::{encode_comment, encode_rule, Rule, Verdict};
+use std::collections::HashMap;
+
+use super::consts::*;
+use super::expr::{encode_comment, encode_rule};
 use super::msg::{
     nft_type, Attrs, NFT_MSG_DELRULE, NFT_MSG_DELTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE,
-    NFT_MSG_NEWTABLE, NLM_F_APPEND, NLM_F_CREATE,
+    NFT_MSG_NEWSET, NFT_MSG_NEWTABLE, NLM_F_APPEND, NLM_F_CREATE,
 };
 use super::Family;
-
-/// `NFTA_TABLE_NAME`.
-pub(super) const NFTA_TABLE_NAME: u16 = 1;
-
-/// `NFTA_CHAIN_TABLE`.
-const NFTA_CHAIN_TABLE: u16 = 1;
-/// `NFTA_CHAIN_NAME`.
-const NFTA_CHAIN_NAME: u16 = 3;
-/// `NFTA_CHAIN_HOOK`: nested hook number and priority.
-const NFTA_CHAIN_HOOK: u16 = 4;
-/// `NFTA_CHAIN_POLICY`: the base chain's verdict for what no rule decided.
-const NFTA_CHAIN_POLICY: u16 = 5;
-/// `NFTA_CHAIN_TYPE`: `filter`, `nat`, `route`.
-const NFTA_CHAIN_TYPE: u16 = 7;
-/// `NFTA_HOOK_HOOKNUM`.
-const NFTA_HOOK_HOOKNUM: u16 = 1;
-/// `NFTA_HOOK_PRIORITY`.
-const NFTA_HOOK_PRIORITY: u16 = 2;
-
-/// `NFTA_RULE_TABLE`.
-pub(super) const NFTA_RULE_TABLE: u16 = 1;
-/// `NFTA_RULE_CHAIN`.
-pub(super) const NFTA_RULE_CHAIN: u16 = 2;
-/// `NFTA_RULE_HANDLE`: a rule's number in its table, 64 bits.
-pub(super) const NFTA_RULE_HANDLE: u16 = 3;
-/// `NFTA_RULE_EXPRESSIONS`: the list of expressions.
-pub(super) const NFTA_RULE_EXPRESSIONS: u16 = 4;
-/// `NFTA_RULE_USERDATA`: opaque to the kernel; `nft` keeps comments there.
-pub(super) const NFTA_RULE_USERDATA: u16 = 7;
-
-/// A netfilter hook, where a base chain sees packets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Hook {
-    /// `prerouting` (`NF_INET_PRE_ROUTING`): every packet that arrives.
-    Prerouting,
-    /// `input` (`NF_INET_LOCAL_IN`): packets for this node.
-    Input,
-    /// `forward` (`NF_INET_FORWARD`): packets routed through this node.
-    Forward,
-    /// `output` (`NF_INET_LOCAL_OUT`): packets this node sends.
-    Output,
-    /// `postrouting` (`NF_INET_POST_ROUTING`): every packet that leaves.
-    Postrouting,
-}
+use crate::ruleset::{BaseChain, DataType, Hook, NodeRuleset, Rule, SetDef};
 
 impl Hook {
-    /// The kernel's hook number.
-    fn number(self) -> u32 {
+    /// The kernel's hook number (`NF_INET_*`).
+    pub(super) fn number(self) -> u32 {
         match self {
             Hook::Prerouting => 0,
             Hook::Input => 1,
@@ -63,38 +23,31 @@ impl Hook {
             Hook::Postrouting => 4,
         }
     }
-}
 
-/// The type of a base chain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ChainKind {
-    /// `type filter`.
-    Filter,
-    /// `type nat`.
-    Nat,
-}
-
-impl ChainKind {
-    /// The name the kernel knows it by.
-    fn name(self) -> &'static str {
-        match self {
-            ChainKind::Filter => "filter",
-            ChainKind::Nat => "nat",
-        }
+    /// The hook of number `n`.
+    pub(super) fn from_number(n: u32) -> Option<Hook> {
+        [
+            Hook::Prerouting,
+            Hook::Input,
+            Hook::Forward,
+            Hook::Output,
+            Hook::Postrouting,
+        ]
+        .into_iter()
+        .find(|h| h.number() == n)
     }
 }
 
-/// What makes a chain a base chain: `type KIND hook HOOK priority P; policy V;`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct BaseChain {
-    /// Where the chain sees packets.
-    pub(crate) hook: Hook,
-    /// The order among chains on the same hook, lowest first (`filter` is 0).
-    pub(crate) priority: i32,
-    /// The chain's type.
-    pub(crate) kind: ChainKind,
-    /// The verdict for packets no rule decided.
-    pub(crate) policy: Verdict,
+/// A concatenation's type number and length: each member's type shifted
+/// in by `TYPE_BITS`, each member's length padded to 4 bytes (one
+/// register slot); a single type is its own number and exact length.
+pub(super) fn concat_type(types: &[DataType]) -> (u32, u32) {
+    if let [one] = types {
+        return (one.id(), one.len() as u32);
+    }
+    let id = types.iter().fold(0, |acc, t| (acc << TYPE_BITS) | t.id());
+    let len = types.iter().map(|t| t.len().div_ceil(4) as u32 * 4).sum();
+    (id, len)
 }
 
 /// One message of a batch.
@@ -121,6 +74,9 @@ pub(crate) struct Batch {
     /// The first change that could not be encoded (op, reason): `apply`
     /// returns it without sending anything.
     pub(super) invalid: Option<(String, String)>,
+    /// The sets made by this batch, by name: their `NFTA_SET_ID`, which
+    /// rules of the same batch name them by too (as `nft` does).
+    pub(super) set_ids: HashMap<String, u32>,
 }
 
 impl Batch {
@@ -195,7 +151,8 @@ impl Batch {
     /// `nft add rule FAMILY TABLE CHAIN ...`: appends `rule` to the chain.
     pub(crate) fn add_rule(&mut self, family: Family, table: &str, chain: &str, rule: &Rule) {
         let op = format!("add rule {family} {table} {chain}");
-        let exprs = match encode_rule(family, rule) {
+        let ids = |name: &str| self.set_ids.get(name).copied();
+        let exprs = match encode_rule(family, rule, &ids) {
             Ok(e) => e,
             Err(reason) => return self.reject(op, reason),
         };
@@ -229,5 +186,74 @@ impl Batch {
             .u64_be(NFTA_RULE_HANDLE, handle);
         let op = format!("delete rule {family} {table} {chain} handle {handle}");
         self.push(NFT_MSG_DELRULE, 0, family, body, op);
+    }
+
+    /// `nft add set FAMILY TABLE NAME { type ..; flags ..; timeout ..; size ..; }`
+    /// (a map when `set.data` is not empty).
+    pub(crate) fn add_set(&mut self, family: Family, table: &str, set: &SetDef) {
+        let id = self.set_ids.len() as u32 + 1;
+        self.set_ids.insert(set.name.clone(), id);
+        let mut flags = 0;
+        if !set.data.is_empty() {
+            flags |= NFT_SET_MAP;
+        }
+        if set.timeout.is_some() {
+            flags |= NFT_SET_TIMEOUT;
+        }
+        if set.dynamic {
+            flags |= NFT_SET_EVAL;
+        }
+        let (key_type, key_len) = concat_type(&set.key);
+        let mut body = Attrs::new();
+        body.str(NFTA_SET_TABLE, table)
+            .str(NFTA_SET_NAME, &set.name)
+            .u32_be(NFTA_SET_FLAGS, flags)
+            .u32_be(NFTA_SET_KEY_TYPE, key_type)
+            .u32_be(NFTA_SET_KEY_LEN, key_len);
+        if !set.data.is_empty() {
+            let (data_type, data_len) = concat_type(&set.data);
+            body.u32_be(NFTA_SET_DATA_TYPE, data_type)
+                .u32_be(NFTA_SET_DATA_LEN, data_len);
+        }
+        body.u32_be(NFTA_SET_ID, id);
+        if let Some(size) = set.size {
+            body.nested(NFTA_SET_DESC, |d| {
+                d.u32_be(NFTA_SET_DESC_SIZE, size);
+            });
+        }
+        if let Some(t) = set.timeout {
+            body.u64_be(NFTA_SET_TIMEOUT, t.as_millis() as u64);
+        }
+        let kind = if set.data.is_empty() { "set" } else { "map" };
+        let op = format!("add {kind} {family} {table} {}", set.name);
+        self.push(NFT_MSG_NEWSET, NLM_F_CREATE, family, body, op);
+    }
+
+    /// Replaces table `table` of `family` with `ruleset`'s sets, chains and
+    /// rules: `add table` (so that the delete finds it), `delete table`,
+    /// then everything anew; in one transaction, so the node goes from the
+    /// old rules to the new ones at once. An empty ruleset only deletes.
+    pub(crate) fn replace_table(&mut self, family: Family, table: &str, ruleset: &NodeRuleset) {
+        self.add_table(family, table);
+        self.delete_table(family, table);
+        if ruleset.sets.is_empty() && ruleset.chains.is_empty() {
+            return;
+        }
+        self.install_table(family, table, ruleset);
+    }
+
+    /// Makes table `table` of `family` with `ruleset`'s sets, chains and
+    /// rules (the table must not exist, or must not hold any of them).
+    pub(crate) fn install_table(&mut self, family: Family, table: &str, ruleset: &NodeRuleset) {
+        self.add_table(family, table);
+        for set in &ruleset.sets {
+            self.add_set(family, table, set);
+        }
+        for (name, base) in &ruleset.chains {
+            self.add_chain(family, table, name, Some(*base));
+        }
+        for (chain, rule) in &ruleset.rules {
+            self.add_rule(family, table, chain, rule);
+        }
     }
 }

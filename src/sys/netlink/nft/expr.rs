@@ -1,6 +1,8 @@
-//! Rules as nf_tables expressions: what a [`Rule`] says, and the list of
-//! expressions (the kernel's register machine) that says it, written the
-//! way `nft` writes the same rule so that `nft list ruleset` prints it back.
+//! Rules as nf_tables expressions: the list of expressions (the kernel's
+//! register machine) that says what a [`Rule`] says, written the way `nft`
+//! 1.0 writes the same rule, attribute for attribute, so that `nft list
+//! ruleset` prints it back (checked byte for byte against `nft --debug=mnl`
+//! in `tests_encoding.rs`).
 //!
 //! `ip daddr 198.51.100.0/24 counter drop` in an `inet` table becomes:
 //!
@@ -13,150 +15,48 @@
 //! [ counter ]
 //! [ immediate reg 0 drop ]                            the verdict
 //! ```
+//!
+//! Registers: data registers are 16 bytes (`NFT_REG_1`..`NFT_REG_4`) or,
+//! for concatenations, 4-byte slots (`NFT_REG32_00`..); a value at slot `s`
+//! is named `NFT_REG_n` when it starts a 16-byte register, as `nft` does.
 
 use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+use super::consts::*;
 use super::msg::Attrs;
 use super::Family;
+use crate::ruleset::{
+    Field, Limit, Match, NatKind, NatStmt, NatTo, PortRange, Reject, Rule, Stmt, Verdict,
+};
+use crate::vocab::Family as Ip;
 
-/// `NFTA_LIST_ELEM`: one element of a list attribute.
-pub(super) const NFTA_LIST_ELEM: u16 = 1;
-/// `NFTA_EXPR_NAME`: the expression's type, a string.
-pub(super) const NFTA_EXPR_NAME: u16 = 1;
-/// `NFTA_EXPR_DATA`: the expression's own attributes.
-pub(super) const NFTA_EXPR_DATA: u16 = 2;
-
-/// `NFTA_META_DREG`.
-const NFTA_META_DREG: u16 = 1;
-/// `NFTA_META_KEY`.
-const NFTA_META_KEY: u16 = 2;
-/// `NFT_META_IIFNAME`: the input interface's name, `IFNAMSIZ` bytes.
-pub(super) const NFT_META_IIFNAME: u32 = 6;
-/// `NFT_META_OIFNAME`: the output interface's name.
-pub(super) const NFT_META_OIFNAME: u32 = 7;
-/// `NFT_META_NFPROTO`: the packet's family (`NFPROTO_*`), one byte.
-pub(super) const NFT_META_NFPROTO: u32 = 15;
-/// `NFT_META_L4PROTO`: the transport protocol number, one byte.
-pub(super) const NFT_META_L4PROTO: u32 = 16;
-
-/// `NFTA_PAYLOAD_DREG`.
-const NFTA_PAYLOAD_DREG: u16 = 1;
-/// `NFTA_PAYLOAD_BASE`.
-const NFTA_PAYLOAD_BASE: u16 = 2;
-/// `NFTA_PAYLOAD_OFFSET`.
-const NFTA_PAYLOAD_OFFSET: u16 = 3;
-/// `NFTA_PAYLOAD_LEN`.
-const NFTA_PAYLOAD_LEN: u16 = 4;
-/// `NFT_PAYLOAD_NETWORK_HEADER`.
-pub(super) const NFT_PAYLOAD_NETWORK_HEADER: u32 = 1;
-/// `NFT_PAYLOAD_TRANSPORT_HEADER`.
-pub(super) const NFT_PAYLOAD_TRANSPORT_HEADER: u32 = 2;
-
-/// `NFTA_CMP_SREG`.
-const NFTA_CMP_SREG: u16 = 1;
-/// `NFTA_CMP_OP`.
-const NFTA_CMP_OP: u16 = 2;
-/// `NFTA_CMP_DATA`.
-const NFTA_CMP_DATA: u16 = 3;
-/// `NFT_CMP_EQ`.
-pub(super) const NFT_CMP_EQ: u32 = 0;
-
-/// `NFTA_BITWISE_SREG`.
-const NFTA_BITWISE_SREG: u16 = 1;
-/// `NFTA_BITWISE_DREG`.
-const NFTA_BITWISE_DREG: u16 = 2;
-/// `NFTA_BITWISE_LEN`.
-const NFTA_BITWISE_LEN: u16 = 3;
-/// `NFTA_BITWISE_MASK`.
-const NFTA_BITWISE_MASK: u16 = 4;
-/// `NFTA_BITWISE_XOR`.
-const NFTA_BITWISE_XOR: u16 = 5;
-
-/// `NFTA_IMMEDIATE_DREG`.
-const NFTA_IMMEDIATE_DREG: u16 = 1;
-/// `NFTA_IMMEDIATE_DATA`.
-const NFTA_IMMEDIATE_DATA: u16 = 2;
-
-/// `NFTA_DATA_VALUE`: plain bytes.
-const NFTA_DATA_VALUE: u16 = 1;
-/// `NFTA_DATA_VERDICT`: a verdict.
-const NFTA_DATA_VERDICT: u16 = 2;
-/// `NFTA_VERDICT_CODE`.
-const NFTA_VERDICT_CODE: u16 = 1;
-
-/// `NFTA_COUNTER_BYTES`.
-pub(super) const NFTA_COUNTER_BYTES: u16 = 1;
-/// `NFTA_COUNTER_PACKETS`.
-pub(super) const NFTA_COUNTER_PACKETS: u16 = 2;
-
-/// `NFT_REG_VERDICT`: the register a verdict is written to.
-pub(super) const NFT_REG_VERDICT: u32 = 0;
-/// `NFT_REG_1`: the first 16-byte data register, the one `nft` uses.
-pub(super) const NFT_REG_1: u32 = 1;
-
-/// `NFTNL_UDATA_RULE_COMMENT`: the type of a comment in a rule's user data
-/// (libnftnl's TLVs: type, length, value; the value NUL-terminated).
-pub(super) const UDATA_RULE_COMMENT: u8 = 0;
-/// The longest comment `nft` accepts (`NFTNL_UDATA_COMMENT_MAXLEN`).
-pub(super) const COMMENT_MAX: usize = 128;
-
-/// `IFNAMSIZ`: interface names are compared as this many bytes, NUL-padded.
-const IFNAMSIZ: usize = 16;
-
-/// The verdict of a rule, or the policy of a base chain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Verdict {
-    /// `accept` (`NF_ACCEPT`).
-    Accept,
-    /// `drop` (`NF_DROP`).
-    Drop,
-}
-
-impl Verdict {
-    /// The kernel's code for it: `NF_DROP` 0, `NF_ACCEPT` 1.
-    pub(super) fn code(self) -> u32 {
-        match self {
-            Verdict::Drop => 0,
-            Verdict::Accept => 1,
-        }
+/// The register that holds the value at 4-byte slot `slot`.
+pub(super) fn reg_of_slot(slot: u32) -> u32 {
+    if slot % 4 == 0 {
+        NFT_REG_1 + slot / 4
+    } else {
+        NFT_REG32_00 + slot
     }
 }
 
-/// One condition of a rule; a rule matches when all of its conditions do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Match {
-    /// `ip saddr NET` or `ip6 saddr NET`, by the family of the network.
-    Saddr(IpNet),
-    /// `ip daddr NET` or `ip6 daddr NET`.
-    Daddr(IpNet),
-    /// `iifname NAME`: the interface the packet came in on.
-    Iifname(String),
-    /// `oifname NAME`: the interface the packet goes out of.
-    Oifname(String),
-    /// `meta l4proto N`: the transport protocol (6 TCP, 17 UDP, 1 ICMP...).
-    L4Proto(u8),
-    /// `th sport N`: the source port, the first 2 bytes of the transport
-    /// header (no protocol check, as in `nft`; add [`Match::L4Proto`]).
-    Sport(u16),
-    /// `th dport N`: the destination port, bytes 2-3 of the transport header.
-    Dport(u16),
+/// The 4-byte slot register `reg` starts at.
+pub(super) fn slot_of_reg(reg: u32) -> Option<u32> {
+    match reg {
+        1..=4 => Some((reg - 1) * 4),
+        8..=23 => Some(reg - NFT_REG32_00),
+        _ => None,
+    }
 }
 
-/// A rule: conditions, an optional counter, a verdict, a comment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Rule {
-    /// The conditions, all of which must hold.
-    pub(crate) exprs: Vec<Match>,
-    /// Whether to count matching packets and bytes (`counter`).
-    pub(crate) counter: bool,
-    /// What to do with a matching packet.
-    pub(crate) verdict: Verdict,
-    /// A comment, shown by `nft list ruleset` and read back by
-    /// [`Nft::list_rules`](super::Nft::list_rules).
-    pub(crate) comment: Option<String>,
+/// How many 4-byte slots a value of `len` bytes takes.
+pub(super) fn slots(len: usize) -> u32 {
+    len.div_ceil(4) as u32
 }
+
+/// Looks up the batch id of a set made in the same transaction.
+pub(super) type SetIds<'a> = &'a dyn Fn(&str) -> Option<u32>;
 
 /// One expression: a list element holding its name and its attributes.
 fn expr(out: &mut Attrs, name: &str, data: impl FnOnce(&mut Attrs)) {
@@ -174,13 +74,24 @@ fn meta(out: &mut Attrs, key: u32) {
     });
 }
 
-/// `payload load LENb @ BASE header + OFFSET => reg 1`.
-fn payload(out: &mut Attrs, base: u32, offset: u32, len: u32) {
+/// `payload load LENb @ BASE header + OFFSET => reg`.
+fn payload(out: &mut Attrs, base: u32, offset: u32, len: u32, dreg: u32) {
     expr(out, "payload", |d| {
-        d.u32_be(NFTA_PAYLOAD_DREG, NFT_REG_1);
+        d.u32_be(NFTA_PAYLOAD_DREG, dreg);
         d.u32_be(NFTA_PAYLOAD_BASE, base);
         d.u32_be(NFTA_PAYLOAD_OFFSET, offset);
         d.u32_be(NFTA_PAYLOAD_LEN, len);
+    });
+}
+
+/// `ct load KEY => reg [, dir DIR]`.
+fn ct(out: &mut Attrs, key: u32, dreg: u32, dir: Option<u8>) {
+    expr(out, "ct", |d| {
+        d.u32_be(NFTA_CT_KEY, key);
+        d.u32_be(NFTA_CT_DREG, dreg);
+        if let Some(dir) = dir {
+            d.bytes(NFTA_CT_DIRECTION, &[dir]);
+        }
     });
 }
 
@@ -199,13 +110,28 @@ fn mask(out: &mut Attrs, mask: &[u8]) {
     });
 }
 
-/// `cmp eq reg 1 VALUE`.
-fn cmp_eq(out: &mut Attrs, value: &[u8]) {
+/// `cmp OP reg 1 VALUE`.
+fn cmp(out: &mut Attrs, op: u32, value: &[u8]) {
     expr(out, "cmp", |d| {
         d.u32_be(NFTA_CMP_SREG, NFT_REG_1);
-        d.u32_be(NFTA_CMP_OP, NFT_CMP_EQ);
+        d.u32_be(NFTA_CMP_OP, op);
         d.nested(NFTA_CMP_DATA, |v| {
             v.bytes(NFTA_DATA_VALUE, value);
+        });
+    });
+}
+
+/// `cmp eq reg 1 VALUE`.
+fn cmp_eq(out: &mut Attrs, value: &[u8]) {
+    cmp(out, NFT_CMP_EQ, value);
+}
+
+/// `immediate reg DREG VALUE`.
+fn immediate(out: &mut Attrs, dreg: u32, value: &[u8]) {
+    expr(out, "immediate", |d| {
+        d.u32_be(NFTA_IMMEDIATE_DREG, dreg);
+        d.nested(NFTA_IMMEDIATE_DATA, |data| {
+            data.bytes(NFTA_DATA_VALUE, value);
         });
     });
 }
@@ -229,37 +155,123 @@ fn verdict(out: &mut Attrs, verdict: Verdict) {
     });
 }
 
-/// An address match: the `nfproto` dependency in an `inet` table, the
-/// load of the address field, the prefix's mask when it is shorter than the
-/// address, the comparison.
-fn address(out: &mut Attrs, family: Family, net: &IpNet, source: bool) -> Result<(), String> {
-    let (nfproto, offset, name) = match (net, source) {
-        // IPv4 header: saddr at 12, daddr at 16.
-        (IpNet::V4(_), true) => (Family::Ip, 12, "ip saddr"),
-        (IpNet::V4(_), false) => (Family::Ip, 16, "ip daddr"),
-        // IPv6 header: saddr at 8, daddr at 24.
-        (IpNet::V6(_), true) => (Family::Ip6, 8, "ip6 saddr"),
-        (IpNet::V6(_), false) => (Family::Ip6, 24, "ip6 daddr"),
+impl Verdict {
+    /// The kernel's code for it: `NF_DROP` 0, `NF_ACCEPT` 1.
+    pub(super) fn code(self) -> u32 {
+        match self {
+            Verdict::Drop => 0,
+            Verdict::Accept => 1,
+        }
+    }
+}
+
+/// The `meta nfproto` check an `inet` table needs before reading a header
+/// of family `ip`; nothing in a table of that family; an error in a table
+/// of the other family.
+fn family_dependency(out: &mut Attrs, table: Family, ip: Ip, what: &str) -> Result<(), String> {
+    let (want, name) = match ip {
+        Ip::V4 => (Family::Ip, "ip"),
+        Ip::V6 => (Family::Ip6, "ip6"),
     };
-    match family {
+    match table {
         Family::Inet => {
             meta(out, NFT_META_NFPROTO);
-            cmp_eq(out, &[nfproto.nfproto()]);
+            cmp_eq(out, &[want.nfproto()]);
+            Ok(())
         }
-        f if f == nfproto => {}
-        f => return Err(format!("`{name} {net}` in a table of family {f}")),
+        f if f == want => Ok(()),
+        f => Err(format!("`{name} {what}` in a table of family {f}")),
     }
+}
+
+/// An address match: the family dependency, the load of the address
+/// field, the prefix's mask when it is shorter than the address, the
+/// comparison.
+fn address(out: &mut Attrs, family: Family, net: &IpNet, source: bool) -> Result<(), String> {
+    let ip = Ip::of(net.addr());
+    let what = format!("{} {net}", if source { "saddr" } else { "daddr" });
+    family_dependency(out, family, ip, &what)?;
     let (addr, netmask) = match (net.network(), net.netmask()) {
         (IpAddr::V4(a), IpAddr::V4(m)) => (a.octets().to_vec(), m.octets().to_vec()),
         (IpAddr::V6(a), IpAddr::V6(m)) => (a.octets().to_vec(), m.octets().to_vec()),
         _ => unreachable!("an IpNet's network and netmask share its family"),
     };
-    payload(out, NFT_PAYLOAD_NETWORK_HEADER, offset, addr.len() as u32);
+    let field = if source {
+        Field::Saddr(ip)
+    } else {
+        Field::Daddr(ip)
+    };
+    let (_, offset, _) = payload_of(field).expect("addresses are in the network header");
+    payload(
+        out,
+        NFT_PAYLOAD_NETWORK_HEADER,
+        offset,
+        addr.len() as u32,
+        NFT_REG_1,
+    );
     if net.prefix_len() < net.max_prefix_len() {
         mask(out, &netmask);
     }
     cmp_eq(out, &addr);
     Ok(())
+}
+
+/// Where a field is in the packet: (base, offset, length), if it is in the
+/// packet (not in the connection).
+pub(super) fn payload_of(f: Field) -> Option<(u32, u32, u32)> {
+    match f {
+        Field::Sport => Some((NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2)),
+        Field::Dport => Some((NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2)),
+        Field::Saddr(Ip::V4) => Some((NFT_PAYLOAD_NETWORK_HEADER, 12, 4)),
+        Field::Daddr(Ip::V4) => Some((NFT_PAYLOAD_NETWORK_HEADER, 16, 4)),
+        Field::Saddr(Ip::V6) => Some((NFT_PAYLOAD_NETWORK_HEADER, 8, 16)),
+        Field::Daddr(Ip::V6) => Some((NFT_PAYLOAD_NETWORK_HEADER, 24, 16)),
+        Field::CtOriginalSaddr(_) | Field::CtOriginalProtoSrc => None,
+    }
+}
+
+/// Loads `fields` into consecutive slots from `slot`, after the family
+/// dependency of the first header field that needs one; returns the slot
+/// after the last.
+fn load_fields(
+    out: &mut Attrs,
+    family: Family,
+    fields: &[Field],
+    mut slot: u32,
+) -> Result<u32, String> {
+    let header_family = fields.iter().find_map(|f| match f {
+        Field::Saddr(ip) | Field::Daddr(ip) => Some(*ip),
+        _ => None,
+    });
+    if let Some(ip) = header_family {
+        family_dependency(out, family, ip, "address in a set key")?;
+    }
+    for f in fields {
+        let dreg = reg_of_slot(slot);
+        match (f, payload_of(*f)) {
+            (_, Some((base, offset, len))) => payload(out, base, offset, len, dreg),
+            (Field::CtOriginalSaddr(Ip::V4), None) => ct(out, NFT_CT_SRC_IP, dreg, Some(0)),
+            (Field::CtOriginalSaddr(Ip::V6), None) => ct(out, NFT_CT_SRC_IP6, dreg, Some(0)),
+            (Field::CtOriginalProtoSrc, None) => ct(out, NFT_CT_PROTO_SRC, dreg, Some(0)),
+            _ => unreachable!("every field is in the packet or the connection"),
+        }
+        slot += slots(f.data_type().len());
+    }
+    Ok(slot)
+}
+
+/// `lookup reg SREG set NAME [dreg DREG]`.
+fn lookup(out: &mut Attrs, sreg: u32, dreg: Option<u32>, set: &str, ids: SetIds<'_>) {
+    expr(out, "lookup", |d| {
+        d.u32_be(NFTA_LOOKUP_SREG, sreg);
+        if let Some(dreg) = dreg {
+            d.u32_be(NFTA_LOOKUP_DREG, dreg);
+        }
+        d.str(NFTA_LOOKUP_SET, set);
+        if let Some(id) = ids(set) {
+            d.u32_be(NFTA_LOOKUP_SET_ID, id);
+        }
+    });
 }
 
 /// An interface name as `nft` compares it: `IFNAMSIZ` bytes, NUL-padded.
@@ -275,43 +287,262 @@ fn ifname(name: &str) -> Result<Vec<u8>, String> {
     Ok(v)
 }
 
-/// The `NFTA_RULE_EXPRESSIONS` list of `rule` in a table of `family`, or
-/// why the rule cannot be written (an IPv6 address in an `ip` table, an
-/// interface name too long).
-pub(super) fn encode_rule(family: Family, rule: &Rule) -> Result<Attrs, String> {
-    let mut out = Attrs::new();
-    for m in &rule.exprs {
-        match m {
-            Match::Saddr(net) => address(&mut out, family, net, true)?,
-            Match::Daddr(net) => address(&mut out, family, net, false)?,
-            Match::Iifname(name) => {
-                let value = ifname(name)?;
-                meta(&mut out, NFT_META_IIFNAME);
-                cmp_eq(&mut out, &value);
-            }
-            Match::Oifname(name) => {
-                let value = ifname(name)?;
-                meta(&mut out, NFT_META_OIFNAME);
-                cmp_eq(&mut out, &value);
-            }
-            Match::L4Proto(proto) => {
-                meta(&mut out, NFT_META_L4PROTO);
-                cmp_eq(&mut out, &[*proto]);
-            }
-            Match::Sport(port) => {
-                payload(&mut out, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2);
-                cmp_eq(&mut out, &port.to_be_bytes());
-            }
-            Match::Dport(port) => {
-                payload(&mut out, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
-                cmp_eq(&mut out, &port.to_be_bytes());
-            }
+/// A port match: one port, or a range as `>= lo` and `<= hi`.
+fn port_match(out: &mut Attrs, field: Field, p: PortRange) {
+    let (base, offset, len) = payload_of(field).expect("ports are in the transport header");
+    payload(out, base, offset, len, NFT_REG_1);
+    if p.lo == p.hi {
+        cmp_eq(out, &p.lo.to_be_bytes());
+    } else {
+        cmp(out, NFT_CMP_GTE, &p.lo.to_be_bytes());
+        cmp(out, NFT_CMP_LTE, &p.hi.to_be_bytes());
+    }
+}
+
+/// `ct load KEY => reg 1; bitwise & BITS; cmp neq 0`: one of the bits is set.
+fn ct_bits(out: &mut Attrs, key: u32, bits: u32) {
+    ct(out, key, NFT_REG_1, None);
+    // ct state and status are host-endian 32-bit values.
+    mask(out, &bits.to_ne_bytes());
+    cmp(out, NFT_CMP_NEQ, &[0; 4]);
+}
+
+fn encode_match(out: &mut Attrs, family: Family, m: &Match, ids: SetIds<'_>) -> Result<(), String> {
+    match m {
+        Match::NfProto(ip) => {
+            meta(out, NFT_META_NFPROTO);
+            cmp_eq(
+                out,
+                &[match ip {
+                    Ip::V4 => Family::Ip.nfproto(),
+                    Ip::V6 => Family::Ip6.nfproto(),
+                }],
+            );
+        }
+        Match::Saddr(net) => address(out, family, net, true)?,
+        Match::Daddr(net) => address(out, family, net, false)?,
+        Match::Iifname(name) => {
+            let value = ifname(name)?;
+            meta(out, NFT_META_IIFNAME);
+            cmp_eq(out, &value);
+        }
+        Match::Oifname(name) => {
+            let value = ifname(name)?;
+            meta(out, NFT_META_OIFNAME);
+            cmp_eq(out, &value);
+        }
+        Match::L4Proto(proto) => {
+            meta(out, NFT_META_L4PROTO);
+            cmp_eq(out, &[*proto]);
+        }
+        Match::Sport(p) => port_match(out, Field::Sport, *p),
+        Match::Dport(p) => port_match(out, Field::Dport, *p),
+        Match::CtState(s) => ct_bits(out, NFT_CT_STATE, s.0),
+        Match::CtStatus(s) => ct_bits(out, NFT_CT_STATUS, *s),
+        Match::InSet { keys, set } => {
+            load_fields(out, family, keys, 0)?;
+            lookup(out, reg_of_slot(0), None, set, ids);
         }
     }
-    if rule.counter {
-        counter(&mut out);
+    Ok(())
+}
+
+fn limit(out: &mut Attrs, l: &Limit) {
+    expr(out, "limit", |d| {
+        d.u64_be(NFTA_LIMIT_RATE, l.rate);
+        d.u64_be(NFTA_LIMIT_UNIT, l.unit_secs);
+        d.u32_be(NFTA_LIMIT_BURST, l.burst);
+        d.u32_be(NFTA_LIMIT_TYPE, NFT_LIMIT_PKTS);
+        d.u32_be(NFTA_LIMIT_FLAGS, if l.over { NFT_LIMIT_F_INV } else { 0 });
+    });
+}
+
+/// `reject type T code C`: ICMPX codes in an `inet` table (the kernel
+/// picks ICMP or ICMPv6 by the packet), a TCP reset anywhere.
+fn reject(out: &mut Attrs, family: Family, r: &Reject) -> Result<(), String> {
+    let (ty, code) = match (r, family) {
+        (Reject::TcpReset, _) => (NFT_REJECT_TCP_RST, 0),
+        (r, Family::Inet) => (NFT_REJECT_ICMPX_UNREACH, icmpx_code(*r)),
+        (r, f) => return Err(format!("reject {r:?} in a table of family {f} (inet only)")),
+    };
+    expr(out, "reject", |d| {
+        d.u32_be(NFTA_REJECT_TYPE, ty);
+        d.bytes(NFTA_REJECT_ICMP_CODE, &[code]);
+    });
+    Ok(())
+}
+
+/// The `NFT_REJECT_ICMPX_*` code of an ICMP reject.
+pub(super) fn icmpx_code(r: Reject) -> u8 {
+    match r {
+        Reject::NoRoute => 0,
+        Reject::PortUnreachable | Reject::TcpReset => 1,
+        Reject::HostUnreachable => 2,
+        Reject::AdminProhibited => 3,
     }
-    verdict(&mut out, rule.verdict);
+}
+
+/// The `NF_NAT_RANGE_*` bits of the user's flags.
+fn nat_flags(f: &crate::ruleset::NatFlags) -> u32 {
+    let mut bits = 0;
+    if f.random {
+        bits |= NF_NAT_RANGE_PROTO_RANDOM;
+    }
+    if f.fully_random {
+        bits |= NF_NAT_RANGE_PROTO_RANDOM_FULLY;
+    }
+    if f.persistent {
+        bits |= NF_NAT_RANGE_PERSISTENT;
+    }
+    bits
+}
+
+fn ip_bytes(ip: &IpAddr) -> Vec<u8> {
+    match ip {
+        IpAddr::V4(a) => a.octets().to_vec(),
+        IpAddr::V6(a) => a.octets().to_vec(),
+    }
+}
+
+/// Loads ports into the 16-byte registers from `reg`: (min, max) registers.
+fn port_regs(out: &mut Attrs, p: PortRange, reg: u32) -> (u32, Option<u32>) {
+    immediate(out, reg, &p.lo.to_be_bytes());
+    if p.hi == p.lo {
+        (reg, None)
+    } else {
+        immediate(out, reg + 1, &p.hi.to_be_bytes());
+        (reg, Some(reg + 1))
+    }
+}
+
+fn nat(out: &mut Attrs, family: Family, n: &NatStmt, ids: SetIds<'_>) -> Result<(), String> {
+    let nfproto = match n.family {
+        Ip::V4 => Family::Ip.nfproto(),
+        Ip::V6 => Family::Ip6.nfproto(),
+    };
+    let ty = match n.kind {
+        NatKind::Snat => NFT_NAT_SNAT,
+        NatKind::Dnat => NFT_NAT_DNAT,
+    };
+    let mut flags = nat_flags(&n.flags);
+    let (addr_min, addr_max, proto_min, proto_max) = match &n.to {
+        NatTo::Addr { min, max, ports } => {
+            if Ip::of(*min) != n.family || max.is_some_and(|m| Ip::of(m) != n.family) {
+                return Err(format!("a NAT to {min} of family {}", n.family));
+            }
+            immediate(out, NFT_REG_1, &ip_bytes(min));
+            let mut reg = NFT_REG_2;
+            let max_reg = max.map(|m| {
+                immediate(out, reg, &ip_bytes(&m));
+                reg += 1;
+                reg - 1
+            });
+            let (pmin, pmax) = match ports {
+                Some(p) => {
+                    flags |= NF_NAT_RANGE_PROTO_SPECIFIED;
+                    let (a, b) = port_regs(out, *p, reg);
+                    (Some(a), b)
+                }
+                None => (None, None),
+            };
+            (NFT_REG_1, max_reg, pmin, pmax)
+        }
+        NatTo::Map { key, map } => {
+            load_fields(out, family, key, 0)?;
+            lookup(out, reg_of_slot(0), Some(NFT_REG_1), map, ids);
+            let addr_len = match n.family {
+                Ip::V4 => 4,
+                Ip::V6 => 16,
+            };
+            (NFT_REG_1, None, Some(reg_of_slot(slots(addr_len))), None)
+        }
+    };
+    expr(out, "nat", |d| {
+        d.u32_be(NFTA_NAT_TYPE, ty);
+        d.u32_be(NFTA_NAT_FAMILY, u32::from(nfproto));
+        d.u32_be(NFTA_NAT_REG_ADDR_MIN, addr_min);
+        if let Some(r) = addr_max {
+            d.u32_be(NFTA_NAT_REG_ADDR_MAX, r);
+        }
+        if let Some(r) = proto_min {
+            d.u32_be(NFTA_NAT_REG_PROTO_MIN, r);
+        }
+        if let Some(r) = proto_max {
+            d.u32_be(NFTA_NAT_REG_PROTO_MAX, r);
+        }
+        if flags != 0 {
+            d.u32_be(NFTA_NAT_FLAGS, flags);
+        }
+    });
+    Ok(())
+}
+
+fn masquerade(out: &mut Attrs, ports: &Option<PortRange>, f: &crate::ruleset::NatFlags) {
+    let mut flags = nat_flags(f);
+    let regs = ports.map(|p| {
+        flags |= NF_NAT_RANGE_PROTO_SPECIFIED;
+        port_regs(out, p, NFT_REG_1)
+    });
+    expr(out, "masq", |d| {
+        if flags != 0 {
+            d.u32_be(NFTA_MASQ_FLAGS, flags);
+        }
+        if let Some((min, max)) = regs {
+            d.u32_be(NFTA_MASQ_REG_PROTO_MIN, min);
+            d.u32_be(NFTA_MASQ_REG_PROTO_MAX, max.unwrap_or(min));
+        }
+    });
+}
+
+/// `update @SET { KEY : DATA }`: key from slot 0, data from the next
+/// 16-byte register.
+fn update(
+    out: &mut Attrs,
+    family: Family,
+    set: &str,
+    key: &[Field],
+    data: &[Field],
+    ids: SetIds<'_>,
+) -> Result<(), String> {
+    let end = load_fields(out, family, key, 0)?;
+    let data_slot = end.div_ceil(4) * 4;
+    if !data.is_empty() {
+        load_fields(out, family, data, data_slot)?;
+    }
+    expr(out, "dynset", |d| {
+        d.u32_be(NFTA_DYNSET_SREG_KEY, reg_of_slot(0));
+        if !data.is_empty() {
+            d.u32_be(NFTA_DYNSET_SREG_DATA, reg_of_slot(data_slot));
+        }
+        d.u32_be(NFTA_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+        d.str(NFTA_DYNSET_SET_NAME, set);
+        if let Some(id) = ids(set) {
+            d.u32_be(NFTA_DYNSET_SET_ID, id);
+        }
+    });
+    Ok(())
+}
+
+/// The `NFTA_RULE_EXPRESSIONS` list of `rule` in a table of `family`, or
+/// why the rule cannot be written (an IPv6 address in an `ip` table, an
+/// interface name too long). `ids` gives the batch ids of the sets made in
+/// the same transaction.
+pub(super) fn encode_rule(family: Family, rule: &Rule, ids: SetIds<'_>) -> Result<Attrs, String> {
+    let mut out = Attrs::new();
+    for m in &rule.matches {
+        encode_match(&mut out, family, m, ids)?;
+    }
+    for s in &rule.stmts {
+        match s {
+            Stmt::Counter { .. } => counter(&mut out),
+            Stmt::Limit(l) => limit(&mut out, l),
+            Stmt::Update { set, key, data } => update(&mut out, family, set, key, data, ids)?,
+            Stmt::Verdict(v) => verdict(&mut out, *v),
+            Stmt::Reject(r) => reject(&mut out, family, r)?,
+            Stmt::Nat(n) => nat(&mut out, family, n, ids)?,
+            Stmt::Masquerade { ports, flags } => masquerade(&mut out, ports, flags),
+        }
+    }
     Ok(out)
 }
 

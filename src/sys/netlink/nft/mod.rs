@@ -4,11 +4,15 @@
 //!
 //! - this file: the socket ([`Nft`]), transactions ([`Nft::apply`]), the
 //!   family of a table;
-//! - [`batch`]: the transaction being prepared ([`Batch`]) and base chains;
-//! - [`expr`]: rules ([`Rule`], [`Match`], [`Verdict`]) as nf_tables
+//! - [`batch`]: the transaction being prepared ([`Batch`]): tables, sets,
+//!   base chains, rules;
+//! - [`expr`]: rules (the model of [`crate::ruleset`]) as nf_tables
 //!   expressions, and comments in libnftnl's user-data format;
-//! - [`list`]: `has_table` and `list_rules` ([`RuleInfo`]);
-//! - [`msg`]: the wire format (headers, attributes, replies).
+//! - [`decode`]: expressions read back into that model;
+//! - [`list`]: `has_table`, `list_rules` ([`RuleInfo`]) and the whole
+//!   ruleset (`list_ruleset`, what `nft list ruleset` shows);
+//! - [`consts`]: the kernel's numbers; [`msg`]: the wire format (headers,
+//!   attributes, replies), also used by conntrack.
 //!
 //! # Why an encoder of our own
 //!
@@ -43,28 +47,28 @@
 //! at the default 208 KiB, which the kernel doubles) the send fails with
 //! EMSGSIZE and nothing is applied.
 
-// Partitions use input chains and address matches; the other hooks, NAT
-// chains and matches are for the firewall layer built on this one.
-#![cfg_attr(not(test), allow(dead_code, unused_imports))]
-
 mod batch;
+mod consts;
+mod decode;
 mod expr;
 mod list;
-mod msg;
+pub(crate) mod msg;
 
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_encoding;
+#[cfg(test)]
+mod tests_nat;
 
-use std::fmt;
 use std::io;
 
 use netlink_sys::{protocols::NETLINK_NETFILTER, Socket, SocketAddr};
 use nix::sys::socket::{getsockopt, setsockopt, sockopt};
 
-pub(crate) use batch::{BaseChain, Batch, ChainKind, Hook};
-pub(crate) use expr::{Match, Rule, Verdict};
+pub(crate) use crate::ruleset::TableFamily as Family;
+pub(crate) use batch::Batch;
+#[cfg(test)]
 pub(crate) use list::RuleInfo;
 
 use crate::error::{Error, Result};
@@ -92,36 +96,24 @@ const ACK_EACH_MAX: usize = 200;
 /// than the buffer less this is refused with EMSGSIZE.
 const SNDBUF_SLACK: usize = 1024;
 
-/// The family of a table: which packets its base chains see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Family {
-    /// `inet`: IPv4 and IPv6 (`NFPROTO_INET`).
-    Inet,
-    /// `ip`: IPv4 only (`NFPROTO_IPV4`).
-    Ip,
-    /// `ip6`: IPv6 only (`NFPROTO_IPV6`).
-    Ip6,
-}
-
 impl Family {
     /// The kernel's `NFPROTO_*` number.
-    pub(super) fn nfproto(self) -> u8 {
+    pub(crate) fn nfproto(self) -> u8 {
         match self {
             Family::Inet => 1,
             Family::Ip => 2,
             Family::Ip6 => 10,
         }
     }
-}
 
-impl fmt::Display for Family {
-    /// The family as `nft` writes it: `inet`, `ip`, `ip6`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Family::Inet => "inet",
-            Family::Ip => "ip",
-            Family::Ip6 => "ip6",
-        })
+    /// The family of `NFPROTO_*` number `n`.
+    pub(crate) fn from_nfproto(n: u8) -> Option<Family> {
+        match n {
+            1 => Some(Family::Inet),
+            2 => Some(Family::Ip),
+            10 => Some(Family::Ip6),
+            _ => None,
+        }
     }
 }
 
@@ -314,33 +306,25 @@ impl Nft {
         first
     }
 
-    /// Sends one request outside a transaction (a get or a dump) and returns
-    /// its sequence number.
-    fn send_one(
+    /// Sends one request outside a transaction (a get, a dump, a conntrack
+    /// request) with `nfgen_family` `family`, and returns its sequence number.
+    pub(crate) fn send_one(
         &mut self,
         ty: u16,
         flags: u16,
-        family: Family,
+        family: u8,
         body: msg::Attrs,
     ) -> io::Result<u32> {
         let seq = self.take_seqs(1);
         let mut out = Vec::new();
         let flags = msg::NLM_F_REQUEST | flags;
-        put_message(
-            &mut out,
-            ty,
-            flags,
-            seq,
-            family.nfproto(),
-            0,
-            &body.into_bytes(),
-        );
+        put_message(&mut out, ty, flags, seq, family, 0, &body.into_bytes());
         self.sock.send(&out, 0)?;
         Ok(seq)
     }
 
     /// Reads one datagram; an error if it did not fit the buffer.
-    fn recv(&self, flags: libc::c_int) -> io::Result<Vec<u8>> {
+    pub(crate) fn recv(&self, flags: libc::c_int) -> io::Result<Vec<u8>> {
         let mut buf = Vec::with_capacity(RECV_BUF);
         // With MSG_TRUNC, the datagram's real length is returned.
         let len = self.sock.recv(&mut buf, flags | libc::MSG_TRUNC)?;
@@ -353,8 +337,13 @@ impl Nft {
         Ok(buf)
     }
 
+    /// The node the socket is in.
+    pub(crate) fn node_name(&self) -> &str {
+        &self.node
+    }
+
     /// The crate's error for `op` in this node.
-    fn error(&self, op: &str, source: io::Error) -> Error {
+    pub(crate) fn error(&self, op: &str, source: io::Error) -> Error {
         Error::Nftables {
             node: self.node.clone(),
             op: op.to_string(),

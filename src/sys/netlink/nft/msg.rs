@@ -11,22 +11,22 @@
 use std::io;
 
 /// Length of `struct nlmsghdr`.
-pub(super) const NLMSG_HDRLEN: usize = 16;
+pub(crate) const NLMSG_HDRLEN: usize = 16;
 /// Length of `struct nfgenmsg` (family, version, res_id).
-pub(super) const NFGENMSG_LEN: usize = 4;
+pub(crate) const NFGENMSG_LEN: usize = 4;
 /// Length of `struct nlattr`.
 const NLA_HDRLEN: usize = 4;
 
 /// `NLM_F_REQUEST`: a message to the kernel.
-pub(super) const NLM_F_REQUEST: u16 = 0x1;
+pub(crate) const NLM_F_REQUEST: u16 = 0x1;
 /// `NLM_F_ACK`: ask for an ack (an `NLMSG_ERROR` with code 0) on success.
-pub(super) const NLM_F_ACK: u16 = 0x4;
+pub(crate) const NLM_F_ACK: u16 = 0x4;
 /// `NLM_F_DUMP` (`NLM_F_ROOT | NLM_F_MATCH`): every object, as a multipart reply.
-pub(super) const NLM_F_DUMP: u16 = 0x300;
+pub(crate) const NLM_F_DUMP: u16 = 0x300;
 /// `NLM_F_CREATE`: create the object if it does not exist.
-pub(super) const NLM_F_CREATE: u16 = 0x400;
+pub(crate) const NLM_F_CREATE: u16 = 0x400;
 /// `NLM_F_APPEND`: add the rule at the end of the chain.
-pub(super) const NLM_F_APPEND: u16 = 0x800;
+pub(crate) const NLM_F_APPEND: u16 = 0x800;
 
 /// `NLMSG_ERROR`: an error, or with code 0 an ack.
 const NLMSG_ERROR: u16 = 2;
@@ -40,47 +40,53 @@ const NLA_F_NET_BYTEORDER: u16 = 0x4000;
 
 /// `NFNL_SUBSYS_NFTABLES`: the nfnetlink subsystem of nf_tables, the high
 /// byte of every nf_tables message type.
-pub(super) const NFNL_SUBSYS_NFTABLES: u16 = 10;
+pub(crate) const NFNL_SUBSYS_NFTABLES: u16 = 10;
 /// `NFNL_MSG_BATCH_BEGIN` (`NLMSG_MIN_TYPE`): opens a transaction.
-pub(super) const NFNL_MSG_BATCH_BEGIN: u16 = 0x10;
+pub(crate) const NFNL_MSG_BATCH_BEGIN: u16 = 0x10;
 /// `NFNL_MSG_BATCH_END`: commits it.
-pub(super) const NFNL_MSG_BATCH_END: u16 = 0x11;
+pub(crate) const NFNL_MSG_BATCH_END: u16 = 0x11;
 /// `NFNETLINK_V0`: the only nfnetlink version.
 const NFNETLINK_V0: u8 = 0;
 
 /// `NFT_MSG_NEWTABLE`.
-pub(super) const NFT_MSG_NEWTABLE: u8 = 0;
+pub(crate) const NFT_MSG_NEWTABLE: u8 = 0;
 /// `NFT_MSG_GETTABLE`.
-pub(super) const NFT_MSG_GETTABLE: u8 = 1;
+pub(crate) const NFT_MSG_GETTABLE: u8 = 1;
 /// `NFT_MSG_DELTABLE`.
-pub(super) const NFT_MSG_DELTABLE: u8 = 2;
+pub(crate) const NFT_MSG_DELTABLE: u8 = 2;
 /// `NFT_MSG_NEWCHAIN`.
-pub(super) const NFT_MSG_NEWCHAIN: u8 = 3;
+pub(crate) const NFT_MSG_NEWCHAIN: u8 = 3;
+/// `NFT_MSG_GETCHAIN`.
+pub(crate) const NFT_MSG_GETCHAIN: u8 = 4;
 /// `NFT_MSG_NEWRULE`.
-pub(super) const NFT_MSG_NEWRULE: u8 = 6;
+pub(crate) const NFT_MSG_NEWRULE: u8 = 6;
 /// `NFT_MSG_GETRULE`.
-pub(super) const NFT_MSG_GETRULE: u8 = 7;
+pub(crate) const NFT_MSG_GETRULE: u8 = 7;
 /// `NFT_MSG_DELRULE`.
-pub(super) const NFT_MSG_DELRULE: u8 = 8;
+pub(crate) const NFT_MSG_DELRULE: u8 = 8;
+/// `NFT_MSG_NEWSET`.
+pub(crate) const NFT_MSG_NEWSET: u8 = 9;
+/// `NFT_MSG_GETSET`.
+pub(crate) const NFT_MSG_GETSET: u8 = 10;
 
 /// The netlink message type of an nf_tables message.
-pub(super) fn nft_type(msg: u8) -> u16 {
+pub(crate) fn nft_type(msg: u8) -> u16 {
     (NFNL_SUBSYS_NFTABLES << 8) | u16::from(msg)
 }
 
 /// Attributes being written: each is a 4-byte header (length including the
 /// header, type) and a value padded to 4 bytes.
 #[derive(Debug, Default)]
-pub(super) struct Attrs(Vec<u8>);
+pub(crate) struct Attrs(Vec<u8>);
 
 impl Attrs {
     /// No attributes yet.
-    pub(super) fn new() -> Attrs {
+    pub(crate) fn new() -> Attrs {
         Attrs(Vec::new())
     }
 
     /// One attribute of type `ty` with `value` as is.
-    pub(super) fn bytes(&mut self, ty: u16, value: &[u8]) -> &mut Attrs {
+    pub(crate) fn bytes(&mut self, ty: u16, value: &[u8]) -> &mut Attrs {
         let len = u16::try_from(NLA_HDRLEN + value.len()).expect("attribute over 64 KiB");
         self.0.extend_from_slice(&len.to_ne_bytes());
         self.0.extend_from_slice(&ty.to_ne_bytes());
@@ -90,14 +96,14 @@ impl Attrs {
     }
 
     /// Attributes encoded elsewhere, appended as they are.
-    pub(super) fn raw(&mut self, encoded: &[u8]) -> &mut Attrs {
+    pub(crate) fn raw(&mut self, encoded: &[u8]) -> &mut Attrs {
         debug_assert_eq!(encoded.len() % 4, 0);
         self.0.extend_from_slice(encoded);
         self
     }
 
     /// A NUL-terminated string (`NLA_STRING`/`NLA_NUL_STRING`).
-    pub(super) fn str(&mut self, ty: u16, value: &str) -> &mut Attrs {
+    pub(crate) fn str(&mut self, ty: u16, value: &str) -> &mut Attrs {
         let mut v = Vec::with_capacity(value.len() + 1);
         v.extend_from_slice(value.as_bytes());
         v.push(0);
@@ -105,17 +111,17 @@ impl Attrs {
     }
 
     /// A 32-bit number in network order (`NLA_U32` of nf_tables).
-    pub(super) fn u32_be(&mut self, ty: u16, value: u32) -> &mut Attrs {
+    pub(crate) fn u32_be(&mut self, ty: u16, value: u32) -> &mut Attrs {
         self.bytes(ty, &value.to_be_bytes())
     }
 
     /// A 64-bit number in network order (handles, counters).
-    pub(super) fn u64_be(&mut self, ty: u16, value: u64) -> &mut Attrs {
+    pub(crate) fn u64_be(&mut self, ty: u16, value: u64) -> &mut Attrs {
         self.bytes(ty, &value.to_be_bytes())
     }
 
     /// A nested attribute (`NLA_F_NESTED` set) holding what `fill` writes.
-    pub(super) fn nested(&mut self, ty: u16, fill: impl FnOnce(&mut Attrs)) -> &mut Attrs {
+    pub(crate) fn nested(&mut self, ty: u16, fill: impl FnOnce(&mut Attrs)) -> &mut Attrs {
         let start = self.0.len();
         self.0.extend_from_slice(&[0; NLA_HDRLEN]);
         fill(self);
@@ -133,14 +139,14 @@ impl Attrs {
     }
 
     /// The encoded attributes.
-    pub(super) fn into_bytes(self) -> Vec<u8> {
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
         self.0
     }
 }
 
 /// Appends one netlink message to `out`: the netlink header, the nfnetlink
 /// header (`family`, version 0, `res_id` in network order) and `body`.
-pub(super) fn put_message(
+pub(crate) fn put_message(
     out: &mut Vec<u8>,
     ty: u16,
     flags: u16,
@@ -166,13 +172,13 @@ pub(super) fn put_message(
 
 /// The `NFNL_MSG_BATCH_BEGIN` or `_END` message around a transaction: family
 /// `AF_UNSPEC`, `res_id` the subsystem the batch is for.
-pub(super) fn put_batch_marker(out: &mut Vec<u8>, ty: u16, seq: u32) {
+pub(crate) fn put_batch_marker(out: &mut Vec<u8>, ty: u16, seq: u32) {
     put_message(out, ty, NLM_F_REQUEST, seq, 0, NFNL_SUBSYS_NFTABLES, &[]);
 }
 
 /// Iterates over the attributes in `buf` as (type without the flag bits,
 /// value); stops at the first malformed header.
-pub(super) fn attrs(buf: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+pub(crate) fn attrs(buf: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
     let mut rest = buf;
     std::iter::from_fn(move || {
         if rest.len() < NLA_HDRLEN {
@@ -191,19 +197,19 @@ pub(super) fn attrs(buf: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
 }
 
 /// A string attribute's value, without its NUL terminator.
-pub(super) fn attr_str(value: &[u8]) -> String {
+pub(crate) fn attr_str(value: &[u8]) -> String {
     let end = value.iter().position(|&b| b == 0).unwrap_or(value.len());
     String::from_utf8_lossy(&value[..end]).into_owned()
 }
 
 /// A 64-bit network-order attribute's value.
-pub(super) fn attr_u64_be(value: &[u8]) -> Option<u64> {
+pub(crate) fn attr_u64_be(value: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(value.try_into().ok()?))
 }
 
 /// One message the kernel sent.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Reply<'a> {
+pub(crate) enum Reply<'a> {
     /// An `NLMSG_ERROR`: `errno` 0 is an ack, otherwise the (positive) errno
     /// of the request with sequence number `seq`.
     Ack {
@@ -217,10 +223,15 @@ pub(super) enum Reply<'a> {
         /// The sequence number of the dump request.
         seq: u32,
     },
-    /// An nf_tables object (a reply to a get, or one element of a dump).
+    /// An nfnetlink object (a reply to a get, or one element of a dump).
     Object {
-        /// The `NFT_MSG_*` type (the low byte of the netlink type).
+        /// The nfnetlink subsystem (the high byte of the netlink type).
+        subsys: u8,
+        /// The message type within it, `NFT_MSG_*` or `IPCTNL_MSG_*` (the
+        /// low byte of the netlink type).
         msg: u8,
+        /// The family of the object (`nfgen_family`).
+        family: u8,
         /// The sequence number of the request it answers.
         seq: u32,
         /// The attributes, after the nfnetlink header.
@@ -229,7 +240,7 @@ pub(super) enum Reply<'a> {
 }
 
 /// Splits one datagram from the kernel into its messages.
-pub(super) fn replies(buf: &[u8]) -> io::Result<Vec<Reply<'_>>> {
+pub(crate) fn replies(buf: &[u8]) -> io::Result<Vec<Reply<'_>>> {
     let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, format!("netlink: {what}"));
     let mut out = Vec::new();
     let mut rest = buf;
@@ -253,12 +264,14 @@ pub(super) fn replies(buf: &[u8]) -> io::Result<Vec<Reply<'_>>> {
                 });
             }
             NLMSG_DONE => out.push(Reply::Done { seq }),
-            ty if ty >> 8 == NFNL_SUBSYS_NFTABLES => {
+            ty if ty >= 0x100 => {
                 let attrs = payload
                     .get(NFGENMSG_LEN..)
-                    .ok_or_else(|| bad("short nf_tables message"))?;
+                    .ok_or_else(|| bad("short nfnetlink message"))?;
                 out.push(Reply::Object {
+                    subsys: (ty >> 8) as u8,
                     msg: (ty & 0xff) as u8,
+                    family: payload[0],
                     seq,
                     attrs,
                 });

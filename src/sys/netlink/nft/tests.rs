@@ -7,6 +7,7 @@ use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
 use super::*;
+use crate::ruleset::{BaseChain, ChainKind, Hook, Match, PortRange, Rule, Stmt, Verdict};
 use crate::{Net, NetNs, Topology};
 
 /// The table every test uses.
@@ -47,12 +48,7 @@ fn table(family: Family) -> Batch {
 
 /// `MATCH counter drop comment "COMMENT"`.
 fn counted_drop(m: Match, comment: &str) -> Rule {
-    Rule {
-        exprs: vec![m],
-        counter: true,
-        verdict: Verdict::Drop,
-        comment: Some(comment.into()),
-    }
+    Rule::counted(vec![m], Verdict::Drop, comment)
 }
 
 /// Replies to one ping from `from` to `to` (waiting `wait` for it).
@@ -247,14 +243,14 @@ fn nft_one_transaction_with_a_table_three_chains_four_rules() {
     let f = Family::Inet;
     let mut b = table(f);
     b.add_chain(f, T, "forward", filter(Hook::Forward));
-    let accept = |m: Match, c: &str| Rule {
-        exprs: vec![m],
-        counter: true,
-        verdict: Verdict::Accept,
-        comment: Some(c.into()),
-    };
+    let accept = |m: Match, c: &str| Rule::counted(vec![m], Verdict::Accept, c);
     b.add_rule(f, T, "input", &accept(Match::Iifname("lo".into()), "lo"));
-    b.add_rule(f, T, "input", &accept(Match::Dport(22), "ssh"));
+    b.add_rule(
+        f,
+        T,
+        "input",
+        &accept(Match::Dport(PortRange::one(22)), "ssh"),
+    );
     b.add_rule(
         f,
         T,
@@ -317,30 +313,27 @@ fn nft_the_nft_binary_lists_our_rules_as_written() {
         f,
         T,
         "output",
-        &Rule {
-            exprs: vec![
+        &Rule::new(
+            vec![
                 Match::Oifname("eth0".into()),
                 Match::Daddr("2001:db8::/64".parse().unwrap()),
                 Match::L4Proto(17),
-                Match::Sport(5001),
-                Match::Dport(5000),
+                Match::Sport(PortRange::one(5001)),
+                Match::Dport(PortRange::one(5000)),
             ],
-            counter: false,
-            verdict: Verdict::Accept,
-            comment: None,
-        },
+            vec![Stmt::Verdict(Verdict::Accept)],
+        ),
     );
     b.add_rule(
         f,
         T,
         "input",
         &Rule {
-            exprs: vec![
+            matches: vec![
                 Match::Iifname("eth0".into()),
                 Match::Saddr("198.51.100.0/24".parse().unwrap()),
             ],
-            counter: false,
-            verdict: Verdict::Accept,
+            stmts: vec![Stmt::Verdict(Verdict::Accept)],
             comment: Some("from the lan".into()),
         },
     );
@@ -415,7 +408,7 @@ fn nft_a_large_batch_is_one_transaction_too() {
     let port_rules = |chain_of: &dyn Fn(u16) -> &'static str| {
         let mut b = table(f);
         for port in 0..1000 {
-            let r = counted_drop(Match::Dport(port), "many");
+            let r = counted_drop(Match::Dport(PortRange::one(port)), "many");
             b.add_rule(f, T, chain_of(port), &r);
         }
         b

@@ -2,20 +2,26 @@
 //! hand-computed bytes, rules read back by the dump parser, constants
 //! checked against the `libc` crate's copies of the kernel headers.
 
-use super::batch::NFTA_RULE_HANDLE;
-use super::expr::{decode_comment, encode_comment, encode_rule, NFTA_EXPR_NAME, NFTA_LIST_ELEM};
+use super::consts::{NFTA_EXPR_NAME, NFTA_LIST_ELEM, NFTA_RULE_HANDLE};
+use super::expr::{decode_comment, encode_comment, encode_rule};
 use super::list::parse_rule;
 use super::msg::{self, attr_str, attrs, put_message, replies, Attrs, Reply};
 use super::*;
+use crate::ruleset::{Match, PortRange, Rule, Stmt, Verdict};
 
 /// A rule with the given matches, a counter or not, `drop`, no comment.
-fn rule(exprs: Vec<Match>, counter: bool) -> Rule {
-    Rule {
-        exprs,
-        counter,
-        verdict: Verdict::Drop,
-        comment: None,
+fn rule(matches: Vec<Match>, counter: bool) -> Rule {
+    let mut stmts = Vec::new();
+    if counter {
+        stmts.push(Stmt::counter());
     }
+    stmts.push(Stmt::Verdict(Verdict::Drop));
+    Rule::new(matches, stmts)
+}
+
+/// No set made in the same batch.
+fn no_sets(_: &str) -> Option<u32> {
+    None
 }
 
 /// The names of the expressions in an encoded list, in order.
@@ -82,7 +88,7 @@ fn ip_daddr_drop_expressions_byte_for_byte() {
         vec![Match::Daddr("198.51.100.2/32".parse().unwrap())],
         false,
     );
-    let got = encode_rule(Family::Ip, &r).unwrap().into_bytes();
+    let got = encode_rule(Family::Ip, &r, &no_sets).unwrap().into_bytes();
     // Attribute headers are host order; values network order.
     let h = |len: u16, ty: u16| {
         let mut v = len.to_ne_bytes().to_vec();
@@ -128,7 +134,9 @@ fn ip_daddr_drop_expressions_byte_for_byte() {
 #[test]
 fn a_prefix_is_masked_then_compared_and_inet_checks_the_family_first() {
     let r = rule(vec![Match::Saddr("198.51.100.7/24".parse().unwrap())], true);
-    let list = encode_rule(Family::Inet, &r).unwrap().into_bytes();
+    let list = encode_rule(Family::Inet, &r, &no_sets)
+        .unwrap()
+        .into_bytes();
     assert_eq!(
         names(&list),
         [
@@ -152,7 +160,9 @@ fn a_prefix_is_masked_then_compared_and_inet_checks_the_family_first() {
     );
     // In an ip6 table: the family is the table's, so no dependency.
     let v6 = rule(vec![Match::Daddr("2001:db8::/64".parse().unwrap())], false);
-    let list = encode_rule(Family::Ip6, &v6).unwrap().into_bytes();
+    let list = encode_rule(Family::Ip6, &v6, &no_sets)
+        .unwrap()
+        .into_bytes();
     assert_eq!(names(&list), ["payload", "bitwise", "cmp", "immediate"]);
     let mask = &values(&list)[0];
     assert_eq!(mask[..8], [255; 8]);
@@ -166,12 +176,14 @@ fn interfaces_protocols_and_ports() {
             Match::Iifname("eth0".into()),
             Match::Oifname("veth-a".into()),
             Match::L4Proto(17),
-            Match::Sport(5001),
-            Match::Dport(5000),
+            Match::Sport(PortRange::one(5001)),
+            Match::Dport(PortRange::one(5000)),
         ],
         false,
     );
-    let list = encode_rule(Family::Inet, &r).unwrap().into_bytes();
+    let list = encode_rule(Family::Inet, &r, &no_sets)
+        .unwrap()
+        .into_bytes();
     let mut eth0 = b"eth0".to_vec();
     eth0.resize(16, 0);
     let mut veth = b"veth-a".to_vec();
@@ -202,7 +214,7 @@ fn what_cannot_be_encoded_is_refused_before_sending() {
     assert!(reason.contains("ip6 saddr 2001:db8::1/128"), "{reason}");
 
     let long = rule(vec![Match::Iifname("sixteen-chars-xx".into())], false);
-    assert!(encode_rule(Family::Inet, &long).is_err());
+    assert!(encode_rule(Family::Inet, &long, &no_sets).is_err());
     assert!(encode_comment(&"x".repeat(129)).is_err());
     assert!(encode_comment(&"x".repeat(128)).is_ok());
 }
@@ -210,7 +222,7 @@ fn what_cannot_be_encoded_is_refused_before_sending() {
 #[test]
 fn a_rule_reads_back_with_its_comment_handle_and_counter() {
     let mut batch = Batch::new();
-    let mut r = rule(vec![Match::Dport(53)], true);
+    let mut r = rule(vec![Match::Dport(PortRange::one(53))], true);
     r.comment = Some("dns".into());
     batch.add_rule(Family::Inet, "t", "output", &r);
     // What the kernel sends back: the same attributes and a handle.
@@ -307,7 +319,7 @@ fn constants_match_the_kernel_headers_in_libc() {
     assert_eq!(NLM_F_DUMP as i32, libc::NLM_F_DUMP);
     assert_eq!(NLM_F_CREATE as i32, libc::NLM_F_CREATE);
     assert_eq!(NLM_F_APPEND as i32, libc::NLM_F_APPEND);
-    use super::expr::*;
+    use super::consts::*;
     assert_eq!(NFT_META_IIFNAME as i32, libc::NFT_META_IIFNAME);
     assert_eq!(NFT_META_OIFNAME as i32, libc::NFT_META_OIFNAME);
     assert_eq!(NFT_META_NFPROTO as i32, libc::NFT_META_NFPROTO);

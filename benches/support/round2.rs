@@ -1,0 +1,47 @@
+//! The phases of faults, capture and scale: each runs when asked for and
+//! prints its own table.
+
+use crate::args::Args;
+use crate::{capture, faults, scale};
+
+/// Runs the phases `faults`, `capture` and `scale` that `args` asks for;
+/// false if one broke.
+pub(crate) fn run(args: &Args) -> bool {
+    let mut ok = true;
+    if args.phases.iter().any(|p| p == "faults") {
+        let iters = if args.quick { 3 } else { 50 };
+        eprintln!("faults: {iters} rounds of partition/heal and link down/up");
+        match faults::run(iters) {
+            Ok(rows) => faults::print(&rows),
+            Err(e) => {
+                println!("faults phase failed: {e}");
+                ok = false;
+            }
+        }
+    }
+    if args.phases.iter().any(|p| p == "capture") {
+        let (iters, n) = if args.quick {
+            (3, 1_000)
+        } else {
+            (100, 100_000)
+        };
+        match capture::run(iters, n) {
+            Ok(rows) => capture::print(&rows),
+            Err(e) => {
+                println!("capture phase failed: {e}");
+                ok = false;
+            }
+        }
+    }
+    if args.phases.iter().any(|p| p == "scale") {
+        let sizes: &[usize] = if args.quick { &[10] } else { &[10, 100, 1000] };
+        match scale::run(sizes) {
+            Ok(rows) => scale::print(&rows),
+            Err(e) => {
+                println!("scale phase failed: {e}");
+                ok = false;
+            }
+        }
+    }
+    ok
+}

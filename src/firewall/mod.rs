@@ -1,0 +1,206 @@
+//! NAT and firewalls on routers, over nftables in process: what a topology
+//! declares ([`Nat`], [`Firewall`], with
+//! [`Topology::nat`](crate::Topology::nat) and
+//! [`Topology::firewall`](crate::Topology::firewall)), changed on a live
+//! node ([`Node::set_nat`], [`Node::set_firewall`], undone by their guard),
+//! and looked at: the node's ruleset with counters ([`Node::ruleset`], as
+//! `nft list ruleset` prints it), its connection tracking entries and the
+//! NAT mappings among them ([`Node::conntrack`], [`Node::nat_mappings`]),
+//! forgotten at once by [`Node::flush_conntrack`] (a router reboot).
+//!
+//! Everything is one nftables table per node, `inet netns_test_firewall`,
+//! written over NETLINK_NETFILTER in one transaction (no `nft`,
+//! `iptables` or `conntrack` binary, no C library, rootless too), gone with
+//! the node. The rules each NAT kind installs, and the RFC 4787 behaviour
+//! of each preset, are listed in `docs/nat.md`.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use netns_test::firewall::{Filter, Firewall, Nat, Proto};
+//! use netns_test::{Net, Route, Topology};
+//!
+//! let net = Net::build(
+//!     &Topology::new()
+//!         .link(("h1", "eth0", "198.51.100.1/26"), ("r1", "eth0", "198.51.100.62/26"))
+//!         .link(("r1", "eth1", "203.0.113.1/24"), ("srv", "eth0", "203.0.113.10/24"))
+//!         .forwarding("r1")
+//!         .route("h1", Route::default_via("198.51.100.62"))
+//!         .nat("r1", Nat::masquerade("eth1")),
+//! )?;
+//! // The server sees the router's outside address.
+//! net["h1"].udp_request("203.0.113.10:7", b"hi").run()?;
+//! println!("{:?}", net["r1"].nat_mappings()?);
+//! {
+//!     // A stricter NAT for a while, and a filter: back as declared after.
+//!     let _nat = net["r1"].set_nat(Nat::symmetric("eth1"))?;
+//!     let _fw = net["r1"].set_firewall(Firewall::new().forward(Filter::reject().tcp().dport(25)))?;
+//!     println!("{}", net["r1"].ruleset()?);
+//! }
+//! net["r1"].flush_conntrack()?;
+//! # Ok::<(), netns_test::Error>(())
+//! ```
+
+use crate::error::Result;
+use crate::lab::Node;
+use crate::topology::compile_netfilter;
+
+pub use crate::inspect::{ConntrackEntry, NatMapping, NetfilterReport, Ruleset};
+pub use crate::ruleset::{
+    Chain, CtState, Filter, Filtering, Firewall, Mapping, Nat, Policy, Proto, Rate, Reject,
+};
+
+/// Which part of a node's declaration a change replaced.
+#[derive(Debug, Clone)]
+enum Part {
+    Nats(Vec<Nat>),
+    Firewall(Option<Firewall>),
+}
+
+/// A change of a node's NATs or firewall, made by [`Node::set_nat`] and
+/// friends; dropping it puts back what it replaced (also on a panic), the
+/// NATs or the firewall only, so guards of both kinds may drop in any order.
+#[derive(Debug)]
+#[must_use = "the change is undone when the guard drops; call .keep() to keep it"]
+pub struct RulesetChange<'a> {
+    node: &'a Node,
+    previous: Option<Part>,
+}
+
+impl RulesetChange<'_> {
+    /// Keeps the change after the guard is gone.
+    pub fn keep(mut self) {
+        self.previous = None;
+    }
+
+    /// Puts back what the change replaced now, reporting an error instead
+    /// of ignoring it as `drop` does.
+    pub fn restore(mut self) -> Result<()> {
+        match self.previous.take() {
+            Some(part) => change(self.node, part).map(|_| ()),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for RulesetChange<'_> {
+    fn drop(&mut self) {
+        if let Some(part) = self.previous.take() {
+            let _ = change(self.node, part);
+        }
+    }
+}
+
+/// Replaces one part of `node`'s declaration, checked like the topology's,
+/// and returns the part it replaced.
+fn change(node: &Node, part: Part) -> Result<Part> {
+    let old = node.netfilter_config();
+    let mut new = old.clone();
+    let previous = match part {
+        Part::Nats(nats) => Part::Nats(std::mem::replace(&mut new.nats, nats)),
+        Part::Firewall(fw) => Part::Firewall(std::mem::replace(&mut new.firewall, fw)),
+    };
+    let ruleset = compile_netfilter(&node.netfilter_view(), &new)?;
+    node.apply_netfilter(new, &ruleset)?;
+    Ok(previous)
+}
+
+fn guard(node: &Node, part: Part) -> Result<RulesetChange<'_>> {
+    let previous = change(node, part)?;
+    Ok(RulesetChange {
+        node,
+        previous: Some(previous),
+    })
+}
+
+impl Node {
+    /// Makes `nat` the node's only NAT, checked like the topology's (the
+    /// node must forward), until the guard drops. Existing connections
+    /// keep their mappings (see [`flush_conntrack`](Node::flush_conntrack)).
+    ///
+    /// ```no_run
+    /// # use netns_test::{Net, Topology};
+    /// use netns_test::firewall::Nat;
+    /// # let net = Net::build(&Topology::new()
+    /// #     .link(("r1", "eth1", "203.0.113.1/24"), ("srv", "eth0", "203.0.113.10/24"))
+    /// #     .forwarding("r1"))?;
+    /// {
+    ///     let _nat = net["r1"].set_nat(Nat::symmetric("eth1"))?;
+    ///     // ... traffic through r1 is translated
+    /// }
+    /// // r1's NATs are as declared again; a bad one is refused whole:
+    /// assert!(net["r1"].set_nat(Nat::masquerade("wan0")).is_err());
+    /// # Ok::<(), netns_test::Error>(())
+    /// ```
+    pub fn set_nat(&self, nat: Nat) -> Result<RulesetChange<'_>> {
+        guard(self, Part::Nats(vec![nat]))
+    }
+
+    /// Adds `nat` after the node's NATs, until the guard drops.
+    pub fn add_nat(&self, nat: Nat) -> Result<RulesetChange<'_>> {
+        let mut nats = self.netfilter_config().nats;
+        nats.push(nat);
+        guard(self, Part::Nats(nats))
+    }
+
+    /// Removes every NAT of the node, until the guard drops.
+    pub fn remove_nat(&self) -> Result<RulesetChange<'_>> {
+        guard(self, Part::Nats(Vec::new()))
+    }
+
+    /// Makes `firewall` the node's firewall, until the guard drops.
+    pub fn set_firewall(&self, firewall: Firewall) -> Result<RulesetChange<'_>> {
+        guard(self, Part::Firewall(Some(firewall)))
+    }
+
+    /// Removes the node's firewall, until the guard drops.
+    pub fn remove_firewall(&self) -> Result<RulesetChange<'_>> {
+        guard(self, Part::Firewall(None))
+    }
+
+    /// The node's whole nftables ruleset, every table (the faults' and the
+    /// user's too), with counters; `Display` prints it as `nft list
+    /// ruleset` does (set elements aside).
+    pub fn ruleset(&self) -> Result<Ruleset> {
+        self.with_nft(|nft| nft.list_ruleset())
+    }
+
+    /// The node's connection tracking entries (`conntrack -L`).
+    pub fn conntrack(&self) -> Result<Vec<ConntrackEntry>> {
+        self.with_nft(|nft| nft.conntrack_list())
+    }
+
+    /// The source NAT mappings in use: inside endpoint, outside endpoint,
+    /// remote endpoint, from the connection tracking entries.
+    pub fn nat_mappings(&self) -> Result<Vec<NatMapping>> {
+        Ok(self
+            .conntrack()?
+            .iter()
+            .filter_map(|e| e.mapping())
+            .collect())
+    }
+
+    /// Forgets every connection the node tracks, NAT mappings included, as
+    /// a reboot of the router would: the next packet of each connection is
+    /// new to it (and filtered, or mapped afresh, as such).
+    ///
+    /// ```no_run
+    /// # use netns_test::{Net, Topology};
+    /// # let net = Net::build(&Topology::new().node("r1"))?;
+    /// net["r1"].flush_conntrack()?;
+    /// assert!(net["r1"].nat_mappings()?.is_empty());
+    /// # Ok::<(), netns_test::Error>(())
+    /// ```
+    pub fn flush_conntrack(&self) -> Result<()> {
+        self.with_nft(|nft| nft.conntrack_flush())
+    }
+
+    /// The ruleset and connection tracking entries together, as a failed
+    /// assertion prints them.
+    pub fn netfilter_report(&self) -> Result<NetfilterReport> {
+        Ok(NetfilterReport::new(
+            self.name(),
+            self.ruleset()?,
+            self.conntrack()?,
+        ))
+    }
+}

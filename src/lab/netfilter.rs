@@ -1,0 +1,97 @@
+//! A node's NATs and firewall, live: what it declares now, and how a new
+//! declaration replaces the old one in the kernel. The build installs the
+//! topology's; the firewall layer changes them at run time. The lab only
+//! keeps the declaration and applies tables made elsewhere.
+
+use super::node::Node;
+use crate::error::Result;
+use crate::ruleset::{NodeRuleset, RulesetConfig, FIREWALL_FAMILY, FIREWALL_TABLE};
+use crate::sys::netlink::nft::Batch;
+use crate::sys::sysctl::{read_sysctl, write_sysctl};
+use crate::topology::{IfaceView, NodeView};
+
+/// What a node declares now, and the sysctl values its NATs replaced.
+#[derive(Debug, Default)]
+pub(crate) struct NetfilterState {
+    /// The NATs and firewall in force.
+    pub(crate) config: RulesetConfig,
+    /// (path, value before the first change): written back when no
+    /// declaration sets the sysctl any more.
+    saved: Vec<(String, String)>,
+}
+
+impl Node {
+    /// The node as the NAT and firewall checks see it.
+    pub(crate) fn netfilter_view(&self) -> NodeView<'_> {
+        NodeView {
+            name: self.name(),
+            ifaces: self
+                .ifaces
+                .iter()
+                .map(|i| IfaceView {
+                    name: &i.name,
+                    addrs: &i.addrs,
+                })
+                .collect(),
+            forwarding: Some(self.forwarding),
+        }
+    }
+
+    /// The NATs and firewall the node declares now.
+    pub(crate) fn netfilter_config(&self) -> RulesetConfig {
+        self.netfilter
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .config
+            .clone()
+    }
+
+    /// Makes `config`, compiled into `ruleset`, the node's NATs and
+    /// firewall: its table replaced in one transaction (removed when
+    /// empty), then the conntrack sysctls it sets written (the values they
+    /// replace are kept, and written back when no declaration sets them).
+    pub(crate) fn apply_netfilter(
+        &self,
+        config: RulesetConfig,
+        ruleset: &NodeRuleset,
+    ) -> Result<()> {
+        let mut state = self.netfilter.lock().unwrap_or_else(|p| p.into_inner());
+        let mut batch = Batch::new();
+        if state.config.is_empty() {
+            if !ruleset.is_empty() {
+                batch.install_table(FIREWALL_FAMILY, FIREWALL_TABLE, ruleset);
+            }
+        } else {
+            batch.replace_table(FIREWALL_FAMILY, FIREWALL_TABLE, ruleset);
+        }
+        if !batch.is_empty() {
+            self.with_nft(|nft| nft.apply(&batch))?;
+        }
+        if ruleset.sysctls.is_empty() && state.saved.is_empty() {
+            state.config = config;
+            return Ok(());
+        }
+        let name = self.name().to_string();
+        let wanted = ruleset.sysctls.clone();
+        let saved = state.saved.clone();
+        let now_saved = self.run(move || -> Result<Vec<(String, String)>> {
+            let mut saved = saved;
+            for (path, value) in &wanted {
+                if !saved.iter().any(|(p, _)| p == path) {
+                    saved.push((path.clone(), read_sysctl(&name, path)?));
+                }
+                write_sysctl(&name, path, value)?;
+            }
+            let (keep, restore): (Vec<_>, Vec<_>) = saved
+                .into_iter()
+                .partition(|(p, _)| wanted.iter().any(|(w, _)| w == p));
+            for (path, value) in &restore {
+                write_sysctl(&name, path, value)?;
+            }
+            Ok(keep)
+        })??;
+        state.saved = now_saved;
+        state.config = config;
+        Ok(())
+    }
+}

@@ -1,0 +1,434 @@
+//! NATs checked against their node and turned into rules: source NAT,
+//! destination NAT, the RFC 4787 presets with their tracking sets, and
+//! hairpinning. What each installs is listed in `docs/nat.md`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use ipnet::IpNet;
+
+use super::firewall::NodeView;
+use super::TopologyError;
+use crate::ruleset::{
+    DataType, Field, Filtering, Mapping, Match, Nat, NatFlags, NatKind, NatStmt, NatTo, PortRange,
+    Rule, SetDef, SourceTo, Stmt, Verdict,
+};
+use crate::vocab::Family;
+
+/// `IPS_SRC_NAT`.
+const IPS_SRC_NAT: u32 = 1 << 4;
+/// `IPS_DST_NAT`.
+const IPS_DST_NAT: u32 = 1 << 5;
+/// How long a tracking set keeps a mapping without a timeout of the user's.
+const DEFAULT_SET_TIMEOUT: Duration = Duration::from_secs(120);
+/// The size of the tracking sets.
+const SET_SIZE: u32 = 65535;
+/// The tracking sets of the RFC 4787 presets.
+const FULLCONE: &str = "nat_fullcone";
+const MAPPED: &str = "nat_mapped";
+const CONTACTED: &str = "nat_contacted";
+
+/// The rules being gathered, chain by chain.
+#[derive(Default)]
+pub(super) struct Out {
+    pub(super) pre: Vec<Rule>,
+    pub(super) post: Vec<Rule>,
+    pub(super) track: Vec<Rule>,
+    pub(super) hairpin: Vec<Rule>,
+    pub(super) sets: Vec<SetDef>,
+    pub(super) sysctls: Vec<(String, String)>,
+    /// Whether an RFC 4787 preset was seen (one per node: they share sets).
+    pub(super) preset: bool,
+}
+
+impl Out {
+    fn set(&mut self, name: &str, key: Vec<DataType>, data: Vec<DataType>, timeout: Duration) {
+        if self.sets.iter().any(|s| s.name == name) {
+            return;
+        }
+        self.sets.push(SetDef {
+            name: name.into(),
+            key,
+            data,
+            dynamic: true,
+            timeout: Some(timeout),
+            size: Some(SET_SIZE),
+        });
+    }
+
+    fn hairpin_rule(&mut self, rule: Rule) {
+        if !self.hairpin.contains(&rule) {
+            self.hairpin.push(rule);
+        }
+    }
+}
+
+fn udp() -> Match {
+    Match::L4Proto(17)
+}
+
+fn snat_to(addr: IpAddr, flags: NatFlags) -> Stmt {
+    Stmt::Nat(NatStmt {
+        kind: NatKind::Snat,
+        family: Family::of(addr),
+        to: NatTo::Addr {
+            min: addr,
+            max: None,
+            ports: None,
+        },
+        flags,
+    })
+}
+
+fn map_dnat() -> Stmt {
+    Stmt::Nat(NatStmt {
+        kind: NatKind::Dnat,
+        family: Family::V4,
+        to: NatTo::Map {
+            key: vec![Field::Dport],
+            map: FULLCONE.into(),
+        },
+        flags: NatFlags::default(),
+    })
+}
+
+fn invalid(node: &str, nat: &Nat, reason: impl Into<String>) -> TopologyError {
+    TopologyError::InvalidNat {
+        node: node.to_string(),
+        nat: nat.describe(),
+        reason: reason.into(),
+    }
+}
+
+/// Hairpinning through outside address `w`: inside hosts on the other
+/// interfaces that send to `w` get the inbound translation `dnat` too, and
+/// are translated to `w` on their way back in (so the peer answers `w`).
+fn hairpin(
+    out: &mut Out,
+    node: &NodeView<'_>,
+    oif: &str,
+    w: IpAddr,
+    inbound: &[Match],
+    dnat: &Stmt,
+) {
+    for (lan, net) in node.inside(oif, Family::of(w)) {
+        let mut matches = vec![Match::Iifname(lan.clone()), Match::Daddr(IpNet::from(w))];
+        matches.extend_from_slice(inbound);
+        let rule = Rule::new(matches, vec![dnat.clone()]);
+        if !out.pre.contains(&rule) {
+            out.pre.push(rule);
+        }
+        out.hairpin_rule(Rule::new(
+            vec![
+                Match::Oifname(lan),
+                Match::Saddr(net),
+                Match::CtStatus(IPS_DST_NAT),
+            ],
+            vec![snat_to(w, NatFlags::default())],
+        ));
+    }
+}
+
+pub(super) fn source_nat(
+    out: &mut Out,
+    node: &NodeView<'_>,
+    nat: &Nat,
+    oif: &str,
+    to: &SourceTo,
+) -> Result<(), TopologyError> {
+    node.iface(oif, || format!("NAT `{}`", nat.describe()))?;
+    if nat.hairpin {
+        return Err(invalid(
+            node.name,
+            nat,
+            "hairpinning needs a preset or a port forward",
+        ));
+    }
+    let ports = match nat.ports {
+        Some((lo, hi)) if lo == 0 || lo > hi => {
+            return Err(invalid(node.name, nat, format!("bad port range {lo}-{hi}")))
+        }
+        p => p.map(|(lo, hi)| PortRange { lo, hi }),
+    };
+    let parse = |text: &str| {
+        text.parse::<IpAddr>()
+            .map_err(|_| invalid(node.name, nat, format!("`{text}` is not an IP address")))
+    };
+    let stmt = |ports: Option<PortRange>| -> Result<Stmt, TopologyError> {
+        Ok(match to {
+            SourceTo::Masquerade => Stmt::Masquerade {
+                ports,
+                flags: nat.flags,
+            },
+            SourceTo::Addr(a) => {
+                let min = parse(a)?;
+                Stmt::Nat(NatStmt {
+                    kind: NatKind::Snat,
+                    family: Family::of(min),
+                    to: NatTo::Addr {
+                        min,
+                        max: None,
+                        ports,
+                    },
+                    flags: nat.flags,
+                })
+            }
+            SourceTo::Range(a, b) => {
+                let (min, max) = (parse(a)?, parse(b)?);
+                if Family::of(min) != Family::of(max) {
+                    return Err(invalid(node.name, nat, "the range mixes IPv4 and IPv6"));
+                }
+                Stmt::Nat(NatStmt {
+                    kind: NatKind::Snat,
+                    family: Family::of(min),
+                    to: NatTo::Addr {
+                        min,
+                        max: Some(max),
+                        ports,
+                    },
+                    flags: nat.flags,
+                })
+            }
+        })
+    };
+    if nat.flags.persistent && !matches!(to, SourceTo::Range(..)) {
+        return Err(invalid(
+            node.name,
+            nat,
+            "`persistent` is for a range of addresses",
+        ));
+    }
+    // Ports exist for TCP and UDP: one rule each with them, then one
+    // without for the other protocols (`nft` refuses ports without a
+    // protocol).
+    if ports.is_some() {
+        for proto in [6, 17] {
+            out.post.push(Rule::new(
+                vec![Match::Oifname(oif.into()), Match::L4Proto(proto)],
+                vec![stmt(ports)?],
+            ));
+        }
+    }
+    out.post.push(Rule::new(
+        vec![Match::Oifname(oif.into())],
+        vec![stmt(None)?],
+    ));
+    Ok(())
+}
+
+pub(super) fn forward_nat(
+    out: &mut Out,
+    node: &NodeView<'_>,
+    nat: &Nat,
+    iif: &str,
+    proto: Option<crate::ruleset::Proto>,
+    port: Option<u16>,
+    to: &str,
+) -> Result<(), TopologyError> {
+    let what = || format!("NAT `{}`", nat.describe());
+    node.iface(iif, what)?;
+    if nat.ports.is_some() || nat.flags != NatFlags::default() {
+        return Err(invalid(
+            node.name,
+            nat,
+            "ports and port flags are for source NAT",
+        ));
+    }
+    let (addr, to_port) = match (to.parse::<SocketAddr>(), to.parse::<IpAddr>()) {
+        (Ok(sa), _) => (sa.ip(), Some(sa.port())),
+        (_, Ok(ip)) => (ip, None),
+        _ => {
+            return Err(invalid(
+                node.name,
+                nat,
+                format!("`{to}` is neither an address nor an address:port"),
+            ))
+        }
+    };
+    if to_port.is_some() && port.is_none() {
+        return Err(invalid(
+            node.name,
+            nat,
+            "a port to map to needs a port to forward",
+        ));
+    }
+    if proto.is_some_and(|p| !p.has_ports()) && port.is_some() {
+        return Err(invalid(node.name, nat, "ports are for TCP and UDP"));
+    }
+    let mut inbound = Vec::new();
+    if let Some(p) = proto {
+        inbound.push(Match::L4Proto(p.number()));
+    }
+    if let Some(p) = port {
+        inbound.push(Match::Dport(PortRange::one(p)));
+    }
+    let dnat = Stmt::Nat(NatStmt {
+        kind: NatKind::Dnat,
+        family: Family::of(addr),
+        to: NatTo::Addr {
+            min: addr,
+            max: None,
+            ports: to_port.map(PortRange::one),
+        },
+        flags: NatFlags::default(),
+    });
+    let mut matches = vec![Match::Iifname(iif.into())];
+    matches.extend(inbound.iter().cloned());
+    out.pre.push(Rule::new(matches, vec![dnat.clone()]));
+    if nat.hairpin {
+        let w = node.addr_on(
+            iif,
+            Family::of(addr),
+            &format!("hairpinning of `{}`", nat.describe()),
+        )?;
+        hairpin(out, node, iif, w, &inbound, &dnat);
+    }
+    Ok(())
+}
+
+pub(super) fn behaviour(
+    out: &mut Out,
+    node: &NodeView<'_>,
+    nat: &Nat,
+    oif: &str,
+    mapping: Mapping,
+    filtering: Filtering,
+) -> Result<(), TopologyError> {
+    if nat.ports.is_some() || nat.flags != NatFlags::default() {
+        return Err(invalid(node.name, nat, "a preset chooses its own ports"));
+    }
+    if out.preset {
+        return Err(invalid(node.name, nat, "one RFC 4787 preset per node"));
+    }
+    out.preset = true;
+    let w = node.addr_on(oif, Family::V4, &format!("NAT `{}`", nat.describe()))?;
+    let timeout = nat.timeout.unwrap_or(DEFAULT_SET_TIMEOUT);
+    let eim = match (mapping, filtering) {
+        (Mapping::EndpointIndependent, _) => true,
+        (Mapping::AddressAndPortDependent, Filtering::AddressAndPortDependent) => false,
+        (Mapping::AddressAndPortDependent, _) => {
+            return Err(invalid(
+                node.name,
+                nat,
+                "address-and-port-dependent mapping comes with address-and-port-dependent \
+                 filtering only",
+            ))
+        }
+    };
+    if !eim && nat.hairpin {
+        return Err(invalid(
+            node.name,
+            nat,
+            "hairpinning needs endpoint-independent mapping",
+        ));
+    }
+    let flags = NatFlags {
+        random: !eim,
+        ..NatFlags::default()
+    };
+    out.post.push(Rule::new(
+        vec![Match::Oifname(oif.into())],
+        vec![snat_to(w, flags)],
+    ));
+    if !eim {
+        return Ok(());
+    }
+    let outbound = || {
+        vec![
+            Match::Oifname(oif.into()),
+            udp(),
+            Match::CtStatus(IPS_SRC_NAT),
+        ]
+    };
+    let inbound = || vec![Match::Iifname(oif.into()), udp()];
+    let needs_map = filtering != Filtering::AddressAndPortDependent || nat.hairpin;
+    if needs_map {
+        let data = vec![DataType::Ipv4Addr, DataType::InetService];
+        out.set(FULLCONE, vec![DataType::InetService], data, timeout);
+        out.track.push(Rule::new(
+            outbound(),
+            vec![Stmt::Update {
+                set: FULLCONE.into(),
+                key: vec![Field::Sport],
+                data: vec![
+                    Field::CtOriginalSaddr(Family::V4),
+                    Field::CtOriginalProtoSrc,
+                ],
+            }],
+        ));
+    }
+    if filtering == Filtering::AddressDependent {
+        let key = vec![DataType::InetService, DataType::Ipv4Addr];
+        out.set(CONTACTED, key, Vec::new(), timeout);
+        out.track.push(Rule::new(
+            outbound(),
+            vec![Stmt::Update {
+                set: CONTACTED.into(),
+                key: vec![Field::Sport, Field::Daddr(Family::V4)],
+                data: Vec::new(),
+            }],
+        ));
+        let mut m = inbound();
+        m.push(Match::InSet {
+            keys: vec![Field::Dport, Field::Saddr(Family::V4)],
+            set: CONTACTED.into(),
+        });
+        out.pre.push(Rule::new(m, vec![map_dnat()]));
+    }
+    if filtering != Filtering::EndpointIndependent {
+        out.set(MAPPED, vec![DataType::InetService], Vec::new(), timeout);
+        out.track.push(Rule::new(
+            outbound(),
+            vec![Stmt::Update {
+                set: MAPPED.into(),
+                key: vec![Field::Sport],
+                data: Vec::new(),
+            }],
+        ));
+        let mut m = inbound();
+        m.push(Match::InSet {
+            keys: vec![Field::Dport],
+            set: MAPPED.into(),
+        });
+        out.pre
+            .push(Rule::new(m, vec![Stmt::Verdict(Verdict::Drop)]));
+    } else {
+        out.pre.push(Rule::new(inbound(), vec![map_dnat()]));
+    }
+    if nat.hairpin {
+        hairpin(out, node, oif, w, &[udp()], &map_dnat());
+    }
+    Ok(())
+}
+
+/// The conntrack UDP timeouts of a mapping timeout: whole seconds, at least one.
+pub(super) fn timeout_sysctls(node: &str, nat: &Nat, out: &mut Out) -> Result<(), TopologyError> {
+    let Some(t) = nat.timeout else {
+        return Ok(());
+    };
+    if t.subsec_nanos() != 0 || t.as_secs() == 0 || t.as_secs() > u64::from(u32::MAX) {
+        return Err(invalid(
+            node,
+            nat,
+            format!("mapping timeout {t:?}: whole seconds, at least 1"),
+        ));
+    }
+    for key in [
+        "nf_conntrack_udp_timeout",
+        "nf_conntrack_udp_timeout_stream",
+    ] {
+        let path = format!("net/netfilter/{key}");
+        if let Some((_, v)) = out.sysctls.iter().find(|(p, _)| *p == path) {
+            if *v != t.as_secs().to_string() {
+                return Err(invalid(
+                    node,
+                    nat,
+                    "two NATs of the node give different timeouts",
+                ));
+            }
+            continue;
+        }
+        out.sysctls.push((path, t.as_secs().to_string()));
+    }
+    Ok(())
+}

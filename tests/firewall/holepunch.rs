@@ -1,0 +1,196 @@
+//! The RFC 4787 presets where they matter: UDP hole punching between two
+//! hosts behind NATs through a rendezvous server, and hairpinning.
+
+use std::net::{SocketAddr, UdpSocket};
+
+use netns_test::firewall::Nat;
+use netns_test::{Net, Route, Topology};
+
+use crate::{recv_within, two_sites, udp, ARRIVES, SILENT};
+
+/// Registers `a` and `b` with the rendezvous server `s` (203.0.113.10:3478):
+/// each sends to it, and it answers each with the other's outside
+/// endpoint, as a STUN-like server does. Returns (a's view of b, b's view
+/// of a).
+fn rendezvous(net: &Net, a: &UdpSocket, b: &UdpSocket) -> (SocketAddr, SocketAddr) {
+    let s = udp(net, "s", "203.0.113.10:3478");
+    a.send_to(b"register a", "203.0.113.10:3478").unwrap();
+    let (_, a_out) = recv_within(&s, ARRIVES).expect("s hears a");
+    b.send_to(b"register b", "203.0.113.10:3478").unwrap();
+    let (_, b_out) = recv_within(&s, ARRIVES).expect("s hears b");
+    s.send_to(b_out.to_string().as_bytes(), a_out).unwrap();
+    s.send_to(a_out.to_string().as_bytes(), b_out).unwrap();
+    let peer = |sock: &UdpSocket| -> SocketAddr {
+        let (msg, from) = recv_within(sock, ARRIVES).expect("the server's answer");
+        assert_eq!(from.to_string(), "203.0.113.10:3478");
+        String::from_utf8(msg).unwrap().parse().unwrap()
+    };
+    (peer(a), peer(b))
+}
+
+/// Both sides send to the other's outside endpoint, in turns, `rounds`
+/// times; returns whether each heard the other, and from where.
+fn punch(
+    a: &UdpSocket,
+    b: &UdpSocket,
+    a_to: SocketAddr,
+    b_to: SocketAddr,
+    rounds: usize,
+) -> (Option<SocketAddr>, Option<SocketAddr>) {
+    let (mut a_heard, mut b_heard) = (None, None);
+    for _ in 0..rounds {
+        a.send_to(b"punch from a", a_to).unwrap();
+        b.send_to(b"punch from b", b_to).unwrap();
+        if b_heard.is_none() {
+            b_heard = recv_within(b, SILENT).map(|(_, from)| from);
+        }
+        if a_heard.is_none() {
+            a_heard = recv_within(a, SILENT).map(|(_, from)| from);
+        }
+        if a_heard.is_some() && b_heard.is_some() {
+            break;
+        }
+    }
+    (a_heard, b_heard)
+}
+
+#[test]
+fn udp_hole_punching_works_behind_two_full_cone_nats() {
+    let net = two_sites(Nat::full_cone("eth1"), Nat::full_cone("eth1"));
+    let (a, b) = (
+        udp(&net, "a", "0.0.0.0:4000"),
+        udp(&net, "b", "0.0.0.0:5000"),
+    );
+    let (b_out, a_out) = rendezvous(&net, &a, &b);
+    assert_eq!(a_out.ip().to_string(), "203.0.113.1");
+    assert_eq!(b_out.ip().to_string(), "203.0.113.2");
+    // Full cone: the first datagram gets through, from the mapping s saw.
+    let (a_heard, b_heard) = punch(&a, &b, b_out, a_out, 1);
+    assert_eq!((a_heard, b_heard), (Some(b_out), Some(a_out)));
+}
+
+#[test]
+fn udp_hole_punching_works_behind_port_restricted_cones_with_both_sending() {
+    let net = two_sites(
+        Nat::port_restricted_cone("eth1"),
+        Nat::port_restricted_cone("eth1"),
+    );
+    let (a, b) = (
+        udp(&net, "a", "0.0.0.0:4000"),
+        udp(&net, "b", "0.0.0.0:5000"),
+    );
+    let (b_out, a_out) = rendezvous(&net, &a, &b);
+    let (a_heard, b_heard) = punch(&a, &b, b_out, a_out, 3);
+    assert_eq!((a_heard, b_heard), (Some(b_out), Some(a_out)));
+    // Unsolicited, from an endpoint neither contacted: filtered (what b
+    // sent meanwhile may still be queued).
+    let stranger = udp(&net, "s", "203.0.113.10:9999");
+    stranger.send_to(b"hello", a_out).unwrap();
+    while let Some((msg, from)) = recv_within(&a, SILENT) {
+        assert_eq!((msg.as_slice(), from), (&b"punch from b"[..], b_out));
+    }
+}
+
+#[test]
+fn udp_hole_punching_fails_behind_two_symmetric_nats() {
+    let net = two_sites(Nat::symmetric("eth1"), Nat::symmetric("eth1"));
+    let (a, b) = (
+        udp(&net, "a", "0.0.0.0:4000"),
+        udp(&net, "b", "0.0.0.0:5000"),
+    );
+    let (b_out, a_out) = rendezvous(&net, &a, &b);
+    let (a_heard, b_heard) = punch(&a, &b, b_out, a_out, 3);
+    assert_eq!((a_heard, b_heard), (None, None));
+    // Why: a's mapping towards b is not the one the server saw.
+    let mappings = net["na"].nat_mappings().unwrap();
+    let to = |remote: SocketAddr| {
+        mappings
+            .iter()
+            .find(|m| m.remote == remote)
+            .map(|m| m.outside)
+            .unwrap_or_else(|| panic!("{mappings:?}"))
+    };
+    let via_server = to("203.0.113.10:3478".parse().unwrap());
+    assert_eq!(via_server, a_out);
+    assert_ne!(to(b_out), via_server, "{mappings:?}");
+}
+
+#[test]
+fn hairpinning_off_then_on_through_a_full_cone_nat() {
+    // a1 and a2 share the NAT n1; s outside.
+    let t = Topology::new()
+        .bridge(
+            "lan",
+            [
+                ("a1", "eth0", "198.51.100.1/26"),
+                ("a2", "eth0", "198.51.100.2/26"),
+                ("n1", "eth0", "198.51.100.62/26"),
+            ],
+        )
+        .link(
+            ("n1", "eth1", "203.0.113.1/24"),
+            ("s", "eth0", "203.0.113.10/24"),
+        )
+        .forwarding("n1")
+        .route("a1", Route::default_via("198.51.100.62"))
+        .route("a2", Route::default_via("198.51.100.62"))
+        .nat("n1", Nat::full_cone("eth1"));
+    let net = Net::build(&t).unwrap();
+    let (a1, a2) = (
+        udp(&net, "a1", "0.0.0.0:4001"),
+        udp(&net, "a2", "0.0.0.0:4002"),
+    );
+    let s = udp(&net, "s", "203.0.113.10:3478");
+    // a2's mapping, as the server sees it; a1 learns it from there.
+    let register = |sock: &UdpSocket| {
+        sock.send_to(b"register", "203.0.113.10:3478").unwrap();
+        recv_within(&s, ARRIVES).expect("s hears the host").1
+    };
+    let a2_out = register(&a2);
+    let a1_out = register(&a1);
+
+    // Off (the default): a1's datagram to a2's outside endpoint stays in n1.
+    a1.send_to(b"via the outside", a2_out).unwrap();
+    assert_eq!(recv_within(&a2, SILENT), None);
+
+    // On: it comes back in to a2, from a1's outside endpoint.
+    let _on = net["n1"]
+        .set_nat(Nat::full_cone("eth1").hairpin(true))
+        .unwrap();
+    // n1 still tracks a1's datagram as one for itself (conntrack keeps a
+    // flow's first decision): forget it, and send out again to fill the
+    // new table's tracking sets.
+    net["n1"].flush_conntrack().unwrap();
+    assert_eq!(register(&a2), a2_out);
+    assert_eq!(register(&a1), a1_out);
+    a1.send_to(b"via the outside", a2_out).unwrap();
+    let (msg, from) = recv_within(&a2, ARRIVES).expect("hairpinned");
+    assert_eq!((msg.as_slice(), from), (&b"via the outside"[..], a1_out));
+    // And the answer goes back the same way.
+    a2.send_to(b"answer", from).unwrap();
+    assert_eq!(
+        recv_within(&a1, ARRIVES),
+        Some((b"answer".to_vec(), a2_out))
+    );
+}
+
+#[test]
+fn a_restricted_cone_lets_in_any_port_of_an_address_it_contacted_only() {
+    let net = two_sites(Nat::restricted_cone("eth1"), Nat::full_cone("eth1"));
+    let a = udp(&net, "a", "0.0.0.0:4000");
+    let s = udp(&net, "s", "203.0.113.10:3478");
+    a.send_to(b"register", "203.0.113.10:3478").unwrap();
+    let (_, a_out) = recv_within(&s, ARRIVES).expect("s hears a");
+    // Another port of the address a sent to: in.
+    let other_port = udp(&net, "s", "203.0.113.10:9999");
+    other_port.send_to(b"from 9999", a_out).unwrap();
+    let (msg, from) = recv_within(&a, ARRIVES).expect("address-dependent filtering lets it in");
+    assert_eq!(
+        (msg.as_slice(), from.to_string().as_str()),
+        (&b"from 9999"[..], "203.0.113.10:9999")
+    );
+    // Another address: out.
+    let b = udp(&net, "b", "0.0.0.0:5000");
+    b.send_to(b"from b", a_out).unwrap();
+    assert_eq!(recv_within(&a, SILENT), None);
+}
