@@ -417,7 +417,13 @@ fn read_loop(shared: &Shared) {
             // close them all at once, so the waits overlap.
             std::thread::scope(|s| {
                 for (_, ring) in rings.drain(..) {
-                    s.spawn(move || drop(ring));
+                    // Named apart from the reader (a thread inherits its
+                    // creator's name otherwise); closed inline if no
+                    // thread can be had.
+                    let spawned = std::thread::Builder::new()
+                        .name("nt-ring-close".into())
+                        .spawn_scoped(s, move || drop(ring));
+                    drop(spawned);
                 }
             });
             return;
