@@ -48,6 +48,29 @@ fn script(from: &[std::net::IpAddr]) -> String {
     s
 }
 
+/// Runs `nft -f -` with `script` inside `node` (the way `nft`-based tools
+/// load rules).
+pub(crate) fn nft_file(node: &netns_test::Node, nft: &str, script: &str) -> Result<(), String> {
+    let mut child = node
+        .command(nft)
+        .map_err(|e| e.to_string())?
+        .args(["-f", "-"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    child
+        .stdin
+        .take()
+        .expect("piped")
+        .write_all(script.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let st = child.wait().map_err(|e| e.to_string())?;
+    if !st.success() {
+        return Err(format!("nft -f failed in {}: {st}", node.name()));
+    }
+    Ok(())
+}
+
 pub(crate) fn run(iters: usize) -> Result<Vec<FaultRow>, String> {
     let net = Net::build(&Topology::chain(10)).map_err(|e| e.to_string())?;
     let names: Vec<String> = net.nodes().iter().map(|n| n.name().to_string()).collect();
@@ -96,23 +119,7 @@ pub(crate) fn run(iters: usize) -> Result<Vec<FaultRow>, String> {
             let t = Instant::now();
             for (nodes, from) in [(&b, &from_a), (&a, &from_b)] {
                 for n in nodes {
-                    let mut child = net[n.as_str()]
-                        .command(nft)
-                        .map_err(|e| e.to_string())?
-                        .args(["-f", "-"])
-                        .stdin(Stdio::piped())
-                        .spawn()
-                        .map_err(|e| e.to_string())?;
-                    child
-                        .stdin
-                        .take()
-                        .unwrap()
-                        .write_all(script(from).as_bytes())
-                        .map_err(|e| e.to_string())?;
-                    let st = child.wait().map_err(|e| e.to_string())?;
-                    if !st.success() {
-                        return Err(format!("nft -f failed in {n}: {st}"));
-                    }
+                    nft_file(&net[n.as_str()], nft, &script(from))?;
                 }
             }
             row.times.push(t.elapsed());

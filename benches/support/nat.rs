@@ -9,8 +9,6 @@
 //! | `nat-remove` | the guards' drop, newest first: three replacements, the last removing the table |
 //! | `nft-bin-nat` | the same table loaded by `nft -f -` inside the router, where `nft` is installed |
 
-use std::io::Write;
-use std::process::Stdio;
 use std::time::Instant;
 
 use netns_test::firewall::{CtState, Filter, Firewall, Nat, Proto};
@@ -81,23 +79,7 @@ pub(crate) fn run(iters: usize, nft: Option<&str>) -> Result<Vec<FaultRow>, Stri
         let mut binary = row("nft-bin-nat");
         for _ in 0..iters {
             let t = Instant::now();
-            let mut child = r1
-                .command(nft)
-                .map_err(|e| e.to_string())?
-                .args(["-f", "-"])
-                .stdin(Stdio::piped())
-                .spawn()
-                .map_err(|e| e.to_string())?;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(text.as_bytes())
-                .map_err(|e| e.to_string())?;
-            let st = child.wait().map_err(|e| e.to_string())?;
-            if !st.success() {
-                return Err(format!("nft -f failed: {st}"));
-            }
+            crate::faults::nft_file(r1, nft, &text)?;
             binary.times.push(t.elapsed());
             let _ = r1
                 .command(nft)
