@@ -1,0 +1,8 @@
+//! The userspace wire on live labs: TAP devices joined by the relay,
+//! impaired, held and filtered at run time.
+
+#[path = "../common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+
+mod basics;
