@@ -6,3 +6,8 @@
 mod common;
 
 mod basics;
+mod delay_loss;
+mod util;
+mod frames;
+mod hold_rule;
+mod rate;
