@@ -197,6 +197,48 @@ impl<'a> Link<'a> {
     }
 }
 
+impl Net {
+    /// The lab's wires, for a failure report: a first line with the seed
+    /// (and how to replay it), then one line per direction with its model
+    /// and counters. Empty without wires.
+    ///
+    /// ```no_run
+    /// # use netns_test::{Net, Topology};
+    /// let net = Net::build(&Topology::new().seed(5).wire(("a", "eth0"), ("b", "eth0")))?;
+    /// let report = net.wire_report();
+    /// assert!(report[0].contains("NETNS_TEST_SEED=5"));
+    /// assert!(report[1].starts_with("a/eth0 -> b/eth0: transparent;"));
+    /// # Ok::<(), netns_test::Error>(())
+    /// ```
+    pub fn wire_report(&self) -> Vec<String> {
+        let Some(relay) = &self.relay else {
+            return Vec::new();
+        };
+        let seed = self.seed();
+        let mut lines = vec![format!(
+            "wires (seed {seed}; replay with NETNS_TEST_SEED={seed}):"
+        )];
+        for veth in self.veths() {
+            let Some(wire) = veth.wire else { continue };
+            let link = Link {
+                net: self,
+                veth,
+                flipped: false,
+            };
+            for dir in 0..2 {
+                let st = relay.direction(wire, dir);
+                lines.push(format!(
+                    "{}: {}; {}",
+                    link.arrow(dir),
+                    st.pipeline.model(),
+                    st.stats
+                ));
+            }
+        }
+        lines
+    }
+}
+
 /// The evidence of an impaired direction: its counters and the seed.
 fn stats_line(net: &Net, wire: usize, dir: usize) -> String {
     match &net.relay {

@@ -11,3 +11,4 @@ mod util;
 mod frames;
 mod hold_rule;
 mod rate;
+mod seed;
