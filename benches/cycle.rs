@@ -63,6 +63,8 @@
 mod args;
 #[path = "support/capture.rs"]
 mod capture;
+#[path = "support/wire.rs"]
+mod wire;
 #[path = "support/faults.rs"]
 mod faults;
 #[path = "support/floor.rs"]
