@@ -63,8 +63,6 @@
 mod args;
 #[path = "support/capture.rs"]
 mod capture;
-#[path = "support/wire.rs"]
-mod wire;
 #[path = "support/faults.rs"]
 mod faults;
 #[path = "support/floor.rs"]
@@ -85,6 +83,8 @@ mod round2;
 mod scale;
 #[path = "support/stats.rs"]
 mod stats;
+#[path = "support/wire.rs"]
+mod wire;
 
 use args::{parse_args, Args, USAGE};
 use report::{print_machine, print_targets, report_cycles, Findings};

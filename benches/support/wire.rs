@@ -93,9 +93,11 @@ fn round_trips(net: &Net, n: usize) -> Result<Vec<Duration>, String> {
     let (mut buf, mut back) = ([0u8; 64], [0u8; 64]);
     for i in 0..n + 10 {
         let t = Instant::now();
-        sock.send_to(&buf, "198.51.100.2:7").map_err(|e| e.to_string())?;
+        sock.send_to(&buf, "198.51.100.2:7")
+            .map_err(|e| e.to_string())?;
         let (len, from) = echo.recv_from(&mut back).map_err(|e| e.to_string())?;
-        echo.send_to(&back[..len], from).map_err(|e| e.to_string())?;
+        echo.send_to(&back[..len], from)
+            .map_err(|e| e.to_string())?;
         sock.recv(&mut buf).map_err(|e| e.to_string())?;
         // The first ten warm up (ARP, caches).
         if i >= 10 {
@@ -234,6 +236,10 @@ pub(crate) fn print(rows: &WireRows) {
     }
     println!(
         "target: wire goodput >= 1 Gbit/s: {}",
-        if rows.goodput.1 >= 1e9 { "met" } else { "MISSED" }
+        if rows.goodput.1 >= 1e9 {
+            "met"
+        } else {
+            "MISSED"
+        }
     );
 }

@@ -51,9 +51,11 @@ pub(crate) fn rows() -> Vec<Row> {
                 )
             },
         ),
-        row("wire", r#"net.link("n1", "n2")?.hold(Direction::Both)"#, |net| {
-            net.link("n1", "n2")?.hold(Direction::Both).map(drop)
-        }),
+        row(
+            "wire",
+            r#"net.link("n1", "n2")?.hold(Direction::Both)"#,
+            |net| net.link("n1", "n2")?.hold(Direction::Both).map(drop),
+        ),
         row(
             "wire",
             r#"wired.link("a", "b")?.impair(Direction::Both, Impairment::new().reorder(10%))"#,

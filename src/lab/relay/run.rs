@@ -45,19 +45,18 @@ pub(super) fn relay(shared: &Shared) {
         while let Some(due) = timers.pop_due(now) {
             let to = &shared.wires[due.wire].taps[1 - due.dir];
             if write_frame(to, &due.frame).is_ok() {
-                shared.lock(due.wire, due.dir).count_passed(due.frame.len(), true);
+                shared
+                    .lock(due.wire, due.dir)
+                    .count_passed(due.frame.len(), true);
             }
         }
         if armed.is_some_and(|a| a <= now) {
             armed = None;
         }
-        match timers.next_at() {
-            Some(at) if armed != Some(at) => {
-                if shared.poller.arm(at.saturating_sub(shared.now())).is_ok() {
-                    armed = Some(at);
-                }
+        if let Some(at) = timers.next_at().filter(|&at| armed != Some(at)) {
+            if shared.poller.arm(at.saturating_sub(shared.now())).is_ok() {
+                armed = Some(at);
             }
-            _ => {}
         }
     }
 }
