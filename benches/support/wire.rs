@@ -212,14 +212,7 @@ pub(crate) fn print(rows: &WireRows) {
     let errors: Vec<Duration> = rows
         .delayed
         .iter()
-        .map(|r| {
-            let want = Duration::from_millis(20) + base;
-            if *r > want {
-                *r - want
-            } else {
-                want - *r
-            }
-        })
+        .map(|r| r.abs_diff(Duration::from_millis(20) + base))
         .collect();
     println!(
         "20 ms delay: error p50 {:.1} µs, p99 {:.1} µs, max {:.1} µs (target p99 < 500 µs)",
