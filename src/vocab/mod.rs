@@ -11,6 +11,7 @@ mod mac;
 mod rng;
 mod text;
 mod units;
+mod xml;
 
 pub use family::Family;
 pub(crate) use ifname::{check_ifname, IfnameProblem};
@@ -19,3 +20,4 @@ pub(crate) use mac::{mac_text, parse_mac};
 pub use rng::Rng;
 pub use units::{Bandwidth, Probability, UnitError};
 pub(crate) use text::quoted;
+pub(crate) use xml::{xml_attr, xml_text};
