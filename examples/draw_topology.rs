@@ -8,12 +8,16 @@
 //! cargo run --example draw_topology -- --mark h1,r1,srv > failed.svg
 //! ```
 
+use std::time::Duration;
+
 use netns_test::draw::Drawing;
 use netns_test::firewall::Nat;
-use netns_test::{Route, Topology};
+use netns_test::wire::Impairment;
+use netns_test::{Endpoint, Route, Topology};
 
 /// An office LAN (a switch with two hosts and their router, which
-/// masquerades) and a server beyond the router, IPv4 and IPv6.
+/// masquerades) and a server beyond the router over a wire that delays
+/// what the router sends, IPv4 and IPv6.
 fn lab() -> Topology {
     Topology::new()
         .bridge(
@@ -25,13 +29,17 @@ fn lab() -> Topology {
             ],
         )
         .link(
-            ("r1", "wan0", ["203.0.113.1/24", "2001:db8::1/64"]),
+            Endpoint::new("r1", "wan0")
+                .addr("203.0.113.1/24")
+                .addr("2001:db8::1/64")
+                .egress(Impairment::new().delay(Duration::from_millis(20))),
             ("srv", "eth0", ["203.0.113.80/24", "2001:db8::80/64"]),
         )
         .forwarding("r1")
         .nat("r1", Nat::masquerade("wan0"))
         .route("h1", Route::default_via("198.51.100.62"))
         .route("h2", Route::default_via("198.51.100.62"))
+        .seed(7)
 }
 
 fn main() {

@@ -38,7 +38,10 @@ fn env_on(name: &str) -> Option<String> {
 pub(crate) fn on_failure(test: &str, net: &Net) {
     let wires = net.wire_report();
     if !wires.is_empty() {
-        eprintln!("netns-test: test `{test}` failed; its {}", wires.join("\n  "));
+        eprintln!(
+            "netns-test: test `{test}` failed; its {}",
+            wires.join("\n  ")
+        );
     }
     if env_on(DUMP_ENV).is_some() {
         eprintln!("netns-test: the network of failed test `{test}`:");

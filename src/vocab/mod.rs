@@ -1,7 +1,8 @@
 //! The vocabulary every layer shares: address families, things that name
 //! addresses, the kernel's rules for interface names and MAC addresses, and
 //! how a message quotes user text, the seeded random generator, and the
-//! units of an impaired link (a probability, a bandwidth).
+//! units of an impaired link (a probability, a bandwidth), and text escaped
+//! for XML.
 //! Pure: no I/O.
 
 mod family;
@@ -18,6 +19,6 @@ pub(crate) use ifname::{check_ifname, IfnameProblem};
 pub use ip::{IntoIp, IntoSocketAddr};
 pub(crate) use mac::{mac_text, parse_mac};
 pub use rng::Rng;
-pub use units::{Bandwidth, Probability, UnitError};
 pub(crate) use text::quoted;
+pub use units::{Bandwidth, Probability, UnitError};
 pub(crate) use xml::{xml_attr, xml_text};

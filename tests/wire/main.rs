@@ -7,8 +7,8 @@ mod common;
 
 mod basics;
 mod delay_loss;
-mod util;
 mod frames;
 mod hold_rule;
 mod rate;
 mod seed;
+mod util;

@@ -26,12 +26,18 @@ fn a_failed_assertion_lists_the_wires_with_the_seed() {
     let net = Net::build(&wired().seed(77)).unwrap();
     net.link("n1", "n2")
         .unwrap()
-        .impair(Direction::Forward, Impairment::new().loss(Probability::ALWAYS))
+        .impair(
+            Direction::Forward,
+            Impairment::new().loss(Probability::ALWAYS),
+        )
         .unwrap();
     let failure = assert::reachable(Source::with_net(&net, &net["n1"]), "n2").unwrap_err();
     let text = failure.to_string();
     if std::env::var("NETNS_TEST_SEED").is_err() {
-        assert!(text.contains("wires (seed 77; replay with NETNS_TEST_SEED=77)"), "{text}");
+        assert!(
+            text.contains("wires (seed 77; replay with NETNS_TEST_SEED=77)"),
+            "{text}"
+        );
     }
     assert!(text.contains("n1/eth0 -> n2/eth0: loss 100%;"), "{text}");
     assert!(text.contains("lost"), "{text}");
@@ -60,22 +66,38 @@ fn a_model_declared_in_the_topology_applies_and_heal_restores_it() {
     link.impair(Direction::Backward, slow).unwrap();
     assert_eq!(net.active_faults().len(), 1);
     net.heal().unwrap();
-    assert_eq!(link.impairment().unwrap().1, Impairment::new().loss(Probability::ALWAYS));
+    assert_eq!(
+        link.impairment().unwrap().1,
+        Impairment::new().loss(Probability::ALWAYS)
+    );
 }
 
 #[test]
 fn bad_wire_input_is_typed_and_names_the_culprit() {
     // A veth is not a wire.
     let net = Net::build(&Topology::new().link(("a", "e0"), ("b", "e0"))).unwrap();
-    let err = net.link("a", "b").unwrap().hold(Direction::Both).unwrap_err();
-    assert!(matches!(&err, Error::NotAWire { link } if link == "a/e0 -- b/e0"), "{err}");
+    let err = net
+        .link("a", "b")
+        .unwrap()
+        .hold(Direction::Both)
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::NotAWire { link } if link == "a/e0 -- b/e0"),
+        "{err}"
+    );
     // A model that cannot work is refused before anything changes.
     let net = Net::build(&wired()).unwrap();
     let link = net.link("n1", "n2").unwrap();
     let bad = Impairment::new().reorder(Probability::percent(10.0).unwrap());
     let err = link.impair(Direction::Both, bad.clone()).unwrap_err();
     assert!(
-        matches!(&err, Error::InvalidImpairment { source: ImpairmentError::ReorderWithoutDelay(_), .. }),
+        matches!(
+            &err,
+            Error::InvalidImpairment {
+                source: ImpairmentError::ReorderWithoutDelay(_),
+                ..
+            }
+        ),
         "{err}"
     );
     assert!(link.impairment().unwrap().0.is_transparent());
@@ -91,7 +113,10 @@ fn bad_wire_input_is_typed_and_names_the_culprit() {
         Endpoint::new("x", "e0").egress(Impairment::new()),
         Endpoint::new("y", "e0").ingress(Impairment::new()),
     );
-    assert!(matches!(t.validate(), Err(TopologyError::ConflictingImpairment { .. })));
+    assert!(matches!(
+        t.validate(),
+        Err(TopologyError::ConflictingImpairment { .. })
+    ));
 }
 
 #[test]
@@ -108,7 +133,11 @@ fn a_wire_joins_a_host_to_a_bridge() {
     for dst in ["203.0.113.2", "203.0.113.3"] {
         assert_eq!(net["h1"].ping(dst).run().unwrap().received, 1, "{dst}");
     }
-    let hold = net.link("h1", "sw").unwrap().hold(Direction::Forward).unwrap();
+    let hold = net
+        .link("h1", "sw")
+        .unwrap()
+        .hold(Direction::Forward)
+        .unwrap();
     assert_eq!(net["h1"].ping("203.0.113.2").run().unwrap().received, 0);
     drop(hold);
     assert_eq!(net["h1"].ping("203.0.113.2").run().unwrap().received, 1);

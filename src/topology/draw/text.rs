@@ -1,6 +1,7 @@
 //! The picture as text for documentation: Mermaid flowcharts and Graphviz
 //! DOT. Nodes keep their kind (shape and colour) and edges carry both
-//! ends' interfaces and addresses; marked elements are red and thick.
+//! ends' interfaces and addresses (and a wire's models, its line dotted);
+//! marked elements are red and thick.
 
 use std::fmt::Write;
 
@@ -38,9 +39,9 @@ fn mermaid_text(s: &str) -> String {
 
 fn end_text(model: &Model, end: &DrawEnd, sep: &str, escape: fn(&str) -> String) -> String {
     let mut s = escape(&format!("{} {}", model.nodes[end.node].name, end.ifname));
-    for a in &end.addrs {
+    for line in end.lines().skip(1) {
         s.push_str(sep);
-        s.push_str(&escape(a));
+        s.push_str(&escape(line));
     }
     s
 }
@@ -57,9 +58,10 @@ pub(crate) fn mermaid(model: &Model, marks: &Marks) -> String {
         };
     }
     for e in &model.edges {
+        let line = if e.wire { "-.-" } else { "---" };
         let _ = writeln!(
             out,
-            "    n{} ---|\"{}<br/>{}\"| n{}",
+            "    n{} {line}|\"{}<br/>{}\"| n{}",
             e.a.node,
             end_text(model, &e.a, "<br/>", mermaid_text),
             end_text(model, &e.b, "<br/>", mermaid_text),
@@ -143,14 +145,16 @@ pub(crate) fn dot(model: &Model, marks: &Marks) -> String {
         );
     }
     for (k, e) in model.edges.iter().enumerate() {
-        let mark = if marks.edges[k] {
-            format!(", color=\"{MARK}\", penwidth=3")
-        } else {
-            String::new()
-        };
+        let mut style = String::new();
+        if e.wire {
+            style.push_str(", style=dashed");
+        }
+        if marks.edges[k] {
+            let _ = write!(style, ", color=\"{MARK}\", penwidth=3");
+        }
         let _ = writeln!(
             out,
-            "    \"{}\" -- \"{}\" [taillabel=\"{}\", headlabel=\"{}\"{mark}];",
+            "    \"{}\" -- \"{}\" [taillabel=\"{}\", headlabel=\"{}\"{style}];",
             dot_text(&model.nodes[e.a.node].name),
             dot_text(&model.nodes[e.b.node].name),
             dot_end(&e.a),
