@@ -1,7 +1,7 @@
 //! The vocabulary every layer shares: address families, things that name
-//! addresses, the kernel's rules for interface names and MAC addresses, and
-//! how a message quotes user text, the seeded random generator, and the
-//! units of an impaired link (a probability, a bandwidth).
+//! addresses, the kernel's rules for interface names and MAC addresses, how
+//! a message quotes user text, the seeded random generator, the units of an
+//! impaired link (a probability, a bandwidth), and text escaped for XML.
 //! Pure: no I/O.
 
 mod family;
@@ -11,6 +11,7 @@ mod mac;
 mod rng;
 mod text;
 mod units;
+mod xml;
 
 pub use family::Family;
 pub(crate) use ifname::{check_ifname, IfnameProblem};
@@ -19,3 +20,4 @@ pub(crate) use mac::{mac_text, parse_mac};
 pub use rng::Rng;
 pub(crate) use text::quoted;
 pub use units::{Bandwidth, Probability, UnitError};
+pub(crate) use xml::{xml_attr, xml_text};
