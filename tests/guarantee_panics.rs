@@ -261,12 +261,13 @@ fn builds_failing_halfway_leave_nothing() {
         matches!(&err, Error::Netlink { node, .. } if node == "n2"),
         "{err:?}"
     );
-    // The same on a wire: both TAP devices exist when the address is refused.
+    // The same on a wire: both ends, the hub and its ports exist when the
+    // address is refused.
     let err = refused_by_kernel(
         Topology::new()
             .wire(
-                ("n1", "n1-tap0", "198.51.100.1/24"),
-                ("n2", "n2-tap0", "198.51.100.2/24"),
+                ("n1", "n1-w0", "198.51.100.1/24"),
+                ("n2", "n2-w0", "198.51.100.2/24"),
             )
             .wire(
                 Endpoint::new("n2", "small")

@@ -22,8 +22,8 @@ pub enum Direction {
 }
 
 impl<'a> Link<'a> {
-    /// Whether the link is a wire (TAP devices and the relay) rather than a
-    /// veth pair.
+    /// Whether the link is a wire (its frames pass through the relay)
+    /// rather than a plain veth pair.
     pub fn is_wire(&self) -> bool {
         self.veth.wire.is_some()
     }

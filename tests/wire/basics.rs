@@ -36,7 +36,7 @@ fn a_wire_carries_ipv4_and_ipv6_and_counts_frames() {
     assert!(stats.forward.passed >= 4, "{stats:?}");
     assert!(stats.backward.passed >= 4, "{stats:?}");
     assert_eq!(stats.forward.dropped(), 0);
-    // The TAP devices are there, under the declared names.
+    // The nodes' ends are there, under the declared names.
     let links = net["n1"].links().unwrap();
     assert!(links.iter().any(|l| l.name == "eth0"), "{links:?}");
 }
@@ -60,7 +60,7 @@ fn link_faults_work_on_a_wire() {
         .timeout(Duration::from_secs(5))
         .run()
         .is_ok());
-    // A smaller MTU on both TAP devices: a large ping with DF set is refused
+    // A smaller MTU on both ends: a large ping with DF set is refused
     // by the sender's own stack.
     link.set_mtu(1280).unwrap();
     let big = net["n1"]
@@ -71,6 +71,10 @@ fn link_faults_work_on_a_wire() {
         .run()
         .unwrap();
     assert_eq!(big.received, 0, "{big}");
-    let fits = net["n1"].ping("198.51.100.2").payload_size(1200).run().unwrap();
+    let fits = net["n1"]
+        .ping("198.51.100.2")
+        .payload_size(1200)
+        .run()
+        .unwrap();
     assert_eq!(fits.received, 1, "{fits}");
 }

@@ -1,4 +1,4 @@
-//! The userspace wire on live labs: TAP devices joined by the relay,
+//! The userspace wire on live labs: veth ends joined by the relay,
 //! impaired, held and filtered at run time.
 
 mod basics;

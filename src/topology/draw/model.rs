@@ -72,7 +72,7 @@ impl DrawEnd {
 pub(crate) struct DrawEdge {
     pub(crate) a: DrawEnd,
     pub(crate) b: DrawEnd,
-    /// A wire (TAP devices joined by the relay) rather than a veth pair.
+    /// A wire (veth ends joined by the lab's relay) rather than a veth pair.
     pub(crate) wire: bool,
 }
 
