@@ -102,7 +102,9 @@ impl Parse for Args {
                     let lit: syn::LitInt = input.parse().map_err(|e| {
                         Error::new(e.span(), "expected a whole number, as in `seed = 42`")
                     })?;
-                    lit.base10_parse::<u64>()?;
+                    lit.base10_parse::<u64>().map_err(|_| {
+                        Error::new(lit.span(), "expected a whole number, as in `seed = 42`")
+                    })?;
                     if args.seed.replace(lit).is_some() {
                         return Err(dup());
                     }
@@ -476,6 +478,16 @@ fn expected_message(attr: &Attribute) -> syn::Result<Option<LitStr>> {
 #[cfg(test)]
 mod tests {
     use super::{parse_duration_ms, Args};
+
+    #[test]
+    fn seed_is_a_whole_number() {
+        let args: Args = syn::parse_str("topology = f, seed = 42").unwrap();
+        assert_eq!(args.seed.unwrap().base10_parse::<u64>().unwrap(), 42);
+        let err = |text: &str| syn::parse_str::<Args>(text).err().unwrap().to_string();
+        assert!(err("seed = \"42\"").contains("expected a whole number"));
+        assert!(err("seed = -1").contains("expected a whole number"));
+        assert!(err("seed = 1, seed = 2").contains("given twice"));
+    }
 
     #[test]
     fn capture_is_a_bare_key() {
