@@ -10,7 +10,8 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 
 /// The receive buffer asked for: frames wait here while the relay is busy
-/// (the kernel caps it at `net.core.rmem_max`).
+/// (as root it is forced; otherwise the kernel caps it at
+/// `net.core.rmem_max`).
 const RECEIVE_BUFFER: libc::c_int = 4 << 20;
 
 fn setsockopt<T>(fd: &OwnedFd, level: libc::c_int, opt: libc::c_int, value: &T) -> io::Result<()> {
@@ -51,7 +52,9 @@ pub(crate) fn open_port(ifindex: u32) -> io::Result<OwnedFd> {
     let one: libc::c_int = 1;
     setsockopt(&fd, libc::SOL_PACKET, libc::PACKET_IGNORE_OUTGOING, &one)?;
     setsockopt(&fd, libc::SOL_PACKET, libc::PACKET_QDISC_BYPASS, &one)?;
-    setsockopt(&fd, libc::SOL_SOCKET, libc::SO_RCVBUF, &RECEIVE_BUFFER)?;
+    if setsockopt(&fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &RECEIVE_BUFFER).is_err() {
+        setsockopt(&fd, libc::SOL_SOCKET, libc::SO_RCVBUF, &RECEIVE_BUFFER)?;
+    }
     // SAFETY: all-zero is a valid `sockaddr_ll`.
     let mut addr: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
     addr.sll_family = libc::AF_PACKET as u16;
