@@ -74,19 +74,6 @@ pub(crate) fn open_port(ifindex: u32) -> io::Result<OwnedFd> {
     Ok(fd)
 }
 
-/// Receives one frame into `buf`; `None` when none is waiting.
-pub(crate) fn recv_frame(fd: impl AsFd, buf: &mut [u8]) -> io::Result<Option<usize>> {
-    match nix::sys::socket::recv(
-        fd.as_fd().as_raw_fd(),
-        buf,
-        nix::sys::socket::MsgFlags::MSG_DONTWAIT,
-    ) {
-        Ok(n) => Ok(Some(n)),
-        Err(nix::errno::Errno::EAGAIN) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// Sends one frame out of the port's interface.
 pub(crate) fn send_frame(fd: impl AsFd, frame: &[u8]) -> io::Result<()> {
     nix::sys::socket::send(
@@ -96,4 +83,123 @@ pub(crate) fn send_frame(fd: impl AsFd, frame: &[u8]) -> io::Result<()> {
     )
     .map(|_| ())
     .map_err(Into::into)
+}
+
+/// Frames received in one `recvmmsg`, each in a slot of its own.
+pub(crate) struct RecvBatch {
+    data: Vec<u8>,
+    slot: usize,
+    lens: Vec<usize>,
+}
+
+impl std::fmt::Debug for RecvBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecvBatch")
+            .field("slots", &self.lens.capacity())
+            .field("slot", &self.slot)
+            .finish()
+    }
+}
+
+impl RecvBatch {
+    /// Room for `slots` frames of up to `slot` bytes.
+    pub(crate) fn new(slots: usize, slot: usize) -> Self {
+        RecvBatch {
+            data: vec![0; slots * slot],
+            slot,
+            lens: Vec::with_capacity(slots),
+        }
+    }
+
+    /// Receives the frames waiting on `fd`, as many as there are slots;
+    /// how many (0 when none is waiting).
+    pub(crate) fn recv(&mut self, fd: impl AsFd) -> io::Result<usize> {
+        let slots = self.data.len() / self.slot;
+        let mut iovs: Vec<libc::iovec> = self
+            .data
+            .chunks_mut(self.slot)
+            .map(|c| libc::iovec {
+                iov_base: c.as_mut_ptr().cast(),
+                iov_len: c.len(),
+            })
+            .collect();
+        // SAFETY: all-zero is a valid `mmsghdr` (null name, no control).
+        let mut msgs: Vec<libc::mmsghdr> =
+            (0..slots).map(|_| unsafe { std::mem::zeroed() }).collect();
+        for (m, iov) in msgs.iter_mut().zip(iovs.iter_mut()) {
+            m.msg_hdr.msg_iov = iov;
+            m.msg_hdr.msg_iovlen = 1;
+        }
+        // SAFETY: `msgs` holds `slots` headers, each pointing to one iovec
+        // over its own part of `self.data`; all live across the call.
+        let n = unsafe {
+            libc::recvmmsg(
+                fd.as_fd().as_raw_fd(),
+                msgs.as_mut_ptr(),
+                slots as libc::c_uint,
+                libc::MSG_DONTWAIT,
+                std::ptr::null_mut(),
+            )
+        };
+        self.lens.clear();
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            return if e.kind() == io::ErrorKind::WouldBlock {
+                Ok(0)
+            } else {
+                Err(e)
+            };
+        }
+        self.lens
+            .extend(msgs[..n as usize].iter().map(|m| m.msg_len as usize));
+        Ok(n as usize)
+    }
+
+    /// Frame `i` of the last `recv`.
+    pub(crate) fn frame(&self, i: usize) -> &[u8] {
+        let start = i * self.slot;
+        &self.data[start..start + self.lens[i]]
+    }
+}
+
+/// Sends `frames` out of `fd`'s interface in as few `sendmmsg` calls as it
+/// takes; how many were sent (a frame the interface refuses, with the link
+/// down say, is skipped).
+pub(crate) fn send_frames(fd: impl AsFd, frames: &[&[u8]]) -> usize {
+    let mut iovs: Vec<libc::iovec> = frames
+        .iter()
+        .map(|f| libc::iovec {
+            iov_base: f.as_ptr() as *mut libc::c_void,
+            iov_len: f.len(),
+        })
+        .collect();
+    // SAFETY: all-zero is a valid `mmsghdr` (null name, no control).
+    let mut msgs: Vec<libc::mmsghdr> = (0..frames.len())
+        .map(|_| unsafe { std::mem::zeroed() })
+        .collect();
+    for (m, iov) in msgs.iter_mut().zip(iovs.iter_mut()) {
+        m.msg_hdr.msg_iov = iov;
+        m.msg_hdr.msg_iovlen = 1;
+    }
+    let (mut sent, mut ok) = (0, 0);
+    while sent < msgs.len() {
+        // SAFETY: the headers from `sent` on each point to one iovec over a
+        // frame borrowed for the whole call; the kernel only reads them.
+        let n = unsafe {
+            libc::sendmmsg(
+                fd.as_fd().as_raw_fd(),
+                msgs[sent..].as_mut_ptr(),
+                (msgs.len() - sent) as libc::c_uint,
+                libc::MSG_DONTWAIT,
+            )
+        };
+        if n <= 0 {
+            // A frame the interface refuses: skip it, send the rest.
+            sent += 1;
+            continue;
+        }
+        sent += n as usize;
+        ok += n as usize;
+    }
+    ok
 }

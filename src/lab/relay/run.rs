@@ -1,18 +1,21 @@
 //! The relay thread: receive what each port's node sent, decide, send it
 //! to the other end now or when due.
 
+use std::borrow::Cow;
 use std::os::fd::AsFd;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::timers::Timers;
-use super::Shared;
+use super::{DirState, Shared};
 use crate::impairment::{DropCause, Fate, Frame, Verdict};
-use crate::sys::packet_port::{recv_frame, send_frame};
+use crate::sys::packet_port::{send_frame, send_frames, RecvBatch};
 use crate::sys::poller::TIMER;
 
-/// Frames read from one device before the others get their turn.
-const BATCH: usize = 64;
+/// Frames received in one call.
+const BATCH: usize = 32;
+/// Batches received from one port before the others get their turn.
+const ROUNDS: usize = 4;
 /// Room for the largest frame a veth can carry (MTU 65535).
 const FRAME_ROOM: usize = 65_535 + 14;
 /// Before a frame due after a long wait, the relay wakes this much early
@@ -26,7 +29,7 @@ const LONG_WAIT: Duration = Duration::from_millis(1);
 pub(super) fn relay(shared: &Shared) {
     let mut timers = Timers::default();
     let mut tokens = Vec::new();
-    let mut buf = vec![0u8; FRAME_ROOM];
+    let mut batch = RecvBatch::new(BATCH, FRAME_ROOM);
     let mut clock = Clock::default();
     loop {
         if shared.stop.load(Ordering::Acquire) {
@@ -40,10 +43,15 @@ pub(super) fn relay(shared: &Shared) {
                 continue;
             }
             let (wire, end) = ((token / 2) as usize, (token % 2) as usize);
-            for _ in 0..BATCH {
-                match recv_frame(shared.wires[wire].ports[end].as_fd(), &mut buf) {
-                    Ok(Some(n)) => on_frame(shared, wire, end, &buf[..n], &mut timers),
-                    Ok(None) | Err(_) => break,
+            for _ in 0..ROUNDS {
+                match batch.recv(shared.wires[wire].ports[end].as_fd()) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        on_batch(shared, wire, end, &batch, n, &mut timers);
+                        if n < BATCH {
+                            break;
+                        }
+                    }
                 }
             }
         }
@@ -101,10 +109,51 @@ impl Clock {
     }
 }
 
-/// One frame that entered direction `dir` of `wire`.
-fn on_frame(shared: &Shared, wire: usize, dir: usize, frame: &[u8], timers: &mut Timers) {
-    let to = &shared.wires[wire].ports[1 - dir];
+/// The `n` frames of `batch` that entered direction `dir` of `wire`, under
+/// one lock of the direction: those due now leave together at the end, in
+/// order, before a release can write held frames.
+fn on_batch(
+    shared: &Shared,
+    wire: usize,
+    dir: usize,
+    batch: &RecvBatch,
+    n: usize,
+    timers: &mut Timers,
+) {
     let mut st = shared.lock(wire, dir);
+    let mut now_out: Vec<Cow<'_, [u8]>> = Vec::with_capacity(n);
+    for i in 0..n {
+        on_frame(
+            shared,
+            wire,
+            dir,
+            &mut st,
+            batch.frame(i),
+            &mut now_out,
+            timers,
+        );
+    }
+    if now_out.is_empty() {
+        return;
+    }
+    let frames: Vec<&[u8]> = now_out.iter().map(|f| f.as_ref()).collect();
+    let sent = send_frames(&shared.wires[wire].ports[1 - dir], &frames);
+    for f in &frames[..sent.min(frames.len())] {
+        st.count_passed(f.len(), false);
+    }
+}
+
+/// One frame: held, handed to the rule and the model, then queued to
+/// leave now (`now_out`) or later (`timers`), or dropped.
+fn on_frame<'a>(
+    shared: &Shared,
+    wire: usize,
+    dir: usize,
+    st: &mut DirState,
+    frame: &'a [u8],
+    now_out: &mut Vec<Cow<'a, [u8]>>,
+    timers: &mut Timers,
+) {
     let index = st.frames;
     st.frames += 1;
     if let Some(held) = st.held.as_mut() {
@@ -121,9 +170,7 @@ fn on_frame(shared: &Shared, wire: usize, dir: usize, frame: &[u8], timers: &mut
         None => Verdict::Pass,
     };
     if verdict == Verdict::Pass && st.pipeline.is_transparent() {
-        if send_frame(to, frame).is_ok() {
-            st.count_passed(frame.len(), false);
-        }
+        now_out.push(Cow::Borrowed(frame));
         return;
     }
     let now = shared.now();
@@ -142,20 +189,19 @@ fn on_frame(shared: &Shared, wire: usize, dir: usize, frame: &[u8], timers: &mut
                 st.stats.duplicated += 1;
             }
             for d in std::iter::once(first).chain(copy) {
-                let mut bytes = None;
-                if let Some(bit) = d.flip_bit {
-                    st.stats.corrupted += 1;
-                    let mut f = frame.to_vec();
-                    f[bit / 8] ^= 1 << (bit % 8);
-                    bytes = Some(f);
-                }
-                if d.at <= now {
-                    let out = bytes.as_deref().unwrap_or(frame);
-                    if send_frame(to, out).is_ok() {
-                        st.count_passed(out.len(), false);
+                let bytes = match d.flip_bit {
+                    Some(bit) => {
+                        st.stats.corrupted += 1;
+                        let mut f = frame.to_vec();
+                        f[bit / 8] ^= 1 << (bit % 8);
+                        Cow::Owned(f)
                     }
+                    None => Cow::Borrowed(frame),
+                };
+                if d.at <= now {
+                    now_out.push(bytes);
                 } else {
-                    timers.push(d.at, wire, dir, bytes.unwrap_or_else(|| frame.to_vec()));
+                    timers.push(d.at, wire, dir, bytes.into_owned());
                 }
             }
         }
