@@ -45,6 +45,7 @@ mod topology;
 mod vocab;
 
 pub use error::{Error, Result};
+pub use harness::suite;
 pub use lab::{ActiveFault, Net, Node, NodeThread, StopToken};
 pub use sys::netns::{NetNs, NsGuard};
 pub use sys::privilege;
@@ -128,5 +129,22 @@ macro_rules! main {
     };
     (cases = $cases:path $(,)?) => {
         $crate::main!(cases = [$cases]);
+    };
+}
+
+/// The `main` of a `harness = false` test target that runs suite files:
+/// every scenario of every `.toml` file under the folder (relative to the
+/// package, fixed at compile time) is a test (see [`suite`]).
+///
+/// ```no_run
+/// // tests/suites.rs, with `[[test]] name = "suites" harness = false`
+/// netns_test::suite_main!("tests/suites");
+/// ```
+#[macro_export]
+macro_rules! suite_main {
+    ($dir:expr $(,)?) => {
+        fn main() {
+            $crate::suite::main(::std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join($dir))
+        }
     };
 }

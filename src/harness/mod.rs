@@ -62,6 +62,7 @@ mod debug;
 mod quiet;
 mod registry;
 mod runner;
+pub mod suite;
 
 use registry::{Registration, TESTS};
 
