@@ -34,6 +34,7 @@ mod check;
 mod error;
 mod exec;
 pub mod format;
+pub mod hold;
 mod load;
 mod source;
 
