@@ -48,7 +48,7 @@ pub use error::{Error, Result};
 pub use lab::{ActiveFault, Net, Node, NodeThread, StopToken};
 pub use sys::netns::{NetNs, NsGuard};
 pub use sys::privilege;
-pub use topology::{Endpoint, Route, Topology, TopologyError};
+pub use topology::{draw, Endpoint, Route, Topology, TopologyError};
 pub use vocab::{Family, IntoIp, IntoSocketAddr};
 
 /// The README's Rust examples, compiled as doctests.
