@@ -159,3 +159,6 @@ impl Drawing {
         text::dot(&self.model, &self.marks)
     }
 }
+
+#[cfg(test)]
+mod tests;
