@@ -53,11 +53,11 @@ mod tests {
     #[test]
     fn markup_and_forbidden_characters_are_escaped() {
         assert_eq!(xml_text("a<b & c>\"d'"), "a&lt;b &amp; c&gt;\"d'");
+        assert_eq!(xml_attr("a\"b'c\nd\te"), "a&quot;b&apos;c&#10;d&#9;e");
         assert_eq!(
-            xml_attr("a\"b'c\nd\te"),
-            "a&quot;b&apos;c&#10;d&#9;e"
+            xml_text("\u{1b}[31mred\u{0}\r\n"),
+            "\\u{1b}[31mred\\u{0}&#13;\n"
         );
-        assert_eq!(xml_text("\u{1b}[31mred\u{0}\r\n"), "\\u{1b}[31mred\\u{0}&#13;\n");
         assert_eq!(xml_text("\u{FFFE}\u{FFFF}é😀"), "\\u{fffe}\\u{ffff}é😀");
     }
 }

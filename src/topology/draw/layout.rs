@@ -328,7 +328,11 @@ pub(crate) fn layout(model: &Model) -> Layout {
             let right_end = |b: NodeBox, l: usize| (b.x + b.w, col_x[l] + col_w[l] + stub_r[l]);
             let left_end = |b: NodeBox, l: usize| (b.x, col_x[l] - stub_l[l]);
             let label = |x: f64, y: f64, anchor| Label {
-                x: if anchor == Anchor::Start { x + 6.0 } else { x - 6.0 },
+                x: if anchor == Anchor::Start {
+                    x + 6.0
+                } else {
+                    x - 6.0
+                },
                 y: y - 5.0,
                 anchor,
             };

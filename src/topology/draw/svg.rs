@@ -112,7 +112,12 @@ fn legend(out: &mut String, y: f64, marked: bool) {
             h: 18.0,
         };
         shape(out, kind, b, colours(kind).1, 1.5);
-        let _ = writeln!(out, r#"<text x="{:.1}" y="{:.1}">{text}</text>"#, x + 36.0, y + 21.0);
+        let _ = writeln!(
+            out,
+            r#"<text x="{:.1}" y="{:.1}">{text}</text>"#,
+            x + 36.0,
+            y + 21.0
+        );
         x += 36.0 + super::metrics::text_width(text, 11.0) + 22.0;
     }
     if marked {
@@ -123,7 +128,12 @@ fn legend(out: &mut String, y: f64, marked: bool) {
             x + 30.0,
             y + 17.0
         );
-        let _ = writeln!(out, r#"<text x="{:.1}" y="{:.1}">marked path</text>"#, x + 36.0, y + 21.0);
+        let _ = writeln!(
+            out,
+            r#"<text x="{:.1}" y="{:.1}">marked path</text>"#,
+            x + 36.0,
+            y + 21.0
+        );
     }
     out.push_str("</g>\n");
 }
@@ -163,7 +173,11 @@ pub(crate) fn svg(model: &Model, marks: &Marks) -> String {
         } else {
             ("edge", EDGE, 1.6)
         };
-        let points: Vec<String> = p.points.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
+        let points: Vec<String> = p
+            .points
+            .iter()
+            .map(|(x, y)| format!("{x:.1},{y:.1}"))
+            .collect();
         let title = format!(
             "{} {} — {} {}",
             model.nodes[e.a.node].name, e.a.ifname, model.nodes[e.b.node].name, e.b.ifname

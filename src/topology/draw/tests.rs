@@ -15,8 +15,14 @@ fn two_hosts() -> Topology {
 
 fn router() -> Topology {
     Topology::new()
-        .link(("h1", "eth0", "198.51.100.1/24"), ("r1", "eth0", "198.51.100.254/24"))
-        .link(("r1", "eth1", "203.0.113.254/24"), ("h2", "eth0", "203.0.113.1/24"))
+        .link(
+            ("h1", "eth0", "198.51.100.1/24"),
+            ("r1", "eth0", "198.51.100.254/24"),
+        )
+        .link(
+            ("r1", "eth1", "203.0.113.254/24"),
+            ("h2", "eth0", "203.0.113.1/24"),
+        )
         .forwarding("r1")
         .route("h1", Route::default_via("198.51.100.254"))
         .route("h2", Route::default_via("203.0.113.254"))
@@ -24,9 +30,18 @@ fn router() -> Topology {
 
 fn two_routers() -> Topology {
     Topology::new()
-        .link(("h1", "eth0", "198.51.100.1/25"), ("r1", "eth0", "198.51.100.126/25"))
-        .link(("r1", "eth1", "198.51.100.129/30"), ("r2", "eth0", "198.51.100.130/30"))
-        .link(("r2", "eth1", "203.0.113.254/24"), ("h2", "eth0", "203.0.113.1/24"))
+        .link(
+            ("h1", "eth0", "198.51.100.1/25"),
+            ("r1", "eth0", "198.51.100.126/25"),
+        )
+        .link(
+            ("r1", "eth1", "198.51.100.129/30"),
+            ("r2", "eth0", "198.51.100.130/30"),
+        )
+        .link(
+            ("r2", "eth1", "203.0.113.254/24"),
+            ("h2", "eth0", "203.0.113.1/24"),
+        )
         .forwarding("r1")
         .forwarding("r2")
         .route("h1", Route::default_via("198.51.100.126"))
@@ -63,7 +78,12 @@ fn declared(t: &Topology) -> Vec<String> {
 fn classes(svg: &str) -> BTreeMap<String, String> {
     let doc = roxmltree::Document::parse(svg).expect("the SVG is well-formed XML");
     doc.descendants()
-        .filter_map(|n| Some((n.attribute("id")?.to_string(), n.attribute("class")?.to_string())))
+        .filter_map(|n| {
+            Some((
+                n.attribute("id")?.to_string(),
+                n.attribute("class")?.to_string(),
+            ))
+        })
         .collect()
 }
 
@@ -80,7 +100,10 @@ fn seed_labs_parse_and_show_every_node_and_address() {
         assert_eq!(names, t.node_names());
         let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
         for word in declared(&t).iter().chain(&t.node_names()) {
-            assert!(texts.contains(&word.as_str()), "{word} is not written in\n{svg}");
+            assert!(
+                texts.contains(&word.as_str()),
+                "{word} is not written in\n{svg}"
+            );
         }
         assert_eq!(svg, Drawing::new(&t).svg(), "the picture is deterministic");
     }
@@ -189,9 +212,13 @@ fn mermaid_and_dot_have_every_edge() {
         assert_eq!(d_edges.len(), model.edges.len(), "{dot}");
         for (k, e) in model.edges.iter().enumerate() {
             let (a, b) = (&model.nodes[e.a.node].name, &model.nodes[e.b.node].name);
-            assert!(m_edges[k].trim_start().starts_with(&format!("n{} ---|", e.a.node)));
+            assert!(m_edges[k]
+                .trim_start()
+                .starts_with(&format!("n{} ---|", e.a.node)));
             assert!(m_edges[k].ends_with(&format!("| n{}", e.b.node)));
-            assert!(d_edges[k].trim_start().starts_with(&format!("\"{a}\" -- \"{b}\"")));
+            assert!(d_edges[k]
+                .trim_start()
+                .starts_with(&format!("\"{a}\" -- \"{b}\"")));
             for addr in e.a.addrs.iter().chain(&e.b.addrs) {
                 assert!(m_edges[k].contains(addr.as_str()) && d_edges[k].contains(addr.as_str()));
             }
@@ -205,7 +232,10 @@ fn marking_a_path_changes_exactly_its_elements() {
     let t = two_routers();
     let plain = classes(&Drawing::new(&t).svg());
     let marked = classes(&Drawing::new(&t).mark_path(&["h1", "r1", "r2"]).svg());
-    assert_eq!(plain.keys().collect::<Vec<_>>(), marked.keys().collect::<Vec<_>>());
+    assert_eq!(
+        plain.keys().collect::<Vec<_>>(),
+        marked.keys().collect::<Vec<_>>()
+    );
     let changed: Vec<&str> = plain
         .iter()
         .filter(|(id, class)| marked[*id] != **class)
@@ -255,19 +285,29 @@ fn bad_hops_are_reported_and_passed_over() {
         }
     );
     assert_eq!(
-        Drawing::new(&t).try_mark_path(&["h1", "nope", "h2"]).unwrap_err(),
-        DrawError::UnknownNode { node: "nope".into() }
+        Drawing::new(&t)
+            .try_mark_path(&["h1", "nope", "h2"])
+            .unwrap_err(),
+        DrawError::UnknownNode {
+            node: "nope".into()
+        }
     );
     let c = classes(&Drawing::new(&t).mark_path(&["h1", "nope", "r1"]).svg());
     assert!(c["node-0"].ends_with("marked") && c["node-1"].ends_with("marked"));
-    assert_eq!(c["edge-0"], "edge", "no hop joins h1 to r1 through an unknown node");
+    assert_eq!(
+        c["edge-0"], "edge",
+        "no hop joins h1 to r1 through an unknown node"
+    );
 }
 
 #[test]
 fn special_characters_are_escaped() {
     let name = "a<&\"'>#\\b\u{1b}";
     let t = Topology::new()
-        .link((name, "eth0", "198.51.100.1/24"), ("r1", "e<0>", "198.51.100.2/24"))
+        .link(
+            (name, "eth0", "198.51.100.1/24"),
+            ("r1", "e<0>", "198.51.100.2/24"),
+        )
         .forwarding("r1");
     let svg = Drawing::new(&t).svg();
     let doc = roxmltree::Document::parse(&svg).expect("escaped SVG parses");
@@ -279,7 +319,10 @@ fn special_characters_are_escaped() {
     assert!(doc.descendants().any(|n| n.text() == Some("e<0>")));
 
     let mermaid = Drawing::new(&t).mermaid();
-    assert!(mermaid.contains(r#"n0("a#lt;#amp;#quot;'#gt;#35;\b ")"#), "{mermaid}");
+    assert!(
+        mermaid.contains(r#"n0("a#lt;#amp;#quot;'#gt;#35;\b ")"#),
+        "{mermaid}"
+    );
     assert!(mermaid.contains("r1 e#lt;0#gt;"));
     let dot = Drawing::new(&t).dot();
     assert!(dot.contains(r#""a<&\"'>#\\b " -- "r1""#), "{dot}");
@@ -289,12 +332,24 @@ fn special_characters_are_escaped() {
 fn a_link_within_one_column_goes_round() {
     // A triangle: h2 and h3 are both one hop from h1.
     let t = Topology::new()
-        .link(("h1", "a", "198.51.100.1/30"), ("h2", "a", "198.51.100.2/30"))
-        .link(("h1", "b", "198.51.100.5/30"), ("h3", "a", "198.51.100.6/30"))
-        .link(("h2", "b", "198.51.100.9/30"), ("h3", "b", "198.51.100.10/30"));
+        .link(
+            ("h1", "a", "198.51.100.1/30"),
+            ("h2", "a", "198.51.100.2/30"),
+        )
+        .link(
+            ("h1", "b", "198.51.100.5/30"),
+            ("h3", "a", "198.51.100.6/30"),
+        )
+        .link(
+            ("h2", "b", "198.51.100.9/30"),
+            ("h3", "b", "198.51.100.10/30"),
+        );
     assert_readable(&t);
     let lay = layout(&Model::new(&t));
     let p = &lay.edges[2].points;
     assert_eq!(p[1].0, p[2].0, "the channel is vertical");
-    assert!(p[1].0 > p[0].0 && p[2].0 > p[3].0, "it runs right of both nodes");
+    assert!(
+        p[1].0 > p[0].0 && p[2].0 > p[3].0,
+        "it runs right of both nodes"
+    );
 }

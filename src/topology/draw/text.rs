@@ -112,14 +112,20 @@ fn dot_end(end: &DrawEnd) -> String {
 pub(crate) fn dot(model: &Model, marks: &Marks) -> String {
     let mut out = String::from("graph topology {\n    rankdir=LR;\n");
     out.push_str("    node [fontname=\"Helvetica\", fontsize=12, style=filled];\n");
-    out.push_str("    edge [fontname=\"Helvetica\", fontsize=9, color=\"#6b7280\", labeldistance=2.2];\n");
+    out.push_str(
+        "    edge [fontname=\"Helvetica\", fontsize=9, color=\"#6b7280\", labeldistance=2.2];\n",
+    );
     for (i, node) in model.nodes.iter().enumerate() {
         let (shape, fill, stroke) = match node.kind {
             Kind::Host => ("box", "#e3eefa", "#2f6db5"),
             Kind::Router => ("octagon", "#fff1dc", "#c26a00"),
             Kind::Switch => ("box3d", "#e4f4e6", "#2e7d32"),
         };
-        let (stroke, width) = if marks.nodes[i] { (MARK, 3) } else { (stroke, 1) };
+        let (stroke, width) = if marks.nodes[i] {
+            (MARK, 3)
+        } else {
+            (stroke, 1)
+        };
         let style = if node.kind == Kind::Host {
             "\"rounded,filled\""
         } else {
