@@ -56,6 +56,11 @@ pub use vocab::{Family, IntoIp, IntoSocketAddr};
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+/// The Rust examples of docs/pictures.md, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/pictures.md")]
+pub struct PicturesDoctests;
+
 #[doc = include_str!("../docs/macro.md")]
 pub use netns_test_macros::netns_test;
 

@@ -61,6 +61,9 @@ pub(crate) struct Layout {
 /// A port: the edge and whether it is the edge's `a` end.
 type Port = (usize, bool);
 
+/// A connected part's columns, each a list of nodes top to bottom.
+type Columns = Vec<Vec<usize>>;
+
 const NODE_GAP_Y: f64 = 28.0;
 const PART_GAP_Y: f64 = 40.0;
 const MIN_CROSSING: f64 = 56.0;
@@ -69,10 +72,10 @@ const STUB_PAD: f64 = 16.0;
 
 /// Breadth-first layers of every connected part: `(part, layer)` per node
 /// and the layers of each part in order.
-fn layers(model: &Model, adj: &[Vec<usize>]) -> (Vec<(usize, usize)>, Vec<Vec<Vec<usize>>>) {
+fn layers(model: &Model, adj: &[Vec<usize>]) -> (Vec<(usize, usize)>, Vec<Columns>) {
     let n = model.nodes.len();
     let mut at = vec![(usize::MAX, usize::MAX); n];
-    let mut parts: Vec<Vec<Vec<usize>>> = Vec::new();
+    let mut parts: Vec<Columns> = Vec::new();
     for start in 0..n {
         if at[start].0 != usize::MAX {
             continue;
@@ -98,7 +101,7 @@ fn layers(model: &Model, adj: &[Vec<usize>]) -> (Vec<(usize, usize)>, Vec<Vec<Ve
             .min()
             .unwrap_or(start);
         let part = parts.len();
-        let mut part_layers: Vec<Vec<usize>> = vec![vec![root]];
+        let mut part_layers: Columns = vec![vec![root]];
         at[root] = (part, 0);
         let mut queue = std::collections::VecDeque::from([root]);
         while let Some(v) = queue.pop_front() {
