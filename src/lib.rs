@@ -49,13 +49,18 @@ pub use harness::suite;
 pub use lab::{ActiveFault, Net, Node, NodeThread, StopToken};
 pub use sys::netns::{NetNs, NsGuard};
 pub use sys::privilege;
-pub use topology::{Endpoint, Route, Topology, TopologyError};
+pub use topology::{draw, Endpoint, Route, Topology, TopologyError};
 pub use vocab::{Family, IntoIp, IntoSocketAddr};
 
 /// The README's Rust examples, compiled as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// The Rust examples of docs/pictures.md, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/pictures.md")]
+pub struct PicturesDoctests;
 
 #[doc = include_str!("../docs/macro.md")]
 pub use netns_test_macros::netns_test;

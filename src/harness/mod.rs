@@ -59,6 +59,7 @@ mod capture;
 mod case;
 mod cli;
 mod debug;
+pub mod junit;
 mod quiet;
 mod registry;
 mod runner;

@@ -20,6 +20,7 @@
 //! # Ok::<(), netns_test::TopologyError>(())
 //! ```
 
+pub mod draw;
 mod error;
 mod generate;
 mod plan;
