@@ -156,6 +156,35 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// A wire's TAP device or its relay failed.
+    #[error("wire {place}: {op}: {source}")]
+    Wire {
+        /// The wire: `node/iface -- node/iface`, or `relay`.
+        place: String,
+        /// What was being done.
+        op: String,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+    /// The link is a veth, not a wire: it has no impairment, hold or rule.
+    #[error(
+        "the link {link} is a veth, not a wire; declare it with `Topology::wire` (or \
+         `Endpoint::wire` for a bridge member) to impair, hold or filter its frames"
+    )]
+    NotAWire {
+        /// The link: `node/iface -- node/iface`.
+        link: String,
+    },
+    /// An impairment that cannot work; nothing was changed.
+    #[error("impairment for {link}: {source}")]
+    InvalidImpairment {
+        /// The link: `node/iface -- node/iface`.
+        link: String,
+        /// What is wrong with it.
+        #[source]
+        source: crate::impairment::ImpairmentError,
+    },
     /// A capture could not start, or its file could not be written.
     #[error("capture on {place}: {op}: {source}")]
     Capture {

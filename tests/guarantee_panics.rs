@@ -49,6 +49,10 @@ fn nothing_left(b: &Before, inodes: &[u64], pids: &[u32]) {
     assert_namespaces_gone(inodes);
     assert_all_threads_back_in(b.host);
     assert!(
+        common::eventually(Duration::from_secs(2), || relay_threads() == 0),
+        "a wire relay thread outlived its lab"
+    );
+    assert!(
         common::eventually(Duration::from_secs(2), || process_netns() == b.process_ns),
         "this process holds other namespaces than before: {:?} -> {:?}",
         b.process_ns,
@@ -75,6 +79,15 @@ pub fn assert_same_snapshot(a: &host_snapshot::Snapshot, b: &host_snapshot::Snap
         }
     }
     assert_eq!(a.len(), b.len());
+}
+
+/// Threads of this process named as the wire relay.
+fn relay_threads() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|c| c.trim() == "netns-wire")
+        .count()
 }
 
 fn inodes(net: &Net) -> Vec<u64> {
@@ -238,6 +251,24 @@ fn builds_failing_halfway_leave_nothing() {
                 ("n2", "n2-veth0", "198.51.100.2/24"),
             )
             .link(
+                Endpoint::new("n2", "small")
+                    .mtu(1000)
+                    .addr("2001:db8::2/64"),
+                ("n3", "eth0"),
+            ),
+    );
+    assert!(
+        matches!(&err, Error::Netlink { node, .. } if node == "n2"),
+        "{err:?}"
+    );
+    // The same on a wire: both TAP devices exist when the address is refused.
+    let err = refused_by_kernel(
+        Topology::new()
+            .wire(
+                ("n1", "n1-tap0", "198.51.100.1/24"),
+                ("n2", "n2-tap0", "198.51.100.2/24"),
+            )
+            .wire(
                 Endpoint::new("n2", "small")
                     .mtu(1000)
                     .addr("2001:db8::2/64"),

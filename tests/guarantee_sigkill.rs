@@ -59,6 +59,10 @@ fn lab() -> Topology {
                 ("n3", "eth0", "203.0.113.3/24"),
             ],
         )
+        .wire(
+            ("n1", "w0", "2001:db8:2::1/64"),
+            ("n3", "w0", "2001:db8:2::3/64"),
+        )
 }
 
 /// The start time of a process (field 22 of `/proc/PID/stat`, in clock

@@ -18,8 +18,11 @@ use crate::sys::netlink::sync::RouteSocket;
 /// unplugs that one port.
 #[derive(Debug, Clone, Copy)]
 pub struct Link<'a> {
-    net: &'a Net,
-    veth: &'a Veth,
+    pub(crate) net: &'a Net,
+    pub(crate) veth: &'a Veth,
+    /// The handle names the link from its veth's end b: what the handle
+    /// calls forward is the veth's b to a.
+    pub(crate) flipped: bool,
 }
 
 impl Net {
@@ -67,7 +70,11 @@ impl Net {
             })
             .collect();
         match matches.as_slice() {
-            [veth] => Ok(Link { net: self, veth }),
+            [veth] => Ok(Link {
+                net: self,
+                veth,
+                flipped: veth.a.node != ia,
+            }),
             _ => Err(Error::NoLink {
                 a: a.to_string(),
                 b: b.to_string(),
@@ -89,7 +96,7 @@ fn set_end(net: &Net, e: &VethEnd, up: bool) -> Result<()> {
 
 impl<'a> Link<'a> {
     /// The position of the veth in the network's list.
-    fn index(&self) -> usize {
+    pub(crate) fn index(&self) -> usize {
         self.net
             .veths()
             .iter()
@@ -127,6 +134,7 @@ impl<'a> Link<'a> {
                 Link {
                     net,
                     veth: &net.veths()[index],
+                    flipped: false,
                 }
                 .set(true)
             }),

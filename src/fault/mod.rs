@@ -15,10 +15,9 @@ mod link;
 mod nemeses;
 mod nemesis;
 mod partition;
-mod rng;
 
 pub use link::{Flap, Link, LinkDown};
 pub use nemeses::{IsolateOne, RandomHalves};
 pub use nemesis::{Action, Event, EventLog, FlapLink, Nemesis, Schedule, SEED_ENV};
 pub use partition::{NodeSet, Partition};
-pub use rng::Rng;
+pub use crate::vocab::Rng;

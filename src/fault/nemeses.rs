@@ -1,7 +1,7 @@
 //! Built-in nemeses that partition: random halves, one node isolated.
 
 use super::nemesis::Nemesis;
-use super::rng::Rng;
+use crate::vocab::Rng;
 use crate::error::{Error, Result};
 use crate::lab::Net;
 

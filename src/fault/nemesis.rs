@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::rng::Rng;
+use crate::vocab::Rng;
 use crate::error::Result;
 use crate::lab::Net;
 

@@ -6,7 +6,9 @@
 //! connection. Sockets keep their namespace, so from then on the same thread
 //! configures every node through its connection. Each veth is created inside
 //! one node with its peer placed directly in the other node by namespace fd:
-//! nothing is ever created in, or moved through, the host namespace. Then
+//! nothing is ever created in, or moved through, the host namespace. A wire
+//! is two TAP devices instead, each made from inside its node (so it works
+//! in a user namespace), with the fixed ifindex of the plan. Then
 //! each node in turn gets its addresses and routes, and its connection is
 //! closed. At the end the thread is moved back to its own namespace.
 //!
@@ -14,12 +16,13 @@
 //! nothing else refers to the namespaces, the kernel frees them with
 //! everything built so far.
 
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::sys::netlink::{Conn, VethEnd};
 use crate::sys::netns::{can_return_here, NetNs, ThreadHome};
 use crate::sys::sysctl::write_sysctl;
+use crate::sys::tap::create_tap;
 use crate::sys::{runtime, thread};
 use crate::topology::{Plan, PlanIface, PlanNode, BRIDGE_NAME};
 
@@ -27,7 +30,14 @@ use crate::topology::{Plan, PlanIface, PlanNode, BRIDGE_NAME};
 /// normally takes microseconds).
 const IPV6_READY_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Builds `plan` and returns one namespace per node, in plan order.
+/// What a build made: one namespace per node, in plan order, and the two
+/// TAP fds (end a, end b) of each wire, in plan order.
+pub(crate) struct Built {
+    pub(crate) namespaces: Vec<NetNs>,
+    pub(crate) taps: Vec<[OwnedFd; 2]>,
+}
+
+/// Builds `plan`.
 ///
 /// The build unshares on the calling thread and moves it back afterwards
 /// (checked by inode; the process aborts rather than let the thread run on
@@ -35,7 +45,7 @@ const IPV6_READY_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
 /// inside a tokio runtime, where a nested runtime cannot be driven, or where
 /// the thread could not move back (see `can_return_here`), the build runs on
 /// a dedicated thread instead.
-pub(crate) fn build(plan: &Plan) -> Result<Vec<NetNs>> {
+pub(crate) fn build(plan: &Plan) -> Result<Built> {
     if tokio::runtime::Handle::try_current().is_err() && can_return_here() {
         let _home = ThreadHome::save()?;
         return build_on_this_thread(plan);
@@ -45,15 +55,19 @@ pub(crate) fn build(plan: &Plan) -> Result<Vec<NetNs>> {
     })
 }
 
-fn build_on_this_thread(plan: &Plan) -> Result<Vec<NetNs>> {
+fn build_on_this_thread(plan: &Plan) -> Result<Built> {
     runtime::current_thread()?.block_on(async {
         let mut nss = Vec::with_capacity(plan.nodes.len());
         let mut conns = Vec::with_capacity(plan.nodes.len());
-        let built = configure(plan, &mut nss, &mut conns).await;
+        let mut taps = Vec::new();
+        let built = configure(plan, &mut nss, &mut conns, &mut taps).await;
         for conn in conns.into_iter().flatten() {
             conn.close().await;
         }
-        built.map(|()| nss)
+        built.map(|()| Built {
+            namespaces: nss,
+            taps,
+        })
     })
 }
 
@@ -67,7 +81,12 @@ fn veth_end(iface: &PlanIface) -> VethEnd<'_> {
     }
 }
 
-async fn configure(plan: &Plan, nss: &mut Vec<NetNs>, conns: &mut Vec<Option<Conn>>) -> Result<()> {
+async fn configure(
+    plan: &Plan,
+    nss: &mut Vec<NetNs>,
+    conns: &mut Vec<Option<Conn>>,
+    taps: &mut Vec<[OwnedFd; 2]>,
+) -> Result<()> {
     // Namespaces first, each with its sysctls, `lo` up and its bridge.
     for node in &plan.nodes {
         let ns = NetNs::unshare_current(node.name.clone())?;
@@ -88,6 +107,14 @@ async fn configure(plan: &Plan, nss: &mut Vec<NetNs>, conns: &mut Vec<Option<Con
         let a = &plan.nodes[na].ifaces[ia];
         let b = &plan.nodes[nb].ifaces[ib];
         let (ca, cb) = (open(conns, na)?, open(conns, nb)?);
+        if veth.wire.is_some() {
+            let tap_a = make_tap(&nss[na], &plan.nodes[na].name, a)?;
+            let tap_b = make_tap(&nss[nb], &plan.nodes[nb].name, b)?;
+            taps.push([tap_a, tap_b]);
+            ca.configure_up(&veth_end(a)).await?;
+            cb.configure_up(&veth_end(b)).await?;
+            continue;
+        }
         ca.add_veth(&veth_end(a), &veth_end(b), nss[nb].as_raw_fd())
             .await?;
         // The peer cannot be created up; bring it up from its own namespace.
@@ -133,6 +160,16 @@ async fn configure(plan: &Plan, nss: &mut Vec<NetNs>, conns: &mut Vec<Option<Con
         done?;
     }
     Ok(())
+}
+
+/// Creates the TAP device of `iface` from inside `ns`.
+fn make_tap(ns: &NetNs, node: &str, iface: &PlanIface) -> Result<OwnedFd> {
+    ns.with(|| create_tap(&iface.name, iface.index))?
+        .map_err(|source| Error::Wire {
+            place: format!("{node}/{}", iface.name),
+            op: "creating its TAP device (/dev/net/tun)".into(),
+            source,
+        })
 }
 
 /// The connection of node `i`, still open.

@@ -9,11 +9,13 @@ mod net;
 mod netfilter;
 mod node;
 mod node_thread;
+mod relay;
 mod routes;
 pub(crate) mod teardown;
 
 pub use faults::ActiveFault;
 pub use net::Net;
 pub(crate) use net::{Veth, VethEnd};
+pub(crate) use relay::Relay;
 pub use node::Node;
 pub use node_thread::{NodeThread, StopToken};

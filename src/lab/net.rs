@@ -12,6 +12,7 @@ use super::attach::Attachments;
 use super::build;
 use super::faults::{ActiveFault, FaultBook};
 use super::node::{Directory, Node};
+use super::relay::{Relay, WireEnds};
 use super::teardown::Teardown;
 use crate::error::{Error, Result};
 use crate::topology::{Plan, Topology};
@@ -47,6 +48,10 @@ pub struct Net {
     pub(crate) faults: FaultBook,
     /// What upper layers attached (captures), shared with the nodes.
     pub(crate) attachments: Arc<Attachments>,
+    /// The relay of the wires, if there are any.
+    pub(crate) relay: Option<Relay>,
+    /// The seed of every random choice of the wires.
+    seed: u64,
     /// Set by the first teardown.
     pub(super) torn: AtomicBool,
 }
@@ -76,7 +81,9 @@ impl Net {
             });
         }
         crate::sys::process::adopt_orphans();
-        let namespaces = build::build(&plan)?;
+        let built = build::build(&plan)?;
+        let namespaces = built.namespaces;
+        let seed = resolve_seed(plan.seed);
         let directory = Arc::new(Directory::new(
             plan.nodes
                 .iter()
@@ -104,10 +111,15 @@ impl Net {
                 pn.forwarding,
             )?);
         }
+        let mut wires = 0;
         let veths = plan
             .veths
             .iter()
             .map(|v| {
+                let wire = v.wire.as_ref().map(|_| {
+                    wires += 1;
+                    wires - 1
+                });
                 let end = |(n, i): (usize, usize)| VethEnd {
                     node: n,
                     ifname: plan.nodes[n].ifaces[i].name.clone(),
@@ -116,10 +128,30 @@ impl Net {
                 Veth {
                     a: end(v.a),
                     b: end(v.b),
+                    wire,
                     state_changes: AtomicU64::new(0),
                 }
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let relay = if built.taps.is_empty() {
+            None
+        } else {
+            let ends = built
+                .taps
+                .into_iter()
+                .zip(plan.veths.iter().filter(|v| v.wire.is_some()))
+                .map(|(taps, v)| WireEnds {
+                    taps,
+                    nodes: [v.a, v.b].map(|(n, _)| plan.nodes[n].name.clone()),
+                })
+                .collect();
+            let models = plan
+                .veths
+                .iter()
+                .filter_map(|v| v.wire.as_ref().map(|w| w.models.clone()))
+                .collect();
+            Some(Relay::start(ends, models, seed)?)
+        };
         let by_name = nodes
             .iter()
             .enumerate()
@@ -131,6 +163,8 @@ impl Net {
             veths,
             faults: FaultBook::default(),
             attachments,
+            relay,
+            seed,
             torn: AtomicBool::new(false),
         };
         // NATs and firewalls last, once every route exists: one
@@ -178,11 +212,42 @@ impl Net {
         self.faults.end_all(self)
     }
 
+    /// The seed every random choice of the lab's wires draws from: the
+    /// `NETNS_TEST_SEED` variable if set, else [`Topology::seed`], else one
+    /// drawn when the lab was built. Replaying a failure with the same seed
+    /// and the same frames gives the same decisions.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Whether the lab has wires (and so a seed that matters).
+    pub fn has_wires(&self) -> bool {
+        self.relay.is_some()
+    }
+
     /// The node that holds address `ip`, if any (maps probe hops to names).
     pub fn node_of(&self, ip: IpAddr) -> Option<&Node> {
         let name = self.nodes.first()?.directory().name_of(ip)?;
         self.node(name).ok()
     }
+}
+
+/// The lab's seed: `NETNS_TEST_SEED`, else the topology's, else drawn from
+/// the clock and the process id.
+fn resolve_seed(declared: Option<u64>) -> u64 {
+    if let Some(s) = std::env::var(crate::fault::SEED_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+    {
+        return s;
+    }
+    declared.unwrap_or_else(|| {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        crate::vocab::Rng::split(t, u64::from(std::process::id())).next_u64()
+    })
 }
 
 /// One end of a veth pair.
@@ -199,6 +264,8 @@ pub(crate) struct VethEnd {
 pub(crate) struct Veth {
     pub(crate) a: VethEnd,
     pub(crate) b: VethEnd,
+    /// Its position among the lab's wires, when it is a wire.
+    pub(crate) wire: Option<usize>,
     /// Times either end was set down or up at run time.
     pub(crate) state_changes: AtomicU64,
 }

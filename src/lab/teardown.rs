@@ -50,6 +50,10 @@ impl Net {
         // Then faults: a flap's thread stops, links come back (the rules of
         // a partition go with their namespaces anyway).
         let _ = self.faults.end_all(self);
+        // The wires' relay stops; their TAP devices go with the namespaces.
+        if let Some(relay) = &self.relay {
+            relay.stop();
+        }
         for node in self.nodes() {
             // A netlink socket holds its namespace: let it go.
             node.route_socket

@@ -124,6 +124,33 @@ pub enum TopologyError {
         /// The MTU given.
         mtu: u32,
     },
+    /// A wire model that cannot work, on the end that declared it.
+    #[error("wire model on {node}/{ifname}: {source}")]
+    InvalidImpairment {
+        /// The node of the end.
+        node: String,
+        /// Its interface.
+        ifname: String,
+        /// What is wrong.
+        #[source]
+        source: crate::impairment::ImpairmentError,
+    },
+    /// One direction of a wire given two models: one end's `egress` and the
+    /// other end's `ingress`.
+    #[error(
+        "the wire {from_node}/{from_ifname} -> {to_node}/{to_ifname} has two models for the same \
+         direction (egress of the first end and ingress of the second); keep one"
+    )]
+    ConflictingImpairment {
+        /// The sending end's node.
+        from_node: String,
+        /// The sending end's interface.
+        from_ifname: String,
+        /// The receiving end's node.
+        to_node: String,
+        /// The receiving end's interface.
+        to_ifname: String,
+    },
     /// A MAC address that is malformed, multicast or all zeros.
     #[error("bad MAC address `{mac}` on {node}/{ifname}: {reason}")]
     InvalidMac {

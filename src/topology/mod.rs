@@ -1,5 +1,5 @@
-//! The declarative description of a lab: nodes, veth links, bridged L2
-//! segments, static routes, forwarding and sysctls.
+//! The declarative description of a lab: nodes, veth links and wires,
+//! bridged L2 segments, static routes, forwarding and sysctls.
 //!
 //! A [`Topology`] is plain data. Nothing is parsed or checked while you build
 //! it; [`Topology::validate`] (called by [`Net::build`](crate::Net::build))
@@ -25,9 +25,11 @@ mod error;
 mod generate;
 mod plan;
 mod validate;
+mod wire;
 
 pub use error::TopologyError;
 pub(crate) use plan::{Plan, PlanIface, PlanNode, BRIDGE_NAME};
+pub(crate) use wire::WireEnd;
 pub(crate) use validate::{compile_netfilter, resolve_route, IfaceView, NodeView};
 
 use crate::ruleset::{Firewall, Nat};
@@ -43,6 +45,8 @@ pub struct Endpoint {
     pub(crate) addrs: Vec<String>,
     pub(crate) mtu: Option<u32>,
     pub(crate) mac: Option<String>,
+    /// Set when the link of this end is a wire, with its models.
+    pub(crate) wire: Option<WireEnd>,
 }
 
 impl Endpoint {
@@ -54,6 +58,7 @@ impl Endpoint {
             addrs: Vec::new(),
             mtu: None,
             mac: None,
+            wire: None,
         }
     }
 
@@ -165,6 +170,8 @@ pub struct Topology {
     pub(crate) sysctls: Vec<(String, String, String)>,
     pub(crate) nats: Vec<(String, Nat)>,
     pub(crate) firewalls: Vec<(String, Firewall)>,
+    /// The seed of every random choice in the lab (its wires' models).
+    pub(crate) seed: Option<u64>,
 }
 
 impl Topology {

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+use crate::impairment::Impairment;
 use crate::ruleset::{NodeRuleset, RulesetConfig};
 
 /// The bridge device in a segment's switch node.
@@ -63,11 +64,19 @@ impl PlanNode {
     }
 }
 
-/// A veth pair: (node, iface) positions of both ends; `a` creates it.
-#[derive(Debug, Clone, Copy)]
+/// A link: (node, iface) positions of both ends; `a` creates it. A veth
+/// pair, or, with `wire`, two TAP devices joined by the relay.
+#[derive(Debug, Clone)]
 pub(crate) struct PlanVeth {
     pub a: (usize, usize),
     pub b: (usize, usize),
+    pub wire: Option<PlanWire>,
+}
+
+/// The models of a wire's two directions: `[a to b, b to a]`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PlanWire {
+    pub models: [Impairment; 2],
 }
 
 /// A validated topology, ready to build.
@@ -75,4 +84,6 @@ pub(crate) struct PlanVeth {
 pub(crate) struct Plan {
     pub nodes: Vec<PlanNode>,
     pub veths: Vec<PlanVeth>,
+    /// The topology's seed, if it set one.
+    pub seed: Option<u64>,
 }

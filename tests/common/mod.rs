@@ -25,9 +25,16 @@ pub(crate) fn veth_and_bridge_lab() -> netns_test::Topology {
         .bridge(
             "sw",
             [
-                ("n2", "eth1", "203.0.113.2/24"),
-                ("n3", "eth0", "203.0.113.3/24"),
+                netns_test::Endpoint::new("n2", "eth1").addr("203.0.113.2/24"),
+                // A wire joins n3 to the bridge: TAP devices and the relay.
+                netns_test::Endpoint::new("n3", "eth0")
+                    .addr("203.0.113.3/24")
+                    .wire(),
             ],
+        )
+        .wire(
+            ("n1", "w0", "2001:db8:2::1/64"),
+            ("n3", "w0", "2001:db8:2::3/64"),
         )
 }
 

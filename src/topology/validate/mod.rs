@@ -20,6 +20,7 @@ pub(crate) use firewall::{compile as compile_netfilter, IfaceView, NodeView};
 
 pub(crate) use routes::resolve_route;
 mod sysctls;
+mod wires;
 
 use std::collections::HashMap;
 
@@ -172,6 +173,7 @@ impl<'t> Builder<'t> {
             self.plan.veths.push(PlanVeth {
                 a: (na, ia),
                 b: (nb, ib),
+                wire: wires::plan_wire(&link.a, &link.b)?,
             });
             check_segment_clash([(na, ia), (nb, ib)].into_iter(), &self.plan)?;
         }
@@ -186,6 +188,7 @@ impl<'t> Builder<'t> {
             for (i, member) in seg.members.iter().enumerate() {
                 let nm = self.node_index(&member.node, || format!("segment `{}`", seg.switch))?;
                 let port = Endpoint::new(seg.switch.clone(), format!("port{}", i + 1));
+                let wire = wires::plan_wire(&port, member)?;
                 let ip = self.add_iface(ns, &port, Some(2))?;
                 let im = self.add_iface(nm, member, None)?;
                 self.pair_mtu((ns, ip), (nm, im))?;
@@ -193,6 +196,7 @@ impl<'t> Builder<'t> {
                 self.plan.veths.push(PlanVeth {
                     a: (ns, ip),
                     b: (nm, im),
+                    wire,
                 });
                 ends.push((nm, im));
             }
@@ -207,7 +211,10 @@ impl Plan {
     pub(crate) fn new(topo: &Topology) -> Result<Plan, TopologyError> {
         let mut b = Builder {
             topo,
-            plan: Plan::default(),
+            plan: Plan {
+                seed: topo.seed,
+                ..Plan::default()
+            },
             by_name: HashMap::new(),
         };
         b.declare_nodes()?;

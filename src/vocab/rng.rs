@@ -1,4 +1,5 @@
-//! The seeded generator every random choice of a fault schedule draws from.
+//! The seeded generator every random choice draws from: fault schedules
+//! and the impairment model of a wire.
 
 /// A small, fast, seeded pseudo-random generator (SplitMix64): the same
 /// seed gives the same sequence on every machine.
@@ -31,6 +32,18 @@ impl Rng {
     pub fn below(&mut self, n: usize) -> usize {
         assert!(n > 0, "Rng::below(0)");
         ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
+    }
+
+    /// A number in `[0, 1)` with 53 random bits.
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// A generator for one part of a whole (a wire, a direction): seeded
+    /// from this seed and `part`, independent of the draws made so far.
+    pub fn split(seed: u64, part: u64) -> Rng {
+        let mut mix = Rng(seed ^ part.wrapping_mul(0xd6e8_feb8_6659_fd93));
+        Rng(mix.next_u64())
     }
 
     /// Shuffles `items` in place (Fisher-Yates).

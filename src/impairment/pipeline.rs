@@ -1,0 +1,190 @@
+//! The model of one direction at work: given a frame's length, the time
+//! (a virtual clock: time since the wire started) and the rule's verdict,
+//! it decides the frame's fate. Pure: no I/O, no clock of its own, every
+//! random choice drawn from its seeded generator, so the same seed and the
+//! same frames give the same decisions.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use super::model::{Distribution, Impairment, Loss};
+use super::rule::Verdict;
+use crate::vocab::Rng;
+
+/// The Ethernet header a corruption never touches (a flipped MAC address
+/// would only misdeliver; a flipped IP or transport byte fails a checksum).
+const ETHERNET_HEADER: usize = 14;
+
+/// Why a frame was dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DropCause {
+    /// The user's rule.
+    Rule,
+    /// Larger than the wire's MTU.
+    Mtu,
+    /// Lost by the loss model.
+    Loss,
+    /// Found the rate stage's queue full.
+    Queue,
+}
+
+/// When a copy of a frame is delivered, and the bit flipped in it, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Delivery {
+    pub(crate) at: Duration,
+    pub(crate) flip_bit: Option<usize>,
+}
+
+/// A frame's fate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Fate {
+    Dropped(DropCause),
+    /// One copy, or two when duplicated (the copy is never corrupted).
+    Delivered(Delivery, Option<Delivery>),
+}
+
+/// One direction's model with its state: the generator, the loss chain's
+/// state, the token bucket and its queue.
+#[derive(Debug, Clone)]
+pub(crate) struct Pipeline {
+    model: Impairment,
+    rng: Rng,
+    /// The Gilbert-Elliott chain is in its bad state.
+    bad: bool,
+    /// The token bucket's theoretical arrival time (GCRA).
+    tat: Duration,
+    /// When the frames accepted by the rate stage finish serialising.
+    queue: VecDeque<Duration>,
+}
+
+impl Pipeline {
+    /// A pipeline for `model`, drawing from `rng`.
+    pub(crate) fn new(model: Impairment, rng: Rng) -> Self {
+        Pipeline {
+            model,
+            rng,
+            bad: false,
+            tat: Duration::ZERO,
+            queue: VecDeque::new(),
+        }
+    }
+
+    /// The model in use.
+    pub(crate) fn model(&self) -> &Impairment {
+        &self.model
+    }
+
+    /// Uses `model` from now on; the generator goes on where it was.
+    pub(crate) fn set_model(&mut self, model: Impairment) {
+        self.model = model;
+        self.bad = false;
+        self.queue.clear();
+    }
+
+    /// Whether every frame passes at once (the relay's fast path).
+    pub(crate) fn is_transparent(&self) -> bool {
+        self.model.is_transparent()
+    }
+
+    /// The fate of a frame of `len` bytes that arrives at `now`.
+    pub(crate) fn decide(&mut self, now: Duration, len: usize, verdict: Verdict) -> Fate {
+        if verdict == Verdict::Drop {
+            return Fate::Dropped(DropCause::Rule);
+        }
+        if let Some(mtu) = self.model.mtu {
+            if len.saturating_sub(ETHERNET_HEADER) > mtu as usize {
+                return Fate::Dropped(DropCause::Mtu);
+            }
+        }
+        if self.lost() {
+            return Fate::Dropped(DropCause::Loss);
+        }
+        let duplicate = verdict == Verdict::Duplicate || self.chance(self.model.duplicate.get());
+        let corrupt = verdict == Verdict::Corrupt || self.chance(self.model.corrupt.get());
+        let flip_bit = (corrupt && len > ETHERNET_HEADER)
+            .then(|| ETHERNET_HEADER * 8 + self.rng.below((len - ETHERNET_HEADER) * 8));
+        let Some(sent) = self.serialise(now, len) else {
+            return Fate::Dropped(DropCause::Queue);
+        };
+        let extra = match verdict {
+            Verdict::Delay(d) => d,
+            _ => Duration::ZERO,
+        };
+        let at = self.delayed(sent) + extra;
+        let first = Delivery { at, flip_bit };
+        let copy = duplicate.then_some(Delivery { at, flip_bit: None });
+        Fate::Delivered(first, copy)
+    }
+
+    fn chance(&mut self, p: f64) -> bool {
+        p > 0.0 && self.rng.unit() < p
+    }
+
+    fn lost(&mut self) -> bool {
+        match self.model.loss {
+            Loss::None => false,
+            Loss::Random(p) => self.chance(p.get()),
+            Loss::Bursts(g) => {
+                let flip = if self.bad { g.to_good } else { g.to_bad };
+                if self.chance(flip.get()) {
+                    self.bad = !self.bad;
+                }
+                let p = if self.bad { g.loss_in_bad } else { g.loss_in_good };
+                self.chance(p.get())
+            }
+        }
+    }
+
+    /// When the frame has been serialised by the rate stage, or `None` when
+    /// the stage's queue is full.
+    fn serialise(&mut self, now: Duration, len: usize) -> Option<Duration> {
+        let Some(rate) = self.model.rate else {
+            return Some(now);
+        };
+        while self.queue.front().is_some_and(|&t| t <= now) {
+            self.queue.pop_front();
+        }
+        if self.queue.len() >= self.model.queue_limit {
+            return None;
+        }
+        let cost = rate.time_for(len);
+        let depth = rate.time_for(self.model.burst);
+        let start = now.max(self.tat.saturating_sub(depth));
+        self.tat = self.tat.max(now) + cost;
+        let done = start + cost;
+        self.queue.push_back(done);
+        Some(done)
+    }
+
+    /// `sent` plus the delay and its jitter (never before `sent`); a frame
+    /// picked for reordering skips the delay.
+    fn delayed(&mut self, sent: Duration) -> Duration {
+        if self.chance(self.model.reorder.get()) {
+            return sent;
+        }
+        let mut delay = self.model.delay.as_secs_f64();
+        if let Some(j) = self.model.jitter {
+            delay += sample(&mut self.rng, j.distribution) * j.amount.as_secs_f64();
+        }
+        sent + Duration::from_secs_f64(delay.max(0.0))
+    }
+}
+
+/// A draw with mean 0 and standard deviation 1 (uniform: half-width 1).
+pub(crate) fn sample(rng: &mut Rng, distribution: Distribution) -> f64 {
+    match distribution {
+        Distribution::Uniform => 2.0 * rng.unit() - 1.0,
+        Distribution::Normal => {
+            // Box-Muller; 1 - u is in (0, 1], so the logarithm is finite.
+            let (u1, u2) = (1.0 - rng.unit(), rng.unit());
+            (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+        }
+        Distribution::Pareto => {
+            // Shape 3: mean 1.5 xm, standard deviation xm * sqrt(3) / 2.
+            const SHAPE: f64 = 3.0;
+            let xm = 2.0 / 3f64.sqrt();
+            let x = xm / (1.0 - rng.unit()).powf(1.0 / SHAPE);
+            x - 1.5 * xm
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! What a wire did, per direction: the evidence a failed assertion lists.
+
+use std::fmt;
+
+/// Counters of one direction of a wire.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DirectionStats {
+    /// Frames delivered to the far end (duplicates included).
+    pub passed: u64,
+    /// Bytes of those frames.
+    pub passed_bytes: u64,
+    /// Frames delivered later than they arrived (delay, jitter, rate).
+    pub delayed: u64,
+    /// Frames lost by the loss model.
+    pub lost: u64,
+    /// Frames dropped because the rate stage's queue was full.
+    pub queue_dropped: u64,
+    /// Frames dropped for exceeding the wire's MTU.
+    pub mtu_dropped: u64,
+    /// Frames dropped by the user's rule.
+    pub rule_dropped: u64,
+    /// Extra copies delivered.
+    pub duplicated: u64,
+    /// Frames delivered with a bit flipped.
+    pub corrupted: u64,
+    /// Frames that entered while the direction was held.
+    pub held: u64,
+    /// Held frames thrown away by `discard`.
+    pub discarded: u64,
+}
+
+impl DirectionStats {
+    /// Every frame dropped, whatever the cause.
+    pub fn dropped(&self) -> u64 {
+        self.lost + self.queue_dropped + self.mtu_dropped + self.rule_dropped + self.discarded
+    }
+}
+
+impl fmt::Display for DirectionStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} passed ({} B)", self.passed, self.passed_bytes)?;
+        for (n, what) in [
+            (self.delayed, "delayed"),
+            (self.lost, "lost"),
+            (self.queue_dropped, "dropped by the queue"),
+            (self.mtu_dropped, "over the MTU"),
+            (self.rule_dropped, "dropped by the rule"),
+            (self.duplicated, "duplicated"),
+            (self.corrupted, "corrupted"),
+            (self.held, "held"),
+            (self.discarded, "discarded"),
+        ] {
+            if n > 0 {
+                write!(f, ", {n} {what}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Counters of both directions of a wire, as seen from the link handle:
+/// `forward` from its first node to its second.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WireStats {
+    /// From the handle's first node to its second.
+    pub forward: DirectionStats,
+    /// Back.
+    pub backward: DirectionStats,
+}

@@ -1,0 +1,124 @@
+//! The relay thread: read what each TAP device's node sent, decide, write
+//! to the other end now or when due.
+
+use std::os::fd::AsFd;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use super::timers::Timers;
+use super::Shared;
+use crate::impairment::{DropCause, Fate, Frame, Verdict};
+use crate::sys::poller::TIMER;
+use crate::sys::tap::{read_frame, write_frame};
+
+/// Frames read from one device before the others get their turn.
+const BATCH: usize = 64;
+/// Room for the largest frame a TAP device can carry (MTU 65535).
+const FRAME_ROOM: usize = 65_535 + 14;
+
+/// The relay's loop, until the stop flag is set.
+pub(super) fn relay(shared: &Shared) {
+    let mut timers = Timers::default();
+    let mut tokens = Vec::new();
+    let mut buf = vec![0u8; FRAME_ROOM];
+    let mut armed: Option<Duration> = None;
+    loop {
+        if shared.stop.load(Ordering::Acquire) {
+            return;
+        }
+        if shared.poller.wait(&mut tokens).is_err() {
+            return;
+        }
+        for &token in &tokens {
+            if token >= TIMER {
+                continue;
+            }
+            let (wire, end) = ((token / 2) as usize, (token % 2) as usize);
+            for _ in 0..BATCH {
+                match read_frame(shared.wires[wire].taps[end].as_fd(), &mut buf) {
+                    Ok(Some(n)) => on_frame(shared, wire, end, &buf[..n], &mut timers),
+                    Ok(None) | Err(_) => break,
+                }
+            }
+        }
+        let now = shared.now();
+        while let Some(due) = timers.pop_due(now) {
+            let to = &shared.wires[due.wire].taps[1 - due.dir];
+            if write_frame(to, &due.frame).is_ok() {
+                shared.lock(due.wire, due.dir).count_passed(due.frame.len(), true);
+            }
+        }
+        if armed.is_some_and(|a| a <= now) {
+            armed = None;
+        }
+        match timers.next_at() {
+            Some(at) if armed != Some(at) => {
+                if shared.poller.arm(at.saturating_sub(shared.now())).is_ok() {
+                    armed = Some(at);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// One frame that entered direction `dir` of `wire`.
+fn on_frame(shared: &Shared, wire: usize, dir: usize, frame: &[u8], timers: &mut Timers) {
+    let to = &shared.wires[wire].taps[1 - dir];
+    let mut st = shared.lock(wire, dir);
+    let index = st.frames;
+    st.frames += 1;
+    if let Some(held) = st.held.as_mut() {
+        held.push_back(frame.to_vec());
+        st.stats.held += 1;
+        return;
+    }
+    let verdict = match &st.rule {
+        Some(rule) => {
+            let nodes = &shared.wires[wire].nodes;
+            let f = Frame::new(frame, &nodes[dir], &nodes[1 - dir], index);
+            rule.lock().unwrap_or_else(|p| p.into_inner()).decide(&f)
+        }
+        None => Verdict::Pass,
+    };
+    if verdict == Verdict::Pass && st.pipeline.is_transparent() {
+        if write_frame(to, frame).is_ok() {
+            st.count_passed(frame.len(), false);
+        }
+        return;
+    }
+    let now = shared.now();
+    match st.pipeline.decide(now, frame.len(), verdict) {
+        Fate::Dropped(cause) => {
+            let s = &mut st.stats;
+            match cause {
+                DropCause::Rule => s.rule_dropped += 1,
+                DropCause::Mtu => s.mtu_dropped += 1,
+                DropCause::Loss => s.lost += 1,
+                DropCause::Queue => s.queue_dropped += 1,
+            }
+        }
+        Fate::Delivered(first, copy) => {
+            if copy.is_some() {
+                st.stats.duplicated += 1;
+            }
+            for d in std::iter::once(first).chain(copy) {
+                let mut bytes = None;
+                if let Some(bit) = d.flip_bit {
+                    st.stats.corrupted += 1;
+                    let mut f = frame.to_vec();
+                    f[bit / 8] ^= 1 << (bit % 8);
+                    bytes = Some(f);
+                }
+                if d.at <= now {
+                    let out = bytes.as_deref().unwrap_or(frame);
+                    if write_frame(to, out).is_ok() {
+                        st.count_passed(out.len(), false);
+                    }
+                } else {
+                    timers.push(d.at, wire, dir, bytes.unwrap_or_else(|| frame.to_vec()));
+                }
+            }
+        }
+    }
+}

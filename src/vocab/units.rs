@@ -1,0 +1,163 @@
+//! Units of an impaired link: a probability and a bandwidth, each checked
+//! when it is made, so a model never holds a loss of 150 % or a rate of
+//! zero.
+
+use std::fmt;
+
+/// A unit value out of its range, named with the value given.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum UnitError {
+    /// A probability outside 0 to 1 (0 % to 100 %), or not a number.
+    #[error("probability {0} is not between 0 and 1 (0% and 100%)")]
+    Probability(f64),
+    /// A bandwidth of zero bits per second.
+    #[error("a bandwidth of 0 bit/s carries nothing; remove the rate instead")]
+    ZeroBandwidth,
+}
+
+/// A probability, from 0 (never) to 1 (always).
+///
+/// ```
+/// use netns_test::wire::Probability;
+/// let p = Probability::percent(20.0)?;
+/// assert_eq!(p, Probability::new(0.2)?);
+/// assert_eq!(p.to_string(), "20%");
+/// assert!(Probability::new(1.5).is_err());
+/// # Ok::<(), netns_test::wire::UnitError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default)]
+pub struct Probability(f64);
+
+// Never NaN: `new` refuses it, so equality is total.
+impl Eq for Probability {}
+
+impl Probability {
+    /// Never.
+    pub const NEVER: Probability = Probability(0.0);
+    /// Always.
+    pub const ALWAYS: Probability = Probability(1.0);
+
+    /// `p`, between 0 and 1.
+    pub fn new(p: f64) -> Result<Probability, UnitError> {
+        if (0.0..=1.0).contains(&p) {
+            Ok(Probability(p))
+        } else {
+            Err(UnitError::Probability(p))
+        }
+    }
+
+    /// `pct` per cent, between 0 and 100.
+    pub fn percent(pct: f64) -> Result<Probability, UnitError> {
+        Probability::new(pct / 100.0).map_err(|_| UnitError::Probability(pct / 100.0))
+    }
+
+    /// The probability as a number between 0 and 1.
+    pub fn get(self) -> f64 {
+        self.0
+    }
+
+    /// Whether it is zero.
+    pub fn is_never(self) -> bool {
+        self.0 == 0.0
+    }
+}
+
+impl fmt::Display for Probability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pct = self.0 * 100.0;
+        if pct == pct.round() {
+            write!(f, "{pct:.0}%")
+        } else {
+            write!(f, "{}%", (pct * 1000.0).round() / 1000.0)
+        }
+    }
+}
+
+/// A bandwidth, in bits per second (of Ethernet frames, headers included).
+///
+/// ```
+/// use netns_test::wire::Bandwidth;
+/// let b = Bandwidth::mbit(10)?;
+/// assert_eq!(b.bits_per_second(), 10_000_000);
+/// assert_eq!(b.to_string(), "10 Mbit/s");
+/// assert!(Bandwidth::kbit(0).is_err());
+/// # Ok::<(), netns_test::wire::UnitError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Bandwidth(u64);
+
+impl Bandwidth {
+    /// `bps` bits per second.
+    pub fn bits(bps: u64) -> Result<Bandwidth, UnitError> {
+        if bps == 0 {
+            Err(UnitError::ZeroBandwidth)
+        } else {
+            Ok(Bandwidth(bps))
+        }
+    }
+
+    /// `k` kbit/s (1,000 bits per second).
+    pub fn kbit(k: u64) -> Result<Bandwidth, UnitError> {
+        Bandwidth::bits(k.saturating_mul(1_000))
+    }
+
+    /// `m` Mbit/s (10⁶ bits per second).
+    pub fn mbit(m: u64) -> Result<Bandwidth, UnitError> {
+        Bandwidth::bits(m.saturating_mul(1_000_000))
+    }
+
+    /// `g` Gbit/s (10⁹ bits per second).
+    pub fn gbit(g: u64) -> Result<Bandwidth, UnitError> {
+        Bandwidth::bits(g.saturating_mul(1_000_000_000))
+    }
+
+    /// Bits per second.
+    pub fn bits_per_second(self) -> u64 {
+        self.0
+    }
+
+    /// How long `bytes` take to cross at this rate.
+    pub fn time_for(self, bytes: usize) -> std::time::Duration {
+        let ns = (bytes as u128 * 8 * 1_000_000_000) / u128::from(self.0);
+        std::time::Duration::from_nanos(u64::try_from(ns).unwrap_or(u64::MAX))
+    }
+}
+
+impl fmt::Display for Bandwidth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = self.0;
+        for (unit, name) in [(1_000_000_000, "Gbit/s"), (1_000_000, "Mbit/s"), (1_000, "kbit/s")] {
+            if b >= unit && b % unit == 0 {
+                return write!(f, "{} {name}", b / unit);
+            }
+        }
+        if b >= 1_000_000 {
+            write!(f, "{:.3} Mbit/s", b as f64 / 1e6)
+        } else {
+            write!(f, "{b} bit/s")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probability_range_is_checked() {
+        assert!(Probability::new(0.0).is_ok());
+        assert!(Probability::new(1.0).is_ok());
+        assert_eq!(Probability::new(-0.1), Err(UnitError::Probability(-0.1)));
+        assert!(Probability::new(f64::NAN).is_err());
+        assert!(Probability::percent(101.0).is_err());
+        assert_eq!(Probability::percent(0.5).unwrap().to_string(), "0.5%");
+    }
+
+    #[test]
+    fn bandwidth_times_frames() {
+        let b = Bandwidth::mbit(8).unwrap();
+        assert_eq!(b.time_for(1000), std::time::Duration::from_millis(1));
+        assert_eq!(Bandwidth::bits(1_500_000).unwrap().to_string(), "1500 kbit/s");
+        assert_eq!(Bandwidth::bits(1_234_567).unwrap().to_string(), "1.235 Mbit/s");
+    }
+}

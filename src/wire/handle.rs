@@ -1,0 +1,221 @@
+//! The run-time verbs of a wire, on its link handle: change or remove a
+//! direction's model, hold its frames, set a rule, read its counters.
+
+use std::sync::{Arc, Mutex};
+
+use super::hold::Hold;
+use crate::error::{Error, Result};
+use crate::fault::Link;
+use crate::impairment::{Impairment, Profile, WireRule, WireStats};
+use crate::lab::Net;
+
+/// Which way along a link, as its handle names it: `net.link("a", "b")`
+/// goes forward from `a` to `b`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// From the handle's first node to its second.
+    Forward,
+    /// From the second to the first.
+    Backward,
+    /// Both ways.
+    Both,
+}
+
+impl<'a> Link<'a> {
+    /// Whether the link is a wire (TAP devices and the relay) rather than a
+    /// veth pair.
+    pub fn is_wire(&self) -> bool {
+        self.veth.wire.is_some()
+    }
+
+    /// The wire's position and the relay, or [`Error::NotAWire`].
+    fn wire(&self) -> Result<(usize, &'a crate::lab::Relay)> {
+        match (self.veth.wire, self.net.relay.as_ref()) {
+            (Some(w), Some(relay)) => Ok((w, relay)),
+            _ => Err(Error::NotAWire { link: self.name() }),
+        }
+    }
+
+    /// The relay's direction indices (0: the veth's a to b) for `direction`.
+    pub(crate) fn dirs(&self, direction: Direction) -> Vec<usize> {
+        let forward = usize::from(self.flipped);
+        match direction {
+            Direction::Forward => vec![forward],
+            Direction::Backward => vec![1 - forward],
+            Direction::Both => vec![0, 1],
+        }
+    }
+
+    /// `n1/eth0 -> n2/eth0` for relay direction `dir`.
+    pub(crate) fn arrow(&self, dir: usize) -> String {
+        let ends = [&self.veth.a, &self.veth.b];
+        let name = |e: &crate::lab::VethEnd| format!("{}/{}", self.net.nodes()[e.node].name(), e.ifname);
+        format!("{} -> {}", name(ends[dir]), name(ends[1 - dir]))
+    }
+
+    /// Applies `model` to `direction` from the next frame on, replacing the
+    /// model there. It is listed by [`Net::active_faults`] (with what the
+    /// direction did so far) until [`unimpair`](Link::unimpair) or
+    /// [`Net::heal`], which restores the model the lab was built with.
+    ///
+    /// An invalid model is refused with [`Error::InvalidImpairment`] before
+    /// anything changes; a veth link with [`Error::NotAWire`].
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use netns_test::wire::{Direction, Impairment};
+    /// # use netns_test::{Net, Topology};
+    /// let net = Net::build(&Topology::new().wire(
+    ///     ("n1", "eth0", "198.51.100.1/24"),
+    ///     ("n2", "eth0", "198.51.100.2/24"),
+    /// ))?;
+    /// let link = net.link("n1", "n2")?;
+    /// link.impair(Direction::Both, Impairment::new().delay(Duration::from_millis(50)))?;
+    /// let rtt = net["n1"].ping("n2").run()?.rtt().unwrap().min;
+    /// assert!(rtt >= Duration::from_millis(100));
+    /// # Ok::<(), netns_test::Error>(())
+    /// ```
+    pub fn impair(&self, direction: Direction, model: Impairment) -> Result<()> {
+        let (wire, relay) = self.wire()?;
+        model
+            .validate()
+            .map_err(|source| Error::InvalidImpairment {
+                link: self.name(),
+                source,
+            })?;
+        for dir in self.dirs(direction) {
+            let key = format!("wire {wire} dir {dir}");
+            self.net.faults.forget_keyed(&key);
+            relay.set_model(wire, dir, model.clone());
+            self.net.faults.start(
+                key,
+                format!("wire {} impaired: {model}", self.arrow(dir)),
+                Box::new(move |net: &Net| stats_line(net, wire, dir)),
+                Box::new(move |net: &Net| {
+                    if let Some(relay) = &net.relay {
+                        relay.restore_base(wire, dir);
+                    }
+                    Ok(())
+                }),
+            );
+        }
+        Ok(())
+    }
+
+    /// Applies a [`Profile`]: `forward` on what the handle's first node
+    /// sends, `backward` on what it receives.
+    pub fn impair_with(&self, profile: Profile) -> Result<()> {
+        self.impair(Direction::Forward, profile.forward)?;
+        self.impair(Direction::Backward, profile.backward)
+    }
+
+    /// Removes the model of `direction`: frames pass at once and untouched
+    /// (a rule or a hold stays).
+    pub fn unimpair(&self, direction: Direction) -> Result<()> {
+        let (wire, relay) = self.wire()?;
+        for dir in self.dirs(direction) {
+            self.net.faults.forget_keyed(&format!("wire {wire} dir {dir}"));
+            relay.set_model(wire, dir, Impairment::new());
+        }
+        Ok(())
+    }
+
+    /// The models in use: (forward, backward).
+    pub fn impairment(&self) -> Result<(Impairment, Impairment)> {
+        let (wire, relay) = self.wire()?;
+        let [f, b] = [Direction::Forward, Direction::Backward]
+            .map(|d| relay.direction(wire, self.dirs(d)[0]).pipeline.model().clone());
+        Ok((f, b))
+    }
+
+    /// Holds the frames entering `direction`: they queue, in order, until
+    /// [`Hold::release`] delivers them (also when the guard drops, or on
+    /// [`Net::heal`]) or [`Hold::discard`] drops them.
+    ///
+    /// ```no_run
+    /// use netns_test::wire::Direction;
+    /// # use netns_test::{Net, Topology};
+    /// # let net = Net::build(&Topology::new().wire(("n1", "eth0", "198.51.100.1/24"), ("n2", "eth0", "198.51.100.2/24")))?;
+    /// let hold = net.link("n1", "n2")?.hold(Direction::Forward)?;
+    /// // ... n1 sends; nothing reaches n2 ...
+    /// let delivered = hold.release()?;
+    /// # Ok::<(), netns_test::Error>(())
+    /// ```
+    pub fn hold(&self, direction: Direction) -> Result<Hold<'a>> {
+        let (wire, relay) = self.wire()?;
+        let dirs = self.dirs(direction);
+        for &dir in &dirs {
+            relay.hold(wire, dir);
+        }
+        let undo_dirs = dirs.clone();
+        let id = self.net.faults.start(
+            format!("wire {wire} hold"),
+            format!(
+                "wire {} held",
+                dirs.iter().map(|&d| self.arrow(d)).collect::<Vec<_>>().join(" and ")
+            ),
+            Box::new(move |net: &Net| held_line(net, wire)),
+            Box::new(move |net: &Net| {
+                if let Some(relay) = &net.relay {
+                    for &dir in &undo_dirs {
+                        relay.end_hold(wire, dir, true);
+                    }
+                }
+                Ok(())
+            }),
+        );
+        Ok(Hold::new(self.net, relay, wire, dirs, id))
+    }
+
+    /// Asks `rule` about every frame of `direction` before the model (see
+    /// [`WireRule`]); with [`Direction::Both`] one rule sees both ways.
+    /// Replaces the rule there.
+    pub fn set_rule(&self, direction: Direction, rule: impl WireRule) -> Result<()> {
+        let (wire, relay) = self.wire()?;
+        let shared: Arc<Mutex<dyn WireRule>> = Arc::new(Mutex::new(rule));
+        for dir in self.dirs(direction) {
+            relay.direction(wire, dir).rule = Some(Arc::clone(&shared));
+        }
+        Ok(())
+    }
+
+    /// Removes the rule of `direction`.
+    pub fn clear_rule(&self, direction: Direction) -> Result<()> {
+        let (wire, relay) = self.wire()?;
+        for dir in self.dirs(direction) {
+            relay.direction(wire, dir).rule = None;
+        }
+        Ok(())
+    }
+
+    /// What the wire did so far, per direction as the handle names them.
+    pub fn wire_stats(&self) -> Result<WireStats> {
+        let (wire, relay) = self.wire()?;
+        let [forward, backward] = [Direction::Forward, Direction::Backward]
+            .map(|d| relay.direction(wire, self.dirs(d)[0]).stats);
+        Ok(WireStats { forward, backward })
+    }
+}
+
+/// The evidence of an impaired direction: its counters and the seed.
+fn stats_line(net: &Net, wire: usize, dir: usize) -> String {
+    match &net.relay {
+        Some(relay) => format!(
+            "{}; seed {}",
+            relay.direction(wire, dir).stats,
+            net.seed()
+        ),
+        None => String::new(),
+    }
+}
+
+/// The evidence of a hold: frames held in each direction.
+fn held_line(net: &Net, wire: usize) -> String {
+    match &net.relay {
+        Some(relay) => {
+            let held = |d| relay.direction(wire, d).held.as_ref().map_or(0, |h| h.len());
+            format!("{} + {} frames held", held(0), held(1))
+        }
+        None => String::new(),
+    }
+}

@@ -1,0 +1,33 @@
+//! A wire carries what a veth carries: ARP, IPv4, IPv6, bridges.
+
+use std::time::Duration;
+
+use netns_test::wire::{Direction, Impairment};
+use netns_test::{Endpoint, Error, Net, Topology};
+
+fn wired() -> Net {
+    Net::build(&Topology::new().wire(
+        ("n1", "eth0", ["198.51.100.1/24", "2001:db8::1/64"]),
+        ("n2", "eth0", ["198.51.100.2/24", "2001:db8::2/64"]),
+    ))
+    .unwrap()
+}
+
+#[test]
+fn a_wire_carries_ipv4_and_ipv6_and_counts_frames() {
+    let net = wired();
+    let link = net.link("n1", "n2").unwrap();
+    assert!(link.is_wire());
+    let r4 = net["n1"].ping("198.51.100.2").count(3).interval(Duration::from_millis(10)).run().unwrap();
+    assert_eq!(r4.received, 3, "{r4}");
+    let r6 = net["n2"].ping("2001:db8::1").count(2).interval(Duration::from_millis(10)).run().unwrap();
+    assert_eq!(r6.received, 2, "{r6}");
+    let stats = link.wire_stats().unwrap();
+    // ARP request and 3 echo requests at least went forward; the replies back.
+    assert!(stats.forward.passed >= 4, "{stats:?}");
+    assert!(stats.backward.passed >= 4, "{stats:?}");
+    assert_eq!(stats.forward.dropped(), 0);
+    // The TAP devices are there, under the declared names.
+    let links = net["n1"].links().unwrap();
+    assert!(links.iter().any(|l| l.name == "eth0"), "{links:?}");
+}

@@ -1,0 +1,85 @@
+//! Labs and sockets the wire tests share.
+
+use std::net::UdpSocket;
+use std::time::Duration;
+
+use netns_test::{Net, Topology};
+
+/// n1 198.51.100.1 -- wire -- n2 198.51.100.2, IPv4 only (IPv6 off, so no
+/// neighbour discovery or MLD frame takes a random draw), seeded.
+pub fn ipv4_wire(seed: u64) -> Net {
+    let mut t = Topology::new().seed(seed).wire(
+        ("n1", "eth0", "198.51.100.1/24"),
+        ("n2", "eth0", "198.51.100.2/24"),
+    );
+    for n in ["n1", "n2"] {
+        t = t
+            .sysctl(n, "net.ipv6.conf.all.disable_ipv6", "1")
+            .sysctl(n, "net.ipv6.conf.default.disable_ipv6", "1");
+    }
+    let net = Net::build(&t).unwrap();
+    // Resolve ARP both ways before any model draws.
+    let r = net["n1"].ping("n2").count(1).run().unwrap();
+    assert_eq!(r.received, 1, "{r}");
+    let r = net["n2"].ping("n1").count(1).run().unwrap();
+    assert_eq!(r.received, 1, "{r}");
+    net
+}
+
+/// A UDP socket bound in `node` to `addr`, with a read timeout.
+pub fn udp(net: &Net, node: &str, addr: &str, timeout: Duration) -> UdpSocket {
+    let addr = addr.to_string();
+    net[node]
+        .run(move || {
+            let s = UdpSocket::bind(addr).unwrap();
+            s.set_read_timeout(Some(timeout)).unwrap();
+            s
+        })
+        .unwrap()
+}
+
+/// Sends datagrams numbered `from..to` (a 4-byte big-endian number, then
+/// padding up to `size` bytes) to `dst`, `gap` apart.
+pub fn send_numbered(sock: &UdpSocket, dst: &str, range: std::ops::Range<u32>, size: usize, gap: Duration) {
+    for i in range {
+        let mut buf = vec![0xa5u8; size.max(4)];
+        buf[..4].copy_from_slice(&i.to_be_bytes());
+        sock.send_to(&buf, dst).unwrap();
+        if !gap.is_zero() {
+            std::thread::sleep(gap);
+        }
+    }
+}
+
+/// The numbers of the datagrams received until the socket times out or
+/// `max` arrived.
+pub fn recv_numbers(sock: &UdpSocket, max: usize) -> Vec<u32> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 2048];
+    while got.len() < max {
+        match sock.recv(&mut buf) {
+            Ok(n) if n >= 4 => got.push(u32::from_be_bytes(buf[..4].try_into().unwrap())),
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    got
+}
+
+/// One counter of `/proc/net/snmp` or `/proc/net/netstat` (e.g. `("Udp",
+/// "InCsumErrors")`, `("IpExt", "InTruncatedPkts")`) as the kernel keeps it
+/// in `node`.
+pub fn snmp(net: &Net, node: &str, table: &str, field: &str) -> u64 {
+    let text = net[node]
+        .run(|| {
+            ["snmp", "netstat"]
+                .map(|f| std::fs::read_to_string(format!("/proc/thread-self/net/{f}")).unwrap())
+                .join("")
+        })
+        .unwrap();
+    let prefix = format!("{table}:");
+    let mut rows = text.lines().filter(|l| l.starts_with(&prefix));
+    let (names, values) = (rows.next().unwrap(), rows.next().unwrap());
+    let i = names.split_whitespace().position(|n| n == field).unwrap();
+    values.split_whitespace().nth(i).unwrap().parse().unwrap()
+}
