@@ -40,11 +40,11 @@ pub mod inspect;
 mod lab;
 mod packet;
 pub mod probe;
-pub mod wire;
 mod ruleset;
 mod sys;
 mod topology;
 mod vocab;
+pub mod wire;
 
 pub use error::{Error, Result};
 pub use harness::suite;

@@ -12,6 +12,7 @@
 //! The file format is documented in the library's `docs/suites.md`.
 
 mod exec;
+mod junit;
 mod run;
 mod up;
 
@@ -23,7 +24,11 @@ use clap::{Args, Parser, Subcommand};
 use netns_test::suite::LoadOptions;
 
 #[derive(Parser, Debug)]
-#[command(name = "netns-test", version, about = "Network regression suites in Linux network namespaces, from TOML files.")]
+#[command(
+    name = "netns-test",
+    version,
+    about = "Network regression suites in Linux network namespaces, from TOML files."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -116,9 +121,6 @@ impl LoadArgs {
 }
 
 fn main() -> ExitCode {
-    // `exec` must stay in the machine's user namespace to enter another
-    // process's: it runs itself again without the library's rootless entry.
-    exec::reexec_outside_user_namespace();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run {

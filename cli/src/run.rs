@@ -32,10 +32,16 @@ pub(crate) fn check(files: &[PathBuf], options: &LoadOptions) -> Result<ExitCode
         .map(|f| f.scenarios.len())
         .sum();
     if errors > 0 {
-        eprintln!("{errors} mistake(s) in {} file(s)", loaded.iter().filter(|l| l.result.is_err()).count());
+        eprintln!(
+            "{errors} mistake(s) in {} file(s)",
+            loaded.iter().filter(|l| l.result.is_err()).count()
+        );
         return Ok(ExitCode::from(1));
     }
-    println!("{} file(s), {scenarios} scenario(s): no mistake", loaded.len());
+    println!(
+        "{} file(s), {scenarios} scenario(s): no mistake",
+        loaded.len()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -59,23 +65,20 @@ pub(crate) fn run(
         .collect();
     println!("running {} scenario(s)", scenarios.len());
     let begin = Instant::now();
+    let started = std::time::SystemTime::now();
     let mut reports: Vec<ScenarioReport> = Vec::new();
     for sc in scenarios {
-        let report = match sc.ignored() {
-            Some(reason) => ScenarioReport {
-                name: sc.name(),
-                verdict: Verdict::Skipped(reason.to_string()),
-                duration: Default::default(),
-                artifacts: None,
-            },
-            None => sc.run(),
-        };
+        let report = sc.run();
         let word = match &report.verdict {
             Verdict::Passed => "ok",
             Verdict::Failed(_) => "FAILED",
             Verdict::Skipped(_) => "skipped",
         };
-        println!("  {word:<7} {} ({:.2} s)", report.name, report.duration.as_secs_f64());
+        println!(
+            "  {word:<7} {} ({:.2} s)",
+            report.name,
+            report.duration.as_secs_f64()
+        );
         reports.push(report);
     }
     let failed: Vec<&ScenarioReport> = reports
@@ -91,15 +94,22 @@ pub(crate) fn run(
         }
     }
     if let Some(path) = junit {
-        crate::junit::write(path, &reports, &loaded)?;
+        crate::junit::write(path, started, &reports, &loaded)?;
     }
-    let passed = reports.iter().filter(|r| r.verdict == Verdict::Passed).count();
+    let passed = reports
+        .iter()
+        .filter(|r| r.verdict == Verdict::Passed)
+        .count();
     let skipped = reports.len() - passed - failed.len();
     let failed_n = failed.len() + loaded.iter().filter(|l| l.result.is_err()).count();
-    println!(
-        "\n{passed} passed, {failed_n} failed, {skipped} skipped ({:.2} s{})",
-        begin.elapsed().as_secs_f64(),
-        if broken > 0 { format!("; {broken} mistake(s) in files") } else { String::new() }
-    );
-    Ok(if failed_n > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    if broken > 0 {
+        println!("\n{broken} mistake(s) in files (above)");
+    }
+    println!("\nfinished in {:.2} s", begin.elapsed().as_secs_f64());
+    println!("{passed} passed, {failed_n} failed, {skipped} skipped");
+    Ok(if failed_n > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

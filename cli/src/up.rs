@@ -17,7 +17,11 @@ fn load(file: &Path, options: &LoadOptions) -> Result<netns_test::Topology, Stri
     })
 }
 
-pub(crate) fn up(file: &Path, name: Option<String>, options: &LoadOptions) -> Result<ExitCode, String> {
+pub(crate) fn up(
+    file: &Path,
+    name: Option<String>,
+    options: &LoadOptions,
+) -> Result<ExitCode, String> {
     netns_test::privilege::enter_user_namespace();
     let topology = load(file, options)?;
     let name = name.unwrap_or_else(|| {
@@ -50,7 +54,18 @@ pub(crate) fn draw(
     output: Option<&Path>,
     options: &LoadOptions,
 ) -> Result<ExitCode, String> {
-    let _topology = load(file, options)?;
-    let _ = (format, output);
-    Err("drawing is not available in this build yet".into())
+    let topology = load(file, options)?;
+    let drawing = netns_test::draw::Drawing::new(&topology);
+    let text = match format {
+        "svg" => drawing.svg(),
+        "mermaid" => drawing.mermaid(),
+        "dot" => drawing.dot(),
+        other => return Err(format!("--format {other}: write svg, mermaid or dot")),
+    };
+    match output {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -16,8 +16,8 @@ mod nemeses;
 mod nemesis;
 mod partition;
 
+pub use crate::vocab::Rng;
 pub use link::{Flap, Link, LinkDown};
 pub use nemeses::{IsolateOne, RandomHalves};
 pub use nemesis::{Action, Event, EventLog, FlapLink, Nemesis, Schedule, SEED_ENV};
 pub use partition::{NodeSet, Partition};
-pub use crate::vocab::Rng;

@@ -1,9 +1,9 @@
 //! Built-in nemeses that partition: random halves, one node isolated.
 
 use super::nemesis::Nemesis;
-use crate::vocab::Rng;
 use crate::error::{Error, Result};
 use crate::lab::Net;
+use crate::vocab::Rng;
 
 /// The nodes a nemesis picks from: the given ones, or every node.
 fn candidates(net: &Net, only: &[String]) -> Vec<String> {

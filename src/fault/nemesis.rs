@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::vocab::Rng;
 use crate::error::Result;
 use crate::lab::Net;
+use crate::vocab::Rng;
 
 /// A fault that a [`Schedule`] starts and stops.
 ///

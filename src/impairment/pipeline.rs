@@ -129,7 +129,11 @@ impl Pipeline {
                 if self.chance(flip.get()) {
                     self.bad = !self.bad;
                 }
-                let p = if self.bad { g.loss_in_bad } else { g.loss_in_good };
+                let p = if self.bad {
+                    g.loss_in_bad
+                } else {
+                    g.loss_in_good
+                };
                 self.chance(p.get())
             }
         }

@@ -83,16 +83,7 @@ fn delay_is_exact_without_jitter() {
     let fates = run(Impairment::new().delay(ms(50)), 1, 3, 100, ms(1));
     for (i, f) in fates.iter().enumerate() {
         let at = ms(1) * i as u32 + ms(50);
-        assert_eq!(
-            f,
-            &Fate::Delivered(
-                Delivery {
-                    at,
-                    flip_bit: None
-                },
-                None
-            )
-        );
+        assert_eq!(f, &Fate::Delivered(Delivery { at, flip_bit: None }, None));
     }
 }
 
@@ -142,7 +133,13 @@ fn reordered_frames_skip_the_delay() {
 
 #[test]
 fn corruption_flips_a_bit_past_the_ethernet_header() {
-    let fates = run(Impairment::new().corrupt(Probability::ALWAYS), 9, 500, 60, ms(1));
+    let fates = run(
+        Impairment::new().corrupt(Probability::ALWAYS),
+        9,
+        500,
+        60,
+        ms(1),
+    );
     for f in &fates {
         let Fate::Delivered(d, None) = f else {
             panic!("{f:?}")
@@ -201,7 +198,11 @@ fn distributions_have_mean_zero_and_unit_spread() {
         } else {
             1.0
         };
-        let tol = if d == Distribution::Pareto { 0.15 } else { 0.02 };
+        let tol = if d == Distribution::Pareto {
+            0.15
+        } else {
+            0.02
+        };
         assert!((sd - want).abs() < tol, "{d}: sd {sd}");
     }
 }

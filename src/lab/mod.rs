@@ -16,6 +16,6 @@ pub(crate) mod teardown;
 pub use faults::ActiveFault;
 pub use net::Net;
 pub(crate) use net::{Veth, VethEnd};
-pub(crate) use relay::Relay;
 pub use node::Node;
 pub use node_thread::{NodeThread, StopToken};
+pub(crate) use relay::Relay;

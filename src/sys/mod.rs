@@ -22,6 +22,7 @@
 //!   dump), nftables (NETLINK_NETFILTER) and conntrack.
 
 pub(crate) mod fd_limit;
+pub(crate) mod fdpass;
 pub(crate) mod netlink;
 pub(crate) mod netns;
 pub(crate) mod packet_ring;

@@ -155,45 +155,6 @@ extern "C" fn kill_at_exit() {
     }
 }
 
-/// A `Command` for `program` whose child, before exec, enters the user
-/// namespace of `user` (when given) and then the network namespace of
-/// `net`, and asks for SIGKILL when the spawning thread dies: a program
-/// run from outside in a node of a lab another process holds.
-pub(crate) fn command_entering(
-    user: Option<OwnedFd>,
-    net: OwnedFd,
-    program: impl AsRef<std::ffi::OsStr>,
-) -> std::process::Command {
-    let mut cmd = std::process::Command::new(program);
-    // SAFETY: the hook runs in the forked (so single-threaded) child before
-    // exec and only makes async-signal-safe system calls (setns, prctl) on
-    // fds the closure owns; it allocates nothing.
-    unsafe {
-        cmd.pre_exec(move || {
-            if let Some(user) = &user {
-                if libc::setns(user.as_raw_fd(), libc::CLONE_NEWUSER) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-            }
-            if libc::setns(net.as_raw_fd(), libc::CLONE_NEWNET) != 0 {
-                return Err(io::Error::last_os_error());
-            }
-            if libc::prctl(
-                libc::PR_SET_PDEATHSIG,
-                libc::SIGKILL as libc::c_ulong,
-                0,
-                0,
-                0,
-            ) != 0
-            {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    cmd
-}
-
 /// The thread id of the calling thread.
 pub(crate) fn gettid() -> u32 {
     nix::unistd::gettid().as_raw() as u32

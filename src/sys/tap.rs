@@ -73,5 +73,7 @@ pub(crate) fn read_frame(fd: impl AsFd, buf: &mut [u8]) -> io::Result<Option<usi
 
 /// Writes one frame; the node receives it on the device.
 pub(crate) fn write_frame(fd: impl AsFd, frame: &[u8]) -> io::Result<()> {
-    nix::unistd::write(fd, frame).map(|_| ()).map_err(Into::into)
+    nix::unistd::write(fd, frame)
+        .map(|_| ())
+        .map_err(Into::into)
 }

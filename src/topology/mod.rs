@@ -29,8 +29,8 @@ mod wire;
 
 pub use error::TopologyError;
 pub(crate) use plan::{Plan, PlanIface, PlanNode, BRIDGE_NAME};
-pub(crate) use wire::WireEnd;
 pub(crate) use validate::{compile_netfilter, resolve_route, IfaceView, NodeView};
+pub(crate) use wire::WireEnd;
 
 use crate::ruleset::{Firewall, Nat};
 

@@ -68,8 +68,16 @@ impl Topology {
     /// );
     /// # t.validate().unwrap();
     /// ```
-    pub fn wire_with(self, a: impl Into<Endpoint>, b: impl Into<Endpoint>, profile: Profile) -> Self {
-        self.link(a.into().egress(profile.forward).ingress(profile.backward), b)
+    pub fn wire_with(
+        self,
+        a: impl Into<Endpoint>,
+        b: impl Into<Endpoint>,
+        profile: Profile,
+    ) -> Self {
+        self.link(
+            a.into().egress(profile.forward).ingress(profile.backward),
+            b,
+        )
     }
 
     /// The seed of every random choice of the lab's wires, unless the

@@ -18,6 +18,6 @@ pub(crate) use ifname::{check_ifname, IfnameProblem};
 pub use ip::{IntoIp, IntoSocketAddr};
 pub(crate) use mac::{mac_text, parse_mac};
 pub use rng::Rng;
-pub use units::{Bandwidth, Probability, UnitError};
 pub(crate) use text::quoted;
+pub use units::{Bandwidth, Probability, UnitError};
 pub(crate) use xml::{xml_attr, xml_text};

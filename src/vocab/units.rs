@@ -126,7 +126,11 @@ impl Bandwidth {
 impl fmt::Display for Bandwidth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let b = self.0;
-        for (unit, name) in [(1_000_000_000, "Gbit/s"), (1_000_000, "Mbit/s"), (1_000, "kbit/s")] {
+        for (unit, name) in [
+            (1_000_000_000, "Gbit/s"),
+            (1_000_000, "Mbit/s"),
+            (1_000, "kbit/s"),
+        ] {
             if b >= unit && b % unit == 0 {
                 return write!(f, "{} {name}", b / unit);
             }
@@ -157,7 +161,13 @@ mod tests {
     fn bandwidth_times_frames() {
         let b = Bandwidth::mbit(8).unwrap();
         assert_eq!(b.time_for(1000), std::time::Duration::from_millis(1));
-        assert_eq!(Bandwidth::bits(1_500_000).unwrap().to_string(), "1500 kbit/s");
-        assert_eq!(Bandwidth::bits(1_234_567).unwrap().to_string(), "1.235 Mbit/s");
+        assert_eq!(
+            Bandwidth::bits(1_500_000).unwrap().to_string(),
+            "1500 kbit/s"
+        );
+        assert_eq!(
+            Bandwidth::bits(1_234_567).unwrap().to_string(),
+            "1.235 Mbit/s"
+        );
     }
 }

@@ -49,7 +49,8 @@ impl<'a> Link<'a> {
     /// `n1/eth0 -> n2/eth0` for relay direction `dir`.
     pub(crate) fn arrow(&self, dir: usize) -> String {
         let ends = [&self.veth.a, &self.veth.b];
-        let name = |e: &crate::lab::VethEnd| format!("{}/{}", self.net.nodes()[e.node].name(), e.ifname);
+        let name =
+            |e: &crate::lab::VethEnd| format!("{}/{}", self.net.nodes()[e.node].name(), e.ifname);
         format!("{} -> {}", name(ends[dir]), name(ends[1 - dir]))
     }
 
@@ -114,7 +115,9 @@ impl<'a> Link<'a> {
     pub fn unimpair(&self, direction: Direction) -> Result<()> {
         let (wire, relay) = self.wire()?;
         for dir in self.dirs(direction) {
-            self.net.faults.forget_keyed(&format!("wire {wire} dir {dir}"));
+            self.net
+                .faults
+                .forget_keyed(&format!("wire {wire} dir {dir}"));
             relay.set_model(wire, dir, Impairment::new());
         }
         Ok(())
@@ -123,8 +126,13 @@ impl<'a> Link<'a> {
     /// The models in use: (forward, backward).
     pub fn impairment(&self) -> Result<(Impairment, Impairment)> {
         let (wire, relay) = self.wire()?;
-        let [f, b] = [Direction::Forward, Direction::Backward]
-            .map(|d| relay.direction(wire, self.dirs(d)[0]).pipeline.model().clone());
+        let [f, b] = [Direction::Forward, Direction::Backward].map(|d| {
+            relay
+                .direction(wire, self.dirs(d)[0])
+                .pipeline
+                .model()
+                .clone()
+        });
         Ok((f, b))
     }
 
@@ -152,7 +160,10 @@ impl<'a> Link<'a> {
             format!("wire {wire} hold"),
             format!(
                 "wire {} held",
-                dirs.iter().map(|&d| self.arrow(d)).collect::<Vec<_>>().join(" and ")
+                dirs.iter()
+                    .map(|&d| self.arrow(d))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
             ),
             Box::new(move |net: &Net| held_line(net, wire)),
             Box::new(move |net: &Net| {
@@ -200,11 +211,7 @@ impl<'a> Link<'a> {
 /// The evidence of an impaired direction: its counters and the seed.
 fn stats_line(net: &Net, wire: usize, dir: usize) -> String {
     match &net.relay {
-        Some(relay) => format!(
-            "{}; seed {}",
-            relay.direction(wire, dir).stats,
-            net.seed()
-        ),
+        Some(relay) => format!("{}; seed {}", relay.direction(wire, dir).stats, net.seed()),
         None => String::new(),
     }
 }
@@ -213,7 +220,13 @@ fn stats_line(net: &Net, wire: usize, dir: usize) -> String {
 fn held_line(net: &Net, wire: usize) -> String {
     match &net.relay {
         Some(relay) => {
-            let held = |d| relay.direction(wire, d).held.as_ref().map_or(0, |h| h.len());
+            let held = |d| {
+                relay
+                    .direction(wire, d)
+                    .held
+                    .as_ref()
+                    .map_or(0, |h| h.len())
+            };
             format!("{} + {} frames held", held(0), held(1))
         }
         None => String::new(),

@@ -16,7 +16,13 @@ pub struct Hold<'a> {
 }
 
 impl<'a> Hold<'a> {
-    pub(crate) fn new(net: &'a Net, relay: &'a Relay, wire: usize, dirs: Vec<usize>, id: u64) -> Self {
+    pub(crate) fn new(
+        net: &'a Net,
+        relay: &'a Relay,
+        wire: usize,
+        dirs: Vec<usize>,
+        id: u64,
+    ) -> Self {
         Hold {
             net,
             relay,
@@ -51,7 +57,9 @@ impl<'a> Hold<'a> {
     /// Ends the hold and drops the held frames (counted as discarded); how
     /// many.
     pub fn discard(self) -> Result<usize> {
-        self.net.faults.forget_keyed(&format!("wire {} hold", self.wire));
+        self.net
+            .faults
+            .forget_keyed(&format!("wire {} hold", self.wire));
         Ok(self
             .dirs
             .iter()

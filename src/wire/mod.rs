@@ -54,8 +54,8 @@ mod handle;
 mod hold;
 
 pub use crate::impairment::{
-    DirectionStats, Distribution, Frame, GilbertElliott, Impairment, ImpairmentError, Jitter,
-    Loss, Profile, Verdict, WireRule, WireStats, DEFAULT_QUEUE_LIMIT,
+    DirectionStats, Distribution, Frame, GilbertElliott, Impairment, ImpairmentError, Jitter, Loss,
+    Profile, Verdict, WireRule, WireStats, DEFAULT_QUEUE_LIMIT,
 };
 pub use crate::vocab::{Bandwidth, Probability, UnitError};
 pub use handle::Direction;

@@ -18,9 +18,19 @@ fn a_wire_carries_ipv4_and_ipv6_and_counts_frames() {
     let net = wired();
     let link = net.link("n1", "n2").unwrap();
     assert!(link.is_wire());
-    let r4 = net["n1"].ping("198.51.100.2").count(3).interval(Duration::from_millis(10)).run().unwrap();
+    let r4 = net["n1"]
+        .ping("198.51.100.2")
+        .count(3)
+        .interval(Duration::from_millis(10))
+        .run()
+        .unwrap();
     assert_eq!(r4.received, 3, "{r4}");
-    let r6 = net["n2"].ping("2001:db8::1").count(2).interval(Duration::from_millis(10)).run().unwrap();
+    let r6 = net["n2"]
+        .ping("2001:db8::1")
+        .count(2)
+        .interval(Duration::from_millis(10))
+        .run()
+        .unwrap();
     assert_eq!(r6.received, 2, "{r6}");
     let stats = link.wire_stats().unwrap();
     // ARP request and 3 echo requests at least went forward; the replies back.

@@ -11,8 +11,11 @@ use super::util::ipv4_wire;
 fn fifty_ms_each_way_is_a_hundred_ms_round_trip() {
     let net = ipv4_wire(1);
     let link = net.link("n1", "n2").unwrap();
-    link.impair(Direction::Both, Impairment::new().delay(Duration::from_millis(50)))
-        .unwrap();
+    link.impair(
+        Direction::Both,
+        Impairment::new().delay(Duration::from_millis(50)),
+    )
+    .unwrap();
     let report = net["n1"]
         .ping("n2")
         .count(10)
@@ -34,7 +37,10 @@ fn fifty_ms_each_way_is_a_hundred_ms_round_trip() {
     link.unimpair(Direction::Both).unwrap();
     assert!(net.active_faults().is_empty());
     let fast = net["n1"].ping("n2").count(3).run().unwrap();
-    assert!(fast.rtt().unwrap().max < Duration::from_millis(50), "{fast}");
+    assert!(
+        fast.rtt().unwrap().max < Duration::from_millis(50),
+        "{fast}"
+    );
 }
 
 /// Sends 1,000 echoes over a wire losing 20 % of what n1 sends, and

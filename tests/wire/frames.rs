@@ -20,7 +20,13 @@ fn reordering_is_seen_by_a_udp_receiver() {
         .unwrap();
     let rx = udp(&net, "n2", "198.51.100.2:9000", Duration::from_millis(300));
     let tx = udp(&net, "n1", "198.51.100.1:0", Duration::from_millis(300));
-    send_numbered(&tx, "198.51.100.2:9000", 0..200, 64, Duration::from_micros(500));
+    send_numbered(
+        &tx,
+        "198.51.100.2:9000",
+        0..200,
+        64,
+        Duration::from_micros(500),
+    );
     let got = recv_numbers(&rx, 200);
     assert_eq!(got.len(), 200, "nothing is lost, only reordered");
     let inversions = got.windows(2).filter(|w| w[1] < w[0]).count();
@@ -34,8 +40,11 @@ fn reordering_is_seen_by_a_udp_receiver() {
 fn duplicated_requests_show_as_dup_replies() {
     let net = ipv4_wire(4);
     let link = net.link("n1", "n2").unwrap();
-    link.impair(Direction::Forward, Impairment::new().duplicate(Probability::ALWAYS))
-        .unwrap();
+    link.impair(
+        Direction::Forward,
+        Impairment::new().duplicate(Probability::ALWAYS),
+    )
+    .unwrap();
     let report = net["n1"]
         .ping("n2")
         .count(5)
@@ -61,13 +70,22 @@ fn corrupted_frames_fail_the_receivers_checksums() {
             + snmp(net, "n2", "Udp", "InErrors")
     };
     let before = errors(&net);
-    link.impair(Direction::Forward, Impairment::new().corrupt(Probability::ALWAYS))
-        .unwrap();
+    link.impair(
+        Direction::Forward,
+        Impairment::new().corrupt(Probability::ALWAYS),
+    )
+    .unwrap();
     let rx = udp(&net, "n2", "198.51.100.2:9001", Duration::from_millis(300));
     let tx = udp(&net, "n1", "198.51.100.1:0", Duration::from_millis(300));
     // 100-byte payloads: the frame has no Ethernet padding a flip could hit
     // harmlessly.
-    send_numbered(&tx, "198.51.100.2:9001", 0..50, 100, Duration::from_micros(200));
+    send_numbered(
+        &tx,
+        "198.51.100.2:9001",
+        0..50,
+        100,
+        Duration::from_micros(200),
+    );
     let got = recv_numbers(&rx, 50);
     assert!(got.is_empty(), "corrupted datagrams were accepted: {got:?}");
     let stats = link.wire_stats().unwrap();

@@ -7,7 +7,7 @@ mod common;
 
 mod basics;
 mod delay_loss;
-mod util;
 mod frames;
 mod hold_rule;
 mod rate;
+mod util;

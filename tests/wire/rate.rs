@@ -32,7 +32,8 @@ fn ten_mbit_gives_tcp_goodput_within_a_few_percent() {
         })
         .unwrap();
     let (mut conn, _) = listener.accept().unwrap();
-    conn.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
     let mut buf = vec![0u8; 256 * 1024];
     let mut got = 0;
     let mut first = None;

@@ -13,9 +13,11 @@ pub fn ipv4_wire(seed: u64) -> Net {
         ("n2", "eth0", "198.51.100.2/24"),
     );
     for n in ["n1", "n2"] {
-        t = t
-            .sysctl(n, "net.ipv6.conf.all.disable_ipv6", "1")
-            .sysctl(n, "net.ipv6.conf.default.disable_ipv6", "1");
+        t = t.sysctl(n, "net.ipv6.conf.all.disable_ipv6", "1").sysctl(
+            n,
+            "net.ipv6.conf.default.disable_ipv6",
+            "1",
+        );
     }
     let net = Net::build(&t).unwrap();
     // Resolve ARP both ways before any model draws.
@@ -40,7 +42,13 @@ pub fn udp(net: &Net, node: &str, addr: &str, timeout: Duration) -> UdpSocket {
 
 /// Sends datagrams numbered `from..to` (a 4-byte big-endian number, then
 /// padding up to `size` bytes) to `dst`, `gap` apart.
-pub fn send_numbered(sock: &UdpSocket, dst: &str, range: std::ops::Range<u32>, size: usize, gap: Duration) {
+pub fn send_numbered(
+    sock: &UdpSocket,
+    dst: &str,
+    range: std::ops::Range<u32>,
+    size: usize,
+    gap: Duration,
+) {
     for i in range {
         let mut buf = vec![0xa5u8; size.max(4)];
         buf[..4].copy_from_slice(&i.to_be_bytes());

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::exec::Runner;
-use super::format::step::Stream;
+use super::format::step::{Step, Stream};
 
 /// Where artifact folders go: this folder if set, else
 /// `target/netns-test-artifacts` of the build (else of the working
@@ -119,6 +119,10 @@ fn write_into(runner: &Runner<'_>, failure: &str, dir: &Path) -> std::io::Result
             text,
         )?;
     }
+    let path = failing_path(runner);
+    let hops: Vec<&str> = path.iter().map(String::as_str).collect();
+    let drawing = crate::draw::Drawing::new(&sc.file.topology).mark_path(&hops);
+    std::fs::write(dir.join("topology.svg"), drawing.svg())?;
     for (i, cap) in runner.captures.iter().enumerate() {
         let file = match i {
             0 => "capture.pcapng".to_string(),
@@ -129,4 +133,37 @@ fn write_into(runner: &Runner<'_>, failure: &str, dir: &Path) -> std::io::Result
         }
     }
     Ok(())
+}
+
+/// The nodes the failed step went through, as far as the file says: its
+/// source, the routers it names, the node of its destination.
+fn failing_path(runner: &Runner<'_>) -> Vec<String> {
+    let Some(step) = runner.failed.and_then(|i| runner.scenario.steps.get(i)) else {
+        return Vec::new();
+    };
+    let dest = |to: &str| -> Option<String> {
+        let host = match to.rsplit_once(':') {
+            Some((h, p)) if p.parse::<u16>().is_ok() && !h.ends_with(':') => h,
+            _ => to,
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if runner.net.node(host).is_ok() {
+            return Some(host.to_string());
+        }
+        let ip = host.parse().ok()?;
+        runner.net.node_of(ip).map(|n| n.name().to_string())
+    };
+    let (from, via, to): (&str, &[String], &str) = match &step.step {
+        Step::Path(s) => (&s.from, &s.via, &s.to),
+        Step::Ping(s) => (&s.from, &[], &s.to),
+        Step::Reachable(s) | Step::Unreachable(s) => (&s.from, &[], &s.to),
+        Step::Tcp(s) => (&s.from, &[], &s.to),
+        Step::Udp(s) => (&s.from, &[], &s.to),
+        Step::WaitPort(s) => (&s.from, &[], &s.to),
+        _ => return Vec::new(),
+    };
+    let mut out = vec![from.to_string()];
+    out.extend(via.iter().cloned());
+    out.extend(dest(to));
+    out
 }

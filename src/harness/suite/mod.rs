@@ -132,6 +132,7 @@ pub enum Verdict {
 
 /// A scenario's run.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ScenarioReport {
     /// `file::scenario`.
     pub name: String,
@@ -141,6 +142,15 @@ pub struct ScenarioReport {
     pub duration: Duration,
     /// The artifacts folder, written when it failed.
     pub artifacts: Option<PathBuf>,
+    /// The step log: each step, when, and what it saw.
+    pub log: Vec<String>,
+}
+
+/// What a run leaves for its report besides the verdict.
+#[derive(Debug, Default)]
+struct RunNotes {
+    artifacts: Option<PathBuf>,
+    log: Vec<String>,
 }
 
 impl Scenario {
@@ -176,18 +186,22 @@ impl Scenario {
 
     /// The body: runs the steps on `net`, writes the artifacts if one
     /// fails (their folder into `artifacts`), then ends what it started.
-    fn body(&self, net: &crate::Net, artifacts: &Mutex<Option<PathBuf>>) -> Result<(), Failure> {
+    fn body(&self, net: &crate::Net, notes: &Mutex<RunNotes>) -> Result<(), Failure> {
         let mut runner = exec::Runner::new(net, self);
         let result = runner.run_all();
+        let mut dir = None;
         let out = match result {
             Ok(()) => Ok(()),
             Err(msg) => {
-                let (dir, note) = artifacts::write(&runner, &msg);
-                *artifacts.lock().unwrap_or_else(|e| e.into_inner()) = dir;
+                let (written, note) = artifacts::write(&runner, &msg);
+                dir = written;
                 Err(Failure::Returned(format!("{msg}\n{note}")))
             }
         };
         runner.finish();
+        let mut n = notes.lock().unwrap_or_else(|e| e.into_inner());
+        n.artifacts = dir;
+        n.log = std::mem::take(&mut runner.log);
         out
     }
 
@@ -204,10 +218,21 @@ impl Scenario {
     /// be able to make namespaces: root, or entered a user namespace with
     /// [`privilege::enter_user_namespace`](crate::privilege::enter_user_namespace)
     /// while it had one thread).
+    ///
+    /// An ignored scenario is not run: its verdict is [`Verdict::Skipped`].
     pub fn run(&self) -> ScenarioReport {
         let begin = Instant::now();
-        let artifacts = Arc::new(Mutex::new(None));
-        let (me, art) = (self.clone(), artifacts.clone());
+        if let Some(reason) = &self.ignore {
+            return ScenarioReport {
+                name: self.name(),
+                verdict: Verdict::Skipped(format!("ignored: {reason}")),
+                duration: begin.elapsed(),
+                artifacts: None,
+                log: Vec::new(),
+            };
+        }
+        let notes = Arc::new(Mutex::new(RunNotes::default()));
+        let (me, art) = (self.clone(), notes.clone());
         let outcome = execute(TestSpec::from_case(self.parts(), false), move |ctx| {
             me.body(ctx.net(), &art)
         });
@@ -220,12 +245,13 @@ impl Scenario {
             )),
             Outcome::Returned(m) | Outcome::Setup(m) | Outcome::TimedOut(m) => Verdict::Failed(m),
         };
-        let artifacts = artifacts.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let notes = std::mem::take(&mut *notes.lock().unwrap_or_else(|e| e.into_inner()));
         ScenarioReport {
             name: self.name(),
             verdict,
             duration: begin.elapsed(),
-            artifacts,
+            artifacts: notes.artifacts,
+            log: notes.log,
         }
     }
 
@@ -236,8 +262,8 @@ impl Scenario {
         let timeout = self.timeout;
         let topology = self.file.topology.clone();
         let mut case = Case::new(name, move |net: &crate::Net| -> Result<(), Message> {
-            let art = Mutex::new(None);
-            self.body(net, &art).map_err(|f| match f {
+            let notes = Mutex::new(RunNotes::default());
+            self.body(net, &notes).map_err(|f| match f {
                 Failure::Returned(m) | Failure::Setup(m) => Message(m),
             })
         })

@@ -70,7 +70,11 @@ pub(crate) struct Relay {
 impl Relay {
     /// Starts relaying `wires`, with `models[w]` = (a to b, b to a) for
     /// wire `w`; each direction draws from its own part of `seed`.
-    pub(crate) fn start(wires: Vec<WireEnds>, models: Vec<[Impairment; 2]>, seed: u64) -> Result<Relay> {
+    pub(crate) fn start(
+        wires: Vec<WireEnds>,
+        models: Vec<[Impairment; 2]>,
+        seed: u64,
+    ) -> Result<Relay> {
         let relay_err = |op: &str| {
             let op = op.to_string();
             move |source| Error::Wire {
@@ -170,11 +174,7 @@ impl Relay {
     pub(crate) fn stop(&self) {
         self.shared.stop.store(true, Ordering::Release);
         self.shared.poller.wake();
-        let thread = self
-            .thread
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(t) = thread {
             let _ = t.join();
         }

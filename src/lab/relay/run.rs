@@ -45,7 +45,9 @@ pub(super) fn relay(shared: &Shared) {
         while let Some(due) = timers.pop_due(now) {
             let to = &shared.wires[due.wire].taps[1 - due.dir];
             if write_frame(to, &due.frame).is_ok() {
-                shared.lock(due.wire, due.dir).count_passed(due.frame.len(), true);
+                shared
+                    .lock(due.wire, due.dir)
+                    .count_passed(due.frame.len(), true);
             }
         }
         if armed.is_some_and(|a| a <= now) {

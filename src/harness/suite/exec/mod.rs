@@ -48,6 +48,8 @@ pub(crate) struct Runner<'n> {
     pub(crate) flaps: Vec<(String, Flap<'n>)>,
     pub(crate) captures: Vec<Capture>,
     pub(crate) log: Vec<String>,
+    /// The index of the step that failed.
+    pub(crate) failed: Option<usize>,
     started: Instant,
     runs: usize,
 }
@@ -64,6 +66,7 @@ impl<'n> Runner<'n> {
             flaps: Vec::new(),
             captures: Vec::new(),
             log: Vec::new(),
+            failed: None,
             started: Instant::now(),
             runs: 0,
         }
@@ -87,6 +90,7 @@ impl<'n> Runner<'n> {
                 Ok(what) => self.note(format!("  ok: {what}")),
                 Err(why) => {
                     self.note(format!("  FAILED: {why}"));
+                    self.failed = Some(i);
                     return Err(format!(
                         "{at}: step {} ({}) failed: {why}",
                         i + 1,
