@@ -10,7 +10,7 @@ use toml::Spanned;
 
 use super::check::check_scenario;
 use super::error::{SuiteError, SuiteErrorKind};
-use super::format::{SuiteFile, TopologySpec, VarValue};
+use super::format::{Step, SuiteFile, TopologySpec, VarValue};
 use super::source::Source;
 use super::{LabFile, LoadOptions, PlacedStep, Scenario, ScenarioFile};
 use crate::Topology;
@@ -166,20 +166,29 @@ pub(crate) fn load_file(
             errors.push(source.error(offset, SuiteErrorKind::DuplicateScenario(spec.name)));
             continue;
         }
-        let steps: Vec<PlacedStep> = spec
-            .steps
-            .iter()
-            .map(|s| {
-                let (line, column) = source.position(s.span().start);
-                PlacedStep {
-                    step: s.get_ref().clone(),
-                    line,
-                    column,
-                    offset: s.span().start,
-                }
-            })
-            .collect();
         let before = errors.len();
+        let mut steps: Vec<PlacedStep> = Vec::new();
+        for (i, s) in spec.steps.iter().enumerate() {
+            let offset = s.span().start;
+            match s.get_ref().clone().try_into::<Step>() {
+                Ok(step) => {
+                    let (line, column) = source.position(offset);
+                    steps.push(PlacedStep {
+                        step,
+                        line,
+                        column,
+                        offset,
+                    });
+                }
+                Err(e) => errors.push(source.error(
+                    offset,
+                    SuiteErrorKind::Syntax(format!("step {}: {}", i + 1, e.message().trim())),
+                )),
+            }
+        }
+        if errors.len() > before {
+            continue;
+        }
         for (offset, kind) in check_scenario(&steps, &nodes) {
             errors.push(source.error(offset, kind));
         }

@@ -76,10 +76,11 @@ pub struct ScenarioSpec {
     pub timeout: Option<Dur>,
     /// Reported ignored, with this reason, unless `--ignored` is given.
     pub ignore: Option<String>,
-    /// The steps, in order.
+    /// The steps, in order (each read as a [`Step`] by itself, so that a
+    /// mistake in one is placed at that step).
     #[serde(default)]
     #[schemars(with = "Vec<Step>")]
-    pub steps: Vec<Spanned<Step>>,
+    pub steps: Vec<Spanned<toml::Value>>,
 }
 
 /// The JSON schema of a suite file, pretty-printed (what
