@@ -1,0 +1,182 @@
+//! Guarantee: a SIGKILL of `netns-test run` or `netns-test up` leaves
+//! nothing: no process started in a node (each carries a marker in its
+//! environment) is alive afterwards, a program started with `exec` dies
+//! with the lab, and no process of the machine holds a node's namespace.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::MetadataExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_netns-test");
+
+const LAB: &str = r#"
+[[topology.links]]
+a = { node = "n1", iface = "eth0", addr = "198.51.100.1/24" }
+b = { node = "n2", iface = "eth0", addr = "198.51.100.2/24" }
+
+[[scenario]]
+name = "waits"
+steps = [
+  { do = "start", name = "sleeper", node = "n2", cmd = ["sleep", "60"], env = { MARK = "${mark}" } },
+  { do = "ping", from = "n1", to = "n2", count = 1 },
+  { do = "sleep", for = "60s" },
+]
+"#;
+
+/// Pids of the processes whose environment holds `MARK=mark`.
+fn marked(mark: &str) -> Vec<u32> {
+    let needle = format!("MARK={mark}");
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else {
+            continue;
+        };
+        if env.split(|b| *b == 0).any(|v| v == needle.as_bytes()) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// Every process (or thread, or open fd) of the machine that holds the
+/// network namespace `inode`.
+fn holders(inode: u64) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let pid = e.file_name().to_string_lossy().into_owned();
+        if pid.parse::<u32>().is_err() {
+            continue;
+        }
+        let mut paths = vec![format!("/proc/{pid}/ns/net")];
+        if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+            for t in tasks.flatten() {
+                paths.push(format!("{}/ns/net", t.path().display()));
+            }
+        }
+        if let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) {
+            paths.extend(fds.flatten().map(|f| f.path().display().to_string()));
+        }
+        for p in paths {
+            if std::fs::metadata(&p).is_ok_and(|m| m.ino() == inode && m.dev() == nsfs_dev()) {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// The device of the namespace filesystem.
+fn nsfs_dev() -> u64 {
+    std::fs::metadata("/proc/self/ns/net").unwrap().dev()
+}
+
+fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    f()
+}
+
+fn kill9(child: &mut Child) {
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    child.wait().unwrap();
+}
+
+/// The node's namespace inode, seen through the marked program in it.
+fn inode_of(pid: u32) -> u64 {
+    std::fs::metadata(format!("/proc/{pid}/ns/net"))
+        .unwrap()
+        .ino()
+}
+
+fn assert_nothing_left(mark: &str, inode: u64) {
+    assert!(
+        wait_until(Duration::from_secs(5), || marked(mark).is_empty()),
+        "marked processes alive after the SIGKILL: {:?}",
+        marked(mark)
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), || holders(inode).is_empty()),
+        "the node's namespace is still held: {:?}",
+        holders(inode)
+    );
+}
+
+#[test]
+fn sigkill_of_run_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lab.toml");
+    std::fs::write(&file, LAB).unwrap();
+    let mark = format!("run-{}", std::process::id());
+    let mut run = Command::new(BIN)
+        .args(["run", file.to_str().unwrap(), "--var"])
+        .arg(format!("mark={mark}"))
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        wait_until(Duration::from_secs(20), || !marked(&mark).is_empty()),
+        "the scenario's program never started"
+    );
+    let inode = inode_of(marked(&mark)[0]);
+    kill9(&mut run);
+    assert_nothing_left(&mark, inode);
+}
+
+#[test]
+fn sigkill_of_up_leaves_nothing_and_ends_exec() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lab.toml");
+    std::fs::write(&file, LAB).unwrap();
+    let lab = format!("sigkill-{}", std::process::id());
+    let mark = format!("up-{}", std::process::id());
+    let mut up = Command::new(BIN)
+        .args([
+            "up",
+            file.to_str().unwrap(),
+            "--name",
+            &lab,
+            "--var",
+            "mark=unused",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(up.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("is up"), "{first}");
+    let mut exec = Command::new(BIN)
+        .args(["exec", &lab, "n2", "--", "sleep", "60"])
+        .env("MARK", &mark)
+        .spawn()
+        .unwrap();
+    assert!(
+        wait_until(Duration::from_secs(10), || marked(&mark).len() >= 2),
+        "exec's program never started"
+    );
+    // The program is the marked process that is not `exec` itself.
+    let program = *marked(&mark).iter().find(|p| **p != exec.id()).unwrap();
+    let inode = inode_of(program);
+    assert_ne!(inode, std::fs::metadata("/proc/self/ns/net").unwrap().ino());
+    kill9(&mut up);
+    let status = exec.wait().unwrap();
+    assert!(
+        !status.success(),
+        "exec ended with {status} although its lab was killed"
+    );
+    assert_nothing_left(&mark, inode);
+}
