@@ -83,6 +83,8 @@ mod round2;
 mod scale;
 #[path = "support/stats.rs"]
 mod stats;
+#[path = "support/suite_parse.rs"]
+mod suite_parse;
 
 use args::{parse_args, Args, USAGE};
 use report::{print_machine, print_targets, report_cycles, Findings};
@@ -433,6 +435,7 @@ fn main() -> ExitCode {
             .map(|r| (r.counter.stalls(), r.counter.cycles));
     }
     ok &= round2::run(&args);
+    ok &= suite_parse::run_phase(&args);
     print_targets(&findings);
     println!();
     println!(
