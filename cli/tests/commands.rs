@@ -46,10 +46,10 @@ fn check_lists_every_mistake_with_its_position() {
     assert!(ok.status.success(), "{}", text(&ok.stderr));
 }
 
+/// Scenarios on the two-host lab of `suites/labs/` (its path in place of
+/// `LAB_FILE`): one passes, one fails, one is ignored.
 const MIXED: &str = r#"
-[[topology.links]]
-a = { node = "n1", iface = "eth0", addr = "198.51.100.1/24" }
-b = { node = "n2", iface = "eth0", addr = "198.51.100.2/24" }
+include = "LAB_FILE"
 
 [[scenario]]
 name = "passes"
@@ -72,7 +72,8 @@ steps = []
 fn run_reports_failures_junit_and_artifacts() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("mixed.toml");
-    std::fs::write(&file, MIXED).unwrap();
+    let lab = repo().join("suites/labs/two_hosts.toml");
+    std::fs::write(&file, MIXED.replace("LAB_FILE", lab.to_str().unwrap())).unwrap();
     let junit = dir.path().join("report.xml");
     let artifacts = dir.path().join("artifacts");
     let out = netns_test(
@@ -89,7 +90,7 @@ fn run_reports_failures_junit_and_artifacts() {
     assert!(stdout.contains("ok      mixed::passes"), "{stdout}");
     assert!(stdout.contains("FAILED  mixed::fails"), "{stdout}");
     assert!(
-        stdout.contains("mixed.toml:14:3: step 2 (tcp) failed"),
+        stdout.contains("mixed.toml:12:3: step 2 (tcp) failed"),
         "{stdout}"
     );
     assert!(

@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_netns-test");
 
+/// A scenario on the two-host lab of `suites/labs/`, whose path is put
+/// in place of `LAB_FILE`.
 const LAB: &str = r#"
-[[topology.links]]
-a = { node = "n1", iface = "eth0", addr = "198.51.100.1/24" }
-b = { node = "n2", iface = "eth0", addr = "198.51.100.2/24" }
+include = "LAB_FILE"
 
 [[scenario]]
 name = "waits"
@@ -24,22 +24,12 @@ steps = [
 ]
 "#;
 
+#[path = "../../tests/support/processes.rs"]
+mod processes;
+
 /// Pids of the processes whose environment holds `MARK=mark`.
 fn marked(mark: &str) -> Vec<u32> {
-    let needle = format!("MARK={mark}");
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else {
-            continue;
-        };
-        if env.split(|b| *b == 0).any(|v| v == needle.as_bytes()) {
-            out.push(pid);
-        }
-    }
-    out
+    processes::marked_processes(&format!("MARK={mark}"))
 }
 
 /// Every process (or thread, or open fd) of the machine that holds the
@@ -72,6 +62,12 @@ fn holders(inode: u64) -> Vec<String> {
 /// The device of the namespace filesystem.
 fn nsfs_dev() -> u64 {
     std::fs::metadata("/proc/self/ns/net").unwrap().dev()
+}
+
+fn lab_file() -> String {
+    let lab =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites/labs/two_hosts.toml");
+    LAB.replace("LAB_FILE", lab.to_str().unwrap())
 }
 
 fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
@@ -118,7 +114,7 @@ fn assert_nothing_left(mark: &str, inode: u64) {
 fn sigkill_of_run_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("lab.toml");
-    std::fs::write(&file, LAB).unwrap();
+    std::fs::write(&file, lab_file()).unwrap();
     let mark = format!("run-{}", std::process::id());
     let mut run = Command::new(BIN)
         .args(["run", file.to_str().unwrap(), "--var"])
@@ -139,7 +135,7 @@ fn sigkill_of_run_leaves_nothing() {
 fn sigkill_of_up_leaves_nothing_and_ends_exec() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("lab.toml");
-    std::fs::write(&file, LAB).unwrap();
+    std::fs::write(&file, lab_file()).unwrap();
     let lab = format!("sigkill-{}", std::process::id());
     let mark = format!("up-{}", std::process::id());
     let mut up = Command::new(BIN)
