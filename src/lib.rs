@@ -22,7 +22,7 @@
 //! `firewall` translates and filters (NAT, firewalls, connection tracking).
 //! At the top, test integration: `assert` (the assertion macros and the
 //! connectivity matrix) and `harness` (what `#[netns_test]` runs, the custom
-//! harness, debugging aids). An upper layer that adds verbs to `Node` or
+//! harness, debugging aids, suites from files). An upper layer that adds verbs to `Node` or
 //! `Net` does so in its own folder (`probe/verbs/`, `assert/matrix/`,
 //! `fault/`, `capture/`, `firewall/`), so the lab knows nothing of them;
 //! what an upper layer keeps on a live network (active faults, capture

@@ -301,6 +301,28 @@ pub fn load(paths: &[impl AsRef<Path>], options: &LoadOptions) -> Vec<Loaded> {
 }
 
 /// Every mistake in the files under `paths`, each placed.
+///
+/// ```
+/// use netns_test::suite::{check, LoadOptions, SuiteErrorKind};
+///
+/// let dir = std::env::temp_dir().join(format!("suite-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let file = dir.join("lab.toml");
+/// std::fs::write(&file, r#"
+/// [[topology.links]]
+/// a = { node = "n1", iface = "eth0", addr = "198.51.100.1/24" }
+/// b = { node = "n2", iface = "eth0", addr = "198.51.100.2/24" }
+///
+/// [[scenario]]
+/// name = "typo"
+/// steps = [{ do = "ping", from = "n1", to = "n2" }, { do = "ping", from = "n3", to = "n1" }]
+/// "#)?;
+/// let errors = check(&[&file], &LoadOptions::default());
+/// assert_eq!((errors[0].line, errors[0].column), (8, 51));
+/// assert!(matches!(&errors[0].kind, SuiteErrorKind::UnknownNode { node, .. } if node == "n3"));
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn check(paths: &[impl AsRef<Path>], options: &LoadOptions) -> Vec<SuiteError> {
     load(paths, options)
         .into_iter()
