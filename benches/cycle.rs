@@ -85,6 +85,8 @@ mod scale;
 mod stats;
 #[path = "support/suite_parse.rs"]
 mod suite_parse;
+#[path = "support/wire.rs"]
+mod wire;
 
 use args::{parse_args, Args, USAGE};
 use report::{print_machine, print_targets, report_cycles, Findings};

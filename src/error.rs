@@ -156,7 +156,7 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
-    /// A wire's TAP device or its relay failed.
+    /// A wire's port (in the lab's wire hub) or its relay failed.
     #[error("wire {place}: {op}: {source}")]
     Wire {
         /// The wire: `node/iface -- node/iface`, or `relay`.

@@ -11,6 +11,8 @@
 mod common;
 #[path = "guarantee_bad_input/probe_rows.rs"]
 mod probe_rows;
+#[path = "guarantee_bad_input/wire_rows.rs"]
+mod wire_rows;
 
 use std::time::Duration;
 
@@ -369,6 +371,7 @@ fn rows() -> Vec<Row> {
     ]
     .into_iter()
     .chain(probe_rows::rows())
+    .chain(wire_rows::rows())
     .collect()
 }
 
@@ -392,6 +395,10 @@ fn variant(e: &Error) -> String {
         Error::UnknownNode(_) => "Error::UnknownNode".into(),
         Error::InvalidAddress { .. } => "Error::InvalidAddress".into(),
         Error::Spawn { .. } => "Error::Spawn".into(),
+        Error::NotAWire { .. } => "Error::NotAWire".into(),
+        Error::InvalidImpairment { source, .. } => {
+            format!("Error::InvalidImpairment ({})", name(format!("{source:?}")))
+        }
         other => format!("Error::(unlisted: {other})"),
     }
 }
@@ -495,6 +502,10 @@ fn every_bad_input_has_its_typed_error_and_the_doc_says_so() {
         "TopologyError::InvalidFirewallRule",
         "TopologyError::DuplicateFirewall",
         "TopologyError::NetfilterOnSwitch",
+        "TopologyError::InvalidImpairment",
+        "TopologyError::ConflictingImpairment",
+        "Error::NotAWire",
+        "Error::InvalidImpairment (ReorderWithoutDelay)",
         "Error::Netlink",
         "Error::Sysctl",
         "Error::UnknownNode",

@@ -243,42 +243,34 @@ fn refused_by_kernel(t: Topology) -> Error {
 fn builds_failing_halfway_leave_nothing() {
     let b = before();
     // An IPv6 address on a link whose MTU is below IPv6's 1280: the veths
-    // of both links exist when the kernel refuses the address.
-    let err = refused_by_kernel(
-        Topology::new()
-            .link(
-                ("n1", "n1-veth0", "198.51.100.1/24"),
-                ("n2", "n2-veth0", "198.51.100.2/24"),
-            )
-            .link(
-                Endpoint::new("n2", "small")
-                    .mtu(1000)
-                    .addr("2001:db8::2/64"),
-                ("n3", "eth0"),
+    // of both links exist when the kernel refuses the address; with wires,
+    // the hub and its ports too.
+    for wire in [false, true] {
+        let small = Endpoint::new("n2", "small")
+            .mtu(1000)
+            .addr("2001:db8::2/64");
+        let (first, second) = (
+            (
+                Endpoint::from(("n1", "n1-e0", "198.51.100.1/24")),
+                Endpoint::from(("n2", "n2-e0", "198.51.100.2/24")),
             ),
-    );
-    assert!(
-        matches!(&err, Error::Netlink { node, .. } if node == "n2"),
-        "{err:?}"
-    );
-    // The same on a wire: both TAP devices exist when the address is refused.
-    let err = refused_by_kernel(
-        Topology::new()
-            .wire(
-                ("n1", "n1-tap0", "198.51.100.1/24"),
-                ("n2", "n2-tap0", "198.51.100.2/24"),
-            )
-            .wire(
-                Endpoint::new("n2", "small")
-                    .mtu(1000)
-                    .addr("2001:db8::2/64"),
-                ("n3", "eth0"),
-            ),
-    );
-    assert!(
-        matches!(&err, Error::Netlink { node, .. } if node == "n2"),
-        "{err:?}"
-    );
+            (small, Endpoint::new("n3", "eth0")),
+        );
+        let t = if wire {
+            Topology::new()
+                .wire(first.0, first.1)
+                .wire(second.0, second.1)
+        } else {
+            Topology::new()
+                .link(first.0, first.1)
+                .link(second.0, second.1)
+        };
+        let err = refused_by_kernel(t);
+        assert!(
+            matches!(&err, Error::Netlink { node, .. } if node == "n2"),
+            "wire {wire}: {err:?}"
+        );
+    }
     // A sysctl the kernel does not have (an allowed directory, an unknown
     // setting), in the third node: two nodes exist.
     let err = refused_by_kernel(

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-pub(crate) const PHASES: [&str; 7] = [
+pub(crate) const PHASES: [&str; 8] = [
     "cycle",
     "throughput",
     "memory",
@@ -10,6 +10,7 @@ pub(crate) const PHASES: [&str; 7] = [
     "faults",
     "scale",
     "capture",
+    "wire",
 ];
 
 pub(crate) struct Args {
@@ -26,7 +27,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) const USAGE: &str =
-    "usage: cycle [--quick] [--all] [--phases cycle,throughput,memory,stalls,faults,scale,capture]
+    "usage: cycle [--quick] [--all] [--phases cycle,throughput,memory,stalls,faults,scale,capture,wire]
              [--rows a,b,...] [--iters N] [--warmup N] [--tests N] [--threads 1,2]
              [--labs N] [--stall-cycles N] [--stall-ms MS]
   rows:   netns-test, ip-script, ip-script-moved, raw-floor, router-chain, bridge-10,

@@ -1,8 +1,8 @@
-//! The phases of faults, capture and scale: each runs when asked for and
+//! The phases of faults, capture, scale and the wire: each runs when asked for and
 //! prints its own table.
 
 use crate::args::Args;
-use crate::{capture, faults, scale};
+use crate::{capture, faults, scale, wire};
 
 /// Runs the phases `faults`, `capture` and `scale` that `args` asks for;
 /// false if one broke.
@@ -39,6 +39,15 @@ pub(crate) fn run(args: &Args) -> bool {
             Ok(rows) => scale::print(&rows),
             Err(e) => {
                 println!("scale phase failed: {e}");
+                ok = false;
+            }
+        }
+    }
+    if args.phases.iter().any(|p| p == "wire") {
+        match wire::run(args.quick) {
+            Ok(rows) => wire::print(&rows),
+            Err(e) => {
+                println!("wire phase failed: {e}");
                 ok = false;
             }
         }

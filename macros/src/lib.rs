@@ -39,9 +39,12 @@ struct Args {
     timeout: Option<(u64, LitStr)>,
     /// `capture`: capture every interface, keep the file if the test fails.
     capture: Option<Ident>,
+    /// `seed = 42`: the seed of the lab's wires.
+    seed: Option<syn::LitInt>,
 }
 
-const KEYS: &str = "`topology = path`, `node = \"name\"`, `timeout = \"5s\"` and `capture`";
+const KEYS: &str =
+    "`topology = path`, `node = \"name\"`, `timeout = \"5s\"`, `seed = 42` and `capture`";
 
 impl Parse for Args {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
@@ -91,6 +94,18 @@ impl Parse for Args {
                     let ms = parse_duration_ms(&lit.value())
                         .map_err(|why| Error::new(lit.span(), why))?;
                     if args.timeout.replace((ms, lit)).is_some() {
+                        return Err(dup());
+                    }
+                }
+                "seed" => {
+                    input.parse::<Token![=]>()?;
+                    let lit: syn::LitInt = input.parse().map_err(|e| {
+                        Error::new(e.span(), "expected a whole number, as in `seed = 42`")
+                    })?;
+                    lit.base10_parse::<u64>().map_err(|_| {
+                        Error::new(lit.span(), "expected a whole number, as in `seed = 42`")
+                    })?;
+                    if args.seed.replace(lit).is_some() {
                         return Err(dup());
                     }
                 }
@@ -345,6 +360,10 @@ fn expand(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
     if args.capture.is_some() {
         spec.extend(quote! { .capture() });
     }
+    if let Some(seed) = &args.seed {
+        let seed: u64 = seed.base10_parse().expect("checked while parsing");
+        spec.extend(quote! { .seed(#seed) });
+    }
     if should_panic {
         spec.extend(quote! { .should_panic() });
     }
@@ -459,6 +478,16 @@ fn expected_message(attr: &Attribute) -> syn::Result<Option<LitStr>> {
 #[cfg(test)]
 mod tests {
     use super::{parse_duration_ms, Args};
+
+    #[test]
+    fn seed_is_a_whole_number() {
+        let args: Args = syn::parse_str("topology = f, seed = 42").unwrap();
+        assert_eq!(args.seed.unwrap().base10_parse::<u64>().unwrap(), 42);
+        let err = |text: &str| syn::parse_str::<Args>(text).err().unwrap().to_string();
+        assert!(err("seed = \"42\"").contains("expected a whole number"));
+        assert!(err("seed = -1").contains("expected a whole number"));
+        assert!(err("seed = 1, seed = 2").contains("given twice"));
+    }
 
     #[test]
     fn capture_is_a_bare_key() {

@@ -166,6 +166,7 @@ impl Source<'_> {
         f.packet_interfaces = ifaces;
         f.packets = lines;
         f.netfilter = self.netfilter(names);
+        f.wires = self.net.map(Net::wire_report).unwrap_or_default();
     }
 
     /// The netfilter state of each of `names` that has a table or a
@@ -303,6 +304,9 @@ pub struct AssertFailure {
     /// entries (NAT mappings among them) of each node involved that has
     /// any.
     pub netfilter: Vec<NetfilterReport>,
+    /// The network's wires, when it has any: first the seed their models
+    /// drew from, then each direction's model and counters.
+    pub wires: Vec<String>,
 }
 
 impl AssertFailure {
@@ -328,6 +332,7 @@ impl AssertFailure {
             packet_interfaces: Vec::new(),
             packets: Vec::new(),
             netfilter: Vec::new(),
+            wires: Vec::new(),
         }
     }
 
@@ -376,6 +381,12 @@ impl fmt::Display for AssertFailure {
             writeln!(f, "active faults:")?;
             for fault in &self.faults {
                 writeln!(f, "  {fault}")?;
+            }
+        }
+        if let Some((seed, wires)) = self.wires.split_first() {
+            writeln!(f, "{seed}")?;
+            for w in wires {
+                writeln!(f, "  {w}")?;
             }
         }
         if !self.packet_interfaces.is_empty() {

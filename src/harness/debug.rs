@@ -36,6 +36,13 @@ fn env_on(name: &str) -> Option<String> {
 /// What the runner calls when a test body failed, while the network is
 /// still alive. Prints to stderr, which the harness captures with the test.
 pub(crate) fn on_failure(test: &str, net: &Net) {
+    let wires = net.wire_report();
+    if !wires.is_empty() {
+        eprintln!(
+            "netns-test: test `{test}` failed; its {}",
+            wires.join("\n  ")
+        );
+    }
     if env_on(DUMP_ENV).is_some() {
         eprintln!("netns-test: the network of failed test `{test}`:");
         for node in net.nodes() {

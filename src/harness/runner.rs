@@ -62,6 +62,9 @@ pub struct TestSpec {
     /// `capture` in the attribute: every interface is captured, and the
     /// pcapng file is kept if the test fails (see [`crate::capture`]).
     pub capture: bool,
+    /// `seed = N` in the attribute: the seed of the lab's wires (the
+    /// `NETNS_TEST_SEED` variable still wins, to replay a failure).
+    pub seed: Option<u64>,
     /// A data-driven test of the custom harness: what it has that the
     /// `'static` fields above cannot hold.
     case: Option<Box<CaseParts>>,
@@ -88,6 +91,7 @@ impl TestSpec {
             timeout: None,
             should_panic: false,
             capture: false,
+            seed: None,
             case: None,
         }
     }
@@ -127,6 +131,12 @@ impl TestSpec {
         self
     }
 
+    /// Seeds the lab's wires with `seed`.
+    pub const fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
     /// Marks the test `#[should_panic]`.
     pub const fn should_panic(mut self) -> Self {
         self.should_panic = true;
@@ -152,10 +162,14 @@ impl TestSpec {
     }
 
     fn build_topology(&self) -> Topology {
-        match (&self.case, self.topology) {
+        let t = match (&self.case, self.topology) {
             (Some(case), _) if case.topology.is_some() => case.topology.clone().unwrap_or_default(),
             (_, Some((_, f))) => f(),
             _ => Topology::new().node(DEFAULT_NODE),
+        };
+        match self.seed {
+            Some(seed) => t.seed(seed),
+            None => t,
         }
     }
 

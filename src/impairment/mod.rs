@@ -3,7 +3,7 @@
 //! virtual clock and a seeded generator (`Pipeline`), the user's rule
 //! ([`WireRule`]), presets ([`Profile`]) and counters ([`WireStats`]).
 //!
-//! The relay that moves frames between the two TAP devices of a wire lives
+//! The relay that moves frames between the two ends of a wire lives
 //! in the lab (`lab/relay/`); the run-time verbs on a link in `wire/`.
 
 mod model;

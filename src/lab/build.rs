@@ -6,9 +6,10 @@
 //! connection. Sockets keep their namespace, so from then on the same thread
 //! configures every node through its connection. Each veth is created inside
 //! one node with its peer placed directly in the other node by namespace fd:
-//! nothing is ever created in, or moved through, the host namespace. A wire
-//! is two TAP devices instead, each made from inside its node (so it works
-//! in a user namespace), with the fixed ifindex of the plan. Then
+//! nothing is ever created in, or moved through, the host namespace. A
+//! wire's ends are veths too, each paired with an interface of the lab's
+//! wire hub (see `hub.rs`), where the relay's packet sockets are opened.
+//! Then
 //! each node in turn gets its addresses and routes, and its connection is
 //! closed. At the end the thread is moved back to its own namespace.
 //!
@@ -18,11 +19,11 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use crate::error::{Error, Result};
+use super::hub::Hub;
+use crate::error::Result;
 use crate::sys::netlink::{Conn, VethEnd};
 use crate::sys::netns::{can_return_here, NetNs, ThreadHome};
 use crate::sys::sysctl::write_sysctl;
-use crate::sys::tap::create_tap;
 use crate::sys::{runtime, thread};
 use crate::topology::{Plan, PlanIface, PlanNode, BRIDGE_NAME};
 
@@ -30,11 +31,13 @@ use crate::topology::{Plan, PlanIface, PlanNode, BRIDGE_NAME};
 /// normally takes microseconds).
 const IPV6_READY_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// What a build made: one namespace per node, in plan order, and the two
-/// TAP fds (end a, end b) of each wire, in plan order.
+/// What a build made: one namespace per node, in plan order; with wires,
+/// the hub and the relay's two ports (end a, end b) of each wire, in plan
+/// order.
 pub(crate) struct Built {
     pub(crate) namespaces: Vec<NetNs>,
-    pub(crate) taps: Vec<[OwnedFd; 2]>,
+    pub(crate) hub: Option<NetNs>,
+    pub(crate) ports: Vec<[OwnedFd; 2]>,
 }
 
 /// Builds `plan`.
@@ -59,14 +62,23 @@ fn build_on_this_thread(plan: &Plan) -> Result<Built> {
     runtime::current_thread()?.block_on(async {
         let mut nss = Vec::with_capacity(plan.nodes.len());
         let mut conns = Vec::with_capacity(plan.nodes.len());
-        let mut taps = Vec::new();
-        let built = configure(plan, &mut nss, &mut conns, &mut taps).await;
+        let mut hub = None;
+        let mut ports = Vec::new();
+        let built = configure(plan, &mut nss, &mut conns, &mut hub, &mut ports).await;
         for conn in conns.into_iter().flatten() {
             conn.close().await;
         }
+        let hub = match hub {
+            Some(Hub { ns, conn }) => {
+                conn.close().await;
+                Some(ns)
+            }
+            None => None,
+        };
         built.map(|()| Built {
             namespaces: nss,
-            taps,
+            hub,
+            ports,
         })
     })
 }
@@ -85,7 +97,8 @@ async fn configure(
     plan: &Plan,
     nss: &mut Vec<NetNs>,
     conns: &mut Vec<Option<Conn>>,
-    taps: &mut Vec<[OwnedFd; 2]>,
+    hub: &mut Option<Hub>,
+    ports: &mut Vec<[OwnedFd; 2]>,
 ) -> Result<()> {
     // Namespaces first, each with its sysctls, `lo` up and its bridge.
     for node in &plan.nodes {
@@ -108,11 +121,15 @@ async fn configure(
         let b = &plan.nodes[nb].ifaces[ib];
         let (ca, cb) = (open(conns, na)?, open(conns, nb)?);
         if veth.wire.is_some() {
-            let tap_a = make_tap(&nss[na], &plan.nodes[na].name, a)?;
-            let tap_b = make_tap(&nss[nb], &plan.nodes[nb].name, b)?;
-            taps.push([tap_a, tap_b]);
-            ca.configure_up(&veth_end(a)).await?;
-            cb.configure_up(&veth_end(b)).await?;
+            if hub.is_none() {
+                *hub = Some(Hub::open().await?);
+            }
+            let h = hub.as_ref().expect("opened above");
+            let wire = ports.len();
+            let node = |n: usize, c| (plan.nodes[n].name.as_str(), &nss[n], c);
+            h.attach(wire, 0, node(na, ca), a, &veth_end(a)).await?;
+            h.attach(wire, 1, node(nb, cb), b, &veth_end(b)).await?;
+            ports.push(h.ports(wire)?);
             continue;
         }
         ca.add_veth(&veth_end(a), &veth_end(b), nss[nb].as_raw_fd())
@@ -160,16 +177,6 @@ async fn configure(
         done?;
     }
     Ok(())
-}
-
-/// Creates the TAP device of `iface` from inside `ns`.
-fn make_tap(ns: &NetNs, node: &str, iface: &PlanIface) -> Result<OwnedFd> {
-    ns.with(|| create_tap(&iface.name, iface.index))?
-        .map_err(|source| Error::Wire {
-            place: format!("{node}/{}", iface.name),
-            op: "creating its TAP device (/dev/net/tun)".into(),
-            source,
-        })
 }
 
 /// The connection of node `i`, still open.

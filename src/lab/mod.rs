@@ -5,6 +5,7 @@
 pub(crate) mod attach;
 mod build;
 pub(crate) mod faults;
+mod hub;
 mod net;
 mod netfilter;
 mod node;

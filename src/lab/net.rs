@@ -133,24 +133,25 @@ impl Net {
                 }
             })
             .collect::<Vec<_>>();
-        let relay = if built.taps.is_empty() {
-            None
-        } else {
-            let ends = built
-                .taps
-                .into_iter()
-                .zip(plan.veths.iter().filter(|v| v.wire.is_some()))
-                .map(|(taps, v)| WireEnds {
-                    taps,
-                    nodes: [v.a, v.b].map(|(n, _)| plan.nodes[n].name.clone()),
-                })
-                .collect();
-            let models = plan
-                .veths
-                .iter()
-                .filter_map(|v| v.wire.as_ref().map(|w| w.models.clone()))
-                .collect();
-            Some(Relay::start(ends, models, seed)?)
+        let relay = match built.hub {
+            None => None,
+            Some(hub) => {
+                let ends = built
+                    .ports
+                    .into_iter()
+                    .zip(plan.veths.iter().filter(|v| v.wire.is_some()))
+                    .map(|(ports, v)| WireEnds {
+                        ports,
+                        nodes: [v.a, v.b].map(|(n, _)| plan.nodes[n].name.clone()),
+                    })
+                    .collect();
+                let models = plan
+                    .veths
+                    .iter()
+                    .filter_map(|v| v.wire.as_ref().map(|w| w.models.clone()))
+                    .collect();
+                Some(Relay::start(hub, ends, models, seed)?)
+            }
         };
         let by_name = nodes
             .iter()

@@ -50,7 +50,7 @@ impl Net {
         // Then faults: a flap's thread stops, links come back (the rules of
         // a partition go with their namespaces anyway).
         let _ = self.faults.end_all(self);
-        // The wires' relay stops; their TAP devices go with the namespaces.
+        // The wires' relay stops; its ports and the hub namespace close.
         if let Some(relay) = &self.relay {
             relay.stop();
         }

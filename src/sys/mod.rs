@@ -16,15 +16,18 @@
 //! - [`packet_ring`]: a packet socket on one interface with its TPACKET_V3
 //!   ring (the `mmap` and the `unsafe` of capture), and the poll that waits
 //!   on several;
-//! - [`tap`] and [`poller`]: TAP devices made inside a node, and the epoll
-//!   set with a timerfd that the relay of the lab's wires waits on;
+//! - [`packet_port`], [`ethtool`] and [`poller`]: the packet sockets of
+//!   the wire relay's ports, the offload setting of a wire's node ends, and
+//!   the epoll set with a timerfd that the relay waits on;
 //! - [`netlink`]: rtnetlink requests, one file per object (link, addr, route,
 //!   dump), nftables (NETLINK_NETFILTER) and conntrack.
 
+pub(crate) mod ethtool;
 pub(crate) mod fd_limit;
 pub(crate) mod fdpass;
 pub(crate) mod netlink;
 pub(crate) mod netns;
+pub(crate) mod packet_port;
 pub(crate) mod packet_ring;
 pub(crate) mod poller;
 pub mod privilege;
@@ -33,5 +36,4 @@ pub(crate) mod runtime;
 pub(crate) mod sockopt;
 pub(crate) mod supervisor;
 pub(crate) mod sysctl;
-pub(crate) mod tap;
 pub(crate) mod thread;

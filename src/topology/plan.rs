@@ -65,7 +65,8 @@ impl PlanNode {
 }
 
 /// A link: (node, iface) positions of both ends; `a` creates it. A veth
-/// pair, or, with `wire`, two TAP devices joined by the relay.
+/// pair, or, with `wire`, two veth ends each paired into the wire hub and
+/// joined by the relay.
 #[derive(Debug, Clone)]
 pub(crate) struct PlanVeth {
     pub a: (usize, usize),

@@ -1,5 +1,5 @@
-//! Wires in a topology: a link whose two ends are TAP devices joined by the
-//! lab's relay, with a model of what each direction does to frames.
+//! Wires in a topology: a link whose two ends are joined by the lab's relay
+//! instead of directly, with a model of what each direction does to frames.
 
 use super::{Endpoint, Topology};
 use crate::impairment::{Impairment, Profile};
@@ -14,8 +14,9 @@ pub(crate) struct WireEnd {
 }
 
 impl Endpoint {
-    /// Makes this end's link a wire instead of a veth pair: a TAP device in
-    /// each node, joined by the lab's relay thread, which can delay, lose,
+    /// Makes this end's link a wire instead of a plain veth pair: each node
+    /// still gets a veth interface, but frames between them pass through the
+    /// lab's relay thread, which can delay, lose,
     /// reorder, duplicate, corrupt, rate-limit and hold frames (see
     /// [`crate::wire`]). Either end of a link can say so; for a bridge
     /// member, the wire joins it to the bridge.
@@ -39,7 +40,7 @@ impl Endpoint {
 
 impl Topology {
     /// A wire between two nodes: like [`link`](Topology::link), but the ends
-    /// are TAP devices joined by the lab's relay, so its frames can be
+    /// are joined through the lab's relay, so its frames can be
     /// impaired, held and filtered at run time (see [`crate::wire`]). It is
     /// L2: ARP, neighbour discovery, IPv6 and bridges work as on a veth.
     ///

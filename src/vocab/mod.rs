@@ -1,7 +1,7 @@
 //! The vocabulary every layer shares: address families, things that name
-//! addresses, the kernel's rules for interface names and MAC addresses, and
-//! how a message quotes user text, the seeded random generator, and the
-//! units of an impaired link (a probability, a bandwidth).
+//! addresses, the kernel's rules for interface names and MAC addresses, how
+//! a message quotes user text, the seeded random generator, the units of an
+//! impaired link (a probability, a bandwidth), and text escaped for XML.
 //! Pure: no I/O.
 
 mod family;

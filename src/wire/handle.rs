@@ -22,8 +22,8 @@ pub enum Direction {
 }
 
 impl<'a> Link<'a> {
-    /// Whether the link is a wire (TAP devices and the relay) rather than a
-    /// veth pair.
+    /// Whether the link is a wire (its frames pass through the relay)
+    /// rather than a plain veth pair.
     pub fn is_wire(&self) -> bool {
         self.veth.wire.is_some()
     }
@@ -205,6 +205,48 @@ impl<'a> Link<'a> {
         let [forward, backward] = [Direction::Forward, Direction::Backward]
             .map(|d| relay.direction(wire, self.dirs(d)[0]).stats);
         Ok(WireStats { forward, backward })
+    }
+}
+
+impl Net {
+    /// The lab's wires, for a failure report: a first line with the seed
+    /// (and how to replay it), then one line per direction with its model
+    /// and counters. Empty without wires.
+    ///
+    /// ```no_run
+    /// # use netns_test::{Net, Topology};
+    /// let net = Net::build(&Topology::new().seed(5).wire(("a", "eth0"), ("b", "eth0")))?;
+    /// let report = net.wire_report();
+    /// assert!(report[0].contains("NETNS_TEST_SEED=5"));
+    /// assert!(report[1].starts_with("a/eth0 -> b/eth0: transparent;"));
+    /// # Ok::<(), netns_test::Error>(())
+    /// ```
+    pub fn wire_report(&self) -> Vec<String> {
+        let Some(relay) = &self.relay else {
+            return Vec::new();
+        };
+        let seed = self.seed();
+        let mut lines = vec![format!(
+            "wires (seed {seed}; replay with NETNS_TEST_SEED={seed}):"
+        )];
+        for veth in self.veths() {
+            let Some(wire) = veth.wire else { continue };
+            let link = Link {
+                net: self,
+                veth,
+                flipped: false,
+            };
+            for dir in 0..2 {
+                let st = relay.direction(wire, dir);
+                lines.push(format!(
+                    "{}: {}; {}",
+                    link.arrow(dir),
+                    st.pipeline.model(),
+                    st.stats
+                ));
+            }
+        }
+        lines
     }
 }
 

@@ -1,16 +1,17 @@
 //! The userspace wire: impairment without netem.
 //!
 //! A link declared with [`Topology::wire`](crate::Topology::wire) (or an
-//! endpoint's [`wire`](crate::Endpoint::wire)) is not a veth pair but a TAP
-//! device in each of its two nodes, created from a thread inside the node
-//! (so it works rootless), and a relay between them: one thread per lab
-//! waits on every TAP fd with epoll and moves each frame through its
-//! direction's pipeline:
+//! endpoint's [`wire`](crate::Endpoint::wire)) gives each of its two nodes
+//! a veth interface as a plain link does, but the veth's other end is in
+//! the lab's *wire hub*, a namespace of its own where the relay holds a
+//! packet socket on it (opened inside the hub, so it works rootless). One
+//! relay thread per lab waits on every port with epoll and moves each frame
+//! through its direction's pipeline:
 //!
 //! ```text
-//! node a ──TAP── read ─▶ rule ─▶ model (MTU, loss, duplicate, corrupt,
-//!                                rate + queue, delay + jitter, reorder)
-//!                 ─▶ timer queue (timerfd, ns) ─▶ write ──TAP── node b
+//! node a eth0 ══veth══ hub w0a ─▶ rule ─▶ model (MTU, loss, duplicate,
+//!        corrupt, rate + queue, delay + jitter, reorder) ─▶ timer queue
+//!        (timerfd, ns) ─▶ hub w0b ══veth══ eth0 node b
 //! ```
 //!
 //! It is L2, so ARP, neighbour discovery, IPv6 and bridges work as on a
@@ -30,8 +31,8 @@
 //! assertion failures list them with their counters and the seed, and
 //! [`Net::heal`](crate::Net::heal) ends them.
 //!
-//! The cost against a veth: every frame crosses two TAP devices and a
-//! thread (see docs/wire.md for figures). Use a veth where the link only
+//! The cost against a veth: every frame crosses two more veths, two packet
+//! sockets and a thread (see docs/wire.md for figures). Use a veth where the link only
 //! has to work or go down; a wire where its quality matters.
 //!
 //! ```no_run

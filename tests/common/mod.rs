@@ -26,7 +26,7 @@ pub(crate) fn veth_and_bridge_lab() -> netns_test::Topology {
             "sw",
             [
                 netns_test::Endpoint::new("n2", "eth1").addr("203.0.113.2/24"),
-                // A wire joins n3 to the bridge: TAP devices and the relay.
+                // A wire joins n3 to the bridge, through the hub and the relay.
                 netns_test::Endpoint::new("n3", "eth0")
                     .addr("203.0.113.3/24")
                     .wire(),

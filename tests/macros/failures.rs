@@ -44,6 +44,21 @@ fn fixture_panic() {
     }
 }
 
+fn wired() -> Topology {
+    Topology::new().wire(
+        ("n1", "eth0", "198.51.100.1/24"),
+        ("n2", "eth0", "198.51.100.2/24"),
+    )
+}
+
+#[netns_test(topology = wired, seed = 31337)]
+fn fixture_wire_panic(net: &netns_test::Net) {
+    assert_eq!(net["n1"].ping("n2").run().unwrap().received, 1);
+    if misbehave() {
+        panic!("failed over a wire");
+    }
+}
+
 #[netns_test]
 async fn fixture_async_panic() {
     tokio::task::yield_now().await;
@@ -159,6 +174,20 @@ fn check_panic_keeps_message_and_location() {
     );
     assert!(text.contains(&loc), "no {loc} in:\n{text}");
     assert!(text.contains("fixture panic number 42"), "{text}");
+}
+
+#[test]
+fn check_a_failure_over_wires_prints_the_seed_and_counters() {
+    let text = misbehaving("fixture_wire_panic");
+    assert!(text.contains("failed over a wire"), "{text}");
+    assert!(
+        text.contains("wires (seed 31337; replay with NETNS_TEST_SEED=31337)"),
+        "{text}"
+    );
+    assert!(text.contains("n1/eth0 -> n2/eth0: transparent; "), "{text}");
+    let (passed, text) = run_fixture("fixture_wire_panic", |_| {});
+    assert!(passed, "{text}");
+    assert!(!text.contains("wires (seed"), "{text}");
 }
 
 #[test]

@@ -2,8 +2,7 @@
 
 use std::time::Duration;
 
-use netns_test::wire::{Direction, Impairment};
-use netns_test::{Endpoint, Error, Net, Topology};
+use netns_test::{Net, Topology};
 
 fn wired() -> Net {
     Net::build(&Topology::new().wire(
@@ -37,7 +36,45 @@ fn a_wire_carries_ipv4_and_ipv6_and_counts_frames() {
     assert!(stats.forward.passed >= 4, "{stats:?}");
     assert!(stats.backward.passed >= 4, "{stats:?}");
     assert_eq!(stats.forward.dropped(), 0);
-    // The TAP devices are there, under the declared names.
+    // The nodes' ends are there, under the declared names.
     let links = net["n1"].links().unwrap();
     assert!(links.iter().any(|l| l.name == "eth0"), "{links:?}");
+}
+
+#[test]
+fn link_faults_work_on_a_wire() {
+    let net = wired();
+    let link = net.link("n1", "n2").unwrap();
+    {
+        let _down = link.down().unwrap();
+        assert!(!link.is_up().unwrap());
+        let r = net["n1"]
+            .ping("198.51.100.2")
+            .timeout(Duration::from_millis(300))
+            .run()
+            .unwrap();
+        assert_eq!(r.received, 0, "{r}");
+    }
+    assert!(net["n1"]
+        .wait_reachable("198.51.100.2")
+        .timeout(Duration::from_secs(5))
+        .run()
+        .is_ok());
+    // A smaller MTU on both ends: a large ping with DF set is refused
+    // by the sender's own stack.
+    link.set_mtu(1280).unwrap();
+    let big = net["n1"]
+        .ping("198.51.100.2")
+        .payload_size(1400)
+        .dont_fragment(true)
+        .timeout(Duration::from_millis(300))
+        .run()
+        .unwrap();
+    assert_eq!(big.received, 0, "{big}");
+    let fits = net["n1"]
+        .ping("198.51.100.2")
+        .payload_size(1200)
+        .run()
+        .unwrap();
+    assert_eq!(fits.received, 1, "{fits}");
 }

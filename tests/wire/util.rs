@@ -7,7 +7,7 @@ use netns_test::{Net, Topology};
 
 /// n1 198.51.100.1 -- wire -- n2 198.51.100.2, IPv4 only (IPv6 off, so no
 /// neighbour discovery or MLD frame takes a random draw), seeded.
-pub fn ipv4_wire(seed: u64) -> Net {
+pub(crate) fn ipv4_wire(seed: u64) -> Net {
     let mut t = Topology::new().seed(seed).wire(
         ("n1", "eth0", "198.51.100.1/24"),
         ("n2", "eth0", "198.51.100.2/24"),
@@ -29,7 +29,7 @@ pub fn ipv4_wire(seed: u64) -> Net {
 }
 
 /// A UDP socket bound in `node` to `addr`, with a read timeout.
-pub fn udp(net: &Net, node: &str, addr: &str, timeout: Duration) -> UdpSocket {
+pub(crate) fn udp(net: &Net, node: &str, addr: &str, timeout: Duration) -> UdpSocket {
     let addr = addr.to_string();
     net[node]
         .run(move || {
@@ -42,7 +42,7 @@ pub fn udp(net: &Net, node: &str, addr: &str, timeout: Duration) -> UdpSocket {
 
 /// Sends datagrams numbered `from..to` (a 4-byte big-endian number, then
 /// padding up to `size` bytes) to `dst`, `gap` apart.
-pub fn send_numbered(
+pub(crate) fn send_numbered(
     sock: &UdpSocket,
     dst: &str,
     range: std::ops::Range<u32>,
@@ -61,7 +61,7 @@ pub fn send_numbered(
 
 /// The numbers of the datagrams received until the socket times out or
 /// `max` arrived.
-pub fn recv_numbers(sock: &UdpSocket, max: usize) -> Vec<u32> {
+pub(crate) fn recv_numbers(sock: &UdpSocket, max: usize) -> Vec<u32> {
     let mut got = Vec::new();
     let mut buf = [0u8; 2048];
     while got.len() < max {
@@ -77,7 +77,7 @@ pub fn recv_numbers(sock: &UdpSocket, max: usize) -> Vec<u32> {
 /// One counter of `/proc/net/snmp` or `/proc/net/netstat` (e.g. `("Udp",
 /// "InCsumErrors")`, `("IpExt", "InTruncatedPkts")`) as the kernel keeps it
 /// in `node`.
-pub fn snmp(net: &Net, node: &str, table: &str, field: &str) -> u64 {
+pub(crate) fn snmp(net: &Net, node: &str, table: &str, field: &str) -> u64 {
     let text = net[node]
         .run(|| {
             ["snmp", "netstat"]

@@ -1,7 +1,7 @@
 //! The relay of a lab's wires: one thread per lab (not per wire) waits on
-//! every TAP fd with epoll, runs each frame through its direction's rule
-//! and model, and writes it to the other end at once or when the timerfd
-//! says it is due.
+//! every port (a packet socket in the wire hub) with epoll, runs each frame
+//! through its direction's rule and model, and sends it out of the other
+//! end's port at once or when the timerfd says it is due.
 //!
 //! A link handle changes a direction's model, rule or hold state under that
 //! direction's lock, which the relay takes for every frame, so a change
@@ -23,15 +23,17 @@ pub(crate) use state::DirState;
 
 use crate::error::{Error, Result};
 use crate::impairment::{Impairment, Pipeline};
+use crate::sys::netns::NetNs;
+use crate::sys::packet_port::send_frame;
 use crate::sys::poller::Poller;
-use crate::sys::tap::write_frame;
 use crate::vocab::Rng;
 
-/// The two TAP devices of one wire and the nodes they are in.
+/// The two ports of one wire and the nodes at their far ends.
 #[derive(Debug)]
 pub(crate) struct WireEnds {
-    /// End a's TAP fd, then end b's.
-    pub(crate) taps: [OwnedFd; 2],
+    /// The packet sockets on the hub's ends of end a's veth, then end b's:
+    /// port `e` receives what node `e` sends and sends to node `e`.
+    pub(crate) ports: [OwnedFd; 2],
     /// The nodes of end a and end b.
     pub(crate) nodes: [String; 2],
 }
@@ -45,6 +47,8 @@ pub(crate) struct Shared {
     epoch: Instant,
     stop: AtomicBool,
     poller: Poller,
+    /// The hub namespace, held while the relay runs.
+    _hub: NetNs,
 }
 
 impl Shared {
@@ -71,6 +75,7 @@ impl Relay {
     /// Starts relaying `wires`, with `models[w]` = (a to b, b to a) for
     /// wire `w`; each direction draws from its own part of `seed`.
     pub(crate) fn start(
+        hub: NetNs,
         wires: Vec<WireEnds>,
         models: Vec<[Impairment; 2]>,
         seed: u64,
@@ -85,11 +90,11 @@ impl Relay {
         };
         let poller = Poller::new().map_err(relay_err("creating its epoll set and timerfd"))?;
         for (w, ends) in wires.iter().enumerate() {
-            for (end, fd) in ends.taps.iter().enumerate() {
+            for (end, fd) in ends.ports.iter().enumerate() {
                 use std::os::fd::AsFd;
                 poller
                     .add(fd.as_fd(), (2 * w + end) as u64)
-                    .map_err(relay_err("watching a TAP device"))?;
+                    .map_err(relay_err("watching a port"))?;
             }
         }
         let dirs = models
@@ -108,6 +113,7 @@ impl Relay {
             epoch: Instant::now(),
             stop: AtomicBool::new(false),
             poller,
+            _hub: hub,
         });
         let for_thread = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
@@ -161,16 +167,16 @@ impl Relay {
             st.stats.discarded += n as u64;
             return n;
         }
-        let to = &self.shared.wires[wire].taps[1 - dir];
+        let to = &self.shared.wires[wire].ports[1 - dir];
         for frame in held {
-            if write_frame(to, &frame).is_ok() {
+            if send_frame(to, &frame).is_ok() {
                 st.count_passed(frame.len(), true);
             }
         }
         n
     }
 
-    /// Stops the thread; the TAP fds close when the last handle goes.
+    /// Stops the thread; the ports and the hub close when the relay goes.
     pub(crate) fn stop(&self) {
         self.shared.stop.store(true, Ordering::Release);
         self.shared.poller.wake();

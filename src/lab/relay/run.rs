@@ -1,4 +1,4 @@
-//! The relay thread: read what each TAP device's node sent, decide, write
+//! The relay thread: receive what each port's node sent, decide, send it
 //! to the other end now or when due.
 
 use std::os::fd::AsFd;
@@ -8,12 +8,12 @@ use std::time::Duration;
 use super::timers::Timers;
 use super::Shared;
 use crate::impairment::{DropCause, Fate, Frame, Verdict};
+use crate::sys::packet_port::{recv_frame, send_frame};
 use crate::sys::poller::TIMER;
-use crate::sys::tap::{read_frame, write_frame};
 
 /// Frames read from one device before the others get their turn.
 const BATCH: usize = 64;
-/// Room for the largest frame a TAP device can carry (MTU 65535).
+/// Room for the largest frame a veth can carry (MTU 65535).
 const FRAME_ROOM: usize = 65_535 + 14;
 
 /// The relay's loop, until the stop flag is set.
@@ -35,7 +35,7 @@ pub(super) fn relay(shared: &Shared) {
             }
             let (wire, end) = ((token / 2) as usize, (token % 2) as usize);
             for _ in 0..BATCH {
-                match read_frame(shared.wires[wire].taps[end].as_fd(), &mut buf) {
+                match recv_frame(shared.wires[wire].ports[end].as_fd(), &mut buf) {
                     Ok(Some(n)) => on_frame(shared, wire, end, &buf[..n], &mut timers),
                     Ok(None) | Err(_) => break,
                 }
@@ -43,8 +43,8 @@ pub(super) fn relay(shared: &Shared) {
         }
         let now = shared.now();
         while let Some(due) = timers.pop_due(now) {
-            let to = &shared.wires[due.wire].taps[1 - due.dir];
-            if write_frame(to, &due.frame).is_ok() {
+            let to = &shared.wires[due.wire].ports[1 - due.dir];
+            if send_frame(to, &due.frame).is_ok() {
                 shared
                     .lock(due.wire, due.dir)
                     .count_passed(due.frame.len(), true);
@@ -53,20 +53,17 @@ pub(super) fn relay(shared: &Shared) {
         if armed.is_some_and(|a| a <= now) {
             armed = None;
         }
-        match timers.next_at() {
-            Some(at) if armed != Some(at) => {
-                if shared.poller.arm(at.saturating_sub(shared.now())).is_ok() {
-                    armed = Some(at);
-                }
+        if let Some(at) = timers.next_at().filter(|&at| armed != Some(at)) {
+            if shared.poller.arm(at.saturating_sub(shared.now())).is_ok() {
+                armed = Some(at);
             }
-            _ => {}
         }
     }
 }
 
 /// One frame that entered direction `dir` of `wire`.
 fn on_frame(shared: &Shared, wire: usize, dir: usize, frame: &[u8], timers: &mut Timers) {
-    let to = &shared.wires[wire].taps[1 - dir];
+    let to = &shared.wires[wire].ports[1 - dir];
     let mut st = shared.lock(wire, dir);
     let index = st.frames;
     st.frames += 1;
@@ -84,7 +81,7 @@ fn on_frame(shared: &Shared, wire: usize, dir: usize, frame: &[u8], timers: &mut
         None => Verdict::Pass,
     };
     if verdict == Verdict::Pass && st.pipeline.is_transparent() {
-        if write_frame(to, frame).is_ok() {
+        if send_frame(to, frame).is_ok() {
             st.count_passed(frame.len(), false);
         }
         return;
@@ -114,7 +111,7 @@ fn on_frame(shared: &Shared, wire: usize, dir: usize, frame: &[u8], timers: &mut
                 }
                 if d.at <= now {
                     let out = bytes.as_deref().unwrap_or(frame);
-                    if write_frame(to, out).is_ok() {
+                    if send_frame(to, out).is_ok() {
                         st.count_passed(out.len(), false);
                     }
                 } else {

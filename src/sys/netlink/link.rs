@@ -93,27 +93,6 @@ impl Conn {
             )))
     }
 
-    /// Sets up an interface created in this namespace by other means (a
-    /// TAP device): its MTU, MAC and bridge, then `up`, in one request.
-    pub(crate) async fn configure_up(&self, end: &VethEnd<'_>) -> Result<()> {
-        let mut msg = LinkUnspec::new_with_index(end.index).up();
-        if let Some(mtu) = end.mtu {
-            msg = msg.mtu(mtu);
-        }
-        if let Some(mac) = end.mac {
-            msg = msg.address(mac.to_vec());
-        }
-        if let Some(master) = end.master {
-            msg = msg.controller(master);
-        }
-        self.handle
-            .link()
-            .set(msg.build())
-            .execute()
-            .await
-            .map_err(self.err(format!("ip link set {} up", end.name)))
-    }
-
     /// `ip link add NAME type bridge` (STP off, forward delay 0), created up.
     pub(crate) async fn add_bridge(&self, name: &str, index: u32, mtu: Option<u32>) -> Result<()> {
         let mut msg = LinkMessageBuilder::<LinkUnspec>::new_with_info_kind(InfoKind::Bridge)

@@ -7,8 +7,10 @@
 //! segments) have their own shape and colour, explained by a legend; each
 //! link is a line with its interface names and addresses at both ends, and
 //! a bridge segment is a switch node with a line to each member (the
-//! switch's ends are its ports, `port1`, `port2`, ...). A node's box also
-//! lists its kind, NAT and firewall, and its first routes.
+//! switch's ends are its ports, `port1`, `port2`, ...). A wire is a dashed
+//! line whose labels add each end's models (`out: delay 20ms`). A node's
+//! box also lists its kind, NAT and firewall, and its first routes; the
+//! legend shows the topology's seed when it has one.
 //!
 //! The layout is layered and deterministic: columns are the breadth-first
 //! layers from the first node that is not a switch, ordered to avoid

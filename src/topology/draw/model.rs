@@ -1,8 +1,9 @@
 //! The graph a picture shows, read from a [`Topology`]: nodes with their
 //! kind, links as edges with both ends' interface names and addresses, and
-//! each bridge segment as a switch node with one edge per member.
+//! each bridge segment as a switch node with one edge per member; a wire
+//! is an edge that says so, with each end's impairment models.
 
-use crate::topology::{Route, Topology};
+use crate::topology::{Endpoint, Route, Topology};
 
 /// What a node is in a picture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,12 +43,27 @@ pub(crate) struct DrawEnd {
     pub(crate) node: usize,
     pub(crate) ifname: String,
     pub(crate) addrs: Vec<String>,
+    /// On a wire, the models of what this end sends and receives
+    /// (`out: delay 50ms`, `in: loss 20%`).
+    pub(crate) models: Vec<String>,
 }
 
 impl DrawEnd {
-    /// The label lines at this end: the interface, then its addresses.
+    fn new(node: usize, ifname: String, addrs: Vec<String>) -> DrawEnd {
+        DrawEnd {
+            node,
+            ifname,
+            addrs,
+            models: Vec::new(),
+        }
+    }
+
+    /// The label lines at this end: the interface, its addresses, then its
+    /// wire models.
     pub(crate) fn lines(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.ifname.as_str()).chain(self.addrs.iter().map(String::as_str))
+        std::iter::once(self.ifname.as_str())
+            .chain(self.addrs.iter().map(String::as_str))
+            .chain(self.models.iter().map(String::as_str))
     }
 }
 
@@ -56,6 +72,8 @@ impl DrawEnd {
 pub(crate) struct DrawEdge {
     pub(crate) a: DrawEnd,
     pub(crate) b: DrawEnd,
+    /// A wire (veth ends joined by the lab's relay) rather than a veth pair.
+    pub(crate) wire: bool,
 }
 
 impl DrawEdge {
@@ -71,6 +89,18 @@ impl DrawEdge {
 pub(crate) struct Model {
     pub(crate) nodes: Vec<DrawNode>,
     pub(crate) edges: Vec<DrawEdge>,
+    /// The lab's seed, when the topology fixes it.
+    pub(crate) seed: Option<u64>,
+}
+
+/// An end's wire models as label lines.
+fn models(e: &Endpoint) -> Vec<String> {
+    let Some(w) = &e.wire else {
+        return Vec::new();
+    };
+    let out = w.egress.iter().map(|m| format!("out: {m}"));
+    out.chain(w.ingress.iter().map(|m| format!("in: {m}")))
+        .collect()
 }
 
 fn route_text(r: &Route) -> String {
@@ -120,17 +150,17 @@ impl Model {
                 nodes[i].routes.push(route_text(route));
             }
         }
-        let end = |e: &crate::topology::Endpoint| {
+        let end = |e: &Endpoint| {
             index(&e.node).map(|node| DrawEnd {
-                node,
-                ifname: e.ifname.clone(),
-                addrs: e.addrs.clone(),
+                models: models(e),
+                ..DrawEnd::new(node, e.ifname.clone(), e.addrs.clone())
             })
         };
         let mut edges = Vec::new();
         for link in &topo.links {
             if let (Some(a), Some(b)) = (end(&link.a), end(&link.b)) {
-                edges.push(DrawEdge { a, b });
+                let wire = link.a.wire.is_some() || link.b.wire.is_some();
+                edges.push(DrawEdge { a, b, wire });
             }
         }
         for seg in &topo.segments {
@@ -139,16 +169,17 @@ impl Model {
             };
             for (i, m) in seg.members.iter().enumerate() {
                 if let Some(a) = end(m) {
-                    let b = DrawEnd {
-                        node: switch,
-                        ifname: format!("port{}", i + 1),
-                        addrs: Vec::new(),
-                    };
-                    edges.push(DrawEdge { a, b });
+                    let b = DrawEnd::new(switch, format!("port{}", i + 1), Vec::new());
+                    let wire = m.wire.is_some();
+                    edges.push(DrawEdge { a, b, wire });
                 }
             }
         }
-        Model { nodes, edges }
+        Model {
+            nodes,
+            edges,
+            seed: topo.seed,
+        }
     }
 
     pub(crate) fn index(&self, name: &str) -> Option<usize> {

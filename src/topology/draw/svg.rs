@@ -7,7 +7,8 @@ use std::fmt::Write;
 use super::layout::{layout, Anchor, Label, NodeBox};
 use super::mark::Marks;
 use super::metrics::{
-    node_content, node_lines, LABEL_FONT, LABEL_LINE, MARGIN, NAME_FONT, SMALL_FONT, SMALL_LINE,
+    node_content, node_lines, text_width, LABEL_FONT, LABEL_LINE, MARGIN, NAME_FONT, SMALL_FONT,
+    SMALL_LINE,
 };
 use super::model::{DrawEnd, Kind, Model};
 use crate::vocab::{xml_attr, xml_text};
@@ -19,6 +20,7 @@ const MARK: &str = "#d32f2f";
 const TEXT: &str = "#1f2933";
 const MUTED: &str = "#52606d";
 const LEGEND_H: f64 = 40.0;
+const WIRE_DASH: &str = "8 4";
 
 /// Fill and stroke of a kind of node.
 fn colours(kind: Kind) -> (&'static str, &'static str) {
@@ -97,65 +99,99 @@ fn label(out: &mut String, end: &DrawEnd, at: &Label, colour: &str) {
     out.push_str("</text>\n");
 }
 
-fn legend(out: &mut String, y: f64, marked: bool) {
-    let _ = writeln!(out, r#"<g id="legend" font-size="11" fill="{TEXT}">"#);
-    let mut x = MARGIN;
-    for (kind, text) in [
-        (Kind::Host, "host"),
-        (Kind::Router, "router (forwarding)"),
-        (Kind::Switch, "switch (bridge)"),
-    ] {
-        let b = NodeBox {
-            x,
-            y: y + 8.0,
-            w: 30.0,
-            h: 18.0,
-        };
-        shape(out, kind, b, colours(kind).1, 1.5);
-        let _ = writeln!(
-            out,
-            r#"<text x="{:.1}" y="{:.1}">{text}</text>"#,
-            x + 36.0,
-            y + 21.0
-        );
-        x += 36.0 + super::metrics::text_width(text, 11.0) + 22.0;
-    }
-    if marked {
-        let _ = write!(
-            out,
-            r#"<line x1="{x:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{MARK}" stroke-width="3.5"/>"#,
-            y + 17.0,
-            x + 30.0,
-            y + 17.0
-        );
-        let _ = writeln!(
-            out,
-            r#"<text x="{:.1}" y="{:.1}">marked path</text>"#,
-            x + 36.0,
-            y + 21.0
-        );
-    }
-    out.push_str("</g>\n");
+/// One entry of the legend.
+enum Entry {
+    Shape(Kind, &'static str),
+    Line(&'static str, f64, Option<&'static str>, &'static str),
+    Text(String),
 }
 
-/// Width of the legend, so the picture is never narrower.
-fn legend_width(marked: bool) -> f64 {
-    let items = ["host", "router (forwarding)", "switch (bridge)"];
-    let mut w: f64 = items
-        .iter()
-        .map(|t| 36.0 + super::metrics::text_width(t, 11.0) + 22.0)
-        .sum();
-    if marked {
-        w += 36.0 + super::metrics::text_width("marked path", 11.0);
+impl Entry {
+    fn text(&self) -> &str {
+        match self {
+            Entry::Shape(_, t) | Entry::Line(_, _, _, t) => t,
+            Entry::Text(t) => t,
+        }
     }
-    w + 2.0 * MARGIN
+
+    fn width(&self) -> f64 {
+        let swatch = if matches!(self, Entry::Text(_)) {
+            0.0
+        } else {
+            36.0
+        };
+        swatch + text_width(self.text(), 11.0) + 22.0
+    }
+}
+
+/// The legend's entries: the three kinds always, then what the picture has.
+fn entries(model: &Model, marks: &Marks) -> Vec<Entry> {
+    let mut e = vec![
+        Entry::Shape(Kind::Host, "host"),
+        Entry::Shape(Kind::Router, "router (forwarding)"),
+        Entry::Shape(Kind::Switch, "switch (bridge)"),
+    ];
+    if model.edges.iter().any(|e| e.wire) {
+        e.push(Entry::Line(
+            EDGE,
+            1.6,
+            Some(WIRE_DASH),
+            "wire (out/in: models)",
+        ));
+    }
+    if marks.any() {
+        e.push(Entry::Line(MARK, 3.5, None, "marked path"));
+    }
+    if let Some(seed) = model.seed {
+        e.push(Entry::Text(format!("seed {seed}")));
+    }
+    e
+}
+
+fn legend(out: &mut String, y: f64, entries: &[Entry]) {
+    let _ = writeln!(out, r#"<g id="legend" font-size="11" fill="{TEXT}">"#);
+    let mut x = MARGIN;
+    for entry in entries {
+        let mut tx = x + 36.0;
+        match entry {
+            Entry::Shape(kind, _) => {
+                let b = NodeBox {
+                    x,
+                    y: y + 8.0,
+                    w: 30.0,
+                    h: 18.0,
+                };
+                shape(out, *kind, b, colours(*kind).1, 1.5);
+            }
+            Entry::Line(colour, width, dash, _) => {
+                let dash = dash.map_or(String::new(), |d| format!(r#" stroke-dasharray="{d}""#));
+                let _ = write!(
+                    out,
+                    r#"<line x1="{x:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{colour}" stroke-width="{width}"{dash}/>"#,
+                    y + 17.0,
+                    x + 30.0,
+                    y + 17.0
+                );
+            }
+            Entry::Text(_) => tx = x,
+        }
+        let _ = writeln!(
+            out,
+            r#"<text x="{tx:.1}" y="{:.1}">{}</text>"#,
+            y + 21.0,
+            xml_text(entry.text())
+        );
+        x += entry.width();
+    }
+    out.push_str("</g>\n");
 }
 
 /// The SVG document of `model` with `marks`.
 pub(crate) fn svg(model: &Model, marks: &Marks) -> String {
     let lay = layout(model);
-    let marked = marks.any();
-    let width = lay.width.max(legend_width(marked)).ceil();
+    let entries = entries(model, marks);
+    let legend_width: f64 = entries.iter().map(Entry::width).sum::<f64>() + 2.0 * MARGIN;
+    let width = lay.width.max(legend_width).ceil();
     let height = (lay.height + LEGEND_H).ceil();
     let mut out = String::new();
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -168,10 +204,18 @@ pub(crate) fn svg(model: &Model, marks: &Marks) -> String {
 
     out.push_str("<g id=\"edges\" fill=\"none\">\n");
     for (k, (e, p)) in model.edges.iter().zip(&lay.edges).enumerate() {
-        let (class, stroke, w) = if marks.edges[k] {
-            ("edge marked", MARK, 3.5)
+        let (mark, stroke, w) = if marks.edges[k] {
+            (" marked", MARK, 3.5)
         } else {
-            ("edge", EDGE, 1.6)
+            ("", EDGE, 1.6)
+        };
+        let (class, dash) = if e.wire {
+            (
+                format!("edge wire{mark}"),
+                format!(r#" stroke-dasharray="{WIRE_DASH}""#),
+            )
+        } else {
+            (format!("edge{mark}"), String::new())
         };
         let points: Vec<String> = p
             .points
@@ -184,7 +228,7 @@ pub(crate) fn svg(model: &Model, marks: &Marks) -> String {
         );
         let _ = writeln!(
             out,
-            r#"<polyline id="edge-{k}" class="{class}" points="{}" stroke="{stroke}" stroke-width="{w}" stroke-linejoin="round"><title>{}</title></polyline>"#,
+            r#"<polyline id="edge-{k}" class="{class}" points="{}" stroke="{stroke}" stroke-width="{w}"{dash} stroke-linejoin="round"><title>{}</title></polyline>"#,
             points.join(" "),
             xml_text(&title)
         );
@@ -247,7 +291,7 @@ pub(crate) fn svg(model: &Model, marks: &Marks) -> String {
         out.push_str("\n</g>\n");
     }
     out.push_str("</g>\n");
-    legend(&mut out, lay.height - MARGIN / 2.0, marked);
+    legend(&mut out, lay.height - MARGIN / 2.0, &entries);
     out.push_str("</svg>\n");
     out
 }

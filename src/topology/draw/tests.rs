@@ -4,7 +4,7 @@ use super::layout::{layout, Anchor, Layout};
 use super::metrics::{label_width, LABEL_LINE};
 use super::model::Model;
 use super::*;
-use crate::topology::Route;
+use crate::topology::{Endpoint, Route};
 
 fn two_hosts() -> Topology {
     Topology::new().link(
@@ -206,7 +206,10 @@ fn mermaid_and_dot_have_every_edge() {
         let model = Model::new(&t);
         let d = Drawing::new(&t);
         let (mermaid, dot) = (d.mermaid(), d.dot());
-        let m_edges: Vec<&str> = mermaid.lines().filter(|l| l.contains(" ---|")).collect();
+        let m_edges: Vec<&str> = mermaid
+            .lines()
+            .filter(|l| l.contains(" ---|") || l.contains(" -.-|"))
+            .collect();
         let d_edges: Vec<&str> = dot.lines().filter(|l| l.contains(" -- ")).collect();
         assert_eq!(m_edges.len(), model.edges.len(), "{mermaid}");
         assert_eq!(d_edges.len(), model.edges.len(), "{dot}");
@@ -352,4 +355,46 @@ fn a_link_within_one_column_goes_round() {
         p[1].0 > p[0].0 && p[2].0 > p[3].0,
         "it runs right of both nodes"
     );
+}
+
+#[test]
+fn wires_are_dashed_with_their_models_and_the_seed_is_shown() {
+    use crate::wire::{Impairment, Probability};
+    let t = Topology::new()
+        .link(
+            Endpoint::new("h1", "eth0")
+                .addr("198.51.100.1/24")
+                .egress(Impairment::new().loss(Probability::percent(20.0).unwrap())),
+            ("h2", "eth0", "198.51.100.2/24"),
+        )
+        .link(
+            ("h2", "eth1", "203.0.113.1/24"),
+            ("h3", "eth0", "203.0.113.2/24"),
+        )
+        .seed(7);
+    let svg = Drawing::new(&t).svg();
+    let c = classes(&svg);
+    assert_eq!(
+        (c["edge-0"].as_str(), c["edge-1"].as_str()),
+        ("edge wire", "edge")
+    );
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let edge = |id: &str| {
+        doc.descendants()
+            .find(|n| n.attribute("id") == Some(id))
+            .unwrap()
+    };
+    assert!(edge("edge-0").attribute("stroke-dasharray").is_some());
+    assert!(edge("edge-1").attribute("stroke-dasharray").is_none());
+    let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
+    assert!(texts.contains(&"out: loss 20%"), "{texts:?}");
+    assert!(texts.contains(&"seed 7") && texts.contains(&"wire (out/in: models)"));
+    let plain = Drawing::new(&two_hosts()).svg();
+    assert!(!plain.contains("seed ") && !plain.contains("wire ("));
+
+    let d = Drawing::new(&t);
+    assert_eq!(d.mermaid().matches(" -.-|").count(), 1);
+    assert_eq!(d.mermaid().matches(" ---|").count(), 1);
+    assert!(d.mermaid().contains("out: loss 20%"));
+    assert_eq!(d.dot().matches("style=dashed").count(), 1);
 }

@@ -1,6 +1,7 @@
 //! The picture as text for documentation: Mermaid flowcharts and Graphviz
 //! DOT. Nodes keep their kind (shape and colour) and edges carry both
-//! ends' interfaces and addresses; marked elements are red and thick.
+//! ends' interfaces and addresses (and a wire's models, its line dotted);
+//! marked elements are red and thick.
 
 use std::fmt::Write;
 
@@ -9,29 +10,38 @@ use super::model::{DrawEnd, Kind, Model};
 
 const MARK: &str = "#d32f2f";
 
-/// `s` inside a Mermaid quoted label: `#`, quotes and angle brackets as
-/// Mermaid entity codes, line breaks and other control characters as spaces.
-fn mermaid_text(s: &str) -> String {
+/// `s` with each character `special` names replaced, and other control
+/// characters as spaces.
+fn escape(s: &str, special: fn(char) -> Option<&'static str>) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        match c {
-            '#' => out.push_str("#35;"),
-            '"' => out.push_str("#quot;"),
-            '<' => out.push_str("#lt;"),
-            '>' => out.push_str("#gt;"),
-            '&' => out.push_str("#amp;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
+        match special(c) {
+            Some(text) => out.push_str(text),
+            None if c.is_control() => out.push(' '),
+            None => out.push(c),
         }
     }
     out
 }
 
+/// `s` inside a Mermaid quoted label: `#`, `&`, quotes and angle brackets
+/// as Mermaid entity codes, control characters as spaces.
+fn mermaid_text(s: &str) -> String {
+    escape(s, |c| match c {
+        '#' => Some("#35;"),
+        '"' => Some("#quot;"),
+        '<' => Some("#lt;"),
+        '>' => Some("#gt;"),
+        '&' => Some("#amp;"),
+        _ => None,
+    })
+}
+
 fn end_text(model: &Model, end: &DrawEnd, sep: &str, escape: fn(&str) -> String) -> String {
     let mut s = escape(&format!("{} {}", model.nodes[end.node].name, end.ifname));
-    for a in &end.addrs {
+    for line in end.lines().skip(1) {
         s.push_str(sep);
-        s.push_str(&escape(a));
+        s.push_str(&escape(line));
     }
     s
 }
@@ -48,9 +58,10 @@ pub(crate) fn mermaid(model: &Model, marks: &Marks) -> String {
         };
     }
     for e in &model.edges {
+        let line = if e.wire { "-.-" } else { "---" };
         let _ = writeln!(
             out,
-            "    n{} ---|\"{}<br/>{}\"| n{}",
+            "    n{} {line}|\"{}<br/>{}\"| n{}",
             e.a.node,
             end_text(model, &e.a, "<br/>", mermaid_text),
             end_text(model, &e.b, "<br/>", mermaid_text),
@@ -89,17 +100,12 @@ pub(crate) fn mermaid(model: &Model, marks: &Marks) -> String {
 /// `s` inside a DOT double-quoted string: backslashes and quotes escaped,
 /// line breaks as `\n`, other control characters as spaces.
 fn dot_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    escape(s, |c| match c {
+        '\\' => Some("\\\\"),
+        '"' => Some("\\\""),
+        '\n' => Some("\\n"),
+        _ => None,
+    })
 }
 
 fn dot_end(end: &DrawEnd) -> String {
@@ -110,10 +116,11 @@ fn dot_end(end: &DrawEnd) -> String {
 /// A Graphviz undirected graph, left to right, with the interface labels
 /// at each end of an edge (`taillabel`, `headlabel`).
 pub(crate) fn dot(model: &Model, marks: &Marks) -> String {
-    let mut out = String::from("graph topology {\n    rankdir=LR;\n");
+    let mut out =
+        String::from("graph topology {\n    rankdir=LR;\n    graph [nodesep=0.9, ranksep=2.2];\n");
     out.push_str("    node [fontname=\"Helvetica\", fontsize=12, style=filled];\n");
     out.push_str(
-        "    edge [fontname=\"Helvetica\", fontsize=9, color=\"#6b7280\", labeldistance=2.2];\n",
+        "    edge [fontname=\"Helvetica\", fontsize=9, color=\"#6b7280\", labeldistance=4, labelangle=20, minlen=1];\n",
     );
     for (i, node) in model.nodes.iter().enumerate() {
         let (shape, fill, stroke) = match node.kind {
@@ -138,14 +145,16 @@ pub(crate) fn dot(model: &Model, marks: &Marks) -> String {
         );
     }
     for (k, e) in model.edges.iter().enumerate() {
-        let mark = if marks.edges[k] {
-            format!(", color=\"{MARK}\", penwidth=3")
-        } else {
-            String::new()
-        };
+        let mut style = String::new();
+        if e.wire {
+            style.push_str(", style=dashed");
+        }
+        if marks.edges[k] {
+            let _ = write!(style, ", color=\"{MARK}\", penwidth=3");
+        }
         let _ = writeln!(
             out,
-            "    \"{}\" -- \"{}\" [taillabel=\"{}\", headlabel=\"{}\"{mark}];",
+            "    \"{}\" -- \"{}\" [taillabel=\"{}\", headlabel=\"{}\"{style}];",
             dot_text(&model.nodes[e.a.node].name),
             dot_text(&model.nodes[e.b.node].name),
             dot_end(&e.a),

@@ -1,0 +1,238 @@
+//! Phase `wire`: what the userspace wire costs beside a veth, in one run.
+//!
+//! | row | what is measured |
+//! | --- | --- |
+//! | `goodput` | TCP bulk transfer n1 → n2 (receiver's bytes over the time from its first to its last byte), over a veth and over an unimpaired wire |
+//! | `latency` | UDP round trips of 64-byte datagrams, one at a time: p50 and p99 over a veth and over an unimpaired wire; the added latency per frame is half the difference (a round trip crosses the wire twice) |
+//! | `delay-20ms` | the same round trips with 20 ms configured on the forward direction: the error is the round trip minus 20 ms minus the unimpaired wire's median round trip |
+//! | `relay-cpu` | the relay thread's CPU time (`/proc/self/task/*/schedstat`) over the wall time of a TCP transfer through a wire limited to 100 Mbit/s, and through an unlimited one |
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::time::{Duration, Instant};
+
+use netns_test::wire::{Bandwidth, Direction, Impairment};
+use netns_test::{Net, Topology};
+
+pub(crate) struct WireRows {
+    /// (veth, wire) goodput in bit/s.
+    pub(crate) goodput: (f64, f64),
+    /// (veth, wire) round trips.
+    pub(crate) rtt: (Vec<Duration>, Vec<Duration>),
+    /// Round trips with 20 ms one way.
+    pub(crate) delayed: Vec<Duration>,
+    /// (goodput bit/s, relay CPU share) at 100 Mbit/s, then unlimited.
+    pub(crate) cpu: Vec<(String, f64, f64)>,
+}
+
+fn lab(wire: bool) -> Result<Net, String> {
+    let (a, b) = (
+        ("n1", "eth0", "198.51.100.1/24"),
+        ("n2", "eth0", "198.51.100.2/24"),
+    );
+    let t = if wire {
+        Topology::new().wire(a, b)
+    } else {
+        Topology::new().link(a, b)
+    };
+    Net::build(&t).map_err(|e| e.to_string())
+}
+
+/// Sends `bytes` over TCP from n1 to n2; the goodput in bit/s.
+fn tcp_goodput(net: &Net, bytes: usize) -> Result<f64, String> {
+    let listener = net["n2"]
+        .run(|| TcpListener::bind("198.51.100.2:5201"))
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let sender = net["n1"]
+        .spawn(move |_| -> std::io::Result<()> {
+            let mut s = TcpStream::connect("198.51.100.2:5201")?;
+            let chunk = vec![0x5au8; 128 * 1024];
+            let mut left = bytes;
+            while left > 0 {
+                let n = left.min(chunk.len());
+                s.write_all(&chunk[..n])?;
+                left -= n;
+            }
+            Ok(())
+        })
+        .map_err(|e| e.to_string())?;
+    let (mut conn, _) = listener.accept().map_err(|e| e.to_string())?;
+    conn.set_read_timeout(Some(Duration::from_secs(60)))
+        .map_err(|e| e.to_string())?;
+    let mut buf = vec![0u8; 256 * 1024];
+    let (mut got, mut first) = (0, None);
+    while got < bytes {
+        let n = conn.read(&mut buf).map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err(format!("closed after {got} bytes"));
+        }
+        first.get_or_insert_with(Instant::now);
+        got += n;
+    }
+    let secs = first.map_or(0.0, |f| f.elapsed().as_secs_f64());
+    sender.join().map_err(|e| e.to_string())?;
+    Ok(got as f64 * 8.0 / secs.max(1e-9))
+}
+
+/// `n` UDP round trips n1 → n2 → n1, one at a time.
+fn round_trips(net: &Net, n: usize) -> Result<Vec<Duration>, String> {
+    let echo = net["n2"]
+        .run(|| UdpSocket::bind("198.51.100.2:7"))
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let sock = net["n1"]
+        .run(|| UdpSocket::bind("198.51.100.1:0"))
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    for s in [&echo, &sock] {
+        s.set_read_timeout(Some(Duration::from_secs(2)))
+            .map_err(|e| e.to_string())?;
+    }
+    let mut out = Vec::with_capacity(n);
+    let (mut buf, mut back) = ([0u8; 64], [0u8; 64]);
+    for i in 0..n + 10 {
+        let t = Instant::now();
+        sock.send_to(&buf, "198.51.100.2:7")
+            .map_err(|e| e.to_string())?;
+        let (len, from) = echo.recv_from(&mut back).map_err(|e| e.to_string())?;
+        echo.send_to(&back[..len], from)
+            .map_err(|e| e.to_string())?;
+        sock.recv(&mut buf).map_err(|e| e.to_string())?;
+        // The first ten warm up (ARP, caches).
+        if i >= 10 {
+            out.push(t.elapsed());
+        }
+    }
+    Ok(out)
+}
+
+/// Nanoseconds the relay thread of this process has run so far.
+fn relay_cpu_ns() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .filter_map(Result::ok)
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == "netns-wire")
+        })
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// A transfer over a wire with `rate` (or none): goodput and the relay's
+/// share of one core.
+fn cpu_row(rate: Option<Bandwidth>, bytes: usize) -> Result<(f64, f64), String> {
+    let net = lab(true)?;
+    if let Some(r) = rate {
+        net.link("n1", "n2")
+            .and_then(|l| l.impair(Direction::Forward, Impairment::new().rate(r)))
+            .map_err(|e| e.to_string())?;
+    }
+    let (cpu0, t0) = (relay_cpu_ns(), Instant::now());
+    let goodput = tcp_goodput(&net, bytes)?;
+    let share = (relay_cpu_ns() - cpu0) as f64 / t0.elapsed().as_nanos() as f64;
+    Ok((goodput, share))
+}
+
+pub(crate) fn run(quick: bool) -> Result<WireRows, String> {
+    let (bulk, trips) = if quick {
+        (4_000_000, 200)
+    } else {
+        (400_000_000, 5_000)
+    };
+    let veth = lab(false)?;
+    let wire = lab(true)?;
+    let goodput = (tcp_goodput(&veth, bulk)?, tcp_goodput(&wire, bulk)?);
+    let rtt = (round_trips(&veth, trips)?, round_trips(&wire, trips)?);
+    wire.link("n1", "n2")
+        .and_then(|l| {
+            l.impair(
+                Direction::Forward,
+                Impairment::new().delay(Duration::from_millis(20)),
+            )
+        })
+        .map_err(|e| e.to_string())?;
+    let delayed = round_trips(&wire, if quick { 20 } else { 500 })?;
+    drop((veth, wire));
+    let rate = Bandwidth::mbit(100).map_err(|e| e.to_string())?;
+    let shaped_bytes = if quick { 1_000_000 } else { 37_500_000 };
+    let mut cpu = Vec::new();
+    let (g, s) = cpu_row(Some(rate), shaped_bytes)?;
+    cpu.push(("wire at 100 Mbit/s".to_string(), g, s));
+    let (g, s) = cpu_row(None, bulk)?;
+    cpu.push(("wire unlimited".to_string(), g, s));
+    Ok(WireRows {
+        goodput,
+        rtt,
+        delayed,
+        cpu,
+    })
+}
+
+fn quantile(v: &[Duration], q: f64) -> Duration {
+    let mut v = v.to_vec();
+    v.sort();
+    v.get(((v.len() as f64 - 1.0) * q).round() as usize)
+        .copied()
+        .unwrap_or_default()
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+pub(crate) fn print(rows: &WireRows) {
+    println!();
+    println!("phase wire (veth beside wire, one run)");
+    println!();
+    println!("| row | veth | wire |");
+    println!("| --- | ---: | ---: |");
+    println!(
+        "| TCP goodput | {:.2} Gbit/s | {:.2} Gbit/s |",
+        rows.goodput.0 / 1e9,
+        rows.goodput.1 / 1e9
+    );
+    let (v, w) = &rows.rtt;
+    for (name, q) in [("p50", 0.5), ("p99", 0.99)] {
+        println!(
+            "| UDP round trip {name} | {:.1} µs | {:.1} µs |",
+            us(quantile(v, q)),
+            us(quantile(w, q))
+        );
+    }
+    println!();
+    for (name, q) in [("p50", 0.5), ("p99", 0.99)] {
+        let added = (us(quantile(w, q)) - us(quantile(v, q))) / 2.0;
+        println!("added latency per frame {name}: {added:.1} µs (target p50 < 30 µs)");
+    }
+    let base = quantile(w, 0.5);
+    let errors: Vec<Duration> = rows
+        .delayed
+        .iter()
+        .map(|r| r.abs_diff(Duration::from_millis(20) + base))
+        .collect();
+    println!(
+        "20 ms delay: error p50 {:.1} µs, p99 {:.1} µs, max {:.1} µs (target p99 < 500 µs)",
+        us(quantile(&errors, 0.5)),
+        us(quantile(&errors, 0.99)),
+        us(quantile(&errors, 1.0))
+    );
+    for (name, goodput, share) in &rows.cpu {
+        println!(
+            "relay CPU, {name}: {:.1}% of one core at {:.1} Mbit/s goodput",
+            share * 100.0,
+            goodput / 1e6
+        );
+    }
+    println!(
+        "target: wire goodput >= 1 Gbit/s: {}",
+        if rows.goodput.1 >= 1e9 {
+            "met"
+        } else {
+            "MISSED"
+        }
+    );
+}

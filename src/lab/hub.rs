@@ -1,0 +1,90 @@
+//! The wire hub: one extra namespace per lab with wires, holding the far
+//! end of every wire end's veth pair, where the relay's packet sockets
+//! live. A node sees only its own veth end; nothing of the hub is in a node
+//! or in the host namespace. The hub goes with its fds like a node.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use crate::error::{Error, Result};
+use crate::sys::ethtool::disable_tx_offload;
+use crate::sys::netlink::{Conn, VethEnd};
+use crate::sys::netns::NetNs;
+use crate::sys::packet_port::open_port;
+use crate::sys::sysctl::write_sysctl;
+use crate::topology::PlanIface;
+
+/// The hub's name in messages.
+pub(crate) const HUB: &str = "wire hub";
+
+/// The hub's namespace and its netlink connection, while the lab is built.
+pub(crate) struct Hub {
+    pub(crate) ns: NetNs,
+    pub(crate) conn: Conn,
+}
+
+/// The hub's interface for end `end` (0: a, 1: b) of wire `wire`.
+fn hub_iface(wire: usize, end: usize) -> (String, u32) {
+    let name = format!("w{wire}{}", ["a", "b"][end]);
+    (name, 2 + 2 * wire as u32 + end as u32)
+}
+
+impl Hub {
+    /// Makes the hub: a fresh namespace (the calling thread moves into it)
+    /// with IPv6 off, so its interfaces send nothing of their own.
+    pub(crate) async fn open() -> Result<Hub> {
+        let ns = NetNs::unshare_current(HUB.to_string())?;
+        for key in [
+            "net/ipv6/conf/all/disable_ipv6",
+            "net/ipv6/conf/default/disable_ipv6",
+        ] {
+            write_sysctl(HUB, key, "1")?;
+        }
+        let conn = Conn::open_here(HUB)?;
+        Ok(Hub { ns, conn })
+    }
+
+    /// Joins `iface` of node `node` (through `conn`, in `node_ns`) to the
+    /// hub: a veth pair from the node's end to the hub's, both up, and the
+    /// node end's transmit offloads off.
+    pub(crate) async fn attach(
+        &self,
+        wire: usize,
+        end: usize,
+        (node, node_ns, conn): (&str, &NetNs, &Conn),
+        iface: &PlanIface,
+        local: &VethEnd<'_>,
+    ) -> Result<()> {
+        let (name, index) = hub_iface(wire, end);
+        let peer = VethEnd {
+            name: &name,
+            index,
+            mtu: iface.mtu,
+            mac: None,
+            master: None,
+        };
+        conn.add_veth(local, &peer, self.ns.as_raw_fd()).await?;
+        self.conn.link_up(index, &name).await?;
+        node_ns
+            .with(|| disable_tx_offload(&iface.name))?
+            .map_err(|source| Error::Wire {
+                place: format!("{node}/{}", iface.name),
+                op: "turning transmit checksum offload off (SIOCETHTOOL)".into(),
+                source,
+            })
+    }
+
+    /// The relay's two ports of wire `wire`, opened inside the hub.
+    pub(crate) fn ports(&self, wire: usize) -> Result<[OwnedFd; 2]> {
+        let open = |end| {
+            let (name, index) = hub_iface(wire, end);
+            self.ns
+                .with(|| open_port(index))?
+                .map_err(|source| Error::Wire {
+                    place: format!("{HUB}/{name}"),
+                    op: "opening the relay's packet socket".into(),
+                    source,
+                })
+        };
+        Ok([open(0)?, open(1)?])
+    }
+}
