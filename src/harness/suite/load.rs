@@ -134,15 +134,22 @@ pub(crate) fn load_file(
     options: &LoadOptions,
 ) -> Result<LabFile, Vec<SuiteError>> {
     let mut stack = vec![path.canonicalize().unwrap_or(path.to_path_buf())];
-    let (source, file, base) = read(path, &options.vars, options.seed, &mut stack)?;
+    // As for any lab: `NETNS_TEST_SEED` wins over the file's seed.
+    let env_seed = std::env::var(crate::fault::SEED_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse().ok());
+    let seed_override = options.seed.or(env_seed);
+    let (source, file, base) = read(path, &options.vars, seed_override, &mut stack)?;
     let mut spec = base.topology;
     let topo_offset = file.topology.as_ref().map_or(0, |t| t.span().start);
     if let Some(t) = file.topology {
         spec.extend(t.into_inner());
     }
+    let seed = base.seed.unwrap_or(DEFAULT_SEED);
     let topology = spec
         .topology()
-        .map_err(|e| vec![source.error(topo_offset, SuiteErrorKind::Topology(e))])?;
+        .map_err(|e| vec![source.error(topo_offset, SuiteErrorKind::Topology(e))])?
+        .seed(seed);
     topology
         .validate()
         .map_err(|e| vec![source.error(topo_offset, SuiteErrorKind::Topology(e.to_string()))])?;
@@ -154,7 +161,7 @@ pub(crate) fn load_file(
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from(".")),
         topology: topology.clone(),
-        seed: base.seed.unwrap_or(DEFAULT_SEED),
+        seed,
     });
     let nodes = topology.node_names();
     let mut errors = Vec::new();

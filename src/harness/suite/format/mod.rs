@@ -23,8 +23,9 @@ pub struct SuiteFile {
     /// and seed this file starts from; its scenarios are not taken.
     #[schemars(with = "Option<String>")]
     pub include: Option<Spanned<String>>,
-    /// The seed of the scenarios (also `${seed}` and `NETNS_TEST_SEED` in
-    /// programs' environment).
+    /// The seed of the scenarios: the lab's (`Topology::seed`, for its
+    /// wires), `${seed}`, and `NETNS_TEST_SEED` in programs' environment
+    /// (1 unless set; `NETNS_TEST_SEED` in the environment wins).
     pub seed: Option<u64>,
     /// Variables: `${name}` in any string of this file (and of the file it
     /// includes) is replaced by the value; `$${` is a literal `${`.
