@@ -121,13 +121,33 @@ fn a_bad_regex_is_placed() {
 }
 
 #[test]
-fn an_invalid_topology_is_reported_at_its_table() {
-    let (line, _, kind) = only_error("invalid_topology.toml");
-    assert_eq!(line, 2);
+fn an_invalid_topology_is_placed_at_the_entry_that_breaks_it() {
+    let (line, col, kind) = only_error("invalid_topology.toml");
+    assert_eq!((line, col), (6, 11));
     assert!(
         matches!(kind, SuiteErrorKind::Topology(ref t) if t.contains("r9")),
         "{kind:?}"
     );
+    let (line, _, kind) = only_error("nat_without_interface.toml");
+    assert_eq!(line, 3);
+    assert!(
+        matches!(kind, SuiteErrorKind::Topology(ref t) if t.contains("iif")),
+        "{kind:?}"
+    );
+}
+
+#[test]
+fn a_mistake_in_an_included_lab_is_placed_in_that_file() {
+    let path = root().join("tests/suites_broken/includes_a_broken_lab.toml");
+    let errors = suite::check(&[&path], &LoadOptions::default());
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    let e = &errors[0];
+    assert_eq!(
+        e.file,
+        root().join("tests/suites_broken/labs/duplicate_address.toml")
+    );
+    assert_eq!((e.line, e.column), (6, 1));
+    assert!(e.kind.to_string().contains("203.0.113.1"), "{}", e.kind);
 }
 
 #[test]
@@ -162,18 +182,22 @@ fn every_broken_file_is_a_failed_trial_naming_its_mistakes() {
     let trials =
         suite::harness(root().join("tests/suites_broken")).into_trials(&Default::default());
     let names: Vec<&str> = trials.iter().map(|t| t.name()).collect();
-    let files = std::fs::read_dir(root().join("tests/suites_broken"))
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "toml")
-        })
-        .count();
+    let dir = root().join("tests/suites_broken");
+    let toml = |d: &Path| {
+        std::fs::read_dir(d)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "toml")
+            })
+            .count()
+    };
+    let files = toml(&dir) + toml(&dir.join("labs"));
     // Every file is broken (an included file of a cycle is reported too).
     assert_eq!(names.len(), files, "{names:?}");
     assert!(names.contains(&"unknown_node"), "{names:?}");
-    let _ = Path::new("");
+    assert!(names.contains(&"labs/duplicate_address"), "{names:?}");
 }

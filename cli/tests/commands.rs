@@ -38,7 +38,7 @@ fn check_lists_every_mistake_with_its_position() {
         "unknown_variable.toml:8:59: unknown variable `${prot}`",
         "unknown_key.toml:6:",
         "several.toml:9:3: step 5 (kill): unknown signal `BOOM`",
-        "invalid_topology.toml:2:1: invalid topology",
+        "invalid_topology.toml:6:11: invalid topology",
     ] {
         assert!(err.contains(place), "missing {place:?} in:\n{err}");
     }

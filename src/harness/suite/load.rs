@@ -10,7 +10,8 @@ use toml::Spanned;
 
 use super::check::check_scenario;
 use super::error::{SuiteError, SuiteErrorKind};
-use super::format::{Step, SuiteFile, TopologySpec, VarValue};
+use super::format::{Step, SuiteFile, VarValue};
+use super::lab::{self, Layer};
 use super::source::Source;
 use super::{LabFile, LoadOptions, PlacedStep, Scenario, ScenarioFile};
 use crate::Topology;
@@ -18,9 +19,9 @@ use crate::Topology;
 /// The seed of a file that sets none.
 pub(crate) const DEFAULT_SEED: u64 = 1;
 
-/// What an include brings: the merged topology, variables and seed.
+/// What an include brings: the topologies of the chain, variables and seed.
 struct Base {
-    topology: TopologySpec,
+    layers: Vec<Layer>,
     vars: BTreeMap<String, String>,
     seed: Option<u64>,
 }
@@ -77,7 +78,7 @@ fn read(
         .collect();
     vars.extend(overrides.clone());
     let mut base = Base {
-        topology: TopologySpec::default(),
+        layers: Vec::new(),
         vars,
         seed: seed_override.or(own_seed),
     };
@@ -102,14 +103,18 @@ fn read(
             )]);
         }
         stack.push(canon);
-        let (_, inc_file, inc_base) = read(&target, &base.vars, base.seed, stack)?;
+        let (inc_source, inc_file, inc_base) = read(&target, &base.vars, base.seed, stack)?;
         stack.pop();
-        let mut topology = inc_base.topology;
+        let mut layers = inc_base.layers;
         if let Some(t) = inc_file.topology {
-            topology.extend(t.into_inner());
+            layers.push(Layer {
+                source: inc_source,
+                offset: t.span().start,
+                spec: t.into_inner(),
+            });
         }
         base = Base {
-            topology,
+            layers,
             vars: inc_base.vars,
             seed: base.seed.or(inc_base.seed),
         };
@@ -140,19 +145,15 @@ pub(crate) fn load_file(
         .and_then(|v| v.trim().parse().ok());
     let seed_override = options.seed.or(env_seed);
     let (source, file, base) = read(path, &options.vars, seed_override, &mut stack)?;
-    let mut spec = base.topology;
-    let topo_offset = file.topology.as_ref().map_or(0, |t| t.span().start);
-    if let Some(t) = file.topology {
-        spec.extend(t.into_inner());
-    }
     let seed = base.seed.unwrap_or(DEFAULT_SEED);
-    let topology = spec
-        .topology()
-        .map_err(|e| vec![source.error(topo_offset, SuiteErrorKind::Topology(e))])?
-        .seed(seed);
-    topology
-        .validate()
-        .map_err(|e| vec![source.error(topo_offset, SuiteErrorKind::Topology(e.to_string()))])?;
+    let mut layers = base.layers;
+    let table = file.topology.as_ref().map_or(0, |t| t.span().start);
+    layers.push(Layer {
+        source: source.clone(),
+        offset: table,
+        spec: file.topology.map(Spanned::into_inner).unwrap_or_default(),
+    });
+    let topology = lab::topology(&layers, seed).map_err(|e| vec![e])?;
     let ctx = Arc::new(ScenarioFile {
         path: path.to_path_buf(),
         name: name.to_string(),

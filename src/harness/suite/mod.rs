@@ -35,6 +35,7 @@ mod error;
 mod exec;
 pub mod format;
 pub mod hold;
+mod lab;
 mod load;
 mod source;
 
