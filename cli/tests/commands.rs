@@ -136,6 +136,33 @@ fn run_reports_failures_junit_and_artifacts() {
         .attribute("message")
         .unwrap()
         .contains("step 2 (tcp) failed"));
+    validate_junit(&junit);
+}
+
+/// Validates a report against Jenkins' `junit-10.xsd` with `xmllint`, when
+/// both are here (the schema from `NETNS_TEST_JUNIT_XSD`, or in `shared/`
+/// beside the repository, as the JUnit writer's own tests look for it).
+fn validate_junit(report: &Path) {
+    let xsd = std::env::var_os("NETNS_TEST_JUNIT_XSD")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([repo().join("../shared/jenkins-junit.xsd")])
+        .find(|p| p.is_file());
+    let Some(xsd) = xsd else {
+        println!("note: no jenkins-junit.xsd here; schema validation skipped");
+        return;
+    };
+    let Ok(out) = Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(&xsd)
+        .arg(report)
+        .output()
+    else {
+        println!("note: xmllint is not installed; schema validation skipped");
+        return;
+    };
+    assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
 #[test]
