@@ -58,6 +58,7 @@ steps = [{ do = "ping", from = "n1", to = "n2", count = 1 }]
 [[scenario]]
 name = "fails"
 steps = [
+  { do = "capture" },
   { do = "run", node = "n2", cmd = ["sh", "-c", "echo to-the-artifacts"] },
   { do = "tcp", from = "n1", to = "n2:80", expect = "open", timeout = "500ms" },
 ]
@@ -90,7 +91,7 @@ fn run_reports_failures_junit_and_artifacts() {
     assert!(stdout.contains("ok      mixed::passes"), "{stdout}");
     assert!(stdout.contains("FAILED  mixed::fails"), "{stdout}");
     assert!(
-        stdout.contains("mixed.toml:12:3: step 2 (tcp) failed"),
+        stdout.contains("mixed.toml:13:3: step 3 (tcp) failed"),
         "{stdout}"
     );
     assert!(
@@ -110,11 +111,23 @@ fn run_reports_failures_junit_and_artifacts() {
         "topology.svg",
         "nodes/n1.txt",
         "nodes/n2.txt",
+        "capture.pcapng",
     ] {
         assert!(folder.join(f).is_file(), "no {f} in {}", folder.display());
     }
     let program = std::fs::read_to_string(folder.join("programs/run-1.stdout")).unwrap();
     assert_eq!(program, "to-the-artifacts\n");
+    // The capture holds the refused connection (tcpdump as an oracle, when
+    // installed).
+    if let Ok(out) = Command::new("tcpdump")
+        .args(["-n", "-r"])
+        .arg(folder.join("capture.pcapng"))
+        .arg("tcp dst port 80")
+        .output()
+    {
+        let lines = text(&out.stdout);
+        assert!(lines.contains("198.51.100.2.80: Flags [S]"), "{lines}");
+    }
     let svg = std::fs::read_to_string(folder.join("topology.svg")).unwrap();
     assert!(svg.contains("marked"), "the failing path is not marked");
 
@@ -135,7 +148,7 @@ fn run_reports_failures_junit_and_artifacts() {
     assert!(failure
         .attribute("message")
         .unwrap()
-        .contains("step 2 (tcp) failed"));
+        .contains("step 3 (tcp) failed"));
     validate_junit(&junit);
 }
 
