@@ -66,6 +66,11 @@ pub struct EndpointSpec {
     pub mtu: Option<u32>,
     /// The MAC address (`02:00:00:00:00:01`).
     pub mac: Option<String>,
+    /// Joins this end's link (or, for a bridge member, its port) through
+    /// the lab's userspace wire instead of a plain veth pair, so that its
+    /// frames can be impaired and held at run time (`Endpoint::wire`).
+    #[serde(default)]
+    pub wire: bool,
 }
 
 /// A veth pair.
@@ -440,6 +445,9 @@ impl EndpointSpec {
         }
         if let Some(m) = &self.mac {
             ep = ep.mac(m);
+        }
+        if self.wire {
+            ep = ep.wire();
         }
         ep
     }
