@@ -4,7 +4,7 @@
 //! | --- | --- |
 //! | `goodput` | TCP bulk transfer n1 → n2 (receiver's bytes over the time from its first to its last byte), over a veth and over an unimpaired wire |
 //! | `latency` | UDP round trips of 64-byte datagrams, one at a time: p50 and p99 over a veth and over an unimpaired wire; the added latency per frame is half the difference (a round trip crosses the wire twice) |
-//! | `delay-20ms` | the same round trips with 20 ms configured on the forward direction: the error is the round trip minus 20 ms minus the unimpaired wire's median round trip |
+//! | `delay-20ms` | round trips with 20 ms configured on the forward direction, the receiving side polling (so an idle CPU's wake-up is not counted): the error is the round trip minus 20 ms minus the unimpaired wire's median round trip measured the same way |
 //! | `relay-cpu` | the relay thread's CPU time (`/proc/self/task/*/schedstat`) over the wall time of a TCP transfer through a wire limited to 100 Mbit/s, and through an unlimited one |
 
 use std::io::{Read, Write};
@@ -19,7 +19,9 @@ pub(crate) struct WireRows {
     pub(crate) goodput: (f64, f64),
     /// (veth, wire) round trips.
     pub(crate) rtt: (Vec<Duration>, Vec<Duration>),
-    /// Round trips with 20 ms one way.
+    /// Round trips over the unimpaired wire, polled.
+    pub(crate) base: Vec<Duration>,
+    /// Round trips with 20 ms one way, polled.
     pub(crate) delayed: Vec<Duration>,
     /// (goodput bit/s, relay CPU share) at 100 Mbit/s, then unlimited.
     pub(crate) cpu: Vec<(String, f64, f64)>,
@@ -75,8 +77,10 @@ fn tcp_goodput(net: &Net, bytes: usize) -> Result<f64, String> {
     Ok(got as f64 * 8.0 / secs.max(1e-9))
 }
 
-/// `n` UDP round trips n1 → n2 → n1, one at a time.
-fn round_trips(net: &Net, n: usize) -> Result<Vec<Duration>, String> {
+/// `n` UDP round trips n1 → n2 → n1, one at a time. With `poll`, the
+/// receiving side polls instead of sleeping in `recv`, so that what is
+/// measured is the wire's timing, not the wake-up of an idle CPU.
+fn round_trips(net: &Net, n: usize, poll: bool) -> Result<Vec<Duration>, String> {
     let echo = net["n2"]
         .run(|| UdpSocket::bind("198.51.100.2:7"))
         .map_err(|e| e.to_string())?
@@ -88,17 +92,31 @@ fn round_trips(net: &Net, n: usize) -> Result<Vec<Duration>, String> {
     for s in [&echo, &sock] {
         s.set_read_timeout(Some(Duration::from_secs(2)))
             .map_err(|e| e.to_string())?;
+        s.set_nonblocking(poll).map_err(|e| e.to_string())?;
     }
+    let until_ready = |r: std::io::Result<(usize, std::net::SocketAddr)>| match r {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => None,
+        other => Some(other),
+    };
     let mut out = Vec::with_capacity(n);
     let (mut buf, mut back) = ([0u8; 64], [0u8; 64]);
     for i in 0..n + 10 {
         let t = Instant::now();
         sock.send_to(&buf, "198.51.100.2:7")
             .map_err(|e| e.to_string())?;
-        let (len, from) = echo.recv_from(&mut back).map_err(|e| e.to_string())?;
+        let (len, from) = loop {
+            if let Some(r) = until_ready(echo.recv_from(&mut back)) {
+                break r.map_err(|e| e.to_string())?;
+            }
+        };
         echo.send_to(&back[..len], from)
             .map_err(|e| e.to_string())?;
-        sock.recv(&mut buf).map_err(|e| e.to_string())?;
+        loop {
+            if let Some(r) = until_ready(sock.recv_from(&mut buf)) {
+                r.map_err(|e| e.to_string())?;
+                break;
+            }
+        }
         // The first ten warm up (ARP, caches).
         if i >= 10 {
             out.push(t.elapsed());
@@ -146,7 +164,11 @@ pub(crate) fn run(quick: bool) -> Result<WireRows, String> {
     let veth = lab(false)?;
     let wire = lab(true)?;
     let goodput = (tcp_goodput(&veth, bulk)?, tcp_goodput(&wire, bulk)?);
-    let rtt = (round_trips(&veth, trips)?, round_trips(&wire, trips)?);
+    let rtt = (
+        round_trips(&veth, trips, false)?,
+        round_trips(&wire, trips, false)?,
+    );
+    let base = round_trips(&wire, trips, true)?;
     wire.link("n1", "n2")
         .and_then(|l| {
             l.impair(
@@ -155,7 +177,7 @@ pub(crate) fn run(quick: bool) -> Result<WireRows, String> {
             )
         })
         .map_err(|e| e.to_string())?;
-    let delayed = round_trips(&wire, if quick { 20 } else { 500 })?;
+    let delayed = round_trips(&wire, if quick { 20 } else { 500 }, true)?;
     drop((veth, wire));
     let rate = Bandwidth::mbit(100).map_err(|e| e.to_string())?;
     let shaped_bytes = if quick { 1_000_000 } else { 37_500_000 };
@@ -167,6 +189,7 @@ pub(crate) fn run(quick: bool) -> Result<WireRows, String> {
     Ok(WireRows {
         goodput,
         rtt,
+        base,
         delayed,
         cpu,
     })
@@ -208,7 +231,7 @@ pub(crate) fn print(rows: &WireRows) {
         let added = (us(quantile(w, q)) - us(quantile(v, q))) / 2.0;
         println!("added latency per frame {name}: {added:.1} µs (target p50 < 30 µs)");
     }
-    let base = quantile(w, 0.5);
+    let base = quantile(&rows.base, 0.5);
     let errors: Vec<Duration> = rows
         .delayed
         .iter()

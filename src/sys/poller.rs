@@ -65,12 +65,18 @@ impl Poller {
         let _ = self.waker.write(1);
     }
 
-    /// Waits for events; fills `tokens` with the ready ones. The timer and
-    /// the waker are drained before they are reported.
-    pub(crate) fn wait(&self, tokens: &mut Vec<u64>) -> io::Result<()> {
+    /// Waits for events (or, with `block` false, only looks); fills
+    /// `tokens` with the ready ones. The timer and the waker are drained
+    /// before they are reported.
+    pub(crate) fn wait(&self, tokens: &mut Vec<u64>, block: bool) -> io::Result<()> {
         let mut events = [EpollEvent::empty(); 64];
+        let timeout = if block {
+            EpollTimeout::NONE
+        } else {
+            EpollTimeout::ZERO
+        };
         let n = loop {
-            match self.epoll.wait(&mut events, EpollTimeout::NONE) {
+            match self.epoll.wait(&mut events, timeout) {
                 Ok(n) => break n,
                 Err(nix::errno::Errno::EINTR) => continue,
                 Err(e) => return Err(e.into()),
