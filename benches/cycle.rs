@@ -83,6 +83,8 @@ mod round2;
 mod scale;
 #[path = "support/stats.rs"]
 mod stats;
+#[path = "support/suite_parse.rs"]
+mod suite_parse;
 #[path = "support/wire.rs"]
 mod wire;
 
@@ -435,6 +437,7 @@ fn main() -> ExitCode {
             .map(|r| (r.counter.stalls(), r.counter.cycles));
     }
     ok &= round2::run(&args);
+    ok &= suite_parse::run_phase(&args);
     print_targets(&findings);
     println!();
     println!(

@@ -22,7 +22,7 @@
 //! `firewall` translates and filters (NAT, firewalls, connection tracking).
 //! At the top, test integration: `assert` (the assertion macros and the
 //! connectivity matrix) and `harness` (what `#[netns_test]` runs, the custom
-//! harness, debugging aids). An upper layer that adds verbs to `Node` or
+//! harness, debugging aids, suites from files). An upper layer that adds verbs to `Node` or
 //! `Net` does so in its own folder (`probe/verbs/`, `assert/matrix/`,
 //! `fault/`, `capture/`, `firewall/`), so the lab knows nothing of them;
 //! what an upper layer keeps on a live network (active faults, capture
@@ -47,6 +47,7 @@ mod vocab;
 pub mod wire;
 
 pub use error::{Error, Result};
+pub use harness::suite;
 pub use lab::{ActiveFault, Net, Node, NodeThread, StopToken};
 pub use sys::netns::{NetNs, NsGuard};
 pub use sys::privilege;
@@ -135,5 +136,22 @@ macro_rules! main {
     };
     (cases = $cases:path $(,)?) => {
         $crate::main!(cases = [$cases]);
+    };
+}
+
+/// The `main` of a `harness = false` test target that runs suite files:
+/// every scenario of every `.toml` file under the folder (relative to the
+/// package, fixed at compile time) is a test (see [`suite`]).
+///
+/// ```no_run
+/// // tests/suites.rs, with `[[test]] name = "suites" harness = false`
+/// netns_test::suite_main!("tests/suites");
+/// ```
+#[macro_export]
+macro_rules! suite_main {
+    ($dir:expr $(,)?) => {
+        fn main() {
+            $crate::suite::main(::std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join($dir))
+        }
     };
 }

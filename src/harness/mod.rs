@@ -63,6 +63,7 @@ pub mod junit;
 mod quiet;
 mod registry;
 mod runner;
+pub mod suite;
 
 use registry::{Registration, TESTS};
 

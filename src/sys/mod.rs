@@ -24,6 +24,7 @@
 
 pub(crate) mod ethtool;
 pub(crate) mod fd_limit;
+pub(crate) mod fdpass;
 pub(crate) mod netlink;
 pub(crate) mod netns;
 pub(crate) mod packet_port;

@@ -154,3 +154,8 @@ extern "C" fn kill_at_exit() {
         kill_inside(&inodes);
     }
 }
+
+/// The thread id of the calling thread.
+pub(crate) fn gettid() -> u32 {
+    nix::unistd::gettid().as_raw() as u32
+}

@@ -1,0 +1,153 @@
+//! `netns-test`: network regression suites from TOML files, for any CI.
+//!
+//! ```text
+//! netns-test run suites/              # every scenario; exit status 1 if one fails
+//! netns-test run suites/ --junit report.xml
+//! netns-test check suites/            # validate only: every mistake, placed
+//! netns-test up suites/labs/router.toml      # build a lab and hold it
+//! netns-test exec router h1 -- ping -c1 203.0.113.1
+//! netns-test draw suites/labs/router.toml
+//! ```
+//!
+//! The file format is documented in the library's `docs/suites.md`.
+
+mod exec;
+mod junit;
+mod run;
+mod up;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use netns_test::suite::LoadOptions;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "netns-test",
+    version,
+    about = "Network regression suites in Linux network namespaces, from TOML files."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Runs every scenario of the files (folders are searched for .toml).
+    Run {
+        /// Suite files or folders.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Writes a JUnit XML report there.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// Runs only scenarios whose `file::scenario` name contains this.
+        #[arg(long)]
+        filter: Option<String>,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Validates the files without running anything; lists every mistake.
+    Check {
+        /// Suite files or folders.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Builds the lab of a file and holds it until Ctrl-C.
+    Up {
+        /// A suite or lab file.
+        file: PathBuf,
+        /// The lab's name for `exec` (the file's stem unless set).
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Runs a program in a node of a lab that `up` holds.
+    Exec {
+        /// The lab's name (as `up` printed it).
+        lab: String,
+        /// The node.
+        node: String,
+        /// The program and its arguments.
+        #[arg(last = true, required = true)]
+        cmd: Vec<String>,
+    },
+    /// Draws the lab of a file.
+    Draw {
+        /// A suite or lab file.
+        file: PathBuf,
+        /// `svg`, `mermaid` or `dot`.
+        #[arg(long, default_value = "svg")]
+        format: String,
+        /// Writes there instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+}
+
+/// Options that change what the files say.
+#[derive(Args, Debug, Clone, Default)]
+struct LoadArgs {
+    /// Sets a variable, over the files' own: `--var name=value`.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    vars: Vec<String>,
+    /// The seed of every scenario, over the files' own.
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+impl LoadArgs {
+    fn options(&self) -> Result<LoadOptions, String> {
+        let mut vars = BTreeMap::new();
+        for v in &self.vars {
+            let (k, val) = v
+                .split_once('=')
+                .ok_or_else(|| format!("--var {v}: write NAME=VALUE"))?;
+            vars.insert(k.to_string(), val.to_string());
+        }
+        Ok(LoadOptions {
+            vars,
+            seed: self.seed,
+        })
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run {
+            files,
+            junit,
+            filter,
+            load,
+        } => load
+            .options()
+            .and_then(|o| run::run(&files, &o, filter.as_deref(), junit.as_deref())),
+        Command::Check { files, load } => load.options().and_then(|o| run::check(&files, &o)),
+        Command::Up { file, name, load } => load.options().and_then(|o| up::up(&file, name, &o)),
+        Command::Exec { lab, node, cmd } => exec::exec(&lab, &node, &cmd),
+        Command::Draw {
+            file,
+            format,
+            output,
+            load,
+        } => load
+            .options()
+            .and_then(|o| up::draw(&file, &format, output.as_deref(), &o)),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("netns-test: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

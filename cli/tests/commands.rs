@@ -1,0 +1,193 @@
+//! The command line on real files: `check` places every mistake, `run`
+//! reports passes and failures with an exit status, JUnit XML and an
+//! artifact folder, `draw` prints a picture.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_netns-test");
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn netns_test(args: &[&str], env: &[(&str, &Path)]) -> Output {
+    let mut c = Command::new(BIN);
+    c.args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn check_lists_every_mistake_with_its_position() {
+    let broken = repo().join("tests/suites_broken");
+    let out = netns_test(&["check", broken.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    for place in [
+        "unknown_node.toml:6:3: step 2 (ping): unknown node `n3`",
+        "unknown_variable.toml:8:59: unknown variable `${prot}`",
+        "unknown_key.toml:6:",
+        "several.toml:9:3: step 5 (kill): unknown signal `BOOM`",
+        "invalid_topology.toml:6:11: invalid topology",
+    ] {
+        assert!(err.contains(place), "missing {place:?} in:\n{err}");
+    }
+    let ok = netns_test(&["check", repo().join("suites").to_str().unwrap()], &[]);
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+}
+
+/// Scenarios on the two-host lab of `suites/labs/` (its path in place of
+/// `LAB_FILE`): one passes, one fails, one is ignored.
+const MIXED: &str = r#"
+include = "LAB_FILE"
+
+[[scenario]]
+name = "passes"
+steps = [{ do = "ping", from = "n1", to = "n2", count = 1 }]
+
+[[scenario]]
+name = "fails"
+steps = [
+  { do = "capture" },
+  { do = "run", node = "n2", cmd = ["sh", "-c", "echo to-the-artifacts"] },
+  { do = "tcp", from = "n1", to = "n2:80", expect = "open", timeout = "500ms" },
+]
+
+[[scenario]]
+name = "ignored"
+ignore = "shows a skipped case"
+steps = []
+"#;
+
+#[test]
+fn run_reports_failures_junit_and_artifacts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mixed.toml");
+    let lab = repo().join("suites/labs/two_hosts.toml");
+    std::fs::write(&file, MIXED.replace("LAB_FILE", lab.to_str().unwrap())).unwrap();
+    let junit = dir.path().join("report.xml");
+    let artifacts = dir.path().join("artifacts");
+    let out = netns_test(
+        &[
+            "run",
+            file.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+        &[("NETNS_TEST_ARTIFACTS", &artifacts)],
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("ok      mixed::passes"), "{stdout}");
+    assert!(stdout.contains("FAILED  mixed::fails"), "{stdout}");
+    assert!(
+        stdout.contains("mixed.toml:13:3: step 3 (tcp) failed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.lines().any(|l| l == "1 passed, 1 failed, 1 skipped"),
+        "{stdout}"
+    );
+
+    let folder = artifacts.join("mixed__fails");
+    assert!(
+        stdout.contains(&format!("artifacts: {}", folder.display())),
+        "{stdout}"
+    );
+    for f in [
+        "steps.log",
+        "failure.txt",
+        "seed",
+        "topology.svg",
+        "nodes/n1.txt",
+        "nodes/n2.txt",
+        "capture.pcapng",
+    ] {
+        assert!(folder.join(f).is_file(), "no {f} in {}", folder.display());
+    }
+    let program = std::fs::read_to_string(folder.join("programs/run-1.stdout")).unwrap();
+    assert_eq!(program, "to-the-artifacts\n");
+    // The capture holds the refused connection (tcpdump as an oracle, when
+    // installed).
+    if let Ok(out) = Command::new("tcpdump")
+        .args(["-n", "-r"])
+        .arg(folder.join("capture.pcapng"))
+        .arg("tcp dst port 80")
+        .output()
+    {
+        let lines = text(&out.stdout);
+        assert!(lines.contains("198.51.100.2.80: Flags [S]"), "{lines}");
+    }
+    let svg = std::fs::read_to_string(folder.join("topology.svg")).unwrap();
+    assert!(svg.contains("marked"), "the failing path is not marked");
+
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
+    assert_eq!(suite.attribute("name"), Some("mixed"));
+    assert_eq!(suite.attribute("tests"), Some("3"));
+    assert_eq!(suite.attribute("failures"), Some("1"));
+    assert_eq!(suite.attribute("skipped"), Some("1"));
+    let failure = doc
+        .descendants()
+        .find(|n| n.has_tag_name("failure"))
+        .unwrap();
+    assert!(failure
+        .attribute("message")
+        .unwrap()
+        .contains("step 3 (tcp) failed"));
+    validate_junit(&junit);
+}
+
+/// Validates a report against Jenkins' `junit-10.xsd` with `xmllint`, when
+/// both are here (the schema from `NETNS_TEST_JUNIT_XSD`, or in `shared/`
+/// beside the repository, as the JUnit writer's own tests look for it).
+fn validate_junit(report: &Path) {
+    let xsd = std::env::var_os("NETNS_TEST_JUNIT_XSD")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([repo().join("../shared/jenkins-junit.xsd")])
+        .find(|p| p.is_file());
+    let Some(xsd) = xsd else {
+        println!("note: no jenkins-junit.xsd here; schema validation skipped");
+        return;
+    };
+    let Ok(out) = Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(&xsd)
+        .arg(report)
+        .output()
+    else {
+        println!("note: xmllint is not installed; schema validation skipped");
+        return;
+    };
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn draw_prints_each_format() {
+    let lab = repo().join("suites/labs/router.toml");
+    let svg = netns_test(&["draw", lab.to_str().unwrap()], &[]);
+    assert!(svg.status.success());
+    let svg = text(&svg.stdout);
+    roxmltree::Document::parse(&svg).unwrap();
+    assert!(svg.contains("r1") && svg.contains("203.0.113.254"));
+    let dot = text(&netns_test(&["draw", lab.to_str().unwrap(), "--format", "dot"], &[]).stdout);
+    assert!(dot.contains("graph") && dot.contains("h1"), "{dot}");
+    let bad = netns_test(&["draw", lab.to_str().unwrap(), "--format", "png"], &[]);
+    assert_eq!(bad.status.code(), Some(2));
+}

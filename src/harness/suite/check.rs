@@ -1,0 +1,227 @@
+//! What can be known wrong in a scenario before anything runs: unknown
+//! nodes and programs, bad regexes, addresses, signals and counts.
+
+use std::collections::BTreeSet;
+
+use regex::Regex;
+
+use super::error::SuiteErrorKind;
+use super::format::step::Step;
+use super::PlacedStep;
+
+/// The signals a `kill` step may send, by name.
+pub(crate) const SIGNALS: [(&str, i32); 8] = [
+    ("KILL", libc::SIGKILL),
+    ("TERM", libc::SIGTERM),
+    ("INT", libc::SIGINT),
+    ("HUP", libc::SIGHUP),
+    ("USR1", libc::SIGUSR1),
+    ("USR2", libc::SIGUSR2),
+    ("STOP", libc::SIGSTOP),
+    ("CONT", libc::SIGCONT),
+];
+
+/// The number of signal `name` (`TERM` or `SIGTERM`).
+pub(crate) fn signal_number(name: &str) -> Option<i32> {
+    let n = name.trim_start_matches("SIG");
+    SIGNALS.iter().find(|(s, _)| *s == n).map(|(_, v)| *v)
+}
+
+impl Step {
+    /// The nodes the step names.
+    pub(crate) fn nodes(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = Vec::new();
+        match self {
+            Step::Start(s) => v.push(&s.node),
+            Step::Run(s) => v.push(&s.node),
+            Step::WaitPort(s) => v.push(&s.from),
+            Step::Ping(s) => v.push(&s.from),
+            Step::Reachable(s) | Step::Unreachable(s) => v.push(&s.from),
+            Step::Path(s) => {
+                v.push(&s.from);
+                v.extend(s.via.iter().map(String::as_str));
+            }
+            Step::Connectivity(s) => {
+                v.extend(s.nodes.iter().flatten().map(String::as_str));
+                v.extend(s.except.iter().flatten().map(String::as_str));
+            }
+            Step::Tcp(s) => v.push(&s.from),
+            Step::Udp(s) => v.push(&s.from),
+            Step::Partition(s) => {
+                v.extend(s.a.iter().map(String::as_str));
+                v.extend(s.b.iter().map(String::as_str));
+            }
+            Step::LinkDown(s) | Step::LinkUp(s) => v.extend([s.a.as_str(), s.b.as_str()]),
+            Step::Flap(s) => v.extend([s.a.as_str(), s.b.as_str()]),
+            Step::Route(s) => v.push(&s.node),
+            Step::Capture(s) => v.extend(s.nodes.iter().flatten().map(String::as_str)),
+            Step::ExpectPackets(s) => v.extend(s.filter.node.as_deref()),
+            Step::Stop(_)
+            | Step::Kill(_)
+            | Step::Restart(_)
+            | Step::WaitExit(_)
+            | Step::WaitOutput(_)
+            | Step::Heal(_)
+            | Step::Sleep(_) => {}
+        }
+        v
+    }
+
+    /// The program the step acts on, if it acts on one started before.
+    pub(crate) fn program(&self) -> Option<&str> {
+        match self {
+            Step::Stop(s) | Step::Restart(s) => Some(&s.name),
+            Step::Kill(s) => Some(&s.name),
+            Step::WaitExit(s) => Some(&s.name),
+            Step::WaitOutput(s) => Some(&s.name),
+            _ => None,
+        }
+    }
+}
+
+/// Whether `to` is `host:port` with a port, the host an address or a name.
+fn check_host_port(to: &str) -> Result<(), String> {
+    if to.parse::<std::net::SocketAddr>().is_ok() {
+        return Ok(());
+    }
+    match to.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => Ok(()),
+        _ => Err(format!(
+            "`{to}` is not `address:port` or `node:port` (IPv6: `[2001:db8::1]:80`)"
+        )),
+    }
+}
+
+/// Every problem of `steps` given the topology's `nodes`: (offset, kind).
+pub(crate) fn check_scenario(
+    steps: &[PlacedStep],
+    nodes: &[String],
+) -> Vec<(usize, SuiteErrorKind)> {
+    let mut out = Vec::new();
+    let mut started: BTreeSet<&str> = BTreeSet::new();
+    let mut partitions: BTreeSet<String> = BTreeSet::new();
+    let known = || nodes.join(", ");
+    for (i, placed) in steps.iter().enumerate() {
+        let step_no = i + 1;
+        let verb = placed.step.verb();
+        let mut bad = |message: String| {
+            out.push((
+                placed.offset,
+                SuiteErrorKind::InvalidStep {
+                    step: step_no,
+                    verb,
+                    message,
+                },
+            ))
+        };
+        let regex_error = |r: &str| Regex::new(r).err().map(|e| format!("bad regex `{r}`: {e}"));
+        match &placed.step {
+            Step::Start(s) => {
+                if s.cmd.is_empty() {
+                    bad("`cmd` is empty: give the program and its arguments".into());
+                }
+                started.insert(&s.name);
+            }
+            Step::Run(s) => {
+                if s.cmd.is_empty() {
+                    bad("`cmd` is empty: give the program and its arguments".into());
+                }
+                if let Some(e) = s.stdout.as_deref().and_then(regex_error) {
+                    bad(e);
+                }
+            }
+            Step::WaitOutput(s) => {
+                if let Some(e) = regex_error(&s.regex) {
+                    bad(e);
+                }
+            }
+            Step::Udp(s) => {
+                if let Some(e) = s.reply.as_deref().and_then(regex_error) {
+                    bad(e);
+                }
+                if let Err(e) = check_host_port(&s.to) {
+                    bad(e);
+                }
+            }
+            Step::Tcp(s) => {
+                if let Err(e) = check_host_port(&s.to) {
+                    bad(e);
+                }
+            }
+            Step::WaitPort(s) => {
+                if let Err(e) = check_host_port(&s.to) {
+                    bad(e);
+                }
+            }
+            Step::Kill(s) => {
+                if let Some(sig) = &s.signal {
+                    if signal_number(sig).is_none() {
+                        let names: Vec<&str> = SIGNALS.iter().map(|(n, _)| *n).collect();
+                        bad(format!(
+                            "unknown signal `{sig}` (one of {})",
+                            names.join(", ")
+                        ));
+                    }
+                }
+            }
+            Step::Partition(s) => {
+                partitions.insert(s.name.clone().unwrap_or_else(|| "partition".into()));
+            }
+            Step::Heal(s) => {
+                if let Some(n) = &s.name {
+                    if !partitions.contains(n) {
+                        bad(format!("no partition `{n}` was made before"));
+                    }
+                }
+            }
+            Step::ExpectPackets(s) => {
+                let set = [s.count.is_some(), s.min.is_some(), s.none]
+                    .iter()
+                    .filter(|b| **b)
+                    .count();
+                if set > 1 {
+                    bad("give one of `count`, `min` and `none`".into());
+                }
+                if s.filter.iface.is_some() && s.filter.node.is_none() {
+                    bad("`filter.iface` needs `filter.node`".into());
+                }
+            }
+            Step::Ping(s) => {
+                if let (Some(min), Some(count)) = (s.min_received, s.count) {
+                    if min > count {
+                        bad(format!(
+                            "`min_received = {min}` is more than `count = {count}`"
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+        for node in placed.step.nodes() {
+            if !nodes.iter().any(|n| n == node) {
+                out.push((
+                    placed.offset,
+                    SuiteErrorKind::UnknownNode {
+                        step: step_no,
+                        verb,
+                        node: node.to_string(),
+                        known: known(),
+                    },
+                ));
+            }
+        }
+        if let Some(p) = placed.step.program() {
+            if !started.contains(p) {
+                out.push((
+                    placed.offset,
+                    SuiteErrorKind::UnknownProgram {
+                        step: step_no,
+                        verb,
+                        name: p.to_string(),
+                    },
+                ));
+            }
+        }
+    }
+    out
+}

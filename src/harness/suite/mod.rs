@@ -1,0 +1,397 @@
+//! Regression suites from files: a lab and scenarios of ordered steps in
+//! TOML, each scenario a test of the custom harness.
+//!
+//! ```toml
+//! include = "labs/router.toml"        # the lab h1 -- r1 -- h2
+//!
+//! [[scenario]]
+//! name = "web_through_the_router"
+//! steps = [
+//!   { do = "start", name = "web", node = "h2", cmd = ["python3", "-m", "http.server", "8080"] },
+//!   { do = "wait_port", from = "h1", to = "h2:8080" },
+//!   { do = "tcp", from = "h1", to = "h2:8081", expect = "refused" },
+//! ]
+//! ```
+//!
+//! A `harness = false` test target runs every file of a folder:
+//!
+//! ```no_run
+//! // tests/suites.rs, with `[[test]] name = "suites" harness = false`
+//! netns_test::suite_main!("tests/suites");
+//! ```
+//!
+//! Each scenario is a trial named `file::scenario` (the file's path under
+//! the folder, without `.toml`), so filters, `--list`, `cargo nextest` and
+//! IDEs see them; a file with mistakes is one failed trial, named after
+//! the file, listing each mistake as `file:line:column: what`. The format
+//! is documented in `docs/suites.md`; its JSON schema is [`schema_json`].
+//! When a scenario fails, its artifacts (step log, programs' output, node
+//! reports, captures, seed) are written to one folder whose path the
+//! failure names (see [`ARTIFACTS_ENV`]).
+
+mod artifacts;
+mod check;
+mod error;
+mod exec;
+pub mod format;
+pub mod hold;
+mod lab;
+mod load;
+mod source;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub use artifacts::ARTIFACTS_ENV;
+pub use error::{SuiteError, SuiteErrorKind};
+pub use format::schema_json;
+
+use super::runner::{execute, panic_message, CaseParts, Failure, Outcome, TestSpec};
+use super::{Case, Harness, Trial};
+use crate::Topology;
+use format::step::Step;
+
+/// What loading takes from outside the files: variables and a seed that
+/// win over the files' own.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Values for `${name}`, over the files' `[vars]`.
+    pub vars: std::collections::BTreeMap<String, String>,
+    /// The seed of every scenario, over the files' `seed`.
+    pub seed: Option<u64>,
+}
+
+/// A loaded file: its lab and scenarios.
+#[derive(Debug, Clone)]
+pub struct LabFile {
+    /// The file.
+    pub path: PathBuf,
+    /// Its name in test names.
+    pub name: String,
+    /// Its lab, validated.
+    pub topology: Topology,
+    /// Its seed.
+    pub seed: u64,
+    /// Its scenarios, checked.
+    pub scenarios: Vec<Scenario>,
+}
+
+/// One file found under a path, loaded or not.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The file.
+    pub path: PathBuf,
+    /// Its name in test names.
+    pub name: String,
+    /// The file, or every mistake found in it.
+    pub result: Result<LabFile, Vec<SuiteError>>,
+}
+
+/// What the scenarios of one file share.
+#[derive(Debug)]
+pub(crate) struct ScenarioFile {
+    pub(crate) path: PathBuf,
+    pub(crate) name: String,
+    /// Programs run here.
+    pub(crate) dir: PathBuf,
+    pub(crate) topology: Topology,
+    pub(crate) seed: u64,
+}
+
+/// A step and where it is written.
+#[derive(Debug, Clone)]
+pub(crate) struct PlacedStep {
+    pub(crate) step: Step,
+    pub(crate) line: usize,
+    pub(crate) column: usize,
+    pub(crate) offset: usize,
+}
+
+/// A scenario, checked and ready to run.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub(crate) file: Arc<ScenarioFile>,
+    pub(crate) short_name: String,
+    pub(crate) description: Option<String>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) ignore: Option<String>,
+    pub(crate) steps: Vec<PlacedStep>,
+}
+
+/// How a scenario's run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every step passed.
+    Passed,
+    /// A step failed, or the lab could not be built: why.
+    Failed(String),
+    /// Not run: namespaces cannot be made here and skipping was asked
+    /// for, or the scenario is ignored.
+    Skipped(String),
+}
+
+/// A scenario's run.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ScenarioReport {
+    /// `file::scenario`.
+    pub name: String,
+    /// How it ended.
+    pub verdict: Verdict,
+    /// How long it took (lab included).
+    pub duration: Duration,
+    /// The artifacts folder, written when it failed.
+    pub artifacts: Option<PathBuf>,
+    /// The step log: each step, when, and what it saw.
+    pub log: Vec<String>,
+}
+
+/// What a run leaves for its report besides the verdict.
+#[derive(Debug, Default)]
+struct RunNotes {
+    artifacts: Option<PathBuf>,
+    log: Vec<String>,
+}
+
+impl Scenario {
+    /// `file::scenario`.
+    pub fn name(&self) -> String {
+        format!("{}::{}", self.file.name, self.short_name)
+    }
+
+    /// What the file says it shows.
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    /// Why it is ignored, if it is.
+    pub fn ignored(&self) -> Option<&str> {
+        self.ignore.as_deref()
+    }
+
+    /// The file it comes from.
+    pub fn file(&self) -> &Path {
+        &self.file.path
+    }
+
+    /// Its lab.
+    pub fn topology(&self) -> &Topology {
+        &self.file.topology
+    }
+
+    /// The steps' verbs, in order.
+    pub fn verbs(&self) -> Vec<&'static str> {
+        self.steps.iter().map(|s| s.step.verb()).collect()
+    }
+
+    /// The body: runs the steps on `net`, writes the artifacts if one
+    /// fails (their folder into `artifacts`), then ends what it started.
+    fn body(&self, net: &crate::Net, notes: &Mutex<RunNotes>) -> Result<(), Failure> {
+        let mut runner = exec::Runner::new(net, self);
+        let result = runner.run_all();
+        let mut dir = None;
+        let out = match result {
+            Ok(()) => Ok(()),
+            Err(msg) => {
+                let (written, note) = artifacts::write(&runner, &msg);
+                dir = written;
+                Err(Failure::Returned(format!("{msg}\n{note}")))
+            }
+        };
+        runner.finish();
+        let mut n = notes.lock().unwrap_or_else(|e| e.into_inner());
+        n.artifacts = dir;
+        n.log = std::mem::take(&mut runner.log);
+        out
+    }
+
+    fn parts(&self) -> CaseParts {
+        CaseParts {
+            name: self.name(),
+            topology: Some(self.file.topology.clone()),
+            node: None,
+            timeout: self.timeout,
+        }
+    }
+
+    /// Runs the scenario on a fresh lab (in the calling process, which must
+    /// be able to make namespaces: root, or entered a user namespace with
+    /// [`privilege::enter_user_namespace`](crate::privilege::enter_user_namespace)
+    /// while it had one thread).
+    ///
+    /// An ignored scenario is not run: its verdict is [`Verdict::Skipped`].
+    pub fn run(&self) -> ScenarioReport {
+        let begin = Instant::now();
+        if let Some(reason) = &self.ignore {
+            return ScenarioReport {
+                name: self.name(),
+                verdict: Verdict::Skipped(format!("ignored: {reason}")),
+                duration: begin.elapsed(),
+                artifacts: None,
+                log: Vec::new(),
+            };
+        }
+        let notes = Arc::new(Mutex::new(RunNotes::default()));
+        let (me, art) = (self.clone(), notes.clone());
+        let outcome = execute(TestSpec::from_case(self.parts(), false), move |ctx| {
+            me.body(ctx.net(), &art)
+        });
+        let verdict = match outcome {
+            Outcome::Passed => Verdict::Passed,
+            Outcome::Skipped(m) => Verdict::Skipped(m),
+            Outcome::Panicked(p) => Verdict::Failed(format!(
+                "panicked: {}",
+                panic_message(p.as_ref()).unwrap_or("(no message)")
+            )),
+            Outcome::Returned(m) | Outcome::Setup(m) | Outcome::TimedOut(m) => Verdict::Failed(m),
+        };
+        let notes = std::mem::take(&mut *notes.lock().unwrap_or_else(|e| e.into_inner()));
+        ScenarioReport {
+            name: self.name(),
+            verdict,
+            duration: begin.elapsed(),
+            artifacts: notes.artifacts,
+            log: notes.log,
+        }
+    }
+
+    /// The scenario as a test of the custom harness.
+    pub fn into_case(self) -> Case {
+        let ignore = self.ignore.clone();
+        let name = self.name();
+        let timeout = self.timeout;
+        let topology = self.file.topology.clone();
+        let mut case = Case::new(name, move |net: &crate::Net| -> Result<(), Message> {
+            let notes = Mutex::new(RunNotes::default());
+            self.body(net, &notes).map_err(|f| match f {
+                Failure::Returned(m) | Failure::Setup(m) => Message(m),
+            })
+        })
+        .topology(topology);
+        if let Some(t) = timeout {
+            case = case.timeout(t);
+        }
+        if let Some(reason) = ignore {
+            case = case.ignore_because(reason);
+        }
+        case
+    }
+}
+
+/// A failure's text, shown as is (a `String`'s `Debug` would quote it).
+struct Message(String);
+
+impl std::fmt::Debug for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Loads every `.toml` file under each path (a file, or a folder searched
+/// recursively), sorted by path.
+pub fn load(paths: &[impl AsRef<Path>], options: &LoadOptions) -> Vec<Loaded> {
+    let mut out = Vec::new();
+    for p in paths {
+        for (path, name) in load::discover(p.as_ref()) {
+            let result = load::load_file(&path, &name, options);
+            out.push(Loaded { path, name, result });
+        }
+    }
+    out
+}
+
+/// Every mistake in the files under `paths`, each placed.
+///
+/// ```
+/// use netns_test::suite::{check, LoadOptions, SuiteErrorKind};
+///
+/// let dir = std::env::temp_dir().join(format!("suite-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let file = dir.join("lab.toml");
+/// std::fs::write(&file, r#"
+/// [[topology.links]]
+/// a = { node = "n1", iface = "eth0", addr = "198.51.100.1/24" }
+/// b = { node = "n2", iface = "eth0", addr = "198.51.100.2/24" }
+///
+/// [[scenario]]
+/// name = "typo"
+/// steps = [{ do = "ping", from = "n1", to = "n2" }, { do = "ping", from = "n3", to = "n1" }]
+/// "#)?;
+/// let errors = check(&[&file], &LoadOptions::default());
+/// assert_eq!((errors[0].line, errors[0].column), (8, 51));
+/// assert!(matches!(&errors[0].kind, SuiteErrorKind::UnknownNode { node, .. } if node == "n3"));
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn check(paths: &[impl AsRef<Path>], options: &LoadOptions) -> Vec<SuiteError> {
+    load(paths, options)
+        .into_iter()
+        .filter_map(|l| l.result.err())
+        .flatten()
+        .collect()
+}
+
+/// The lab of one file (its `include` followed), validated.
+pub fn topology_of(
+    path: impl AsRef<Path>,
+    options: &LoadOptions,
+) -> Result<Topology, Vec<SuiteError>> {
+    load::topology_of(path.as_ref(), options)
+}
+
+/// A failed trial listing a file's mistakes.
+fn broken_file(name: String, errors: Vec<SuiteError>) -> Trial {
+    Trial::test(name, move || {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        Err(format!(
+            "{} mistake(s) in the file:\n{}",
+            lines.len(),
+            lines.join("\n")
+        )
+        .into())
+    })
+}
+
+/// A folder given relative: as is if it exists from here, else under the
+/// package (`CARGO_MANIFEST_DIR`, which cargo sets when it runs tests).
+fn resolve(dir: &Path) -> PathBuf {
+    if dir.is_absolute() || dir.exists() {
+        return dir.to_path_buf();
+    }
+    match std::env::var_os("CARGO_MANIFEST_DIR") {
+        Some(root) => Path::new(&root).join(dir),
+        None => dir.to_path_buf(),
+    }
+}
+
+/// The harness with every scenario under `dir` as a test, and every
+/// broken file as a failed one.
+pub fn harness(dir: impl AsRef<Path>) -> Harness {
+    let harness = Harness::new();
+    let dir = resolve(dir.as_ref());
+    let mut cases = Vec::new();
+    let mut trials = Vec::new();
+    if !dir.exists() {
+        let shown = dir.display().to_string();
+        trials.push(Trial::test(format!("{shown}::missing"), move || {
+            Err(format!("the suite folder {shown} does not exist").into())
+        }));
+    }
+    for loaded in load(&[&dir], &LoadOptions::default()) {
+        match loaded.result {
+            Ok(file) => cases.extend(file.scenarios.into_iter().map(Scenario::into_case)),
+            Err(errors) => trials.push(broken_file(loaded.name, errors)),
+        }
+    }
+    harness.cases(cases).trials(trials)
+}
+
+/// The `main` of a `harness = false` target: every scenario of every file
+/// under `dir` (relative to the package when it is not found from the
+/// working directory) is a test, and the `#[netns_test]` functions of the
+/// target too. Prefer [`suite_main!`](crate::suite_main), which fixes the
+/// folder at compile time.
+pub fn main(dir: impl AsRef<Path>) -> ! {
+    harness(dir).run()
+}
