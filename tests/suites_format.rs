@@ -201,3 +201,39 @@ fn every_broken_file_is_a_failed_trial_naming_its_mistakes() {
     assert!(names.contains(&"unknown_node"), "{names:?}");
     assert!(names.contains(&"labs/duplicate_address"), "{names:?}");
 }
+
+#[test]
+fn bad_impairments_are_placed() {
+    let (line, _, kind) = only_error("bad_percentage.toml");
+    assert_eq!(line, 5);
+    assert!(
+        kind.to_string().contains("150 is not a percentage"),
+        "{kind}"
+    );
+    let (line, _, kind) = only_error("bad_rate.toml");
+    assert_eq!(line, 5);
+    assert!(kind.to_string().contains("unit must be"), "{kind}");
+    // Placed at the link entry that declares it.
+    let (line, _, kind) = only_error("bad_wire_end.toml");
+    assert_eq!(line, 2);
+    assert!(
+        kind.to_string()
+            .contains("wire model on n1/eth0: reordering 5%"),
+        "{kind}"
+    );
+    let path = root().join("tests/suites_broken/bad_impairment.toml");
+    let errors = suite::check(&[&path], &LoadOptions::default());
+    let found: Vec<(usize, String)> = errors
+        .iter()
+        .map(|e| (e.line, e.kind.to_string()))
+        .collect();
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found[0].0 == 9 && found[0].1.contains("needs a delay"),
+        "{found:#?}"
+    );
+    assert!(
+        found[1].0 == 10 && found[1].1.contains("not both"),
+        "{found:#?}"
+    );
+}

@@ -53,6 +53,8 @@ impl Step {
             }
             Step::LinkDown(s) | Step::LinkUp(s) => v.extend([s.a.as_str(), s.b.as_str()]),
             Step::Flap(s) => v.extend([s.a.as_str(), s.b.as_str()]),
+            Step::Impair(s) => v.extend([s.a.as_str(), s.b.as_str()]),
+            Step::Unimpair(s) => v.extend([s.a.as_str(), s.b.as_str()]),
             Step::Route(s) => v.push(&s.node),
             Step::Capture(s) => v.extend(s.nodes.iter().flatten().map(String::as_str)),
             Step::ExpectPackets(s) => v.extend(s.filter.node.as_deref()),
@@ -186,6 +188,20 @@ pub(crate) fn check_scenario(
                     bad("`filter.iface` needs `filter.node`".into());
                 }
             }
+            Step::Impair(s) => match (&s.model, s.preset) {
+                (Some(_), Some(_)) => bad("give `model` or `preset`, not both".into()),
+                (None, None) => bad("give a `model` (or a `preset`)".into()),
+                (Some(m), None) => {
+                    if let Err(e) = m.model().validate() {
+                        bad(format!("`model`: {e}"));
+                    }
+                }
+                (None, Some(_)) => {
+                    if s.direction != super::format::impair::DirectionSpec::Both {
+                        bad("a `preset` sets both directions; leave `direction` out".into());
+                    }
+                }
+            },
             Step::Ping(s) => {
                 if let (Some(min), Some(count)) = (s.min_received, s.count) {
                     if min > count {

@@ -2,7 +2,8 @@
 //! route changes.
 
 use super::super::format::step::{
-    FlapStep, HealStep, LinkStep, PartitionStep, RouteAction, RouteChangeStep,
+    FlapStep, HealStep, ImpairStep, LinkStep, PartitionStep, RouteAction, RouteChangeStep,
+    UnimpairStep,
 };
 use super::Runner;
 use crate::fault::Link;
@@ -98,6 +99,34 @@ impl<'n> Runner<'n> {
             "link {name} flapping ({} down, {} up)",
             s.down, s.up
         ))
+    }
+
+    pub(super) fn impair(&mut self, s: &ImpairStep) -> Result<String, String> {
+        let link = self.link_of(&s.a, &s.b, s.iface.as_deref())?;
+        let what = match (&s.model, s.preset) {
+            (_, Some(p)) => {
+                link.impair_with(p.profile()).map_err(|e| e.to_string())?;
+                format!("preset {p:?}")
+            }
+            (Some(m), None) => {
+                let model = m.model();
+                let text = model.to_string();
+                link.impair(s.direction.direction(), model)
+                    .map_err(|e| e.to_string())?;
+                text
+            }
+            (None, None) => return Err("no model given".into()),
+        };
+        let dir = format!("{:?}", s.direction).to_lowercase();
+        Ok(format!("wire {} impaired ({dir}): {what}", link.name()))
+    }
+
+    pub(super) fn unimpair(&mut self, s: &UnimpairStep) -> Result<String, String> {
+        let link = self.link_of(&s.a, &s.b, s.iface.as_deref())?;
+        link.unimpair(s.direction.direction())
+            .map_err(|e| e.to_string())?;
+        let dir = format!("{:?}", s.direction).to_lowercase();
+        Ok(format!("wire {} unimpaired ({dir})", link.name()))
     }
 
     pub(super) fn route(&mut self, s: &RouteChangeStep) -> Result<String, String> {

@@ -126,6 +126,8 @@ impl<'n> Runner<'n> {
             Step::LinkDown(s) => self.link_down(s),
             Step::LinkUp(s) => self.link_up(s),
             Step::Flap(s) => self.flap(s),
+            Step::Impair(s) => self.impair(s),
+            Step::Unimpair(s) => self.unimpair(s),
             Step::Route(s) => self.route(s),
             Step::Capture(s) => self.capture(s),
             Step::ExpectPackets(s) => self.expect_packets(s),

@@ -1,6 +1,7 @@
 //! The file format: what a suite file holds, as serde types (which the
 //! JSON schema is generated from).
 
+pub mod impair;
 pub mod step;
 pub mod topology;
 pub mod units;

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::impair::{DirectionSpec, ImpairSpec, PresetSpec};
 use super::topology::ProtoSpec;
 use super::units::{Dur, OneOrMany};
 
@@ -58,6 +59,11 @@ pub enum Step {
     LinkUp(LinkStep),
     /// Flaps a link until `link_up` or `heal`.
     Flap(FlapStep),
+    /// Sets the model of a wire, one direction or both (until `unimpair`
+    /// or `heal`).
+    Impair(ImpairStep),
+    /// Removes the model of a wire's direction(s): frames pass untouched.
+    Unimpair(UnimpairStep),
     /// Adds, replaces or deletes a route at run time.
     Route(RouteChangeStep),
     /// Starts capturing every interface.
@@ -92,6 +98,8 @@ impl Step {
             Step::LinkDown(_) => "link_down",
             Step::LinkUp(_) => "link_up",
             Step::Flap(_) => "flap",
+            Step::Impair(_) => "impair",
+            Step::Unimpair(_) => "unimpair",
             Step::Route(_) => "route",
             Step::Capture(_) => "capture",
             Step::ExpectPackets(_) => "expect_packets",
@@ -451,6 +459,41 @@ pub struct ExpectPacketsStep {
     pub none: bool,
     /// How long to wait for them to be seen (2 s unless set).
     pub timeout: Option<Dur>,
+}
+
+/// A wire's new model: `model` (or a `preset`), on `direction` of the link
+/// `a` -- `b` (both unless set).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImpairStep {
+    /// One end's node.
+    pub a: String,
+    /// The other end's node.
+    pub b: String,
+    /// `a`'s interface, when several links join the two nodes.
+    pub iface: Option<String>,
+    /// `forward` (from `a`), `backward` or `both`.
+    #[serde(default)]
+    pub direction: DirectionSpec,
+    /// What the direction(s) do to frames.
+    pub model: Option<ImpairSpec>,
+    /// A preset link instead: its uplink from `a`, its downlink to `a`.
+    pub preset: Option<PresetSpec>,
+}
+
+/// A wire's model removed.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnimpairStep {
+    /// One end's node.
+    pub a: String,
+    /// The other end's node.
+    pub b: String,
+    /// `a`'s interface, when several links join the two nodes.
+    pub iface: Option<String>,
+    /// `forward` (from `a`), `backward` or `both`.
+    #[serde(default)]
+    pub direction: DirectionSpec,
 }
 
 /// A pause.

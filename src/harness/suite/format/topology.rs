@@ -71,6 +71,10 @@ pub struct EndpointSpec {
     /// frames can be impaired and held at run time (`Endpoint::wire`).
     #[serde(default)]
     pub wire: bool,
+    /// Makes the link a wire with this model on what this end sends.
+    pub egress: Option<super::impair::ImpairSpec>,
+    /// Makes the link a wire with this model on what this end receives.
+    pub ingress: Option<super::impair::ImpairSpec>,
 }
 
 /// A veth pair.
@@ -448,6 +452,12 @@ impl EndpointSpec {
         }
         if self.wire {
             ep = ep.wire();
+        }
+        if let Some(m) = &self.egress {
+            ep = ep.egress(m.model());
+        }
+        if let Some(m) = &self.ingress {
+            ep = ep.ingress(m.model());
         }
         ep
     }

@@ -1,0 +1,305 @@
+//! A wire's model as a file writes it: `{ delay = "50ms", jitter = "5ms",
+//! loss = 20, rate = "10mbit" }`, in a wire end (`egress`, `ingress`) or an
+//! `impair` step. Percentages and rates are checked as they are read, so a
+//! mistake is placed at its value.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+
+use super::units::Dur;
+use crate::impairment::{Distribution, GilbertElliott, Impairment, Profile};
+use crate::vocab::{Bandwidth, Probability};
+
+/// A percentage, 0 to 100.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Percent(pub Probability);
+
+impl<'de> Deserialize<'de> for Percent {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = f64::deserialize(d)?;
+        Probability::percent(v)
+            .map(Percent)
+            .map_err(|_| de::Error::custom(format!("{v} is not a percentage between 0 and 100")))
+    }
+}
+
+impl JsonSchema for Percent {
+    fn schema_name() -> Cow<'static, str> {
+        "Percent".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "number",
+            "minimum": 0,
+            "maximum": 100,
+            "description": "A percentage, 0 to 100."
+        })
+    }
+}
+
+/// A bandwidth written with its unit: `"10mbit"`, `"512kbit"`, `"1gbit"`,
+/// `"1.5mbit"`, `"64000bit"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate(pub Bandwidth);
+
+impl Rate {
+    /// Parses a rate.
+    pub fn parse(text: &str) -> Result<Rate, String> {
+        let t = text.trim().to_ascii_lowercase();
+        let t = t.strip_suffix("/s").unwrap_or(&t);
+        let split = t
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(t.len());
+        let (num, unit) = t.split_at(split);
+        let value: f64 = num.parse().map_err(|_| {
+            format!("`{text}` is not a rate (write `10mbit`, `512kbit` or `1gbit`)")
+        })?;
+        let scale = match unit {
+            "bit" | "bps" => 1.0,
+            "kbit" => 1e3,
+            "mbit" => 1e6,
+            "gbit" => 1e9,
+            _ => {
+                return Err(format!(
+                    "`{text}`: the unit must be `bit`, `kbit`, `mbit` or `gbit`"
+                ))
+            }
+        };
+        let bps = value * scale;
+        if !bps.is_finite() || bps < 1.0 || bps > 1e12 {
+            return Err(format!("`{text}` is out of range (1 bit/s to 1000 gbit)"));
+        }
+        Bandwidth::bits(bps.round() as u64)
+            .map(Rate)
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Rate;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a rate such as \"10mbit\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Rate, E> {
+                Rate::parse(v).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl JsonSchema for Rate {
+    fn schema_name() -> Cow<'static, str> {
+        "Rate".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": "^[0-9]+(\\.[0-9]+)?([kmgKMG]?bit|bps)(/s)?$",
+            "description": "A rate: a number and `bit`, `kbit`, `mbit` or `gbit` (\"10mbit\")."
+        })
+    }
+}
+
+/// The shape of the jitter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DistributionSpec {
+    /// Evenly spread over ± jitter.
+    Uniform,
+    /// Normal, jitter the standard deviation.
+    Normal,
+    /// Pareto: a long late tail.
+    Pareto,
+}
+
+/// Loss in bursts (Gilbert-Elliott), in percent.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BurstsSpec {
+    /// Chance per frame of entering the bad state.
+    pub to_bad: Percent,
+    /// Chance per frame of leaving it.
+    pub to_good: Percent,
+    /// Loss in the good state (0 unless set).
+    pub loss_in_good: Option<Percent>,
+    /// Loss in the bad state (100 unless set).
+    pub loss_in_bad: Option<Percent>,
+}
+
+/// What one direction of a wire does to frames; every key is optional.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImpairSpec {
+    /// A fixed delay.
+    pub delay: Option<Dur>,
+    /// A random variation of the delay.
+    pub jitter: Option<Dur>,
+    /// The jitter's shape (`normal` unless set).
+    pub distribution: Option<DistributionSpec>,
+    /// Each frame lost with this chance, in percent.
+    pub loss: Option<Percent>,
+    /// Loss in bursts instead.
+    pub loss_bursts: Option<BurstsSpec>,
+    /// Frames skipping the delay, in percent (needs a delay).
+    pub reorder: Option<Percent>,
+    /// Frames delivered twice, in percent.
+    pub duplicate: Option<Percent>,
+    /// Frames with a bit flipped, in percent.
+    pub corrupt: Option<Percent>,
+    /// A rate limit.
+    pub rate: Option<Rate>,
+    /// Bytes that may pass at once after an idle spell.
+    pub burst: Option<usize>,
+    /// Frames the rate stage may queue (1,000 unless set).
+    pub queue_limit: Option<usize>,
+    /// Frames whose IP packet is larger are dropped.
+    pub mtu: Option<u32>,
+}
+
+impl ImpairSpec {
+    /// The model (checked when it is applied: `Impairment::validate`).
+    pub fn model(&self) -> Impairment {
+        let mut m = Impairment::new();
+        if let Some(d) = self.delay {
+            m = m.delay(d.0);
+        }
+        if let Some(j) = self.jitter {
+            let shape = match self.distribution.unwrap_or(DistributionSpec::Normal) {
+                DistributionSpec::Uniform => Distribution::Uniform,
+                DistributionSpec::Normal => Distribution::Normal,
+                DistributionSpec::Pareto => Distribution::Pareto,
+            };
+            m = m.jitter(j.0, shape);
+        }
+        if let Some(p) = self.loss {
+            m = m.loss(p.0);
+        }
+        if let Some(b) = self.loss_bursts {
+            m = m.loss_bursts(GilbertElliott {
+                to_bad: b.to_bad.0,
+                to_good: b.to_good.0,
+                loss_in_good: b.loss_in_good.map_or(Probability::NEVER, |p| p.0),
+                loss_in_bad: b.loss_in_bad.map_or(Probability::ALWAYS, |p| p.0),
+            });
+        }
+        for (p, set) in [
+            (
+                self.reorder,
+                Impairment::reorder as fn(Impairment, Probability) -> Impairment,
+            ),
+            (self.duplicate, Impairment::duplicate),
+            (self.corrupt, Impairment::corrupt),
+        ] {
+            if let Some(p) = p {
+                m = set(m, p.0);
+            }
+        }
+        if let Some(r) = self.rate {
+            m = m.rate(r.0);
+        }
+        if let Some(b) = self.burst {
+            m = m.burst(b);
+        }
+        if let Some(q) = self.queue_limit {
+            m = m.queue_limit(q);
+        }
+        if let Some(mtu) = self.mtu {
+            m = m.mtu(mtu);
+        }
+        m
+    }
+}
+
+/// A preset link (see `netns_test::wire::Profile`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PresetSpec {
+    /// `Profile::lte`.
+    Lte,
+    /// `Profile::slow_mobile`.
+    SlowMobile,
+    /// `Profile::dsl`.
+    Dsl,
+    /// `Profile::satellite`.
+    Satellite,
+    /// `Profile::lossy_wifi`.
+    LossyWifi,
+}
+
+impl PresetSpec {
+    /// The profile.
+    pub fn profile(self) -> Profile {
+        match self {
+            PresetSpec::Lte => Profile::lte(),
+            PresetSpec::SlowMobile => Profile::slow_mobile(),
+            PresetSpec::Dsl => Profile::dsl(),
+            PresetSpec::Satellite => Profile::satellite(),
+            PresetSpec::LossyWifi => Profile::lossy_wifi(),
+        }
+    }
+}
+
+/// Which way along the link `a` -- `b`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DirectionSpec {
+    /// From `a` to `b`.
+    Forward,
+    /// From `b` to `a`.
+    Backward,
+    /// Both ways.
+    #[default]
+    Both,
+}
+
+impl DirectionSpec {
+    /// The library's direction.
+    pub fn direction(self) -> crate::wire::Direction {
+        match self {
+            DirectionSpec::Forward => crate::wire::Direction::Forward,
+            DirectionSpec::Backward => crate::wire::Direction::Backward,
+            DirectionSpec::Both => crate::wire::Direction::Both,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_parse_with_units() {
+        assert_eq!(
+            Rate::parse("10mbit").unwrap().0.bits_per_second(),
+            10_000_000
+        );
+        assert_eq!(
+            Rate::parse("1.5Mbit/s").unwrap().0.bits_per_second(),
+            1_500_000
+        );
+        assert_eq!(Rate::parse("512kbit").unwrap().0.bits_per_second(), 512_000);
+        assert!(Rate::parse("10").unwrap_err().contains("unit"));
+        assert!(Rate::parse("0mbit").is_err());
+    }
+
+    #[test]
+    fn a_spec_becomes_its_model() {
+        let spec: ImpairSpec =
+            toml::from_str("delay = \"50ms\"\njitter = \"5ms\"\nloss = 20\nrate = \"10mbit\"")
+                .unwrap();
+        assert_eq!(
+            spec.model().to_string(),
+            "delay 50ms ± 5ms normal, loss 20%, rate 10 Mbit/s (queue 1000)"
+        );
+        let bad = toml::from_str::<ImpairSpec>("loss = 120").unwrap_err();
+        assert!(bad.to_string().contains("120 is not a percentage"), "{bad}");
+    }
+}
