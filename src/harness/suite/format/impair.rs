@@ -70,7 +70,7 @@ impl Rate {
             }
         };
         let bps = value * scale;
-        if !bps.is_finite() || bps < 1.0 || bps > 1e12 {
+        if !bps.is_finite() || !(1.0..=1e12).contains(&bps) {
             return Err(format!("`{text}` is out of range (1 bit/s to 1000 gbit)"));
         }
         Bandwidth::bits(bps.round() as u64)
