@@ -1,5 +1,5 @@
 //! The `[topology]` section of a suite file, and how it maps onto the
-//! [`Topology`] builder.
+//! [`Topology`](crate::Topology) builder.
 
 use std::collections::BTreeMap;
 
