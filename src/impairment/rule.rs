@@ -82,7 +82,10 @@ impl<'a> Frame<'a> {
 }
 
 /// A rule asked about every frame of a wire, in both directions, before the
-/// impairment model; it runs on the lab's relay thread, so it must be quick.
+/// impairment model; it runs on the lab's relay thread, with the
+/// direction's state locked, so it must be quick and must not call the
+/// link's wire verbs (`impair`, `hold`, `set_rule`, `wire_stats`), which
+/// wait for that lock.
 ///
 /// A closure is a rule:
 ///
