@@ -21,6 +21,8 @@
 
 mod alloc;
 mod graph;
+#[cfg(test)]
+mod properties;
 
 use graph::Graph;
 
