@@ -34,9 +34,8 @@
 //! Phase `capture` (see `support/capture.rs`): the two-host cycle with
 //! capture off and on, and the packet rate a capture keeps up with.
 //!
-//! Phase `scale` (see `support/scale.rs`): generated chains, trees, tori,
-//! leaf-spine fabrics and bridges at 10, 100 and 1,000 nodes: build, first
-//! ping, teardown, RSS and fds, cost per node.
+//! Phase `scale` (see `support/scale.rs`): generated labs and the raw
+//! floor at 10, 100 and 1,000 nodes; a full run writes `docs/scale.svg`.
 //!
 //! Phase `throughput`: 1,000 `#[netns_test(topology = two_hosts)]` tests
 //! (build + 1 echo + teardown) on 1 and on all-cores threads, each test on a
@@ -67,6 +66,8 @@ mod capture;
 mod faults;
 #[path = "support/floor.rs"]
 mod floor;
+#[path = "support/floor_scale.rs"]
+mod floor_scale;
 #[path = "support/ipscript.rs"]
 mod ipscript;
 #[path = "support/labs.rs"]
@@ -75,6 +76,8 @@ mod labs;
 mod nat;
 #[path = "support/phases.rs"]
 mod phases;
+#[path = "support/plot.rs"]
+mod plot;
 #[path = "support/report.rs"]
 mod report;
 #[path = "support/round2.rs"]
@@ -436,7 +439,7 @@ fn main() -> ExitCode {
             .find(|r| r.name == OURS)
             .map(|r| (r.counter.stalls(), r.counter.cycles));
     }
-    ok &= round2::run(&args);
+    ok &= round2::run(&args, host_netns_ino);
     ok &= suite_parse::run_phase(&args);
     print_targets(&findings);
     println!();

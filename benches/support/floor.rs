@@ -24,9 +24,9 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 /// `VETH_INFO_PEER` from `<linux/veth.h>` (not exported by the libc crate).
-const VETH_INFO_PEER: u16 = 1;
+pub(crate) const VETH_INFO_PEER: u16 = 1;
 /// Interface index of `lo` in every new network namespace.
-const LO_INDEX: i32 = 1;
+pub(crate) const LO_INDEX: i32 = 1;
 /// Interface index we assign explicitly to `veth0` on both sides.
 const VETH_INDEX: i32 = 2;
 /// The two host addresses (documentation range TEST-NET-2 only).
@@ -36,9 +36,9 @@ const PREFIX_LEN: u8 = 24;
 /// How long the echo may take before the cycle counts as failed.
 const ECHO_TIMEOUT: Duration = Duration::from_secs(2);
 /// Receive buffer: a veth RTM_NEWLINK reply is about 1.5 KiB.
-const RECV_BUF: usize = 32 * 1024;
+pub(crate) const RECV_BUF: usize = 32 * 1024;
 
-const NLMSG_HDR_LEN: usize = 16;
+pub(crate) const NLMSG_HDR_LEN: usize = 16;
 const IFINFOMSG_LEN: usize = 16;
 const IFADDRMSG_LEN: usize = 8;
 
@@ -183,7 +183,7 @@ fn ctx(what: &'static str) -> impl Fn(io::Error) -> String {
 }
 
 /// `unshare(CLONE_NEWNET)` for the calling thread, then open its new namespace.
-fn unshare_net() -> io::Result<OwnedFd> {
+pub(crate) fn unshare_net() -> io::Result<OwnedFd> {
     // SAFETY: unshare only changes the calling thread's namespace membership;
     // no Rust invariants depend on it.
     if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
@@ -200,7 +200,7 @@ fn unshare_net() -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-fn check_not_host(ns: &OwnedFd, host_ino: u64) -> Result<(), String> {
+pub(crate) fn check_not_host(ns: &OwnedFd, host_ino: u64) -> Result<(), String> {
     // SAFETY: an all-zero `stat` is a valid value to be overwritten by fstat.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: `ns` is a valid open fd and `st` is a valid out-pointer.
@@ -223,7 +223,7 @@ fn socket(domain: i32, ty: i32, proto: i32) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-fn netlink_socket() -> io::Result<OwnedFd> {
+pub(crate) fn netlink_socket() -> io::Result<OwnedFd> {
     socket(libc::AF_NETLINK, libc::SOCK_RAW, libc::NETLINK_ROUTE)
 }
 
@@ -272,7 +272,7 @@ fn nlmsg_error_code(buf: &[u8], n: usize) -> io::Result<i32> {
 }
 
 /// One request with NLM_F_ACK: one send, one recv, expect a zero error.
-fn request_ack(nl: &OwnedFd, msg: &[u8], seq: u32, buf: &mut [u8]) -> io::Result<()> {
+pub(crate) fn request_ack(nl: &OwnedFd, msg: &[u8], seq: u32, buf: &mut [u8]) -> io::Result<()> {
     send_all(nl.as_raw_fd(), msg)?;
     let n = recv_into(nl.as_raw_fd(), buf)?;
     let (ty, got_seq) = first_header(buf, n)?;
@@ -288,7 +288,7 @@ fn request_ack(nl: &OwnedFd, msg: &[u8], seq: u32, buf: &mut [u8]) -> io::Result
 }
 
 /// One request without NLM_F_ACK whose answer is a single RTM_NEWLINK.
-fn request_reply(nl: &OwnedFd, msg: &[u8], seq: u32, buf: &mut [u8]) -> io::Result<()> {
+pub(crate) fn request_reply(nl: &OwnedFd, msg: &[u8], seq: u32, buf: &mut [u8]) -> io::Result<()> {
     send_all(nl.as_raw_fd(), msg)?;
     let n = recv_into(nl.as_raw_fd(), buf)?;
     let (ty, got_seq) = first_header(buf, n)?;
@@ -315,7 +315,7 @@ fn align4(n: usize) -> usize {
 }
 
 /// Start a message: nlmsghdr with a placeholder length, patched by `finish`.
-fn header(ty: u16, flags: u16, seq: u32) -> Vec<u8> {
+pub(crate) fn header(ty: u16, flags: u16, seq: u32) -> Vec<u8> {
     let mut m = Vec::with_capacity(128);
     m.extend_from_slice(&0u32.to_ne_bytes());
     m.extend_from_slice(&ty.to_ne_bytes());
@@ -325,14 +325,14 @@ fn header(ty: u16, flags: u16, seq: u32) -> Vec<u8> {
     m
 }
 
-fn finish(mut m: Vec<u8>) -> Vec<u8> {
+pub(crate) fn finish(mut m: Vec<u8>) -> Vec<u8> {
     let len = m.len() as u32;
     m[0..4].copy_from_slice(&len.to_ne_bytes());
     m
 }
 
 /// struct ifinfomsg { family, pad, type, index, flags, change }.
-fn ifinfomsg(m: &mut Vec<u8>, index: i32, flags: u32, change: u32) {
+pub(crate) fn ifinfomsg(m: &mut Vec<u8>, index: i32, flags: u32, change: u32) {
     m.push(libc::AF_UNSPEC as u8);
     m.push(0);
     m.extend_from_slice(&0u16.to_ne_bytes());
@@ -342,7 +342,7 @@ fn ifinfomsg(m: &mut Vec<u8>, index: i32, flags: u32, change: u32) {
 }
 
 /// One rtattr with its payload, padded to 4 bytes.
-fn attr(m: &mut Vec<u8>, ty: u16, payload: &[u8]) {
+pub(crate) fn attr(m: &mut Vec<u8>, ty: u16, payload: &[u8]) {
     let len = (4 + payload.len()) as u16;
     m.extend_from_slice(&len.to_ne_bytes());
     m.extend_from_slice(&ty.to_ne_bytes());
@@ -351,19 +351,19 @@ fn attr(m: &mut Vec<u8>, ty: u16, payload: &[u8]) {
 }
 
 /// Open a nested rtattr; returns its offset for `nest_end`.
-fn nest_start(m: &mut Vec<u8>, ty: u16) -> usize {
+pub(crate) fn nest_start(m: &mut Vec<u8>, ty: u16) -> usize {
     let at = m.len();
     m.extend_from_slice(&0u16.to_ne_bytes());
     m.extend_from_slice(&(ty | libc::NLA_F_NESTED as u16).to_ne_bytes());
     at
 }
 
-fn nest_end(m: &mut [u8], at: usize) {
+pub(crate) fn nest_end(m: &mut [u8], at: usize) {
     let len = (m.len() - at) as u16;
     m[at..at + 2].copy_from_slice(&len.to_ne_bytes());
 }
 
-const ACK_CREATE: u16 =
+pub(crate) const ACK_CREATE: u16 =
     (libc::NLM_F_REQUEST | libc::NLM_F_ACK | libc::NLM_F_CREATE | libc::NLM_F_EXCL) as u16;
 
 /// RTM_NEWLINK: veth0 (ifindex 2) here, peer veth0 (ifindex 2) in `peer_ns`.
@@ -418,7 +418,7 @@ fn new_addr_len(seq: u32, index: i32, addr: [u8; 4], prefix_len: u8) -> Vec<u8> 
 }
 
 /// RTM_NEWLINK on an existing link: set IFF_UP.
-fn set_up(seq: u32, index: i32) -> Vec<u8> {
+pub(crate) fn set_up(seq: u32, index: i32) -> Vec<u8> {
     let flags = (libc::NLM_F_REQUEST | libc::NLM_F_ACK) as u16;
     let mut m = header(libc::RTM_NEWLINK, flags, seq);
     let up = libc::IFF_UP as u32;
@@ -427,7 +427,7 @@ fn set_up(seq: u32, index: i32) -> Vec<u8> {
 }
 
 /// RTM_GETLINK for one ifindex (not a dump).
-fn get_link(seq: u32, index: i32) -> Vec<u8> {
+pub(crate) fn get_link(seq: u32, index: i32) -> Vec<u8> {
     let mut m = header(libc::RTM_GETLINK, libc::NLM_F_REQUEST as u16, seq);
     ifinfomsg(&mut m, index, 0, 0);
     finish(m)

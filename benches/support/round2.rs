@@ -2,11 +2,11 @@
 //! prints its own table.
 
 use crate::args::Args;
-use crate::{capture, faults, scale, wire};
+use crate::{capture, faults, plot, scale, wire};
 
 /// Runs the phases `faults`, `capture` and `scale` that `args` asks for;
 /// false if one broke.
-pub(crate) fn run(args: &Args) -> bool {
+pub(crate) fn run(args: &Args, host_ino: u64) -> bool {
     let mut ok = true;
     if args.phases.iter().any(|p| p == "faults") {
         let iters = if args.quick { 3 } else { 50 };
@@ -35,8 +35,24 @@ pub(crate) fn run(args: &Args) -> bool {
     }
     if args.phases.iter().any(|p| p == "scale") {
         let sizes: &[usize] = if args.quick { &[10] } else { &[10, 100, 1000] };
-        match scale::run(sizes) {
-            Ok(rows) => scale::print(&rows),
+        match scale::run(host_ino, sizes) {
+            Ok(rows) => {
+                scale::print(&rows);
+                // A full run renews the plot of docs/benchmarks.md; a quick
+                // one only checks that plotting works.
+                let path = if args.quick {
+                    std::env::temp_dir().join("netns-test-scale.svg")
+                } else {
+                    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scale.svg")
+                };
+                match plot::per_node_svg(&rows, &path) {
+                    Ok(()) => println!("  plot: {}", path.display()),
+                    Err(e) => {
+                        println!("scale plot failed: {e}");
+                        ok = false;
+                    }
+                }
+            }
             Err(e) => {
                 println!("scale phase failed: {e}");
                 ok = false;

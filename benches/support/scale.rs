@@ -1,14 +1,20 @@
-//! Phase `scale`: generated labs from 10 to 1,000 nodes.
+//! Phase `scale`: generated labs of about 10, 100 and 1,000 nodes, and the
+//! raw floor scaled the same way.
 //!
 //! For each shape and size: the build (from `Net::build` to its return),
-//! the first end-to-end ping (between the two nodes farthest apart in
-//! numbering), the teardown (the `Net`'s drop; the kernel finishes freeing
-//! namespaces asynchronously after it), the process's RSS and open fds
-//! while the lab is alive, and the build's cost per node.
+//! the first end-to-end ping (between the two addressed nodes farthest
+//! apart in numbering, TTL 255), the process's RSS and open fds while the
+//! lab is alive, the teardown (the `Net`'s drop; the kernel goes on freeing
+//! the namespaces asynchronously after it), and the build of a two-host lab
+//! started right after that drop (what the kernel's destruction backlog
+//! costs the next test). The raw floor (`floor_scale.rs`) builds a binary
+//! tree of the same size as the tree row with bare syscalls.
 
 use std::time::{Duration, Instant};
 
 use netns_test::{Net, Topology};
+
+use crate::floor_scale;
 
 /// One measured lab.
 pub(crate) struct ScaleRow {
@@ -17,9 +23,20 @@ pub(crate) struct ScaleRow {
     pub(crate) build: Duration,
     pub(crate) first_ping: Option<Duration>,
     pub(crate) teardown: Duration,
-    pub(crate) rss_kib: u64,
-    pub(crate) fds: usize,
+    /// A two-host build right after the teardown.
+    pub(crate) next_build: Duration,
+    /// RSS and fds while the lab is alive (not measured for the floor).
+    pub(crate) rss_kib: Option<u64>,
+    pub(crate) fds: Option<usize>,
 }
+
+impl ScaleRow {
+    pub(crate) fn per_node(&self) -> Duration {
+        self.build / self.nodes as u32
+    }
+}
+
+pub(crate) const FLOOR: &str = "raw floor";
 
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -36,88 +53,134 @@ fn fds() -> usize {
     std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
 }
 
+/// Depth of the binary tree closest to `n` nodes (2^(depth+1) - 1).
+fn tree_depth(n: usize) -> usize {
+    ((n as f64 + 1.0).log2().round() as usize)
+        .saturating_sub(1)
+        .max(1)
+}
+
 /// The shapes, each at about `n` nodes.
 fn shapes(n: usize) -> Vec<(&'static str, Topology)> {
-    let side = (n as f64).sqrt().round() as usize;
-    let depth = (n as f64).log2().floor() as usize - 1;
+    let side = ((n as f64).sqrt().round() as usize).max(3);
     let leaves = (n / 40).max(2);
     vec![
-        ("chain", Topology::chain(n)),
-        ("tree", Topology::tree(depth.max(1), 2)),
-        ("torus", Topology::torus(side.max(3), side.max(3))),
+        ("tree", Topology::tree(tree_depth(n), 2)),
+        ("torus", Topology::torus(side, side)),
         (
             "leaf-spine",
             Topology::leaf_spine(4, leaves, (n / leaves).saturating_sub(1).max(1)),
         ),
-        ("bridge", Topology::star(n.min(250))),
+        ("bridge", Topology::star(n)),
     ]
 }
 
-pub(crate) fn run(sizes: &[usize]) -> Result<Vec<ScaleRow>, String> {
+/// Builds a two-host lab and drops it; the build's time.
+fn two_host_build() -> Result<Duration, String> {
+    let t = Instant::now();
+    let net = Net::build(&Topology::chain(2)).map_err(|e| format!("two-host: {e}"))?;
+    let took = t.elapsed();
+    drop(net);
+    Ok(took)
+}
+
+/// Lets the kernel finish freeing the namespaces before the next row.
+fn settle(nodes: usize) {
+    std::thread::sleep(Duration::from_millis(200 + 3 * nodes as u64));
+}
+
+fn measure(shape: &'static str, topo: &Topology) -> Result<ScaleRow, String> {
+    let t = Instant::now();
+    let net = Net::build(topo).map_err(|e| format!("{shape}: {e}"))?;
+    let build = t.elapsed();
+    let nodes = net.nodes().len();
+    let with_addr: Vec<_> = net
+        .nodes()
+        .iter()
+        .filter(|n| !n.declared_addrs().is_empty())
+        .collect();
+    let first_ping = match (with_addr.first(), with_addr.last()) {
+        (Some(a), Some(b)) if with_addr.len() > 1 => {
+            let t = Instant::now();
+            let r = a
+                .ping(b.declared_addrs()[0].1.addr())
+                .ttl(255)
+                .run()
+                .map_err(|e| e.to_string())?;
+            (r.received == 1).then(|| t.elapsed())
+        }
+        _ => None,
+    };
+    let (rss, fd) = (rss_kib(), fds());
+    let t = Instant::now();
+    drop(net);
+    let teardown = t.elapsed();
+    let next_build = two_host_build()?;
+    Ok(ScaleRow {
+        shape,
+        nodes,
+        build,
+        first_ping,
+        teardown,
+        next_build,
+        rss_kib: Some(rss),
+        fds: Some(fd),
+    })
+}
+
+pub(crate) fn run(host_ino: u64, sizes: &[usize]) -> Result<Vec<ScaleRow>, String> {
     let mut rows = Vec::new();
     for &n in sizes {
         for (shape, topo) in shapes(n) {
             eprintln!("scale: {shape} at about {n} nodes");
-            let t = Instant::now();
-            let net = Net::build(&topo).map_err(|e| format!("{shape}/{n}: {e}"))?;
-            let build = t.elapsed();
-            let nodes = net.nodes().len();
-            let with_addr: Vec<_> = net
-                .nodes()
-                .iter()
-                .filter(|n| !n.declared_addrs().is_empty())
-                .collect();
-            let first_ping = match (with_addr.first(), with_addr.last()) {
-                (Some(a), Some(b)) if with_addr.len() > 1 => {
-                    let t = Instant::now();
-                    let r = a
-                        .ping(b.declared_addrs()[0].1.addr())
-                        .run()
-                        .map_err(|e| e.to_string())?;
-                    (r.received == 1).then(|| t.elapsed())
-                }
-                _ => None,
-            };
-            let (rss, fd) = (rss_kib(), fds());
-            let t = Instant::now();
-            drop(net);
-            rows.push(ScaleRow {
-                shape,
-                nodes,
-                build,
-                first_ping,
-                teardown: t.elapsed(),
-                rss_kib: rss,
-                fds: fd,
-            });
-            // Let the kernel finish freeing the namespaces before the next.
-            std::thread::sleep(Duration::from_millis(200));
+            let row = measure(shape, &topo)?;
+            settle(row.nodes);
+            rows.push(row);
         }
+        let nodes = (1 << (tree_depth(n) + 1)) - 1;
+        eprintln!("scale: raw floor, a tree of {nodes} nodes");
+        let f = floor_scale::tree(host_ino, nodes)?;
+        let next_build = two_host_build()?;
+        settle(nodes);
+        rows.push(ScaleRow {
+            shape: FLOOR,
+            nodes,
+            build: f.build,
+            first_ping: None,
+            teardown: f.teardown,
+            next_build,
+            rss_kib: None,
+            fds: None,
+        });
     }
     Ok(rows)
 }
 
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
 pub(crate) fn print(rows: &[ScaleRow]) {
     println!();
-    println!("phase scale (one build each)");
+    println!("phase scale (one build each; `next build`: a two-host build right after the drop)");
     println!(
-        "  {:<11} {:>6} {:>10} {:>9} {:>11} {:>10} {:>9} {:>6}",
-        "shape", "nodes", "build", "per node", "first ping", "teardown", "RSS", "fds"
+        "| {:<10} | {:>5} | {:>8} | {:>8} | {:>10} | {:>8} | {:>10} | {:>9} | {:>5} |",
+        "lab", "nodes", "build", "per node", "first ping", "teardown", "next build", "RSS", "fds"
     );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for r in rows {
         println!(
-            "  {:<11} {:>6} {:>7.0} ms {:>6.2} ms {:>11} {:>7.1} ms {:>6} KiB {:>6}",
+            "| {:<10} | {:>5} | {:>5.0} ms | {:>5.2} ms | {:>10} | {:>5.1} ms | {:>7.1} ms | {:>9} | {:>5} |",
             r.shape,
             r.nodes,
-            r.build.as_secs_f64() * 1e3,
-            r.build.as_secs_f64() * 1e3 / r.nodes as f64,
-            r.first_ping.map_or("lost".to_string(), |d| format!(
-                "{:.2} ms",
-                d.as_secs_f64() * 1e3
-            )),
-            r.teardown.as_secs_f64() * 1e3,
-            r.rss_kib,
-            r.fds
+            ms(r.build),
+            ms(r.per_node()),
+            r.first_ping
+                .map_or("–".to_string(), |d| format!("{:.2} ms", ms(d))),
+            ms(r.teardown),
+            ms(r.next_build),
+            r.rss_kib.map_or("–".into(), |k| format!("{} MiB", k / 1024)),
+            r.fds.map_or("–".into(), |f| f.to_string()),
         );
     }
 }
