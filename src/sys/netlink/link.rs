@@ -101,6 +101,17 @@ impl Conn {
             .set_info_data(InfoData::Bridge(vec![
                 InfoBridge::StpState(netlink_packet_route::link::BridgeStpState::Disabled),
                 InfoBridge::ForwardDelay(0),
+                // Without snooping, adding a port does not walk every other
+                // port's multicast state (quadratic in the ports), and no
+                // querier ever runs, so nothing changes for the frames: they
+                // are flooded as a snooping bridge without querier floods them.
+                InfoBridge::MulticastSnooping(false),
+                // Bridged frames skip the IP hooks of br_netfilter (a switch
+                // node has no firewall), which otherwise route-look-up every
+                // flooded IPv6 frame.
+                InfoBridge::NfCallIpTables(false),
+                InfoBridge::NfCallIp6Tables(false),
+                InfoBridge::NfCallArpTables(false),
             ]))
             .up();
         if let Some(mtu) = mtu {

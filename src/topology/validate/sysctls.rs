@@ -376,14 +376,28 @@ impl Builder<'_> {
             }
         }
         // IPv6 nodes: no DAD on any address, link-local ones included, so
-        // neighbour discovery works the moment the build returns.
+        // neighbour discovery works the moment the build returns; and no
+        // router solicitations, which no node of a lab answers and which a
+        // bridge copies to every port. A switch node has no address: IPv6
+        // off, so its ports send no DAD, solicitation or MLD of their own.
+        // Written first, so that a topology's own sysctls win.
         for n in &mut self.plan.nodes {
-            if n.has_ipv6() {
-                n.sysctls
-                    .insert(0, ("net/ipv6/conf/default/accept_dad".into(), "0".into()));
-                n.sysctls
-                    .insert(0, ("net/ipv6/conf/all/accept_dad".into(), "0".into()));
-            }
+            // (`all/accept_dad` too: DAD runs unless both it and the
+            // interface's own setting are off; the others are read from
+            // the interface's setting only, which starts as `default`.)
+            let first: &[(&str, &str)] = if n.bridge.is_some() {
+                &[("net/ipv6/conf/default/disable_ipv6", "1")]
+            } else if n.has_ipv6() {
+                &[
+                    ("net/ipv6/conf/all/accept_dad", "0"),
+                    ("net/ipv6/conf/default/accept_dad", "0"),
+                    ("net/ipv6/conf/default/router_solicitations", "0"),
+                ]
+            } else {
+                &[]
+            };
+            let first = first.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+            n.sysctls.splice(0..0, first);
         }
         Ok(())
     }
