@@ -23,7 +23,7 @@ use super::hub::Hub;
 use crate::error::Result;
 use crate::sys::netlink::{Conn, VethEnd};
 use crate::sys::netns::{can_return_here, NetNs, ThreadHome};
-use crate::sys::sysctl::write_sysctl;
+use crate::sys::sysctl::{write_sysctl, write_sysctls};
 use crate::sys::{runtime, thread};
 use crate::topology::{Plan, PlanIface, PlanNode, BRIDGE_NAME};
 
@@ -104,9 +104,7 @@ async fn configure(
     for node in &plan.nodes {
         let ns = NetNs::unshare_current(node.name.clone())?;
         nss.push(ns);
-        for (path, value) in &node.sysctls {
-            write_sysctl(&node.name, path, value)?;
-        }
+        write_sysctls(&node.name, &node.sysctls)?;
         if node.bridge.is_some() {
             bridge_netfilter_off(&node.name);
         }
@@ -147,11 +145,7 @@ async fn configure(
     // Interface sysctls need their interface, and go before its addresses.
     for (node, ns) in plan.nodes.iter().zip(nss.iter()) {
         if !node.iface_sysctls.is_empty() {
-            ns.with(|| {
-                node.iface_sysctls
-                    .iter()
-                    .try_for_each(|(path, value)| write_sysctl(&node.name, path, value))
-            })??;
+            ns.with(|| write_sysctls(&node.name, &node.iface_sysctls))??;
         }
     }
     // Then node by node: addresses, the wait for IPv6 ones, routes; and the

@@ -376,26 +376,30 @@ impl Builder<'_> {
             }
         }
         // IPv6 nodes: no DAD on any address, link-local ones included, so
-        // neighbour discovery works the moment the build returns; and no
-        // router solicitations, which no node of a lab answers and which a
-        // bridge copies to every port. A switch node has no address: IPv6
-        // off, so its ports send no DAD, solicitation or MLD of their own.
-        // Written first, so that a topology's own sysctls win.
+        // neighbour discovery works the moment the build returns (`all`
+        // too: DAD runs unless both it and the interface's own setting are
+        // off). Members of a segment send no router solicitations, which
+        // no node of a lab answers and which a bridge copies to every port.
+        // A switch node has no address: IPv6 off, so its ports send no DAD,
+        // solicitation or MLD of their own. Written first, so that a
+        // topology's own sysctls win.
+        let members: std::collections::HashSet<&str> = self
+            .topo
+            .segments
+            .iter()
+            .flat_map(|s| s.members.iter().map(|m| m.node.as_str()))
+            .collect();
         for n in &mut self.plan.nodes {
-            // (`all/accept_dad` too: DAD runs unless both it and the
-            // interface's own setting are off; the others are read from
-            // the interface's setting only, which starts as `default`.)
-            let first: &[(&str, &str)] = if n.bridge.is_some() {
-                &[("net/ipv6/conf/default/disable_ipv6", "1")]
+            let mut first: Vec<(&str, &str)> = Vec::new();
+            if n.bridge.is_some() {
+                first.push(("net/ipv6/conf/default/disable_ipv6", "1"));
             } else if n.has_ipv6() {
-                &[
-                    ("net/ipv6/conf/all/accept_dad", "0"),
-                    ("net/ipv6/conf/default/accept_dad", "0"),
-                    ("net/ipv6/conf/default/router_solicitations", "0"),
-                ]
-            } else {
-                &[]
-            };
+                first.push(("net/ipv6/conf/all/accept_dad", "0"));
+                first.push(("net/ipv6/conf/default/accept_dad", "0"));
+            }
+            if members.contains(n.name.as_str()) {
+                first.push(("net/ipv6/conf/default/router_solicitations", "0"));
+            }
             let first = first.iter().map(|(k, v)| (k.to_string(), v.to_string()));
             n.sysctls.splice(0..0, first);
         }
