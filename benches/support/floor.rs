@@ -24,7 +24,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 /// `VETH_INFO_PEER` from `<linux/veth.h>` (not exported by the libc crate).
-pub(crate) const VETH_INFO_PEER: u16 = 1;
+const VETH_INFO_PEER: u16 = 1;
 /// Interface index of `lo` in every new network namespace.
 pub(crate) const LO_INDEX: i32 = 1;
 /// Interface index we assign explicitly to `veth0` on both sides.
@@ -50,15 +50,24 @@ pub(crate) fn host_netns_inode() -> io::Result<u64> {
     Ok(std::os::unix::fs::MetadataExt::ino(&meta))
 }
 
-/// Run one floor cycle on a fresh thread. Returns the first echo's round trip.
-/// `Ok(None)`: everything worked but the echo got no reply within 2 s.
-pub(crate) fn cycle(host_ino: u64, echo_id: u16) -> Result<Option<Duration>, String> {
+/// Runs `body` on a fresh thread named `name`, which exits afterwards (a
+/// floor body leaves its thread inside a namespace of its own).
+pub(crate) fn on_fresh_thread<T: Send + 'static>(
+    name: &str,
+    body: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
     std::thread::Builder::new()
-        .name("raw-floor".into())
-        .spawn(move || cycle_on_this_thread(host_ino, echo_id))
+        .name(name.into())
+        .spawn(body)
         .map_err(|e| format!("spawn: {e}"))?
         .join()
         .map_err(|_| "floor thread panicked".to_string())?
+}
+
+/// Run one floor cycle on a fresh thread. Returns the first echo's round trip.
+/// `Ok(None)`: everything worked but the echo got no reply within 2 s.
+pub(crate) fn cycle(host_ino: u64, echo_id: u16) -> Result<Option<Duration>, String> {
+    on_fresh_thread("raw-floor", move || cycle_on_this_thread(host_ino, echo_id))
 }
 
 /// The body of a cycle. Must run on a thread that is discarded afterwards:
@@ -118,12 +127,7 @@ pub(crate) fn links_cycle(host_ino: u64, k: usize) -> Result<Option<Duration>, S
     if !(1..=63).contains(&k) {
         return Err(format!("links_cycle: k = {k} out of 1..=63"));
     }
-    std::thread::Builder::new()
-        .name("raw-floor-links".into())
-        .spawn(move || links_on_this_thread(host_ino, k))
-        .map_err(|e| format!("spawn: {e}"))?
-        .join()
-        .map_err(|_| "floor thread panicked".to_string())?
+    on_fresh_thread("raw-floor-links", move || links_on_this_thread(host_ino, k))
 }
 
 fn links_on_this_thread(host_ino: u64, k: usize) -> Result<Option<Duration>, String> {
@@ -332,7 +336,7 @@ pub(crate) fn finish(mut m: Vec<u8>) -> Vec<u8> {
 }
 
 /// struct ifinfomsg { family, pad, type, index, flags, change }.
-pub(crate) fn ifinfomsg(m: &mut Vec<u8>, index: i32, flags: u32, change: u32) {
+fn ifinfomsg(m: &mut Vec<u8>, index: i32, flags: u32, change: u32) {
     m.push(libc::AF_UNSPEC as u8);
     m.push(0);
     m.extend_from_slice(&0u16.to_ne_bytes());
@@ -351,14 +355,14 @@ pub(crate) fn attr(m: &mut Vec<u8>, ty: u16, payload: &[u8]) {
 }
 
 /// Open a nested rtattr; returns its offset for `nest_end`.
-pub(crate) fn nest_start(m: &mut Vec<u8>, ty: u16) -> usize {
+fn nest_start(m: &mut Vec<u8>, ty: u16) -> usize {
     let at = m.len();
     m.extend_from_slice(&0u16.to_ne_bytes());
     m.extend_from_slice(&(ty | libc::NLA_F_NESTED as u16).to_ne_bytes());
     at
 }
 
-pub(crate) fn nest_end(m: &mut [u8], at: usize) {
+fn nest_end(m: &mut [u8], at: usize) {
     let len = (m.len() - at) as u16;
     m[at..at + 2].copy_from_slice(&len.to_ne_bytes());
 }
@@ -374,6 +378,13 @@ fn new_veth(seq: u32, peer_ns: RawFd) -> Vec<u8> {
 /// RTM_NEWLINK: veth `name` (NUL-terminated) with ifindex `index` here, its
 /// peer of the same name and index in `peer_ns`.
 fn new_veth_named(seq: u32, peer_ns: RawFd, index: i32, name: &[u8]) -> Vec<u8> {
+    new_veth_ends(seq, peer_ns, [(name, index), (name, index)])
+}
+
+/// RTM_NEWLINK: veth `name` (ifindex `index`) here, its peer `peer`
+/// (ifindex `peer_index`) in `peer_ns`. Names are NUL-terminated.
+pub(crate) fn new_veth_ends(seq: u32, peer_ns: RawFd, ends: [(&[u8], i32); 2]) -> Vec<u8> {
+    let [(name, index), (peer, peer_index)] = ends;
     let mut m = header(libc::RTM_NEWLINK, ACK_CREATE, seq);
     ifinfomsg(&mut m, index, 0, 0);
     attr(&mut m, libc::IFLA_IFNAME, name);
@@ -381,15 +392,15 @@ fn new_veth_named(seq: u32, peer_ns: RawFd, index: i32, name: &[u8]) -> Vec<u8> 
     attr(&mut m, libc::IFLA_INFO_KIND, b"veth");
     let data = nest_start(&mut m, libc::IFLA_INFO_DATA);
     // VETH_INFO_PEER carries a whole ifinfomsg followed by the peer's attributes.
-    let peer = nest_start(&mut m, VETH_INFO_PEER);
-    ifinfomsg(&mut m, index, 0, 0);
-    attr(&mut m, libc::IFLA_IFNAME, name);
+    let peer_at = nest_start(&mut m, VETH_INFO_PEER);
+    ifinfomsg(&mut m, peer_index, 0, 0);
+    attr(&mut m, libc::IFLA_IFNAME, peer);
     attr(
         &mut m,
         libc::IFLA_NET_NS_FD,
         &(peer_ns as u32).to_ne_bytes(),
     );
-    nest_end(&mut m, peer);
+    nest_end(&mut m, peer_at);
     nest_end(&mut m, data);
     nest_end(&mut m, linkinfo);
     debug_assert_eq!(m.len() % 4, 0);

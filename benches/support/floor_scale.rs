@@ -10,13 +10,12 @@
 //! sysctls, no routes. Teardown is closing every fd. Every request is one
 //! `send` and one `recv`.
 
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use crate::floor::{
-    attr, check_not_host, finish, get_link, header, ifinfomsg, nest_end, nest_start,
-    netlink_socket, request_ack, request_reply, set_up, unshare_net, ACK_CREATE, LO_INDEX,
-    NLMSG_HDR_LEN, RECV_BUF, VETH_INFO_PEER,
+    attr, check_not_host, finish, get_link, header, netlink_socket, new_veth_ends, on_fresh_thread,
+    request_ack, request_reply, set_up, unshare_net, ACK_CREATE, LO_INDEX, NLMSG_HDR_LEN, RECV_BUF,
 };
 
 /// `IFA_F_NODAD` from `<linux/if_addr.h>`.
@@ -71,12 +70,7 @@ fn raise_fd_limit() {
 /// One floor lab of `n` nodes, on a thread of its own.
 pub(crate) fn tree(host_ino: u64, n: usize) -> Result<FloorScale, String> {
     raise_fd_limit();
-    std::thread::Builder::new()
-        .name("raw-floor-scale".into())
-        .spawn(move || tree_on_this_thread(host_ino, n))
-        .map_err(|e| format!("spawn: {e}"))?
-        .join()
-        .map_err(|_| "floor thread panicked".to_string())?
+    on_fresh_thread("raw-floor-scale", move || tree_on_this_thread(host_ino, n))
 }
 
 fn tree_on_this_thread(host_ino: u64, n: usize) -> Result<FloorScale, String> {
@@ -109,7 +103,7 @@ fn tree_on_this_thread(host_ino: u64, n: usize) -> Result<FloorScale, String> {
         let peer = format!("e{ic}\0");
         let s = next();
         let ends = [(name.as_bytes(), ip), (peer.as_bytes(), ic)];
-        let msg = new_veth(s, nodes[child].0.as_raw_fd(), ends);
+        let msg = new_veth_ends(s, nodes[child].0.as_raw_fd(), ends);
         request_ack(nl_p, &msg, s, &mut buf).map_err(|e| format!("veth {child}: {e}"))?;
         let base = 2 * child as u32;
         for (nl, idx, a) in [(nl_p, ip, base), (nl_c, ic, base + 1)] {
@@ -135,28 +129,4 @@ fn tree_on_this_thread(host_ino: u64, n: usize) -> Result<FloorScale, String> {
         build,
         teardown: t.elapsed(),
     })
-}
-
-/// RTM_NEWLINK: veth `name` (ifindex `index`) here, its peer `peer`
-/// (ifindex `peer_index`) in `peer_ns`. Names are NUL-terminated.
-fn new_veth(seq: u32, peer_ns: RawFd, ends: [(&[u8], i32); 2]) -> Vec<u8> {
-    let [(name, index), (peer, peer_index)] = ends;
-    let mut m = header(libc::RTM_NEWLINK, ACK_CREATE, seq);
-    ifinfomsg(&mut m, index, 0, 0);
-    attr(&mut m, libc::IFLA_IFNAME, name);
-    let linkinfo = nest_start(&mut m, libc::IFLA_LINKINFO);
-    attr(&mut m, libc::IFLA_INFO_KIND, b"veth");
-    let data = nest_start(&mut m, libc::IFLA_INFO_DATA);
-    let peer_at = nest_start(&mut m, VETH_INFO_PEER);
-    ifinfomsg(&mut m, peer_index, 0, 0);
-    attr(&mut m, libc::IFLA_IFNAME, peer);
-    attr(
-        &mut m,
-        libc::IFLA_NET_NS_FD,
-        &(peer_ns as u32).to_ne_bytes(),
-    );
-    nest_end(&mut m, peer_at);
-    nest_end(&mut m, data);
-    nest_end(&mut m, linkinfo);
-    finish(m)
 }
