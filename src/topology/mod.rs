@@ -213,9 +213,10 @@ impl Topology {
     /// The bridge runs no STP and no multicast snooping (so multicast is
     /// flooded to every port, as a snooping bridge without a querier does),
     /// and its frames skip br_netfilter's IP hooks. The switch node has IPv6
-    /// off, so its ports send nothing of their own. Members send no router
-    /// solicitations (no node of a lab answers them, and the bridge would
-    /// copy each to every port); a topology's own sysctls override both.
+    /// off, so its ports send nothing of their own. Members (and every node
+    /// with an IPv6 address) send no router solicitations: no node of a lab
+    /// answers them, and the bridge would copy each to every port. A
+    /// topology's own sysctls override both.
     ///
     /// ```
     /// # use netns_test::Topology;

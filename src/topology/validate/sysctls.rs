@@ -378,11 +378,13 @@ impl Builder<'_> {
         // IPv6 nodes: no DAD on any address, link-local ones included, so
         // neighbour discovery works the moment the build returns (`all`
         // too: DAD runs unless both it and the interface's own setting are
-        // off). Members of a segment send no router solicitations, which
-        // no node of a lab answers and which a bridge copies to every port.
-        // A switch node has no address: IPv6 off, so its ports send no DAD,
-        // solicitation or MLD of their own. Written first, so that a
-        // topology's own sysctls win.
+        // off). IPv6 nodes and members of a segment send no router
+        // solicitations: no node of a lab answers them, a bridge copies
+        // each to every port, and each takes an entry in the kernel's
+        // neighbour table, which all namespaces share (1,024 entries by
+        // default). A switch node has no address: IPv6 off, so its ports
+        // send no DAD, solicitation or MLD of their own. Written first, so
+        // that a topology's own sysctls win.
         let members: std::collections::HashSet<&str> = self
             .topo
             .segments
@@ -397,7 +399,7 @@ impl Builder<'_> {
                 first.push(("net/ipv6/conf/all/accept_dad", "0"));
                 first.push(("net/ipv6/conf/default/accept_dad", "0"));
             }
-            if members.contains(n.name.as_str()) {
+            if n.bridge.is_none() && (n.has_ipv6() || members.contains(n.name.as_str())) {
                 first.push(("net/ipv6/conf/default/router_solicitations", "0"));
             }
             let first = first.iter().map(|(k, v)| (k.to_string(), v.to_string()));
