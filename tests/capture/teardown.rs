@@ -18,6 +18,20 @@ fn reader_threads() -> usize {
         .count()
 }
 
+/// Whether `f` holds within 2 s: a joined thread's entry in
+/// `/proc/self/task` can outlive the join by a moment (the kernel clears
+/// the thread id the join waits for before it releases the task).
+fn soon(f: impl Fn() -> bool) -> bool {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while !f() {
+        if std::time::Instant::now() > until {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    true
+}
+
 /// This process's open fds.
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
@@ -58,7 +72,7 @@ fn fixture_teardown_leaves_nothing() {
     assert!(cap.is_running());
     drop(net);
     assert!(!cap.is_running());
-    assert_eq!(reader_threads(), 0, "the reader was joined");
+    assert!(soon(|| reader_threads() == 0), "the reader was joined");
     assert_eq!(open_sockets(), sockets, "every socket closed");
     // What was captured stays readable.
     assert_eq!(cap.count(&Filter::echo_request()), 4);
