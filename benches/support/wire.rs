@@ -4,7 +4,7 @@
 //! | --- | --- |
 //! | `goodput` | TCP bulk transfer n1 → n2 (receiver's bytes over the time from its first to its last byte), over a veth and over an unimpaired wire |
 //! | `latency` | UDP round trips of 64-byte datagrams, one at a time: p50 and p99 over a veth and over an unimpaired wire; the added latency per frame is half the difference (a round trip crosses the wire twice) |
-//! | `delay-20ms` | round trips with 20 ms configured on the forward direction, the receiving side polling (so an idle CPU's wake-up is not counted): the error is the round trip minus 20 ms minus the unimpaired wire's median round trip measured the same way |
+//! | `delay-20ms` | one-way trips of datagrams over a wire with 20 ms configured, timed by one thread that sends and then polls the receiving socket (so an idle CPU's wake-up on the receiving side is not counted): the error is the trip minus 20 ms minus the unimpaired wire's median one-way trip measured the same way |
 //! | `relay-cpu` | the relay thread's CPU time (`/proc/self/task/*/schedstat`) over the wall time of a TCP transfer through a wire limited to 100 Mbit/s, and through an unlimited one |
 
 use std::io::{Read, Write};
@@ -19,9 +19,9 @@ pub(crate) struct WireRows {
     pub(crate) goodput: (f64, f64),
     /// (veth, wire) round trips.
     pub(crate) rtt: (Vec<Duration>, Vec<Duration>),
-    /// Round trips over the unimpaired wire, polled.
+    /// One-way trips over the unimpaired wire.
     pub(crate) base: Vec<Duration>,
-    /// Round trips with 20 ms one way, polled.
+    /// One-way trips with 20 ms configured.
     pub(crate) delayed: Vec<Duration>,
     /// (goodput bit/s, relay CPU share) at 100 Mbit/s, then unlimited.
     pub(crate) cpu: Vec<(String, f64, f64)>,
@@ -77,10 +77,9 @@ fn tcp_goodput(net: &Net, bytes: usize) -> Result<f64, String> {
     Ok(got as f64 * 8.0 / secs.max(1e-9))
 }
 
-/// `n` UDP round trips n1 → n2 → n1, one at a time. With `poll`, the
-/// receiving side polls instead of sleeping in `recv`, so that what is
-/// measured is the wire's timing, not the wake-up of an idle CPU.
-fn round_trips(net: &Net, n: usize, poll: bool) -> Result<Vec<Duration>, String> {
+/// `n` UDP round trips n1 → n2 → n1, one at a time, echoed by the same
+/// thread (sleeping in `recv` as most programs do).
+fn round_trips(net: &Net, n: usize) -> Result<Vec<Duration>, String> {
     let echo = net["n2"]
         .run(|| UdpSocket::bind("198.51.100.2:7"))
         .map_err(|e| e.to_string())?
@@ -92,7 +91,6 @@ fn round_trips(net: &Net, n: usize, poll: bool) -> Result<Vec<Duration>, String>
     for s in [&echo, &sock] {
         s.set_read_timeout(Some(Duration::from_secs(2)))
             .map_err(|e| e.to_string())?;
-        s.set_nonblocking(poll).map_err(|e| e.to_string())?;
     }
     let until_ready = |r: std::io::Result<(usize, std::net::SocketAddr)>| match r {
         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => None,
@@ -118,6 +116,43 @@ fn round_trips(net: &Net, n: usize, poll: bool) -> Result<Vec<Duration>, String>
             }
         }
         // The first ten warm up (ARP, caches).
+        if i >= 10 {
+            out.push(t.elapsed());
+        }
+    }
+    Ok(out)
+}
+
+/// `n` one-way trips n1 → n2 of 64-byte datagrams, one at a time, timed
+/// by one thread that sends and then polls the receiving socket (so the
+/// wake-up of an idle CPU on the receiving side is not counted).
+fn one_way(net: &Net, n: usize) -> Result<Vec<Duration>, String> {
+    let rx = net["n2"]
+        .run(|| UdpSocket::bind("198.51.100.2:9"))
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let tx = net["n1"]
+        .run(|| UdpSocket::bind("198.51.100.1:0"))
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    rx.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let mut out = Vec::with_capacity(n);
+    let mut buf = [0u8; 64];
+    for i in 0..n + 10 {
+        let t = Instant::now();
+        tx.send_to(&buf, "198.51.100.2:9")
+            .map_err(|e| e.to_string())?;
+        loop {
+            match rx.recv(&mut buf) {
+                Ok(_) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if t.elapsed() > Duration::from_secs(2) {
+                        return Err("a datagram was lost".into());
+                    }
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+        }
         if i >= 10 {
             out.push(t.elapsed());
         }
@@ -164,11 +199,8 @@ pub(crate) fn run(quick: bool) -> Result<WireRows, String> {
     let veth = lab(false)?;
     let wire = lab(true)?;
     let goodput = (tcp_goodput(&veth, bulk)?, tcp_goodput(&wire, bulk)?);
-    let rtt = (
-        round_trips(&veth, trips, false)?,
-        round_trips(&wire, trips, false)?,
-    );
-    let base = round_trips(&wire, trips, true)?;
+    let rtt = (round_trips(&veth, trips)?, round_trips(&wire, trips)?);
+    let base = one_way(&wire, trips)?;
     wire.link("n1", "n2")
         .and_then(|l| {
             l.impair(
@@ -177,7 +209,7 @@ pub(crate) fn run(quick: bool) -> Result<WireRows, String> {
             )
         })
         .map_err(|e| e.to_string())?;
-    let delayed = round_trips(&wire, if quick { 20 } else { 500 }, true)?;
+    let delayed = one_way(&wire, if quick { 20 } else { 500 })?;
     drop((veth, wire));
     let rate = Bandwidth::mbit(100).map_err(|e| e.to_string())?;
     let shaped_bytes = if quick { 1_000_000 } else { 37_500_000 };

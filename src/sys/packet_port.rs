@@ -52,6 +52,10 @@ pub(crate) fn open_port(ifindex: u32) -> io::Result<OwnedFd> {
     let one: libc::c_int = 1;
     setsockopt(&fd, libc::SOL_PACKET, libc::PACKET_IGNORE_OUTGOING, &one)?;
     setsockopt(&fd, libc::SOL_PACKET, libc::PACKET_QDISC_BYPASS, &one)?;
+    // Each frame carries the time the kernel received it, so a frame's
+    // delay counts from when its node sent it, not from when the relay
+    // woke up to read it.
+    setsockopt(&fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, &one)?;
     if setsockopt(&fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &RECEIVE_BUFFER).is_err() {
         setsockopt(&fd, libc::SOL_SOCKET, libc::SO_RCVBUF, &RECEIVE_BUFFER)?;
     }
@@ -85,11 +89,18 @@ pub(crate) fn send_frame(fd: impl AsFd, frame: &[u8]) -> io::Result<()> {
     .map_err(Into::into)
 }
 
-/// Frames received in one `recvmmsg`, each in a slot of its own.
+/// Room for one `SCM_TIMESTAMPNS` control message (`CMSG_SPACE` of a
+/// `timespec`, with room to spare).
+const CONTROL: usize = 64;
+
+/// Frames received in one `recvmmsg`, each in a slot of its own, with the
+/// time the kernel received each.
 pub(crate) struct RecvBatch {
     data: Vec<u8>,
     slot: usize,
     lens: Vec<usize>,
+    control: Vec<u64>,
+    stamps: Vec<Option<std::time::Duration>>,
 }
 
 impl std::fmt::Debug for RecvBatch {
@@ -108,6 +119,8 @@ impl RecvBatch {
             data: vec![0; slots * slot],
             slot,
             lens: Vec::with_capacity(slots),
+            control: vec![0; slots * CONTROL / 8],
+            stamps: Vec::with_capacity(slots),
         }
     }
 
@@ -126,12 +139,16 @@ impl RecvBatch {
         // SAFETY: all-zero is a valid `mmsghdr` (null name, no control).
         let mut msgs: Vec<libc::mmsghdr> =
             (0..slots).map(|_| unsafe { std::mem::zeroed() }).collect();
-        for (m, iov) in msgs.iter_mut().zip(iovs.iter_mut()) {
+        let controls = self.control.chunks_mut(CONTROL / 8);
+        for ((m, iov), ctl) in msgs.iter_mut().zip(iovs.iter_mut()).zip(controls) {
             m.msg_hdr.msg_iov = iov;
             m.msg_hdr.msg_iovlen = 1;
+            m.msg_hdr.msg_control = ctl.as_mut_ptr().cast();
+            m.msg_hdr.msg_controllen = CONTROL;
         }
         // SAFETY: `msgs` holds `slots` headers, each pointing to one iovec
-        // over its own part of `self.data`; all live across the call.
+        // over its own part of `self.data` and to its own 8-byte aligned
+        // part of `self.control`; all live across the call.
         let n = unsafe {
             libc::recvmmsg(
                 fd.as_fd().as_raw_fd(),
@@ -152,13 +169,42 @@ impl RecvBatch {
         }
         self.lens
             .extend(msgs[..n as usize].iter().map(|m| m.msg_len as usize));
+        self.stamps.clear();
+        self.stamps
+            .extend(msgs[..n as usize].iter().map(|m| timestamp(&m.msg_hdr)));
         Ok(n as usize)
+    }
+
+    /// When the kernel received frame `i` of the last `recv`, as time since
+    /// the Unix epoch.
+    pub(crate) fn received_at(&self, i: usize) -> Option<std::time::Duration> {
+        self.stamps[i]
     }
 
     /// Frame `i` of the last `recv`.
     pub(crate) fn frame(&self, i: usize) -> &[u8] {
         let start = i * self.slot;
         &self.data[start..start + self.lens[i]]
+    }
+}
+
+/// The `SCM_TIMESTAMPNS` of a received message, if it has one.
+fn timestamp(hdr: &libc::msghdr) -> Option<std::time::Duration> {
+    // SAFETY: `hdr` is a header the kernel filled in; the CMSG macros walk
+    // its control buffer within `msg_controllen`.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(hdr);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_TIMESTAMPNS {
+                let ts = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<libc::timespec>());
+                return Some(std::time::Duration::new(
+                    ts.tv_sec as u64,
+                    ts.tv_nsec as u32,
+                ));
+            }
+            c = libc::CMSG_NXTHDR(hdr, c);
+        }
+        None
     }
 }
 

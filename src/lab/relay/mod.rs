@@ -45,6 +45,8 @@ pub(crate) struct Shared {
     /// Two per wire: `2 * wire` is a to b, `2 * wire + 1` b to a.
     dirs: Vec<Mutex<DirState>>,
     epoch: Instant,
+    /// The wall clock at `epoch`, to place the kernel's receive times.
+    epoch_wall: std::time::Duration,
     stop: AtomicBool,
     poller: Poller,
     /// The hub namespace, held while the relay runs.
@@ -55,6 +57,14 @@ impl Shared {
     /// The relay's clock: time since it started.
     pub(crate) fn now(&self) -> Duration {
         self.epoch.elapsed()
+    }
+
+    /// A kernel receive time (since the Unix epoch) on the relay's clock,
+    /// never later than now.
+    pub(crate) fn at_wall(&self, wall: Option<std::time::Duration>) -> Duration {
+        let now = self.now();
+        wall.and_then(|w| w.checked_sub(self.epoch_wall))
+            .map_or(now, |t| t.min(now))
     }
 
     fn lock(&self, wire: usize, dir: usize) -> MutexGuard<'_, DirState> {
@@ -111,6 +121,9 @@ impl Relay {
             wires,
             dirs,
             epoch: Instant::now(),
+            epoch_wall: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default(),
             stop: AtomicBool::new(false),
             poller,
             _hub: hub,
