@@ -261,7 +261,11 @@ pub(crate) fn print(rows: &WireRows) {
     println!();
     for (name, q) in [("p50", 0.5), ("p99", 0.99)] {
         let added = (us(quantile(w, q)) - us(quantile(v, q))) / 2.0;
-        let target = if name == "p50" { " (target < 30 µs)" } else { "" };
+        let target = if name == "p50" {
+            " (target < 30 µs)"
+        } else {
+            ""
+        };
         println!("added latency per frame {name}: {added:.1} µs{target}");
     }
     let base = quantile(&rows.base, 0.5);
