@@ -19,4 +19,4 @@ pub use net::Net;
 pub(crate) use net::{Veth, VethEnd};
 pub use node::Node;
 pub use node_thread::{NodeThread, StopToken};
-pub(crate) use relay::Relay;
+pub(crate) use relay::{Relay, SharedRule};

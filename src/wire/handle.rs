@@ -7,7 +7,7 @@ use super::hold::Hold;
 use crate::error::{Error, Result};
 use crate::fault::Link;
 use crate::impairment::{Impairment, Profile, WireRule, WireStats};
-use crate::lab::Net;
+use crate::lab::{Net, SharedRule};
 
 /// Which way along a link, as its handle names it: `net.link("a", "b")`
 /// goes forward from `a` to `b`.
@@ -183,7 +183,7 @@ impl<'a> Link<'a> {
     /// Replaces the rule there.
     pub fn set_rule(&self, direction: Direction, rule: impl WireRule) -> Result<()> {
         let (wire, relay) = self.wire()?;
-        let shared: Arc<Mutex<dyn WireRule>> = Arc::new(Mutex::new(rule));
+        let shared: SharedRule = Arc::new(Mutex::new(rule));
         for dir in self.dirs(direction) {
             relay.direction(wire, dir).rule = Some(Arc::clone(&shared));
         }

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-pub(crate) use state::DirState;
+pub(crate) use state::{DirState, SharedRule};
 
 use crate::error::{Error, Result};
 use crate::impairment::{Impairment, Pipeline};
