@@ -33,6 +33,7 @@ pub(crate) mod poller;
 pub mod privilege;
 pub(crate) mod process;
 pub(crate) mod runtime;
+pub(crate) mod sched;
 pub(crate) mod sockopt;
 pub(crate) mod supervisor;
 pub(crate) mod sysctl;
