@@ -381,16 +381,12 @@ fn main() -> ExitCode {
         };
         let mut runs = Vec::new();
         for &t in &args.threads {
-            for (name, job) in [
-                (
-                    OURS,
-                    &phases::netns_test_job as &(dyn Fn(usize) -> _ + Sync),
-                ),
-                (FLOOR, &floor_job),
-            ] {
-                eprintln!("throughput: {} {name} jobs on {t} thread(s)", args.tests);
-                runs.push(phases::throughput(name, args.tests, t, job));
-            }
+            let rows: [phases::Row<'_>; 2] = [(OURS, &phases::netns_test_job), (FLOOR, &floor_job)];
+            eprintln!(
+                "throughput: {} jobs of each row on {t} thread(s)",
+                args.tests
+            );
+            runs.extend(phases::throughput(&rows, args.tests, t));
         }
         phases::print_throughput(&runs);
         ok &= runs.iter().all(|r| r.passed == r.jobs);
