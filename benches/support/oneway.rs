@@ -20,16 +20,18 @@ use nix::sys::socket::{
 };
 use nix::sys::time::TimeSpec;
 
+/// A UDP socket bound to `addr` inside `node`.
+pub(crate) fn bind_in(net: &Net, node: &str, addr: &str) -> Result<UdpSocket, String> {
+    net[node]
+        .run(move || UdpSocket::bind(addr))
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
+}
+
 /// Binds the two sockets inside n2 and n1 and turns their timestamps on.
 fn sockets(net: &Net) -> Result<(UdpSocket, UdpSocket), String> {
-    let rx = net["n2"]
-        .run(|| UdpSocket::bind("198.51.100.2:9"))
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
-    let tx = net["n1"]
-        .run(|| UdpSocket::bind("198.51.100.1:0"))
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
+    let rx = bind_in(net, "n2", "198.51.100.2:9")?;
+    let tx = bind_in(net, "n1", "198.51.100.1:0")?;
     rx.set_read_timeout(Some(Duration::from_secs(2)))
         .map_err(|e| e.to_string())?;
     let rx_flags = TimestampingFlag::SOF_TIMESTAMPING_SOFTWARE

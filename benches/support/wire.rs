@@ -11,7 +11,7 @@
 mod oneway;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use netns_test::wire::{Bandwidth, Direction, Impairment};
@@ -83,14 +83,8 @@ fn tcp_goodput(net: &Net, bytes: usize) -> Result<f64, String> {
 /// `n` UDP round trips n1 → n2 → n1, one at a time, echoed by the same
 /// thread (sleeping in `recv` as most programs do).
 fn round_trips(net: &Net, n: usize) -> Result<Vec<Duration>, String> {
-    let echo = net["n2"]
-        .run(|| UdpSocket::bind("198.51.100.2:7"))
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
-    let sock = net["n1"]
-        .run(|| UdpSocket::bind("198.51.100.1:0"))
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
+    let echo = oneway::bind_in(net, "n2", "198.51.100.2:7")?;
+    let sock = oneway::bind_in(net, "n1", "198.51.100.1:0")?;
     for s in [&echo, &sock] {
         s.set_read_timeout(Some(Duration::from_secs(2)))
             .map_err(|e| e.to_string())?;
