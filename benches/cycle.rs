@@ -361,7 +361,7 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let links_before = host_links();
-    let run_netns_before = ipscript::run_netns_mounted();
+    let run_netns_before = ipscript::run_netns_now();
     if ipscript::available().is_ok() {
         ipscript::remove_stale();
     }

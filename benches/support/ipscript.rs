@@ -160,9 +160,24 @@ pub(crate) fn remove_stale() {
     }
 }
 
-/// Whether `/run/netns` is a mount point: `ip netns add` makes it one (a
-/// shared bind mount of itself) the first time it runs on a machine.
-pub(crate) fn run_netns_mounted() -> bool {
+/// What `/run/netns` was before this benchmark: whether it existed, and
+/// whether it was a mount point (`ip netns add` creates it and makes it a
+/// shared bind mount of itself the first time it runs on a machine).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RunNetns {
+    existed: bool,
+    mounted: bool,
+}
+
+/// `/run/netns` as it is now.
+pub(crate) fn run_netns_now() -> RunNetns {
+    RunNetns {
+        existed: Path::new("/run/netns").exists(),
+        mounted: run_netns_mounted(),
+    }
+}
+
+fn run_netns_mounted() -> bool {
     std::fs::read_to_string("/proc/self/mountinfo")
         .map(|m| {
             m.lines()
@@ -171,12 +186,12 @@ pub(crate) fn run_netns_mounted() -> bool {
         .unwrap_or(false)
 }
 
-/// Undoes what `ip netns add` did to the host's mount table, when it was not
-/// so before this benchmark: unmounts `/run/netns` (once no namespace of
-/// anybody's is left in it).
-pub(crate) fn restore_run_netns(mounted_before: bool) {
-    let empty = std::fs::read_dir("/run/netns").map_or(true, |mut d| d.next().is_none());
-    if !mounted_before && run_netns_mounted() && empty {
+/// Undoes what `ip netns add` did to the host, as far as it was not so
+/// `before` this benchmark: unmounts `/run/netns` and removes the
+/// directory (once no namespace of anybody's is left in it).
+pub(crate) fn restore_run_netns(before: RunNetns) {
+    let empty = || std::fs::read_dir("/run/netns").map_or(true, |mut d| d.next().is_none());
+    if !before.mounted && run_netns_mounted() && empty() {
         while run_netns_mounted() {
             let ok = Command::new("umount")
                 .arg("/run/netns")
@@ -186,5 +201,8 @@ pub(crate) fn restore_run_netns(mounted_before: bool) {
                 break;
             }
         }
+    }
+    if !before.existed && !run_netns_mounted() && empty() {
+        let _ = std::fs::remove_dir("/run/netns");
     }
 }
