@@ -8,7 +8,7 @@ use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
 
 use nix::sys::signal::{kill, Signal};
-use nix::sys::wait::{waitpid, WaitPidFlag};
+use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag};
 use nix::unistd::Pid;
 
 /// A `Command` for `program` whose child, before exec, enters the namespace
@@ -73,10 +73,25 @@ fn children_of(pid: u32) -> Vec<u32> {
     out
 }
 
+/// Whether this process has any child, running or not yet reaped: one
+/// `waitid` that reaps nothing (`WNOWAIT`) and fails with `ECHILD` when there
+/// is none, before the walk of `/proc` that finds them.
+fn has_children() -> bool {
+    let flags = WaitPidFlag::WEXITED
+        | WaitPidFlag::WSTOPPED
+        | WaitPidFlag::WCONTINUED
+        | WaitPidFlag::WNOHANG
+        | WaitPidFlag::WNOWAIT;
+    !matches!(waitid(Id::All, flags), Err(nix::errno::Errno::ECHILD))
+}
+
 /// Every live descendant of this process: its children, theirs, and so on,
 /// and the orphans adopted by the reaper (the init of the children's PID
 /// namespace, itself a child of this process).
 fn descendants() -> Vec<u32> {
+    if !has_children() {
+        return Vec::new();
+    }
     let mut seen = BTreeSet::new();
     let mut queue = children_of(std::process::id());
     while let Some(pid) = queue.pop() {

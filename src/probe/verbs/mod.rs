@@ -71,9 +71,13 @@ impl Resolve for std::result::Result<SocketAddr, String> {
     }
 }
 
-/// Runs `f` inside `node`: on the calling thread when it can move back
+/// Runs `f` inside `node`: directly when the calling thread is there
+/// already (a test's body), on the calling thread when it can move back
 /// afterwards (cheap), on a thread of its own otherwise.
 fn in_node<R: Send>(node: &Node, f: impl FnOnce() -> R + Send) -> Result<R> {
+    if crate::sys::netns::current_inode().is_ok_and(|i| i == node.netns().inode()) {
+        return Ok(f());
+    }
     if crate::sys::netns::can_return_here() {
         node.with(f)
     } else {
