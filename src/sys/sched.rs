@@ -9,13 +9,22 @@ use std::time::Duration;
 /// earlier virtual deadline when it wakes, and so preempts it: under CPU
 /// contention it runs within about its slice of waking instead of after the
 /// running thread's slice. This needs no privilege and changes neither the
-/// thread's policy nor its weight (it gets no larger share of the CPU).
+/// thread's policy nor its weight (it gets no larger share of the CPU); a
+/// thread whose policy is not a fair one (real-time, idle) is left alone.
 /// Older kernels ignore the slice or refuse the call; either way the thread
 /// keeps its default scheduling, so the result is only informative.
 pub(crate) fn prefer_short_slice(slice: Duration) -> bool {
+    // SAFETY: `sched_getscheduler(2)` of the calling thread (0) takes no
+    // pointer.
+    let policy = unsafe { nix::libc::sched_getscheduler(0) } & !nix::libc::SCHED_RESET_ON_FORK;
+    // Only the fair policies have a slice; a thread the user made real-time
+    // or idle keeps what it has.
+    if policy != nix::libc::SCHED_OTHER && policy != nix::libc::SCHED_BATCH {
+        return false;
+    }
     let attr = nix::libc::sched_attr {
         size: std::mem::size_of::<nix::libc::sched_attr>() as u32,
-        sched_policy: nix::libc::SCHED_OTHER as u32,
+        sched_policy: policy as u32,
         sched_flags: 0,
         sched_nice: current_nice(),
         sched_priority: 0,
@@ -78,6 +87,26 @@ mod tests {
                     assert_eq!(ns, 100_000, "the kernel clamps to 0.1 ms");
                 }
             }
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn a_batch_thread_stays_batch() {
+        std::thread::spawn(|| {
+            let param = nix::libc::sched_param { sched_priority: 0 };
+            // SAFETY: `sched_setscheduler(2)` of the calling thread (0) with
+            // a pointer to a live `sched_param`, read during the call only.
+            let rc = unsafe { nix::libc::sched_setscheduler(0, nix::libc::SCHED_BATCH, &param) };
+            assert_eq!(rc, 0, "switching to SCHED_BATCH needs no privilege");
+            prefer_short_slice(Duration::from_micros(300));
+            // SAFETY: as in `prefer_short_slice`.
+            let policy = unsafe { nix::libc::sched_getscheduler(0) };
+            assert_eq!(
+                policy & !nix::libc::SCHED_RESET_ON_FORK,
+                nix::libc::SCHED_BATCH
+            );
         })
         .join()
         .unwrap();
