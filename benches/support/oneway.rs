@@ -15,18 +15,12 @@ use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 use netns_test::Net;
+
+use super::bind_in;
 use nix::sys::socket::{
     recvmsg, setsockopt, sockopt, ControlMessageOwned, MsgFlags, SockaddrStorage, TimestampingFlag,
 };
 use nix::sys::time::TimeSpec;
-
-/// A UDP socket bound to `addr` inside `node`.
-pub(crate) fn bind_in(net: &Net, node: &str, addr: &str) -> Result<UdpSocket, String> {
-    net[node]
-        .run(move || UdpSocket::bind(addr))
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())
-}
 
 /// Binds the two sockets inside n2 and n1 and turns their timestamps on.
 fn sockets(net: &Net) -> Result<(UdpSocket, UdpSocket), String> {
@@ -45,8 +39,8 @@ fn sockets(net: &Net) -> Result<(UdpSocket, UdpSocket), String> {
 }
 
 /// The software timestamp among a message's control messages.
-fn stamp<'a>(cmsgs: impl Iterator<Item = ControlMessageOwned> + 'a) -> Option<TimeSpec> {
-    cmsgs.into_iter().find_map(|c| match c {
+fn stamp(mut cmsgs: impl Iterator<Item = ControlMessageOwned>) -> Option<TimeSpec> {
+    cmsgs.find_map(|c| match c {
         ControlMessageOwned::ScmTimestampsns(t) => Some(t.system),
         _ => None,
     })

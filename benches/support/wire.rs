@@ -11,7 +11,7 @@
 mod oneway;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
 use netns_test::wire::{Bandwidth, Direction, Impairment};
@@ -80,11 +80,19 @@ fn tcp_goodput(net: &Net, bytes: usize) -> Result<f64, String> {
     Ok(got as f64 * 8.0 / secs.max(1e-9))
 }
 
+/// A UDP socket bound to `addr` inside `node`.
+fn bind_in(net: &Net, node: &str, addr: &str) -> Result<UdpSocket, String> {
+    net[node]
+        .run(move || UdpSocket::bind(addr))
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
+}
+
 /// `n` UDP round trips n1 → n2 → n1, one at a time, echoed by the same
 /// thread (sleeping in `recv` as most programs do).
 fn round_trips(net: &Net, n: usize) -> Result<Vec<Duration>, String> {
-    let echo = oneway::bind_in(net, "n2", "198.51.100.2:7")?;
-    let sock = oneway::bind_in(net, "n1", "198.51.100.1:0")?;
+    let echo = bind_in(net, "n2", "198.51.100.2:7")?;
+    let sock = bind_in(net, "n1", "198.51.100.1:0")?;
     for s in [&echo, &sock] {
         s.set_read_timeout(Some(Duration::from_secs(2)))
             .map_err(|e| e.to_string())?;

@@ -34,7 +34,7 @@ const STAY_AWAKE: Duration = Duration::from_micros(60);
 /// busy CPU it preempts the thread running there instead of waiting out
 /// that thread's slice, and long enough for the polled stretch before a due
 /// frame ([`SPIN`]). With two CPU-bound threads on the 2-core machine this
-/// took the p99 error of a 20 ms delay from 1.6-2.0 ms to 12-15 µs.
+/// took the p99 error of a 20 ms delay from 1.6-3.4 ms to 12-15 µs.
 const SLICE: Duration = Duration::from_micros(300);
 
 /// The relay's loop, until the stop flag is set.
