@@ -1,19 +1,19 @@
 //! Builds a validated [`Plan`] into live namespaces, in process, over rtnetlink.
 //!
-//! One thread does the whole build on one current-thread runtime:
-//! for each node it unshares a fresh namespace (so the thread is inside it),
-//! writes the node's sysctls there, and opens the node's netlink
-//! connection. Sockets keep their namespace, so from then on the same thread
-//! configures every node through its connection. Each veth is created inside
+//! One thread does the whole build with blocking requests: for each node
+//! it unshares a fresh namespace (so the thread is inside it), writes the
+//! node's sysctls there, and opens the node's netlink socket. Sockets keep
+//! their namespace, so from then on the same thread configures every node
+//! through its socket. Each veth is created inside
 //! one node with its peer placed directly in the other node by namespace fd:
 //! nothing is ever created in, or moved through, the host namespace. A
 //! wire's ends are veths too, each paired with an interface of the lab's
 //! wire hub (see `hub.rs`), where the relay's packet sockets are opened.
 //! Then
-//! each node in turn gets its addresses and routes, and its connection is
+//! each node in turn gets its addresses and routes, and its socket is
 //! closed. At the end the thread is moved back to its own namespace.
 //!
-//! On any error the connections are closed and the namespace fds dropped; as
+//! On any error the sockets are closed and the namespace fds dropped; as
 //! nothing else refers to the namespaces, the kernel frees them with
 //! everything built so far.
 
@@ -21,10 +21,11 @@ use std::os::fd::{AsRawFd, OwnedFd};
 
 use super::hub::Hub;
 use crate::error::Result;
-use crate::sys::netlink::{Conn, VethEnd};
-use crate::sys::netns::{can_return_here, NetNs, ThreadHome};
+use crate::sys::netlink::sync::{RouteOp, RouteSocket};
+use crate::sys::netlink::VethEnd;
+use crate::sys::netns::{NetNs, ThreadHome};
 use crate::sys::sysctl::{write_sysctl, write_sysctls};
-use crate::sys::{runtime, thread};
+use crate::sys::thread;
 use crate::topology::{Plan, PlanIface, PlanNode, BRIDGE_NAME};
 
 /// How long the build waits for the kernel to finish an IPv6 address (it
@@ -44,13 +45,11 @@ pub(crate) struct Built {
 ///
 /// The build unshares on the calling thread and moves it back afterwards
 /// (checked by inode; the process aborts rather than let the thread run on
-/// in a node). That saves a thread spawn, a tenth of a two-node build. From
-/// inside a tokio runtime, where a nested runtime cannot be driven, or where
-/// the thread could not move back (see `can_return_here`), the build runs on
-/// a dedicated thread instead.
+/// in a node). That saves a thread spawn, a tenth of a two-node build.
+/// Where the thread could not move back, the build runs on a dedicated
+/// thread instead.
 pub(crate) fn build(plan: &Plan) -> Result<Built> {
-    if tokio::runtime::Handle::try_current().is_err() && can_return_here() {
-        let _home = ThreadHome::save()?;
+    if let Some(_home) = ThreadHome::save_if_returnable() {
         return build_on_this_thread(plan);
     }
     thread::run_scoped("netns-build".into(), "the build thread", || {
@@ -59,27 +58,17 @@ pub(crate) fn build(plan: &Plan) -> Result<Built> {
 }
 
 fn build_on_this_thread(plan: &Plan) -> Result<Built> {
-    runtime::current_thread()?.block_on(async {
-        let mut nss = Vec::with_capacity(plan.nodes.len());
-        let mut conns = Vec::with_capacity(plan.nodes.len());
-        let mut hub = None;
-        let mut ports = Vec::new();
-        let built = configure(plan, &mut nss, &mut conns, &mut hub, &mut ports).await;
-        for conn in conns.into_iter().flatten() {
-            conn.close().await;
-        }
-        let hub = match hub {
-            Some(Hub { ns, conn }) => {
-                conn.close().await;
-                Some(ns)
-            }
-            None => None,
-        };
-        built.map(|()| Built {
-            namespaces: nss,
-            hub,
-            ports,
-        })
+    let mut nss = Vec::with_capacity(plan.nodes.len());
+    let mut socks = Vec::with_capacity(plan.nodes.len());
+    let mut hub = None;
+    let mut ports = Vec::new();
+    let built = configure(plan, &mut nss, &mut socks, &mut hub, &mut ports);
+    // The sockets close here, before the namespaces are handed out.
+    drop(socks);
+    built.map(|()| Built {
+        namespaces: nss,
+        hub: hub.map(|Hub { ns, sock: _ }| ns),
+        ports,
     })
 }
 
@@ -93,10 +82,10 @@ fn veth_end(iface: &PlanIface) -> VethEnd<'_> {
     }
 }
 
-async fn configure(
+fn configure(
     plan: &Plan,
     nss: &mut Vec<NetNs>,
-    conns: &mut Vec<Option<Conn>>,
+    socks: &mut Vec<Option<RouteSocket>>,
     hub: &mut Option<Hub>,
     ports: &mut Vec<[OwnedFd; 2]>,
 ) -> Result<()> {
@@ -108,39 +97,36 @@ async fn configure(
         if node.bridge.is_some() {
             bridge_netfilter_off(&node.name);
         }
-        let conn = Conn::open_here(&node.name)?;
-        conn.link_up(1, "lo").await?;
+        let mut sock = RouteSocket::open_here(&node.name)?;
+        sock.set_link_up(1, "lo", true)?;
         if let Some(index) = node.bridge {
-            conn.add_bridge(BRIDGE_NAME, index, None).await?;
+            sock.add_bridge(BRIDGE_NAME, index, None)?;
         }
-        conns.push(Some(conn));
+        socks.push(Some(sock));
     }
     for veth in &plan.veths {
         let (na, ia) = veth.a;
         let (nb, ib) = veth.b;
         let a = &plan.nodes[na].ifaces[ia];
         let b = &plan.nodes[nb].ifaces[ib];
-        let (ca, cb) = (open(conns, na)?, open(conns, nb)?);
         if veth.wire.is_some() {
             if hub.is_none() {
-                *hub = Some(Hub::open().await?);
+                *hub = Some(Hub::open()?);
             }
-            let h = hub.as_ref().expect("opened above");
+            let h = hub.as_mut().expect("opened above");
             let wire = ports.len();
-            let node = |n: usize, c| (plan.nodes[n].name.as_str(), &nss[n], c);
-            h.attach(wire, 0, node(na, ca), a, &veth_end(a)).await?;
-            h.attach(wire, 1, node(nb, cb), b, &veth_end(b)).await?;
+            for (end, n, iface) in [(0, na, a), (1, nb, b)] {
+                let node = (plan.nodes[n].name.as_str(), &nss[n], open(socks, n));
+                h.attach(wire, end, node, iface, &veth_end(iface))?;
+            }
             ports.push(h.ports(wire)?);
             continue;
         }
-        ca.add_veth(&veth_end(a), &veth_end(b), nss[nb].as_raw_fd())
-            .await?;
+        open(socks, na).add_veth(&veth_end(a), &veth_end(b), nss[nb].as_raw_fd())?;
         // The peer cannot be created up; bring it up from its own namespace.
-        cb.link_up(b.index, &b.name).await?;
-        // One RTM_GETLINK per end right after both are up lets the carrier
-        // settle, so the first ARP of a fresh pair is not dropped.
-        ca.get_link(a.index).await?;
-        cb.get_link(b.index).await?;
+        open(socks, nb).set_link_up(b.index, &b.name, true)?;
+        open(socks, na).settle_link(a.index, &a.name)?;
+        open(socks, nb).settle_link(b.index, &b.name)?;
     }
     // Interface sysctls need their interface, and go before its addresses.
     for (node, ns) in plan.nodes.iter().zip(nss.iter()) {
@@ -149,10 +135,10 @@ async fn configure(
         }
     }
     // Then node by node: addresses, the wait for IPv6 ones, routes; and the
-    // node's connection is closed. Only one socket subscribed to address
-    // events exists at a time: the kernel walks every subscribed socket of
-    // the machine for every routing notification, so many of them would
-    // make every request of a big build slower.
+    // node's socket is closed. Only one socket subscribed to address events
+    // exists at a time: the kernel walks every subscribed socket of the
+    // machine for every routing notification, so many of them would make
+    // every request of a big build slower.
     for (i, node) in plan.nodes.iter().enumerate() {
         let v6: Vec<_> = node
             .ifaces
@@ -164,14 +150,11 @@ async fn configure(
                 })
             })
             .collect();
-        let mut conn = conns[i].take().expect("open until its node is done");
+        let mut sock = socks[i].take().expect("open until its node is done");
         if !v6.is_empty() {
-            conn.close().await;
-            conn = nss[i].with(|| Conn::open_here_watching_ipv6(&node.name))??;
+            sock.watch_ipv6_addresses()?;
         }
-        let done = configure_node(node, &mut conn, v6).await;
-        conn.close().await;
-        done?;
+        configure_node(node, &mut sock, v6)?;
     }
     Ok(())
 }
@@ -187,32 +170,32 @@ fn bridge_netfilter_off(node: &str) {
     }
 }
 
-/// The connection of node `i`, still open.
-fn open(conns: &[Option<Conn>], i: usize) -> Result<&Conn> {
-    Ok(conns[i].as_ref().expect("open until its node is done"))
+/// The socket of node `i`, still open.
+fn open(socks: &mut [Option<RouteSocket>], i: usize) -> &mut RouteSocket {
+    socks[i].as_mut().expect("open until its node is done")
 }
 
-/// Addresses, the wait for the IPv6 ones, then routes, through `conn`.
-async fn configure_node(
+/// Addresses, the wait for the IPv6 ones, then routes, through `sock`.
+fn configure_node(
     node: &PlanNode,
-    conn: &mut Conn,
+    sock: &mut RouteSocket,
     v6: Vec<(u32, std::net::Ipv6Addr)>,
 ) -> Result<()> {
     for iface in &node.ifaces {
         for addr in &iface.addrs {
-            conn.add_address(iface.index, &iface.name, *addr).await?;
+            sock.add_address(iface.index, &iface.name, *addr)?;
         }
     }
     if !v6.is_empty() {
-        conn.wait_ipv6_ready(v6, IPV6_READY_LIMIT).await?;
+        sock.wait_ipv6_ready(v6, IPV6_READY_LIMIT)?;
     }
     for route in &node.routes {
-        conn.add_route(
+        sock.route(
+            RouteOp::Add,
             route.dst,
             route.via,
             route.dev.as_ref().map(|(i, n)| (*i, n.as_str())),
-        )
-        .await?;
+        )?;
     }
     Ok(())
 }

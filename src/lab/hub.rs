@@ -7,7 +7,8 @@ use std::os::fd::{AsRawFd, OwnedFd};
 
 use crate::error::{Error, Result};
 use crate::sys::ethtool::disable_tx_offload;
-use crate::sys::netlink::{Conn, VethEnd};
+use crate::sys::netlink::sync::RouteSocket;
+use crate::sys::netlink::VethEnd;
 use crate::sys::netns::NetNs;
 use crate::sys::packet_port::open_port;
 use crate::sys::sysctl::write_sysctl;
@@ -16,10 +17,10 @@ use crate::topology::PlanIface;
 /// The hub's name in messages.
 pub(crate) const HUB: &str = "wire hub";
 
-/// The hub's namespace and its netlink connection, while the lab is built.
+/// The hub's namespace and its netlink socket, while the lab is built.
 pub(crate) struct Hub {
     pub(crate) ns: NetNs,
-    pub(crate) conn: Conn,
+    pub(crate) sock: RouteSocket,
 }
 
 /// The hub's interface for end `end` (0: a, 1: b) of wire `wire`.
@@ -31,7 +32,7 @@ fn hub_iface(wire: usize, end: usize) -> (String, u32) {
 impl Hub {
     /// Makes the hub: a fresh namespace (the calling thread moves into it)
     /// with IPv6 off, so its interfaces send nothing of their own.
-    pub(crate) async fn open() -> Result<Hub> {
+    pub(crate) fn open() -> Result<Hub> {
         let ns = NetNs::unshare_current(HUB.to_string())?;
         for key in [
             "net/ipv6/conf/all/disable_ipv6",
@@ -39,18 +40,18 @@ impl Hub {
         ] {
             write_sysctl(HUB, key, "1")?;
         }
-        let conn = Conn::open_here(HUB)?;
-        Ok(Hub { ns, conn })
+        let sock = RouteSocket::open_here(HUB)?;
+        Ok(Hub { ns, sock })
     }
 
-    /// Joins `iface` of node `node` (through `conn`, in `node_ns`) to the
+    /// Joins `iface` of node `node` (through `sock`, in `node_ns`) to the
     /// hub: a veth pair from the node's end to the hub's, both up, and the
     /// node end's transmit offloads off.
-    pub(crate) async fn attach(
-        &self,
+    pub(crate) fn attach(
+        &mut self,
         wire: usize,
         end: usize,
-        (node, node_ns, conn): (&str, &NetNs, &Conn),
+        (node, node_ns, sock): (&str, &NetNs, &mut RouteSocket),
         iface: &PlanIface,
         local: &VethEnd<'_>,
     ) -> Result<()> {
@@ -62,8 +63,8 @@ impl Hub {
             mac: None,
             master: None,
         };
-        conn.add_veth(local, &peer, self.ns.as_raw_fd()).await?;
-        self.conn.link_up(index, &name).await?;
+        sock.add_veth(local, &peer, self.ns.as_raw_fd())?;
+        self.sock.set_link_up(index, &name, true)?;
         node_ns
             .with(|| disable_tx_offload(&iface.name))?
             .map_err(|source| Error::Wire {

@@ -87,10 +87,13 @@ const NS_GET_USERNS: libc::c_ulong = 0xb701;
 /// namespace belongs to the machine's user namespace, over which the
 /// process has no capability, so `setns` back would fail.
 pub(crate) fn can_return_here() -> bool {
-    let Ok(ns) = open_current() else {
-        return false;
-    };
-    // SAFETY: an ioctl on an fd we own; on success it returns a new fd that
+    open_current().is_ok_and(|ns| can_return_to(ns.as_fd()))
+}
+
+/// Whether the calling thread could `setns` back into `ns`, a namespace
+/// fd of the thread's own namespace.
+fn can_return_to(ns: BorrowedFd<'_>) -> bool {
+    // SAFETY: an ioctl on a valid fd; on success it returns a new fd that
     // we take ownership of at once.
     let owner = unsafe { libc::ioctl(ns.as_raw_fd(), NS_GET_USERNS as _) };
     if owner < 0 {
@@ -156,7 +159,8 @@ impl NetNs {
             "a namespace-creating thread",
             || {
                 let ns = NetNs::unshare_current(name.clone())?;
-                crate::sys::netlink::loopback_up_here(&name)?;
+                crate::sys::netlink::sync::RouteSocket::open_here(&name)?
+                    .set_link_up(1, "lo", true)?;
                 Ok(ns)
             },
         )
@@ -386,19 +390,20 @@ impl Drop for NetNs {
 }
 
 fn restore_or_abort(prev: BorrowedFd<'_>, prev_inode: u64) {
-    // A thread that never left (a build refused at its first unshare) stays;
-    // a setns it does not need could fail without CAP_SYS_ADMIN.
+    let Err(e) = setns_checked(prev, prev_inode) else {
+        return;
+    };
+    // A thread that never left (a build refused at its first unshare) may
+    // lack the right to `setns` into the namespace it is in.
     if current_inode().ok() == Some(prev_inode) {
         return;
     }
-    if let Err(e) = setns_checked(prev, prev_inode) {
-        eprintln!(
-            "netns-test: FATAL: cannot move thread {:?} back to its namespace {prev_inode}: {e}; \
-             aborting so no code runs in the wrong namespace",
-            thread::current().name()
-        );
-        std::process::abort();
-    }
+    eprintln!(
+        "netns-test: FATAL: cannot move thread {:?} back to its namespace {prev_inode}: {e}; \
+         aborting so no code runs in the wrong namespace",
+        thread::current().name()
+    );
+    std::process::abort();
 }
 
 /// Remembers the calling thread's namespace and moves the thread back there
@@ -411,12 +416,15 @@ pub(crate) struct ThreadHome {
 }
 
 impl ThreadHome {
-    pub(crate) fn save() -> Result<Self> {
-        let prev =
-            open_current().map_err(|e| Error::namespace("open /proc/thread-self/ns/net", e))?;
-        let prev_inode =
-            fd_inode(prev.as_fd()).map_err(|e| Error::namespace("fstat namespace fd", e))?;
-        Ok(ThreadHome {
+    /// Remembers the calling thread's namespace, if the thread could move
+    /// back to it (see [`can_return_here`]); `None` otherwise.
+    pub(crate) fn save_if_returnable() -> Option<Self> {
+        let prev = open_current().ok()?;
+        if !can_return_to(prev.as_fd()) {
+            return None;
+        }
+        let prev_inode = fd_inode(prev.as_fd()).ok()?;
+        Some(ThreadHome {
             prev,
             prev_inode,
             _not_send: PhantomData,

@@ -1,5 +1,7 @@
-//! rtnetlink connections bound to one namespace, and the requests the builder
-//! and the introspection make through them.
+//! Netlink in process: rtnetlink connections bound to one namespace for the
+//! introspection's dumps ([`Conn`]), blocking route sockets for the build
+//! and for changes while a test runs ([`sync::RouteSocket`]), conntrack and
+//! nftables.
 //!
 //! A netlink socket belongs to the namespace of the thread that created it, so
 //! [`Conn::open_here`] must be called on a thread inside the node. Once open, the
@@ -17,14 +19,7 @@ pub(crate) struct Conn {
     handle: Handle,
     task: tokio::task::JoinHandle<()>,
     node: String,
-    /// Address notifications (RTNLGRP_IPV6_IFADDR), when asked for.
-    events: Option<Events>,
 }
-
-type Events = futures::channel::mpsc::UnboundedReceiver<(
-    netlink_packet_core::NetlinkMessage<netlink_packet_route::RouteNetlinkMessage>,
-    netlink_sys::SocketAddr,
-)>;
 
 fn to_io(e: rtnetlink::Error) -> io::Error {
     match e {
@@ -37,22 +32,7 @@ impl Conn {
     /// Opens a connection in the calling thread's namespace and spawns its task
     /// on the current tokio runtime.
     pub(crate) fn open_here(node: &str) -> Result<Conn> {
-        Self::open(node, false)
-    }
-
-    /// Like [`open_here`](Conn::open_here), also subscribed to IPv6 address
-    /// events, for [`wait_ipv6_ready`](Conn::wait_ipv6_ready).
-    pub(crate) fn open_here_watching_ipv6(node: &str) -> Result<Conn> {
-        Self::open(node, true)
-    }
-
-    fn open(node: &str, watch: bool) -> Result<Conn> {
-        let opened = if watch {
-            rtnetlink::new_multicast_connection(&[rtnetlink::MulticastGroup::Ipv6Ifaddr])
-        } else {
-            rtnetlink::new_connection()
-        };
-        let (conn, handle, messages) = opened.map_err(|e| Error::Netlink {
+        let (conn, handle, _) = rtnetlink::new_connection().map_err(|e| Error::Netlink {
             node: node.to_string(),
             op: "open a NETLINK_ROUTE socket".into(),
             source: e,
@@ -62,7 +42,6 @@ impl Conn {
             handle,
             task,
             node: node.to_string(),
-            events: watch.then_some(messages),
         })
     }
 
@@ -98,7 +77,7 @@ pub(crate) fn with_conn_here<R>(
     })
 }
 
-mod addr;
+mod build_requests;
 pub(crate) mod conntrack;
 pub(crate) mod dump;
 mod link;
@@ -106,5 +85,6 @@ pub(crate) mod nft;
 mod route;
 pub(crate) mod sync;
 
-pub(crate) use link::{delete_all_links_here, loopback_up_here, VethEnd};
+pub(crate) use build_requests::VethEnd;
+pub(crate) use link::delete_all_links_here;
 pub(crate) use sync::sync_link_up;

@@ -7,7 +7,6 @@ use ipnet::IpNet;
 use netlink_packet_route::route::RouteMessage;
 use rtnetlink::RouteMessageBuilder;
 
-use super::Conn;
 use crate::error::{Error, Result};
 
 /// A route request: its message and its text in the words of `ip`
@@ -41,22 +40,4 @@ pub(super) fn route_message(
         b = b.output_interface(index);
     }
     Ok((b.build(), text))
-}
-
-impl Conn {
-    /// `ip route add DST [via GW] [dev INDEX]`.
-    pub(crate) async fn add_route(
-        &self,
-        dst: IpNet,
-        via: Option<IpAddr>,
-        dev: Option<(u32, &str)>,
-    ) -> Result<()> {
-        let (msg, text) = route_message(&self.node, "add", dst, via, dev)?;
-        self.handle
-            .route()
-            .add(msg)
-            .execute()
-            .await
-            .map_err(self.err(text))
-    }
 }

@@ -11,9 +11,10 @@ use netlink_packet_core::{
     NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE,
     NLM_F_REQUEST,
 };
+use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::{LinkFlags, LinkMessage};
 use netlink_packet_route::RouteNetlinkMessage;
-use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
+use netlink_sys::{protocols::NETLINK_ROUTE, Socket};
 use rtnetlink::LinkUnspec;
 
 use crate::error::{Error, Result};
@@ -39,12 +40,23 @@ impl RouteOp {
     }
 }
 
+/// Bytes of one receive: larger than the kernel's default dump chunk.
+const RECV_BUF: usize = 16 * 1024;
+
+/// Bytes of a netlink message header (`struct nlmsghdr`).
+const HEADER_LEN: usize = 16;
+
 /// An rtnetlink socket opened inside one node.
 #[derive(Debug)]
 pub(crate) struct RouteSocket {
-    sock: Socket,
-    node: String,
+    pub(super) sock: Socket,
+    pub(super) node: String,
     seq: u32,
+    /// The receive buffer, reused by every request.
+    buf: Vec<u8>,
+    /// Address events received so far, once subscribed to them (see
+    /// `watch_ipv6_addresses`).
+    pub(super) events: Option<Vec<AddressMessage>>,
 }
 
 impl RouteSocket {
@@ -56,29 +68,51 @@ impl RouteSocket {
             op: "open a NETLINK_ROUTE socket".into(),
             source,
         };
-        let mut sock = Socket::new(NETLINK_ROUTE).map_err(err)?;
-        sock.bind_auto().map_err(err)?;
-        sock.connect(&SocketAddr::new(0, 0)).map_err(err)?;
+        // Unbound and unconnected: the first send binds it, and sends to
+        // the kernel. Only the kernel or a process with CAP_NET_ADMIN in the
+        // node could send to it.
+        let sock = Socket::new(NETLINK_ROUTE).map_err(err)?;
         Ok(RouteSocket {
             sock,
             node: node.to_string(),
             seq: 0,
+            buf: Vec::with_capacity(RECV_BUF),
+            events: None,
         })
     }
 
     /// Sends one request and returns the reply messages up to its ack (or
-    /// the end of a dump).
-    fn request(
+    /// the end of a dump). Address events that arrive meanwhile are kept
+    /// when subscribed to them. `op` names the request in an error.
+    pub(super) fn request(
         &mut self,
         msg: RouteNetlinkMessage,
         flags: u16,
-        op: &str,
+        op: &dyn Fn() -> String,
     ) -> Result<Vec<RouteNetlinkMessage>> {
-        let err = |source| Error::Netlink {
-            node: self.node.clone(),
-            op: op.to_string(),
-            source,
-        };
+        let mut out = Vec::new();
+        self.exchange(msg, flags, op, Some(&mut out))?;
+        Ok(out)
+    }
+
+    /// Like [`request`](RouteSocket::request) for a request whose reply
+    /// is not needed: only the headers are read, up to the acknowledgement.
+    pub(super) fn request_ack(
+        &mut self,
+        msg: RouteNetlinkMessage,
+        flags: u16,
+        op: &dyn Fn() -> String,
+    ) -> Result<()> {
+        self.exchange(msg, flags, op, None)
+    }
+
+    fn exchange(
+        &mut self,
+        msg: RouteNetlinkMessage,
+        flags: u16,
+        op: &dyn Fn() -> String,
+        mut out: Option<&mut Vec<RouteNetlinkMessage>>,
+    ) -> Result<()> {
         self.seq = self.seq.wrapping_add(1);
         let mut req = NetlinkMessage::from(msg);
         req.header.flags = NLM_F_REQUEST | flags;
@@ -86,34 +120,80 @@ impl RouteSocket {
         req.finalize();
         let mut buf = vec![0u8; req.header.length as usize];
         req.serialize(&mut buf);
-        self.sock.send(&buf, 0).map_err(err)?;
-        let mut out = Vec::new();
+        self.sock.send(&buf, 0).map_err(|e| self.err(op, e))?;
         loop {
-            let mut reply = Vec::with_capacity(16 * 1024);
-            self.sock.recv(&mut reply, 0).map_err(err)?;
-            let mut at = 0;
-            while at < reply.len() {
-                let msg = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&reply[at..])
-                    .map_err(|e| err(io::Error::new(io::ErrorKind::InvalidData, e.to_string())))?;
-                let len = msg.header.length as usize;
-                if msg.header.sequence_number == self.seq {
-                    match msg.payload {
-                        NetlinkPayload::Error(e) => {
-                            return match e.code {
-                                Some(_) => Err(err(e.to_io())),
-                                None => Ok(out),
+            if let Some(end) = self.receive(op, out.as_deref_mut())? {
+                return end.map_err(|e| self.err(op, e));
+            }
+        }
+    }
+
+    /// Reads one datagram (blocking). Address events are kept when
+    /// subscribed to them; of the messages answering the request in
+    /// flight, the replies go to `out` when it is given, and its end (the
+    /// acknowledgement, an error or the end of a dump) is returned.
+    pub(super) fn receive(
+        &mut self,
+        op: &dyn Fn() -> String,
+        mut out: Option<&mut Vec<RouteNetlinkMessage>>,
+    ) -> Result<Option<io::Result<()>>> {
+        self.buf.clear();
+        self.sock
+            .recv(&mut self.buf, 0)
+            .map_err(|e| self.err(op, e))?;
+        let invalid = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
+        let mut at = 0;
+        while at + HEADER_LEN <= self.buf.len() {
+            let b = &self.buf[at..];
+            let word = |i: usize| [b[i], b[i + 1], b[i + 2], b[i + 3]];
+            let len = u32::from_ne_bytes(word(0)) as usize;
+            let kind = u16::from_ne_bytes([b[4], b[5]]);
+            let seq = u32::from_ne_bytes(word(8));
+            if len < HEADER_LEN || len > b.len() {
+                return Err(self.err(op, invalid("a truncated netlink message")));
+            }
+            let full = || {
+                NetlinkMessage::<RouteNetlinkMessage>::deserialize(&b[..len])
+                    .map_err(|e| invalid(&e.to_string()))
+            };
+            if kind == libc::RTM_NEWADDR && self.events.is_some() {
+                let msg = full().map_err(|e| self.err(op, e))?;
+                if let NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(a)) =
+                    msg.payload
+                {
+                    self.events.get_or_insert_with(Vec::new).push(a);
+                }
+            } else if seq == self.seq {
+                match kind as i32 {
+                    libc::NLMSG_ERROR if len >= HEADER_LEN + 4 => {
+                        let code = i32::from_ne_bytes(word(HEADER_LEN));
+                        return Ok(Some(match code {
+                            0 => Ok(()),
+                            _ => Err(io::Error::from_raw_os_error(-code)),
+                        }));
+                    }
+                    libc::NLMSG_DONE => return Ok(Some(Ok(()))),
+                    _ => {
+                        if let Some(out) = out.as_deref_mut() {
+                            if let NetlinkPayload::InnerMessage(m) =
+                                full().map_err(|e| self.err(op, e))?.payload
+                            {
+                                out.push(m);
                             }
                         }
-                        NetlinkPayload::Done(_) => return Ok(out),
-                        NetlinkPayload::InnerMessage(m) => out.push(m),
-                        _ => {}
                     }
                 }
-                if len == 0 {
-                    break;
-                }
-                at += (len + 3) & !3;
             }
+            at += (len + 3) & !3;
+        }
+        Ok(None)
+    }
+
+    pub(super) fn err(&self, op: &dyn Fn() -> String, source: io::Error) -> Error {
+        Error::Netlink {
+            node: self.node.clone(),
+            op: op(),
+            source,
         }
     }
 
@@ -125,35 +205,39 @@ impl RouteSocket {
         } else {
             (b.down(), "down")
         };
-        let op = format!("ip link set dev {name} {word}");
-        self.request(RouteNetlinkMessage::SetLink(b.build()), NLM_F_ACK, &op)
-            .map(drop)
+        let op = || format!("ip link set dev {name} {word}");
+        self.request_ack(RouteNetlinkMessage::SetLink(b.build()), NLM_F_ACK, &op)
     }
 
     /// `ip link set dev NAME mtu MTU`.
     pub(crate) fn set_mtu(&mut self, index: u32, name: &str, mtu: u32) -> Result<()> {
-        let op = format!("ip link set dev {name} mtu {mtu}");
+        let op = || format!("ip link set dev {name} mtu {mtu}");
         let msg = LinkUnspec::new_with_index(index).mtu(mtu).build();
-        self.request(RouteNetlinkMessage::SetLink(msg), NLM_F_ACK, &op)
-            .map(drop)
+        self.request_ack(RouteNetlinkMessage::SetLink(msg), NLM_F_ACK, &op)
     }
 
     /// The link `index` as the kernel reports it.
     pub(crate) fn get_link(&mut self, index: u32, name: &str) -> Result<LinkMessage> {
         let mut msg = LinkMessage::default();
         msg.header.index = index;
-        let op = format!("ip link show dev {name}");
+        let op = || format!("ip link show dev {name}");
         self.request(RouteNetlinkMessage::GetLink(msg), NLM_F_ACK, &op)?
             .into_iter()
             .find_map(|m| match m {
                 RouteNetlinkMessage::NewLink(l) => Some(l),
                 _ => None,
             })
-            .ok_or_else(|| Error::Netlink {
-                node: self.node.clone(),
-                op,
-                source: io::Error::from(io::ErrorKind::NotFound),
-            })
+            .ok_or_else(|| self.err(&op, io::Error::from(io::ErrorKind::NotFound)))
+    }
+
+    /// One RTM_GETLINK for link `index`, its reply unread: right after a
+    /// veth's ends are up, this lets the carrier settle, so the first ARP
+    /// of a fresh pair is not dropped.
+    pub(crate) fn settle_link(&mut self, index: u32, name: &str) -> Result<()> {
+        let mut msg = LinkMessage::default();
+        msg.header.index = index;
+        let op = || format!("ip link show dev {name}");
+        self.request_ack(RouteNetlinkMessage::GetLink(msg), NLM_F_ACK, &op)
     }
 
     /// Whether link `index` is administratively up.
@@ -185,7 +269,7 @@ impl RouteSocket {
             ),
             RouteOp::Delete => (RouteNetlinkMessage::DelRoute(msg), NLM_F_ACK),
         };
-        self.request(msg, flags, &text).map(drop)
+        self.request_ack(msg, flags, &|| text.clone())
     }
 }
 

@@ -1,0 +1,207 @@
+//! The requests a lab's build makes, as blocking calls on a node's
+//! [`RouteSocket`]: veth pairs across namespaces, bridges, addresses, and
+//! the wait for IPv6 addresses to be ready.
+//!
+//! The build runs them one after the other on one thread. A blocking
+//! request is one `send` and one `recv` of its acknowledgement, as the
+//! kernel answers a request inside the `send` that carries it; no runtime,
+//! reactor or connection task is involved.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::os::fd::{AsFd, RawFd};
+use std::time::{Duration, Instant};
+
+use ipnet::IpNet;
+use netlink_packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL};
+use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage};
+use netlink_packet_route::link::{BridgeStpState, InfoBridge, InfoData, InfoKind, InfoVeth};
+use netlink_packet_route::RouteNetlinkMessage;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use rtnetlink::{AddressMessageBuilder, LinkMessageBuilder, LinkUnspec};
+
+use super::sync::RouteSocket;
+use crate::error::{Error, Result};
+
+/// `RTNLGRP_IPV6_IFADDR` from `<linux/rtnetlink.h>`.
+const RTNLGRP_IPV6_IFADDR: u32 = 9;
+
+/// Flags of a request that creates something that must not exist yet.
+const CREATE: u16 = NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+
+/// What one end of a veth pair looks like when it is created.
+pub(crate) struct VethEnd<'a> {
+    pub name: &'a str,
+    pub index: u32,
+    pub mtu: Option<u32>,
+    pub mac: Option<[u8; 6]>,
+    /// A bridge (by index in the same namespace) to enslave the end to.
+    pub master: Option<u32>,
+}
+
+impl RouteSocket {
+    /// Creates a veth pair with `local` in this socket's namespace and
+    /// `peer` created directly in the namespace of `peer_ns_fd`. Nothing
+    /// passes through the host namespace. The local end is created up; the
+    /// peer cannot be (the kernel refuses IFF_UP in the peer message), so
+    /// bring it up from its own namespace.
+    pub(crate) fn add_veth(
+        &mut self,
+        local: &VethEnd<'_>,
+        peer: &VethEnd<'_>,
+        peer_ns_fd: RawFd,
+    ) -> Result<()> {
+        let mut peer_msg = LinkUnspec::new_with_name(peer.name)
+            .index(peer.index)
+            .setns_by_fd(peer_ns_fd);
+        if let Some(mtu) = peer.mtu {
+            peer_msg = peer_msg.mtu(mtu);
+        }
+        if let Some(mac) = peer.mac {
+            peer_msg = peer_msg.address(mac.to_vec());
+        }
+        let mut msg = LinkMessageBuilder::<LinkUnspec>::new_with_info_kind(InfoKind::Veth)
+            .name(local.name)
+            .index(local.index)
+            .set_info_data(InfoData::Veth(InfoVeth::Peer(peer_msg.build())))
+            .up();
+        if let Some(mtu) = local.mtu {
+            msg = msg.mtu(mtu);
+        }
+        if let Some(mac) = local.mac {
+            msg = msg.address(mac.to_vec());
+        }
+        if let Some(master) = local.master {
+            msg = msg.controller(master);
+        }
+        let op = || {
+            format!(
+                "ip link add {} type veth peer name {}",
+                local.name, peer.name
+            )
+        };
+        self.request_ack(RouteNetlinkMessage::NewLink(msg.build()), CREATE, &op)
+    }
+
+    /// `ip link add NAME type bridge` (STP off, forward delay 0), created up.
+    pub(crate) fn add_bridge(&mut self, name: &str, index: u32, mtu: Option<u32>) -> Result<()> {
+        let mut msg = LinkMessageBuilder::<LinkUnspec>::new_with_info_kind(InfoKind::Bridge)
+            .name(name)
+            .index(index)
+            .set_info_data(InfoData::Bridge(vec![
+                InfoBridge::StpState(BridgeStpState::Disabled),
+                InfoBridge::ForwardDelay(0),
+                // Without snooping, adding a port does not walk every other
+                // port's multicast state (quadratic in the ports), and no
+                // querier ever runs, so nothing changes for the frames: they
+                // are flooded as a snooping bridge without querier floods them.
+                InfoBridge::MulticastSnooping(false),
+                // Bridged frames skip the IP hooks of br_netfilter (a switch
+                // node has no firewall), which otherwise route-look-up every
+                // flooded IPv6 frame.
+                InfoBridge::NfCallIpTables(false),
+                InfoBridge::NfCallIp6Tables(false),
+                InfoBridge::NfCallArpTables(false),
+            ]))
+            .up();
+        if let Some(mtu) = mtu {
+            msg = msg.mtu(mtu);
+        }
+        let op = || format!("ip link add {name} type bridge");
+        self.request_ack(RouteNetlinkMessage::NewLink(msg.build()), CREATE, &op)
+    }
+
+    /// `ip addr add ADDR dev NAME` (`nodad` for IPv6, so it is usable at once).
+    pub(crate) fn add_address(&mut self, index: u32, ifname: &str, addr: IpNet) -> Result<()> {
+        let msg = match addr.addr() {
+            IpAddr::V4(ip) => AddressMessageBuilder::<Ipv4Addr>::new()
+                .index(index)
+                .address(ip, addr.prefix_len())
+                .build(),
+            IpAddr::V6(ip) => {
+                let mut msg = AddressMessageBuilder::<Ipv6Addr>::new()
+                    .index(index)
+                    .address(ip, addr.prefix_len())
+                    .build();
+                msg.attributes
+                    .push(AddressAttribute::Flags(AddressFlags::Nodad));
+                msg
+            }
+        };
+        let op = || format!("ip addr add {addr} dev {ifname}");
+        self.request_ack(RouteNetlinkMessage::NewAddress(msg), CREATE, &op)
+    }
+
+    /// Subscribes this socket to IPv6 address events, for
+    /// [`wait_ipv6_ready`](RouteSocket::wait_ipv6_ready). Events that
+    /// arrive while later requests wait for their acknowledgements are kept.
+    ///
+    /// The kernel walks every subscribed socket of the machine, in all
+    /// namespaces, for every routing notification: subscribe only for the
+    /// time of the wait, and close the socket after it.
+    pub(crate) fn watch_ipv6_addresses(&mut self) -> Result<()> {
+        self.sock
+            .add_membership(RTNLGRP_IPV6_IFADDR)
+            .map_err(|e| self.err(&|| "subscribe to IPv6 address events".into(), e))?;
+        self.events.get_or_insert_with(Vec::new);
+        Ok(())
+    }
+
+    /// Waits until the kernel reports each IPv6 address in `pending`
+    /// (ifindex, address) ready for use.
+    ///
+    /// Even with NODAD the kernel finishes an IPv6 address on a workqueue:
+    /// only then does the interface join the address's solicited-node
+    /// multicast group, and a neighbour solicitation arriving before that is
+    /// dropped, stalling the peer's first packet by a second. The kernel sends
+    /// RTM_NEWADDR when that work is done, so this waits for an event, not a
+    /// timer. `limit` only guards against a kernel that never says so.
+    pub(crate) fn wait_ipv6_ready(
+        &mut self,
+        mut pending: Vec<(u32, Ipv6Addr)>,
+        limit: Duration,
+    ) -> Result<()> {
+        let deadline = Instant::now() + limit;
+        loop {
+            for a in self.events.as_mut().map(std::mem::take).unwrap_or_default() {
+                forget_ready(&mut pending, &a);
+            }
+            let Some(&(index, ip)) = pending.first() else {
+                return Ok(());
+            };
+            let timed_out = || Error::Netlink {
+                node: self.node.clone(),
+                op: format!("wait for IPv6 address {ip} on ifindex {index} to become usable"),
+                source: io::Error::from(io::ErrorKind::TimedOut),
+            };
+            if self.events.is_none() {
+                return Err(timed_out());
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            let timeout = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
+            let mut fds = [PollFd::new(self.sock.as_fd(), PollFlags::POLLIN)];
+            let op = || "wait for IPv6 address events".to_string();
+            let ready = poll(&mut fds, timeout).map_err(|e| self.err(&op, e.into()))?;
+            if ready == 0 {
+                return Err(timed_out());
+            }
+            self.receive(&op, None)?;
+        }
+    }
+}
+
+/// Removes from `pending` the address `msg` reports, unless it is still
+/// tentative.
+fn forget_ready(pending: &mut Vec<(u32, Ipv6Addr)>, msg: &AddressMessage) {
+    let tentative = msg.attributes.iter().any(
+        |attr| matches!(attr, AddressAttribute::Flags(f) if f.contains(AddressFlags::Tentative)),
+    );
+    if tentative {
+        return;
+    }
+    for attr in &msg.attributes {
+        if let AddressAttribute::Address(IpAddr::V6(ip)) = attr {
+            pending.retain(|(i, p)| !(*i == msg.header.index && p == ip));
+        }
+    }
+}
