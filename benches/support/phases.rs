@@ -72,7 +72,7 @@ fn run_one_test() -> Outcome {
 /// runs it; `Err` with the outcome unless it passed.
 pub(crate) fn netns_test_job(_i: usize) -> Result<(), String> {
     let outcome = std::thread::Builder::new()
-        .name("pings_peer".into())
+        .name("phases::pings_peer".into())
         .spawn(run_one_test)
         .map_err(|e| format!("spawn: {e}"))?
         .join()

@@ -55,6 +55,7 @@ use std::collections::BTreeMap;
 
 use libtest_mimic::{Completion, Failed};
 
+mod body;
 mod capture;
 mod case;
 mod cli;

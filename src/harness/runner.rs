@@ -26,14 +26,12 @@ use std::any::Any;
 use std::fmt::{self, Debug};
 use std::future::Future;
 use std::io::Write;
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::panic::resume_unwind;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
-use std::thread;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::lab::teardown::Teardown;
 use crate::lab::{Net, Node};
 use crate::topology::Topology;
 
@@ -180,7 +178,7 @@ impl TestSpec {
         }
     }
 
-    fn time_limit(&self) -> Option<Duration> {
+    pub(super) fn time_limit(&self) -> Option<Duration> {
         match &self.case {
             Some(case) if case.timeout.is_some() => case.timeout,
             _ => self.timeout.map(|(limit, _)| limit),
@@ -188,7 +186,7 @@ impl TestSpec {
     }
 
     /// The limit as the user wrote it, for the timeout message.
-    fn timeout_text(&self) -> String {
+    pub(super) fn timeout_text(&self) -> String {
         match (&self.case, self.timeout) {
             (Some(case), _) if case.timeout.is_some() => {
                 format!("its timeout ({:?})", case.timeout.unwrap_or_default())
@@ -210,9 +208,9 @@ pub(super) fn display_name(path: &str) -> &str {
 
 /// What the body closure gets: the live network and the node it runs in.
 pub struct Ctx {
-    net: Arc<Net>,
-    node: usize,
-    spec: TestSpec,
+    pub(super) net: Arc<Net>,
+    pub(super) node: usize,
+    pub(super) spec: TestSpec,
 }
 
 impl Debug for Ctx {
@@ -440,9 +438,6 @@ fn write_past_capture(msg: &str) {
     let _ = err.write_all(b"\n");
 }
 
-/// How the body's thread ended.
-type BodyEnd = Result<Result<(), Failure>, Box<dyn Any + Send>>;
-
 /// Runs the test like [`run`] and returns how it ended, without failing.
 pub fn execute<F>(spec: TestSpec, body: F) -> Outcome
 where
@@ -488,91 +483,5 @@ where
         }
     }
 
-    let ctx = Ctx {
-        net: Arc::clone(&net),
-        node,
-        spec: spec.clone(),
-    };
-    let (tx, rx) = mpsc::channel::<BodyEnd>();
-    let spawned = thread::Builder::new()
-        .name(spec.display_name().to_string())
-        .spawn(move || {
-            let end: BodyEnd = match ctx.node().netns().enter_for_good() {
-                Ok(()) => catch_unwind(AssertUnwindSafe(|| body(&ctx))),
-                // Never run the body outside its node.
-                Err(e) => Ok(Err(Failure::Setup(format!(
-                    "test `{}`: cannot enter node `{}`: {e}",
-                    ctx.spec.display_name(),
-                    ctx.node().name()
-                )))),
-            };
-            // Let go of the network before reporting, so that the runner holds
-            // the last reference and tears it down before the test returns.
-            drop(ctx);
-            let _ = tx.send(end);
-        });
-    let handle = match spawned {
-        Ok(h) => h,
-        Err(e) => {
-            return Outcome::Setup(format!(
-                "test `{}`: cannot start the body's thread: {e}",
-                spec.display_name()
-            ))
-        }
-    };
-
-    let received = match spec.time_limit() {
-        None => rx.recv().map_err(|_| None),
-        Some(limit) => rx.recv_timeout(limit).map_err(|e| match e {
-            mpsc::RecvTimeoutError::Timeout => Some(limit),
-            mpsc::RecvTimeoutError::Disconnected => None,
-        }),
-    };
-    match received {
-        Ok(end) => {
-            // The thread has sent its last word; wait for it to leave the node.
-            let _ = handle.join();
-            let failed = !matches!(end, Ok(Ok(())));
-            if failed {
-                super::debug::on_failure(spec.display_name(), &net);
-            }
-            if let Some(note) = super::capture::finish(spec.display_name(), &net, failed, capture) {
-                eprintln!("{note}");
-            }
-            drop(net); // the last reference: teardown happens here
-            match end {
-                Ok(Ok(())) => Outcome::Passed,
-                Ok(Err(Failure::Returned(e))) => Outcome::Returned(format!(
-                    "test `{}` returned an error: {e}",
-                    spec.display_name()
-                )),
-                Ok(Err(Failure::Setup(msg))) => Outcome::Setup(msg),
-                Err(payload) => Outcome::Panicked(payload),
-            }
-        }
-        Err(None) => {
-            let _ = handle.join();
-            Outcome::Setup(format!(
-                "test `{}`: the body's thread ended without a result",
-                spec.display_name()
-            ))
-        }
-        Err(Some(_)) => {
-            let text = spec.timeout_text();
-            if let Some(note) = super::capture::finish(spec.display_name(), &net, true, capture) {
-                eprintln!("{note}");
-            }
-            let torn = net.tear_down(Teardown::Release);
-            let node_name = net.nodes()[node].name().to_string();
-            drop(net);
-            drop(handle); // detach
-            Outcome::TimedOut(format!(
-                "test `{}` timed out: its body ran longer than {text}.\n\
-                 The network was torn down ({torn}); the body's thread cannot be killed and \
-                 is left running, detached, in node `{node_name}`, which stays alive (with \
-                 only `lo`) until the thread returns or the process exits.",
-                spec.display_name()
-            ))
-        }
-    }
+    super::body::run(spec, net, node, capture, body)
 }

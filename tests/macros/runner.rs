@@ -312,3 +312,85 @@ fn timeout_not_reached_passes() {
     );
     assert!(matches!(out, Outcome::Passed), "{out:?}");
 }
+
+/// Runs `f` on a thread named `name`, as libtest runs a test, and returns
+/// its value.
+fn on_thread_named<R: Send + 'static>(name: &str, f: impl FnOnce() -> R + Send + 'static) -> R {
+    thread::Builder::new()
+        .name(name.into())
+        .spawn(f)
+        .unwrap()
+        .join()
+        .unwrap()
+}
+
+#[test]
+fn on_the_tests_own_thread_the_body_runs_there_and_the_thread_comes_back() {
+    // libtest names a test's thread after the test: the body runs on that
+    // thread, inside the node, and the thread is back home afterwards, also
+    // after a panic.
+    for panics in [false, true] {
+        let (caller, home, body, after) = on_thread_named("tests::inline", move || {
+            let caller = thread::current().id();
+            let home = thread_inode();
+            let (tx, rx) = mpsc::channel();
+            let out = execute(
+                spec("some_crate::tests::inline").topology("two_hosts", two_hosts),
+                move |ctx| {
+                    let here = (
+                        thread::current().id(),
+                        thread_inode(),
+                        ctx.node().netns().inode(),
+                    );
+                    tx.send(here).unwrap();
+                    if panics {
+                        panic!("inline boom");
+                    }
+                    Ok(())
+                },
+            );
+            assert_eq!(matches!(out, Outcome::Panicked(_)), panics, "{out:?}");
+            (caller, home, rx.recv().unwrap(), thread_inode())
+        });
+        let (body_thread, body_ns, node_ns) = body;
+        assert_eq!(body_thread, caller, "the body ran on another thread");
+        assert_eq!(body_ns, node_ns, "the body ran outside its node");
+        assert_ne!(body_ns, home);
+        assert_eq!(
+            after, home,
+            "the thread did not come back (panic: {panics})"
+        );
+    }
+}
+
+#[test]
+fn with_a_time_limit_or_another_name_the_body_gets_a_thread_of_its_own() {
+    let limited = spec("some_crate::tests::limited").timeout(Duration::from_secs(30), "30s");
+    let runs = [
+        (limited, "tests::limited", "tests::limited"),
+        (
+            spec("some_crate::tests::other"),
+            "a_pool_thread",
+            "tests::other",
+        ),
+    ];
+    for (spec, caller_name, body_name) in runs {
+        let (caller, body, name) = on_thread_named(caller_name, move || {
+            let caller = thread::current().id();
+            let (tx, rx) = mpsc::channel();
+            let out = execute(spec, move |_| {
+                let me = thread::current();
+                tx.send((me.id(), me.name().map(str::to_string))).unwrap();
+                Ok(())
+            });
+            assert!(matches!(out, Outcome::Passed), "{out:?}");
+            let (body, name) = rx.recv().unwrap();
+            (caller, body, name)
+        });
+        assert_ne!(
+            body, caller,
+            "{caller_name}: the body ran on the caller's thread"
+        );
+        assert_eq!(name.as_deref(), Some(body_name));
+    }
+}
