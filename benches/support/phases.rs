@@ -212,6 +212,20 @@ pub(crate) fn print_throughput(runs: &[Throughput]) {
             r.per_second()
         );
     }
+    // Issue 16's target: on each thread count, the first row's rate over
+    // the second's (ours over the floor's) at least 0.9.
+    for pair in runs.chunks(2) {
+        if let [ours, floor] = pair {
+            let ratio = ours.per_second() / floor.per_second();
+            println!(
+                "{} / {} on {} thread(s): {ratio:.2}× (target ≥ 0.9×: {})",
+                ours.name,
+                floor.name,
+                ours.threads,
+                if ratio >= 0.9 { "met" } else { "MISSED" }
+            );
+        }
+    }
     for r in runs {
         if let Some(e) = &r.first_failure {
             println!(

@@ -38,6 +38,7 @@ pub(crate) fn run(args: &Args, host_ino: u64) -> bool {
         match scale::run(host_ino, sizes) {
             Ok(rows) => {
                 scale::print(&rows);
+                scale::print_targets(&rows);
                 // A full run renews the plot of docs/benchmarks.md; a quick
                 // one only checks that plotting works.
                 let path = if args.quick {

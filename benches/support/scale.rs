@@ -186,3 +186,45 @@ pub(crate) fn print(rows: &[ScaleRow]) {
         );
     }
 }
+
+/// Issue 16's targets: each shape's largest lab built in under a second,
+/// and its cost per node at the largest size over that at about 100 nodes
+/// (flat: at most 1.1).
+pub(crate) fn print_targets(rows: &[ScaleRow]) {
+    let mut shapes: Vec<&str> = Vec::new();
+    for r in rows {
+        if !shapes.contains(&r.shape) {
+            shapes.push(r.shape);
+        }
+    }
+    println!();
+    println!("Targets (issue 16), for the labs of about 1,000 nodes:");
+    println!();
+    println!(
+        "| lab | largest | build | under 1 s | per node at largest / at ~100 | flat (≤ 1.1) |"
+    );
+    println!("| --- | ---: | ---: | --- | ---: | --- |");
+    let verdict = |met: bool| if met { "met" } else { "MISSED" };
+    for shape in shapes {
+        let of_shape: Vec<&ScaleRow> = rows.iter().filter(|r| r.shape == shape).collect();
+        let Some(largest) = of_shape.iter().max_by_key(|r| r.nodes) else {
+            continue;
+        };
+        let hundred = of_shape
+            .iter()
+            .find(|r| (64..=256).contains(&r.nodes) && r.nodes < largest.nodes);
+        let ratio = hundred.map(|h| largest.per_node().as_secs_f64() / h.per_node().as_secs_f64());
+        println!(
+            "| {shape} | {} | {:.0} ms | {} | {} | {} |",
+            largest.nodes,
+            ms(largest.build),
+            if largest.nodes >= 1000 {
+                verdict(largest.build < Duration::from_secs(1))
+            } else {
+                "–"
+            },
+            ratio.map_or("–".into(), |r| format!("{r:.2}")),
+            ratio.map_or("–", |r| verdict(r <= 1.1)),
+        );
+    }
+}
