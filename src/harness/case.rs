@@ -11,9 +11,9 @@ type CaseBody = Box<dyn FnOnce(&Net) -> Result<(), Failure> + Send>;
 /// A data-driven netns test: a name, a network, a body; for tests made from
 /// a table at run time rather than written as functions.
 ///
-/// The body runs exactly like a `#[netns_test]` body: on a dedicated thread
-/// inside the first node of the topology (or the one [`Case::node`] names),
-/// with the same failure messages and time limit.
+/// The body runs exactly like a `#[netns_test]` body: on a thread named
+/// after the case, inside the first node of the topology (or the one
+/// [`Case::node`] names), with the same failure messages and time limit.
 ///
 /// ```no_run
 /// use netns_test::harness::{Case, Harness};

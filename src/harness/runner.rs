@@ -1,8 +1,9 @@
 //! What `#[netns_test]` runs: the one entry point the macro calls.
 //!
-//! [`run`] builds the test's network, runs the body on a dedicated thread
-//! inside the chosen node, waits for it (with the optional timeout), tears the
-//! network down and turns every way of failing into a readable test failure.
+//! [`run`] builds the test's network, runs the body inside the chosen node
+//! (on the test's own thread, or on a thread of its own when there is a
+//! timeout: see `body.rs`), waits for it, tears the network down and turns
+//! every way of failing into a readable test failure.
 //! [`execute`] does the same but returns an [`Outcome`] instead of failing, so
 //! the runner is tested without the macro.
 //!
