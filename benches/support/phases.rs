@@ -216,6 +216,9 @@ pub(crate) fn print_throughput(runs: &[Throughput]) {
     // the second's (ours over the floor's) at least 0.9.
     for pair in runs.chunks(2) {
         if let [ours, floor] = pair {
+            if floor.passed == 0 {
+                continue;
+            }
             let ratio = ours.per_second() / floor.per_second();
             println!(
                 "{} / {} on {} thread(s): {ratio:.2}× (target ≥ 0.9×: {})",

@@ -248,7 +248,9 @@ impl NetNs {
         Ok(())
     }
 
-    /// Moves the calling (dedicated) thread into the namespace for good.
+    /// Moves the calling thread into the namespace, with no guard to move
+    /// it back: for a thread that ends there, or whose caller restores it
+    /// (a `ThreadHome`).
     pub(crate) fn enter_for_good(&self) -> Result<()> {
         setns_checked(self.fd.as_fd(), self.inode)
             .map_err(|e| Error::namespace(format!("setns into node `{}`", self.name), e))

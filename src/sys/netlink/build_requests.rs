@@ -181,11 +181,15 @@ impl RouteSocket {
             let timeout = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
             let mut fds = [PollFd::new(self.sock.as_fd(), PollFlags::POLLIN)];
             let op = || "wait for IPv6 address events".to_string();
-            let ready = poll(&mut fds, timeout).map_err(|e| self.err(&op, e.into()))?;
-            if ready == 0 {
-                return Err(timed_out());
+            match poll(&mut fds, timeout) {
+                Ok(0) => return Err(timed_out()),
+                Ok(_) => {
+                    self.receive(&op, None)?;
+                }
+                // A signal handler ran: wait again for the time left.
+                Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => return Err(self.err(&op, e.into())),
             }
-            self.receive(&op, None)?;
         }
     }
 }

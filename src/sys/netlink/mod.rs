@@ -4,9 +4,9 @@
 //! nftables.
 //!
 //! A netlink socket belongs to the namespace of the thread that created it, so
-//! [`Conn::open_here`] must be called on a thread inside the node. Once open, the
-//! connection can be driven from any thread, which lets one runtime configure
-//! many namespaces.
+//! [`Conn::open_here`] and [`sync::RouteSocket::open_here`] must be called
+//! on a thread inside the node. Once open, either can be used from any
+//! thread, which lets one thread configure many namespaces.
 
 use std::io;
 

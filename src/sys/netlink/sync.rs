@@ -1,7 +1,8 @@
-//! Blocking rtnetlink requests on a socket of one node, for changes made
-//! while a test runs (a link down or up, an MTU, a route) and for code that
-//! runs where no runtime can be made (the pre-main constructor). A request
-//! is one send and one ack: no runtime, no task, no thread.
+//! Blocking rtnetlink requests on a socket of one node: the lab's build
+//! (see `build_requests.rs`), changes made while a test runs (a link down
+//! or up, an MTU, a route) and code that runs where no runtime can be made
+//! (the pre-main constructor). A request is one send and one ack: no
+//! runtime, no task, no thread.
 
 use std::io;
 use std::net::IpAddr;
@@ -68,10 +69,12 @@ impl RouteSocket {
             op: "open a NETLINK_ROUTE socket".into(),
             source,
         };
-        // Unbound and unconnected: the first send binds it, and sends to
-        // the kernel. Only the kernel or a process with CAP_NET_ADMIN in the
-        // node could send to it.
-        let sock = Socket::new(NETLINK_ROUTE).map_err(err)?;
+        // Bound now (the kernel's notifications skip a socket without a
+        // port id), not connected: a send without an address goes to the
+        // kernel, and only the kernel or a process with CAP_NET_ADMIN in
+        // the node could send to it.
+        let mut sock = Socket::new(NETLINK_ROUTE).map_err(err)?;
+        sock.bind_auto().map_err(err)?;
         Ok(RouteSocket {
             sock,
             node: node.to_string(),
@@ -137,10 +140,15 @@ impl RouteSocket {
         op: &dyn Fn() -> String,
         mut out: Option<&mut Vec<RouteNetlinkMessage>>,
     ) -> Result<Option<io::Result<()>>> {
-        self.buf.clear();
-        self.sock
-            .recv(&mut self.buf, 0)
-            .map_err(|e| self.err(op, e))?;
+        loop {
+            self.buf.clear();
+            match self.sock.recv(&mut self.buf, 0) {
+                Ok(_) => break,
+                // A signal handler without SA_RESTART ran: read again.
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.err(op, e)),
+            }
+        }
         let invalid = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
         let mut at = 0;
         while at + HEADER_LEN <= self.buf.len() {
@@ -157,9 +165,13 @@ impl RouteSocket {
                     .map_err(|e| invalid(&e.to_string()))
             };
             if kind == libc::RTM_NEWADDR && self.events.is_some() {
-                let msg = full().map_err(|e| self.err(op, e))?;
-                if let NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(a)) =
-                    msg.payload
+                // An event that does not decode is no answer to the request
+                // in flight: it is left out, as the events' wait only looks
+                // for the addresses it knows.
+                if let Ok(NetlinkMessage {
+                    payload: NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(a)),
+                    ..
+                }) = full()
                 {
                     self.events.get_or_insert_with(Vec::new).push(a);
                 }
