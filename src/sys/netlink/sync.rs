@@ -230,10 +230,8 @@ impl RouteSocket {
 
     /// The link `index` as the kernel reports it.
     pub(crate) fn get_link(&mut self, index: u32, name: &str) -> Result<LinkMessage> {
-        let mut msg = LinkMessage::default();
-        msg.header.index = index;
         let op = || format!("ip link show dev {name}");
-        self.request(RouteNetlinkMessage::GetLink(msg), NLM_F_ACK, &op)?
+        self.request(get_link_message(index), NLM_F_ACK, &op)?
             .into_iter()
             .find_map(|m| match m {
                 RouteNetlinkMessage::NewLink(l) => Some(l),
@@ -246,10 +244,8 @@ impl RouteSocket {
     /// veth's ends are up, this lets the carrier settle, so the first ARP
     /// of a fresh pair is not dropped.
     pub(crate) fn settle_link(&mut self, index: u32, name: &str) -> Result<()> {
-        let mut msg = LinkMessage::default();
-        msg.header.index = index;
         let op = || format!("ip link show dev {name}");
-        self.request_ack(RouteNetlinkMessage::GetLink(msg), NLM_F_ACK, &op)
+        self.request_ack(get_link_message(index), NLM_F_ACK, &op)
     }
 
     /// Whether link `index` is administratively up.
@@ -283,6 +279,13 @@ impl RouteSocket {
         };
         self.request_ack(msg, flags, &|| text.clone())
     }
+}
+
+/// RTM_GETLINK for link `index`.
+fn get_link_message(index: u32) -> RouteNetlinkMessage {
+    let mut msg = LinkMessage::default();
+    msg.header.index = index;
+    RouteNetlinkMessage::GetLink(msg)
 }
 
 /// `ip link set dev INDEX up` in the calling thread's namespace, as one
