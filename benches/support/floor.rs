@@ -382,12 +382,16 @@ fn new_veth_named(seq: u32, peer_ns: RawFd, index: i32, name: &[u8]) -> Vec<u8> 
 }
 
 /// RTM_NEWLINK: veth `name` (ifindex `index`) here, its peer `peer`
-/// (ifindex `peer_index`) in `peer_ns`. Names are NUL-terminated.
+/// (ifindex `peer_index`) in `peer_ns`. Names are NUL-terminated. Each end
+/// asks for one queue each way, as the library's veths do: otherwise the
+/// kernel allocates one per possible CPU and cuts them down to one after
+/// registration, waiting for an expedited RCU grace period per end.
 pub(crate) fn new_veth_ends(seq: u32, peer_ns: RawFd, ends: [(&[u8], i32); 2]) -> Vec<u8> {
     let [(name, index), (peer, peer_index)] = ends;
     let mut m = header(libc::RTM_NEWLINK, ACK_CREATE, seq);
     ifinfomsg(&mut m, index, 0, 0);
     attr(&mut m, libc::IFLA_IFNAME, name);
+    one_queue(&mut m);
     let linkinfo = nest_start(&mut m, libc::IFLA_LINKINFO);
     attr(&mut m, libc::IFLA_INFO_KIND, b"veth");
     let data = nest_start(&mut m, libc::IFLA_INFO_DATA);
@@ -395,6 +399,7 @@ pub(crate) fn new_veth_ends(seq: u32, peer_ns: RawFd, ends: [(&[u8], i32); 2]) -
     let peer_at = nest_start(&mut m, VETH_INFO_PEER);
     ifinfomsg(&mut m, peer_index, 0, 0);
     attr(&mut m, libc::IFLA_IFNAME, peer);
+    one_queue(&mut m);
     attr(
         &mut m,
         libc::IFLA_NET_NS_FD,
@@ -406,6 +411,12 @@ pub(crate) fn new_veth_ends(seq: u32, peer_ns: RawFd, ends: [(&[u8], i32); 2]) -
     debug_assert_eq!(m.len() % 4, 0);
     debug_assert!(m.len() >= NLMSG_HDR_LEN + IFINFOMSG_LEN);
     finish(m)
+}
+
+/// IFLA_NUM_TX_QUEUES and IFLA_NUM_RX_QUEUES of 1.
+fn one_queue(m: &mut Vec<u8>) {
+    attr(m, libc::IFLA_NUM_TX_QUEUES, &1u32.to_ne_bytes());
+    attr(m, libc::IFLA_NUM_RX_QUEUES, &1u32.to_ne_bytes());
 }
 
 /// RTM_NEWADDR: `addr`/24 on `index`.

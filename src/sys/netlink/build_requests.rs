@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use ipnet::IpNet;
 use netlink_packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL};
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage};
-use netlink_packet_route::link::{BridgeStpState, InfoBridge, InfoData, InfoKind, InfoVeth};
+use netlink_packet_route::link::{
+    BridgeStpState, InfoBridge, InfoData, InfoKind, InfoVeth, LinkAttribute,
+};
 use netlink_packet_route::RouteNetlinkMessage;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use rtnetlink::{AddressMessageBuilder, LinkMessageBuilder, LinkUnspec};
@@ -39,6 +41,18 @@ pub(crate) struct VethEnd<'a> {
     pub master: Option<u32>,
 }
 
+/// One transmit and one receive queue, asked for at creation.
+///
+/// A veth is otherwise allocated with a queue per possible CPU and cut down
+/// to one real queue right after registration; the cut waits for an
+/// expedited RCU grace period under the kernel's rtnl lock, for each end,
+/// and adds and removes the extra queues' sysfs entries. Both ends end up
+/// with one real queue either way.
+fn one_queue(msg: LinkMessageBuilder<LinkUnspec>) -> LinkMessageBuilder<LinkUnspec> {
+    msg.append_extra_attribute(LinkAttribute::NumTxQueues(1))
+        .append_extra_attribute(LinkAttribute::NumRxQueues(1))
+}
+
 impl RouteSocket {
     /// Creates a veth pair with `local` in this socket's namespace and
     /// `peer` created directly in the namespace of `peer_ns_fd`. Nothing
@@ -51,20 +65,24 @@ impl RouteSocket {
         peer: &VethEnd<'_>,
         peer_ns_fd: RawFd,
     ) -> Result<()> {
-        let mut peer_msg = LinkUnspec::new_with_name(peer.name)
-            .index(peer.index)
-            .setns_by_fd(peer_ns_fd);
+        let mut peer_msg = one_queue(
+            LinkUnspec::new_with_name(peer.name)
+                .index(peer.index)
+                .setns_by_fd(peer_ns_fd),
+        );
         if let Some(mtu) = peer.mtu {
             peer_msg = peer_msg.mtu(mtu);
         }
         if let Some(mac) = peer.mac {
             peer_msg = peer_msg.address(mac.to_vec());
         }
-        let mut msg = LinkMessageBuilder::<LinkUnspec>::new_with_info_kind(InfoKind::Veth)
-            .name(local.name)
-            .index(local.index)
-            .set_info_data(InfoData::Veth(InfoVeth::Peer(peer_msg.build())))
-            .up();
+        let mut msg = one_queue(LinkMessageBuilder::<LinkUnspec>::new_with_info_kind(
+            InfoKind::Veth,
+        ))
+        .name(local.name)
+        .index(local.index)
+        .set_info_data(InfoData::Veth(InfoVeth::Peer(peer_msg.build())))
+        .up();
         if let Some(mtu) = local.mtu {
             msg = msg.mtu(mtu);
         }
@@ -207,5 +225,58 @@ fn forget_ready(pending: &mut Vec<(u32, Ipv6Addr)>, msg: &AddressMessage) {
         if let AddressAttribute::Address(IpAddr::V6(ip)) = attr {
             pending.retain(|(i, p)| !(*i == msg.header.index && p == ip));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::fd::AsRawFd;
+
+    use super::*;
+    use crate::NetNs;
+
+    fn queues(sock: &mut RouteSocket, index: u32, name: &str) -> (u32, u32) {
+        let link = sock.get_link(index, name).expect("the link exists");
+        let find = |want: fn(&LinkAttribute) -> Option<u32>| {
+            link.attributes.iter().find_map(want).expect("reported")
+        };
+        (
+            find(|a| match a {
+                LinkAttribute::NumTxQueues(n) => Some(*n),
+                _ => None,
+            }),
+            find(|a| match a {
+                LinkAttribute::NumRxQueues(n) => Some(*n),
+                _ => None,
+            }),
+        )
+    }
+
+    fn end(name: &str, index: u32) -> VethEnd<'_> {
+        VethEnd {
+            name,
+            index,
+            mtu: None,
+            mac: None,
+            master: None,
+        }
+    }
+
+    #[test]
+    fn veth_ends_have_one_queue_each_way() {
+        let a = NetNs::new("queues-a").expect("create a namespace (run the tests as root)");
+        let b = NetNs::new("queues-b").expect("create a namespace");
+        a.run(|| {
+            let mut sock = RouteSocket::open_here("queues-a").unwrap();
+            sock.add_veth(&end("qa", 7), &end("qb", 9), b.as_raw_fd())
+                .unwrap();
+            assert_eq!(queues(&mut sock, 7, "qa"), (1, 1));
+        })
+        .unwrap();
+        b.run(|| {
+            let mut sock = RouteSocket::open_here("queues-b").unwrap();
+            assert_eq!(queues(&mut sock, 9, "qb"), (1, 1));
+        })
+        .unwrap();
     }
 }
