@@ -2,6 +2,8 @@
 //! check (sampled for the large ones), and the allocator stays inside the
 //! documentation prefix, never handing out an address twice.
 
+mod common;
+
 use std::collections::HashSet;
 use std::net::IpAddr;
 
@@ -84,4 +86,33 @@ fn a_thousand_node_torus_and_tree_reach_their_far_corners() {
         let r = net[a].ping(first_addr(&net, b)).ttl(64).run().unwrap();
         assert_eq!(r.received, 1, "{a} -> {b}: {r}");
     }
+}
+
+#[test]
+#[serial]
+fn a_big_lab_that_fails_in_a_later_share_names_the_node_and_leaves_nothing() {
+    let home = std::fs::metadata("/proc/thread-self/ns/net").unwrap();
+    let before = common::process_netns();
+    // 127 nodes: their namespaces are made on several threads, and the
+    // last node, whose sysctl the kernel refuses, is in the last share.
+    let topo = Topology::tree(6, 2);
+    let last = Net::build(&topo)
+        .unwrap()
+        .nodes()
+        .last()
+        .unwrap()
+        .name()
+        .to_string();
+    assert_eq!(last, "t1_1_1_1_1_1");
+    let e = Net::build(&topo.sysctl(&last, "net.ipv4.ip_forward", "banana")).unwrap_err();
+    match &e {
+        netns_test::Error::Sysctl { node, .. } => assert_eq!(node, &last, "{e}"),
+        other => panic!("expected a sysctl error naming {last}, got {other}"),
+    }
+    // No namespace of the lab is held any more, and no thread is left in one.
+    assert!(common::eventually(
+        std::time::Duration::from_secs(2),
+        || { common::process_netns() == before }
+    ));
+    common::assert_all_threads_back_in(std::os::unix::fs::MetadataExt::ino(&home));
 }

@@ -1,14 +1,17 @@
-//! The raw floor scaled up: `n` namespaces joined as a binary tree (node
-//! `i`'s parent is `(i - 1) / 2`, `n - 1` veth pairs), as bare syscalls and
-//! hand-encoded rtnetlink messages, for the scale phase's per-node rows.
+//! The raw floor scaled up: `n` namespaces joined by veth pairs as a
+//! binary tree (node `i`'s parent is `(i - 1) / 2`) or a torus, as bare
+//! syscalls and hand-encoded rtnetlink messages, for the scale phase's
+//! per-node rows.
 //!
-//! All on one fresh thread: for each node `unshare(CLONE_NEWNET)`, its
-//! namespace fd and `NETLINK_ROUTE` socket, `lo` up. Then for each link, the
-//! veth created in the parent with its peer placed in the child by
-//! namespace fd, one `/127` of 2001:db8:1::/64 on each end (`IFA_F_NODAD`),
-//! both ends up and one `RTM_GETLINK` each, as in the two-host floor. No
-//! sysctls, no routes. Teardown is closing every fd. Every request is one
-//! `send` and one `recv`.
+//! On a fresh thread and one more: each makes half the nodes, for each
+//! `unshare(CLONE_NEWNET)`, its namespace fd and `NETLINK_ROUTE` socket,
+//! `lo` up (the library makes a big lab's namespaces on two threads too).
+//! Then for each link, on the first thread, the veth created in one node
+//! with its peer placed in the other by namespace fd (one queue each way),
+//! one `/127` of 2001:db8:1::/64 on each end (`IFA_F_NODAD`), both ends up
+//! and one `RTM_GETLINK` each, as in the two-host floor. No sysctls, no
+//! routes. Teardown is closing every fd. Every request is one `send` and
+//! one `recv`.
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
@@ -67,59 +70,107 @@ fn raise_fd_limit() {
     }
 }
 
-/// One floor lab of `n` nodes, on a thread of its own.
-pub(crate) fn tree(host_ino: u64, n: usize) -> Result<FloorScale, String> {
-    raise_fd_limit();
-    on_fresh_thread("raw-floor-scale", move || tree_on_this_thread(host_ino, n))
+/// A binary tree of `n` nodes: node `i`'s parent is `(i - 1) / 2`.
+pub(crate) fn tree_edges(n: usize) -> Vec<(usize, usize)> {
+    (1..n).map(|child| ((child - 1) / 2, child)).collect()
 }
 
-fn tree_on_this_thread(host_ino: u64, n: usize) -> Result<FloorScale, String> {
+/// A `side` x `side` torus: each node linked to its right and lower
+/// neighbours, wrapping around.
+pub(crate) fn torus_edges(side: usize) -> Vec<(usize, usize)> {
+    let at = |r: usize, c: usize| (r % side) * side + c % side;
+    (0..side * side)
+        .flat_map(|i| {
+            let (r, c) = (i / side, i % side);
+            [(i, at(r, c + 1)), (i, at(r + 1, c))]
+        })
+        .collect()
+}
+
+/// One floor lab of `n` nodes linked by `edges`, on a thread of its own.
+pub(crate) fn lab(
+    host_ino: u64,
+    n: usize,
+    edges: Vec<(usize, usize)>,
+) -> Result<FloorScale, String> {
+    raise_fd_limit();
+    on_fresh_thread("raw-floor-scale", move || {
+        lab_on_this_thread(host_ino, n, &edges)
+    })
+}
+
+/// Node `i`'s namespace fd and netlink socket, with `lo` up.
+fn make_node(host_ino: u64, i: usize, buf: &mut [u8]) -> Result<(OwnedFd, OwnedFd), String> {
+    let ns = unshare_net().map_err(|e| format!("unshare {i}: {e}"))?;
+    check_not_host(&ns, host_ino)?;
+    let nl = netlink_socket().map_err(|e| format!("netlink {i}: {e}"))?;
+    request_ack(&nl, &set_up(1, LO_INDEX), 1, buf).map_err(|e| format!("lo up in {i}: {e}"))?;
+    Ok((ns, nl))
+}
+
+/// Nodes `range`, one after the other on the calling thread.
+fn make_nodes(
+    host_ino: u64,
+    range: std::ops::Range<usize>,
+) -> Result<Vec<(OwnedFd, OwnedFd)>, String> {
     let mut buf = vec![0u8; RECV_BUF];
-    let mut seq = 0u32;
+    range.map(|i| make_node(host_ino, i, &mut buf)).collect()
+}
+
+fn lab_on_this_thread(
+    host_ino: u64,
+    n: usize,
+    edges: &[(usize, usize)],
+) -> Result<FloorScale, String> {
+    let mut buf = vec![0u8; RECV_BUF];
+    // Sequence numbers after lo up's (1).
+    let mut seq = 1u32;
     let mut next = || {
         seq += 1;
         seq
     };
     let start = Instant::now();
-    let mut nodes: Vec<(OwnedFd, OwnedFd)> = Vec::with_capacity(n);
-    for i in 0..n {
-        let ns = unshare_net().map_err(|e| format!("unshare {i}: {e}"))?;
-        check_not_host(&ns, host_ino)?;
-        let nl = netlink_socket().map_err(|e| format!("netlink {i}: {e}"))?;
-        let s = next();
-        request_ack(&nl, &set_up(s, LO_INDEX), s, &mut buf)
-            .map_err(|e| format!("lo up in {i}: {e}"))?;
-        nodes.push((ns, nl));
-    }
+    // The namespaces on two threads, as the library makes a big lab's.
+    let half = n / 2;
+    let mut nodes = std::thread::scope(|s| {
+        let second = s.spawn(|| make_nodes(host_ino, half..n));
+        let mut first = make_nodes(host_ino, 0..half)?;
+        first.extend(
+            second
+                .join()
+                .map_err(|_| "floor thread panicked".to_string())??,
+        );
+        Ok::<_, String>(first)
+    })?;
+    nodes.shrink_to_fit();
     // Next free ifindex of every node (1 is lo).
     let mut index = vec![2i32; n];
-    for child in 1..n {
-        let parent = (child - 1) / 2;
-        let (ip, ic) = (index[parent], index[child]);
-        index[parent] += 1;
-        index[child] += 1;
-        let (nl_p, nl_c) = (&nodes[parent].1, &nodes[child].1);
-        let name = format!("e{ip}\0");
-        let peer = format!("e{ic}\0");
+    for (link, &(a, b)) in edges.iter().enumerate() {
+        let (ia, ib) = (index[a], index[b]);
+        index[a] += 1;
+        index[b] += 1;
+        let (nl_a, nl_b) = (&nodes[a].1, &nodes[b].1);
+        let name = format!("e{ia}\0");
+        let peer = format!("e{ib}\0");
         let s = next();
-        let ends = [(name.as_bytes(), ip), (peer.as_bytes(), ic)];
-        let msg = new_veth_ends(s, nodes[child].0.as_raw_fd(), ends);
-        request_ack(nl_p, &msg, s, &mut buf).map_err(|e| format!("veth {child}: {e}"))?;
-        let base = 2 * child as u32;
-        for (nl, idx, a) in [(nl_p, ip, base), (nl_c, ic, base + 1)] {
+        let ends = [(name.as_bytes(), ia), (peer.as_bytes(), ib)];
+        let msg = new_veth_ends(s, nodes[b].0.as_raw_fd(), ends);
+        request_ack(nl_a, &msg, s, &mut buf).map_err(|e| format!("veth {link}: {e}"))?;
+        let base = 2 * link as u32;
+        for (nl, idx, addr) in [(nl_a, ia, base), (nl_b, ib, base + 1)] {
             let s = next();
-            request_ack(nl, &new_addr6(s, idx, link_addr(a)), s, &mut buf)
-                .map_err(|e| format!("addr on link {child}: {e}"))?;
+            request_ack(nl, &new_addr6(s, idx, link_addr(addr)), s, &mut buf)
+                .map_err(|e| format!("addr on link {link}: {e}"))?;
         }
-        for (nl, idx) in [(nl_p, ip), (nl_c, ic)] {
+        for (nl, idx) in [(nl_a, ia), (nl_b, ib)] {
             let s = next();
             request_ack(nl, &set_up(s, idx), s, &mut buf)
-                .map_err(|e| format!("up on link {child}: {e}"))?;
+                .map_err(|e| format!("up on link {link}: {e}"))?;
         }
-        for (nl, idx) in [(nl_p, ip), (nl_c, ic)] {
+        for (nl, idx) in [(nl_a, ia), (nl_b, ib)] {
             let s = next();
             request_reply(nl, &get_link(s, idx), s, &mut buf)
-                .map_err(|e| format!("getlink on link {child}: {e}"))?;
+                .map_err(|e| format!("getlink on link {link}: {e}"))?;
         }
     }
     let build = start.elapsed();

@@ -8,7 +8,8 @@
 //! the namespaces asynchronously after it), and the build of a two-host lab
 //! started right after that drop (what the kernel's destruction backlog
 //! costs the next test). The raw floor (`floor_scale.rs`) builds a binary
-//! tree of the same size as the tree row with bare syscalls.
+//! tree of the same size as the tree row, and a torus of the same size as
+//! the torus row, with bare syscalls.
 
 use std::time::{Duration, Instant};
 
@@ -36,7 +37,10 @@ impl ScaleRow {
     }
 }
 
-pub(crate) const FLOOR: &str = "raw floor";
+/// The raw floor's rows: a binary tree the size of the tree row, and a
+/// torus the size of the torus row.
+pub(crate) const FLOOR: &str = "raw floor tree";
+pub(crate) const FLOOR_TORUS: &str = "raw floor torus";
 
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -60,9 +64,14 @@ fn tree_depth(n: usize) -> usize {
         .max(1)
 }
 
+/// The side of the square torus closest to `n` nodes.
+fn torus_side(n: usize) -> usize {
+    ((n as f64).sqrt().round() as usize).max(3)
+}
+
 /// The shapes, each at about `n` nodes.
 fn shapes(n: usize) -> Vec<(&'static str, Topology)> {
-    let side = ((n as f64).sqrt().round() as usize).max(3);
+    let side = torus_side(n);
     let leaves = (n / 40).max(2);
     vec![
         ("tree", Topology::tree(tree_depth(n), 2)),
@@ -140,20 +149,27 @@ pub(crate) fn run(host_ino: u64, sizes: &[usize]) -> Result<Vec<ScaleRow>, Strin
             rows.push(row);
         }
         let nodes = (1 << (tree_depth(n) + 1)) - 1;
-        eprintln!("scale: raw floor, a tree of {nodes} nodes");
-        let f = floor_scale::tree(host_ino, nodes)?;
-        let next_build = two_host_build()?;
-        settle(nodes);
-        rows.push(ScaleRow {
-            shape: FLOOR,
-            nodes,
-            build: f.build,
-            first_ping: None,
-            teardown: f.teardown,
-            next_build,
-            rss_kib: None,
-            fds: None,
-        });
+        let side = torus_side(n);
+        let floors = [
+            (FLOOR, nodes, floor_scale::tree_edges(nodes)),
+            (FLOOR_TORUS, side * side, floor_scale::torus_edges(side)),
+        ];
+        for (shape, nodes, edges) in floors {
+            eprintln!("scale: {shape} of {nodes} nodes");
+            let f = floor_scale::lab(host_ino, nodes, edges)?;
+            let next_build = two_host_build()?;
+            settle(nodes);
+            rows.push(ScaleRow {
+                shape,
+                nodes,
+                build: f.build,
+                first_ping: None,
+                teardown: f.teardown,
+                next_build,
+                rss_kib: None,
+                fds: None,
+            });
+        }
     }
     Ok(rows)
 }

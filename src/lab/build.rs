@@ -1,17 +1,17 @@
 //! Builds a validated [`Plan`] into live namespaces, in process, over rtnetlink.
 //!
-//! One thread does the whole build with blocking requests: for each node
-//! it unshares a fresh namespace (so the thread is inside it), writes the
-//! node's sysctls there, and opens the node's netlink socket. Sockets keep
-//! their namespace, so from then on the same thread configures every node
-//! through its socket. Each veth is created inside
-//! one node with its peer placed directly in the other node by namespace fd:
-//! nothing is ever created in, or moved through, the host namespace. A
-//! wire's ends are veths too, each paired with an interface of the lab's
-//! wire hub (see `hub.rs`), where the relay's packet sockets are opened.
-//! Then
-//! each node in turn gets its addresses and routes, and its socket is
-//! closed. At the end the thread is moved back to its own namespace.
+//! The calling thread does the build with blocking requests. First each
+//! node gets its namespace (`namespaces.rs`): a thread unshares it, writes
+//! the node's sysctls there, and opens the node's netlink socket; a big lab
+//! makes its namespaces on several threads at once. Sockets keep their
+//! namespace, so from then on the calling thread configures every node
+//! through its socket. Each veth is created inside one node with its peer
+//! placed directly in the other node by namespace fd: nothing is ever
+//! created in, or moved through, the host namespace. A wire's ends are
+//! veths too, each paired with an interface of the lab's wire hub (see
+//! `hub.rs`), where the relay's packet sockets are opened. Then each node in
+//! turn gets its addresses and routes, and its socket is closed. At the end
+//! the calling thread is moved back to its own namespace.
 //!
 //! On any error the sockets are closed and the namespace fds dropped; as
 //! nothing else refers to the namespaces, the kernel frees them with
@@ -24,9 +24,9 @@ use crate::error::Result;
 use crate::sys::netlink::sync::{RouteOp, RouteSocket};
 use crate::sys::netlink::VethEnd;
 use crate::sys::netns::{NetNs, ThreadHome};
-use crate::sys::sysctl::{write_sysctl, write_sysctls};
+use crate::sys::sysctl::write_sysctls;
 use crate::sys::thread;
-use crate::topology::{Plan, PlanIface, PlanNode, BRIDGE_NAME};
+use crate::topology::{Plan, PlanIface, PlanNode};
 
 /// How long the build waits for the kernel to finish an IPv6 address (it
 /// normally takes microseconds).
@@ -90,18 +90,8 @@ fn configure(
     ports: &mut Vec<[OwnedFd; 2]>,
 ) -> Result<()> {
     // Namespaces first, each with its sysctls, `lo` up and its bridge.
-    for node in &plan.nodes {
-        let ns = NetNs::unshare_current(node.name.clone())?;
+    for (ns, sock) in super::namespaces::make_all(&plan.nodes)? {
         nss.push(ns);
-        write_sysctls(&node.name, &node.sysctls)?;
-        if node.bridge.is_some() {
-            bridge_netfilter_off(&node.name);
-        }
-        let mut sock = RouteSocket::open_here(&node.name)?;
-        sock.set_link_up(1, "lo", true)?;
-        if let Some(index) = node.bridge {
-            sock.add_bridge(BRIDGE_NAME, index, None)?;
-        }
         socks.push(Some(sock));
     }
     for veth in &plan.veths {
@@ -138,36 +128,12 @@ fn configure(
     // node's socket is closed. Only one socket subscribed to address events
     // exists at a time: the kernel walks every subscribed socket of the
     // machine for every routing notification, so many of them would make
-    // every request of a big build slower.
-    for (i, node) in plan.nodes.iter().enumerate() {
-        let v6: Vec<_> = node
-            .ifaces
-            .iter()
-            .flat_map(|i| {
-                i.addrs.iter().filter_map(move |a| match a.addr() {
-                    std::net::IpAddr::V6(ip) => Some((i.index, ip)),
-                    std::net::IpAddr::V4(_) => None,
-                })
-            })
-            .collect();
-        let mut sock = socks[i].take().expect("open until its node is done");
-        if !v6.is_empty() {
-            sock.watch_ipv6_addresses()?;
-        }
-        configure_node(node, &mut sock, v6)?;
+    // every request of a big build slower. (On two threads this phase took
+    // as long: its requests take the kernel's rtnl lock.)
+    for (node, sock) in plan.nodes.iter().zip(socks.iter_mut()) {
+        configure_node(node, sock.take().expect("open until its node is done"))?;
     }
     Ok(())
-}
-
-/// Turns off br_netfilter's IP hooks for the switch node's namespace. A
-/// bridge calls them when either its own flag or the namespace's says so,
-/// and a switch node has no firewall for them to serve. Best effort: the
-/// sysctls exist only while the module is loaded, and without them the
-/// bridge merely forwards more slowly.
-fn bridge_netfilter_off(node: &str) {
-    for family in ["iptables", "ip6tables", "arptables"] {
-        let _ = write_sysctl(node, &format!("net/bridge/bridge-nf-call-{family}"), "0");
-    }
 }
 
 /// The socket of node `i`, still open.
@@ -175,12 +141,22 @@ fn open(socks: &mut [Option<RouteSocket>], i: usize) -> &mut RouteSocket {
     socks[i].as_mut().expect("open until its node is done")
 }
 
-/// Addresses, the wait for the IPv6 ones, then routes, through `sock`.
-fn configure_node(
-    node: &PlanNode,
-    sock: &mut RouteSocket,
-    v6: Vec<(u32, std::net::Ipv6Addr)>,
-) -> Result<()> {
+/// Addresses, the wait for the IPv6 ones, then routes, through `sock`,
+/// which is closed at the end.
+fn configure_node(node: &PlanNode, mut sock: RouteSocket) -> Result<()> {
+    let v6: Vec<_> = node
+        .ifaces
+        .iter()
+        .flat_map(|i| {
+            i.addrs.iter().filter_map(move |a| match a.addr() {
+                std::net::IpAddr::V6(ip) => Some((i.index, ip)),
+                std::net::IpAddr::V4(_) => None,
+            })
+        })
+        .collect();
+    if !v6.is_empty() {
+        sock.watch_ipv6_addresses()?;
+    }
     for iface in &node.ifaces {
         for addr in &iface.addrs {
             sock.add_address(iface.index, &iface.name, *addr)?;

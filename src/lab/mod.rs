@@ -6,12 +6,14 @@ pub(crate) mod attach;
 mod build;
 pub(crate) mod faults;
 mod hub;
+mod namespaces;
 mod net;
 mod netfilter;
 mod node;
 mod node_thread;
 mod relay;
 mod routes;
+mod shares;
 pub(crate) mod teardown;
 
 pub use faults::ActiveFault;
