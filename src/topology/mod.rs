@@ -248,7 +248,32 @@ impl Topology {
         self
     }
 
-    /// Turns on IPv4 and IPv6 forwarding in `node` (a router).
+    /// Turns on forwarding in `node` (a router), and lifts the kernel's
+    /// rate limit on the ICMP errors it sends, so every traceroute through
+    /// it gets its answers.
+    ///
+    /// Both for IPv4 and IPv6, unless the lab's addresses and routes are all
+    /// of one family: then only that family's (`net.ipv4.ip_forward` and
+    /// `net.ipv4.icmp_ratelimit`, or `net.ipv6.conf.all.forwarding` and
+    /// `net.ipv6.icmp.ratelimit`), and the other family's stay as a new
+    /// namespace has them (IPv4's copied from the machine's, IPv6's the
+    /// kernel's defaults). Each family costs a big lab's build a sysctl lookup
+    /// per router that grows with the namespaces on the machine. Set the
+    /// other family's with [`sysctl`](Topology::sysctl) where a test needs
+    /// them.
+    ///
+    /// ```no_run
+    /// use netns_test::{Net, Topology};
+    ///
+    /// let t = Topology::new()
+    ///     .link(("h1", "eth0", "2001:db8:1::1/64"), ("r", "eth0", "2001:db8:1::2/64"))
+    ///     .link(("r", "eth1", "2001:db8:2::1/64"), ("h2", "eth0", "2001:db8:2::2/64"))
+    ///     .forwarding("r");
+    /// let net = Net::build(&t)?;
+    /// let v6 = net["r"].run(|| std::fs::read_to_string("/proc/sys/net/ipv6/conf/all/forwarding"))??;
+    /// assert_eq!(v6.trim(), "1");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn forwarding(mut self, node: impl Into<String>) -> Self {
         self.forwarding.push(node.into());
         self

@@ -185,3 +185,71 @@ fn every_key_a_node_may_set_is_its_own_and_writable_there() {
     }
     Net::build(&t).unwrap_or_else(|e| panic!("{written} sysctls: {e}"));
 }
+
+/// Forwarding and ICMP rate-limit settings of `node`: IPv4's, then IPv6's.
+fn forwarding_of(net: &Net, node: &str) -> [String; 4] {
+    net[node]
+        .with(|| {
+            [
+                "/proc/sys/net/ipv4/ip_forward",
+                "/proc/sys/net/ipv4/icmp_ratelimit",
+                "/proc/sys/net/ipv6/conf/all/forwarding",
+                "/proc/sys/net/ipv6/icmp/ratelimit",
+            ]
+            .map(read)
+        })
+        .unwrap()
+}
+
+/// h1 - r - h2 with `first` and `second` as the two subnets' addresses
+/// (`.1` and `.2` of each, as given), r forwarding.
+fn routed(first: [&str; 2], second: [&str; 2]) -> Net {
+    Net::build(
+        &Topology::new()
+            .link(("h1", "eth0", first[0]), ("r", "eth0", first[1]))
+            .link(("r", "eth1", second[0]), ("h2", "eth0", second[1]))
+            .forwarding("r"),
+    )
+    .unwrap()
+}
+
+#[test]
+#[serial]
+fn a_router_gets_the_forwarding_settings_of_the_families_its_lab_uses() {
+    // Dual stack: both families' settings.
+    let net = Net::build(
+        &Topology::new()
+            .link(
+                ("h1", "eth0", "198.51.100.1/24"),
+                ("r", "eth0", "198.51.100.2/24"),
+            )
+            .link(
+                ("r", "eth1", "2001:db8:2::1/64"),
+                ("h2", "eth0", "2001:db8:2::2/64"),
+            )
+            .forwarding("r"),
+    )
+    .unwrap();
+    assert_eq!(forwarding_of(&net, "r"), ["1", "0", "1", "0"]);
+    drop(net);
+
+    // One family only: its settings; the other's stay as a new namespace
+    // has them, which a node that does not forward shows.
+    let v6 = routed(
+        ["2001:db8:1::1/64", "2001:db8:1::2/64"],
+        ["2001:db8:2::1/64", "2001:db8:2::2/64"],
+    );
+    let (r, h) = (forwarding_of(&v6, "r"), forwarding_of(&v6, "h1"));
+    assert_eq!(r[2..], ["1", "0"]);
+    assert_eq!(r[..2], h[..2]);
+    drop(v6);
+
+    let v4 = routed(
+        ["198.51.100.1/24", "198.51.100.2/24"],
+        ["203.0.113.1/24", "203.0.113.2/24"],
+    );
+    let (r, h) = (forwarding_of(&v4, "r"), forwarding_of(&v4, "h1"));
+    assert_eq!(r[..2], ["1", "0"]);
+    assert_eq!(r[2..], h[2..]);
+    assert_eq!(h[2], "0", "IPv6 forwarding is off in a new namespace");
+}

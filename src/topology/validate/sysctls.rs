@@ -315,17 +315,36 @@ fn resolve(key: &str) -> Result<Resolved, Refusal> {
 
 impl Builder<'_> {
     pub(super) fn settings(&mut self) -> Result<(), TopologyError> {
+        // The families the lab's addresses and routes use. A router gets
+        // only their settings: in a namespace's first sysctl of a family
+        // the kernel compares against that family's entry of every other
+        // namespace of the machine, which makes each unused family cost a
+        // big build tens of microseconds per router.
+        let uses = |v6: bool| {
+            self.plan.nodes.iter().any(|n| {
+                n.ifaces
+                    .iter()
+                    .flat_map(|i| &i.addrs)
+                    .any(|a| a.addr().is_ipv6() == v6)
+                    || n.routes.iter().any(|r| r.dst.addr().is_ipv6() == v6)
+            })
+        };
+        let (v4, v6) = (uses(false), uses(true));
         for node in &self.topo.forwarding {
             let ni = self.node_index(node, || "forwarding".into())?;
             self.plan.nodes[ni].forwarding = true;
             let s = &mut self.plan.nodes[ni].sysctls;
-            s.push(("net/ipv4/ip_forward".into(), "1".into()));
-            s.push(("net/ipv6/conf/all/forwarding".into(), "1".into()));
             // Routers answer every probe: with the default rate limit (a
             // burst of 6 ICMP errors, then one a second per destination), a
             // second traceroute through the same router shows `*`.
-            s.push(("net/ipv4/icmp_ratelimit".into(), "0".into()));
-            s.push(("net/ipv6/icmp/ratelimit".into(), "0".into()));
+            if v4 || !v6 {
+                s.push(("net/ipv4/ip_forward".into(), "1".into()));
+                s.push(("net/ipv4/icmp_ratelimit".into(), "0".into()));
+            }
+            if v6 || !v4 {
+                s.push(("net/ipv6/conf/all/forwarding".into(), "1".into()));
+                s.push(("net/ipv6/icmp/ratelimit".into(), "0".into()));
+            }
         }
         for (node, key, value) in &self.topo.sysctls {
             let ni = self.node_index(node, || format!("sysctl {}", quoted(key)))?;
