@@ -182,13 +182,13 @@ pub(crate) fn print(rows: &[ScaleRow]) {
     println!();
     println!("phase scale (one build each; `next build`: a two-host build right after the drop)");
     println!(
-        "| {:<10} | {:>5} | {:>8} | {:>8} | {:>10} | {:>8} | {:>10} | {:>9} | {:>5} |",
+        "| {:<15} | {:>5} | {:>8} | {:>8} | {:>10} | {:>8} | {:>10} | {:>9} | {:>5} |",
         "lab", "nodes", "build", "per node", "first ping", "teardown", "next build", "RSS", "fds"
     );
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for r in rows {
         println!(
-            "| {:<10} | {:>5} | {:>5.0} ms | {:>5.2} ms | {:>10} | {:>5.1} ms | {:>7.1} ms | {:>9} | {:>5} |",
+            "| {:<15} | {:>5} | {:>5.0} ms | {:>5.2} ms | {:>10} | {:>5.1} ms | {:>7.1} ms | {:>9} | {:>5} |",
             r.shape,
             r.nodes,
             ms(r.build),

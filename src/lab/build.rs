@@ -128,8 +128,8 @@ fn configure(
     // node's socket is closed. Only one socket subscribed to address events
     // exists at a time: the kernel walks every subscribed socket of the
     // machine for every routing notification, so many of them would make
-    // every request of a big build slower. (On two threads this phase took
-    // as long: its requests take the kernel's rtnl lock.)
+    // every request of a big build slower. This stays on one thread: its
+    // requests take the kernel's rtnl lock, so more threads would not help.
     for (node, sock) in plan.nodes.iter().zip(socks.iter_mut()) {
         configure_node(node, sock.take().expect("open until its node is done"))?;
     }

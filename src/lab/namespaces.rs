@@ -6,8 +6,7 @@
 //! opening each node's socket from inside it. Most of a namespace's cost
 //! (the kernel's per-namespace setup, its sysctl tables, the first lookup
 //! of `/proc/sys/net/ipv6`) takes no lock that another thread making
-//! another namespace waits for; on two cores two threads make a thousand
-//! namespaces in about two thirds of the time one takes.
+//! another namespace waits for.
 
 use super::shares::in_shares;
 use crate::error::Result;
@@ -26,9 +25,7 @@ pub(super) type Made = (NetNs, RouteSocket);
 /// On an error every namespace made so far is dropped, so the kernel frees
 /// them; the first error in node order is returned.
 pub(super) fn make_all(nodes: &[PlanNode]) -> Result<Vec<Made>> {
-    in_shares(nodes.iter().collect(), "netns-build", |share| {
-        share.into_iter().map(make).collect()
-    })
+    in_shares(nodes, "netns-build", make)
 }
 
 /// Unshares node `node`'s namespace (the calling thread moves into it) and

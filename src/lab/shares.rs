@@ -1,10 +1,12 @@
-//! Work on independent nodes split across threads, for big labs.
+//! Work on independent items split across threads, for big labs.
 //!
 //! The items are cut into one contiguous share per thread; the calling
 //! thread takes the first share, each other share gets a thread of its own,
 //! and the results come back in item order.
 
-use crate::error::{Error, Result};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::error::Result;
 
 /// Fewer items than this stay on the calling thread alone: a thread costs
 /// more than the work it would take over.
@@ -13,48 +15,67 @@ const PARALLEL_FROM: usize = 64;
 /// At most this many threads share the work.
 const MAX_THREADS: usize = 8;
 
-/// Runs `work` over `items` in shares, on up to one thread per core. The
+/// Runs `work` on every item of `items`, on up to one thread per core. The
 /// threads are named `{name}-1`, `{name}-2`, ...
 ///
-/// Every share runs to its end or its first error; the first error in item
-/// order is returned, after every thread has ended (so what the other
-/// shares made is dropped, not leaked).
-pub(super) fn in_shares<T, R, F>(items: Vec<T>, name: &str, work: F) -> Result<Vec<R>>
+/// The first error in item order is returned; once an item has failed, no
+/// thread starts an item after it, and every thread has ended before this
+/// returns (so what the other shares made is dropped, not leaked). A share
+/// whose thread cannot be started runs on the calling thread.
+pub(super) fn in_shares<T, R, F>(items: &[T], name: &str, work: F) -> Result<Vec<R>>
 where
-    T: Send,
+    T: Sync,
     R: Send,
-    F: Fn(Vec<T>) -> Result<Vec<R>> + Sync,
+    F: Fn(&T) -> Result<R> + Sync,
 {
-    let threads = threads_for(items.len());
-    if threads <= 1 {
-        return work(items);
+    in_shares_on(threads_for(items.len()), items, name, work)
+}
+
+/// [`in_shares`] on `threads` threads.
+fn in_shares_on<T, R, F>(threads: usize, items: &[T], name: &str, work: F) -> Result<Vec<R>>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&T) -> Result<R> + Sync,
+{
+    // The index of the first item that failed so far.
+    let failed = AtomicUsize::new(usize::MAX);
+    let run = |start: usize, share: &[T]| -> Result<Vec<R>> {
+        let mut out = Vec::with_capacity(share.len());
+        for (i, item) in share.iter().enumerate() {
+            if failed.load(Ordering::Relaxed) < start + i {
+                break;
+            }
+            match work(item) {
+                Ok(r) => out.push(r),
+                Err(e) => {
+                    failed.fetch_min(start + i, Ordering::Relaxed);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(out)
+    };
+    if threads <= 1 || items.is_empty() {
+        return run(0, items);
     }
     let per = items.len().div_ceil(threads);
-    let mut shares: Vec<Vec<T>> = Vec::with_capacity(threads);
-    let mut items = items.into_iter().peekable();
-    while items.peek().is_some() {
-        shares.push(items.by_ref().take(per).collect());
-    }
-    let mut shares = shares.into_iter();
-    let first = shares.next().unwrap_or_default();
-    let work = &work;
+    let run = &run;
     std::thread::scope(|s| {
-        let handles: Vec<_> = shares
-            .enumerate()
-            .map(|(i, share)| {
-                std::thread::Builder::new()
-                    .name(format!("{name}-{}", i + 1))
-                    .spawn_scoped(s, move || work(share))
-                    .map_err(|source| Error::Spawn {
-                        op: format!("spawn thread {name}-{}", i + 1),
-                        source,
-                    })
-            })
-            .collect();
-        let mut all = work(first);
-        for handle in handles {
-            let done =
-                handle.and_then(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        let mut others = Vec::new();
+        for (k, share) in items.chunks(per).enumerate().skip(1) {
+            let start = k * per;
+            let spawned = std::thread::Builder::new()
+                .name(format!("{name}-{k}"))
+                .spawn_scoped(s, move || run(start, share));
+            others.push((start, share, spawned.ok()));
+        }
+        let mut all = run(0, &items[..per.min(items.len())]);
+        for (start, share, handle) in others {
+            let done = match handle {
+                Some(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                None => run(start, share),
+            };
             all = match (all, done) {
                 (Ok(mut all), Ok(done)) => {
                     all.extend(done);
@@ -78,7 +99,17 @@ fn threads_for(n: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::AtomicUsize;
+
     use super::*;
+    use crate::error::Error;
+
+    fn fail(op: &str) -> Error {
+        Error::Spawn {
+            op: op.into(),
+            source: std::io::Error::other("test"),
+        }
+    }
 
     #[test]
     fn small_batches_stay_on_one_thread() {
@@ -97,31 +128,74 @@ mod tests {
     }
 
     #[test]
-    fn results_come_back_in_order() {
+    fn results_come_back_in_order_on_every_thread_count() {
         let items: Vec<usize> = (0..1000).collect();
-        let out = in_shares(items, "t", |share| {
-            Ok(share.iter().map(|i| i * 2).collect())
-        })
-        .unwrap();
-        assert_eq!(out, (0..1000).map(|i| i * 2).collect::<Vec<_>>());
+        for threads in [1, 2, 3, 8] {
+            let names = std::sync::Mutex::new(std::collections::BTreeSet::new());
+            let out = in_shares_on(threads, &items, "t", |i| {
+                let me = std::thread::current().name().map(str::to_string);
+                names.lock().unwrap().insert(me);
+                Ok(i * 2)
+            })
+            .unwrap();
+            assert_eq!(out, (0..1000).map(|i| i * 2).collect::<Vec<_>>());
+            assert_eq!(names.into_inner().unwrap().len(), threads, "{threads}");
+        }
     }
 
     #[test]
     fn the_first_error_in_item_order_wins() {
-        let fail = |op: &str| Error::Spawn {
-            op: op.into(),
-            source: std::io::Error::other("test"),
-        };
         let items: Vec<usize> = (0..1000).collect();
-        let r = in_shares(items, "t", |share| {
-            if share.contains(&0) {
-                return Err(fail("first"));
+        // Only a later share fails.
+        let r = in_shares_on(3, &items, "t", |&i| {
+            if i == 900 {
+                Err(fail("900"))
+            } else {
+                Ok(i)
             }
-            if share.contains(&999) {
-                return Err(fail("last"));
-            }
-            Ok(share)
         });
-        assert!(matches!(r, Err(Error::Spawn { op, .. }) if op == "first"));
+        assert!(matches!(r, Err(Error::Spawn { op, .. }) if op == "900"));
+        // Two shares fail: the earlier item's error is returned.
+        let r = in_shares_on(3, &items, "t", |&i| match i {
+            10 => Err(fail("10")),
+            700 => Err(fail("700")),
+            _ => Ok(i),
+        });
+        assert!(matches!(r, Err(Error::Spawn { op, .. }) if op == "10"));
+    }
+
+    #[test]
+    fn no_item_after_a_failed_one_starts_once_it_has_failed() {
+        let items: Vec<usize> = (0..1000).collect();
+        let done = AtomicUsize::new(0);
+        let r = in_shares_on(1, &items, "t", |&i| {
+            done.fetch_add(1, Ordering::Relaxed);
+            if i == 3 {
+                Err(fail("3"))
+            } else {
+                Ok(i)
+            }
+        });
+        assert!(r.is_err());
+        assert_eq!(done.load(Ordering::Relaxed), 4);
+        // On two threads the second share stops at its next item: at most
+        // the items it had started before item 0 failed are made.
+        let done = AtomicUsize::new(0);
+        let r = in_shares_on(2, &items, "t", |&i| {
+            done.fetch_add(1, Ordering::Relaxed);
+            if i == 0 {
+                // Give the other share time to start before failing.
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                return Err(fail("0"));
+            }
+            std::thread::sleep(std::time::Duration::from_micros(100));
+            Ok(i)
+        });
+        assert!(r.is_err());
+        assert!(
+            done.load(Ordering::Relaxed) < 500,
+            "{}",
+            done.load(Ordering::Relaxed)
+        );
     }
 }

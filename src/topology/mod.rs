@@ -252,15 +252,12 @@ impl Topology {
     /// rate limit on the ICMP errors it sends, so every traceroute through
     /// it gets its answers.
     ///
-    /// Both for IPv4 and IPv6, unless the lab's addresses and routes are all
-    /// of one family: then only that family's (`net.ipv4.ip_forward` and
-    /// `net.ipv4.icmp_ratelimit`, or `net.ipv6.conf.all.forwarding` and
-    /// `net.ipv6.icmp.ratelimit`), and the other family's stay as a new
-    /// namespace has them (IPv4's copied from the machine's, IPv6's the
-    /// kernel's defaults). Each family costs a big lab's build a sysctl lookup
-    /// per router that grows with the namespaces on the machine. Set the
-    /// other family's with [`sysctl`](Topology::sysctl) where a test needs
-    /// them.
+    /// Both for IPv4 and IPv6, unless every address and route of the lab is
+    /// IPv6: then IPv4's (`net.ipv4.ip_forward`, `net.ipv4.icmp_ratelimit`)
+    /// keep the values a new namespace starts with. A big lab's build pays
+    /// for each family a sysctl lookup per router that grows with the
+    /// namespaces on the machine. Set them with
+    /// [`sysctl`](Topology::sysctl) where a test needs them.
     ///
     /// ```no_run
     /// use netns_test::{Net, Topology};

@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::Path;
 
-use netns_test::{Error, Net, NetNs, Topology, TopologyError};
+use netns_test::{Error, Net, NetNs, Route, Topology, TopologyError};
 use serial_test::serial;
 
 fn read(path: &str) -> String {
@@ -201,23 +201,26 @@ fn forwarding_of(net: &Net, node: &str) -> [String; 4] {
         .unwrap()
 }
 
-/// h1 - r - h2 with `first` and `second` as the two subnets' addresses
-/// (`.1` and `.2` of each, as given), r forwarding.
+/// h1 - r - h2 with `first` (h1's, r's) and `second` (r's, h2's) as the
+/// two subnets' addresses, r forwarding, each host's default route via r.
 fn routed(first: [&str; 2], second: [&str; 2]) -> Net {
+    let ip = |cidr: &str| cidr.split('/').next().unwrap().to_string();
     Net::build(
         &Topology::new()
             .link(("h1", "eth0", first[0]), ("r", "eth0", first[1]))
             .link(("r", "eth1", second[0]), ("h2", "eth0", second[1]))
-            .forwarding("r"),
+            .forwarding("r")
+            .route("h1", Route::default_via(ip(first[1])))
+            .route("h2", Route::default_via(ip(second[0]))),
     )
     .unwrap()
 }
 
 #[test]
 #[serial]
-fn a_router_gets_the_forwarding_settings_of_the_families_its_lab_uses() {
-    // Dual stack: both families' settings.
-    let net = Net::build(
+fn a_router_gets_ipv4_forwarding_settings_unless_its_lab_is_ipv6_only() {
+    // Dual stack, and IPv4 only: both families' settings.
+    let dual = Net::build(
         &Topology::new()
             .link(
                 ("h1", "eth0", "198.51.100.1/24"),
@@ -230,11 +233,17 @@ fn a_router_gets_the_forwarding_settings_of_the_families_its_lab_uses() {
             .forwarding("r"),
     )
     .unwrap();
-    assert_eq!(forwarding_of(&net, "r"), ["1", "0", "1", "0"]);
-    drop(net);
+    assert_eq!(forwarding_of(&dual, "r"), ["1", "0", "1", "0"]);
+    drop(dual);
+    let v4 = routed(
+        ["198.51.100.1/24", "198.51.100.2/24"],
+        ["203.0.113.1/24", "203.0.113.2/24"],
+    );
+    assert_eq!(forwarding_of(&v4, "r"), ["1", "0", "1", "0"]);
+    drop(v4);
 
-    // One family only: its settings; the other's stay as a new namespace
-    // has them, which a node that does not forward shows.
+    // IPv6 only: IPv6's; IPv4's stay as a new namespace has them, which a
+    // node that does not forward shows.
     let v6 = routed(
         ["2001:db8:1::1/64", "2001:db8:1::2/64"],
         ["2001:db8:2::1/64", "2001:db8:2::2/64"],
@@ -242,14 +251,7 @@ fn a_router_gets_the_forwarding_settings_of_the_families_its_lab_uses() {
     let (r, h) = (forwarding_of(&v6, "r"), forwarding_of(&v6, "h1"));
     assert_eq!(r[2..], ["1", "0"]);
     assert_eq!(r[..2], h[..2]);
-    drop(v6);
-
-    let v4 = routed(
-        ["198.51.100.1/24", "198.51.100.2/24"],
-        ["203.0.113.1/24", "203.0.113.2/24"],
-    );
-    let (r, h) = (forwarding_of(&v4, "r"), forwarding_of(&v4, "h1"));
-    assert_eq!(r[..2], ["1", "0"]);
-    assert_eq!(r[2..], h[2..]);
-    assert_eq!(h[2], "0", "IPv6 forwarding is off in a new namespace");
+    // And the router forwards IPv6 from one host to the other.
+    let far = v6["h2"].declared_addrs()[0].1.addr();
+    assert_eq!(v6["h1"].ping(far).run().unwrap().received, 1);
 }

@@ -2,8 +2,8 @@
 //! [`RouteSocket`]: veth pairs across namespaces, bridges, addresses, and
 //! the wait for IPv6 addresses to be ready.
 //!
-//! The build runs them one after the other on one thread. A blocking
-//! request is one `send` and one `recv` of its acknowledgement, as the
+//! Each socket's requests are made one after the other by one thread. A
+//! blocking request is one `send` and one `recv` of its acknowledgement, as the
 //! kernel answers a request inside the `send` that carries it; no runtime,
 //! reactor or connection task is involved.
 
@@ -47,7 +47,8 @@ pub(crate) struct VethEnd<'a> {
 /// to one real queue right after registration; the cut waits for an
 /// expedited RCU grace period under the kernel's rtnl lock, for each end,
 /// and adds and removes the extra queues' sysfs entries. Both ends end up
-/// with one real queue either way.
+/// with one real queue either way; only `ethtool -L` can no longer raise
+/// the count.
 fn one_queue(msg: LinkMessageBuilder<LinkUnspec>) -> LinkMessageBuilder<LinkUnspec> {
     msg.append_extra_attribute(LinkAttribute::NumTxQueues(1))
         .append_extra_attribute(LinkAttribute::NumRxQueues(1))

@@ -15,7 +15,7 @@
 
 use super::{Builder, TopologyError};
 use crate::topology::error::SYSCTL_VALUE_MAX;
-use crate::topology::BRIDGE_NAME;
+use crate::topology::{Plan, BRIDGE_NAME};
 use crate::vocab::{check_ifname, quoted};
 
 /// `net.ipv4.<word>` keys that are per network namespace.
@@ -313,23 +313,26 @@ fn resolve(key: &str) -> Result<Resolved, Refusal> {
     })
 }
 
+/// Whether every address and route destination of `plan` is IPv6, and it
+/// has at least one.
+fn ipv6_only(plan: &Plan) -> bool {
+    let mut families = plan.nodes.iter().flat_map(|n| {
+        let addrs = n.ifaces.iter().flat_map(|i| &i.addrs).map(|a| a.addr());
+        addrs.chain(n.routes.iter().map(|r| r.dst.addr()))
+    });
+    let first = families.next();
+    first.is_some_and(|a| a.is_ipv6()) && families.all(|a| a.is_ipv6())
+}
+
 impl Builder<'_> {
     pub(super) fn settings(&mut self) -> Result<(), TopologyError> {
-        // The families the lab's addresses and routes use. A router gets
-        // only their settings: in a namespace's first sysctl of a family
-        // the kernel compares against that family's entry of every other
-        // namespace of the machine, which makes each unused family cost a
-        // big build tens of microseconds per router.
-        let uses = |v6: bool| {
-            self.plan.nodes.iter().any(|n| {
-                n.ifaces
-                    .iter()
-                    .flat_map(|i| &i.addrs)
-                    .any(|a| a.addr().is_ipv6() == v6)
-                    || n.routes.iter().any(|r| r.dst.addr().is_ipv6() == v6)
-            })
-        };
-        let (v4, v6) = (uses(false), uses(true));
+        // A router of a lab whose addresses and routes are all IPv6 gets no
+        // IPv4 settings: in a namespace's first IPv4 sysctl the kernel
+        // compares against that entry of every other namespace of the
+        // machine, tens of microseconds per router in a big build. IPv6
+        // forwarding stays on in every router: without it a router's
+        // interfaces would send router solicitations.
+        let ipv6_only = ipv6_only(&self.plan);
         for node in &self.topo.forwarding {
             let ni = self.node_index(node, || "forwarding".into())?;
             self.plan.nodes[ni].forwarding = true;
@@ -337,14 +340,12 @@ impl Builder<'_> {
             // Routers answer every probe: with the default rate limit (a
             // burst of 6 ICMP errors, then one a second per destination), a
             // second traceroute through the same router shows `*`.
-            if v4 || !v6 {
+            if !ipv6_only {
                 s.push(("net/ipv4/ip_forward".into(), "1".into()));
                 s.push(("net/ipv4/icmp_ratelimit".into(), "0".into()));
             }
-            if v6 || !v4 {
-                s.push(("net/ipv6/conf/all/forwarding".into(), "1".into()));
-                s.push(("net/ipv6/icmp/ratelimit".into(), "0".into()));
-            }
+            s.push(("net/ipv6/conf/all/forwarding".into(), "1".into()));
+            s.push(("net/ipv6/icmp/ratelimit".into(), "0".into()));
         }
         for (node, key, value) in &self.topo.sysctls {
             let ni = self.node_index(node, || format!("sysctl {}", quoted(key)))?;
@@ -431,6 +432,54 @@ impl Builder<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::topology::{Route, Topology};
+
+    /// The sysctls the plan of `topo` gives node `r`.
+    fn router_sysctls(topo: Topology) -> Vec<String> {
+        let plan = Plan::new(&topo.forwarding("r")).unwrap();
+        let r = plan.nodes.iter().find(|n| n.name == "r").unwrap();
+        r.sysctls.iter().map(|(k, _)| k.clone()).collect()
+    }
+
+    const V4: [&str; 2] = ["net/ipv4/ip_forward", "net/ipv4/icmp_ratelimit"];
+    const V6: [&str; 2] = ["net/ipv6/conf/all/forwarding", "net/ipv6/icmp/ratelimit"];
+
+    fn has(keys: &[String], want: [&str; 2]) -> bool {
+        want.iter().all(|w| keys.iter().any(|k| k == w))
+    }
+
+    #[test]
+    fn a_router_of_an_ipv6_only_lab_gets_no_ipv4_settings() {
+        let t = Topology::new().link(
+            ("h", "eth0", "2001:db8::1/64"),
+            ("r", "eth0", "2001:db8::2/64"),
+        );
+        let keys = router_sysctls(t);
+        assert!(
+            has(&keys, V6) && !keys.iter().any(|k| k.starts_with("net/ipv4/")),
+            "{keys:?}"
+        );
+    }
+
+    #[test]
+    fn a_router_gets_both_families_unless_its_lab_is_ipv6_only() {
+        let v4 = Topology::new().link(
+            ("h", "eth0", "198.51.100.1/24"),
+            ("r", "eth0", "198.51.100.2/24"),
+        );
+        // An IPv4 route makes a lab with only IPv6 addresses use IPv4 too.
+        let v6_with_v4_route = Topology::new()
+            .link(
+                ("h", "eth0", "2001:db8::1/64"),
+                ("r", "eth0", "2001:db8::2/64"),
+            )
+            .route("r", Route::to("203.0.113.0/24").dev("eth0"));
+        let nothing = Topology::new().link(("h", "eth0"), ("r", "eth0"));
+        for t in [v4, v6_with_v4_route, nothing] {
+            let keys = router_sysctls(t);
+            assert!(has(&keys, V4) && has(&keys, V6), "{keys:?}");
+        }
+    }
 
     fn path(key: &str) -> Result<Resolved, Refusal> {
         resolve(key)
