@@ -13,7 +13,7 @@
 
 use std::time::{Duration, Instant};
 
-use netns_test::{Net, Topology};
+use netns_test::{Endpoint, Net, Route, Topology};
 
 use crate::floor_scale;
 
@@ -81,7 +81,33 @@ fn shapes(n: usize) -> Vec<(&'static str, Topology)> {
             Topology::leaf_spine(4, leaves, (n / leaves).saturating_sub(1).max(1)),
         ),
         ("bridge", Topology::star(n)),
+        ("routed bridges", routed_bridges(n)),
     ]
+}
+
+/// About `n` hosts on bridges of at most 100 hosts each, one IPv6 /64 per
+/// bridge, all joined by one router `r` that is a member of every bridge:
+/// the layout that keeps a bridge's flooding (quadratic in its ports)
+/// small.
+fn routed_bridges(n: usize) -> Topology {
+    let segments = n.div_ceil(100).max(1);
+    let per = n / segments;
+    let mut t = Topology::new();
+    for k in 0..segments {
+        let router = Endpoint::new("r", format!("eth{k}")).addr(format!("2001:db8:{k:x}::1/64"));
+        let hosts = (0..per).map(|h| {
+            Endpoint::new(format!("h{k}_{h}"), "eth0")
+                .addr(format!("2001:db8:{k:x}::{:x}/64", h + 2))
+        });
+        t = t.bridge(format!("sw{k}"), std::iter::once(router).chain(hosts));
+        for h in 0..per {
+            t = t.route(
+                format!("h{k}_{h}"),
+                Route::default_via(format!("2001:db8:{k:x}::1")),
+            );
+        }
+    }
+    t.forwarding("r")
 }
 
 /// Builds a two-host lab and drops it; the build's time.
@@ -182,13 +208,13 @@ pub(crate) fn print(rows: &[ScaleRow]) {
     println!();
     println!("phase scale (one build each; `next build`: a two-host build right after the drop)");
     println!(
-        "| {:<15} | {:>5} | {:>8} | {:>8} | {:>10} | {:>8} | {:>10} | {:>9} | {:>5} |",
+        "| {:<16} | {:>5} | {:>8} | {:>8} | {:>10} | {:>8} | {:>10} | {:>9} | {:>5} |",
         "lab", "nodes", "build", "per node", "first ping", "teardown", "next build", "RSS", "fds"
     );
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for r in rows {
         println!(
-            "| {:<15} | {:>5} | {:>5.0} ms | {:>5.2} ms | {:>10} | {:>5.1} ms | {:>7.1} ms | {:>9} | {:>5} |",
+            "| {:<16} | {:>5} | {:>5.0} ms | {:>5.2} ms | {:>10} | {:>5.1} ms | {:>7.1} ms | {:>9} | {:>5} |",
             r.shape,
             r.nodes,
             ms(r.build),
