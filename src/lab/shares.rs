@@ -62,15 +62,17 @@ where
     let per = items.len().div_ceil(threads);
     let run = &run;
     std::thread::scope(|s| {
+        let mut shares = items.chunks(per).enumerate();
+        let (_, first) = shares.next().expect("items is not empty");
         let mut others = Vec::new();
-        for (k, share) in items.chunks(per).enumerate().skip(1) {
+        for (k, share) in shares {
             let start = k * per;
             let spawned = std::thread::Builder::new()
                 .name(format!("{name}-{k}"))
                 .spawn_scoped(s, move || run(start, share));
             others.push((start, share, spawned.ok()));
         }
-        let mut all = run(0, &items[..per.min(items.len())]);
+        let mut all = run(0, first);
         for (start, share, handle) in others {
             let done = match handle {
                 Some(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
