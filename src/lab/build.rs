@@ -24,7 +24,6 @@ use crate::error::Result;
 use crate::sys::netlink::sync::{RouteOp, RouteSocket};
 use crate::sys::netlink::VethEnd;
 use crate::sys::netns::{NetNs, ThreadHome};
-use crate::sys::sysctl::write_sysctls;
 use crate::sys::thread;
 use crate::topology::{Plan, PlanIface, PlanNode};
 
@@ -119,9 +118,10 @@ fn configure(
         open(socks, nb).settle_link(b.index, &b.name)?;
     }
     // Interface sysctls need their interface, and go before its addresses.
+    let mut sysctls = super::namespaces::sysctl_writer(plan.nodes.len());
     for (node, ns) in plan.nodes.iter().zip(nss.iter()) {
         if !node.iface_sysctls.is_empty() {
-            ns.with(|| write_sysctls(&node.name, &node.iface_sysctls))??;
+            ns.with(|| sysctls.write(&node.name, &node.iface_sysctls))??;
         }
     }
     // Then node by node: addresses, the wait for IPv6 ones, routes; and the

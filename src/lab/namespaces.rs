@@ -1,5 +1,6 @@
 //! The build's first phase: one namespace per node, with its sysctls
-//! written, `lo` up, its bridge made, and its netlink socket open.
+//! written, `lo` up, its bridge made (with the switch's table), and its
+//! netlink socket open.
 //!
 //! Nodes are independent until they are linked, so a big lab makes them on
 //! several threads at once, each unsharing namespace after namespace and
@@ -10,9 +11,11 @@
 
 use super::shares::in_shares;
 use crate::error::Result;
+use crate::ruleset::{switch_ruleset, SWITCH_FAMILY, SWITCH_TABLE};
+use crate::sys::netlink::nft::{Batch, Nft};
 use crate::sys::netlink::sync::RouteSocket;
 use crate::sys::netns::NetNs;
-use crate::sys::sysctl::{write_sysctl, write_sysctls};
+use crate::sys::sysctl::{write_sysctl, SysctlWriter};
 use crate::topology::{PlanNode, BRIDGE_NAME};
 
 /// A node's namespace and its open socket.
@@ -25,14 +28,29 @@ pub(super) type Made = (NetNs, RouteSocket);
 /// On an error every namespace made so far is dropped, so the kernel frees
 /// them; the first error in node order is returned.
 pub(super) fn make_all(nodes: &[PlanNode]) -> Result<Vec<Made>> {
-    in_shares(nodes, "netns-build", make)
+    let writer = || sysctl_writer(nodes.len());
+    in_shares(nodes, "netns-build", writer, make)
+}
+
+/// Labs of this many nodes or more write their sysctls through private
+/// procfs instances: an instance costs about as much as one lookup in a
+/// machine of a few hundred namespaces.
+const PRIVATE_PROC_FROM: usize = 64;
+
+/// The sysctl writer for a lab of `nodes` nodes.
+pub(super) fn sysctl_writer(nodes: usize) -> SysctlWriter {
+    if nodes >= PRIVATE_PROC_FROM {
+        SysctlWriter::private()
+    } else {
+        SysctlWriter::new()
+    }
 }
 
 /// Unshares node `node`'s namespace (the calling thread moves into it) and
-/// sets it up.
-fn make(node: &PlanNode) -> Result<Made> {
+/// sets it up, writing its sysctls with `sysctls`.
+fn make(sysctls: &mut SysctlWriter, node: &PlanNode) -> Result<Made> {
     let ns = NetNs::unshare_current(node.name.clone())?;
-    write_sysctls(&node.name, &node.sysctls)?;
+    sysctls.write(&node.name, &node.sysctls)?;
     if node.bridge.is_some() {
         bridge_netfilter_off(&node.name);
     }
@@ -40,6 +58,11 @@ fn make(node: &PlanNode) -> Result<Made> {
     sock.set_link_up(1, "lo", true)?;
     if let Some(index) = node.bridge {
         sock.add_bridge(BRIDGE_NAME, index, None)?;
+    }
+    if node.drops_mld {
+        let mut batch = Batch::new();
+        batch.install_table(SWITCH_FAMILY, SWITCH_TABLE, &switch_ruleset());
+        Nft::open_here(&node.name)?.apply(&batch)?;
     }
     Ok((ns, sock))
 }

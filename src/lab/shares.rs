@@ -16,37 +16,48 @@ const PARALLEL_FROM: usize = 64;
 const MAX_THREADS: usize = 8;
 
 /// Runs `work` on every item of `items`, on up to one thread per core. The
-/// threads are named `{name}-1`, `{name}-2`, ...
+/// threads are named `{name}-1`, `{name}-2`, ... Each share has a state of
+/// its own, made by `init` on the share's thread and handed to `work` with
+/// each of its items in turn.
 ///
 /// The first error in item order is returned; once an item has failed, no
 /// thread starts an item after it, and every thread has ended before this
 /// returns (so what the other shares made is dropped, not leaked). A share
 /// whose thread cannot be started runs on the calling thread.
-pub(super) fn in_shares<T, R, F>(items: &[T], name: &str, work: F) -> Result<Vec<R>>
+pub(super) fn in_shares<T, R, S, I, F>(items: &[T], name: &str, init: I, work: F) -> Result<Vec<R>>
 where
     T: Sync,
     R: Send,
-    F: Fn(&T) -> Result<R> + Sync,
+    I: Fn() -> S + Sync,
+    F: Fn(&mut S, &T) -> Result<R> + Sync,
 {
-    in_shares_on(threads_for(items.len()), items, name, work)
+    in_shares_on(threads_for(items.len()), items, name, init, work)
 }
 
 /// [`in_shares`] on `threads` threads.
-fn in_shares_on<T, R, F>(threads: usize, items: &[T], name: &str, work: F) -> Result<Vec<R>>
+fn in_shares_on<T, R, S, I, F>(
+    threads: usize,
+    items: &[T],
+    name: &str,
+    init: I,
+    work: F,
+) -> Result<Vec<R>>
 where
     T: Sync,
     R: Send,
-    F: Fn(&T) -> Result<R> + Sync,
+    I: Fn() -> S + Sync,
+    F: Fn(&mut S, &T) -> Result<R> + Sync,
 {
     // The index of the first item that failed so far.
     let failed = AtomicUsize::new(usize::MAX);
     let run = |start: usize, share: &[T]| -> Result<Vec<R>> {
         let mut out = Vec::with_capacity(share.len());
+        let mut state = init();
         for (i, item) in share.iter().enumerate() {
             if failed.load(Ordering::Relaxed) < start + i {
                 break;
             }
-            match work(item) {
+            match work(&mut state, item) {
                 Ok(r) => out.push(r),
                 Err(e) => {
                     failed.fetch_min(start + i, Ordering::Relaxed);
@@ -106,6 +117,37 @@ mod tests {
     use super::*;
     use crate::error::Error;
 
+    /// [`in_shares_on`] with no state.
+    fn on<T: Sync, R: Send>(
+        threads: usize,
+        items: &[T],
+        work: impl Fn(&T) -> Result<R> + Sync,
+    ) -> Result<Vec<R>> {
+        in_shares_on(threads, items, "t", || (), |_, item| work(item))
+    }
+
+    #[test]
+    fn each_share_has_a_state_of_its_own() {
+        let items: Vec<usize> = (0..10).collect();
+        for threads in [1, 2, 3] {
+            // The state counts the items its share has seen.
+            let seen = in_shares_on(
+                threads,
+                &items,
+                "t",
+                || 0,
+                |n: &mut usize, _| {
+                    *n += 1;
+                    Ok(*n)
+                },
+            )
+            .unwrap();
+            let per = items.len().div_ceil(threads);
+            let want: Vec<usize> = (0..items.len()).map(|i| i % per + 1).collect();
+            assert_eq!(seen, want, "{threads} threads");
+        }
+    }
+
     fn fail(op: &str) -> Error {
         Error::Spawn {
             op: op.into(),
@@ -134,7 +176,7 @@ mod tests {
         let items: Vec<usize> = (0..1000).collect();
         for threads in [1, 2, 3, 8] {
             let names = std::sync::Mutex::new(std::collections::BTreeSet::new());
-            let out = in_shares_on(threads, &items, "t", |i| {
+            let out = on(threads, &items, |i| {
                 let me = std::thread::current().name().map(str::to_string);
                 names.lock().unwrap().insert(me);
                 Ok(i * 2)
@@ -149,16 +191,20 @@ mod tests {
     fn the_first_error_in_item_order_wins() {
         let items: Vec<usize> = (0..1000).collect();
         // Only a later share fails.
-        let r = in_shares_on(3, &items, "t", |&i| {
-            if i == 900 {
-                Err(fail("900"))
-            } else {
-                Ok(i)
-            }
-        });
+        let r = on(
+            3,
+            &items,
+            |&i| {
+                if i == 900 {
+                    Err(fail("900"))
+                } else {
+                    Ok(i)
+                }
+            },
+        );
         assert!(matches!(r, Err(Error::Spawn { op, .. }) if op == "900"));
         // Two shares fail: the earlier item's error is returned.
-        let r = in_shares_on(3, &items, "t", |&i| match i {
+        let r = on(3, &items, |&i| match i {
             10 => Err(fail("10")),
             700 => Err(fail("700")),
             _ => Ok(i),
@@ -170,7 +216,7 @@ mod tests {
     fn no_item_after_a_failed_one_starts_once_it_has_failed() {
         let items: Vec<usize> = (0..1000).collect();
         let done = AtomicUsize::new(0);
-        let r = in_shares_on(1, &items, "t", |&i| {
+        let r = on(1, &items, |&i| {
             done.fetch_add(1, Ordering::Relaxed);
             if i == 3 {
                 Err(fail("3"))
@@ -183,7 +229,7 @@ mod tests {
         // On two threads the second share stops at its next item: at most
         // the items it had started before item 0 failed are made.
         let done = AtomicUsize::new(0);
-        let r = in_shares_on(2, &items, "t", |&i| {
+        let r = on(2, &items, |&i| {
             done.fetch_add(1, Ordering::Relaxed);
             if i == 0 {
                 // Give the other share time to start before failing.

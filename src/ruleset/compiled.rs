@@ -62,7 +62,10 @@ impl NodeRuleset {
         }
         for (name, base) in &self.chains {
             let mut b = format!("\tchain {name} {{\n");
-            b.push_str(&format!("\t\t{}\n", super::text::chain_header(base)));
+            b.push_str(&format!(
+                "\t\t{}\n",
+                super::text::chain_header(FIREWALL_FAMILY, base)
+            ));
             for (_, rule) in self.rules.iter().filter(|(c, _)| c == name) {
                 b.push_str(&format!("\t\t{}\n", super::text::rule(rule)));
             }

@@ -7,13 +7,16 @@
 //! - [`text`]: the `nft` syntax of rules, sets and chain headers;
 //! - [`nat`] and [`filter`]: what a user declares ([`Nat`], [`Firewall`]),
 //!   turned into rules by the topology's validation;
-//! - [`compiled`]: the rules one node gets ([`NodeRuleset`]).
+//! - [`compiled`]: the rules one node gets ([`NodeRuleset`]);
+//! - [`switch`]: the table of a segment's switch node, which keeps the
+//!   members' multicast listener reports off the bridge.
 //!
 //! The fault layer's partitions use the model too, in a table of their own.
 
 mod compiled;
 mod filter;
 mod nat;
+mod switch;
 pub(crate) mod text;
 
 #[cfg(test)]
@@ -31,6 +34,7 @@ pub use filter::{Chain, CtState, Filter, Firewall, Policy, Proto, Rate, Reject};
 pub(crate) use filter::{FilterAction, FilterSpec};
 pub use nat::{Filtering, Mapping, Nat};
 pub(crate) use nat::{NatSpec, SourceTo};
+pub(crate) use switch::{switch_ruleset, SWITCH_FAMILY, SWITCH_TABLE};
 
 /// The family of a table: which packets its base chains see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +45,9 @@ pub(crate) enum TableFamily {
     Ip,
     /// `ip6`: IPv6 only (`NFPROTO_IPV6`).
     Ip6,
+    /// `bridge`: frames a bridge forwards (`NFPROTO_BRIDGE`); its hooks
+    /// have the numbers of [`Hook`]'s.
+    Bridge,
 }
 
 /// A netfilter hook, where a base chain sees packets.
@@ -201,6 +208,9 @@ pub(crate) enum Match {
     Oifname(String),
     /// `meta l4proto N`: the transport protocol (6 TCP, 17 UDP, 1 ICMP...).
     L4Proto(u8),
+    /// `icmpv6 type N`: `meta l4proto ipv6-icmp` and the first byte of the
+    /// transport header, which `nft` prints as one match.
+    Icmpv6Type(u8),
     /// `th sport N` or `th sport LO-HI`: the first 2 bytes of the transport
     /// header (no protocol check, as in `nft`; add [`Match::L4Proto`]).
     Sport(PortRange),

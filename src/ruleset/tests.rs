@@ -28,7 +28,11 @@ fn priorities_print_by_standard_name_where_the_hook_allows_it() {
         (Hook::Input, 11, "11"),
     ];
     for (hook, prio, want) in cases {
-        assert_eq!(priority(hook, prio), want, "{hook:?} {prio}");
+        assert_eq!(
+            priority(TableFamily::Inet, hook, prio),
+            want,
+            "{hook:?} {prio}"
+        );
     }
     let base = BaseChain {
         hook: Hook::Postrouting,
@@ -37,7 +41,7 @@ fn priorities_print_by_standard_name_where_the_hook_allows_it() {
         policy: Verdict::Accept,
     };
     assert_eq!(
-        chain_header(&base),
+        chain_header(TableFamily::Inet, &base),
         "type nat hook postrouting priority srcnat; policy accept;"
     );
 }

@@ -17,12 +17,13 @@ use super::{
 use crate::vocab::Family;
 
 impl TableFamily {
-    /// The family as `nft` writes it: `inet`, `ip`, `ip6`.
+    /// The family as `nft` writes it: `inet`, `ip`, `ip6`, `bridge`.
     pub(crate) fn name(self) -> &'static str {
         match self {
             TableFamily::Inet => "inet",
             TableFamily::Ip => "ip",
             TableFamily::Ip6 => "ip6",
+            TableFamily::Bridge => "bridge",
         }
     }
 }
@@ -66,11 +67,11 @@ impl Verdict {
     }
 }
 
-/// A priority as `nft` prints it: the standard name within 10 of it
-/// (`filter`, `filter - 10`, `srcnat + 1`), where that name is valid on
-/// the hook (`dstnat` on prerouting, `srcnat` on postrouting), else the
-/// number.
-pub(crate) fn priority(hook: Hook, prio: i32) -> String {
+/// A priority as `nft` prints it in a table of `family`: the standard name
+/// within 10 of it (`filter`, `filter - 10`, `srcnat + 1`), where that name
+/// is valid on the hook (`dstnat` on prerouting, `srcnat` on postrouting),
+/// else the number. The bridge family has names of its own.
+pub(crate) fn priority(family: TableFamily, hook: Hook, prio: i32) -> String {
     const STD: [(&str, i32); 6] = [
         ("raw", -300),
         ("mangle", -150),
@@ -79,7 +80,17 @@ pub(crate) fn priority(hook: Hook, prio: i32) -> String {
         ("security", 50),
         ("srcnat", 100),
     ];
-    for (name, value) in STD {
+    const BRIDGE: [(&str, i32); 4] = [
+        ("dstnat", -300),
+        ("filter", -200),
+        ("out", 100),
+        ("srcnat", 300),
+    ];
+    let names: &[(&str, i32)] = match family {
+        TableFamily::Bridge => &BRIDGE,
+        TableFamily::Inet | TableFamily::Ip | TableFamily::Ip6 => &STD,
+    };
+    for &(name, value) in names {
         if (prio - value).abs() <= 10 {
             let valid = match name {
                 "dstnat" => hook == Hook::Prerouting,
@@ -101,12 +112,12 @@ pub(crate) fn priority(hook: Hook, prio: i32) -> String {
 
 /// `type filter hook input priority filter; policy accept;`
 #[cfg(test)]
-pub(crate) fn chain_header(base: &super::BaseChain) -> String {
+pub(crate) fn chain_header(family: TableFamily, base: &super::BaseChain) -> String {
     format!(
         "type {} hook {} priority {}; policy {};",
         base.kind.name(),
         base.hook.name(),
-        priority(base.hook, base.priority),
+        priority(family, base.hook, base.priority),
         base.policy.name()
     )
 }
@@ -189,6 +200,27 @@ pub(crate) fn l4proto_name(p: u8) -> String {
         132 => "sctp".into(),
         136 => "udplite".into(),
         p => p.to_string(),
+    }
+}
+
+/// The name `nft` gives ICMPv6 type `t`, or its number.
+fn icmpv6_type_name(t: u8) -> String {
+    match t {
+        1 => "destination-unreachable".into(),
+        2 => "packet-too-big".into(),
+        3 => "time-exceeded".into(),
+        4 => "parameter-problem".into(),
+        128 => "echo-request".into(),
+        129 => "echo-reply".into(),
+        130 => "mld-listener-query".into(),
+        131 => "mld-listener-report".into(),
+        132 => "mld-listener-done".into(),
+        133 => "nd-router-solicit".into(),
+        134 => "nd-router-advert".into(),
+        135 => "nd-neighbor-solicit".into(),
+        136 => "nd-neighbor-advert".into(),
+        143 => "mld2-listener-report".into(),
+        t => t.to_string(),
     }
 }
 
@@ -402,6 +434,7 @@ pub(crate) fn rule(r: &Rule) -> String {
                     words.push(format!("meta l4proto {}", l4proto_name(*p)));
                 }
             }
+            Match::Icmpv6Type(t) => words.push(format!("icmpv6 type {}", icmpv6_type_name(*t))),
             Match::Sport(p) => words.push(format!("{} {}", field(&Field::Sport, l4), ports(p))),
             Match::Dport(p) => words.push(format!("{} {}", field(&Field::Dport, l4), ports(p))),
             Match::CtState(s) => words.push(format!("ct state {}", bits(s.0, &CT_STATES))),

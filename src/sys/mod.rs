@@ -6,7 +6,8 @@
 //! - [`thread`] and [`runtime`]: a scoped thread that resumes the closure's
 //!   panic, and the one current-thread tokio runtime builder;
 //! - [`fd_limit`]: room under the open-file limit for a lab's fds;
-//! - [`sysctl`]: writes under `/proc/sys` from inside a node;
+//! - [`sysctl`]: writes under `/proc/sys` from inside a node, and
+//!   [`procfs`]: the private procfs instances a big build writes through;
 //! - [`privilege`]: capabilities, user namespaces, the pre-main constructor;
 //! - [`process`]: the fork-time hook that puts a child into a node, and
 //!   the kill of every process left inside a lab;
@@ -32,6 +33,7 @@ pub(crate) mod packet_ring;
 pub(crate) mod poller;
 pub mod privilege;
 pub(crate) mod process;
+pub(crate) mod procfs;
 pub(crate) mod runtime;
 pub(crate) mod sched;
 pub(crate) mod sockopt;

@@ -1,7 +1,12 @@
 //! Sysctls of the calling thread's network namespace.
 
+use std::fs::File;
 use std::io::Write;
 
+use nix::fcntl::{openat, OFlag};
+use nix::sys::stat::Mode;
+
+use super::procfs::PrivateProc;
 use crate::error::{Error, Result};
 
 /// The sysctl(8) key of a `/proc/sys` path: `/` and `.` swap, so the dot in
@@ -31,40 +36,92 @@ pub(crate) fn write_sysctl(node: &str, path: &str, value: &str) -> Result<()> {
         })
 }
 
-/// Writes sysctls (`net/ipv4/ip_forward`, ...) in the calling thread's
-/// namespace, in order.
+/// Namespaces written through one private procfs instance before the
+/// next is made: the instance's hash chains hold at most this many entries
+/// of a name.
+const NAMESPACES_PER_INSTANCE: usize = 64;
+
+/// Writes the sysctls of namespace after namespace, each from a thread
+/// inside it.
 ///
 /// Paths under `net/` are opened relative to one descriptor of the
-/// namespace's `/proc/sys/net`: every namespace has its own `net` entry
-/// under `/proc/sys`, all in one dentry hash chain, so each lookup of `net`
-/// compares against every namespace of the machine, and a big lab pays it
-/// once per node instead of once per sysctl.
-pub(crate) fn write_sysctls(node: &str, settings: &[(String, String)]) -> Result<()> {
-    use nix::fcntl::{openat, OFlag};
-    use nix::sys::stat::Mode;
-    let mut net_dir: Option<std::fs::File> = None;
-    for (path, value) in settings {
-        let Some(rel) = path.strip_prefix("net/") else {
-            write_sysctl(node, path, value)?;
-            continue;
-        };
-        let fail = |source: std::io::Error| Error::Sysctl {
-            node: node.to_string(),
-            key: key_of(path),
-            value: value.to_string(),
-            source,
-        };
-        let dir = match net_dir.as_ref() {
-            Some(dir) => dir,
-            None => net_dir.insert(std::fs::File::open("/proc/sys/net").map_err(fail)?),
-        };
-        let fd = openat(dir, rel, OFlag::O_WRONLY | OFlag::O_CLOEXEC, Mode::empty())
-            .map_err(|e| fail(e.into()))?;
-        std::fs::File::from(fd)
-            .write_all(value.as_bytes())
-            .map_err(fail)?;
+/// namespace's `/proc/sys/net`, so each sysctl after the first costs no
+/// lookup of `net` or of its subdirectories' chains (see
+/// [`procfs`](super::procfs)). A writer made [`private`](SysctlWriter::private)
+/// reaches `net` through a procfs instance of its own, a new one every
+/// [`NAMESPACES_PER_INSTANCE`] namespaces, where it can make one (as
+/// root); otherwise, and for other writers, through `/proc`.
+#[derive(Debug, Default)]
+pub(crate) struct SysctlWriter {
+    /// The instance in use, once made.
+    proc: Option<PrivateProc>,
+    /// Namespaces written through `proc`.
+    served: usize,
+    /// Whether to make private instances: false for a plain writer, and
+    /// once making one has failed.
+    private: bool,
+}
+
+impl SysctlWriter {
+    /// A writer through `/proc`.
+    pub(crate) fn new() -> SysctlWriter {
+        SysctlWriter::default()
     }
-    Ok(())
+
+    /// A writer through private procfs instances where it can make them:
+    /// for many namespaces, where the instance's cost is soon repaid.
+    pub(crate) fn private() -> SysctlWriter {
+        SysctlWriter {
+            private: true,
+            ..SysctlWriter::default()
+        }
+    }
+
+    /// Writes `settings` (`net/ipv4/ip_forward`, ...) in the calling
+    /// thread's namespace, in order; `node` names it in errors.
+    pub(crate) fn write(&mut self, node: &str, settings: &[(String, String)]) -> Result<()> {
+        let mut net_dir: Option<File> = None;
+        for (path, value) in settings {
+            let Some(rel) = path.strip_prefix("net/") else {
+                write_sysctl(node, path, value)?;
+                continue;
+            };
+            let fail = |source: std::io::Error| Error::Sysctl {
+                node: node.to_string(),
+                key: key_of(path),
+                value: value.to_string(),
+                source,
+            };
+            let dir = match net_dir {
+                Some(ref dir) => dir,
+                None => net_dir.insert(self.net_dir().map_err(fail)?),
+            };
+            let fd = openat(dir, rel, OFlag::O_WRONLY | OFlag::O_CLOEXEC, Mode::empty())
+                .map_err(|e| fail(e.into()))?;
+            File::from(fd).write_all(value.as_bytes()).map_err(fail)?;
+        }
+        Ok(())
+    }
+
+    /// The calling thread's namespace's `/proc/sys/net`, through the
+    /// private instance when there is one.
+    fn net_dir(&mut self) -> std::io::Result<File> {
+        if self.private && (self.proc.is_none() || self.served == NAMESPACES_PER_INSTANCE) {
+            self.proc = None;
+            self.served = 0;
+            match PrivateProc::mount() {
+                Ok(p) => self.proc = Some(p),
+                Err(_) => self.private = false,
+            }
+        }
+        match &self.proc {
+            Some(p) => {
+                self.served += 1;
+                p.net_sysctls()
+            }
+            None => File::open("/proc/sys/net"),
+        }
+    }
 }
 
 /// Reads a sysctl (`net/netfilter/nf_conntrack_udp_timeout`) in the calling

@@ -86,6 +86,14 @@ pub enum TopologyError {
         /// The node.
         node: String,
     },
+    /// A node named as a segment's switch that is not one.
+    #[error("node `{node}` is not the switch of a segment (used by {used_by})")]
+    NotASwitch {
+        /// The node.
+        node: String,
+        /// What named it.
+        used_by: String,
+    },
     /// A reference to a node that the topology does not hold.
     #[error("unknown node `{node}` (used by {used_by})")]
     UnknownNode {

@@ -167,6 +167,8 @@ pub struct Topology {
     pub(crate) segments: Vec<Segment>,
     pub(crate) routes: Vec<(String, Route)>,
     pub(crate) forwarding: Vec<String>,
+    /// Switches whose bridge forwards listener reports.
+    pub(crate) forward_mld: Vec<String>,
     pub(crate) sysctls: Vec<(String, String, String)>,
     pub(crate) nats: Vec<(String, Nat)>,
     pub(crate) firewalls: Vec<(String, Firewall)>,
@@ -216,7 +218,11 @@ impl Topology {
     /// off, so its ports send nothing of their own. Members (and every node
     /// with an IPv6 address) send no router solicitations: no node of a lab
     /// answers them, and the bridge would copy each to every port. A
-    /// topology's own sysctls override both.
+    /// topology's own sysctls override both. The switch drops the members'
+    /// multicast listener reports (MLD), which the kernel sends unasked for
+    /// every IPv6 address: copied to every port they would cost the square
+    /// of the members, and without snooping or a querier no node needs them
+    /// ([`forward_mld`](Topology::forward_mld) keeps them).
     ///
     /// ```
     /// # use netns_test::Topology;
@@ -273,6 +279,29 @@ impl Topology {
     /// ```
     pub fn forwarding(mut self, node: impl Into<String>) -> Self {
         self.forwarding.push(node.into());
+        self
+    }
+
+    /// Lets the bridge of segment `switch` forward its members' multicast
+    /// listener reports (MLDv1 reports and dones, MLDv2 reports) to every
+    /// port, as a bridge without snooping does. By default the switch drops
+    /// them as they arrive (see [`bridge`](Topology::bridge)); a test of an
+    /// MLD querier, a multicast router or a snooping switch on a member
+    /// needs them. Naming a node that is not a segment's switch is an error
+    /// ([`TopologyError::NotASwitch`]).
+    ///
+    /// ```
+    /// # use netns_test::Topology;
+    /// let lan = Topology::new()
+    ///     .bridge("sw", [
+    ///         ("querier", "eth0", "2001:db8:1::1/64"),
+    ///         ("listener", "eth0", "2001:db8:1::2/64"),
+    ///     ])
+    ///     .forward_mld("sw");
+    /// # lan.validate().unwrap();
+    /// ```
+    pub fn forward_mld(mut self, switch: impl Into<String>) -> Self {
+        self.forward_mld.push(switch.into());
         self
     }
 

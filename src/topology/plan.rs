@@ -39,6 +39,9 @@ pub(crate) struct PlanNode {
     pub ifaces: Vec<PlanIface>,
     /// Index of a bridge device to create first, if this is a switch node.
     pub bridge: Option<u32>,
+    /// Whether the switch drops its members' listener reports (the table
+    /// of `ruleset::switch_ruleset`).
+    pub drops_mld: bool,
     pub routes: Vec<PlanRoute>,
     /// Sysctls to write as soon as the node exists (before its interfaces,
     /// so `default` settings apply to them), as (`/proc/sys` relative path,

@@ -3,6 +3,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod bridge_mld;
 mod guards;
 mod links;
 mod programs;

@@ -50,6 +50,30 @@ fn duplicate_node() {
 
 #[test]
 #[serial]
+fn forward_mld_names_a_switch() {
+    let lan = || Topology::new().bridge("sw", [("h1", "eth0"), ("h2", "eth0")]);
+    let e = refused(lan().forward_mld("h1"));
+    assert_eq!(
+        e,
+        TopologyError::NotASwitch {
+            node: "h1".into(),
+            used_by: "forward_mld".into()
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "node `h1` is not the switch of a segment (used by forward_mld)"
+    );
+    let e = refused(lan().forward_mld("ghost"));
+    assert!(
+        matches!(e, TopologyError::UnknownNode { ref node, ref used_by } if node == "ghost" && used_by == "forward_mld"),
+        "{e:?}"
+    );
+    assert_eq!(lan().forward_mld("sw").validate(), Ok(()));
+}
+
+#[test]
+#[serial]
 fn duplicate_interface() {
     let e = refused(ok_link().link(
         ("a", "eth0", "203.0.113.1/24"),

@@ -92,7 +92,14 @@ fn build(items: &[(usize, usize, Item<'_>)]) -> Result<Topology, (usize, String)
         t = match item {
             Item::Node(n) => t.node(*n),
             Item::Link(l) => t.link(l.a.endpoint(), l.b.endpoint()),
-            Item::Bridge(b) => t.bridge(&b.switch, b.members.iter().map(|m| m.endpoint())),
+            Item::Bridge(b) => {
+                let t = t.bridge(&b.switch, b.members.iter().map(|m| m.endpoint()));
+                if b.forward_mld {
+                    t.forward_mld(&b.switch)
+                } else {
+                    t
+                }
+            }
             Item::Route(r) => t.route(&r.node, r.route()),
             Item::Forwarding(n) => t.forwarding(*n),
             Item::Sysctls(node, table) => table

@@ -184,6 +184,7 @@ impl<'t> Builder<'t> {
         for seg in &self.topo.segments {
             let ns = self.node_index(&seg.switch, || "a segment".into())?;
             self.plan.nodes[ns].bridge = Some(2);
+            self.plan.nodes[ns].drops_mld = !self.topo.forward_mld.contains(&seg.switch);
             let mut ends = Vec::new();
             for (i, member) in seg.members.iter().enumerate() {
                 let nm = self.node_index(&member.node, || format!("segment `{}`", seg.switch))?;
@@ -201,6 +202,15 @@ impl<'t> Builder<'t> {
                 ends.push((nm, im));
             }
             check_segment_clash(ends.iter().copied(), &self.plan)?;
+        }
+        for switch in &self.topo.forward_mld {
+            let n = self.node_index(switch, || "forward_mld".into())?;
+            if self.plan.nodes[n].bridge.is_none() {
+                return Err(TopologyError::NotASwitch {
+                    node: switch.clone(),
+                    used_by: "forward_mld".into(),
+                });
+            }
         }
         Ok(())
     }

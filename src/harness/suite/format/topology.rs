@@ -95,6 +95,10 @@ pub struct BridgeSpec {
     pub switch: String,
     /// The members' ends.
     pub members: Vec<EndpointSpec>,
+    /// Whether the bridge forwards the members' multicast listener reports
+    /// (MLD), which the switch drops by default (`Topology::forward_mld`).
+    #[serde(default)]
+    pub forward_mld: bool,
 }
 
 /// A static route in a node.

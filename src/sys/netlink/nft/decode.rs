@@ -13,7 +13,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ipnet::IpNet;
 
 use super::consts::*;
-use super::expr::{payload_of, slot_of_reg, slots};
+use super::expr::{payload_of, slot_of_reg, slots, IPPROTO_ICMPV6};
 use super::msg::{attr_str, attr_u64_be, attrs};
 use super::Family;
 use crate::ruleset::{
@@ -88,6 +88,8 @@ enum Value {
     },
     Masked(Box<Value>, Vec<u8>),
     Imm(Vec<u8>),
+    /// The first byte of an ICMPv6 header.
+    Icmpv6Type,
     /// A map's data, loaded by a lookup.
     MapData {
         key: Vec<Field>,
@@ -120,7 +122,7 @@ impl Reader<'_> {
         match self.table {
             Family::Ip => Some(Ip::V4),
             Family::Ip6 => Some(Ip::V6),
-            Family::Inet => None,
+            Family::Inet | Family::Bridge => None,
         }
     }
 
@@ -207,6 +209,7 @@ impl Reader<'_> {
                 self.nfproto_at = Some(self.matches.len());
                 self.matches.push(Match::NfProto(f));
             }
+            (Value::Icmpv6Type, NFT_CMP_EQ) => self.matches.push(Match::Icmpv6Type(*data.first()?)),
             (Value::Meta(NFT_META_L4PROTO), NFT_CMP_EQ) => {
                 self.matches.push(Match::L4Proto(*data.first()?))
             }
@@ -336,6 +339,16 @@ impl Reader<'_> {
                 let base = e.u32(NFTA_PAYLOAD_BASE)?;
                 let offset = e.u32(NFTA_PAYLOAD_OFFSET)?;
                 let len = e.u32(NFTA_PAYLOAD_LEN)?;
+                if (base, offset, len) == (NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1) {
+                    // `icmpv6 type`, whose dependency is the `meta l4proto
+                    // ipv6-icmp` just before.
+                    if self.matches.last() != Some(&Match::L4Proto(IPPROTO_ICMPV6)) {
+                        return None;
+                    }
+                    self.matches.pop();
+                    self.regs.insert(slot, Value::Icmpv6Type);
+                    return Some(());
+                }
                 // The family is the pending dependency's: decide before
                 // dropping it.
                 let field = self.payload_field(base, offset, len)?;

@@ -32,6 +32,9 @@ use crate::ruleset::{
 };
 use crate::vocab::Family as Ip;
 
+/// `IPPROTO_ICMPV6`: the `meta l4proto` of an `icmpv6 type` match.
+pub(super) const IPPROTO_ICMPV6: u8 = 58;
+
 /// The register that holds the value at 4-byte slot `slot`.
 pub(super) fn reg_of_slot(slot: u32) -> u32 {
     if slot % 4 == 0 {
@@ -334,6 +337,12 @@ fn encode_match(out: &mut Attrs, family: Family, m: &Match, ids: SetIds<'_>) -> 
         Match::L4Proto(proto) => {
             meta(out, NFT_META_L4PROTO);
             cmp_eq(out, &[*proto]);
+        }
+        Match::Icmpv6Type(t) => {
+            meta(out, NFT_META_L4PROTO);
+            cmp_eq(out, &[IPPROTO_ICMPV6]);
+            payload(out, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+            cmp_eq(out, &[*t]);
         }
         Match::Sport(p) => port_match(out, Field::Sport, *p),
         Match::Dport(p) => port_match(out, Field::Dport, *p),

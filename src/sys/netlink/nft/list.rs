@@ -231,7 +231,7 @@ impl Nft {
                 ));
             }
             for (f, a) in &chains {
-                if let Some((table, chain)) = parse_chain(a) {
+                if let Some((table, chain)) = parse_chain(Family::from_nfproto(*f), a) {
                     if mine(*f, &table) {
                         t.chains.push(chain);
                     }
@@ -337,7 +337,7 @@ fn parse_set(family: u8, a: &[u8]) -> Option<SetView> {
 }
 
 /// (table, chain) from an `NFT_MSG_NEWCHAIN`.
-fn parse_chain(a: &[u8]) -> Option<(String, NftChain)> {
+fn parse_chain(family: Option<Family>, a: &[u8]) -> Option<(String, NftChain)> {
     let (mut table, mut name, mut hook, mut policy, mut kind) = (None, None, None, None, None);
     for (ty, v) in attrs(a) {
         match ty {
@@ -361,9 +361,9 @@ fn parse_chain(a: &[u8]) -> Option<(String, NftChain)> {
     }
     let base = hook.map(|(num, prio)| {
         let hook_name = Hook::from_number(num).map_or("?", Hook::name);
-        let prio_text = match Hook::from_number(num) {
-            Some(h) => text::priority(h, prio),
-            None => prio.to_string(),
+        let prio_text = match (family, Hook::from_number(num)) {
+            (Some(f), Some(h)) => text::priority(f, h, prio),
+            _ => prio.to_string(),
         };
         let policy = match policy {
             Some(0) => "drop",

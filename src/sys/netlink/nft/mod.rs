@@ -103,6 +103,7 @@ impl Family {
             Family::Inet => 1,
             Family::Ip => 2,
             Family::Ip6 => 10,
+            Family::Bridge => 7,
         }
     }
 
@@ -111,6 +112,7 @@ impl Family {
         match n {
             1 => Some(Family::Inet),
             2 => Some(Family::Ip),
+            7 => Some(Family::Bridge),
             10 => Some(Family::Ip6),
             _ => None,
         }
