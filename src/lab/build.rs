@@ -124,8 +124,8 @@ fn configure(
             ns.with(|| sysctls.write(&node.name, &node.iface_sysctls))??;
         }
     }
-    // Then node by node: addresses, the wait for IPv6 ones, routes; and the
-    // node's socket is closed. Only one socket subscribed to address events
+    // Then node by node: addresses, routes, the wait for IPv6 addresses;
+    // and the node's socket is closed. Only one socket subscribed to address events
     // exists at a time: the kernel walks every subscribed socket of the
     // machine for every routing notification, so many of them would make
     // every request of a big build slower. This stays on one thread: its
@@ -141,8 +141,8 @@ fn open(socks: &mut [Option<RouteSocket>], i: usize) -> &mut RouteSocket {
     socks[i].as_mut().expect("open until its node is done")
 }
 
-/// Addresses, the wait for the IPv6 ones, then routes, through `sock`,
-/// which is closed at the end.
+/// Addresses, routes, then the wait for the IPv6 addresses, through
+/// `sock`, which is closed at the end.
 fn configure_node(node: &PlanNode, mut sock: RouteSocket) -> Result<()> {
     let v6: Vec<_> = node
         .ifaces
@@ -162,9 +162,6 @@ fn configure_node(node: &PlanNode, mut sock: RouteSocket) -> Result<()> {
             sock.add_address(iface.index, &iface.name, *addr)?;
         }
     }
-    if !v6.is_empty() {
-        sock.wait_ipv6_ready(v6, IPV6_READY_LIMIT)?;
-    }
     for route in &node.routes {
         sock.route(
             RouteOp::Add,
@@ -172,6 +169,11 @@ fn configure_node(node: &PlanNode, mut sock: RouteSocket) -> Result<()> {
             route.via,
             route.dev.as_ref().map(|(i, n)| (*i, n.as_str())),
         )?;
+    }
+    // Last: the kernel finishes the addresses on a workqueue meanwhile, and
+    // a route needs only an address's prefix route, which is there at once.
+    if !v6.is_empty() {
+        sock.wait_ipv6_ready(v6, IPV6_READY_LIMIT)?;
     }
     Ok(())
 }

@@ -32,6 +32,11 @@ pub(crate) struct Allocator {
     links: Vec<LinkAddrs>,
 }
 
+/// 2001:db8::/32, which holds every address the allocator hands out.
+pub(crate) fn documentation_prefix() -> Ipv6Net {
+    Ipv6Net::new(Ipv6Addr::from(BASE), 32).expect("a /32")
+}
+
 fn block(node: usize) -> u128 {
     BASE + ((node as u128) << BLOCK_BITS)
 }

@@ -106,7 +106,7 @@ impl Graph {
             }
         }
         for s in 0..n {
-            for (edge, prefix) in aggregate(&next_hop[s], s, &alloc) {
+            for (edge, prefix) in with_catch_all(aggregate(&next_hop[s], s, &alloc)) {
                 let (a, _) = self.edges[edge];
                 let LinkAddrs { a: aa, b: ba } = alloc.link(edge);
                 let via = if a == s { ba.addr() } else { aa.addr() };
@@ -118,6 +118,28 @@ impl Graph {
         }
         topo
     }
+}
+
+/// `routes` with the prefixes of the next hop that has the most replaced
+/// by one route to the documentation prefix 2001:db8::/32, which holds every
+/// address of the lab: the other next hops' prefixes are longer and cover
+/// exactly their own destinations, so the longest match still picks the
+/// same next hop for every destination.
+fn with_catch_all(routes: Vec<(usize, ipnet::Ipv6Net)>) -> Vec<(usize, ipnet::Ipv6Net)> {
+    let mut count: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    for (edge, _) in &routes {
+        *count.entry(*edge).or_default() += 1;
+    }
+    // The most prefixes, then the lowest edge: the same lab, the same routes.
+    let Some((top, _)) = count
+        .into_iter()
+        .max_by_key(|&(edge, c)| (c, std::cmp::Reverse(edge)))
+    else {
+        return routes;
+    };
+    let mut out: Vec<_> = routes.into_iter().filter(|(e, _)| *e != top).collect();
+    out.push((top, super::alloc::documentation_prefix()));
+    out
 }
 
 /// Groups destinations by next hop into runs of consecutive indices (the

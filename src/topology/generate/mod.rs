@@ -8,7 +8,12 @@
 //! computed by shortest path, aggregated so that the destinations a node
 //! reaches through one neighbour take few prefixes (the nodes are numbered
 //! so that such destinations have consecutive numbers: trees depth first,
-//! grids row by row and routed rows first). The star is one bridge segment
+//! grids row by row and routed rows first), and the neighbour with the most
+//! prefixes gets one route to 2001:db8::/32 instead (the others' prefixes
+//! are longer, so the longest match is unchanged; in a tree that
+//! neighbour is mostly the parent; an address of
+//! 2001:db8::/32 that no node holds is forwarded until its hop limit runs
+//! out, not refused at once). The star is one bridge segment
 //! (no routes). Node names say the shape: `n3`, `t0_1_2`, `g4_7`, `leaf2`.
 //!
 //! ```no_run
@@ -20,6 +25,8 @@
 //! ```
 
 mod alloc;
+#[cfg(test)]
+mod forwarding;
 mod graph;
 #[cfg(test)]
 mod properties;
