@@ -223,6 +223,11 @@ fn rows() -> Vec<Row> {
                 .bridge("sw", [("h1", "e")])
                 .firewall("sw", Firewall::new())
         }),
+        topo(r#".bridge("sw", [("h1", "e")]).forward_mld("h1")"#, || {
+            Topology::new()
+                .bridge("sw", [("h1", "e")])
+                .forward_mld("h1")
+        }),
         topo(
             r#".link(Endpoint::new("a", "e").mac("02:00:00:00:01"), ("b", "e"))"#,
             || Topology::new().link(Endpoint::new("a", "e").mac("02:00:00:00:01"), ("b", "e")),
@@ -502,6 +507,7 @@ fn every_bad_input_has_its_typed_error_and_the_doc_says_so() {
         "TopologyError::InvalidFirewallRule",
         "TopologyError::DuplicateFirewall",
         "TopologyError::NetfilterOnSwitch",
+        "TopologyError::NotASwitch",
         "TopologyError::InvalidImpairment",
         "TopologyError::ConflictingImpairment",
         "Error::NotAWire",

@@ -157,8 +157,8 @@ impl Node {
         guard(self, Part::Firewall(None))
     }
 
-    /// The node's whole nftables ruleset, every table (the faults' and the
-    /// user's too), with counters; `Display` prints it as `nft list
+    /// The node's whole nftables ruleset, every table (the faults', a
+    /// switch node's and the user's too), with counters; `Display` prints it as `nft list
     /// ruleset` does (set elements aside).
     pub fn ruleset(&self) -> Result<Ruleset> {
         self.with_nft(|nft| nft.list_ruleset())

@@ -10,6 +10,7 @@
 //! a test makes one (then [`Topology::forward_mld`](crate::Topology::forward_mld)
 //! leaves the table out). The switch drops them as they arrive, before the
 //! bridge sees them. Queries and all other multicast are flooded as before.
+//! Best effort: a kernel without nftables' bridge family gets no table.
 
 use super::{BaseChain, ChainKind, Hook, Match, NodeRuleset, Rule, TableFamily, Verdict};
 

@@ -34,6 +34,22 @@ fn priorities_print_by_standard_name_where_the_hook_allows_it() {
             "{hook:?} {prio}"
         );
     }
+    // The bridge family's names (nft(8), "PRIORITY"), each valid on its hooks.
+    let bridge = [
+        (Hook::Prerouting, -200, "filter"),
+        (Hook::Prerouting, -300, "dstnat"),
+        (Hook::Postrouting, 300, "srcnat"),
+        (Hook::Output, 100, "out"),
+        (Hook::Input, 100, "100"),
+        (Hook::Prerouting, 0, "0"),
+    ];
+    for (hook, prio, want) in bridge {
+        assert_eq!(
+            priority(TableFamily::Bridge, hook, prio),
+            want,
+            "{hook:?} {prio}"
+        );
+    }
     let base = BaseChain {
         hook: Hook::Postrouting,
         priority: 100,

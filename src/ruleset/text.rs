@@ -95,6 +95,7 @@ pub(crate) fn priority(family: TableFamily, hook: Hook, prio: i32) -> String {
             let valid = match name {
                 "dstnat" => hook == Hook::Prerouting,
                 "srcnat" => hook == Hook::Postrouting,
+                "out" => hook == Hook::Output,
                 _ => true,
             };
             if !valid {
@@ -219,6 +220,10 @@ fn icmpv6_type_name(t: u8) -> String {
         134 => "nd-router-advert".into(),
         135 => "nd-neighbor-solicit".into(),
         136 => "nd-neighbor-advert".into(),
+        137 => "nd-redirect".into(),
+        138 => "router-renumbering".into(),
+        141 => "ind-neighbor-solicit".into(),
+        142 => "ind-neighbor-advert".into(),
         143 => "mld2-listener-report".into(),
         t => t.to_string(),
     }

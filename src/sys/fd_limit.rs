@@ -5,8 +5,11 @@ use nix::sys::resource::{getrlimit, setrlimit, Resource};
 
 /// Fds the build itself needs besides those of the nodes: its runtime
 /// (epoll, eventfd, the signal pipe), `/proc` files it opens for a moment,
-/// and room for the test's own.
-const HEADROOM: u64 = 8;
+/// and room for the test's own; and, for each of up to 8 threads making
+/// namespaces, four more (its procfs instance, the instance's filesystem
+/// context while it is made, a `/proc/sys` directory and file, a switch's
+/// netfilter socket).
+const HEADROOM: u64 = 8 + 4 * 8;
 
 /// Why a lab of some size cannot be built under the open-file limit.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -114,13 +114,19 @@ impl SysctlWriter {
                 Err(_) => self.private = false,
             }
         }
-        match &self.proc {
-            Some(p) => {
-                self.served += 1;
-                p.net_sysctls()
+        if let Some(p) = &self.proc {
+            match p.net_sysctls() {
+                Ok(dir) => {
+                    self.served += 1;
+                    return Ok(dir);
+                }
+                Err(_) => {
+                    self.proc = None;
+                    self.private = false;
+                }
             }
-            None => File::open("/proc/sys/net"),
         }
+        File::open("/proc/sys/net")
     }
 }
 
@@ -139,6 +145,57 @@ pub(crate) fn read_sysctl(node: &str, path: &str) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::NetNs;
+
+    const TTL: &str = "net/ipv4/ip_default_ttl";
+
+    /// Writes a different TTL in each of `count` new namespaces with
+    /// `writer`, reads each back through `/proc`, and checks that the
+    /// calling thread's own namespace kept its value.
+    fn each_namespace_gets_its_own_value(mut writer: SysctlWriter, count: usize) -> SysctlWriter {
+        let home = read_sysctl("host", TTL).unwrap();
+        let nss: Vec<NetNs> = (0..count)
+            .map(|i| NetNs::new(format!("sysctl-{i}")).expect("create a namespace"))
+            .collect();
+        for (i, ns) in nss.iter().enumerate() {
+            let value = (10 + i).to_string();
+            ns.with(|| writer.write("n", &[(TTL.to_string(), value)]))
+                .unwrap()
+                .unwrap();
+        }
+        for (i, ns) in nss.iter().enumerate() {
+            let read = ns.with(|| read_sysctl("n", TTL)).unwrap().unwrap();
+            assert_eq!(read, (10 + i).to_string(), "namespace {i}");
+        }
+        assert_eq!(
+            read_sysctl("host", TTL).unwrap(),
+            home,
+            "the caller's namespace"
+        );
+        writer
+    }
+
+    #[test]
+    fn a_private_writer_writes_each_namespace_across_its_instances() {
+        let count = NAMESPACES_PER_INSTANCE + 6;
+        let writer = each_namespace_gets_its_own_value(SysctlWriter::private(), count);
+        if super::super::procfs::PrivateProc::mount().is_ok() {
+            // A second instance serves the namespaces after the first 64.
+            assert!(writer.private && writer.proc.is_some());
+            assert_eq!(writer.served, count - NAMESPACES_PER_INSTANCE);
+        } else {
+            // Without the privilege to make one: `/proc`, and no retry.
+            assert!(!writer.private && writer.proc.is_none());
+        }
+    }
+
+    #[test]
+    fn a_plain_writer_goes_through_proc() {
+        let writer = each_namespace_gets_its_own_value(SysctlWriter::new(), 3);
+        assert!(writer.proc.is_none() && writer.served == 0);
+    }
+
     #[test]
     fn keys_read_like_sysctl_8() {
         assert_eq!(super::key_of("net/ipv4/ip_forward"), "net.ipv4.ip_forward");

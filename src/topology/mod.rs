@@ -222,7 +222,9 @@ impl Topology {
     /// multicast listener reports (MLD), which the kernel sends unasked for
     /// every IPv6 address: copied to every port they would cost the square
     /// of the members, and without snooping or a querier no node needs them
-    /// ([`forward_mld`](Topology::forward_mld) keeps them).
+    /// ([`forward_mld`](Topology::forward_mld) keeps them). It does so in
+    /// an nftables `bridge` table, `netns_test_switch`, where the kernel
+    /// has nftables' bridge family (else the bridge floods them).
     ///
     /// ```
     /// # use netns_test::Topology;

@@ -92,6 +92,8 @@ pub(super) const NFTA_PAYLOAD_BASE: u16 = 2;
 pub(super) const NFTA_PAYLOAD_OFFSET: u16 = 3;
 /// `NFTA_PAYLOAD_LEN`.
 pub(super) const NFTA_PAYLOAD_LEN: u16 = 4;
+/// `NFT_PAYLOAD_LL_HEADER`: the link layer (Ethernet) header.
+pub(super) const NFT_PAYLOAD_LL_HEADER: u32 = 0;
 /// `NFT_PAYLOAD_NETWORK_HEADER`.
 pub(super) const NFT_PAYLOAD_NETWORK_HEADER: u32 = 1;
 /// `NFT_PAYLOAD_TRANSPORT_HEADER`.

@@ -13,7 +13,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ipnet::IpNet;
 
 use super::consts::*;
-use super::expr::{payload_of, slot_of_reg, slots, IPPROTO_ICMPV6};
+use super::expr::{
+    payload_of, slot_of_reg, slots, ETHER_TYPE_IPV6, ETHER_TYPE_OFFSET, IPPROTO_ICMPV6,
+};
 use super::msg::{attr_str, attr_u64_be, attrs};
 use super::Family;
 use crate::ruleset::{
@@ -90,6 +92,8 @@ enum Value {
     Imm(Vec<u8>),
     /// The first byte of an ICMPv6 header.
     Icmpv6Type,
+    /// The type field of an Ethernet header.
+    EtherType,
     /// A map's data, loaded by a lookup.
     MapData {
         key: Vec<Field>,
@@ -108,6 +112,9 @@ struct Reader<'s> {
     /// The position in `matches` of a `meta nfproto` not yet known to be a
     /// dependency.
     nfproto_at: Option<usize>,
+    /// An `ether type ip6` check seen, not yet known to be the dependency of
+    /// an `icmpv6 type` (the model has no match of its own for it).
+    ether_ip6: bool,
     /// A `cmp gte` waiting for its `cmp lte`: (field, low port).
     range_low: Option<(Field, u16)>,
     sets: SetLens<'s>,
@@ -210,6 +217,9 @@ impl Reader<'_> {
                 self.matches.push(Match::NfProto(f));
             }
             (Value::Icmpv6Type, NFT_CMP_EQ) => self.matches.push(Match::Icmpv6Type(*data.first()?)),
+            (Value::EtherType, NFT_CMP_EQ) if data == ETHER_TYPE_IPV6.to_be_bytes() => {
+                self.ether_ip6 = true;
+            }
             (Value::Meta(NFT_META_L4PROTO), NFT_CMP_EQ) => {
                 self.matches.push(Match::L4Proto(*data.first()?))
             }
@@ -339,13 +349,21 @@ impl Reader<'_> {
                 let base = e.u32(NFTA_PAYLOAD_BASE)?;
                 let offset = e.u32(NFTA_PAYLOAD_OFFSET)?;
                 let len = e.u32(NFTA_PAYLOAD_LEN)?;
+                if (base, offset, len) == (NFT_PAYLOAD_LL_HEADER, ETHER_TYPE_OFFSET, 2) {
+                    self.regs.insert(slot, Value::EtherType);
+                    return Some(());
+                }
                 if (base, offset, len) == (NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1) {
-                    // `icmpv6 type`, whose dependency is the `meta l4proto
-                    // ipv6-icmp` just before.
+                    // `icmpv6 type`, whose dependencies are the `meta l4proto
+                    // ipv6-icmp` just before and, before that, a bridge
+                    // table's `ether type ip6` or an inet table's `meta
+                    // nfproto ipv6`.
                     if self.matches.last() != Some(&Match::L4Proto(IPPROTO_ICMPV6)) {
                         return None;
                     }
                     self.matches.pop();
+                    self.absorb_dependency();
+                    self.ether_ip6 = false;
                     self.regs.insert(slot, Value::Icmpv6Type);
                     return Some(());
                 }
@@ -531,13 +549,14 @@ pub(super) fn decode_rule(table: Family, list: &[u8], sets: SetLens<'_>) -> Opti
         matches: Vec::new(),
         stmts: Vec::new(),
         nfproto_at: None,
+        ether_ip6: false,
         range_low: None,
         sets,
     };
     for e in parse_list(list) {
         r.step(&e)?;
     }
-    if r.range_low.is_some() {
+    if r.range_low.is_some() || r.ether_ip6 {
         return None;
     }
     Some(Rule::new(r.matches, r.stmts))

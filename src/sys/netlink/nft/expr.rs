@@ -35,6 +35,10 @@ use crate::vocab::Family as Ip;
 /// `IPPROTO_ICMPV6`: the `meta l4proto` of an `icmpv6 type` match.
 pub(super) const IPPROTO_ICMPV6: u8 = 58;
 
+/// Where an Ethernet header holds its type, and the type of IPv6.
+pub(super) const ETHER_TYPE_OFFSET: u32 = 12;
+pub(super) const ETHER_TYPE_IPV6: u16 = 0x86dd;
+
 /// The register that holds the value at 4-byte slot `slot`.
 pub(super) fn reg_of_slot(slot: u32) -> u32 {
     if slot % 4 == 0 {
@@ -185,6 +189,25 @@ fn family_dependency(out: &mut Attrs, table: Family, ip: Ip, what: &str) -> Resu
         f if f == want => Ok(()),
         f => Err(format!("`{name} {what}` in a table of family {f}")),
     }
+}
+
+/// `icmpv6 type T` as `nft` encodes it: in a `bridge` table after an
+/// `ether type ip6` check, in an `inet` table after `meta nfproto ipv6`,
+/// then `meta l4proto ipv6-icmp` and the first byte of the transport
+/// header.
+fn icmpv6_type(out: &mut Attrs, family: Family, t: u8) -> Result<(), String> {
+    match family {
+        Family::Bridge => {
+            payload(out, NFT_PAYLOAD_LL_HEADER, ETHER_TYPE_OFFSET, 2, NFT_REG_1);
+            cmp_eq(out, &ETHER_TYPE_IPV6.to_be_bytes());
+        }
+        f => family_dependency(out, f, Ip::V6, "icmpv6 type")?,
+    }
+    meta(out, NFT_META_L4PROTO);
+    cmp_eq(out, &[IPPROTO_ICMPV6]);
+    payload(out, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+    cmp_eq(out, &[t]);
+    Ok(())
 }
 
 /// An address match: the family dependency, the load of the address
@@ -338,12 +361,7 @@ fn encode_match(out: &mut Attrs, family: Family, m: &Match, ids: SetIds<'_>) -> 
             meta(out, NFT_META_L4PROTO);
             cmp_eq(out, &[*proto]);
         }
-        Match::Icmpv6Type(t) => {
-            meta(out, NFT_META_L4PROTO);
-            cmp_eq(out, &[IPPROTO_ICMPV6]);
-            payload(out, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
-            cmp_eq(out, &[*t]);
-        }
+        Match::Icmpv6Type(t) => icmpv6_type(out, family, *t)?,
         Match::Sport(p) => port_match(out, Field::Sport, *p),
         Match::Dport(p) => port_match(out, Field::Dport, *p),
         Match::CtState(s) => ct_bits(out, NFT_CT_STATE, s.0),

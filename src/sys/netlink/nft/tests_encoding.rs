@@ -200,6 +200,55 @@ fn interfaces_protocols_and_ports() {
     );
 }
 
+/// `icmpv6 type mld2-listener-report drop` as `nft --debug=netlink` shows
+/// it: a bridge table checks `ether type ip6` first, an inet table `meta
+/// nfproto ipv6`, an ip6 table nothing; then `meta l4proto ipv6-icmp` and
+/// the type. Each reads back as the one match.
+#[test]
+fn icmpv6_type_has_the_dependencies_nft_gives_it_in_each_family() {
+    let r = rule(vec![Match::Icmpv6Type(143)], false);
+    // (family, expression names, compared values)
+    type Case = (Family, &'static [&'static str], &'static [&'static [u8]]);
+    let cases: [Case; 3] = [
+        (
+            Family::Bridge,
+            &[
+                "payload",
+                "cmp",
+                "meta",
+                "cmp",
+                "payload",
+                "cmp",
+                "immediate",
+            ],
+            &[&[0x86, 0xdd], &[58], &[143]],
+        ),
+        (
+            Family::Inet,
+            &["meta", "cmp", "meta", "cmp", "payload", "cmp", "immediate"],
+            &[&[10], &[58], &[143]],
+        ),
+        (
+            Family::Ip6,
+            &["meta", "cmp", "payload", "cmp", "immediate"],
+            &[&[58], &[143]],
+        ),
+    ];
+    for (family, want_names, want_values) in cases {
+        let list = encode_rule(family, &r, &no_sets).unwrap().into_bytes();
+        assert_eq!(names(&list), want_names, "{family}");
+        // The verdict's value is nested deeper; the comparisons' come first.
+        assert_eq!(&values(&list)[..want_values.len()], want_values, "{family}");
+        let back = super::decode::decode_rule(family, &list, &|_| None);
+        assert_eq!(back.as_ref(), Some(&r), "{family}");
+        assert_eq!(
+            crate::ruleset::text::rule(&r),
+            "icmpv6 type mld2-listener-report drop"
+        );
+    }
+    assert!(encode_rule(Family::Ip, &r, &no_sets).is_err());
+}
+
 #[test]
 fn what_cannot_be_encoded_is_refused_before_sending() {
     let mut batch = Batch::new();
@@ -340,4 +389,6 @@ fn constants_match_the_kernel_headers_in_libc() {
     assert_eq!(i32::from(Family::Inet.nfproto()), libc::NFPROTO_INET);
     assert_eq!(i32::from(Family::Ip.nfproto()), libc::NFPROTO_IPV4);
     assert_eq!(i32::from(Family::Ip6.nfproto()), libc::NFPROTO_IPV6);
+    assert_eq!(i32::from(Family::Bridge.nfproto()), libc::NFPROTO_BRIDGE);
+    assert_eq!(NFT_PAYLOAD_LL_HEADER as i32, libc::NFT_PAYLOAD_LL_HEADER);
 }
