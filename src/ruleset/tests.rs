@@ -12,7 +12,7 @@ fn net(s: &str) -> IpNet {
 
 #[test]
 fn priorities_print_by_standard_name_where_the_hook_allows_it() {
-    let cases = [
+    let inet = [
         (Hook::Input, -10, "filter - 10"),
         (Hook::Forward, 0, "filter"),
         (Hook::Output, 10, "filter + 10"),
@@ -27,13 +27,6 @@ fn priorities_print_by_standard_name_where_the_hook_allows_it() {
         (Hook::Input, 100, "100"),
         (Hook::Input, 11, "11"),
     ];
-    for (hook, prio, want) in cases {
-        assert_eq!(
-            priority(TableFamily::Inet, hook, prio),
-            want,
-            "{hook:?} {prio}"
-        );
-    }
     // The bridge family's names (nft(8), "PRIORITY"), each valid on its hooks.
     let bridge = [
         (Hook::Prerouting, -200, "filter"),
@@ -43,12 +36,18 @@ fn priorities_print_by_standard_name_where_the_hook_allows_it() {
         (Hook::Input, 100, "100"),
         (Hook::Prerouting, 0, "0"),
     ];
-    for (hook, prio, want) in bridge {
-        assert_eq!(
-            priority(TableFamily::Bridge, hook, prio),
-            want,
-            "{hook:?} {prio}"
-        );
+    let families = [
+        (TableFamily::Inet, &inet[..]),
+        (TableFamily::Bridge, &bridge[..]),
+    ];
+    for (family, cases) in families {
+        for &(hook, prio, want) in cases {
+            assert_eq!(
+                priority(family, hook, prio),
+                want,
+                "{family} {hook:?} {prio}"
+            );
+        }
     }
     let base = BaseChain {
         hook: Hook::Postrouting,

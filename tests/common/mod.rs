@@ -279,3 +279,28 @@ pub(crate) fn raise_nofile_limit() -> (libc::rlim_t, libc::rlim_t) {
 mod processes;
 #[allow(unused_imports)] // not every test binary uses it
 pub(crate) use processes::marked_processes;
+
+/// Whether the `nft` binary can run here (CI installs it as a test oracle;
+/// the library never runs it).
+pub(crate) fn nft_installed() -> bool {
+    std::process::Command::new("nft")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// What `nft list ruleset` prints inside `node` (it must succeed).
+pub(crate) fn nft_list_ruleset(node: &Node) -> String {
+    let out = node
+        .command("nft")
+        .unwrap()
+        .args(["list", "ruleset"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}

@@ -3,10 +3,12 @@
 //! multicast crosses either way.
 
 use std::net::{Ipv6Addr, SocketAddrV6, UdpSocket};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use netns_test::capture::{Capture, Filter};
 use netns_test::{Family, Net, Topology};
+
+use crate::common;
 
 /// A group of link-local scope: it never leaves the segment.
 const GROUP: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0xdb8, 1);
@@ -54,15 +56,8 @@ fn send(net: &Net) {
 }
 
 /// Waits until `done` holds, for at most `WAIT`.
-fn until(mut done: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < WAIT {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    done()
+fn until(done: impl FnMut() -> bool) -> bool {
+    common::eventually(WAIT, done)
 }
 
 fn reports(cap: &Capture) -> usize {
@@ -166,27 +161,12 @@ fn a_suite_file_sets_forward_mld_per_bridge() {
 #[test]
 #[serial_test::serial]
 fn the_nft_binary_lists_the_switch_table_as_we_do() {
-    let installed = std::process::Command::new("nft")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !installed {
+    if !common::nft_installed() {
         eprintln!("skipped: the `nft` binary is not installed (apt-get install nftables)");
         return;
     }
     let net = lan(false);
-    let out = net["sw"]
-        .command("nft")
-        .unwrap()
-        .args(["list", "ruleset"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let theirs = String::from_utf8_lossy(&out.stdout);
+    let theirs = common::nft_list_ruleset(&net["sw"]);
     let ours = net["sw"].ruleset().unwrap().to_string();
     let lines = |t: &str| -> Vec<String> {
         t.lines()

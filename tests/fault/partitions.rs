@@ -182,28 +182,12 @@ fn bad_partitions_are_typed_errors() {
 /// node, exactly our rules, and nothing after the heal.
 #[test]
 fn nft_sees_exactly_our_rules_and_nothing_after_heal() {
-    let Some(nft) = ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists())
-    else {
+    if !crate::common::nft_installed() {
         println!("skipped: the `nft` binary is not installed (CI installs it as an oracle)");
         return;
-    };
+    }
     let net = two_routers();
-    let ruleset = |node: &str| {
-        let out = net[node]
-            .command(nft)
-            .unwrap()
-            .args(["list", "ruleset"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let ruleset = |node: &str| crate::common::nft_list_ruleset(&net[node]);
     assert_eq!(ruleset("h1"), "");
     let p = net.partition("h1", "h2").unwrap();
     let text = ruleset("h1");

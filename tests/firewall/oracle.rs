@@ -7,15 +7,8 @@ use std::time::Duration;
 use netns_test::firewall::{CtState, Filter, Firewall, Nat, Proto, Rate, Reject};
 use netns_test::Net;
 
+use crate::common::{nft_installed, nft_list_ruleset};
 use crate::{home, recv_within, udp, ARRIVES};
-
-/// Whether the `nft` binary can run here.
-fn nft_installed() -> bool {
-    std::process::Command::new("nft")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
 
 /// `nft`'s listing without the elements of sets (which the library does
 /// not list): from `elements = {` to its closing brace.
@@ -86,18 +79,7 @@ fn nft_lists_exactly_what_the_library_reports() {
     assert!(recv_within(&h1, ARRIVES).is_some());
 
     let ours = net["r1"].ruleset().unwrap().to_string();
-    let out = net["r1"]
-        .command("nft")
-        .unwrap()
-        .args(["list", "ruleset"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let theirs = without_elements(&String::from_utf8_lossy(&out.stdout));
+    let theirs = without_elements(&nft_list_ruleset(&net["r1"]));
     assert_eq!(ours, theirs, "ours:\n{ours}\nnft:\n{theirs}");
     // Every kind of statement is there, counted where it should be.
     for needle in [
