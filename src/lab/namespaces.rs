@@ -5,12 +5,11 @@
 //! Nodes are independent until they are linked, so a big lab makes them on
 //! several threads at once, each unsharing namespace after namespace and
 //! opening each node's socket from inside it. Most of a namespace's cost
-//! (the kernel's per-namespace setup, its sysctl tables, the first lookup
-//! of `/proc/sys/net/ipv6`) takes no lock that another thread making
-//! another namespace waits for.
+//! (the kernel's per-namespace setup, its sysctl tables) takes no lock
+//! that another thread making another namespace waits for.
 
 use super::shares::in_shares;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ruleset::{switch_ruleset, SWITCH_FAMILY, SWITCH_TABLE};
 use crate::sys::netlink::nft::{Batch, Nft};
 use crate::sys::netlink::sync::RouteSocket;
@@ -60,19 +59,28 @@ fn make(sysctls: &mut SysctlWriter, node: &PlanNode) -> Result<Made> {
         sock.add_bridge(BRIDGE_NAME, index, None)?;
     }
     if node.drops_mld {
-        keep_mld_reports_off_the_bridge(&node.name);
+        keep_mld_reports_off_the_bridge(&node.name)?;
     }
     Ok((ns, sock))
 }
 
 /// Installs the switch node's table, which drops the members' multicast
-/// listener reports before the bridge floods them. Best effort: on a
-/// kernel without nftables' bridge family the bridge floods them, as any
-/// bridge does, and the lab works the same.
-fn keep_mld_reports_off_the_bridge(node: &str) {
+/// listener reports before the bridge floods them. On a kernel without
+/// nftables, or without its bridge family, the bridge floods them, as any
+/// bridge does, and the lab works the same; any other error is the build's.
+fn keep_mld_reports_off_the_bridge(node: &str) -> Result<()> {
     let mut batch = Batch::new();
     batch.install_table(SWITCH_FAMILY, SWITCH_TABLE, &switch_ruleset());
-    let _ = Nft::open_here(node).and_then(|mut nft| nft.apply(&batch));
+    match Nft::open_here(node).and_then(|mut nft| nft.apply(&batch)) {
+        Err(Error::Nftables { source, .. }) if missing_nftables(&source) => Ok(()),
+        r => r,
+    }
+}
+
+/// Whether `e` says the kernel has no nftables, or not for this family.
+fn missing_nftables(e: &std::io::Error) -> bool {
+    let unsupported = [libc::EAFNOSUPPORT, libc::EPROTONOSUPPORT, libc::EOPNOTSUPP];
+    e.raw_os_error().is_some_and(|n| unsupported.contains(&n))
 }
 
 /// Turns off br_netfilter's IP hooks for the switch node's namespace. A

@@ -69,7 +69,10 @@ impl Net {
     /// everything already built.
     pub fn build(topology: &Topology) -> Result<Net> {
         let plan = Plan::new(topology)?;
-        if let Err(s) = crate::sys::fd_limit::ensure_room_for(plan.nodes.len()) {
+        if let Err(s) = crate::sys::fd_limit::ensure_room_for(
+            plan.nodes.len(),
+            super::shares::threads_for(plan.nodes.len()),
+        ) {
             let first = plan.nodes.get(s.first_node_over).or(plan.nodes.last());
             return Err(Error::TooManyFiles {
                 nodes: plan.nodes.len(),

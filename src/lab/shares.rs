@@ -102,7 +102,7 @@ where
 }
 
 /// How many threads share `n` items.
-fn threads_for(n: usize) -> usize {
+pub(super) fn threads_for(n: usize) -> usize {
     if n < PARALLEL_FROM {
         return 1;
     }

@@ -5,11 +5,13 @@ use nix::sys::resource::{getrlimit, setrlimit, Resource};
 
 /// Fds the build itself needs besides those of the nodes: its runtime
 /// (epoll, eventfd, the signal pipe), `/proc` files it opens for a moment,
-/// and room for the test's own; and, for each of up to 8 threads making
-/// namespaces, four more (its procfs instance, the instance's filesystem
-/// context while it is made, a `/proc/sys` directory and file, a switch's
-/// netfilter socket).
-const HEADROOM: u64 = 8 + 4 * 8;
+/// and room for the test's own.
+const HEADROOM: u64 = 8;
+
+/// Fds each thread making namespaces holds for a moment: its procfs
+/// instance, the instance's filesystem context while it is made, a
+/// `/proc/sys` directory and file, a switch's netfilter socket.
+const PER_BUILD_THREAD: u64 = 4;
 
 /// Why a lab of some size cannot be built under the open-file limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,15 +33,16 @@ fn open_fds() -> u64 {
     std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count() as u64)
 }
 
-/// Makes sure a build of `nodes` nodes fits under the open-file limit,
-/// raising the soft limit (never above the hard one) if it must; the
-/// shortage otherwise.
-pub(crate) fn ensure_room_for(nodes: usize) -> Result<(), Shortage> {
+/// Makes sure a build of `nodes` nodes on up to `threads` threads fits
+/// under the open-file limit, raising the soft limit (never above the hard
+/// one) if it must; the shortage otherwise.
+pub(crate) fn ensure_room_for(nodes: usize, threads: usize) -> Result<(), Shortage> {
+    let headroom = HEADROOM + PER_BUILD_THREAD * threads as u64;
     let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
         return Ok(());
     };
     let open = open_fds();
-    let needed = open + 2 * nodes as u64 + HEADROOM;
+    let needed = open + 2 * nodes as u64 + headroom;
     if needed <= soft {
         return Ok(());
     }
@@ -57,6 +60,6 @@ pub(crate) fn ensure_room_for(nodes: usize) -> Result<(), Shortage> {
         needed,
         soft,
         hard,
-        first_node_over: (soft.saturating_sub(open + HEADROOM) / 2) as usize,
+        first_node_over: (soft.saturating_sub(open + headroom) / 2) as usize,
     })
 }

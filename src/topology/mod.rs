@@ -262,9 +262,10 @@ impl Topology {
     ///
     /// Both for IPv4 and IPv6, unless every address and route of the lab is
     /// IPv6: then IPv4's (`net.ipv4.ip_forward`, `net.ipv4.icmp_ratelimit`)
-    /// keep the values a new namespace starts with. A big lab's build pays
-    /// for each family a sysctl lookup per router that grows with the
-    /// namespaces on the machine. Set them with
+    /// keep the values a new namespace starts with, which saves a big lab's
+    /// build a sysctl lookup per router (one that grows with the machine's
+    /// namespaces where the library cannot use a procfs instance of its
+    /// own). Set them with
     /// [`sysctl`](Topology::sysctl) where a test needs them.
     ///
     /// ```no_run

@@ -157,7 +157,8 @@ impl RouteSocket {
     ///
     /// The kernel walks every subscribed socket of the machine, in all
     /// namespaces, for every routing notification: subscribe only for the
-    /// time of the wait, and close the socket after it.
+    /// time of a node's addresses, routes and wait, and close the socket
+    /// after it.
     pub(crate) fn watch_ipv6_addresses(&mut self) -> Result<()> {
         self.sock
             .add_membership(RTNLGRP_IPV6_IFADDR)

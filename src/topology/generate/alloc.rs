@@ -32,9 +32,10 @@ pub(crate) struct Allocator {
     links: Vec<LinkAddrs>,
 }
 
-/// 2001:db8::/32, which holds every address the allocator hands out.
-pub(crate) fn documentation_prefix() -> Ipv6Net {
-    Ipv6Net::new(Ipv6Addr::from(BASE), 32).expect("a /32")
+/// 2001:db8::/96, which holds the blocks of all 65,536 nodes a lab may
+/// have, so every address the allocator hands out.
+pub(crate) fn all_blocks() -> Ipv6Net {
+    Ipv6Net::new(Ipv6Addr::from(BASE), 128 - 2 * BLOCK_BITS as u8).expect("a /96")
 }
 
 fn block(node: usize) -> u128 {

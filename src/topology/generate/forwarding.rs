@@ -1,6 +1,7 @@
 //! The routes of generated labs checked without a kernel: from every node,
 //! forwarding by longest prefix match, hop by hop, reaches every address
-//! of the lab without a loop.
+//! of the lab along a shortest path to the node whose block holds it (and
+//! then at most one hop to the address's own node).
 
 use std::collections::HashMap;
 use std::net::Ipv6Addr;
@@ -76,12 +77,46 @@ fn deliver(f: &Fib, from: &str, dst: Ipv6Addr, nodes: usize) -> Result<usize, St
     Err(format!("{from} -> {dst}: a loop"))
 }
 
+/// Hop counts from `to` to every node (BFS over the links).
+fn distances(f: &Fib, to: &str) -> HashMap<String, usize> {
+    let mut dist = HashMap::from([(to.to_string(), 0)]);
+    let mut queue = std::collections::VecDeque::from([to.to_string()]);
+    while let Some(at) = queue.pop_front() {
+        let d = dist[&at];
+        for (_, peer) in f.connected.get(&at).into_iter().flatten() {
+            if !dist.contains_key(peer) {
+                dist.insert(peer.clone(), d + 1);
+                queue.push_back(peer.clone());
+            }
+        }
+    }
+    dist
+}
+
 fn check(t: &Topology) -> Result<(), String> {
+    t.validate().map_err(|e| e.to_string())?;
     let f = fib(t);
+    // Generated nodes are declared in the order of their numbers, which
+    // number their address blocks.
+    let numbered: Vec<&String> = t
+        .mentions
+        .iter()
+        .filter(|(_, d)| *d)
+        .map(|(n, _)| n)
+        .collect();
+    let base = u128::from(super::alloc::all_blocks().addr());
     let nodes: Vec<&String> = f.connected.keys().collect();
-    for from in &nodes {
-        for &dst in f.owner.keys() {
-            deliver(&f, from, dst, nodes.len())?;
+    for &dst in f.owner.keys() {
+        let block = &numbered[((u128::from(dst) - base) >> 16) as usize];
+        let dist = distances(&f, block);
+        for from in &nodes {
+            let hops = deliver(&f, from, dst, nodes.len())?;
+            if hops > dist[from.as_str()] + 1 {
+                return Err(format!(
+                    "{from} -> {dst}: {hops} hops, the block's node {block} is {} away",
+                    dist[from.as_str()]
+                ));
+            }
         }
     }
     Ok(())
@@ -112,6 +147,6 @@ proptest! {
 fn a_lab_with_a_missing_route_is_caught() {
     let mut t = Topology::torus(4, 4);
     t.routes
-        .retain(|(node, r)| !(node == "g0_0" && r.dst == "2001:db8::/32"));
+        .retain(|(node, r)| !(node == "g0_0" && r.dst == "2001:db8::/96"));
     assert!(check(&t).is_err_and(|e| e.contains("g0_0 has no route")));
 }

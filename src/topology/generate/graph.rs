@@ -121,10 +121,11 @@ impl Graph {
 }
 
 /// `routes` with the prefixes of the next hop that has the most replaced
-/// by one route to the documentation prefix 2001:db8::/32, which holds every
-/// address of the lab: the other next hops' prefixes are longer and cover
-/// exactly their own destinations, so the longest match still picks the
-/// same next hop for every destination.
+/// by one route to 2001:db8::/96, which holds every block of the lab: the
+/// other next hops' prefixes are longer and cover exactly their own
+/// destinations (and the source's own block, whose addresses are on its
+/// own links), so the longest match still picks the same next hop for
+/// every destination.
 fn with_catch_all(routes: Vec<(usize, ipnet::Ipv6Net)>) -> Vec<(usize, ipnet::Ipv6Net)> {
     let mut count: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
     for (edge, _) in &routes {
@@ -138,7 +139,7 @@ fn with_catch_all(routes: Vec<(usize, ipnet::Ipv6Net)>) -> Vec<(usize, ipnet::Ip
         return routes;
     };
     let mut out: Vec<_> = routes.into_iter().filter(|(e, _)| *e != top).collect();
-    out.push((top, super::alloc::documentation_prefix()));
+    out.push((top, super::alloc::all_blocks()));
     out
 }
 

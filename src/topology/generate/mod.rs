@@ -9,11 +9,12 @@
 //! reaches through one neighbour take few prefixes (the nodes are numbered
 //! so that such destinations have consecutive numbers: trees depth first,
 //! grids row by row and routed rows first), and the neighbour with the most
-//! prefixes gets one route to 2001:db8::/32 instead (the others' prefixes
-//! are longer, so the longest match is unchanged; in a tree that
-//! neighbour is mostly the parent; an address of
-//! 2001:db8::/32 that no node holds is forwarded until its hop limit runs
-//! out, not refused at once). The star is one bridge segment
+//! prefixes gets one route to 2001:db8::/96, which holds every node's
+//! block, instead (the others' prefixes are longer, so the longest match is
+//! unchanged; in a tree that neighbour is mostly the parent). So an address
+//! of that /96 that no node holds, or one whose route went with a link
+//! taken down, follows the catch-all routes until its hop limit runs out
+//! instead of being refused at once. The star is one bridge segment
 //! (no routes). Node names say the shape: `n3`, `t0_1_2`, `g4_7`, `leaf2`.
 //!
 //! ```no_run

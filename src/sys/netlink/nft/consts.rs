@@ -264,3 +264,10 @@ pub(super) const COMMENT_MAX: usize = 128;
 
 /// `IFNAMSIZ`: interface names are compared as this many bytes, NUL-padded.
 pub(super) const IFNAMSIZ: usize = 16;
+
+/// `IPPROTO_ICMPV6`: the `meta l4proto` of an `icmpv6 type` match.
+pub(super) const IPPROTO_ICMPV6: u8 = 58;
+
+/// Where an Ethernet header holds its type, and the type of IPv6.
+pub(super) const ETHER_TYPE_OFFSET: u32 = 12;
+pub(super) const ETHER_TYPE_IPV6: u16 = 0x86dd;

@@ -13,9 +13,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ipnet::IpNet;
 
 use super::consts::*;
-use super::expr::{
-    payload_of, slot_of_reg, slots, ETHER_TYPE_IPV6, ETHER_TYPE_OFFSET, IPPROTO_ICMPV6,
-};
+use super::expr::{payload_of, slot_of_reg, slots};
 use super::msg::{attr_str, attr_u64_be, attrs};
 use super::Family;
 use crate::ruleset::{

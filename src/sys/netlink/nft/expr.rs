@@ -32,13 +32,6 @@ use crate::ruleset::{
 };
 use crate::vocab::Family as Ip;
 
-/// `IPPROTO_ICMPV6`: the `meta l4proto` of an `icmpv6 type` match.
-pub(super) const IPPROTO_ICMPV6: u8 = 58;
-
-/// Where an Ethernet header holds its type, and the type of IPv6.
-pub(super) const ETHER_TYPE_OFFSET: u32 = 12;
-pub(super) const ETHER_TYPE_IPV6: u16 = 0x86dd;
-
 /// The register that holds the value at 4-byte slot `slot`.
 pub(super) fn reg_of_slot(slot: u32) -> u32 {
     if slot % 4 == 0 {
