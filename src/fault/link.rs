@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::link_state;
 use crate::error::{Error, Result};
 use crate::lab::{Net, Veth, VethEnd};
 use crate::sys::netlink::sync::RouteSocket;
@@ -113,16 +114,51 @@ impl<'a> Link<'a> {
         )
     }
 
-    /// Sets both ends up or down now, counting the change.
+    /// Sets both ends up or down now, counting the change; what going down
+    /// deletes (see `link_state.rs`) is saved first and given back once
+    /// both ends are up.
     fn set(&self, up: bool) -> Result<()> {
+        let ends = [&self.veth.a, &self.veth.b];
+        // Held over the whole change: no other change of this link
+        // interleaves.
+        let mut lost = self
+            .veth
+            .lost_routes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if !up {
+            for e in ends {
+                link_state::keep_addresses(self.net, e)?;
+                let node = &self.net.nodes()[e.node];
+                node.with_route_socket(|s| link_state::save_routes(s, e, &mut lost))?;
+            }
+        }
         set_end(self.net, &self.veth.a, up)?;
         set_end(self.net, &self.veth.b, up)?;
+        if up {
+            let mut first = Ok(());
+            for e in ends {
+                let node = &self.net.nodes()[e.node];
+                let r = node.with_route_socket(|s| link_state::add_back(s, e.node, &mut lost));
+                if first.is_ok() {
+                    first = r;
+                }
+            }
+            first?;
+        }
         self.veth.state_changes.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
     /// Takes the link down (both ends); the guard brings it back up when
     /// dropped, also on a panic. [`Net::heal`] brings it up too.
+    ///
+    /// Down, the ends lose their routes (the kernel deletes every route
+    /// through a downed interface); their addresses stay (IPv6 ones through
+    /// the interface's `keep_addr_on_down`). Back up, the routes the
+    /// library or the test made through them (of the main table, single
+    /// path) are added back; a route with the same destination and metric
+    /// that the test added meanwhile is left as it is.
     pub fn down(&self) -> Result<LinkDown<'a>> {
         self.set(false)?;
         let index = self.index();
@@ -143,11 +179,10 @@ impl<'a> Link<'a> {
     }
 
     /// Brings the link up (both ends), whatever took it down; a detached
-    /// [`LinkDown`] of the link is over then.
+    /// [`LinkDown`] of the link is over then, and a flap of it stops.
     pub fn up(&self) -> Result<()> {
-        self.set(true)?;
-        self.net.faults.forget_keyed(&self.key());
-        Ok(())
+        let ended = self.net.faults.end_keyed(self.net, &self.key());
+        self.set(true).and(ended)
     }
 
     /// The key of the link's faults in the network's book.
@@ -188,21 +223,37 @@ impl<'a> Link<'a> {
         };
         let mut sa = open(&self.veth.a)?;
         let mut sb = open(&self.veth.b)?;
+        link_state::keep_addresses(self.net, &self.veth.a)?;
+        link_state::keep_addresses(self.net, &self.veth.b)?;
         let (a, b) = (self.veth.a.clone(), self.veth.b.clone());
         let stop = Arc::new(AtomicBool::new(false));
         let flips = Arc::new(AtomicU64::new(0));
         let errors = Arc::new(std::sync::Mutex::new(None::<String>));
         let (t_stop, t_flips, t_errors) = (stop.clone(), flips.clone(), errors.clone());
+        let t_lost = self.veth.lost_routes.clone();
         let thread = thread::Builder::new()
             .name(format!("netns-flap-{}", self.name()))
             .spawn(move || {
                 let mut up = true;
+                // As `Link::set` does, under the same lock.
+                let mut set = |up: bool| -> Result<()> {
+                    let mut lost = t_lost.lock().unwrap_or_else(|p| p.into_inner());
+                    if !up {
+                        link_state::save_routes(&mut sa, &a, &mut lost)?;
+                        link_state::save_routes(&mut sb, &b, &mut lost)?;
+                    }
+                    sa.set_link_up(a.index, &a.ifname, up)?;
+                    sb.set_link_up(b.index, &b.ifname, up)?;
+                    if up {
+                        let first = link_state::add_back(&mut sa, a.node, &mut lost);
+                        let second = link_state::add_back(&mut sb, b.node, &mut lost);
+                        first.and(second)?;
+                    }
+                    Ok(())
+                };
                 while !t_stop.load(Ordering::Acquire) {
                     up = !up;
-                    let r = sa
-                        .set_link_up(a.index, &a.ifname, up)
-                        .and_then(|()| sb.set_link_up(b.index, &b.ifname, up));
-                    if let Err(e) = r {
+                    if let Err(e) = set(up) {
                         *t_errors.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
                         break;
                     }
@@ -216,17 +267,20 @@ impl<'a> Link<'a> {
                         );
                     }
                 }
-                // Leave the link up.
-                let _ = sa.set_link_up(a.index, &a.ifname, true);
-                let _ = sb.set_link_up(b.index, &b.ifname, true);
+                // Leave the link up, with its routes back.
+                if let Err(e) = set(true) {
+                    let mut slot = t_errors.lock().unwrap_or_else(|p| p.into_inner());
+                    slot.get_or_insert(e.to_string());
+                }
             })
             .map_err(|source| Error::Spawn {
                 op: format!("spawn the flap thread of link {}", self.name()),
                 source,
             })?;
         let thread = Arc::new(std::sync::Mutex::new(Some(thread)));
-        let (u_stop, u_thread) = (stop.clone(), thread.clone());
+        let (u_stop, u_thread, u_errors) = (stop.clone(), thread.clone(), errors.clone());
         let ev_flips = flips.clone();
+        let (a_node, name) = (self.veth.a.node, self.name());
         let id = self.net.faults.start(
             self.key(),
             format!(
@@ -234,12 +288,20 @@ impl<'a> Link<'a> {
                 self.name()
             ),
             Box::new(move |_| format!("{} state changes", ev_flips.load(Ordering::Relaxed))),
-            Box::new(move |_| {
+            Box::new(move |net: &Net| {
                 u_stop.store(true, Ordering::Release);
                 if let Some(t) = u_thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
                     let _ = t.join();
                 }
-                Ok(())
+                // What stopped the flapping, or failed as it left the link up.
+                match u_errors.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                    Some(e) => Err(Error::Netlink {
+                        node: net.nodes()[a_node].name().to_string(),
+                        op: format!("flap link {name}"),
+                        source: std::io::Error::other(e),
+                    }),
+                    None => Ok(()),
+                }
             }),
         );
         Ok(Flap {

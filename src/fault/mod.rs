@@ -12,6 +12,7 @@
 //!   a log of what was applied when.
 
 mod link;
+mod link_state;
 mod nemeses;
 mod nemesis;
 mod partition;

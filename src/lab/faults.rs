@@ -124,18 +124,25 @@ impl FaultBook {
             .retain(|e| e.key != key);
     }
 
+    /// Ends every active fault on `key`, newest first; the first error,
+    /// after trying them all.
+    pub(crate) fn end_keyed(&self, net: &Net, key: &str) -> Result<()> {
+        let entries: Vec<_> = {
+            let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+            let (mine, others) = std::mem::take(&mut *active)
+                .into_iter()
+                .partition(|e| e.key == key);
+            *active = others;
+            mine
+        };
+        undo_all(net, entries)
+    }
+
     /// Ends every active fault, newest first; the first error, after trying
     /// them all.
     pub(crate) fn end_all(&self, net: &Net) -> Result<()> {
         let entries = std::mem::take(&mut *self.active.lock().unwrap_or_else(|p| p.into_inner()));
-        let mut first = Ok(());
-        for e in entries.into_iter().rev() {
-            let r = (e.undo)(net);
-            if first.is_ok() {
-                first = r;
-            }
-        }
-        first
+        undo_all(net, entries)
     }
 
     /// The active faults, oldest first.
@@ -150,4 +157,16 @@ impl FaultBook {
             })
             .collect()
     }
+}
+
+/// Undoes `entries`, newest first; the first error, after trying them all.
+fn undo_all(net: &Net, entries: Vec<Entry>) -> Result<()> {
+    let mut first = Ok(());
+    for e in entries.into_iter().rev() {
+        let r = (e.undo)(net);
+        if first.is_ok() {
+            first = r;
+        }
+    }
+    first
 }

@@ -15,6 +15,7 @@ use super::node::{Directory, Node};
 use super::relay::{Relay, WireEnds};
 use super::teardown::Teardown;
 use crate::error::{Error, Result};
+use crate::sys::netlink::route::SavedRoute;
 use crate::topology::{Plan, Topology};
 
 /// A built topology: one namespace per node, linked as described.
@@ -133,6 +134,7 @@ impl Net {
                     b: end(v.b),
                     wire,
                     state_changes: AtomicU64::new(0),
+                    lost_routes: Arc::default(),
                 }
             })
             .collect::<Vec<_>>();
@@ -272,6 +274,10 @@ pub(crate) struct Veth {
     pub(crate) wire: Option<usize>,
     /// Times either end was set down or up at run time.
     pub(crate) state_changes: AtomicU64,
+    /// The routes through its ends that going down deleted, to add back
+    /// when it comes up, as (node, route); its lock is held over each
+    /// change of the link's state.
+    pub(crate) lost_routes: Arc<std::sync::Mutex<Vec<(usize, SavedRoute)>>>,
 }
 
 impl Index<&str> for Net {

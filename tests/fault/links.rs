@@ -3,7 +3,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
-use netns_test::{Error, Net, Topology};
+use netns_test::{Error, Net, Route, Topology};
 
 fn pair() -> Net {
     Net::build(&Topology::new().link(
@@ -53,7 +53,70 @@ fn down_stops_traffic_and_the_guard_brings_it_back() {
     assert!(link.is_up().unwrap());
     assert!(net.active_faults().is_empty());
     assert!(comes_back(&net, "n1", "198.51.100.2"));
+    assert!(comes_back(&net, "n1", "2001:db8::2"), "IPv6 addresses stay");
     assert_eq!(link.state_changes(), 2);
+}
+
+/// h1 -- r -- h2, IPv4 and IPv6, the hosts' default routes via r.
+fn routed() -> Net {
+    Net::build(
+        &Topology::new()
+            .link(
+                ("h1", "eth0", ["198.51.100.1/24", "2001:db8:1::1/64"]),
+                ("r", "eth0", ["198.51.100.254/24", "2001:db8:1::fe/64"]),
+            )
+            .link(
+                ("r", "eth1", ["203.0.113.254/24", "2001:db8:2::fe/64"]),
+                ("h2", "eth0", ["203.0.113.2/24", "2001:db8:2::2/64"]),
+            )
+            .forwarding("r")
+            .route("h1", Route::default_via("198.51.100.254"))
+            .route("h1", Route::default_via("2001:db8:1::fe"))
+            .route("h2", Route::default_via("203.0.113.254"))
+            .route("h2", Route::default_via("2001:db8:2::fe")),
+    )
+    .unwrap()
+}
+
+fn default_routes(net: &Net, node: &str) -> usize {
+    let routes = net[node].routes().unwrap();
+    routes.iter().filter(|r| r.dst.is_none()).count()
+}
+
+fn h1_reaches_h2(net: &Net) -> bool {
+    ["203.0.113.2", "2001:db8:2::2"]
+        .iter()
+        .all(|dst| comes_back(net, "h1", dst))
+}
+
+#[test]
+fn routes_through_a_link_come_back_with_it() {
+    let net = routed();
+    assert!(h1_reaches_h2(&net));
+    assert_eq!(default_routes(&net, "h1"), 2);
+    let link = net.link("h1", "r").unwrap();
+    {
+        let _down = link.down().unwrap();
+        assert_eq!(default_routes(&net, "h1"), 0, "the kernel deleted them");
+    }
+    assert_eq!(default_routes(&net, "h1"), 2, "given back with the link");
+    assert!(h1_reaches_h2(&net), "after down and up");
+    // The same through a flap, and through a heal.
+    let flap = link
+        .flap(Duration::from_millis(20), Duration::from_millis(20))
+        .unwrap();
+    let start = Instant::now();
+    while flap.transitions() < 4 && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(flap.transitions() >= 4);
+    flap.stop().unwrap();
+    assert_eq!(default_routes(&net, "h1"), 2, "after a flap");
+    assert!(h1_reaches_h2(&net), "after a flap");
+    link.down().unwrap().detach();
+    net.heal().unwrap();
+    assert_eq!(default_routes(&net, "h1"), 2, "after a heal");
+    assert!(h1_reaches_h2(&net), "after a heal");
 }
 
 #[test]
@@ -202,4 +265,26 @@ fn a_port_of_a_bridge_segment_goes_down_alone() {
     assert_eq!(r("b", "c"), 1);
     drop(_down);
     assert!(comes_back(&net, "a", "203.0.113.2"));
+}
+
+#[test]
+fn up_stops_a_flap_of_the_link_and_gives_its_routes_back() {
+    let net = routed();
+    let link = net.link("h1", "r").unwrap();
+    let flap = link
+        .flap(Duration::from_millis(10), Duration::from_millis(10))
+        .unwrap();
+    let start = Instant::now();
+    while flap.transitions() < 3 && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    link.up().unwrap();
+    let after = flap.transitions();
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(flap.transitions(), after, "the flap stopped");
+    assert!(link.is_up().unwrap());
+    assert!(net.active_faults().is_empty());
+    assert_eq!(default_routes(&net, "h1"), 2);
+    assert!(h1_reaches_h2(&net));
+    drop(flap);
 }

@@ -82,7 +82,7 @@ pub(crate) mod conntrack;
 pub(crate) mod dump;
 mod link;
 pub(crate) mod nft;
-mod route;
+pub(crate) mod route;
 pub(crate) mod sync;
 
 pub(crate) use build_requests::VethEnd;
