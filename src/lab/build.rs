@@ -125,8 +125,8 @@ fn configure(
         }
     }
     // Then node by node: addresses, routes, the wait for IPv6 addresses;
-    // and the node's socket is closed. Only one socket subscribed to address events
-    // exists at a time: the kernel walks every subscribed socket of the
+    // and the node's socket is closed. Only one socket subscribed to
+    // address events exists at a time: the kernel walks every subscribed socket of the
     // machine for every routing notification, so many of them would make
     // every request of a big build slower. This stays on one thread: its
     // requests take the kernel's rtnl lock, so more threads would not help.

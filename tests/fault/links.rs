@@ -78,6 +78,15 @@ fn routed() -> Net {
     .unwrap()
 }
 
+/// Whether `flap` makes `n` transitions within 5 s.
+fn flapped(flap: &netns_test::fault::Flap<'_>, n: u64) -> bool {
+    let start = Instant::now();
+    while flap.transitions() < n && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    flap.transitions() >= n
+}
+
 fn default_routes(net: &Net, node: &str) -> usize {
     let routes = net[node].routes().unwrap();
     routes.iter().filter(|r| r.dst.is_none()).count()
@@ -105,11 +114,7 @@ fn routes_through_a_link_come_back_with_it() {
     let flap = link
         .flap(Duration::from_millis(20), Duration::from_millis(20))
         .unwrap();
-    let start = Instant::now();
-    while flap.transitions() < 4 && start.elapsed() < Duration::from_secs(5) {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    assert!(flap.transitions() >= 4);
+    assert!(flapped(&flap, 4));
     flap.stop().unwrap();
     assert_eq!(default_routes(&net, "h1"), 2, "after a flap");
     assert!(h1_reaches_h2(&net), "after a flap");
@@ -274,10 +279,7 @@ fn up_stops_a_flap_of_the_link_and_gives_its_routes_back() {
     let flap = link
         .flap(Duration::from_millis(10), Duration::from_millis(10))
         .unwrap();
-    let start = Instant::now();
-    while flap.transitions() < 3 && start.elapsed() < Duration::from_secs(5) {
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    assert!(flapped(&flap, 3));
     link.up().unwrap();
     let after = flap.transitions();
     std::thread::sleep(Duration::from_millis(100));
