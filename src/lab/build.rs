@@ -126,9 +126,9 @@ fn configure(
     }
     // Then node by node: addresses, routes, the wait for IPv6 addresses;
     // and the node's socket is closed. Only one socket subscribed to
-    // address events exists at a time: the kernel walks every subscribed socket of the
-    // machine for every routing notification, so many of them would make
-    // every request of a big build slower. This stays on one thread: its
+    // address events exists at a time: the kernel walks every subscribed
+    // socket of the machine for every routing notification, so many of
+    // them would make every request of a big build slower. This stays on one thread: its
     // requests take the kernel's rtnl lock, so more threads would not help.
     for (node, sock) in plan.nodes.iter().zip(socks.iter_mut()) {
         configure_node(node, sock.take().expect("open until its node is done"))?;
