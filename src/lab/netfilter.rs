@@ -67,31 +67,44 @@ impl Node {
         if !batch.is_empty() {
             self.with_nft(|nft| nft.apply(&batch))?;
         }
+        // The table is in force from here on, whatever the sysctls do, so
+        // the next change replaces it.
+        state.config = config;
         if ruleset.sysctls.is_empty() && state.saved.is_empty() {
-            state.config = config;
             return Ok(());
         }
         let name = self.name().to_string();
         let wanted = ruleset.sysctls.clone();
         let saved = state.saved.clone();
-        let now_saved = self.run(move || -> Result<Vec<(String, String)>> {
+        // Every value read before a write stays saved, even when a later
+        // write fails, so that it is written back in the end.
+        let (now_saved, written) = self.run(move || {
             let mut saved = saved;
             for (path, value) in &wanted {
                 if !saved.iter().any(|(p, _)| p == path) {
-                    saved.push((path.clone(), read_sysctl(&name, path)?));
+                    match read_sysctl(&name, path) {
+                        Ok(old) => saved.push((path.clone(), old)),
+                        Err(e) => return (saved, Err(e)),
+                    }
                 }
-                write_sysctl(&name, path, value)?;
+                if let Err(e) = write_sysctl(&name, path, value) {
+                    return (saved, Err(e));
+                }
             }
-            let (keep, restore): (Vec<_>, Vec<_>) = saved
+            let (mut keep, restore): (Vec<_>, Vec<_>) = saved
                 .into_iter()
                 .partition(|(p, _)| wanted.iter().any(|(w, _)| w == p));
-            for (path, value) in &restore {
-                write_sysctl(&name, path, value)?;
+            let mut restore = restore.into_iter();
+            while let Some((path, value)) = restore.next() {
+                if let Err(e) = write_sysctl(&name, &path, &value) {
+                    keep.push((path, value));
+                    keep.extend(restore);
+                    return (keep, Err(e));
+                }
             }
-            Ok(keep)
-        })??;
+            (keep, Ok(()))
+        })?;
         state.saved = now_saved;
-        state.config = config;
-        Ok(())
+        written
     }
 }

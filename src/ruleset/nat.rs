@@ -136,7 +136,8 @@ impl Nat {
         Nat::source(oif, SourceTo::Addr(addr.into()))
     }
 
-    /// Source NAT to the addresses from `first` to `last`.
+    /// Source NAT to the addresses from `first` to `last` (same family,
+    /// `first` not after `last`).
     pub fn snat_range(
         oif: impl Into<String>,
         first: impl Into<String>,
@@ -245,7 +246,8 @@ impl Nat {
     /// tracking sets and the node's conntrack UDP timeouts
     /// (`net.netfilter.nf_conntrack_udp_timeout` and `_stream`). By
     /// default, sets keep entries 120 s and conntrack keeps its own
-    /// timeouts (30 s, 120 s once replied).
+    /// timeouts (30 s, 120 s once replied). At most 2,147,483 s (about
+    /// 24.8 days), the most the kernel's conntrack timeouts hold.
     pub fn mapping_timeout(mut self, timeout: Duration) -> Nat {
         self.timeout = Some(timeout);
         self

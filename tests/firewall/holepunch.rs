@@ -4,7 +4,7 @@
 use std::net::{SocketAddr, UdpSocket};
 
 use netns_test::firewall::Nat;
-use netns_test::{Net, Route, Topology};
+use netns_test::{Endpoint, Net, Route, Topology};
 
 use crate::{recv_within, two_sites, udp, ARRIVES, SILENT};
 
@@ -193,4 +193,54 @@ fn a_restricted_cone_lets_in_any_port_of_an_address_it_contacted_only() {
     let b = udp(&net, "b", "0.0.0.0:5000");
     b.send_to(b"from b", a_out).unwrap();
     assert_eq!(recv_within(&a, SILENT), None);
+}
+
+#[test]
+fn a_port_restricted_cone_leaves_ipv6_alone() {
+    // Dual stack: IPv4 leaves r1 translated, IPv6 is routed as is.
+    let net = Net::build(
+        &Topology::new()
+            .link(
+                Endpoint::new("h1", "eth0")
+                    .addr("198.51.100.1/26")
+                    .addr("2001:db8:1::1/64"),
+                Endpoint::new("r1", "eth0")
+                    .addr("198.51.100.62/26")
+                    .addr("2001:db8:1::fe/64"),
+            )
+            .link(
+                Endpoint::new("r1", "eth1")
+                    .addr("203.0.113.1/24")
+                    .addr("2001:db8:2::fe/64"),
+                Endpoint::new("srv", "eth0")
+                    .addr("203.0.113.10/24")
+                    .addr("2001:db8:2::10/64"),
+            )
+            .forwarding("r1")
+            .route("h1", Route::default_via("198.51.100.62"))
+            .route("h1", Route::default_via("2001:db8:1::fe"))
+            .route("srv", Route::to("2001:db8:1::/64").via("2001:db8:2::fe"))
+            .nat("r1", Nat::port_restricted_cone("eth1")),
+    )
+    .expect("build the lab (run as root or with user namespaces)");
+    let h4 = udp(&net, "h1", "0.0.0.0:5000");
+    let h6 = udp(&net, "h1", "[2001:db8:1::1]:5000");
+    let s4 = udp(&net, "srv", "203.0.113.10:3478");
+    // h1's IPv4 datagram from port 5000 maps outside port 5000.
+    h4.send_to(b"register", "203.0.113.10:3478").unwrap();
+    let (_, h1_out) = recv_within(&s4, ARRIVES).expect("srv hears h1");
+    assert_eq!(h1_out.to_string(), "203.0.113.1:5000");
+    // IPv4 from a port h1 did not send to: filtered.
+    let s4_other = udp(&net, "srv", "203.0.113.10:6000");
+    s4_other.send_to(b"v4 from 6000", h1_out).unwrap();
+    assert_eq!(recv_within(&h4, SILENT), None);
+    // A new IPv6 flow to the same port number on h1: the NAT's IPv4
+    // filtering does not touch it.
+    let s6 = udp(&net, "srv", "[2001:db8:2::10]:6000");
+    s6.send_to(b"v6 from 6000", "[2001:db8:1::1]:5000").unwrap();
+    let (msg, from) = recv_within(&h6, ARRIVES).expect("IPv6 is not filtered by the NAT");
+    assert_eq!(
+        (msg.as_slice(), from.to_string().as_str()),
+        (&b"v6 from 6000"[..], "[2001:db8:2::10]:6000")
+    );
 }

@@ -116,3 +116,22 @@ fn a_firewall_compiles_into_three_chains_with_counters() {
     assert!(compiled(vec![t(30), pf(30)], None).is_ok());
     assert!(compiled(vec![t(30), pf(60)], None).is_err());
 }
+
+#[test]
+fn a_reversed_range_or_a_timeout_past_the_kernels_limit_is_refused() {
+    let range = compiled(
+        vec![Nat::snat_range("eth1", "203.0.113.9", "203.0.113.1")],
+        None,
+    );
+    assert!(
+        matches!(&range, Err(TopologyError::InvalidNat { reason, .. }) if reason.contains("203.0.113.9-203.0.113.1")),
+        "{range:?}"
+    );
+    let days = |d: u64| Duration::from_secs(d * 86_400);
+    assert!(compiled(vec![Nat::full_cone("eth1").mapping_timeout(days(24))], None).is_ok());
+    let long = compiled(vec![Nat::full_cone("eth1").mapping_timeout(days(30))], None);
+    assert!(
+        matches!(&long, Err(TopologyError::InvalidNat { reason, .. }) if reason.contains("2147483")),
+        "{long:?}"
+    );
+}

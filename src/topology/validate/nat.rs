@@ -178,6 +178,13 @@ pub(super) fn source_nat(
                 if Family::of(min) != Family::of(max) {
                     return Err(invalid(node.name, nat, "the range mixes IPv4 and IPv6"));
                 }
+                if min > max {
+                    return Err(invalid(
+                        node.name,
+                        nat,
+                        format!("the range {min}-{max} ends before it starts"),
+                    ));
+                }
                 Stmt::Nat(NatStmt {
                     kind: NatKind::Snat,
                     family: Family::of(min),
@@ -333,14 +340,22 @@ pub(super) fn behaviour(
     if !eim {
         return Ok(());
     }
+    // The presets are IPv4: their sets and drops leave IPv6 alone.
     let outbound = || {
         vec![
             Match::Oifname(oif.into()),
+            Match::NfProto(Family::V4),
             udp(),
             Match::CtStatus(IPS_SRC_NAT),
         ]
     };
-    let inbound = || vec![Match::Iifname(oif.into()), udp()];
+    let inbound = || {
+        vec![
+            Match::Iifname(oif.into()),
+            Match::NfProto(Family::V4),
+            udp(),
+        ]
+    };
     let needs_map = filtering != Filtering::AddressAndPortDependent || nat.hairpin;
     if needs_map {
         let data = vec![DataType::Ipv4Addr, DataType::InetService];
@@ -401,16 +416,24 @@ pub(super) fn behaviour(
     Ok(())
 }
 
+/// The longest mapping timeout: the kernel keeps the conntrack timeouts
+/// as an `int` of jiffies, so it refuses more than `i32::MAX` jiffies
+/// (about 24.8 days at 1,000 jiffies a second, the fastest common tick).
+const MAX_MAPPING_TIMEOUT: Duration = Duration::from_secs(i32::MAX as u64 / 1000);
+
 /// The conntrack UDP timeouts of a mapping timeout: whole seconds, at least one.
 pub(super) fn timeout_sysctls(node: &str, nat: &Nat, out: &mut Out) -> Result<(), TopologyError> {
     let Some(t) = nat.timeout else {
         return Ok(());
     };
-    if t.subsec_nanos() != 0 || t.as_secs() == 0 || t.as_secs() > u64::from(u32::MAX) {
+    if t.subsec_nanos() != 0 || t.as_secs() == 0 || t > MAX_MAPPING_TIMEOUT {
         return Err(invalid(
             node,
             nat,
-            format!("mapping timeout {t:?}: whole seconds, at least 1"),
+            format!(
+                "mapping timeout {t:?}: whole seconds, from 1 to {}",
+                MAX_MAPPING_TIMEOUT.as_secs()
+            ),
         ));
     }
     for key in [
