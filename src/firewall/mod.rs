@@ -49,16 +49,20 @@ pub use crate::ruleset::{
     Chain, CtState, Filter, Filtering, Firewall, Mapping, Nat, Policy, Proto, Rate, Reject,
 };
 
-/// Which part of a node's declaration a change replaced.
+/// What a guard puts back: a part of a node's declaration it replaced, or
+/// the one NAT it added, to take out again.
 #[derive(Debug, Clone)]
 enum Part {
     Nats(Vec<Nat>),
     Firewall(Option<Firewall>),
+    Added(Nat),
 }
 
 /// A change of a node's NATs or firewall, made by [`Node::set_nat`] and
 /// friends; dropping it puts back what it replaced (also on a panic), the
 /// NATs or the firewall only, so guards of both kinds may drop in any order.
+/// An [`add_nat`](Node::add_nat) guard takes out only the NAT it added, so
+/// several of them may drop in any order too.
 #[derive(Debug)]
 #[must_use = "the change is undone when the guard drops; call .keep() to keep it"]
 pub struct RulesetChange<'a> {
@@ -98,6 +102,13 @@ fn change(node: &Node, part: Part) -> Result<Part> {
     let previous = match part {
         Part::Nats(nats) => Part::Nats(std::mem::replace(&mut new.nats, nats)),
         Part::Firewall(fw) => Part::Firewall(std::mem::replace(&mut new.firewall, fw)),
+        Part::Added(nat) => {
+            // The last one equal to it: a later guard's copy goes first.
+            if let Some(i) = new.nats.iter().rposition(|n| *n == nat) {
+                new.nats.remove(i);
+            }
+            Part::Nats(old.nats.clone())
+        }
     };
     let ruleset = compile_netfilter(&node.netfilter_view(), &new)?;
     node.apply_netfilter(new, &ruleset)?;
@@ -135,11 +146,16 @@ impl Node {
         guard(self, Part::Nats(vec![nat]))
     }
 
-    /// Adds `nat` after the node's NATs, until the guard drops.
+    /// Adds `nat` after the node's NATs, until the guard drops; the guard
+    /// then takes out that NAT alone, whatever changed meanwhile.
     pub fn add_nat(&self, nat: Nat) -> Result<RulesetChange<'_>> {
         let mut nats = self.netfilter_config().nats;
-        nats.push(nat);
-        guard(self, Part::Nats(nats))
+        nats.push(nat.clone());
+        change(self, Part::Nats(nats))?;
+        Ok(RulesetChange {
+            node: self,
+            previous: Some(Part::Added(nat)),
+        })
     }
 
     /// Removes every NAT of the node, until the guard drops.

@@ -196,8 +196,9 @@ fn a_restricted_cone_lets_in_any_port_of_an_address_it_contacted_only() {
 }
 
 #[test]
-fn a_port_restricted_cone_leaves_ipv6_alone() {
-    // Dual stack: IPv4 leaves r1 translated, IPv6 is routed as is.
+fn a_port_restricted_cone_filters_only_ipv4_to_its_outside_address() {
+    // Dual stack: IPv4 leaves r1 translated, IPv6 is routed as is, and
+    // srv can also route IPv4 to the inside network through r1.
     let net = Net::build(
         &Topology::new()
             .link(
@@ -220,6 +221,7 @@ fn a_port_restricted_cone_leaves_ipv6_alone() {
             .route("h1", Route::default_via("198.51.100.62"))
             .route("h1", Route::default_via("2001:db8:1::fe"))
             .route("srv", Route::to("2001:db8:1::/64").via("2001:db8:2::fe"))
+            .route("srv", Route::to("198.51.100.0/26").via("203.0.113.1"))
             .nat("r1", Nat::port_restricted_cone("eth1")),
     )
     .expect("build the lab (run as root or with user namespaces)");
@@ -242,5 +244,14 @@ fn a_port_restricted_cone_leaves_ipv6_alone() {
     assert_eq!(
         (msg.as_slice(), from.to_string().as_str()),
         (&b"v6 from 6000"[..], "[2001:db8:2::10]:6000")
+    );
+    // IPv4 that r1 forwards to h1's own address, to that port: routed.
+    s4_other
+        .send_to(b"routed to h1", "198.51.100.1:5000")
+        .unwrap();
+    let (msg, from) = recv_within(&h4, ARRIVES).expect("transit is not filtered by the NAT");
+    assert_eq!(
+        (msg.as_slice(), from.to_string().as_str()),
+        (&b"routed to h1"[..], "203.0.113.10:6000")
     );
 }

@@ -2,7 +2,7 @@
 //! they replaced, in any order; a change checked like the topology's and
 //! refused whole; errors that name the node and interface.
 
-use netns_test::firewall::{Filter, Firewall, Nat};
+use netns_test::firewall::{Filter, Firewall, Nat, Proto};
 use netns_test::{Error, Net, TopologyError};
 
 use crate::{home, recv_within, udp, ARRIVES, SILENT};
@@ -57,6 +57,22 @@ fn nat_and_firewall_guards_put_back_their_own_part_in_any_order() {
     let rs = net["r1"].ruleset().unwrap();
     let t = rs.table("inet", "netns_test_firewall").unwrap();
     assert!(t.chain("forward").is_none(), "{rs}");
+}
+
+#[test]
+fn add_nat_guards_take_out_only_their_own_nat_in_any_order() {
+    let net = Net::build(&home(None)).unwrap();
+    let masquerade = net["r1"].add_nat(Nat::masquerade("eth1")).unwrap();
+    let forward = net["r1"]
+        .add_nat(Nat::port_forward("eth1", Proto::Udp, 53, "198.51.100.1"))
+        .unwrap();
+    assert!(answered(&net, 4000));
+    // The first guard drops first: only its NAT goes.
+    drop(masquerade);
+    assert!(!answered(&net, 4001), "the masquerade is gone");
+    assert!(has_table(&net), "the port forward stays");
+    drop(forward);
+    assert!(!has_table(&net), "nothing is left");
 }
 
 #[test]

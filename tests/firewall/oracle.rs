@@ -99,3 +99,58 @@ fn nft_lists_exactly_what_the_library_reports() {
         .unwrap();
     assert_eq!(timeout.trim(), "45");
 }
+
+#[test]
+fn tables_of_other_families_are_listed_as_nft_lists_them() {
+    if !nft_installed() {
+        eprintln!("skipped: the `nft` binary is not installed (apt-get install nftables)");
+        return;
+    }
+    let net = Net::build(&home(None)).unwrap();
+    let nft = |args: &[&str]| {
+        let out = net["r1"]
+            .command("nft")
+            .unwrap()
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "nft {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    nft(&["add", "table", "netdev", "t"]);
+    nft(&[
+        "add",
+        "chain",
+        "netdev",
+        "t",
+        "in0",
+        "{ type filter hook ingress device eth0 priority -5; }",
+    ]);
+    nft(&["add", "table", "arp", "a"]);
+    nft(&[
+        "add",
+        "chain",
+        "arp",
+        "a",
+        "out",
+        "{ type filter hook output priority 0; }",
+    ]);
+    nft(&[
+        "add",
+        "chain",
+        "arp",
+        "a",
+        "in",
+        "{ type filter hook input priority 20; }",
+    ]);
+    let ours = net["r1"].ruleset().unwrap().to_string();
+    let theirs = without_elements(&nft_list_ruleset(&net["r1"]));
+    assert_eq!(ours, theirs, "ours:\n{ours}\nnft:\n{theirs}");
+    assert!(
+        ours.contains("hook ingress device \"eth0\" priority filter - 5;"),
+        "{ours}"
+    );
+}

@@ -340,7 +340,9 @@ pub(super) fn behaviour(
     if !eim {
         return Ok(());
     }
-    // The presets are IPv4: their sets and drops leave IPv6 alone.
+    // The presets are IPv4: their sets and drops leave IPv6 alone, and
+    // inbound they take only what is sent to the outside address (not
+    // what the router forwards to other addresses).
     let outbound = || {
         vec![
             Match::Oifname(oif.into()),
@@ -352,7 +354,7 @@ pub(super) fn behaviour(
     let inbound = || {
         vec![
             Match::Iifname(oif.into()),
-            Match::NfProto(Family::V4),
+            Match::Daddr(IpNet::from(w)),
             udp(),
         ]
     };

@@ -27,6 +27,12 @@ pub(super) const NFTA_CHAIN_TYPE: u16 = 7;
 pub(super) const NFTA_HOOK_HOOKNUM: u16 = 1;
 /// `NFTA_HOOK_PRIORITY`.
 pub(super) const NFTA_HOOK_PRIORITY: u16 = 2;
+/// `NFTA_HOOK_DEV`: the one device of a `netdev` base chain.
+pub(super) const NFTA_HOOK_DEV: u16 = 3;
+/// `NFTA_HOOK_DEVS`: its devices, as nested `NFTA_DEVICE_NAME`s.
+pub(super) const NFTA_HOOK_DEVS: u16 = 4;
+/// `NFTA_DEVICE_NAME`.
+pub(super) const NFTA_DEVICE_NAME: u16 = 1;
 
 /// `NFTA_RULE_TABLE`.
 pub(super) const NFTA_RULE_TABLE: u16 = 1;

@@ -231,7 +231,7 @@ impl Nft {
                 ));
             }
             for (f, a) in &chains {
-                if let Some((table, chain)) = parse_chain(Family::from_nfproto(*f), a) {
+                if let Some((table, chain)) = parse_chain(*f, a) {
                     if mine(*f, &table) {
                         t.chains.push(chain);
                     }
@@ -255,6 +255,35 @@ impl Nft {
 }
 
 /// The name `nft` gives family `NFPROTO_*` number `f`.
+/// `NFPROTO_ARP` from `<linux/netfilter.h>`: hooks `input` (0), `output`
+/// (1) and `forward` (2).
+const NFPROTO_ARP: u8 = 3;
+/// `NFPROTO_NETDEV`: hooks `ingress` (0) and `egress` (1).
+const NFPROTO_NETDEV: u8 = 5;
+
+/// The hook's name, and the priority as `nft` prints it, of a base chain
+/// of `arp` or `netdev`, whose hooks are numbered apart and whose one
+/// named priority is `filter` (0); `None` for other families.
+fn other_family_hook(nfproto: u8, num: u32, prio: i32) -> Option<(&'static str, String)> {
+    let hook = match (nfproto, num) {
+        (NFPROTO_ARP, 0) => "input",
+        (NFPROTO_ARP, 1) => "output",
+        (NFPROTO_ARP, 2) => "forward",
+        (NFPROTO_NETDEV, 0) => "ingress",
+        (NFPROTO_NETDEV, 1) => "egress",
+        (NFPROTO_ARP | NFPROTO_NETDEV, _) => "?",
+        _ => return None,
+    };
+    let prio = match prio {
+        0 => "filter".to_string(),
+        p if p.abs() <= 10 => {
+            format!("filter {} {}", if p > 0 { '+' } else { '-' }, p.abs())
+        }
+        p => p.to_string(),
+    };
+    Some((hook, prio))
+}
+
 fn family_name(f: u8) -> String {
     match f {
         1 => "inet".into(),
@@ -337,8 +366,10 @@ fn parse_set(family: u8, a: &[u8]) -> Option<SetView> {
 }
 
 /// (table, chain) from an `NFT_MSG_NEWCHAIN`.
-fn parse_chain(family: Option<Family>, a: &[u8]) -> Option<(String, NftChain)> {
+fn parse_chain(nfproto: u8, a: &[u8]) -> Option<(String, NftChain)> {
+    let family = Family::from_nfproto(nfproto);
     let (mut table, mut name, mut hook, mut policy, mut kind) = (None, None, None, None, None);
+    let mut devices: Vec<String> = Vec::new();
     for (ty, v) in attrs(a) {
         match ty {
             NFTA_CHAIN_TABLE => table = Some(attr_str(v)),
@@ -351,6 +382,13 @@ fn parse_chain(family: Option<Family>, a: &[u8]) -> Option<(String, NftChain)> {
                     match t {
                         NFTA_HOOK_HOOKNUM => num = be32(v),
                         NFTA_HOOK_PRIORITY => prio = be32(v).map(|p| p as i32),
+                        NFTA_HOOK_DEV if devices.is_empty() => devices.push(attr_str(v)),
+                        NFTA_HOOK_DEVS => {
+                            devices = attrs(v)
+                                .filter(|(t, _)| *t == NFTA_DEVICE_NAME)
+                                .map(|(_, v)| attr_str(v))
+                                .collect();
+                        }
                         _ => {}
                     }
                 }
@@ -360,17 +398,27 @@ fn parse_chain(family: Option<Family>, a: &[u8]) -> Option<(String, NftChain)> {
         }
     }
     let base = hook.map(|(num, prio)| {
-        let hook_name = Hook::from_number(num).map_or("?", Hook::name);
-        let prio_text = match (family, Hook::from_number(num)) {
-            (Some(f), Some(h)) => text::priority(f, h, prio),
-            _ => prio.to_string(),
+        let (hook_name, prio_text) = match other_family_hook(nfproto, num, prio) {
+            Some(named) => named,
+            None => (
+                Hook::from_number(num).map_or("?", Hook::name),
+                match (family, Hook::from_number(num)) {
+                    (Some(f), Some(h)) => text::priority(f, h, prio),
+                    _ => prio.to_string(),
+                },
+            ),
+        };
+        let device = match devices.as_slice() {
+            [] => String::new(),
+            [one] => format!(" device \"{one}\""),
+            many => format!(" devices = {{ {} }}", many.join(", ")),
         };
         let policy = match policy {
             Some(0) => "drop",
             _ => "accept",
         };
         format!(
-            "type {} hook {hook_name} priority {prio_text}; policy {policy};",
+            "type {} hook {hook_name}{device} priority {prio_text}; policy {policy};",
             kind.unwrap_or_else(|| "filter".into())
         )
     });
