@@ -48,6 +48,8 @@ use std::sync::Arc;
 mod assert;
 mod filter;
 pub(crate) mod recorder;
+#[cfg(test)]
+mod vlan_tests;
 
 pub use self::assert::{CaptureFailure, RECENT};
 pub use crate::packet::decode::{

@@ -388,8 +388,8 @@ fn read_loop(shared: &Shared) {
                         } else {
                             Direction::In
                         },
-                        len: f.len,
-                        data: f.data.to_vec(),
+                        len: f.wire_len(),
+                        data: f.to_wire_bytes(),
                         comment: None,
                     })
                 });

@@ -45,7 +45,20 @@ const PKT_SEC: usize = 4;
 const PKT_NSEC: usize = 8;
 const PKT_SNAPLEN: usize = 12;
 const PKT_LEN: usize = 16;
+const PKT_STATUS: usize = 20;
 const PKT_MAC: usize = 24;
+/// `hv1.tp_vlan_tci` and `hv1.tp_vlan_tpid`.
+const PKT_VLAN_TCI: usize = 32;
+const PKT_VLAN_TPID: usize = 36;
+/// `TP_STATUS_VLAN_VALID` and `TP_STATUS_VLAN_TPID_VALID`: the frame's
+/// outer VLAN tag was taken off by the device (veths offload it) and is in
+/// the header instead of the data.
+const TP_STATUS_VLAN_VALID: u32 = 1 << 4;
+const TP_STATUS_VLAN_TPID_VALID: u32 = 1 << 6;
+/// `ETH_P_8021Q`: the tag protocol when the kernel does not name one.
+const ETH_P_8021Q: u16 = 0x8100;
+/// Destination and source MAC addresses: where a tag goes back in.
+const MACS_LEN: usize = 12;
 const PKT_HDR_LEN: usize = 48; // TPACKET_ALIGN(sizeof(struct tpacket3_hdr))
 const SLL_PKTTYPE: usize = PKT_HDR_LEN + 10;
 
@@ -59,8 +72,53 @@ pub(crate) struct RawFrame<'a> {
     /// Sent by the interface (`sll_pkttype` is `PACKET_OUTGOING`), else
     /// received.
     pub(crate) outgoing: bool,
-    /// The bytes captured, from the link-layer header on.
+    /// The bytes captured, from the link-layer header on, without the
+    /// offloaded tag.
     pub(crate) data: &'a [u8],
+    /// The offloaded outer VLAN tag (protocol and TCI, network order), if
+    /// the device took one off.
+    pub(crate) vlan: Option<[u8; 4]>,
+}
+
+impl RawFrame<'_> {
+    /// The frame as it was on the wire: with its VLAN tag back after the
+    /// MAC addresses, as libpcap shows it.
+    pub(crate) fn to_wire_bytes(&self) -> Vec<u8> {
+        match self.vlan {
+            Some(tag) if self.data.len() >= MACS_LEN => {
+                let mut out = Vec::with_capacity(self.data.len() + tag.len());
+                out.extend_from_slice(&self.data[..MACS_LEN]);
+                out.extend_from_slice(&tag);
+                out.extend_from_slice(&self.data[MACS_LEN..]);
+                out
+            }
+            _ => self.data.to_vec(),
+        }
+    }
+
+    /// The frame's length on the wire, its VLAN tag included.
+    pub(crate) fn wire_len(&self) -> u32 {
+        match self.vlan {
+            Some(tag) if self.data.len() >= MACS_LEN => self.len + tag.len() as u32,
+            _ => self.len,
+        }
+    }
+}
+
+/// The offloaded VLAN tag of the frame whose `tpacket3_hdr` is `hdr`.
+fn vlan_tag(hdr: &[u8]) -> Option<[u8; 4]> {
+    let status = u32_at(hdr, PKT_STATUS)?;
+    if status & TP_STATUS_VLAN_VALID == 0 {
+        return None;
+    }
+    let tci = u32_at(hdr, PKT_VLAN_TCI)? as u16;
+    let tpid = match status & TP_STATUS_VLAN_TPID_VALID {
+        0 => ETH_P_8021Q,
+        _ => u16::from_ne_bytes(hdr.get(PKT_VLAN_TPID..PKT_VLAN_TPID + 2)?.try_into().ok()?),
+    };
+    let [p0, p1] = tpid.to_be_bytes();
+    let [t0, t1] = tci.to_be_bytes();
+    Some([p0, p1, t0, t1])
 }
 
 /// A packet socket with its mapped TPACKET_V3 ring. Dropping it unmaps the
@@ -327,6 +385,7 @@ fn read_block(block: &[u8], f: &mut impl FnMut(RawFrame<'_>)) -> usize {
             len: field(PKT_LEN),
             outgoing: hdr[SLL_PKTTYPE] == libc::PACKET_OUTGOING,
             data,
+            vlan: vlan_tag(hdr),
         });
         read += 1;
         let next = field(PKT_NEXT) as usize;
