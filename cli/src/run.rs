@@ -20,7 +20,16 @@ fn print_errors(loaded: &[netns_test::suite::Loaded]) -> usize {
     n
 }
 
+/// A usage error for the first path given that does not exist.
+fn all_exist(files: &[PathBuf]) -> Result<(), String> {
+    match files.iter().find(|f| !f.exists()) {
+        Some(f) => Err(format!("{}: no such file or folder", f.display())),
+        None => Ok(()),
+    }
+}
+
 pub(crate) fn check(files: &[PathBuf], options: &LoadOptions) -> Result<ExitCode, String> {
+    all_exist(files)?;
     let loaded = load(files, options);
     if loaded.is_empty() {
         return Err("no .toml file found".into());
@@ -51,6 +60,7 @@ pub(crate) fn run(
     filter: Option<&str>,
     junit: Option<&Path>,
 ) -> Result<ExitCode, String> {
+    all_exist(files)?;
     netns_test::privilege::enter_user_namespace();
     let loaded = load(files, options);
     if loaded.is_empty() {

@@ -191,3 +191,112 @@ fn draw_prints_each_format() {
     let bad = netns_test(&["draw", lab.to_str().unwrap(), "--format", "png"], &[]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// `netns-test ARGS` run in folder `dir`.
+fn netns_test_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_path_that_does_not_exist_is_a_usage_error() {
+    let lab = repo().join("suites/labs/two_hosts.toml");
+    for command in ["run", "check"] {
+        let out = netns_test(&[command, lab.to_str().unwrap(), "typo.toml"], &[]);
+        assert_eq!(out.status.code(), Some(2), "{command}");
+        let err = text(&out.stderr);
+        assert!(err.contains("typo.toml: no such file or folder"), "{err}");
+    }
+}
+
+#[test]
+fn programs_of_a_file_named_bare_run_in_its_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = std::fs::read_to_string(repo().join("suites/labs/two_hosts.toml")).unwrap();
+    let scenario = r#"
+[[scenario]]
+name = "here"
+steps = [
+  { do = "run", node = "n1", cmd = ["sh", "-c", "test -f bare.toml"] },
+  { do = "start", name = "sleeper", node = "n2", cmd = ["sleep", "5"] },
+]
+"#;
+    std::fs::write(dir.path().join("bare.toml"), format!("{lab}{scenario}")).unwrap();
+    let out = netns_test_in(dir.path(), &["run", "bare.toml"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("1 passed, 0 failed"), "{stdout}");
+}
+
+/// Packets counted on the dual-stack two-host lab (its path in place of
+/// `LAB_FILE`): each ICMP family apart, nodes for addresses, `count`
+/// judging once what was captured (pings end when answered), and `count`
+/// and `none` with a `timeout` observing a window long enough to see a
+/// packet sent half a second into it. Filters on `n2` see one copy of
+/// each packet, so every count is known.
+const PACKETS: &str = r#"
+include = "LAB_FILE"
+
+[[scenario]]
+name = "counted"
+steps = [
+  { do = "capture" },
+  { do = "ping", from = "n1", to = "198.51.100.2", count = 2 },
+  { do = "ping", from = "n1", to = "2001:db8::2", count = 2 },
+  # Echo requests and replies over IPv4; neighbour discovery is ICMPv6.
+  { do = "expect_packets", filter = { proto = "icmp", node = "n2" }, count = 4 },
+  { do = "expect_packets", filter = { proto = "icmpv6", node = "n2" }, min = 5 },
+  { do = "expect_packets", filter = { proto = "icmp", src = "n1", node = "n2" }, count = 2 },
+  { do = "start", name = "late", node = "n1", cmd = ["bash", "-c", "sleep 0.5; echo x > /dev/udp/198.51.100.2/9999"] },
+  { do = "expect_packets", filter = { proto = "udp", dst = "n2", dst_port = 9999, node = "n2" }, count = 1, timeout = "5s" },
+]
+
+[[scenario]]
+name = "too_many"
+steps = [
+  { do = "capture" },
+  { do = "ping", from = "n1", to = "198.51.100.2", count = 2 },
+  { do = "expect_packets", filter = { proto = "icmp", node = "n2" }, count = 1 },
+]
+
+[[scenario]]
+name = "none_for_the_whole_timeout"
+steps = [
+  { do = "capture" },
+  { do = "start", name = "late", node = "n1", cmd = ["bash", "-c", "sleep 0.5; echo x > /dev/udp/198.51.100.2/9999"] },
+  { do = "expect_packets", filter = { proto = "udp", dst_port = 9999, node = "n2" }, none = true, timeout = "5s" },
+]
+"#;
+
+#[test]
+fn expect_packets_counts_families_nodes_and_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("packets.toml");
+    let lab = repo().join("suites/labs/two_hosts.toml");
+    std::fs::write(&file, PACKETS.replace("LAB_FILE", lab.to_str().unwrap())).unwrap();
+    let artifacts = dir.path().join("artifacts");
+    let out = netns_test(
+        &["run", file.to_str().unwrap()],
+        &[("NETNS_TEST_ARTIFACTS", &artifacts)],
+    );
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("ok      packets::counted"), "{stdout}");
+    assert!(stdout.contains("FAILED  packets::too_many"), "{stdout}");
+    assert!(
+        stdout.contains("step 3 (expect_packets) failed: 4 matching packets, exactly 1 expected"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("FAILED  packets::none_for_the_whole_timeout"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("step 3 (expect_packets) failed: 1 matching packets, none expected"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 passed, 2 failed"), "{stdout}");
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+}

@@ -1,5 +1,6 @@
 //! What can be known wrong in a scenario before anything runs: unknown
-//! nodes and programs, bad regexes, addresses, signals and counts.
+//! nodes, destinations, links and programs, bad regexes, addresses,
+//! signals and counts.
 
 use std::collections::BTreeSet;
 
@@ -7,6 +8,7 @@ use regex::Regex;
 
 use super::error::SuiteErrorKind;
 use super::format::step::Step;
+use super::view::{HostProblem, LabView, LinkProblem};
 use super::PlacedStep;
 
 /// The signals a `kill` step may send, by name.
@@ -69,6 +71,44 @@ impl Step {
         v
     }
 
+    /// The hosts the step names, as (field, what the field says, host):
+    /// an address or a node each (the port of `to` left out where it has
+    /// one).
+    pub(crate) fn hosts(&self) -> Vec<(&'static str, &str, &str)> {
+        match self {
+            Step::Ping(s) => vec![("to", s.to.as_str(), s.to.as_str())],
+            Step::Reachable(s) | Step::Unreachable(s) => vec![("to", s.to.as_str(), s.to.as_str())],
+            Step::Path(s) => vec![("to", s.to.as_str(), s.to.as_str())],
+            Step::Tcp(s) => with_port(&s.to),
+            Step::Udp(s) => with_port(&s.to),
+            Step::WaitPort(s) => with_port(&s.to),
+            Step::ExpectPackets(s) => {
+                let f = &s.filter;
+                [
+                    ("filter.src", &f.src),
+                    ("filter.dst", &f.dst),
+                    ("filter.host", &f.host),
+                ]
+                .into_iter()
+                .filter_map(|(field, v)| v.as_deref().map(|v| (field, v, v)))
+                .collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The link the step acts on, as (a, b, a's interface, whether it must
+    /// be a wire).
+    pub(crate) fn link(&self) -> Option<(&str, &str, Option<&str>, bool)> {
+        match self {
+            Step::LinkDown(s) | Step::LinkUp(s) => Some((&s.a, &s.b, s.iface.as_deref(), false)),
+            Step::Flap(s) => Some((&s.a, &s.b, s.iface.as_deref(), false)),
+            Step::Impair(s) => Some((&s.a, &s.b, s.iface.as_deref(), true)),
+            Step::Unimpair(s) => Some((&s.a, &s.b, s.iface.as_deref(), true)),
+            _ => None,
+        }
+    }
+
     /// The program the step acts on, if it acts on one started before.
     pub(crate) fn program(&self) -> Option<&str> {
         match self {
@@ -79,6 +119,24 @@ impl Step {
             _ => None,
         }
     }
+}
+
+/// The host of `host:port` (`h2:80`); none for an address with its port
+/// (`[2001:db8::1]:80`, `198.51.100.1:80`), which needs no check, or for
+/// a text with no port (`check_host_port` reports it).
+fn host_of(to: &str) -> Option<&str> {
+    if to.parse::<std::net::SocketAddr>().is_ok() {
+        return None;
+    }
+    to.rsplit_once(':')
+        .filter(|(h, port)| !h.is_empty() && port.parse::<u16>().is_ok())
+        .map(|(h, _)| h)
+}
+
+/// `to` and its host, as [`Step::hosts`] gives them, when it has one to
+/// check (see [`host_of`]).
+fn with_port(to: &str) -> Vec<(&'static str, &str, &str)> {
+    host_of(to).map(|h| ("to", to, h)).into_iter().collect()
 }
 
 /// Whether `to` is `host:port` with a port, the host an address or a name.
@@ -94,14 +152,12 @@ fn check_host_port(to: &str) -> Result<(), String> {
     }
 }
 
-/// Every problem of `steps` given the topology's `nodes`: (offset, kind).
-pub(crate) fn check_scenario(
-    steps: &[PlacedStep],
-    nodes: &[String],
-) -> Vec<(usize, SuiteErrorKind)> {
+/// Every problem of `steps` given the lab: (offset, kind).
+pub(crate) fn check_scenario(steps: &[PlacedStep], lab: &LabView) -> Vec<(usize, SuiteErrorKind)> {
     let mut out = Vec::new();
     let mut started: BTreeSet<&str> = BTreeSet::new();
     let mut partitions: BTreeSet<String> = BTreeSet::new();
+    let nodes = &lab.nodes;
     let known = || nodes.join(", ");
     for (i, placed) in steps.iter().enumerate() {
         let step_no = i + 1;
@@ -184,8 +240,12 @@ pub(crate) fn check_scenario(
                 if set > 1 {
                     bad("give one of `count`, `min` and `none`".into());
                 }
-                if s.filter.iface.is_some() && s.filter.node.is_none() {
-                    bad("`filter.iface` needs `filter.node`".into());
+                match (&s.filter.node, &s.filter.iface) {
+                    (None, Some(_)) => bad("`filter.iface` needs `filter.node`".into()),
+                    (Some(n), Some(i)) if lab.has_node(n) && !lab.has_iface(n, i) => {
+                        bad(format!("`filter.iface`: node `{n}` has no interface `{i}`"))
+                    }
+                    _ => {}
                 }
             }
             Step::Impair(s) => match (&s.model, s.preset) {
@@ -214,7 +274,7 @@ pub(crate) fn check_scenario(
             _ => {}
         }
         for node in placed.step.nodes() {
-            if !nodes.iter().any(|n| n == node) {
+            if !lab.has_node(node) {
                 out.push((
                     placed.offset,
                     SuiteErrorKind::UnknownNode {
@@ -224,6 +284,57 @@ pub(crate) fn check_scenario(
                         known: known(),
                     },
                 ));
+            }
+        }
+        for (field, value, host) in placed.step.hosts() {
+            match lab.host(host) {
+                Ok(()) => {}
+                Err(HostProblem::Unknown) => out.push((
+                    placed.offset,
+                    SuiteErrorKind::UnknownHost {
+                        step: step_no,
+                        verb,
+                        field,
+                        value: value.to_string(),
+                        host: host.into(),
+                    },
+                )),
+                Err(HostProblem::NoAddress) => out.push((
+                    placed.offset,
+                    SuiteErrorKind::InvalidStep {
+                        step: step_no,
+                        verb,
+                        message: format!("`{field}`: node `{host}` has no address"),
+                    },
+                )),
+            }
+        }
+        if let Some((a, b, iface, wire)) = placed.step.link() {
+            // Unknown nodes are reported above.
+            if lab.has_node(a) && lab.has_node(b) {
+                if let Err(problem) = lab.link(a, b, iface, wire) {
+                    let from = match iface {
+                        Some(i) => format!("`{a}` (at `{i}`)"),
+                        None => format!("`{a}`"),
+                    };
+                    let message = match problem {
+                        LinkProblem::Found(0) => format!("no link joins {from} and `{b}`"),
+                        LinkProblem::Found(n) => format!(
+                            "{n} links join {from} and `{b}`: name `{a}`'s interface with `iface`"
+                        ),
+                        LinkProblem::NotAWire(link) => {
+                            format!("{link} is not a wire: set `wire = true` on an end of it")
+                        }
+                    };
+                    out.push((
+                        placed.offset,
+                        SuiteErrorKind::InvalidStep {
+                            step: step_no,
+                            verb,
+                            message,
+                        },
+                    ));
+                }
             }
         }
         if let Some(p) = placed.step.program() {

@@ -23,6 +23,23 @@ pub enum SuiteErrorKind {
         /// The variables there are.
         known: String,
     },
+    /// Variables of `[vars]` (or the file's `seed`) whose values use each
+    /// other, so that none of them has a value.
+    #[error("variables make a cycle: {}", .names.join(" -> "))]
+    VariableCycle {
+        /// The names around the cycle, the first repeated at the end.
+        names: Vec<String>,
+    },
+    /// `${name}` in the name of a variable of `[vars]`.
+    #[error("a variable in the name of a variable: names in `[vars]` are written as they are")]
+    VariableInKey,
+    /// The seed and the included file depend on each other (`include`
+    /// names a file through `${seed}` while the seed is the included
+    /// file's, say), so that `${seed}` has no one value.
+    #[error(
+        "the seed does not settle: the included file depends on it and it on the included file"
+    )]
+    SeedAndInclude,
     /// `include` makes a cycle.
     #[error("`include` makes a cycle: {0}")]
     IncludeCycle(String),
@@ -53,6 +70,23 @@ pub enum SuiteErrorKind {
         verb: &'static str,
         /// The name.
         name: String,
+    },
+    /// A step's destination or address (`to`, `filter.src`, ...) is
+    /// neither an address nor a node of the lab.
+    #[error(
+        "step {step} ({verb}): `{field} = \"{value}\"`: `{host}` is neither an address nor a node"
+    )]
+    UnknownHost {
+        /// The step's number, from 1.
+        step: usize,
+        /// Its verb.
+        verb: &'static str,
+        /// The field: `to`, `filter.src`, `filter.dst` or `filter.host`.
+        field: &'static str,
+        /// What the field says (`h9:80`).
+        value: String,
+        /// The host in it (`h9`); boxed, to keep errors small.
+        host: Box<str>,
     },
     /// A step is wrong in another way (a bad regex, address, signal...).
     #[error("step {step} ({verb}): {message}")]

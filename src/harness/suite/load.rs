@@ -5,14 +5,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::Deserialize;
 use toml::Spanned;
 
 use super::check::check_scenario;
 use super::error::{SuiteError, SuiteErrorKind};
-use super::format::{Step, SuiteFile, VarValue};
+use super::format::{Step, SuiteFile};
+use super::head::{read_head, Head};
 use super::lab::{self, Layer};
 use super::source::Source;
+use super::view::LabView;
 use super::{LabFile, LoadOptions, PlacedStep, Scenario, ScenarioFile};
 use crate::Topology;
 
@@ -26,15 +27,6 @@ struct Base {
     seed: Option<u64>,
 }
 
-/// The part of a file read before substitution.
-#[derive(Deserialize, Default)]
-struct Head {
-    include: Option<Spanned<String>>,
-    seed: Option<u64>,
-    #[serde(default)]
-    vars: BTreeMap<String, VarValue>,
-}
-
 fn err_at_start(path: &Path, kind: SuiteErrorKind) -> Vec<SuiteError> {
     vec![SuiteError {
         file: path.to_path_buf(),
@@ -44,7 +36,60 @@ fn err_at_start(path: &Path, kind: SuiteErrorKind) -> Vec<SuiteError> {
     }]
 }
 
+/// The folder of `path`, `.` for a bare file name.
+fn folder_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Reads the file `inc` that `source` (at `path`) includes, written at
+/// byte `at`, with `vars` and `seed`: its topologies (the chain's, its
+/// own last), variables and seed.
+fn include(
+    source: &Source,
+    path: &Path,
+    (inc, at): (&str, usize),
+    vars: &BTreeMap<String, String>,
+    seed: Option<u64>,
+    stack: &mut Vec<PathBuf>,
+) -> Result<Base, Vec<SuiteError>> {
+    let target = folder_of(path).join(inc);
+    let canon = target.canonicalize().unwrap_or(target.clone());
+    if stack.contains(&canon) {
+        let chain: Vec<String> = stack
+            .iter()
+            .chain(std::iter::once(&canon))
+            .map(|p| p.display().to_string())
+            .collect();
+        return Err(vec![source.error_at_original(
+            at,
+            SuiteErrorKind::IncludeCycle(chain.join(" -> ")),
+        )]);
+    }
+    if !target.is_file() {
+        return Err(vec![source.error_at_original(
+            at,
+            SuiteErrorKind::Io(format!("included file {} not found", target.display())),
+        )]);
+    }
+    stack.push(canon);
+    let read = read(&target, vars, seed, stack);
+    stack.pop();
+    let (inc_source, inc_file, mut base) = read?;
+    if let Some(t) = inc_file.topology {
+        base.layers.push(Layer {
+            source: inc_source,
+            offset: t.span().start,
+            spec: t.into_inner(),
+        });
+    }
+    Ok(base)
+}
+
 /// Reads `path` (and what it includes): its source, parsed file and base.
+/// `overrides` are variables given from outside, `seed_override` a seed.
 fn read(
     path: &Path,
     overrides: &BTreeMap<String, String>,
@@ -54,82 +99,101 @@ fn read(
     let text = std::fs::read_to_string(path)
         .map_err(|e| err_at_start(path, SuiteErrorKind::Io(e.to_string())))?;
     let mut source = Source::new(path, text);
-    let head: Head = if source.has_variables() {
-        toml::from_str(&source.text).map_err(|e| vec![source.toml_error(&e)])?
-    } else {
-        Head::default()
-    };
     let parse = |source: &Source| -> Result<SuiteFile, Vec<SuiteError>> {
         toml::from_str(&source.text).map_err(|e| vec![source.toml_error(&e)])
     };
-    // Without variables in the text, one parse gives the head too.
-    let early = if source.has_variables() {
-        None
-    } else {
-        Some(parse(&source)?)
-    };
-    let (include, own_vars, own_seed) = match &early {
-        Some(f) => (f.include.clone(), f.vars.clone(), f.seed),
-        None => (head.include.clone(), head.vars.clone(), head.seed),
-    };
-    let mut vars: BTreeMap<String, String> = own_vars
-        .iter()
-        .map(|(k, v)| (k.clone(), v.to_string()))
-        .collect();
-    vars.extend(overrides.clone());
-    let mut base = Base {
-        layers: Vec::new(),
-        vars,
-        seed: seed_override.or(own_seed),
-    };
-    if let Some(inc) = include {
-        let target = path.parent().unwrap_or(Path::new(".")).join(inc.get_ref());
-        let canon = target.canonicalize().unwrap_or(target.clone());
-        if stack.contains(&canon) {
-            let chain: Vec<String> = stack
-                .iter()
-                .chain(std::iter::once(&canon))
-                .map(|p| p.display().to_string())
-                .collect();
-            return Err(vec![source.error(
-                inc.span().start,
-                SuiteErrorKind::IncludeCycle(chain.join(" -> ")),
-            )]);
-        }
-        if !target.is_file() {
-            return Err(vec![source.error(
-                inc.span().start,
-                SuiteErrorKind::Io(format!("included file {} not found", target.display())),
-            )]);
-        }
-        stack.push(canon);
-        let (inc_source, inc_file, inc_base) = read(&target, &base.vars, base.seed, stack)?;
-        stack.pop();
-        let mut layers = inc_base.layers;
-        if let Some(t) = inc_file.topology {
-            layers.push(Layer {
-                source: inc_source,
-                offset: t.span().start,
-                spec: t.into_inner(),
-            });
-        }
-        base = Base {
-            layers,
-            vars: inc_base.vars,
-            seed: base.seed.or(inc_base.seed),
+    if !source.has_variables() {
+        // One parse gives the head too.
+        let file = parse(&source)?;
+        let mut vars: BTreeMap<String, String> = file
+            .vars
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_string()))
+            .collect();
+        vars.extend(overrides.clone());
+        let seed = seed_override.or(file.seed);
+        let base = match &file.include {
+            None => Base {
+                layers: Vec::new(),
+                vars,
+                seed,
+            },
+            Some(inc) => {
+                let at = (inc.get_ref().as_str(), inc.span().start);
+                let inc = include(&source, path, at, &vars, seed, stack)?;
+                Base {
+                    seed: seed.or(inc.seed),
+                    ..inc
+                }
+            }
         };
+        return Ok((source, file, base));
     }
-    let file = match early {
-        Some(f) => f,
-        None => {
-            let mut vars = base.vars.clone();
-            vars.entry("seed".into())
-                .or_insert_with(|| base.seed.unwrap_or(DEFAULT_SEED).to_string());
-            source.substitute(&vars)?;
-            parse(&source)?
-        }
-    };
+    let (head, base) = read_with_variables(&source, path, overrides, seed_override, stack)?;
+    let mut vars = base.vars.clone();
+    vars.entry("seed".into())
+        .or_insert_with(|| base.seed.unwrap_or(DEFAULT_SEED).to_string());
+    let errors = head.blame(source.substitute(&vars).err().unwrap_or_default());
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let file = parse(&source)?;
     Ok((source, file, base))
+}
+
+/// The head and base of `source` (at `path`), which has variables.
+///
+/// What `${seed}` stands for may depend on the included file (its seed
+/// counts when this file sets none), and which file is included on
+/// `${seed}`: the head is read first with a guess (the default seed), and
+/// once more if the included file showed the guess wrong. The included
+/// file is read with this file's seed when it sets one, so that
+/// `${seed}` is one seed everywhere.
+fn read_with_variables(
+    source: &Source,
+    path: &Path,
+    overrides: &BTreeMap<String, String>,
+    seed_override: Option<u64>,
+    stack: &mut Vec<PathBuf>,
+) -> Result<(Head, Base), Vec<SuiteError>> {
+    let none = BTreeMap::new();
+    let mut guess = DEFAULT_SEED;
+    let mut own_seed = None;
+    let mut retried = false;
+    loop {
+        let first = read_head(source, &none, overrides, seed_override, guess)?;
+        let Some(inc) = first.include.clone() else {
+            let base = Base {
+                layers: Vec::new(),
+                vars: first.vars.clone(),
+                seed: seed_override.or(first.seed),
+            };
+            return Ok((first, base));
+        };
+        let (inc, at) = inc?;
+        let passed = seed_override.or(first.seed).or(own_seed);
+        let base = include(source, path, (&inc, at), &first.vars, passed, stack)?;
+        // The included variables may settle more of this file's.
+        let inc_seed = base.seed.unwrap_or(DEFAULT_SEED);
+        let head = read_head(source, &base.vars, overrides, seed_override, inc_seed)?;
+        let seed = seed_override.or(head.seed).unwrap_or(inc_seed);
+        if first.seed_seen.is_none_or(|s| s == seed) && inc_seed == seed {
+            let base = Base {
+                layers: base.layers,
+                vars: head.vars.clone(),
+                seed: seed_override.or(head.seed).or(base.seed),
+            };
+            return Ok((head, base));
+        }
+        if retried {
+            return Err(vec![
+                source.error_at_original(at, SuiteErrorKind::SeedAndInclude)
+            ]);
+        }
+        retried = true;
+        guess = seed;
+        own_seed = head.seed;
+    }
 }
 
 /// Loads one suite file; `name` is its name in test names.
@@ -157,14 +221,11 @@ pub(crate) fn load_file(
     let ctx = Arc::new(ScenarioFile {
         path: path.to_path_buf(),
         name: name.to_string(),
-        dir: path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from(".")),
+        dir: folder_of(path),
         topology: topology.clone(),
         seed,
     });
-    let nodes = topology.node_names();
+    let lab = LabView::new(&topology);
     let mut errors = Vec::new();
     let mut scenarios: Vec<Scenario> = Vec::new();
     for sc in file.scenario {
@@ -197,7 +258,7 @@ pub(crate) fn load_file(
         if errors.len() > before {
             continue;
         }
-        for (offset, kind) in check_scenario(&steps, &nodes) {
+        for (offset, kind) in check_scenario(&steps, &lab) {
             errors.push(source.error(offset, kind));
         }
         if errors.len() > before {

@@ -34,10 +34,12 @@ mod check;
 mod error;
 mod exec;
 pub mod format;
+mod head;
 pub mod hold;
 mod lab;
 mod load;
 mod source;
+mod view;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -289,11 +291,26 @@ impl std::fmt::Debug for Message {
 }
 
 /// Loads every `.toml` file under each path (a file, or a folder searched
-/// recursively), sorted by path.
+/// recursively), sorted by path. A path that does not exist is loaded as a
+/// file whose one mistake says so.
 pub fn load(paths: &[impl AsRef<Path>], options: &LoadOptions) -> Vec<Loaded> {
     let mut out = Vec::new();
     for p in paths {
-        for (path, name) in load::discover(p.as_ref()) {
+        let p = p.as_ref();
+        if !p.exists() {
+            out.push(Loaded {
+                path: p.to_path_buf(),
+                name: p.display().to_string(),
+                result: Err(vec![SuiteError {
+                    file: p.to_path_buf(),
+                    line: 1,
+                    column: 1,
+                    kind: SuiteErrorKind::Io("no such file or folder".into()),
+                }]),
+            });
+            continue;
+        }
+        for (path, name) in load::discover(p) {
             let result = load::load_file(&path, &name, options);
             out.push(Loaded { path, name, result });
         }
@@ -377,6 +394,7 @@ pub fn harness(dir: impl AsRef<Path>) -> Harness {
         trials.push(Trial::test(format!("{shown}::missing"), move || {
             Err(format!("the suite folder {shown} does not exist").into())
         }));
+        return harness.trials(trials);
     }
     for loaded in load(&[&dir], &LoadOptions::default()) {
         match loaded.result {

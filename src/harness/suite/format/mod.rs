@@ -25,11 +25,13 @@ pub struct SuiteFile {
     #[schemars(with = "Option<String>")]
     pub include: Option<Spanned<String>>,
     /// The seed of the scenarios: the lab's (`Topology::seed`, for its
-    /// wires), `${seed}`, and `NETNS_TEST_SEED` in programs' environment
-    /// (1 unless set; `NETNS_TEST_SEED` in the environment wins).
+    /// wires), `${seed}` (in this file and the one it includes), and
+    /// `NETNS_TEST_SEED` in programs' environment. Unless set, the
+    /// included file's, else 1; `NETNS_TEST_SEED` in the environment wins.
     pub seed: Option<u64>,
-    /// Variables: `${name}` in any string of this file (and of the file it
-    /// includes) is replaced by the value; `$${` is a literal `${`.
+    /// Variables: `${name}` anywhere in this file (and in the file it
+    /// includes) but in comments is replaced by the value's text; `$${` is
+    /// a literal `${`.
     #[serde(default)]
     pub vars: BTreeMap<String, VarValue>,
     /// The lab, added to the included file's.

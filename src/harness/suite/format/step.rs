@@ -3,8 +3,9 @@
 //!
 //! Adding a step is one variant of [`Step`] here (with its fields in a
 //! struct) and one function in `exec/` that runs it, dispatched from
-//! `exec/mod.rs` (`Runner::step`); `check.rs` learns the nodes and
-//! programs it names in `Step::nodes` and `Step::program`.
+//! `exec/mod.rs` (`Runner::step`); `check.rs` learns the nodes,
+//! programs, destinations and link it names in `Step::nodes`,
+//! `Step::program`, `Step::hosts` and `Step::link`.
 
 use std::collections::BTreeMap;
 
@@ -423,13 +424,14 @@ pub struct CaptureStep {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PacketFilterSpec {
-    /// The protocol.
+    /// The protocol (`icmp` is ICMP over IPv4, `icmpv6` ICMP over IPv6).
     pub proto: Option<ProtoSpec>,
-    /// Source address.
+    /// Source address, or a node (any of its declared addresses).
     pub src: Option<String>,
-    /// Destination address.
+    /// Destination address, or a node (any of its declared addresses).
     pub dst: Option<String>,
-    /// Source or destination address.
+    /// Source or destination address, or a node (any of its declared
+    /// addresses).
     pub host: Option<String>,
     /// Source or destination port.
     pub port: Option<u16>,
@@ -450,14 +452,21 @@ pub struct ExpectPacketsStep {
     /// Which packets.
     #[serde(default)]
     pub filter: PacketFilterSpec,
-    /// Exactly this many (when set).
+    /// Exactly this many (when set): without `timeout`, those captured so
+    /// far are counted once; with `timeout`, those captured until it
+    /// passed (failing as soon as more matched).
     pub count: Option<usize>,
-    /// At least this many (1 unless `count` or `none`).
+    /// At least this many (1 unless `count` or `none`): passes as soon as
+    /// they matched, fails when `timeout` passed with fewer.
     pub min: Option<usize>,
-    /// None at all.
+    /// None at all (as `count = 0`): without `timeout`, among those
+    /// captured so far; with `timeout`, until it passed (failing at the
+    /// first match).
     #[serde(default)]
     pub none: bool,
-    /// How long to wait for them to be seen (2 s unless set).
+    /// With `min`, how long to wait for the packets (2 s unless set); with
+    /// `count` or `none`, the time over which packets are counted (none
+    /// unless set: what was captured so far).
     pub timeout: Option<Dur>,
 }
 
