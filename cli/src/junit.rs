@@ -52,7 +52,12 @@ pub(crate) fn write(
                 let first = msg.lines().next().unwrap_or_default().to_string();
                 Outcome::failed(first, msg.clone())
             }
+            Verdict::Error(msg) => {
+                let first = msg.lines().next().unwrap_or_default().to_string();
+                Outcome::error(first, msg.clone())
+            }
             Verdict::Skipped(why) => Outcome::skipped(why.clone()),
+            _ => Outcome::skipped("an outcome this report does not know"),
         };
         let case = JunitCase::new(r.name.clone(), r.duration, outcome).stdout(r.log.join("\n"));
         report.case(suite_of(&r.name), case);

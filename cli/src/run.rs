@@ -82,7 +82,8 @@ pub(crate) fn run(
         let word = match &report.verdict {
             Verdict::Passed => "ok",
             Verdict::Failed(_) => "FAILED",
-            Verdict::Skipped(_) => "skipped",
+            Verdict::Error(_) => "ERROR",
+            _ => "skipped",
         };
         println!(
             "  {word:<7} {} ({:.2} s)",
@@ -93,12 +94,12 @@ pub(crate) fn run(
     }
     let failed: Vec<&ScenarioReport> = reports
         .iter()
-        .filter(|r| matches!(r.verdict, Verdict::Failed(_)))
+        .filter(|r| r.verdict.problem().is_some())
         .collect();
     if !failed.is_empty() {
         println!("\nfailures:");
         for r in &failed {
-            if let Verdict::Failed(msg) = &r.verdict {
+            if let Some(msg) = r.verdict.problem() {
                 println!("\n---- {} ----\n{msg}", r.name);
             }
         }

@@ -300,3 +300,51 @@ fn expect_packets_counts_families_nodes_and_time() {
     assert!(stdout.contains("1 passed, 2 failed"), "{stdout}");
     assert_eq!(out.status.code(), Some(1), "{stdout}");
 }
+
+#[test]
+fn a_lab_the_kernel_refuses_is_an_error_not_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("refused.toml");
+    // The file is valid, but the kernel takes a default TTL from 1 to 255.
+    let text_of_file = r#"
+[[topology.links]]
+a = { node = "n1", iface = "eth0", addr = "198.51.100.1/24" }
+b = { node = "n2", iface = "eth0", addr = "198.51.100.2/24" }
+
+[topology.sysctls.n1]
+"net.ipv4.ip_default_ttl" = "0"
+
+[[scenario]]
+name = "never_runs"
+steps = [{ do = "ping", from = "n1", to = "n2", count = 1 }]
+"#;
+    std::fs::write(&file, text_of_file).unwrap();
+    let junit = dir.path().join("report.xml");
+    let out = netns_test(
+        &[
+            "run",
+            file.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("ERROR   refused::never_runs"), "{stdout}");
+    assert!(stdout.contains("ip_default_ttl"), "{stdout}");
+    assert!(
+        stdout.lines().any(|l| l == "0 passed, 1 failed, 0 skipped"),
+        "{stdout}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
+    assert_eq!(suite.attribute("errors"), Some("1"), "{xml}");
+    assert_eq!(suite.attribute("failures"), Some("0"), "{xml}");
+    assert!(doc.descendants().any(|n| n.has_tag_name("error")), "{xml}");
+    validate_junit(&junit);
+}

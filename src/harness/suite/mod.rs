@@ -123,14 +123,28 @@ pub struct Scenario {
 
 /// How a scenario's run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Verdict {
     /// Every step passed.
     Passed,
-    /// A step failed, or the lab could not be built: why.
+    /// A step failed, or the scenario ran out of time: why.
     Failed(String),
+    /// It could not run: the lab could not be built, or the thread of its
+    /// steps could not start. Why.
+    Error(String),
     /// Not run: namespaces cannot be made here and skipping was asked
     /// for, or the scenario is ignored.
     Skipped(String),
+}
+
+impl Verdict {
+    /// Why it did not pass, when it failed or could not run.
+    pub fn problem(&self) -> Option<&str> {
+        match self {
+            Verdict::Failed(why) | Verdict::Error(why) => Some(why),
+            Verdict::Passed | Verdict::Skipped(_) => None,
+        }
+    }
 }
 
 /// A scenario's run.
@@ -246,7 +260,8 @@ impl Scenario {
                 "panicked: {}",
                 panic_message(p.as_ref()).unwrap_or("(no message)")
             )),
-            Outcome::Returned(m) | Outcome::Setup(m) | Outcome::TimedOut(m) => Verdict::Failed(m),
+            Outcome::Returned(m) | Outcome::TimedOut(m) => Verdict::Failed(m),
+            Outcome::Setup(m) => Verdict::Error(m),
         };
         let notes = std::mem::take(&mut *notes.lock().unwrap_or_else(|e| e.into_inner()));
         ScenarioReport {
