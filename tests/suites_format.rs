@@ -532,3 +532,50 @@ fn a_path_that_does_not_exist_is_a_mistake() {
         errors[0]
     );
 }
+
+#[test]
+fn a_folders_parameterised_lab_is_checked_through_its_includers() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = "[[topology.links]]\n\
+        a = { node = \"n1\", iface = \"eth0\", addr = \"${net}.1/24\" }\n\
+        b = { node = \"n2\", iface = \"eth0\", addr = \"${net}.2/24\" }\n";
+    std::fs::create_dir(dir.path().join("labs")).unwrap();
+    std::fs::write(dir.path().join("labs/pair.toml"), lab).unwrap();
+    let main = "include = \"labs/pair.toml\"\n[vars]\nnet = \"198.51.100\"\n\n\
+        [[scenario]]\nname = \"x\"\nsteps = [{ do = \"ping\", from = \"n9\", to = \"n1\" }]\n\n\
+        [[scenario]]\nname = \"a::b\"\nsteps = []\n\n\
+        [[scenario]]\nname = \"x\"\nsteps = []\n";
+    std::fs::write(dir.path().join("main.toml"), main).unwrap();
+    let errors = suite::check(&[dir.path()], &LoadOptions::default());
+    // The lab alone would miss `net`; only main.toml's own mistakes show.
+    let kinds: Vec<String> = errors.iter().map(|e| e.kind.to_string()).collect();
+    assert_eq!(errors.len(), 3, "{kinds:#?}");
+    assert!(
+        errors.iter().all(|e| e.file.ends_with("main.toml")),
+        "{errors:#?}"
+    );
+    assert!(kinds[0].contains("n9"), "{kinds:#?}");
+    assert!(kinds[1].contains("`a::b`"), "{kinds:#?}");
+    // The first `x` had a mistake; the second is still a duplicate.
+    assert!(matches!(errors[2].kind, SuiteErrorKind::DuplicateScenario(ref n) if n == "x"));
+    // Named on its own, the lab is checked alone; and a lab with another
+    // mistake is reported from the folder too.
+    let alone = suite::check(
+        &[dir.path().join("labs/pair.toml")],
+        &LoadOptions::default(),
+    );
+    assert!(
+        matches!(alone[0].kind, SuiteErrorKind::UnknownVariable { .. }),
+        "{alone:#?}"
+    );
+    std::fs::write(
+        dir.path().join("labs/pair.toml"),
+        format!("{lab}bogus = 1\n"),
+    )
+    .unwrap();
+    let errors = suite::check(&[dir.path()], &LoadOptions::default());
+    assert!(
+        errors.iter().any(|e| e.file.ends_with("labs/pair.toml")),
+        "{errors:#?}"
+    );
+}

@@ -228,11 +228,23 @@ pub(crate) fn load_file(
     let lab = LabView::new(&topology);
     let mut errors = Vec::new();
     let mut scenarios: Vec<Scenario> = Vec::new();
+    let mut names = std::collections::HashSet::new();
     for sc in file.scenario {
         let offset = sc.span().start;
         let spec = sc.into_inner();
-        if scenarios.iter().any(|s| s.short_name == spec.name) {
+        if !names.insert(spec.name.clone()) {
             errors.push(source.error(offset, SuiteErrorKind::DuplicateScenario(spec.name)));
+            continue;
+        }
+        if spec.name.is_empty() || spec.name.contains("::") {
+            errors.push(source.error(
+                offset,
+                SuiteErrorKind::Syntax(format!(
+                    "scenario name `{}`: not empty and without `::` (it joins the file's \
+                     name in test names)",
+                    spec.name
+                )),
+            ));
             continue;
         }
         let before = errors.len();
@@ -319,6 +331,27 @@ pub(crate) fn discover(path: &Path) -> Vec<(PathBuf, String)> {
     }
     out.sort();
     out
+}
+
+/// Whether a file found in a folder is a lab meant to be included, not
+/// loaded alone: it has no scenario, and its only mistakes are variables it
+/// leaves to the files that include it. Its lab is checked through them.
+pub(crate) fn is_lab_for_including(path: &Path, result: &Result<LabFile, Vec<SuiteError>>) -> bool {
+    let Err(errors) = result else {
+        return false;
+    };
+    let only_variables = errors
+        .iter()
+        .all(|e| matches!(e.kind, SuiteErrorKind::UnknownVariable { .. }));
+    let has_scenario = std::fs::read_to_string(path).is_ok_and(|text| {
+        text.lines().any(|l| {
+            let l = l.trim_start();
+            l.starts_with("[[scenario]]")
+                || l.strip_prefix("scenario")
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+    });
+    only_variables && !has_scenario
 }
 
 /// A topology from a file, for tools that only build the lab (`up`, `draw`).

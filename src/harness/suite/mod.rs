@@ -325,8 +325,12 @@ pub fn load(paths: &[impl AsRef<Path>], options: &LoadOptions) -> Vec<Loaded> {
             });
             continue;
         }
+        let scanned = p.is_dir();
         for (path, name) in load::discover(p) {
             let result = load::load_file(&path, &name, options);
+            if scanned && load::is_lab_for_including(&path, &result) {
+                continue;
+            }
             out.push(Loaded { path, name, result });
         }
     }
