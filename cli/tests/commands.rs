@@ -348,3 +348,50 @@ steps = [{ do = "ping", from = "n1", to = "n2", count = 1 }]
     assert!(doc.descendants().any(|n| n.has_tag_name("error")), "{xml}");
     validate_junit(&junit);
 }
+
+#[test]
+fn a_scenario_out_of_time_names_the_step_it_was_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("slow.toml");
+    let lab = repo().join("suites/labs/two_hosts.toml");
+    let body = r#"include = "LAB_FILE"
+
+[[scenario]]
+name = "too_slow"
+timeout = "1s"
+steps = [
+  { do = "ping", from = "n1", to = "n2", count = 1 },
+  { do = "run", node = "n1", cmd = ["sleep", "3"] },
+]
+"#;
+    std::fs::write(&file, body.replace("LAB_FILE", lab.to_str().unwrap())).unwrap();
+    let junit = dir.path().join("report.xml");
+    let out = netns_test(
+        &[
+            "run",
+            file.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAILED  slow::too_slow"), "{stdout}");
+    assert!(
+        stdout.contains("it was running step 2 (run) at "),
+        "{stdout}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let log = doc
+        .descendants()
+        .find(|n| n.has_tag_name("system-out"))
+        .and_then(|n| n.text())
+        .unwrap_or_default();
+    assert!(
+        log.contains("step 1 (ping)") && log.contains("  ok: "),
+        "{xml}"
+    );
+    assert!(log.contains("step 2 (run)"), "{xml}");
+}

@@ -203,8 +203,13 @@ impl Scenario {
 
     /// The body: runs the steps on `net`, writes the artifacts if one
     /// fails (their folder into `artifacts`), then ends what it started.
-    fn body(&self, net: &crate::Net, notes: &Mutex<RunNotes>) -> Result<(), Failure> {
-        let mut runner = exec::Runner::new(net, self);
+    fn body(
+        &self,
+        net: &crate::Net,
+        notes: &Mutex<RunNotes>,
+        live: Arc<Mutex<Vec<String>>>,
+    ) -> Result<(), Failure> {
+        let mut runner = exec::Runner::new(net, self).sharing_log(live);
         let result = runner.run_all();
         let mut dir = None;
         let out = match result {
@@ -249,10 +254,21 @@ impl Scenario {
             };
         }
         let notes = Arc::new(Mutex::new(RunNotes::default()));
-        let (me, art) = (self.clone(), notes.clone());
+        let live = Arc::new(Mutex::new(Vec::new()));
+        let (me, art, steps) = (self.clone(), notes.clone(), live.clone());
         let outcome = execute(TestSpec::from_case(self.parts(), false), move |ctx| {
-            me.body(ctx.net(), &art)
+            me.body(ctx.net(), &art, steps)
         });
+        // Out of time, the runner is still busy: what it logged so far, and
+        // the step it was in.
+        let so_far = std::mem::take(&mut *live.lock().unwrap_or_else(|e| e.into_inner()));
+        let outcome = match outcome {
+            Outcome::TimedOut(m) => Outcome::TimedOut(match step_in_progress(&so_far) {
+                Some(step) => format!("{m}\nit was running {step}"),
+                None => m,
+            }),
+            other => other,
+        };
         let verdict = match outcome {
             Outcome::Passed => Verdict::Passed,
             Outcome::Skipped(m) => Verdict::Skipped(m),
@@ -264,12 +280,17 @@ impl Scenario {
             Outcome::Setup(m) => Verdict::Error(m),
         };
         let notes = std::mem::take(&mut *notes.lock().unwrap_or_else(|e| e.into_inner()));
+        let log = if notes.log.is_empty() {
+            so_far
+        } else {
+            notes.log
+        };
         ScenarioReport {
             name: self.name(),
             verdict,
             duration: begin.elapsed(),
             artifacts: notes.artifacts,
-            log: notes.log,
+            log,
         }
     }
 
@@ -281,7 +302,7 @@ impl Scenario {
         let topology = self.file.topology.clone();
         let mut case = Case::new(name, move |net: &crate::Net| -> Result<(), Message> {
             let notes = Mutex::new(RunNotes::default());
-            self.body(net, &notes).map_err(|f| match f {
+            self.body(net, &notes, Arc::default()).map_err(|f| match f {
                 Failure::Returned(m) | Failure::Setup(m) => Message(m),
             })
         })
@@ -431,4 +452,12 @@ pub fn harness(dir: impl AsRef<Path>) -> Harness {
 /// folder at compile time.
 pub fn main(dir: impl AsRef<Path>) -> ! {
     harness(dir).run()
+}
+
+/// The last step a step log says was started (`step N (verb) at place`),
+/// when no line after it says how it ended.
+fn step_in_progress(log: &[String]) -> Option<&str> {
+    let line = log.last()?;
+    let text = line.split_once("] ").map_or(line.as_str(), |(_, t)| t);
+    text.starts_with("step ").then_some(text)
 }

@@ -14,7 +14,7 @@ pub(crate) mod program;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use regex::Regex;
@@ -48,6 +48,9 @@ pub(crate) struct Runner<'n> {
     pub(crate) flaps: Vec<(String, Flap<'n>)>,
     pub(crate) captures: Vec<Capture>,
     pub(crate) log: Vec<String>,
+    /// A copy of the log kept outside the runner, line by line, for a
+    /// scenario that runs out of time while its runner is still busy.
+    live: Option<Arc<Mutex<Vec<String>>>>,
     /// The index of the step that failed.
     pub(crate) failed: Option<usize>,
     started: Instant,
@@ -66,16 +69,29 @@ impl<'n> Runner<'n> {
             flaps: Vec::new(),
             captures: Vec::new(),
             log: Vec::new(),
+            live: None,
             failed: None,
             started: Instant::now(),
             runs: 0,
         }
     }
 
+    /// Copies each line of the step log to `live` too, as it is written.
+    pub(crate) fn sharing_log(mut self, live: Arc<Mutex<Vec<String>>>) -> Self {
+        self.live = Some(live);
+        self
+    }
+
     /// Appends a line to the step log, stamped with the time since start.
     pub(crate) fn note(&mut self, text: impl AsRef<str>) {
         let t = self.started.elapsed().as_secs_f64();
-        self.log.push(format!("[{t:8.3}s] {}", text.as_ref()));
+        let line = format!("[{t:8.3}s] {}", text.as_ref());
+        if let Some(live) = &self.live {
+            live.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(line.clone());
+        }
+        self.log.push(line);
     }
 
     /// Runs every step; the first failure, placed and explained.
