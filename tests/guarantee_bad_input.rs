@@ -17,7 +17,7 @@ mod wire_rows;
 use std::time::Duration;
 
 use netns_test::firewall::{Filter, Firewall, Nat};
-use netns_test::{Endpoint, Error, Net, Route, Topology};
+use netns_test::{Endpoint, Error, Net, Route, Topology, TopologyError};
 use serial_test::serial;
 
 const DOC: &str = include_str!("../docs/guarantees.md");
@@ -391,6 +391,12 @@ fn variant(e: &Error) -> String {
             .to_string()
     };
     match e {
+        Error::Topology(TopologyError::InvalidImpairment { source, .. }) => {
+            format!(
+                "TopologyError::InvalidImpairment ({})",
+                name(format!("{source:?}"))
+            )
+        }
         Error::Topology(t) => format!("TopologyError::{}", name(format!("{t:?}"))),
         Error::Probe(p) => format!("ProbeError::{}", name(format!("{p:?}"))),
         Error::Privileges { .. } => "Error::Privileges".into(),
@@ -508,10 +514,14 @@ fn every_bad_input_has_its_typed_error_and_the_doc_says_so() {
         "TopologyError::DuplicateFirewall",
         "TopologyError::NetfilterOnSwitch",
         "TopologyError::NotASwitch",
-        "TopologyError::InvalidImpairment",
+        "TopologyError::InvalidImpairment (ReorderWithoutDelay)",
+        "TopologyError::InvalidImpairment (ZeroQueue)",
+        "TopologyError::InvalidImpairment (Mtu)",
+        "TopologyError::InvalidImpairment (DelayTooLong)",
         "TopologyError::ConflictingImpairment",
         "Error::NotAWire",
         "Error::InvalidImpairment (ReorderWithoutDelay)",
+        "Error::InvalidImpairment (JitterTooLong)",
         "Error::Netlink",
         "Error::Sysctl",
         "Error::UnknownNode",

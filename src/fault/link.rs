@@ -204,11 +204,46 @@ impl<'a> Link<'a> {
     }
 
     /// Sets the MTU of both ends.
+    ///
+    /// On a wire, the hub's ends of its veths (which the relay's frames
+    /// cross) take the new MTU as well, so that every frame a node's end
+    /// may send fits the hub's ends all along: a hub end that is raised is
+    /// raised before the nodes' ends, one that is lowered is lowered after
+    /// them. When a node's end refuses the MTU, the hub's ends are put back
+    /// (as far as the kernel lets) and the error returned; a node's end
+    /// already changed keeps the new MTU, as on a veth link.
     pub fn set_mtu(&self, mtu: u32) -> Result<()> {
-        for e in [&self.veth.a, &self.veth.b] {
-            self.net.nodes()[e.node].with_route_socket(|s| s.set_mtu(e.index, &e.ifname, mtu))?;
+        let hub = match (self.veth.wire, self.net.relay.as_ref()) {
+            (Some(wire), Some(relay)) => Some((wire, relay, relay.hub_mtus(wire)?)),
+            _ => None,
+        };
+        // Raising: the hub's ends first.
+        if let Some((wire, relay, old)) = hub {
+            let raised = old.map(|o| o.max(mtu));
+            if raised != old {
+                if let Err(e) = relay.set_hub_mtus(wire, raised) {
+                    let _ = relay.set_hub_mtus(wire, old);
+                    return Err(e);
+                }
+            }
         }
-        Ok(())
+        for e in [&self.veth.a, &self.veth.b] {
+            let set =
+                self.net.nodes()[e.node].with_route_socket(|s| s.set_mtu(e.index, &e.ifname, mtu));
+            if let Err(err) = set {
+                if let Some((wire, relay, old)) = hub {
+                    let _ = relay.set_hub_mtus(wire, old);
+                }
+                return Err(err);
+            }
+        }
+        // Lowering: the hub's ends last.
+        match hub {
+            Some((wire, relay, old)) if old.iter().any(|&o| o > mtu) => {
+                relay.set_hub_mtus(wire, [mtu; 2])
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Flaps the link in the background: down for `down_for`, up for

@@ -16,8 +16,9 @@ mod tests;
 
 pub use model::{
     Distribution, GilbertElliott, Impairment, ImpairmentError, Jitter, Loss, DEFAULT_QUEUE_LIMIT,
+    MAX_DELAY,
 };
-pub(crate) use pipeline::{DropCause, Fate, Pipeline};
+pub(crate) use pipeline::{Delivery, DropCause, Fate, Pipeline};
 pub use presets::Profile;
 pub use rule::{Frame, Verdict, WireRule};
 pub use stats::{DirectionStats, WireStats};

@@ -9,6 +9,11 @@ use crate::vocab::{Bandwidth, Probability};
 /// The default queue of the rate stage, in frames (netem's default limit).
 pub const DEFAULT_QUEUE_LIMIT: usize = 1000;
 
+/// The longest delay, and the largest jitter, a model may ask for: one day.
+/// (A rule's [`Verdict::Delay`](super::Verdict::Delay) is not bounded; a
+/// frame delayed past what the relay's clock can count never leaves.)
+pub const MAX_DELAY: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// The shape of a delay's random variation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Distribution {
@@ -141,6 +146,12 @@ pub enum ImpairmentError {
     /// An MTU outside 68 to 65535.
     #[error("wire MTU {0} is outside 68..=65535")]
     Mtu(u32),
+    /// A delay longer than [`MAX_DELAY`].
+    #[error("delay {0:?} is longer than the limit of {max:?} (MAX_DELAY)", max = MAX_DELAY)]
+    DelayTooLong(Duration),
+    /// A jitter larger than [`MAX_DELAY`].
+    #[error("jitter {0:?} is larger than the limit of {max:?} (MAX_DELAY)", max = MAX_DELAY)]
+    JitterTooLong(Duration),
 }
 
 impl Impairment {
@@ -149,13 +160,15 @@ impl Impairment {
         Self::default()
     }
 
-    /// A fixed delay for every frame.
+    /// A fixed delay for every frame (at most [`MAX_DELAY`], which
+    /// [`Impairment::validate`] checks).
     pub fn delay(mut self, delay: Duration) -> Self {
         self.delay = delay;
         self
     }
 
-    /// A random variation of the delay (a delay below zero counts as zero).
+    /// A random variation of the delay (a delay below zero counts as
+    /// zero); `amount` is at most [`MAX_DELAY`].
     pub fn jitter(mut self, amount: Duration, distribution: Distribution) -> Self {
         self.jitter = Some(Jitter {
             amount,
@@ -201,7 +214,9 @@ impl Impairment {
     }
 
     /// Lets `bytes` pass at once after an idle spell (the token bucket's
-    /// depth; 0, the default, serialises every frame).
+    /// depth; 0, the default, serialises every frame). Frames still leave
+    /// in the order they came: a small frame in a burst waits for a larger
+    /// one before it.
     pub fn burst(mut self, bytes: usize) -> Self {
         self.burst = bytes;
         self
@@ -226,8 +241,15 @@ impl Impairment {
         *self == Impairment::default()
     }
 
-    /// Checks that the stages can work together.
+    /// Checks that the stages can work together, and that the delay and
+    /// the jitter are within [`MAX_DELAY`].
     pub fn validate(&self) -> Result<(), ImpairmentError> {
+        if self.delay > MAX_DELAY {
+            return Err(ImpairmentError::DelayTooLong(self.delay));
+        }
+        if let Some(j) = self.jitter.filter(|j| j.amount > MAX_DELAY) {
+            return Err(ImpairmentError::JitterTooLong(j.amount));
+        }
         if !self.reorder.is_never() && self.delay.is_zero() {
             return Err(ImpairmentError::ReorderWithoutDelay(self.reorder));
         }

@@ -74,10 +74,15 @@ impl Pipeline {
         &self.model
     }
 
-    /// Uses `model` from now on; the generator goes on where it was.
+    /// Uses `model` from now on, with the state of a fresh pipeline: the
+    /// loss chain in its good state, the token bucket full and its queue
+    /// empty, so no frame waits behind the old model's backlog (frames the
+    /// old model already scheduled keep their times). The generator goes on
+    /// where it was.
     pub(crate) fn set_model(&mut self, model: Impairment) {
         self.model = model;
         self.bad = false;
+        self.tat = Duration::ZERO;
         self.queue.clear();
     }
 
@@ -110,7 +115,7 @@ impl Pipeline {
             Verdict::Delay(d) => d,
             _ => Duration::ZERO,
         };
-        let at = self.delayed(sent) + extra;
+        let at = self.delayed(sent).saturating_add(extra);
         let first = Delivery { at, flip_bit };
         let copy = duplicate.then_some(Delivery { at, flip_bit: None });
         Fate::Delivered(first, copy)
@@ -141,6 +146,11 @@ impl Pipeline {
 
     /// When the frame has been serialised by the rate stage, or `None` when
     /// the stage's queue is full.
+    ///
+    /// First in, first out: a frame is done no earlier than the frame before
+    /// it, even when the bucket's burst lets it start before that one is
+    /// done, so the queue's finish times only grow (and the ones at its
+    /// front are the first to pass). Times saturate at `Duration::MAX`.
     fn serialise(&mut self, now: Duration, len: usize) -> Option<Duration> {
         let Some(rate) = self.model.rate else {
             return Some(now);
@@ -154,14 +164,16 @@ impl Pipeline {
         let cost = rate.time_for(len);
         let depth = rate.time_for(self.model.burst);
         let start = now.max(self.tat.saturating_sub(depth));
-        self.tat = self.tat.max(now) + cost;
-        let done = start + cost;
+        self.tat = self.tat.max(now).saturating_add(cost);
+        let previous = self.queue.back().copied().unwrap_or(Duration::ZERO);
+        let done = start.saturating_add(cost).max(previous);
         self.queue.push_back(done);
         Some(done)
     }
 
     /// `sent` plus the delay and its jitter (never before `sent`); a frame
-    /// picked for reordering skips the delay.
+    /// picked for reordering skips the delay. A delay past what a
+    /// `Duration` holds saturates at `Duration::MAX`.
     fn delayed(&mut self, sent: Duration) -> Duration {
         if self.chance(self.model.reorder.get()) {
             return sent;
@@ -170,7 +182,8 @@ impl Pipeline {
         if let Some(j) = self.model.jitter {
             delay += sample(&mut self.rng, j.distribution) * j.amount.as_secs_f64();
         }
-        sent + Duration::from_secs_f64(delay.max(0.0))
+        let delay = Duration::try_from_secs_f64(delay.max(0.0)).unwrap_or(Duration::MAX);
+        sent.saturating_add(delay)
     }
 }
 

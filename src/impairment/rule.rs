@@ -87,6 +87,14 @@ impl<'a> Frame<'a> {
 /// link's wire verbs (`impair`, `hold`, `set_rule`, `wire_stats`), which
 /// wait for that lock.
 ///
+/// A rule that panics is removed and the frame it panicked on is dropped;
+/// the relay goes on for every wire (see
+/// [`Link::set_rule`](crate::fault::Link::set_rule), which also says what
+/// is not covered: a panicking `Drop`, `panic = "abort"`). A rule that
+/// blocks stops the relay for every wire; the lab's teardown leaves such a
+/// relay thread behind after a grace period. A [`Verdict::Delay`] too long
+/// for the relay's clock saturates: that frame never leaves.
+///
 /// A closure is a rule:
 ///
 /// ```

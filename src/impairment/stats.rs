@@ -9,7 +9,9 @@ pub struct DirectionStats {
     pub passed: u64,
     /// Bytes of those frames.
     pub passed_bytes: u64,
-    /// Frames delivered later than they arrived (delay, jitter, rate).
+    /// Frames delivered later than they arrived because the model (delay,
+    /// jitter, rate), the rule (`Verdict::Delay`) or a hold kept them;
+    /// waiting behind such frames only to keep their order does not count.
     pub delayed: u64,
     /// Frames lost by the loss model.
     pub lost: u64,
@@ -17,8 +19,12 @@ pub struct DirectionStats {
     pub queue_dropped: u64,
     /// Frames dropped for exceeding the wire's MTU.
     pub mtu_dropped: u64,
-    /// Frames dropped by the user's rule.
+    /// Frames dropped by the user's rule (a frame its rule panicked on
+    /// included).
     pub rule_dropped: u64,
+    /// Times the user's rule panicked (it is removed then; see
+    /// [`Link::set_rule`](crate::fault::Link::set_rule)).
+    pub rule_panics: u64,
     /// Extra copies delivered.
     pub duplicated: u64,
     /// Frames delivered with a bit flipped.
@@ -45,6 +51,7 @@ impl fmt::Display for DirectionStats {
             (self.queue_dropped, "dropped by the queue"),
             (self.mtu_dropped, "over the MTU"),
             (self.rule_dropped, "dropped by the rule"),
+            (self.rule_panics, "panics of the rule"),
             (self.duplicated, "duplicated"),
             (self.corrupted, "corrupted"),
             (self.held, "held"),

@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use super::model::{Distribution, GilbertElliott, Impairment, ImpairmentError};
+use super::model::{Distribution, GilbertElliott, Impairment, ImpairmentError, Loss, MAX_DELAY};
 use super::pipeline::{sample, Delivery, DropCause, Fate, Pipeline};
+use super::presets::Profile;
 use super::rule::Verdict;
 use crate::vocab::{Bandwidth, Probability, Rng};
 
@@ -222,4 +223,170 @@ fn validation_names_the_problem() {
         Err(ImpairmentError::Mtu(20))
     );
     assert!(Impairment::new().is_transparent());
+}
+
+/// When a delivered frame leaves; `None` for a dropped one.
+fn leaves(f: &Fate) -> Option<Duration> {
+    match f {
+        Fate::Delivered(d, _) => Some(d.at),
+        Fate::Dropped(_) => None,
+    }
+}
+
+#[test]
+fn a_burst_never_lets_a_small_frame_overtake_a_big_one() {
+    // 10 Mbit/s: 1,250 bytes take 1 ms, 125 bytes 0.1 ms; the bucket lets
+    // 2,500 bytes pass at once.
+    let model = Impairment::new()
+        .rate(Bandwidth::mbit(10).unwrap())
+        .burst(2500);
+    let mut p = Pipeline::new(model, Rng::new(0));
+    let big = leaves(&p.decide(Duration::ZERO, 1250, Verdict::Pass)).unwrap();
+    let small = leaves(&p.decide(Duration::ZERO, 125, Verdict::Pass)).unwrap();
+    assert!(
+        small >= big,
+        "the small frame leaves at {small:?}, before the big one at {big:?}"
+    );
+}
+
+#[test]
+fn the_rate_stage_is_first_in_first_out_whatever_the_sizes() {
+    // Frames of random sizes at random moments through a bucket with a
+    // burst and a short queue: every frame that passes leaves no earlier
+    // than the one before it, so the queue's finish times only grow.
+    let model = Impairment::new()
+        .rate(Bandwidth::mbit(10).unwrap())
+        .burst(4000)
+        .queue_limit(8);
+    let mut p = Pipeline::new(model, Rng::new(1));
+    let mut rng = Rng::new(2);
+    let mut now = Duration::ZERO;
+    let mut last = Duration::ZERO;
+    let mut passed = 0;
+    for _ in 0..20_000 {
+        now += Duration::from_micros(rng.below(1500) as u64);
+        let len = 60 + rng.below(1455);
+        if let Some(at) = leaves(&p.decide(now, len, Verdict::Pass)) {
+            assert!(
+                at >= last,
+                "a frame leaves at {at:?}, before the one before it at {last:?}"
+            );
+            assert!(at >= now);
+            last = at;
+            passed += 1;
+        }
+    }
+    assert!(passed > 10_000, "{passed} passed");
+}
+
+#[test]
+fn a_new_model_starts_without_the_old_backlog() {
+    // 100 kbit/s: each 1,250-byte frame takes 100 ms; ten frames make a
+    // backlog of one second.
+    let slow = Impairment::new()
+        .rate(Bandwidth::kbit(100).unwrap())
+        .queue_limit(100);
+    let mut p = Pipeline::new(slow, Rng::new(0));
+    for _ in 0..10 {
+        p.decide(Duration::ZERO, 1250, Verdict::Pass);
+    }
+    // Sped up to 100 Mbit/s: a frame takes 0.1 ms, and waits for nothing.
+    p.set_model(Impairment::new().rate(Bandwidth::mbit(100).unwrap()));
+    let at = leaves(&p.decide(ms(1), 1250, Verdict::Pass)).unwrap();
+    assert_eq!(at, ms(1) + Duration::from_micros(100));
+    // Healed to a slow link again: the backlog of the fast one is gone too.
+    p.set_model(Impairment::new().rate(Bandwidth::kbit(100).unwrap()));
+    let at = leaves(&p.decide(ms(2), 1250, Verdict::Pass)).unwrap();
+    assert_eq!(at, ms(102));
+}
+
+#[test]
+fn huge_delays_saturate_instead_of_panicking() {
+    // A rule's verdict is not validated: it may ask for any delay.
+    let mut p = Pipeline::new(Impairment::new().delay(ms(5)), Rng::new(0));
+    let at = leaves(&p.decide(ms(1), 100, Verdict::Delay(Duration::MAX))).unwrap();
+    assert_eq!(at, Duration::MAX);
+    // Models that validation refuses (pipelines are not built from them,
+    // but nothing in the pipeline panics on one either).
+    for model in [
+        Impairment::new().delay(Duration::MAX),
+        Impairment::new()
+            .delay(ms(1))
+            .jitter(Duration::MAX, Distribution::Pareto),
+        Impairment::new()
+            .rate(Bandwidth::bits(1).unwrap())
+            .burst(usize::MAX),
+    ] {
+        let mut p = Pipeline::new(model, Rng::new(3));
+        for i in 0..100 {
+            let f = p.decide(
+                Duration::MAX - ms(1) + Duration::from_micros(i),
+                1514,
+                Verdict::Pass,
+            );
+            assert!(
+                leaves(&f).is_some_and(|at| at >= Duration::MAX - ms(1)),
+                "{f:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn validation_bounds_the_delay_and_the_jitter() {
+    assert_eq!(
+        Impairment::new().delay(Duration::MAX).validate(),
+        Err(ImpairmentError::DelayTooLong(Duration::MAX))
+    );
+    let over = MAX_DELAY + Duration::from_nanos(1);
+    assert_eq!(
+        Impairment::new()
+            .delay(ms(1))
+            .jitter(over, Distribution::Normal)
+            .validate(),
+        Err(ImpairmentError::JitterTooLong(over))
+    );
+    let err = Impairment::new().delay(over).validate().unwrap_err();
+    assert!(
+        err.to_string().starts_with("delay 86400.000000001s"),
+        "{err}"
+    );
+    assert!(Impairment::new()
+        .delay(MAX_DELAY)
+        .jitter(MAX_DELAY, Distribution::Uniform)
+        .validate()
+        .is_ok());
+}
+
+#[test]
+fn lossy_wifi_loses_about_one_frame_in_a_hundred() {
+    // The chain is bad 0.004 / (0.004 + 0.2) = 1.96 % of the time and
+    // loses half the frames there: a mean loss of 0.98 %.
+    let model = Profile::lossy_wifi().forward;
+    let Loss::Bursts(chain) = model.loss else {
+        panic!("{model}")
+    };
+    assert!(
+        (chain.mean_loss() - 0.0098).abs() < 0.0001,
+        "{}",
+        chain.mean_loss()
+    );
+    // 200,000 frames: a bad spell starts every 255 frames on average (250
+    // good frames, then 5 bad ones), so about 784 spells losing 2.5 frames
+    // each, 1,960 in all. Losses come in spells, so their spread is wider
+    // than a binomial's: per spell the loss has variance
+    // E[L]/4 + Var(L)/4 = 5/4 + 20/4 = 6.25 (L, the spell's length, is
+    // geometric with mean 5 and variance 20); the number of spells, a
+    // renewal count, has variance about N Var(cycle) / E[cycle]^3
+    // = 200,000 * 62,270 / 255^3, about 751. The total's variance is about
+    // 784 * 6.25 + 751 * 2.5^2 = 9,600: a standard deviation of 98.
+    // Six of them either way: 1,372 to 2,548 (a 2 % mean would be 4,000).
+    let mut p = Pipeline::new(Impairment::new().loss_bursts(chain), Rng::new(12));
+    let lost = (0..200_000u32)
+        .filter(|&i| {
+            p.decide(Duration::from_micros(u64::from(i)), 100, Verdict::Pass)
+                == Fate::Dropped(DropCause::Loss)
+        })
+        .count();
+    assert!((1372..=2548).contains(&lost), "{lost} lost");
 }

@@ -5,6 +5,8 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
+use netlink_packet_route::link::LinkAttribute;
+
 use crate::error::{Error, Result};
 use crate::sys::ethtool::disable_tx_offload;
 use crate::sys::netlink::sync::RouteSocket;
@@ -21,6 +23,37 @@ pub(crate) const HUB: &str = "wire hub";
 pub(crate) struct Hub {
     pub(crate) ns: NetNs,
     pub(crate) sock: RouteSocket,
+}
+
+/// Sets the MTU of the hub's ends of wire `wire` through `sock`, a netlink
+/// socket of the hub: `mtus[e]` on its end for end `e` (0: a, 1: b).
+pub(crate) fn set_hub_mtus(sock: &mut RouteSocket, wire: usize, mtus: [u32; 2]) -> Result<()> {
+    for (end, mtu) in mtus.into_iter().enumerate() {
+        let (name, index) = hub_iface(wire, end);
+        sock.set_mtu(index, &name, mtu)?;
+    }
+    Ok(())
+}
+
+/// The MTUs of the hub's ends of wire `wire` (end a's, then end b's), as
+/// the kernel reports them through `sock`, a netlink socket of the hub.
+pub(crate) fn hub_mtus(sock: &mut RouteSocket, wire: usize) -> Result<[u32; 2]> {
+    let mut mtu = |end| {
+        let (name, index) = hub_iface(wire, end);
+        sock.get_link(index, &name)?
+            .attributes
+            .iter()
+            .find_map(|a| match a {
+                LinkAttribute::Mtu(m) => Some(*m),
+                _ => None,
+            })
+            .ok_or_else(|| Error::Wire {
+                place: format!("{HUB}/{name}"),
+                op: "reading its MTU".into(),
+                source: std::io::Error::other("the kernel's answer has no MTU"),
+            })
+    };
+    Ok([mtu(0)?, mtu(1)?])
 }
 
 /// The hub's interface for end `end` (0: a, 1: b) of wire `wire`.

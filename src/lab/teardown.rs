@@ -5,7 +5,9 @@
 //! [`Node::spawn`](crate::Node::spawn) (their [`StopToken`](crate::StopToken)
 //! is set, then each gets [`THREAD_GRACE`] to return), in reverse creation
 //! order, then kills every process still inside one of the lab's
-//! namespaces, however and by whom it was started.
+//! namespaces, however and by whom it was started. The wires' relay thread
+//! stops (it too gets [`THREAD_GRACE`], then is left behind) and its
+//! descriptors close, which frees the wire hub.
 //!
 //! A network still borrowed by a running thread (the body of a timed-out
 //! test) cannot simply be dropped. [`Teardown::Release`] then also deletes
@@ -47,13 +49,17 @@ impl Net {
         // Attachments first: a capture's reader thread stops and its
         // sockets close (they hold their namespaces).
         self.attachments.tear_down_all();
-        // Then faults: a flap's thread stops, links come back (the rules of
-        // a partition go with their namespaces anyway).
-        let _ = self.faults.end_all(self);
-        // The wires' relay stops; its ports and the hub namespace close.
+        // The wires' relay stops; its ports, its epoll set and the hub
+        // namespace close now, even while the `Net` is still borrowed. It
+        // goes before the faults: a relay thread stuck in a rule may hold
+        // a direction's lock, which ending a wire fault then skips.
         if let Some(relay) = &self.relay {
             relay.stop();
         }
+        // Then faults: a flap's thread stops, links come back (the rules of
+        // a partition go with their namespaces anyway; held frames are
+        // dropped with the relay).
+        let _ = self.faults.end_all(self);
         for node in self.nodes() {
             // A netlink socket holds its namespace: let it go.
             node.route_socket

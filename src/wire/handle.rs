@@ -156,8 +156,11 @@ impl<'a> Link<'a> {
             relay.hold(wire, dir);
         }
         let undo_dirs = dirs.clone();
-        let id = self.net.faults.start(
-            format!("wire {wire} hold"),
+        // A key of its own: discarding this hold forgets this fault only.
+        let id = self.net.faults.next_id();
+        self.net.faults.start_with_id(
+            id,
+            hold_key(wire, id),
             format!(
                 "wire {} held",
                 dirs.iter()
@@ -181,11 +184,23 @@ impl<'a> Link<'a> {
     /// Asks `rule` about every frame of `direction` before the model (see
     /// [`WireRule`]); with [`Direction::Both`] one rule sees both ways.
     /// Replaces the rule there.
+    ///
+    /// A rule that panics in [`WireRule::decide`] is removed (from both
+    /// directions, when it was set on both) and the frame it panicked on is
+    /// dropped; the relay goes on moving every wire's frames. [`WireStats`]
+    /// counts the panic (`rule_panics`, and the frame in `rule_dropped`),
+    /// and [`Net::wire_report`] (printed when a test fails) shows its
+    /// message until a rule is set on that direction again. Not covered: a
+    /// rule whose `Drop` panics (it may be dropped on the relay's thread,
+    /// and a panic there stops every wire of the lab), and a build with
+    /// `panic = "abort"`, where any panic ends the process.
     pub fn set_rule(&self, direction: Direction, rule: impl WireRule) -> Result<()> {
         let (wire, relay) = self.wire()?;
         let shared: SharedRule = Arc::new(Mutex::new(rule));
         for dir in self.dirs(direction) {
-            relay.direction(wire, dir).rule = Some(Arc::clone(&shared));
+            let mut st = relay.direction(wire, dir);
+            st.rule = Some(Arc::clone(&shared));
+            st.rule_panic = None;
         }
         Ok(())
     }
@@ -238,16 +253,21 @@ impl Net {
             };
             for dir in 0..2 {
                 let st = relay.direction(wire, dir);
-                lines.push(format!(
-                    "{}: {}; {}",
-                    link.arrow(dir),
-                    st.pipeline.model(),
-                    st.stats
-                ));
+                let mut line =
+                    format!("{}: {}; {}", link.arrow(dir), st.pipeline.model(), st.stats);
+                if let Some(message) = &st.rule_panic {
+                    line.push_str(&format!("; its rule panicked and was removed: {message}"));
+                }
+                lines.push(line);
             }
         }
         lines
     }
+}
+
+/// The key of hold `id` of wire `wire` in the network's book of faults.
+pub(super) fn hold_key(wire: usize, id: u64) -> String {
+    format!("wire {wire} hold {id}")
 }
 
 /// The evidence of an impaired direction: its counters and the seed.

@@ -1,5 +1,6 @@
 //! A held direction of a wire: frames queue until released or discarded.
 
+use super::handle::hold_key;
 use crate::error::Result;
 use crate::lab::{Net, Relay};
 
@@ -55,11 +56,9 @@ impl<'a> Hold<'a> {
     }
 
     /// Ends the hold and drops the held frames (counted as discarded); how
-    /// many.
+    /// many. Other holds on the wire (the other direction's) stay.
     pub fn discard(self) -> Result<usize> {
-        self.net
-            .faults
-            .forget_keyed(&format!("wire {} hold", self.wire));
+        self.net.faults.forget_keyed(&hold_key(self.wire, self.id));
         Ok(self
             .dirs
             .iter()

@@ -56,7 +56,7 @@ mod hold;
 
 pub use crate::impairment::{
     DirectionStats, Distribution, Frame, GilbertElliott, Impairment, ImpairmentError, Jitter, Loss,
-    Profile, Verdict, WireRule, WireStats, DEFAULT_QUEUE_LIMIT,
+    Profile, Verdict, WireRule, WireStats, DEFAULT_QUEUE_LIMIT, MAX_DELAY,
 };
 pub use crate::vocab::{Bandwidth, Probability, UnitError};
 pub use handle::Direction;

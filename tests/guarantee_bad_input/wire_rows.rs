@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use netns_test::wire::{Direction, Impairment, Probability};
+use netns_test::wire::{Direction, Distribution, Impairment, Probability, MAX_DELAY};
 use netns_test::{Endpoint, Net, Topology};
 
 use super::{row, topo, Row};
@@ -42,6 +42,15 @@ pub(crate) fn rows() -> Vec<Row> {
             },
         ),
         topo(
+            r#".link(Endpoint::new("a", "e").egress(Impairment::new().delay(MAX_DELAY * 2)), ("b", "e"))"#,
+            || {
+                Topology::new().link(
+                    Endpoint::new("a", "e").egress(Impairment::new().delay(MAX_DELAY * 2)),
+                    ("b", "e"),
+                )
+            },
+        ),
+        topo(
             r#".link(Endpoint::new("a", "e").egress(m), Endpoint::new("b", "e").ingress(m))"#,
             || {
                 let m = Impairment::new().delay(Duration::from_millis(1));
@@ -64,6 +73,15 @@ pub(crate) fn rows() -> Vec<Row> {
                 wired
                     .link("a", "b")?
                     .impair(Direction::Both, reorder_without_delay())
+            },
+        ),
+        row(
+            "wire",
+            r#"wired.link("a", "b")?.impair(Direction::Forward, Impairment::new().jitter(MAX_DELAY * 2, Distribution::Uniform))"#,
+            |_| {
+                let wired = Net::build(&Topology::new().wire(("a", "e"), ("b", "e")))?;
+                let model = Impairment::new().jitter(MAX_DELAY * 2, Distribution::Uniform);
+                wired.link("a", "b")?.impair(Direction::Forward, model)
             },
         ),
     ]

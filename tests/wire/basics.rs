@@ -78,3 +78,32 @@ fn link_faults_work_on_a_wire() {
         .unwrap();
     assert_eq!(fits.received, 1, "{fits}");
 }
+
+#[test]
+fn raising_a_wires_mtu_lets_large_frames_cross_both_ways() {
+    let net = wired();
+    let link = net.link("n1", "n2").unwrap();
+    link.set_mtu(9000).unwrap();
+    // 8,028-byte IP packets, not fragmented: the request and the reply
+    // cross the relay whole, through the hub's ends too.
+    let big = net["n1"]
+        .ping("198.51.100.2")
+        .payload_size(8000)
+        .dont_fragment(true)
+        .timeout(Duration::from_secs(2))
+        .run()
+        .unwrap();
+    assert_eq!(big.received, 1, "{big}");
+    let stats = link.wire_stats().unwrap();
+    assert!(stats.forward.passed_bytes >= 8042, "{stats:?}");
+    // And back down: what fits 1,500 bytes still crosses.
+    link.set_mtu(1500).unwrap();
+    let fits = net["n2"]
+        .ping("198.51.100.1")
+        .payload_size(1400)
+        .dont_fragment(true)
+        .timeout(Duration::from_secs(2))
+        .run()
+        .unwrap();
+    assert_eq!(fits.received, 1, "{fits}");
+}

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use netns_test::wire::{Direction, Frame, Verdict};
 
-use super::util::{ipv4_wire, recv_numbers, send_numbered, udp};
+use super::util::{ipv4_wire, recv_numbers, send_numbered, udp, udp_number};
 
 #[test]
 fn held_frames_are_released_in_order() {
@@ -70,4 +70,101 @@ fn dropping_the_first_syn_makes_connect_succeed_on_retry() {
     assert!(start.elapsed() >= Duration::from_millis(900));
     assert_eq!(syns.load(Ordering::SeqCst), 2);
     assert_eq!(link.wire_stats().unwrap().forward.rule_dropped, 1);
+}
+
+#[test]
+fn discarding_one_hold_leaves_the_other_one_to_heal() {
+    let net = ipv4_wire(13);
+    let link = net.link("n1", "n2").unwrap();
+    let at_n1 = udp(&net, "n1", "198.51.100.1:9006", Duration::from_millis(200));
+    let at_n2 = udp(&net, "n2", "198.51.100.2:9006", Duration::from_millis(200));
+    let forward = link.hold(Direction::Forward).unwrap();
+    let backward = link.hold(Direction::Backward).unwrap();
+    send_numbered(&at_n1, "198.51.100.2:9006", 0..3, 32, Duration::ZERO);
+    send_numbered(&at_n2, "198.51.100.1:9006", 0..4, 32, Duration::ZERO);
+    assert!(
+        recv_numbers(&at_n2, 3).is_empty(),
+        "a held frame got through"
+    );
+    assert!(
+        recv_numbers(&at_n1, 4).is_empty(),
+        "a held frame got through"
+    );
+    assert_eq!(forward.discard().unwrap(), 3);
+    // The backward hold is still a fault, and still holds.
+    let faults = net.active_faults();
+    assert_eq!(faults.len(), 1, "{faults:?}");
+    assert!(
+        faults[0].description == "wire n2/eth0 -> n1/eth0 held",
+        "{faults:?}"
+    );
+    assert_eq!(backward.held(), 4);
+    net.heal().unwrap();
+    assert_eq!(recv_numbers(&at_n1, 4), vec![0, 1, 2, 3]);
+    assert!(net.active_faults().is_empty());
+    drop(backward);
+    let stats = link.wire_stats().unwrap();
+    assert_eq!((stats.forward.discarded, stats.backward.discarded), (3, 0));
+}
+
+#[test]
+fn a_panicking_rule_is_removed_and_every_wire_carries_on() {
+    let net = ipv4_wire(14);
+    let link = net.link("n1", "n2").unwrap();
+    let rx = udp(&net, "n2", "198.51.100.2:9007", Duration::from_millis(300));
+    let tx = udp(&net, "n1", "198.51.100.1:0", Duration::from_millis(300));
+    link.set_rule(Direction::Both, |frame: &Frame<'_>| {
+        if udp_number(frame, 9007) == Some(1) {
+            panic!("the rule refuses datagram 1");
+        }
+        Verdict::Pass
+    })
+    .unwrap();
+    send_numbered(&tx, "198.51.100.2:9007", 0..4, 32, Duration::ZERO);
+    assert_eq!(recv_numbers(&rx, 4), vec![0, 2, 3]);
+    let stats = link.wire_stats().unwrap().forward;
+    assert_eq!((stats.rule_panics, stats.rule_dropped), (1, 1), "{stats:?}");
+    let report = net.wire_report().join("\n");
+    assert!(
+        report.contains("its rule panicked and was removed: the rule refuses datagram 1"),
+        "{report}"
+    );
+    // Both ways still carry frames, the rule gone from both.
+    let r = net["n2"]
+        .ping("n1")
+        .count(2)
+        .interval(Duration::from_millis(10))
+        .run()
+        .unwrap();
+    assert_eq!(r.received, 2, "{r}");
+    assert_eq!(link.wire_stats().unwrap().backward.rule_panics, 0);
+    // A new rule: the report no longer speaks of the old one's panic.
+    link.set_rule(Direction::Both, |_: &Frame<'_>| Verdict::Pass)
+        .unwrap();
+    let report = net.wire_report().join("\n");
+    assert!(!report.contains("panicked"), "{report}");
+    assert_eq!(link.wire_stats().unwrap().forward.rule_panics, 1);
+}
+
+#[test]
+fn a_rule_may_delay_a_frame_for_ever() {
+    let net = ipv4_wire(15);
+    let link = net.link("n1", "n2").unwrap();
+    let rx = udp(&net, "n2", "198.51.100.2:9008", Duration::from_millis(300));
+    let tx = udp(&net, "n1", "198.51.100.1:0", Duration::from_millis(300));
+    link.set_rule(Direction::Forward, |frame: &Frame<'_>| {
+        match udp_number(frame, 9008) {
+            Some(1) => Verdict::Delay(Duration::MAX),
+            _ => Verdict::Pass,
+        }
+    })
+    .unwrap();
+    send_numbered(&tx, "198.51.100.2:9008", 0..3, 32, Duration::ZERO);
+    assert_eq!(recv_numbers(&rx, 3), vec![0, 2]);
+    let r = net["n1"].ping("n2").count(1).run().unwrap();
+    assert_eq!(r.received, 1, "{r}");
+    // The frames after it were not held back behind it: none counts as
+    // delayed.
+    let stats = link.wire_stats().unwrap().forward;
+    assert_eq!(stats.delayed, 0, "{stats:?}");
 }

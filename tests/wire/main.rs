@@ -5,6 +5,7 @@ mod basics;
 mod delay_loss;
 mod frames;
 mod hold_rule;
+mod order;
 mod rate;
 mod seed;
 mod util;

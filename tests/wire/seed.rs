@@ -2,6 +2,8 @@
 //! counters when an assertion fails; models declared in the topology;
 //! typed errors.
 
+use std::time::Duration;
+
 use netns_test::assert::{self, Source};
 use netns_test::wire::{Direction, Impairment, ImpairmentError, Probability};
 use netns_test::{netns_test, Endpoint, Error, Net, Topology, TopologyError};
@@ -101,6 +103,22 @@ fn bad_wire_input_is_typed_and_names_the_culprit() {
         "{err}"
     );
     assert!(link.impairment().unwrap().0.is_transparent());
+    assert!(net.active_faults().is_empty());
+    // So is a delay no frame could wait out.
+    let err = link
+        .impair(Direction::Forward, Impairment::new().delay(Duration::MAX))
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::InvalidImpairment {
+                source: ImpairmentError::DelayTooLong(d),
+                link,
+            } if *d == Duration::MAX && link == "n1/eth0 -- n2/eth0"
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("MAX_DELAY"), "{err}");
     assert!(net.active_faults().is_empty());
     // In a topology, the end that declared it is named.
     let t = Topology::new().link(Endpoint::new("x", "e0").egress(bad), ("y", "e0"));

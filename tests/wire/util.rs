@@ -3,6 +3,7 @@
 use std::net::UdpSocket;
 use std::time::Duration;
 
+use netns_test::wire::Frame;
 use netns_test::{Net, Topology};
 
 /// n1 198.51.100.1 -- wire -- n2 198.51.100.2, IPv4 only (IPv6 off, so no
@@ -90,4 +91,17 @@ pub(crate) fn snmp(net: &Net, node: &str, table: &str, field: &str) -> u64 {
     let (names, values) = (rows.next().unwrap(), rows.next().unwrap());
     let i = names.split_whitespace().position(|n| n == field).unwrap();
     values.split_whitespace().nth(i).unwrap().parse().unwrap()
+}
+
+/// The number a datagram of [`send_numbered`] to UDP port `port` carries,
+/// when `frame` is one (IPv4).
+pub(crate) fn udp_number(frame: &Frame<'_>, port: u16) -> Option<u32> {
+    let b = frame.bytes();
+    if b.len() < 14 + 20 || b[12..14] != [0x08, 0x00] || b[14 + 9] != 17 {
+        return None;
+    }
+    let udp = 14 + usize::from(b[14] & 0x0f) * 4;
+    let payload = b.get(udp + 8..udp + 12)?;
+    (u16::from_be_bytes([b[udp + 2], b[udp + 3]]) == port)
+        .then(|| u32::from_be_bytes(payload.try_into().unwrap()))
 }

@@ -7,22 +7,34 @@
 //! direction's lock, which the relay takes for every frame, so a change
 //! applies from the next frame on; releasing held frames writes them from
 //! the caller's thread under the same lock, so they reach the far end
-//! before any later frame of that direction.
+//! before any later frame of that direction, and ahead of the earlier
+//! frames of that direction still in the relay's timer queue (delayed by
+//! the model or a rule).
+//!
+//! Stopping the relay waits [`THREAD_GRACE`] for its thread, then leaves
+//! it behind (a rule that blocks keeps it): it owns its own references to
+//! what it uses, which close when it returns.
 
 mod run;
 mod state;
+#[cfg(test)]
+mod tests;
 mod timers;
 
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 pub(crate) use state::{DirState, SharedRule};
 
+use super::hub::{hub_mtus, set_hub_mtus, HUB};
+use super::node_thread::{FinishOnDrop, Finished};
+use super::teardown::THREAD_GRACE;
 use crate::error::{Error, Result};
 use crate::impairment::{Impairment, Pipeline};
+use crate::sys::netlink::sync::RouteSocket;
 use crate::sys::netns::NetNs;
 use crate::sys::packet_port::send_frame;
 use crate::sys::poller::Poller;
@@ -38,33 +50,39 @@ pub(crate) struct WireEnds {
     pub(crate) nodes: [String; 2],
 }
 
-/// What the relay thread and the link handles share.
+/// What the relay thread and the link handles share: each direction's
+/// state and the relay's clock.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    wires: Vec<WireEnds>,
+    /// The nodes of end a and end b of each wire.
+    nodes: Vec<[String; 2]>,
     /// Two per wire: `2 * wire` is a to b, `2 * wire + 1` b to a.
     dirs: Vec<Mutex<DirState>>,
+    /// The start of the relay's clock (a monotonic one).
     epoch: Instant,
-    /// The wall clock at `epoch`, to place the kernel's receive times.
-    epoch_wall: std::time::Duration,
     stop: AtomicBool,
+}
+
+/// The relay's descriptors: the ports, the epoll set with its timer and
+/// waker, the hub namespace and a netlink socket in it. They close together
+/// when the relay stops (the last `Arc` goes with the relay's thread and
+/// [`Relay::stop`]).
+#[derive(Debug)]
+pub(crate) struct Io {
+    /// Each wire's ports, end a's then end b's (see [`WireEnds::ports`]).
+    ports: Vec<[OwnedFd; 2]>,
     poller: Poller,
     /// The hub namespace, held while the relay runs.
-    _hub: NetNs,
+    hub: NetNs,
+    /// A netlink socket opened in the hub on first use (to set the MTU of
+    /// its ends).
+    hub_sock: Mutex<Option<RouteSocket>>,
 }
 
 impl Shared {
     /// The relay's clock: time since it started.
     pub(crate) fn now(&self) -> Duration {
         self.epoch.elapsed()
-    }
-
-    /// A kernel receive time (since the Unix epoch) on the relay's clock,
-    /// never later than now.
-    pub(crate) fn at_wall(&self, wall: Option<std::time::Duration>) -> Duration {
-        let now = self.now();
-        wall.and_then(|w| w.checked_sub(self.epoch_wall))
-            .map_or(now, |t| t.min(now))
     }
 
     fn lock(&self, wire: usize, dir: usize) -> MutexGuard<'_, DirState> {
@@ -78,7 +96,14 @@ impl Shared {
 #[derive(Debug)]
 pub(crate) struct Relay {
     shared: Arc<Shared>,
+    /// The descriptors, until the relay stops.
+    io: Mutex<Option<Arc<Io>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// Set when the thread has returned (or unwound).
+    finished: Arc<Finished>,
+    /// Set when [`Relay::stop`] left the thread behind: it may hold a
+    /// direction's lock for ever.
+    detached: AtomicBool,
 }
 
 impl Relay {
@@ -90,14 +115,6 @@ impl Relay {
         models: Vec<[Impairment; 2]>,
         seed: u64,
     ) -> Result<Relay> {
-        let relay_err = |op: &str| {
-            let op = op.to_string();
-            move |source| Error::Wire {
-                place: "relay".into(),
-                op,
-                source,
-            }
-        };
         let poller = Poller::new().map_err(relay_err("creating its epoll set and timerfd"))?;
         for (w, ends) in wires.iter().enumerate() {
             for (end, fd) in ends.ports.iter().enumerate() {
@@ -117,28 +134,40 @@ impl Relay {
                 })
             })
             .collect();
+        let (nodes, ports) = wires.into_iter().map(|w| (w.nodes, w.ports)).unzip();
         let shared = Arc::new(Shared {
-            wires,
+            nodes,
             dirs,
             epoch: Instant::now(),
-            epoch_wall: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default(),
             stop: AtomicBool::new(false),
-            poller,
-            _hub: hub,
         });
-        let for_thread = Arc::clone(&shared);
+        let io = Arc::new(Io {
+            ports,
+            poller,
+            hub,
+            hub_sock: Mutex::new(None),
+        });
+        let (for_thread, io_for_thread) = (Arc::clone(&shared), Arc::clone(&io));
+        let finished = Arc::new(Finished::default());
+        let done = FinishOnDrop(Arc::clone(&finished));
         let thread = std::thread::Builder::new()
             .name("netns-wire".into())
-            .spawn(move || run::relay(&for_thread))
+            .spawn(move || {
+                run::relay(&for_thread, &io_for_thread);
+                // Its references go before it says it finished.
+                drop((for_thread, io_for_thread));
+                drop(done);
+            })
             .map_err(|source| Error::Spawn {
                 op: "starting the wire relay thread".into(),
                 source,
             })?;
         Ok(Relay {
             shared,
+            io: Mutex::new(Some(io)),
             thread: Mutex::new(Some(thread)),
+            finished,
+            detached: AtomicBool::new(false),
         })
     }
 
@@ -153,9 +182,26 @@ impl Relay {
         self.direction(wire, dir).pipeline.set_model(model);
     }
 
-    /// Puts back the model the lab was built with.
+    /// Direction `dir` of wire `wire`, locked, unless the relay's thread
+    /// was left behind still holding its lock: then `None` rather than
+    /// waiting for ever (what ending a fault in a teardown needs).
+    fn direction_unless_stuck(&self, wire: usize, dir: usize) -> Option<MutexGuard<'_, DirState>> {
+        if !self.detached.load(Ordering::Acquire) {
+            return Some(self.direction(wire, dir));
+        }
+        match self.shared.dirs[2 * wire + dir].try_lock() {
+            Ok(st) => Some(st),
+            Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        }
+    }
+
+    /// Puts back the model the lab was built with (nothing, once the relay
+    /// thread was left behind holding that direction).
     pub(crate) fn restore_base(&self, wire: usize, dir: usize) {
-        let mut st = self.direction(wire, dir);
+        let Some(mut st) = self.direction_unless_stuck(wire, dir) else {
+            return;
+        };
         let base = st.base.clone();
         st.pipeline.set_model(base);
     }
@@ -169,18 +215,27 @@ impl Relay {
     }
 
     /// Ends the hold: delivers the held frames in order (or, with
-    /// `deliver` false, drops them); how many.
+    /// `deliver` false, drops them); how many. Once the relay has stopped,
+    /// the held frames are dropped (and nothing is done once its thread
+    /// was left behind holding that direction).
+    ///
+    /// The held frames are written at once, from the caller's thread: ahead
+    /// of the frames of that direction that entered before the hold and
+    /// still wait in the relay's timer queue.
     pub(crate) fn end_hold(&self, wire: usize, dir: usize, deliver: bool) -> usize {
-        let mut st = self.direction(wire, dir);
+        let Some(mut st) = self.direction_unless_stuck(wire, dir) else {
+            return 0;
+        };
         let Some(held) = st.held.take() else {
             return 0;
         };
         let n = held.len();
-        if !deliver {
+        let io = self.io.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(io) = io.as_ref().filter(|_| deliver) else {
             st.stats.discarded += n as u64;
             return n;
-        }
-        let to = &self.shared.wires[wire].ports[1 - dir];
+        };
+        let to = &io.ports[wire][1 - dir];
         for frame in held {
             if send_frame(to, &frame).is_ok() {
                 st.count_passed(frame.len(), true);
@@ -189,19 +244,88 @@ impl Relay {
         n
     }
 
-    /// Stops the thread; the ports and the hub close when the relay goes.
+    /// The MTUs of the hub's two ends of wire `wire`, end a's then end
+    /// b's.
+    pub(crate) fn hub_mtus(&self, wire: usize) -> Result<[u32; 2]> {
+        self.with_hub_sock("reading the MTU of its ends", |s| hub_mtus(s, wire))
+    }
+
+    /// Sets the MTUs of the hub's two ends of wire `wire`, end a's then
+    /// end b's.
+    pub(crate) fn set_hub_mtus(&self, wire: usize, mtus: [u32; 2]) -> Result<()> {
+        self.with_hub_sock("setting the MTU of its ends", |s| {
+            set_hub_mtus(s, wire, mtus)
+        })
+    }
+
+    /// Runs `f` with a netlink socket of the hub, opened there on first
+    /// use; an error naming `op` once the relay has stopped.
+    fn with_hub_sock<T>(
+        &self,
+        op: &str,
+        f: impl FnOnce(&mut RouteSocket) -> Result<T>,
+    ) -> Result<T> {
+        let io = self.io.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(io) = io.as_ref() else {
+            return Err(relay_err(op)(std::io::Error::other(
+                "the relay has stopped (the lab is torn down)",
+            )));
+        };
+        let mut sock = io.hub_sock.lock().unwrap_or_else(|p| p.into_inner());
+        if sock.is_none() {
+            *sock = Some(io.hub.run(|| RouteSocket::open_here(HUB))??);
+        }
+        f(sock.as_mut().expect("opened above"))
+    }
+
+    /// Stops the thread, then closes the ports, the epoll set and the hub:
+    /// the hub namespace is freed, with the wires' veths, even while the
+    /// `Net` itself is still borrowed (a timed-out test's body). After
+    /// that, held frames can no longer be delivered and the hub's MTU no
+    /// longer set.
+    ///
+    /// The thread gets [`THREAD_GRACE`] to return. One that does not (its
+    /// rule blocks) is left behind, detached, and says so on stderr; it
+    /// holds its own references to the descriptors, which close when it
+    /// returns, and perhaps a direction's lock, which the faults ended
+    /// after this no longer wait for.
     pub(crate) fn stop(&self) {
         self.shared.stop.store(true, Ordering::Release);
-        self.shared.poller.wake();
+        if let Some(io) = self.io.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            io.poller.wake();
+        }
         let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(t) = thread {
-            let _ = t.join();
+            if self.finished.wait_until(Instant::now() + THREAD_GRACE) {
+                let _ = t.join();
+            } else {
+                self.detached.store(true, Ordering::Release);
+                eprintln!(
+                    "netns-test: the wire relay thread did not stop within {THREAD_GRACE:?} \
+                     (a rule that blocks?); leaving it detached (it keeps the wire hub \
+                     open until it returns)"
+                );
+            }
         }
+        // The last reference, unless the thread was left behind: it keeps
+        // its own until it returns.
+        let io = self.io.lock().unwrap_or_else(|p| p.into_inner()).take();
+        drop(io);
     }
 }
 
 impl Drop for Relay {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// An error of the relay while doing `op`.
+fn relay_err(op: &str) -> impl Fn(std::io::Error) -> Error {
+    let op = op.to_string();
+    move |source| Error::Wire {
+        place: "relay".into(),
+        op: op.clone(),
+        source,
     }
 }

@@ -7,8 +7,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::timers::Timers;
-use super::{DirState, Shared};
-use crate::impairment::{DropCause, Fate, Frame, Verdict};
+use super::{DirState, Io, Shared};
+use crate::impairment::{Delivery, DropCause, Fate, Frame, Verdict};
 use crate::sys::packet_port::{send_frame, send_frames, RecvBatch};
 use crate::sys::poller::TIMER;
 
@@ -37,8 +37,19 @@ const STAY_AWAKE: Duration = Duration::from_micros(60);
 /// took the p99 error of a 20 ms delay from 1.6-3.4 ms to 12-15 µs.
 const SLICE: Duration = Duration::from_micros(300);
 
+/// The longest the timer is armed for: a frame due later (a rule's delay
+/// of years) is planned for again when it fires.
+const MAX_ARM: Duration = Duration::from_secs(3600);
+
 /// The relay's loop, until the stop flag is set.
-pub(super) fn relay(shared: &Shared) {
+///
+/// Each pass first sends the frames already due, then reads the ports, then
+/// sends what became due meanwhile; a frame that is due on arrival waits
+/// in the timer queue behind the frames of its direction due before it
+/// (see [`on_frame`]), so each direction's frames leave in the order of
+/// their delivery times, and frames due at the same time in the order they
+/// came.
+pub(super) fn relay(shared: &Shared, io: &Io) {
     crate::sys::sched::prefer_short_slice(SLICE);
     let mut timers = Timers::default();
     let mut tokens = Vec::new();
@@ -50,13 +61,14 @@ pub(super) fn relay(shared: &Shared) {
             return;
         }
         let awake = shared.now().saturating_sub(last_moved) < STAY_AWAKE;
-        if shared
+        if io
             .poller
             .wait(&mut tokens, !clock.spinning() && !awake)
             .is_err()
         {
             return;
         }
+        send_due(shared, io, &mut timers, &mut last_moved);
         for &token in &tokens {
             if token >= TIMER {
                 continue;
@@ -64,10 +76,10 @@ pub(super) fn relay(shared: &Shared) {
             last_moved = shared.now();
             let (wire, end) = ((token / 2) as usize, (token % 2) as usize);
             for _ in 0..ROUNDS {
-                match batch.recv(shared.wires[wire].ports[end].as_fd()) {
+                match batch.recv(io.ports[wire][end].as_fd()) {
                     Ok(0) | Err(_) => break,
                     Ok(n) => {
-                        on_batch(shared, wire, end, &batch, n, &mut timers);
+                        on_batch(shared, io, (wire, end), (&batch, n), &mut timers);
                         if n < BATCH {
                             break;
                         }
@@ -75,17 +87,22 @@ pub(super) fn relay(shared: &Shared) {
                 }
             }
         }
-        let now = shared.now();
-        while let Some(due) = timers.pop_due(now) {
-            last_moved = now;
-            let to = &shared.wires[due.wire].ports[1 - due.dir];
-            if send_frame(to, &due.frame).is_ok() {
-                shared
-                    .lock(due.wire, due.dir)
-                    .count_passed(due.frame.len(), true);
-            }
+        send_due(shared, io, &mut timers, &mut last_moved);
+        clock.plan(shared, io, timers.next_at());
+    }
+}
+
+/// Sends every frame of the timer queue that is due now.
+fn send_due(shared: &Shared, io: &Io, timers: &mut Timers, last_moved: &mut Duration) {
+    let now = shared.now();
+    while let Some(due) = timers.pop_due(now) {
+        *last_moved = now;
+        let to = &io.ports[due.wire][1 - due.dir];
+        if send_frame(to, &due.frame).is_ok() {
+            shared
+                .lock(due.wire, due.dir)
+                .count_passed(due.frame.len(), due.late);
         }
-        clock.plan(shared, timers.next_at());
     }
 }
 
@@ -107,7 +124,7 @@ impl Clock {
     }
 
     /// Sets the timer (or the polling) for the earliest frame due, `next`.
-    fn plan(&mut self, shared: &Shared, next: Option<Duration>) {
+    fn plan(&mut self, shared: &Shared, io: &Io, next: Option<Duration>) {
         let now = shared.now();
         if self.armed.is_some_and(|a| a <= now) {
             self.armed = None;
@@ -118,12 +135,20 @@ impl Clock {
             self.spin_for = Some(at);
             return;
         }
+        if at.saturating_sub(now) > MAX_ARM {
+            // Far away: wake up once in a while to plan again.
+            if self.armed.is_none() && io.poller.arm(MAX_ARM).is_ok() {
+                self.armed = Some(now + MAX_ARM);
+                self.early = None;
+            }
+            return;
+        }
         let (wake, early) = if at.saturating_sub(now) > LONG_WAIT {
             (at - SPIN, Some(at))
         } else {
             (at, None)
         };
-        if self.armed != Some(wake) && shared.poller.arm(wake.saturating_sub(now)).is_ok() {
+        if self.armed != Some(wake) && io.poller.arm(wake.saturating_sub(now)).is_ok() {
             self.armed = Some(wake);
             self.early = early;
         }
@@ -133,42 +158,83 @@ impl Clock {
 /// The `n` frames of `batch` that entered direction `dir` of `wire`, under
 /// one lock of the direction: those due now leave together at the end, in
 /// order, before a release can write held frames.
+///
+/// Each frame's arrival is placed on the relay's clock from its kernel
+/// receive time (see [`arrival`]): never before the arrival of the frame
+/// before it in its direction, and never after the `now` it is judged at.
 fn on_batch(
     shared: &Shared,
-    wire: usize,
-    dir: usize,
-    batch: &RecvBatch,
-    n: usize,
+    io: &Io,
+    (wire, dir): (usize, usize),
+    (batch, n): (&RecvBatch, usize),
     timers: &mut Timers,
 ) {
     let mut st = shared.lock(wire, dir);
-    let mut now_out: Vec<Cow<'_, [u8]>> = Vec::with_capacity(n);
+    let mut now_out: Vec<(Cow<'_, [u8]>, bool)> = Vec::with_capacity(n);
     let now = shared.now();
+    let wall = wall_clock();
     for i in 0..n {
-        let arrived = shared.at_wall(batch.received_at(i));
+        let arrived = arrival(batch.received_at(i), (now, wall), st.last_arrival);
+        st.last_arrival = arrived;
         let frame = (batch.frame(i), arrived, now);
         on_frame(shared, (wire, dir), &mut st, frame, &mut now_out, timers);
     }
     if now_out.is_empty() {
         return;
     }
-    let frames: Vec<&[u8]> = now_out.iter().map(|f| f.as_ref()).collect();
-    let sent = send_frames(&shared.wires[wire].ports[1 - dir], &frames);
-    for f in &frames[..sent.min(frames.len())] {
-        st.count_passed(f.len(), false);
+    let frames: Vec<&[u8]> = now_out.iter().map(|(f, _)| f.as_ref()).collect();
+    let sent = send_frames(&io.ports[wire][1 - dir], &frames);
+    for (f, late) in &now_out[..sent.min(now_out.len())] {
+        st.count_passed(f.len(), *late);
     }
+}
+
+/// The wall clock, as time since the Unix epoch (the kernel's receive
+/// times are on it).
+fn wall_clock() -> Duration {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
+/// When a frame the kernel received at `stamp` (on the wall clock)
+/// arrived, on the relay's clock, which reads `now` while the wall clock
+/// reads `wall`: its age on the wall clock back from `now`, and no earlier
+/// than `last`, the arrival of the frame before it in its direction (at
+/// most `now`), so that a direction's arrivals never go back.
+///
+/// Without a stamp, or with one later than `wall` (the wall clock stepped
+/// back since), it arrived `now`; one older than the relay (the wall clock
+/// stepped forward) counts from the relay's start. The kernel stamps
+/// packets on the wall clock only; by taking only their age from it, a
+/// step of that clock misplaces just the frames stamped before it and read
+/// after it, and never by more than back to `last`.
+pub(super) fn arrival(
+    stamp: Option<Duration>,
+    (now, wall): (Duration, Duration),
+    last: Duration,
+) -> Duration {
+    stamp
+        .map_or(now, |s| now.saturating_sub(wall.saturating_sub(s)))
+        .max(last)
 }
 
 /// One frame, which the kernel received at `arrived`: held, handed to the
 /// rule and the model (whose clock is the arrival, so that a delay counts
 /// from when the node sent the frame), then queued to leave now
 /// (`now_out`) or later (`timers`), or dropped.
+///
+/// A frame leaves now only when it is due and no frame of its direction
+/// due no later than it waits in the timer queue: otherwise it joins them
+/// there (due already, it leaves as soon as this pass sends the due
+/// frames, after those due before it). A frame counts as delayed when the
+/// rule or the model made it due after it arrived.
 fn on_frame<'a>(
     shared: &Shared,
     (wire, dir): (usize, usize),
     st: &mut DirState,
     (frame, arrived, now): (&'a [u8], Duration, Duration),
-    now_out: &mut Vec<Cow<'a, [u8]>>,
+    now_out: &mut Vec<(Cow<'a, [u8]>, bool)>,
     timers: &mut Timers,
 ) {
     let index = st.frames;
@@ -178,19 +244,22 @@ fn on_frame<'a>(
         st.stats.held += 1;
         return;
     }
-    let verdict = match &st.rule {
-        Some(rule) => {
-            let nodes = &shared.wires[wire].nodes;
-            let f = Frame::new(frame, &nodes[dir], &nodes[1 - dir], index);
-            rule.lock().unwrap_or_else(|p| p.into_inner()).decide(&f)
-        }
-        None => Verdict::Pass,
+    let nodes = &shared.nodes[wire];
+    let verdict = st.ask_rule(&Frame::new(frame, &nodes[dir], &nodes[1 - dir], index));
+    let fate = if verdict == Verdict::Pass && st.pipeline.is_transparent() {
+        // Nothing to decide: due on arrival, it leaves from the receive
+        // buffer (unless frames of its direction due before it wait).
+        Fate::Delivered(
+            Delivery {
+                at: arrived,
+                flip_bit: None,
+            },
+            None,
+        )
+    } else {
+        st.pipeline.decide(arrived, frame.len(), verdict)
     };
-    if verdict == Verdict::Pass && st.pipeline.is_transparent() {
-        now_out.push(Cow::Borrowed(frame));
-        return;
-    }
-    match st.pipeline.decide(arrived, frame.len(), verdict) {
+    match fate {
         Fate::Dropped(cause) => {
             let s = &mut st.stats;
             match cause {
@@ -214,10 +283,11 @@ fn on_frame<'a>(
                     }
                     None => Cow::Borrowed(frame),
                 };
-                if d.at <= now {
-                    now_out.push(bytes);
+                let late = d.at > arrived;
+                if timers.may_leave_now((wire, dir), d.at, now) {
+                    now_out.push((bytes, late));
                 } else {
-                    timers.push(d.at, wire, dir, bytes.into_owned());
+                    timers.push(d.at, (wire, dir), bytes.into_owned(), late);
                 }
             }
         }

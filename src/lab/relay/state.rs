@@ -3,9 +3,11 @@
 //! counters.
 
 use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use crate::impairment::{DirectionStats, Impairment, Pipeline, WireRule};
+use crate::impairment::{DirectionStats, Frame, Impairment, Pipeline, Verdict, WireRule};
 
 /// A rule shared by the directions it was set on.
 pub(crate) type SharedRule = Arc<Mutex<dyn WireRule>>;
@@ -16,11 +18,17 @@ pub(crate) struct DirState {
     /// The model the lab was built with, which `Net::heal` restores.
     pub(crate) base: Impairment,
     pub(crate) rule: Option<SharedRule>,
+    /// The message of the last rule that panicked here (and was removed),
+    /// until a rule is set again.
+    pub(crate) rule_panic: Option<String>,
     /// Frames that entered while held, in order; `None` when not held.
     pub(crate) held: Option<VecDeque<Vec<u8>>>,
     pub(crate) stats: DirectionStats,
     /// Frames that entered so far (the next frame's index).
     pub(crate) frames: u64,
+    /// When the last frame that entered arrived, on the relay's clock: the
+    /// next one arrives no earlier.
+    pub(crate) last_arrival: Duration,
 }
 
 impl std::fmt::Debug for DirState {
@@ -28,6 +36,7 @@ impl std::fmt::Debug for DirState {
         f.debug_struct("DirState")
             .field("model", self.pipeline.model())
             .field("rule", &self.rule.is_some())
+            .field("rule_panic", &self.rule_panic)
             .field("held", &self.held.as_ref().map(VecDeque::len))
             .field("stats", &self.stats)
             .finish()
@@ -40,9 +49,46 @@ impl DirState {
             base: pipeline.model().clone(),
             pipeline,
             rule: None,
+            rule_panic: None,
             held: None,
             stats: DirectionStats::default(),
             frames: 0,
+            last_arrival: Duration::ZERO,
+        }
+    }
+
+    /// What the direction's rule decides for `frame` ([`Verdict::Pass`]
+    /// without one).
+    ///
+    /// A rule that panics is removed, and the frame it panicked on is
+    /// dropped: counted as dropped by the rule and in `rule_panics`, with
+    /// the message kept for the wire report. A rule shared with the other
+    /// direction is removed there too at its next frame (its lock is
+    /// poisoned), which then passes. The relay carries on for every wire.
+    pub(crate) fn ask_rule(&mut self, frame: &Frame<'_>) -> Verdict {
+        let Some(rule) = self.rule.clone() else {
+            return Verdict::Pass;
+        };
+        // The guard is taken inside: a panic poisons the rule's lock.
+        match catch_unwind(AssertUnwindSafe(|| {
+            rule.lock().ok().map(|mut r| r.decide(frame))
+        })) {
+            Ok(Some(verdict)) => verdict,
+            Ok(None) => {
+                self.rule = None;
+                Verdict::Pass
+            }
+            Err(payload) => {
+                self.rule = None;
+                self.stats.rule_panics += 1;
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "(a panic without a message)".into());
+                self.rule_panic = Some(message);
+                Verdict::Drop
+            }
         }
     }
 
