@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use crate::vocab::{Bandwidth, Probability};
 
-/// The default queue of the rate stage, in frames (netem's default limit).
+/// The default queue of the rate stage, in frames (the number netem uses
+/// for its whole queue; here frames waiting only for their delay are not
+/// counted, so a delay drops nothing, and holds what arrives during it).
 pub const DEFAULT_QUEUE_LIMIT: usize = 1000;
 
 /// The longest delay, and the largest jitter, a model may ask for: one day.
@@ -223,7 +225,9 @@ impl Impairment {
     }
 
     /// The rate stage's queue, in frames (default 1,000); a frame that
-    /// finds it full is dropped.
+    /// finds it full is dropped. Unlike netem's limit it does not count
+    /// frames waiting only for their delay: those are all kept, so a delay
+    /// holds in memory what arrives during it.
     pub fn queue_limit(mut self, frames: usize) -> Self {
         self.queue_limit = frames;
         self
