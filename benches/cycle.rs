@@ -35,7 +35,8 @@
 //! capture off and on, and the packet rate a capture keeps up with.
 //!
 //! Phase `scale` (see `support/scale.rs`): generated labs and the raw
-//! floor at 10, 100 and 1,000 nodes; a full run writes `docs/scale.svg`.
+//! floor at 10, 100 and 1,000 nodes, three runs each; a full run writes
+//! `docs/scale.svg`.
 //!
 //! Phase `throughput`: 1,000 `#[netns_test(topology = two_hosts)]` tests
 //! (build + 1 echo + teardown) on 1 and on all-cores threads, each test on a
