@@ -358,10 +358,10 @@ fn a_scenario_out_of_time_names_the_step_it_was_in() {
 
 [[scenario]]
 name = "too_slow"
-timeout = "1s"
+timeout = "3s"
 steps = [
-  { do = "ping", from = "n1", to = "n2", count = 1 },
-  { do = "run", node = "n1", cmd = ["sleep", "3"] },
+  { do = "run", node = "n1", cmd = ["true"] },
+  { do = "run", node = "n1", cmd = ["sleep", "30"], timeout = "60s" },
 ]
 "#;
     std::fs::write(&file, body.replace("LAB_FILE", lab.to_str().unwrap())).unwrap();
@@ -379,7 +379,7 @@ steps = [
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("FAILED  slow::too_slow"), "{stdout}");
     assert!(
-        stdout.contains("it was running step 2 (run) at "),
+        stdout.contains("the last step it started: step 2 (run) at "),
         "{stdout}"
     );
     let xml = std::fs::read_to_string(&junit).unwrap();
@@ -390,7 +390,7 @@ steps = [
         .and_then(|n| n.text())
         .unwrap_or_default();
     assert!(
-        log.contains("step 1 (ping)") && log.contains("  ok: "),
+        log.contains("step 1 (run)") && log.contains("  ok: "),
         "{xml}"
     );
     assert!(log.contains("step 2 (run)"), "{xml}");

@@ -260,12 +260,12 @@ impl Scenario {
             me.body(ctx.net(), &art, steps)
         });
         // Out of time, the runner is still busy: what it logged so far, and
-        // the step it was in.
+        // the last step it started.
         let so_far = std::mem::take(&mut *live.lock().unwrap_or_else(|e| e.into_inner()));
         let outcome = match outcome {
-            Outcome::TimedOut(m) => Outcome::TimedOut(match step_in_progress(&so_far) {
-                Some(step) => format!("{m}\nit was running {step}"),
-                None => m,
+            Outcome::TimedOut(m) => Outcome::TimedOut(match last_step_started(&so_far) {
+                Some(step) => format!("{m}\nthe last step it started: {step}"),
+                None => format!("{m}\nit had not started a step"),
             }),
             other => other,
         };
@@ -454,10 +454,10 @@ pub fn main(dir: impl AsRef<Path>) -> ! {
     harness(dir).run()
 }
 
-/// The last step a step log says was started (`step N (verb) at place`),
-/// when no line after it says how it ended.
-fn step_in_progress(log: &[String]) -> Option<&str> {
-    let line = log.last()?;
-    let text = line.split_once("] ").map_or(line.as_str(), |(_, t)| t);
-    text.starts_with("step ").then_some(text)
+/// The last step a step log says was started (`step N (verb) at place`).
+fn last_step_started(log: &[String]) -> Option<&str> {
+    log.iter().rev().find_map(|line| {
+        let text = line.split_once("] ").map_or(line.as_str(), |(_, t)| t);
+        text.starts_with("step ").then_some(text)
+    })
 }
