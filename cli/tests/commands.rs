@@ -301,6 +301,23 @@ fn expect_packets_counts_families_nodes_and_time() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
 }
 
+/// `netns-test run FILE --junit REPORT` with the report beside the file:
+/// the exit code, standard output and the report.
+fn run_with_report(file: &Path) -> (Option<i32>, String, String) {
+    let junit = file.with_extension("xml");
+    let out = netns_test(
+        &[
+            "run",
+            file.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap_or_default();
+    (out.status.code(), text(&out.stdout), xml)
+}
+
 #[test]
 fn a_lab_the_kernel_refuses_is_an_error_not_a_failure() {
     let dir = tempfile::tempdir().unwrap();
@@ -319,25 +336,14 @@ name = "never_runs"
 steps = [{ do = "ping", from = "n1", to = "n2", count = 1 }]
 "#;
     std::fs::write(&file, text_of_file).unwrap();
-    let junit = dir.path().join("report.xml");
-    let out = netns_test(
-        &[
-            "run",
-            file.to_str().unwrap(),
-            "--junit",
-            junit.to_str().unwrap(),
-        ],
-        &[],
-    );
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let (code, stdout, xml) = run_with_report(&file);
+    assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("ERROR   refused::never_runs"), "{stdout}");
     assert!(stdout.contains("ip_default_ttl"), "{stdout}");
     assert!(
         stdout.lines().any(|l| l == "0 passed, 1 failed, 0 skipped"),
         "{stdout}"
     );
-    let xml = std::fs::read_to_string(&junit).unwrap();
     let doc = roxmltree::Document::parse(&xml).unwrap();
     let suite = doc
         .descendants()
@@ -346,7 +352,7 @@ steps = [{ do = "ping", from = "n1", to = "n2", count = 1 }]
     assert_eq!(suite.attribute("errors"), Some("1"), "{xml}");
     assert_eq!(suite.attribute("failures"), Some("0"), "{xml}");
     assert!(doc.descendants().any(|n| n.has_tag_name("error")), "{xml}");
-    validate_junit(&junit);
+    validate_junit(&file.with_extension("xml"));
 }
 
 #[test]
@@ -365,24 +371,13 @@ steps = [
 ]
 "#;
     std::fs::write(&file, body.replace("LAB_FILE", lab.to_str().unwrap())).unwrap();
-    let junit = dir.path().join("report.xml");
-    let out = netns_test(
-        &[
-            "run",
-            file.to_str().unwrap(),
-            "--junit",
-            junit.to_str().unwrap(),
-        ],
-        &[],
-    );
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let (code, stdout, xml) = run_with_report(&file);
+    assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("FAILED  slow::too_slow"), "{stdout}");
     assert!(
         stdout.contains("the last step it started: step 2 (run) at "),
         "{stdout}"
     );
-    let xml = std::fs::read_to_string(&junit).unwrap();
     let doc = roxmltree::Document::parse(&xml).unwrap();
     let log = doc
         .descendants()
