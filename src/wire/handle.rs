@@ -223,10 +223,15 @@ impl<'a> Link<'a> {
     }
 }
 
+/// How long [`Net::wire_report`] waits in all for rules that are running.
+pub const REPORT_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl Net {
     /// The lab's wires, for a failure report: a first line with the seed
     /// (and how to replay it), then one line per direction with its model
-    /// and counters. Empty without wires.
+    /// and counters. Empty without wires. A direction whose rule has not
+    /// returned within [`REPORT_WAIT`](crate::wire::REPORT_WAIT) in all is reported as busy, so a
+    /// rule that blocks does not hold up the report.
     ///
     /// ```no_run
     /// # use netns_test::{Net, Topology};
@@ -244,6 +249,7 @@ impl Net {
         let mut lines = vec![format!(
             "wires (seed {seed}; replay with NETNS_TEST_SEED={seed}):"
         )];
+        let deadline = std::time::Instant::now() + REPORT_WAIT;
         for veth in self.veths() {
             let Some(wire) = veth.wire else { continue };
             let link = Link {
@@ -252,7 +258,13 @@ impl Net {
                 flipped: false,
             };
             for dir in 0..2 {
-                let st = relay.direction(wire, dir);
+                let Some(st) = relay.direction_by(wire, dir, deadline) else {
+                    lines.push(format!(
+                        "{}: busy: its rule has not returned (counters not read)",
+                        link.arrow(dir)
+                    ));
+                    continue;
+                };
                 let mut line =
                     format!("{}: {}; {}", link.arrow(dir), st.pipeline.model(), st.stats);
                 if let Some(message) = &st.rule_panic {

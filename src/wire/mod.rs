@@ -59,5 +59,5 @@ pub use crate::impairment::{
     Profile, Verdict, WireRule, WireStats, DEFAULT_QUEUE_LIMIT, MAX_DELAY,
 };
 pub use crate::vocab::{Bandwidth, Probability, UnitError};
-pub use handle::Direction;
+pub use handle::{Direction, REPORT_WAIT};
 pub use hold::Hold;

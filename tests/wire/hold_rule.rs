@@ -168,3 +168,39 @@ fn a_rule_may_delay_a_frame_for_ever() {
     let stats = link.wire_stats().unwrap().forward;
     assert_eq!(stats.delayed, 0, "{stats:?}");
 }
+
+#[test]
+fn a_rule_that_blocks_does_not_hold_up_the_report() {
+    let net = ipv4_wire(16);
+    let link = net.link("n1", "n2").unwrap();
+    let tx = udp(&net, "n1", "198.51.100.1:0", Duration::from_millis(300));
+    let gate = Arc::new(std::sync::Mutex::new(()));
+    let closed = gate.lock().unwrap();
+    let (entered, rule_entered) = std::sync::mpsc::channel();
+    let rule_gate = Arc::clone(&gate);
+    link.set_rule(Direction::Forward, move |frame: &Frame<'_>| {
+        if udp_number(frame, 9009) == Some(0) {
+            let _ = entered.send(());
+            // Blocks until the test opens the gate.
+            drop(rule_gate.lock());
+        }
+        Verdict::Pass
+    })
+    .unwrap();
+    send_numbered(&tx, "198.51.100.2:9009", 0..1, 32, Duration::ZERO);
+    rule_entered
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the rule sees the datagram");
+    let report = net.wire_report().join("\n");
+    assert!(
+        report.contains("n1/eth0 -> n2/eth0: busy: its rule has not returned"),
+        "{report}"
+    );
+    assert!(
+        report.contains("n2/eth0 -> n1/eth0: transparent;"),
+        "{report}"
+    );
+    drop(closed);
+    let report = net.wire_report().join("\n");
+    assert!(!report.contains("busy"), "{report}");
+}

@@ -182,6 +182,25 @@ impl Relay {
         self.direction(wire, dir).pipeline.set_model(model);
     }
 
+    /// Direction `dir` of wire `wire`, locked, if its lock comes free by
+    /// `deadline`: the relay holds it while the direction's rule runs, and
+    /// a rule may block.
+    pub(crate) fn direction_by(
+        &self,
+        wire: usize,
+        dir: usize,
+        deadline: Instant,
+    ) -> Option<MutexGuard<'_, DirState>> {
+        loop {
+            match self.shared.dirs[2 * wire + dir].try_lock() {
+                Ok(st) => return Some(st),
+                Err(TryLockError::Poisoned(p)) => return Some(p.into_inner()),
+                Err(TryLockError::WouldBlock) if Instant::now() >= deadline => return None,
+                Err(TryLockError::WouldBlock) => std::thread::sleep(Duration::from_millis(1)),
+            }
+        }
+    }
+
     /// Direction `dir` of wire `wire`, locked, unless the relay's thread
     /// was left behind still holding its lock: then `None` rather than
     /// waiting for ever (what ending a fault in a teardown needs).
