@@ -152,6 +152,23 @@ fn check_host_port(to: &str) -> Result<(), String> {
     }
 }
 
+/// Step `step` (`verb`), written at `offset`, is wrong: `message` says how.
+fn invalid(
+    offset: usize,
+    step: usize,
+    verb: &'static str,
+    message: String,
+) -> (usize, SuiteErrorKind) {
+    (
+        offset,
+        SuiteErrorKind::InvalidStep {
+            step,
+            verb,
+            message,
+        },
+    )
+}
+
 /// Every problem of `steps` given the lab: (offset, kind).
 pub(crate) fn check_scenario(steps: &[PlacedStep], lab: &LabView) -> Vec<(usize, SuiteErrorKind)> {
     let mut out = Vec::new();
@@ -162,16 +179,7 @@ pub(crate) fn check_scenario(steps: &[PlacedStep], lab: &LabView) -> Vec<(usize,
     for (i, placed) in steps.iter().enumerate() {
         let step_no = i + 1;
         let verb = placed.step.verb();
-        let mut bad = |message: String| {
-            out.push((
-                placed.offset,
-                SuiteErrorKind::InvalidStep {
-                    step: step_no,
-                    verb,
-                    message,
-                },
-            ))
-        };
+        let mut bad = |message: String| out.push(invalid(placed.offset, step_no, verb, message));
         let regex_error = |r: &str| Regex::new(r).err().map(|e| format!("bad regex `{r}`: {e}"));
         match &placed.step {
             Step::Start(s) => {
@@ -299,13 +307,11 @@ pub(crate) fn check_scenario(steps: &[PlacedStep], lab: &LabView) -> Vec<(usize,
                         host: host.into(),
                     },
                 )),
-                Err(HostProblem::NoAddress) => out.push((
+                Err(HostProblem::NoAddress) => out.push(invalid(
                     placed.offset,
-                    SuiteErrorKind::InvalidStep {
-                        step: step_no,
-                        verb,
-                        message: format!("`{field}`: node `{host}` has no address"),
-                    },
+                    step_no,
+                    verb,
+                    format!("`{field}`: node `{host}` has no address"),
                 )),
             }
         }
@@ -326,14 +332,7 @@ pub(crate) fn check_scenario(steps: &[PlacedStep], lab: &LabView) -> Vec<(usize,
                             format!("{link} is not a wire: set `wire = true` on an end of it")
                         }
                     };
-                    out.push((
-                        placed.offset,
-                        SuiteErrorKind::InvalidStep {
-                            step: step_no,
-                            verb,
-                            message,
-                        },
-                    ));
+                    out.push(invalid(placed.offset, step_no, verb, message));
                 }
             }
         }

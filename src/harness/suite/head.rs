@@ -269,14 +269,8 @@ impl Trace<'_> {
 mod tests {
     use std::path::Path;
 
+    use super::super::source::tests::vars;
     use super::*;
-
-    fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
 
     fn head(text: &str, strong: &[(&str, &str)]) -> Result<Head, Vec<SuiteError>> {
         let source = Source::new(Path::new("f.toml"), text.into());
