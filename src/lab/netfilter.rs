@@ -15,6 +15,8 @@ use crate::topology::{IfaceView, NodeView};
 pub(crate) struct NetfilterState {
     /// The NATs and firewall in force.
     pub(crate) config: RulesetConfig,
+    /// `config` compiled: what the node's table holds.
+    installed: NodeRuleset,
     /// (path, value before the first change): written back when no
     /// declaration sets the sysctl any more.
     saved: Vec<(String, String)>,
@@ -47,8 +49,9 @@ impl Node {
     }
 
     /// Makes `config`, compiled into `ruleset`, the node's NATs and
-    /// firewall: its table replaced in one transaction (removed when
-    /// empty), then the conntrack sysctls it sets written (the values they
+    /// firewall: its table changed in one transaction (removed when
+    /// empty; the presets' sets keep their mappings when they and the
+    /// rules that write them stay the same), then the conntrack sysctls it sets written (the values they
     /// replace are kept, and written back when no declaration sets them).
     pub(crate) fn apply_netfilter(
         &self,
@@ -62,7 +65,7 @@ impl Node {
                 batch.install_table(FIREWALL_FAMILY, FIREWALL_TABLE, ruleset);
             }
         } else {
-            batch.replace_table(FIREWALL_FAMILY, FIREWALL_TABLE, ruleset);
+            batch.update_table(FIREWALL_FAMILY, FIREWALL_TABLE, &state.installed, ruleset);
         }
         if !batch.is_empty() {
             self.with_nft(|nft| nft.apply(&batch))?;
@@ -70,6 +73,7 @@ impl Node {
         // The table is in force from here on, whatever the sysctls do, so
         // the next change replaces it.
         state.config = config;
+        state.installed = ruleset.clone();
         if ruleset.sysctls.is_empty() && state.saved.is_empty() {
             return Ok(());
         }

@@ -181,3 +181,35 @@ fn a_failed_assertion_shows_the_routers_rules_and_connections() {
         "{text}"
     );
 }
+
+#[test]
+fn a_full_cone_keeps_its_mappings_across_a_firewall_change_but_not_a_new_timeout() {
+    let net = crate::two_sites(Nat::full_cone("eth1"), Nat::full_cone("eth1"));
+    let a = udp(&net, "a", "0.0.0.0:4000");
+    let s = udp(&net, "s", "203.0.113.10:3478");
+    let register = || {
+        a.send_to(b"register", "203.0.113.10:3478").unwrap();
+        recv_within(&s, ARRIVES).expect("s hears a").1
+    };
+    let a_out = register();
+    // Each from a port of its own, so that conntrack knows none of them.
+    let let_in = |port: u16| {
+        let stranger = udp(&net, "s", &format!("203.0.113.10:{port}"));
+        stranger.send_to(b"unsolicited", a_out).unwrap();
+        recv_within(&a, SILENT).map(|(_, from)| from.port())
+    };
+    assert_eq!(let_in(9001), Some(9001));
+    // A firewall for something else: the table changes, the mapping stays.
+    let _fw = net["na"]
+        .set_firewall(Firewall::new().forward(Filter::drop().icmp()))
+        .unwrap();
+    assert_eq!(let_in(9002), Some(9002));
+    // A new mapping timeout makes a new set: it starts empty, and fills
+    // again when a sends.
+    let _nat = net["na"]
+        .set_nat(Nat::full_cone("eth1").mapping_timeout(std::time::Duration::from_secs(60)))
+        .unwrap();
+    assert_eq!(let_in(9003), None);
+    assert_eq!(register(), a_out);
+    assert_eq!(let_in(9004), Some(9004));
+}

@@ -6,11 +6,12 @@ use std::collections::HashMap;
 use super::consts::*;
 use super::expr::{encode_comment, encode_rule};
 use super::msg::{
-    nft_type, Attrs, NFT_MSG_DELRULE, NFT_MSG_DELTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE,
-    NFT_MSG_NEWSET, NFT_MSG_NEWTABLE, NLM_F_APPEND, NLM_F_CREATE,
+    nft_type, Attrs, NFT_MSG_DELCHAIN, NFT_MSG_DELRULE, NFT_MSG_DELSET, NFT_MSG_DELTABLE,
+    NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWSET, NFT_MSG_NEWTABLE, NLM_F_APPEND,
+    NLM_F_CREATE,
 };
 use super::Family;
-use crate::ruleset::{BaseChain, DataType, Hook, NodeRuleset, Rule, SetDef};
+use crate::ruleset::{BaseChain, DataType, Hook, NodeRuleset, Rule, SetDef, Stmt};
 
 impl Hook {
     /// The kernel's hook number (`NF_INET_*`).
@@ -188,6 +189,31 @@ impl Batch {
         self.push(NFT_MSG_DELRULE, 0, family, body, op);
     }
 
+    /// `nft flush table FAMILY TABLE`: every rule of every chain.
+    pub(crate) fn flush_table(&mut self, family: Family, table: &str) {
+        let mut body = Attrs::new();
+        body.str(NFTA_RULE_TABLE, table);
+        let op = format!("flush table {family} {table}");
+        self.push(NFT_MSG_DELRULE, 0, family, body, op);
+    }
+
+    /// `nft delete chain FAMILY TABLE CHAIN` (it must hold no rule).
+    pub(crate) fn delete_chain(&mut self, family: Family, table: &str, chain: &str) {
+        let mut body = Attrs::new();
+        body.str(NFTA_CHAIN_TABLE, table)
+            .str(NFTA_CHAIN_NAME, chain);
+        let op = format!("delete chain {family} {table} {chain}");
+        self.push(NFT_MSG_DELCHAIN, 0, family, body, op);
+    }
+
+    /// `nft delete set FAMILY TABLE NAME` (no rule may name it any more).
+    pub(crate) fn delete_set(&mut self, family: Family, table: &str, set: &str) {
+        let mut body = Attrs::new();
+        body.str(NFTA_SET_TABLE, table).str(NFTA_SET_NAME, set);
+        let op = format!("delete set {family} {table} {set}");
+        self.push(NFT_MSG_DELSET, 0, family, body, op);
+    }
+
     /// `nft add set FAMILY TABLE NAME { type ..; flags ..; timeout ..; size ..; }`
     /// (a map when `set.data` is not empty).
     pub(crate) fn add_set(&mut self, family: Family, table: &str, set: &SetDef) {
@@ -242,6 +268,52 @@ impl Batch {
         self.install_table(family, table, ruleset);
     }
 
+    /// Changes table `table` of `family` from `old`, what it holds, to
+    /// `new`, in one transaction: every rule goes, the chains and sets
+    /// that differ or are gone are deleted, the new ones made, and `new`'s
+    /// rules added. A set that `old` and `new` define alike, written by the
+    /// same rules in both, stays with its elements (the presets' mappings).
+    /// An empty `new` deletes the table.
+    pub(crate) fn update_table(
+        &mut self,
+        family: Family,
+        table: &str,
+        old: &NodeRuleset,
+        new: &NodeRuleset,
+    ) {
+        if new.sets.is_empty() && new.chains.is_empty() {
+            return self.replace_table(family, table, new);
+        }
+        self.add_table(family, table);
+        self.flush_table(family, table);
+        for (name, base) in &old.chains {
+            if !new.chains.iter().any(|(n, b)| n == name && b == base) {
+                self.delete_chain(family, table, name);
+            }
+        }
+        let kept = |set: &SetDef| {
+            new.sets.contains(set) && set_writers(old, &set.name) == set_writers(new, &set.name)
+        };
+        for set in old.sets.iter().filter(|s| !kept(s)) {
+            self.delete_set(family, table, &set.name);
+        }
+        for set in new
+            .sets
+            .iter()
+            .filter(|s| !old.sets.iter().any(|o| o == *s && kept(o)))
+        {
+            self.add_set(family, table, set);
+        }
+        for (name, base) in &new.chains {
+            if !old.chains.iter().any(|(n, b)| n == name && b == base) {
+                self.add_chain(family, table, name, Some(*base));
+            }
+        }
+        for (chain, rule) in &new.rules {
+            self.add_rule(family, table, chain, rule);
+        }
+    }
+
     /// Makes table `table` of `family` with `ruleset`'s sets, chains and
     /// rules (the table must not exist, or must not hold any of them).
     pub(crate) fn install_table(&mut self, family: Family, table: &str, ruleset: &NodeRuleset) {
@@ -256,4 +328,18 @@ impl Batch {
             self.add_rule(family, table, chain, rule);
         }
     }
+}
+
+/// The rules of `ruleset` that add to or refresh set `name`, with their
+/// chains, in order.
+fn set_writers<'r>(ruleset: &'r NodeRuleset, name: &str) -> Vec<&'r (String, Rule)> {
+    ruleset
+        .rules
+        .iter()
+        .filter(|(_, rule)| {
+            rule.stmts
+                .iter()
+                .any(|s| matches!(s, Stmt::Update { set, .. } if set == name))
+        })
+        .collect()
 }

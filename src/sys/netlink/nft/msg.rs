@@ -58,6 +58,8 @@ pub(crate) const NFT_MSG_DELTABLE: u8 = 2;
 pub(crate) const NFT_MSG_NEWCHAIN: u8 = 3;
 /// `NFT_MSG_GETCHAIN`.
 pub(crate) const NFT_MSG_GETCHAIN: u8 = 4;
+/// `NFT_MSG_DELCHAIN`.
+pub(crate) const NFT_MSG_DELCHAIN: u8 = 5;
 /// `NFT_MSG_NEWRULE`.
 pub(crate) const NFT_MSG_NEWRULE: u8 = 6;
 /// `NFT_MSG_GETRULE`.
@@ -68,6 +70,8 @@ pub(crate) const NFT_MSG_DELRULE: u8 = 8;
 pub(crate) const NFT_MSG_NEWSET: u8 = 9;
 /// `NFT_MSG_GETSET`.
 pub(crate) const NFT_MSG_GETSET: u8 = 10;
+/// `NFT_MSG_DELSET`.
+pub(crate) const NFT_MSG_DELSET: u8 = 11;
 
 /// The netlink message type of an nf_tables message.
 pub(crate) fn nft_type(msg: u8) -> u16 {
