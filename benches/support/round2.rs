@@ -34,7 +34,8 @@ pub(crate) fn run(args: &Args, host_ino: u64) -> bool {
         }
     }
     if args.phases.iter().any(|p| p == "scale") {
-        // Three runs of each lab, so one slow run moves no verdict.
+        // Three runs of each 1,000-node lab (nine of a smaller one), so one
+        // slow run moves no verdict.
         let (sizes, reps): (&[usize], usize) = if args.quick {
             (&[10], 1)
         } else {

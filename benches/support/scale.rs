@@ -9,9 +9,10 @@
 //! started right after that drop (what the kernel's destruction backlog
 //! costs the next test). The raw floor (`floor_scale.rs`) builds a binary
 //! tree of the same size as the tree row, and a torus of the same size as
-//! the torus row, with bare syscalls. Each lab is measured three times
-//! (once with `--quick`) and its row is the run with the median build,
-//! with the range of the three builds beside it.
+//! the torus row, with bare syscalls. Each 1,000-node lab is measured
+//! three times, each smaller one nine times (once and three times with
+//! `--quick`), and its row is the run with the median build, with the
+//! range of the builds beside it.
 
 use std::time::{Duration, Instant};
 
@@ -189,12 +190,26 @@ fn median_of(
     Ok(row)
 }
 
-/// Measures every shape and floor at each of `sizes`, each `reps` times.
+/// How many times a lab of about `n` nodes is built when a 1,000-node
+/// lab is built `reps` times: three times as often below 1,000 nodes,
+/// where a build takes 5-150 ms and one busy moment of the machine moves
+/// its cost per node by a third.
+fn reps_at(n: usize, reps: usize) -> usize {
+    if n < 1000 {
+        reps * 3
+    } else {
+        reps
+    }
+}
+
+/// Measures every shape and floor at each of `sizes`, each
+/// [`reps_at`] times.
 pub(crate) fn run(host_ino: u64, sizes: &[usize], reps: usize) -> Result<Vec<ScaleRow>, String> {
     // The process's first build pays one-time costs (runtime, fd limit).
     two_host_build()?;
     let mut rows = Vec::new();
     for &n in sizes {
+        let reps = reps_at(n, reps);
         for (shape, topo) in shapes(n) {
             eprintln!("scale: {shape} at about {n} nodes");
             rows.push(median_of(reps, || measure(shape, &topo))?);

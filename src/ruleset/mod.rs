@@ -128,6 +128,11 @@ pub(crate) enum Field {
     CtOriginalSaddr(Family),
     /// `ct original proto-src`: the source port before any NAT.
     CtOriginalProtoSrc,
+    /// `ct reply ip saddr`: the source of the replies before any NAT (the
+    /// inside host of a connection a NAT forwarded in).
+    CtReplySaddr(Family),
+    /// `ct reply proto-src`: the source port of the replies before any NAT.
+    CtReplyProtoSrc,
 }
 
 /// The type of a set's key or a map's data, as nftables names it.
@@ -184,8 +189,13 @@ impl Field {
     /// The type of the value.
     pub(crate) fn data_type(self) -> DataType {
         match self {
-            Field::Sport | Field::Dport | Field::CtOriginalProtoSrc => DataType::InetService,
-            Field::Saddr(f) | Field::Daddr(f) | Field::CtOriginalSaddr(f) => match f {
+            Field::Sport | Field::Dport | Field::CtOriginalProtoSrc | Field::CtReplyProtoSrc => {
+                DataType::InetService
+            }
+            Field::Saddr(f)
+            | Field::Daddr(f)
+            | Field::CtOriginalSaddr(f)
+            | Field::CtReplySaddr(f) => match f {
                 Family::V4 => DataType::Ipv4Addr,
                 Family::V6 => DataType::Ipv6Addr,
             },

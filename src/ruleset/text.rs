@@ -273,6 +273,8 @@ fn field(f: &Field, l4: Option<u8>) -> String {
         Field::Daddr(fam) => format!("{} daddr", ip(fam)),
         Field::CtOriginalSaddr(fam) => format!("ct original {} saddr", ip(fam)),
         Field::CtOriginalProtoSrc => "ct original proto-src".into(),
+        Field::CtReplySaddr(fam) => format!("ct reply {} saddr", ip(fam)),
+        Field::CtReplyProtoSrc => "ct reply proto-src".into(),
     }
 }
 

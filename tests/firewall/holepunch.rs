@@ -255,3 +255,33 @@ fn a_port_restricted_cone_filters_only_ipv4_to_its_outside_address() {
         (&b"routed to h1"[..], "203.0.113.10:6000")
     );
 }
+
+#[test]
+fn answers_in_a_session_a_peer_started_keep_a_full_cone_mapping_alive() {
+    use std::time::{Duration, Instant};
+    let timeout = Duration::from_secs(2);
+    let net = two_sites(
+        Nat::full_cone("eth1").mapping_timeout(timeout),
+        Nat::full_cone("eth1"),
+    );
+    let a = udp(&net, "a", "0.0.0.0:4000");
+    let s = udp(&net, "s", "203.0.113.10:3478");
+    a.send_to(b"register", "203.0.113.10:3478").unwrap();
+    let (_, a_out) = recv_within(&s, ARRIVES).expect("s hears a");
+    // A peer starts a session through the mapping; a only ever answers it,
+    // for longer than the mapping timeout.
+    let peer = udp(&net, "s", "203.0.113.10:9001");
+    let start = Instant::now();
+    while start.elapsed() < timeout + Duration::from_secs(1) {
+        peer.send_to(b"ping", a_out).unwrap();
+        let (_, from) = recv_within(&a, ARRIVES).expect("the peer's session is let in");
+        a.send_to(b"pong", from).unwrap();
+        assert!(recv_within(&peer, ARRIVES).is_some(), "a's answer arrives");
+        std::thread::sleep(Duration::from_millis(400));
+    }
+    // The answers refreshed the mapping: a new peer still gets in.
+    let late = udp(&net, "s", "203.0.113.10:9002");
+    late.send_to(b"late", a_out).unwrap();
+    let heard = recv_within(&a, ARRIVES).map(|(_, from)| from.port());
+    assert_eq!(heard, Some(9002));
+}

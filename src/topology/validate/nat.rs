@@ -351,6 +351,18 @@ pub(super) fn behaviour(
             Match::CtStatus(IPS_SRC_NAT),
         ]
     };
+    // The inside host's answers in sessions a peer started through a
+    // mapping (translated on the way in, so their source is the mapping
+    // again by now): outbound traffic too, which keeps the mapping alive
+    // (RFC 4787 REQ-6).
+    let replies = || {
+        vec![
+            Match::Oifname(oif.into()),
+            Match::NfProto(Family::V4),
+            udp(),
+            Match::CtStatus(IPS_DST_NAT),
+        ]
+    };
     let inbound = || {
         vec![
             Match::Iifname(oif.into()),
@@ -362,29 +374,35 @@ pub(super) fn behaviour(
     if needs_map {
         let data = vec![DataType::Ipv4Addr, DataType::InetService];
         out.set(FULLCONE, vec![DataType::InetService], data, timeout);
-        out.track.push(Rule::new(
-            outbound(),
-            vec![Stmt::Update {
-                set: FULLCONE.into(),
-                key: vec![Field::Sport],
-                data: vec![
-                    Field::CtOriginalSaddr(Family::V4),
-                    Field::CtOriginalProtoSrc,
-                ],
-            }],
-        ));
+        let inside = [
+            Field::CtOriginalSaddr(Family::V4),
+            Field::CtOriginalProtoSrc,
+        ];
+        let inside_of_replies = [Field::CtReplySaddr(Family::V4), Field::CtReplyProtoSrc];
+        for (m, data) in [(outbound(), inside), (replies(), inside_of_replies)] {
+            out.track.push(Rule::new(
+                m,
+                vec![Stmt::Update {
+                    set: FULLCONE.into(),
+                    key: vec![Field::Sport],
+                    data: data.to_vec(),
+                }],
+            ));
+        }
     }
     if filtering == Filtering::AddressDependent {
         let key = vec![DataType::InetService, DataType::Ipv4Addr];
         out.set(CONTACTED, key, Vec::new(), timeout);
-        out.track.push(Rule::new(
-            outbound(),
-            vec![Stmt::Update {
-                set: CONTACTED.into(),
-                key: vec![Field::Sport, Field::Daddr(Family::V4)],
-                data: Vec::new(),
-            }],
-        ));
+        for m in [outbound(), replies()] {
+            out.track.push(Rule::new(
+                m,
+                vec![Stmt::Update {
+                    set: CONTACTED.into(),
+                    key: vec![Field::Sport, Field::Daddr(Family::V4)],
+                    data: Vec::new(),
+                }],
+            ));
+        }
         let mut m = inbound();
         m.push(Match::InSet {
             keys: vec![Field::Dport, Field::Saddr(Family::V4)],
@@ -394,14 +412,16 @@ pub(super) fn behaviour(
     }
     if filtering != Filtering::EndpointIndependent {
         out.set(MAPPED, vec![DataType::InetService], Vec::new(), timeout);
-        out.track.push(Rule::new(
-            outbound(),
-            vec![Stmt::Update {
-                set: MAPPED.into(),
-                key: vec![Field::Sport],
-                data: Vec::new(),
-            }],
-        ));
+        for m in [outbound(), replies()] {
+            out.track.push(Rule::new(
+                m,
+                vec![Stmt::Update {
+                    set: MAPPED.into(),
+                    key: vec![Field::Sport],
+                    data: Vec::new(),
+                }],
+            ));
+        }
         let mut m = inbound();
         m.push(Match::InSet {
             keys: vec![Field::Dport],

@@ -147,6 +147,12 @@ impl Reader<'_> {
                 NFT_CT_PROTO_SRC => Some(Field::CtOriginalProtoSrc),
                 _ => None,
             },
+            Value::Ct { key, dir: Some(1) } => match *key {
+                NFT_CT_SRC_IP => Some(Field::CtReplySaddr(Ip::V4)),
+                NFT_CT_SRC_IP6 => Some(Field::CtReplySaddr(Ip::V6)),
+                NFT_CT_PROTO_SRC => Some(Field::CtReplyProtoSrc),
+                _ => None,
+            },
             _ => None,
         }
     }

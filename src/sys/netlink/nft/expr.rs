@@ -245,7 +245,10 @@ pub(super) fn payload_of(f: Field) -> Option<(u32, u32, u32)> {
         Field::Daddr(Ip::V4) => Some((NFT_PAYLOAD_NETWORK_HEADER, 16, 4)),
         Field::Saddr(Ip::V6) => Some((NFT_PAYLOAD_NETWORK_HEADER, 8, 16)),
         Field::Daddr(Ip::V6) => Some((NFT_PAYLOAD_NETWORK_HEADER, 24, 16)),
-        Field::CtOriginalSaddr(_) | Field::CtOriginalProtoSrc => None,
+        Field::CtOriginalSaddr(_)
+        | Field::CtOriginalProtoSrc
+        | Field::CtReplySaddr(_)
+        | Field::CtReplyProtoSrc => None,
     }
 }
 
@@ -272,6 +275,9 @@ fn load_fields(
             (Field::CtOriginalSaddr(Ip::V4), None) => ct(out, NFT_CT_SRC_IP, dreg, Some(0)),
             (Field::CtOriginalSaddr(Ip::V6), None) => ct(out, NFT_CT_SRC_IP6, dreg, Some(0)),
             (Field::CtOriginalProtoSrc, None) => ct(out, NFT_CT_PROTO_SRC, dreg, Some(0)),
+            (Field::CtReplySaddr(Ip::V4), None) => ct(out, NFT_CT_SRC_IP, dreg, Some(1)),
+            (Field::CtReplySaddr(Ip::V6), None) => ct(out, NFT_CT_SRC_IP6, dreg, Some(1)),
+            (Field::CtReplyProtoSrc, None) => ct(out, NFT_CT_PROTO_SRC, dreg, Some(1)),
             _ => unreachable!("every field is in the packet or the connection"),
         }
         slot += slots(f.data_type().len());
