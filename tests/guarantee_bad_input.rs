@@ -377,6 +377,7 @@ fn rows() -> Vec<Row> {
     .into_iter()
     .chain(probe_rows::rows())
     .chain(wire_rows::rows())
+    .chain(probe_rows::wait_rows())
     .collect()
 }
 

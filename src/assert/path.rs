@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::reach::involved;
 use super::{AssertFailure, AssertKind, ProbeResult, Source};
-use crate::probe::{TraceOptions, TraceReport};
+use crate::probe::{HopKind, IcmpErrorKind, TraceOptions, TraceReport};
 use crate::vocab::IntoIp;
 
 /// The traceroute [`path`] runs unless told otherwise: ICMP probes, 3 per
@@ -24,10 +24,12 @@ pub fn default_trace() -> TraceOptions {
 /// Hops are compared by node name (each responder's address mapped through
 /// the network's address directory); an entry of `via` that is an IP address
 /// is compared with the responder's address instead. The destination's node
-/// is implied (if `via` already ends with it, it is not added twice); an
-/// address no node holds is expected as itself. The trace must reach the
-/// destination. On failure the error shows expected against actual and
-/// every differing hop:
+/// is implied (if `via` already ends with it, by name or by the destination
+/// address, it is not added twice); an address no node holds is expected as
+/// itself. The trace must reach the destination. On failure the error shows
+/// expected against actual and every differing hop (a hop that answered with
+/// an error, such as a router's firewall rejecting the probe, shows that
+/// error: `Destination Port Unreachable from r1 (198.51.100.254)`):
 ///
 /// ```text
 /// assert_path! failed: h1 => 203.0.113.1 (node h2): the path differs
@@ -95,7 +97,8 @@ pub fn path_with<'a, S: AsRef<str>>(
     let dst_node = src.name_of(ip);
     let last = dst_node.clone().unwrap_or_else(|| ip.to_string());
     let mut expected = via;
-    if expected.last() != Some(&last) {
+    let names_dst = |e: &String| *e == last || e.parse::<IpAddr>().is_ok_and(|a| a == ip);
+    if !expected.last().is_some_and(names_dst) {
         expected.push(last);
     }
     let trace = match src.node.traceroute(ip).options(opts.clone()).run() {
@@ -170,6 +173,9 @@ pub(super) fn judge_path(
     let reason = if diff.is_empty() {
         // The same hops, but the destination never answered.
         details.push("          (the destination did not answer)".to_string());
+        if let Some(last) = actual.last().filter(|h| h.error.is_some()) {
+            details.push(format!("          (hop {}: {})", actual.len(), last.long));
+        }
         "the destination was not reached"
     } else {
         details.extend(diff.iter().map(|d| format!("          ({d})")));
@@ -189,14 +195,20 @@ struct ActualHop {
     label: String,
     /// The node name if resolved.
     node: Option<String>,
-    /// `r3 (198.51.100.10)`, `198.51.100.10`, `* (no answer)`.
+    /// `r3 (198.51.100.10)`, `198.51.100.10`, `* (no answer)`; an answer
+    /// that ended the trace with an error says so first:
+    /// `Destination Port Unreachable from r3 (198.51.100.10)`.
     long: String,
+    /// The error a probe of the hop was answered with (not time exceeded,
+    /// not the destination's answer), as ping prints it.
+    error: Option<String>,
     /// Every responder address of the hop, and names.
     addrs: Vec<IpAddr>,
     names: Vec<String>,
 }
 
 fn actual_hops(trace: &TraceReport) -> Vec<ActualHop> {
+    let is_v6 = trace.destination.is_ipv6();
     trace
         .hops
         .iter()
@@ -207,28 +219,31 @@ fn actual_hops(trace: &TraceReport) -> Vec<ActualHop> {
                 .filter_map(|p| p.as_reply())
                 .filter_map(|r| r.name.clone())
                 .collect();
-            match (h.responder(), h.name()) {
-                (Some(ip), Some(n)) => ActualHop {
-                    label: n.to_string(),
-                    node: Some(n.to_string()),
-                    long: format!("{n} ({ip})"),
-                    addrs: h.responders(),
-                    names,
-                },
-                (Some(ip), None) => ActualHop {
-                    label: ip.to_string(),
-                    node: None,
-                    long: ip.to_string(),
-                    addrs: h.responders(),
-                    names,
-                },
-                (None, _) => ActualHop {
-                    label: "*".into(),
-                    node: None,
-                    long: "* (no answer)".into(),
-                    addrs: Vec::new(),
-                    names,
-                },
+            let error = h
+                .probes
+                .iter()
+                .filter_map(|p| p.as_reply())
+                .find_map(|r| match r.kind {
+                    HopKind::Unreachable(u) => Some(IcmpErrorKind::Unreachable(u).ping_text(is_v6)),
+                    HopKind::Error(k) => Some(k.ping_text(is_v6)),
+                    HopKind::TimeExceeded | HopKind::Reached => None,
+                });
+            let (label, node, long) = match (h.responder(), h.name()) {
+                (Some(ip), Some(n)) => (n.to_string(), Some(n.to_string()), format!("{n} ({ip})")),
+                (Some(ip), None) => (ip.to_string(), None, ip.to_string()),
+                (None, _) => ("*".into(), None, "* (no answer)".into()),
+            };
+            let long = match &error {
+                Some(e) => format!("{e} from {long}"),
+                None => long,
+            };
+            ActualHop {
+                label,
+                node,
+                long,
+                error,
+                addrs: h.responders(),
+                names,
             }
         })
         .collect()

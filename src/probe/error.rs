@@ -144,7 +144,29 @@ pub enum ProbeError {
     },
 }
 
+/// The longest time any probe option may ask to wait (a timeout, a
+/// deadline, an interval): one day. Longer waits are refused with
+/// [`ProbeError::InvalidOption`] before anything is sent.
+pub const MAX_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
+
 impl ProbeError {
+    /// Refuses a wait longer than [`MAX_WAIT`] for option `option` of `probe`.
+    pub(crate) fn check_wait(
+        probe: &'static str,
+        option: &'static str,
+        wait: Duration,
+    ) -> Result<(), ProbeError> {
+        if wait > MAX_WAIT {
+            return Err(ProbeError::InvalidOption {
+                probe,
+                option,
+                value: format!("{wait:?}"),
+                reason: format!("wait at most {MAX_WAIT:?} (probe::MAX_WAIT)"),
+            });
+        }
+        Ok(())
+    }
+
     pub(crate) fn io(op: impl Into<String>, source: io::Error) -> Self {
         ProbeError::Io {
             op: op.into(),

@@ -33,7 +33,7 @@ mod tests;
 mod tests_routed;
 
 pub use crate::packet::{IcmpErrorKind, Unreachable};
-pub use error::ProbeError;
+pub use error::{ProbeError, MAX_WAIT};
 pub use errqueue::IcmpError;
 pub use ping::{
     ping, EchoReply, PingError, PingErrorKind, PingOptions, PingReport, RttStats, MAX_PAYLOAD_V4,

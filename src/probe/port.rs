@@ -120,7 +120,7 @@ fn check_addr(probe: &'static str, addr: SocketAddr, timeout: Duration) -> Resul
             reason: "wait more than zero".into(),
         });
     }
-    Ok(())
+    ProbeError::check_wait(probe, "timeout", timeout)
 }
 
 /// Tries a TCP connection to `addr` from the calling thread's namespace,

@@ -307,3 +307,98 @@ pub(crate) fn rows() -> Vec<Row> {
         ),
     ]
 }
+
+/// Waits longer than `probe::MAX_WAIT` (one day), refused before anything
+/// is sent.
+pub(crate) fn wait_rows() -> Vec<Row> {
+    vec![
+        row(
+            "probe",
+            r#"ping("198.51.100.2").timeout(Duration::MAX)"#,
+            |net| {
+                net["n1"]
+                    .ping("198.51.100.2")
+                    .timeout(Duration::MAX)
+                    .run()
+                    .map(drop)
+            },
+        ),
+        row(
+            "probe",
+            r#"ping("198.51.100.2").interval(Duration::MAX)"#,
+            |net| {
+                net["n1"]
+                    .ping("198.51.100.2")
+                    .interval(Duration::MAX)
+                    .run()
+                    .map(drop)
+            },
+        ),
+        row(
+            "probe",
+            r#"ping("198.51.100.2").deadline(Duration::MAX)"#,
+            |net| {
+                net["n1"]
+                    .ping("198.51.100.2")
+                    .deadline(Duration::MAX)
+                    .run()
+                    .map(drop)
+            },
+        ),
+        row(
+            "probe",
+            r#"traceroute("198.51.100.2").timeout(Duration::MAX)"#,
+            |net| {
+                net["n1"]
+                    .traceroute("198.51.100.2")
+                    .timeout(Duration::MAX)
+                    .run()
+                    .map(drop)
+            },
+        ),
+        row(
+            "probe",
+            r#"tcp_connect("198.51.100.2:80", Duration::MAX)"#,
+            |net| {
+                net["n1"]
+                    .tcp_connect("198.51.100.2:80")
+                    .timeout(Duration::MAX)
+                    .run()
+                    .map(drop)
+            },
+        ),
+        row(
+            "probe",
+            r#"udp_request("198.51.100.2:53", b"q", Duration::MAX)"#,
+            |net| {
+                net["n1"]
+                    .udp_request("198.51.100.2:53", b"q")
+                    .timeout(Duration::MAX)
+                    .run()
+                    .map(drop)
+            },
+        ),
+        row(
+            "probe",
+            r#"wait_reachable("198.51.100.2", Duration::MAX)"#,
+            |net| {
+                net["n1"]
+                    .wait_reachable("198.51.100.2")
+                    .timeout(Duration::MAX)
+                    .run()
+                    .map(drop)
+            },
+        ),
+        row(
+            "probe",
+            r#"wait_port_open("198.51.100.2:80", Duration::MAX)"#,
+            |net| {
+                net["n1"]
+                    .wait_port_open("198.51.100.2:80")
+                    .timeout(Duration::MAX)
+                    .run()
+                    .map(drop)
+            },
+        ),
+    ]
+}

@@ -6,4 +6,6 @@ mod common;
 mod async_bodies;
 mod labs;
 mod options;
+mod refusals;
 mod tcp;
+mod waits;

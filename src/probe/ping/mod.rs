@@ -9,7 +9,7 @@ use super::sock::{self, IcmpSocket};
 use super::ProbeError;
 use crate::packet::icmp::{self, Incoming, Quoted};
 use std::collections::HashSet;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Instant;
 
 pub use options::*;
@@ -55,13 +55,15 @@ pub fn ping(dst: IpAddr, opts: &PingOptions) -> Result<PingReport, ProbeError> {
 
     let count = opts.count as usize;
     let start = Instant::now();
+    // The options are at most `MAX_WAIT`, so these sums cannot overflow.
     let deadline = opts.deadline.map(|d| start + d);
     let mut sent_at: Vec<Instant> = Vec::with_capacity(count);
     let mut answered: Vec<bool> = Vec::with_capacity(count);
     let mut got_reply: HashSet<u16> = HashSet::new();
     let mut replies = Vec::new();
     let mut errors = Vec::new();
-    let mut next_send = start;
+    // When the next request leaves; `None` once none is left to send.
+    let mut next_send = Some(start);
     let mut last_send = start;
     let mut drained = false;
 
@@ -70,7 +72,7 @@ pub fn ping(dst: IpAddr, opts: &PingOptions) -> Result<PingReport, ProbeError> {
         if deadline.is_some_and(|d| now >= d) {
             break;
         }
-        if sent_at.len() < count && now >= next_send {
+        if let Some(due) = next_send.filter(|due| now >= *due) {
             let seq = (sent_at.len() + 1) as u16;
             let pkt = icmp::echo_request(is_v6, ident, seq, &payload);
             let t = Instant::now();
@@ -79,10 +81,10 @@ pub fn ping(dst: IpAddr, opts: &PingOptions) -> Result<PingReport, ProbeError> {
             last_send = t;
             answered.push(false);
             if let Err(e) = res {
-                if e.raw_os_error() == Some(nix::errno::Errno::EACCES as i32)
-                    && !is_v6
-                    && !opts.broadcast
-                {
+                // The kernel refuses a broadcast destination without
+                // SO_BROADCAST with EACCES, as it refuses a `prohibit` route;
+                // only the former is the caller's mistake.
+                if e.raw_os_error() == Some(libc::EACCES) && !opts.broadcast && is_broadcast(dst) {
                     return Err(ProbeError::Broadcast { destination: dst });
                 }
                 answered[usize::from(seq) - 1] = true;
@@ -95,10 +97,14 @@ pub fn ping(dst: IpAddr, opts: &PingOptions) -> Result<PingReport, ProbeError> {
                     at: t - start,
                 });
             }
-            next_send = (next_send + opts.interval).max(t);
+            next_send = if sent_at.len() < count {
+                due.checked_add(opts.interval).map(|n| n.max(t))
+            } else {
+                None
+            };
             continue;
         }
-        let all_sent = sent_at.len() == count;
+        let all_sent = next_send.is_none();
         // When the last unanswered request stops waiting.
         let expiry = sent_at
             .iter()
@@ -117,7 +123,7 @@ pub fn ping(dst: IpAddr, opts: &PingOptions) -> Result<PingReport, ProbeError> {
         } else if all_sent {
             expiry.unwrap_or(now)
         } else {
-            next_send
+            next_send.unwrap_or(now)
         };
         if let Some(d) = deadline {
             wake = wake.min(d);
@@ -187,5 +193,37 @@ pub fn ping(dst: IpAddr, opts: &PingOptions) -> Result<PingReport, ProbeError> {
         errors,
         replies,
         time: last_send - start,
+    })
+}
+
+/// Whether `dst` is a broadcast address for the calling thread's namespace:
+/// the limited broadcast 255.255.255.255, or the broadcast address of a
+/// subnet on one of its interfaces (the kernel's `broadcast` routes: the
+/// address an interface announces, and the last address of each prefix
+/// shorter than /31).
+fn is_broadcast(dst: IpAddr) -> bool {
+    let IpAddr::V4(dst) = dst else {
+        return false;
+    };
+    if dst == Ipv4Addr::BROADCAST {
+        return true;
+    }
+    let v4 = |a: Option<nix::sys::socket::SockaddrStorage>| {
+        a.and_then(|a| a.as_sockaddr_in().map(|s| s.ip()))
+    };
+    let Ok(addrs) = nix::ifaddrs::getifaddrs() else {
+        return false;
+    };
+    addrs.into_iter().any(|ifa| {
+        if v4(ifa.broadcast) == Some(dst) {
+            return true;
+        }
+        match (v4(ifa.address), v4(ifa.netmask)) {
+            (Some(addr), Some(mask)) => {
+                let mask = u32::from(mask);
+                mask.count_ones() < 31 && u32::from(addr) | !mask == u32::from(dst)
+            }
+            _ => false,
+        }
     })
 }

@@ -81,20 +81,23 @@ impl PingOptions {
         self.count = count;
         self
     }
-    /// The time between two requests (`ping -i`); zero sends back to back.
-    /// The first request leaves at once. Default 1 s.
+    /// The time between two requests (`ping -i`); zero sends back to back,
+    /// at most [`MAX_WAIT`](crate::probe::MAX_WAIT). The first request
+    /// leaves at once. Default 1 s.
     pub fn interval(mut self, interval: Duration) -> Self {
         self.interval = interval;
         self
     }
     /// How long to wait for the reply to each request after sending it
-    /// (`ping -W`); more than zero. Default 2 s.
+    /// (`ping -W`); more than zero, at most
+    /// [`MAX_WAIT`](crate::probe::MAX_WAIT). Default 2 s.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
     /// An overall limit on the run (`ping -w`): the ping stops then, whatever
-    /// was sent or received. Default none.
+    /// was sent or received; more than zero, at most
+    /// [`MAX_WAIT`](crate::probe::MAX_WAIT). Default none.
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = Some(deadline);
         self
@@ -168,6 +171,11 @@ impl PingOptions {
                 "0s".into(),
                 "a deadline must be more than zero",
             ));
+        }
+        ProbeError::check_wait("ping", "timeout", self.timeout)?;
+        ProbeError::check_wait("ping", "interval", self.interval)?;
+        if let Some(deadline) = self.deadline {
+            ProbeError::check_wait("ping", "deadline", deadline)?;
         }
         if self.ttl == Some(0) {
             return Err(bad("ttl", "0".into(), "a TTL is 1 to 255"));

@@ -242,3 +242,23 @@ fn bad_options_are_typed_errors() {
     let msg = err(PingOptions::new().count(0), v4).to_string();
     assert!(msg.contains("count"), "{msg}");
 }
+
+#[test]
+fn waits_longer_than_max_wait_are_typed_errors() {
+    let v4: IpAddr = "198.51.100.2".parse().unwrap();
+    let over = crate::probe::MAX_WAIT + Duration::from_nanos(1);
+    for (opts, option) in [
+        (PingOptions::new().timeout(Duration::MAX), "timeout"),
+        (PingOptions::new().timeout(over), "timeout"),
+        (PingOptions::new().interval(Duration::MAX), "interval"),
+        (PingOptions::new().deadline(Duration::MAX), "deadline"),
+    ] {
+        match opts.validate(v4) {
+            Err(ProbeError::InvalidOption { option: o, .. }) if o == option => {}
+            other => panic!("{option}: {other:?}"),
+        }
+    }
+    let max = crate::probe::MAX_WAIT;
+    let longest = PingOptions::new().timeout(max).interval(max).deadline(max);
+    assert!(longest.validate(v4).is_ok());
+}

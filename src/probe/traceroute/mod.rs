@@ -34,8 +34,8 @@ struct UdpSender {
 /// otherwise [`ProbeError::ForeignNamespace`]. Probes with TTL 1, 2, ... go
 /// out with up to `in_flight` of them unanswered at once; the trace ends
 /// with the first hop where the destination answered (or an unreachable
-/// error came back), or at `max_hops`. Silence is a result (`*`), not an
-/// error.
+/// error came back, port unreachable from a router on the way included), or
+/// at `max_hops`. Silence is a result (`*`), not an error.
 ///
 /// Routers answer with ICMP errors, which the kernel rate-limits per
 /// destination (`net.ipv4.icmp_ratelimit`, `net.ipv6.icmp.ratelimit`, burst
@@ -188,7 +188,7 @@ pub fn traceroute(dst: IpAddr, opts: &TraceOptions) -> Result<TraceReport, Probe
                 if *id != ident || *qdst != dst {
                     continue;
                 }
-                (usize::from(*seq), hop_kind(*kind))
+                (usize::from(*seq), hop_kind(*kind, rx.from, dst))
             }
             (
                 Incoming::Error {
@@ -208,7 +208,10 @@ pub fn traceroute(dst: IpAddr, opts: &TraceOptions) -> Result<TraceReport, Probe
                 if *src_port != u.port || *qdst != dst || *dst_port < base_port {
                     continue;
                 }
-                (usize::from(*dst_port - base_port) + 1, hop_kind(*kind))
+                (
+                    usize::from(*dst_port - base_port) + 1,
+                    hop_kind(*kind, rx.from, dst),
+                )
             }
             _ => continue,
         };
@@ -252,10 +255,14 @@ pub fn traceroute(dst: IpAddr, opts: &TraceOptions) -> Result<TraceReport, Probe
     })
 }
 
-fn hop_kind(kind: IcmpErrorKind) -> HopKind {
+/// What an ICMP error from `from` about a probe to `dst` says: port
+/// unreachable means the destination was reached only when the destination
+/// itself sent it; from anyone else (a firewall's `reject` on the way) it
+/// ends the trace as an unreachable hop.
+fn hop_kind(kind: IcmpErrorKind, from: IpAddr, dst: IpAddr) -> HopKind {
     match kind {
         IcmpErrorKind::TtlExceeded => HopKind::TimeExceeded,
-        IcmpErrorKind::Unreachable(Unreachable::Port) => HopKind::Reached,
+        IcmpErrorKind::Unreachable(Unreachable::Port) if from == dst => HopKind::Reached,
         IcmpErrorKind::Unreachable(u) => HopKind::Unreachable(u),
         other => HopKind::Error(other),
     }

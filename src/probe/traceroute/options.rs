@@ -92,7 +92,8 @@ impl TraceOptions {
         self.probes_per_hop = n;
         self
     }
-    /// How long to wait for the answer to each probe (`traceroute -w`). Default 2 s.
+    /// How long to wait for the answer to each probe (`traceroute -w`); more
+    /// than zero, at most [`MAX_WAIT`](crate::probe::MAX_WAIT). Default 2 s.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -159,6 +160,7 @@ impl TraceOptions {
                 "wait more than zero for an answer",
             ));
         }
+        ProbeError::check_wait("traceroute", "timeout", self.timeout)?;
         if self.in_flight == Some(0) {
             return Err(bad(
                 "in_flight",

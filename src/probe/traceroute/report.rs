@@ -12,10 +12,12 @@ use std::time::Duration;
 pub enum HopKind {
     /// A router on the way: ICMP time exceeded.
     TimeExceeded,
-    /// The destination: an echo reply (ICMP mode) or port unreachable (UDP mode).
+    /// The destination: an echo reply (ICMP mode) or port unreachable (UDP
+    /// mode) sent from the destination address itself.
     Reached,
-    /// Destination unreachable with a code other than port unreachable
-    /// (`!H`, `!N`, `!X`, ...): the trace ends here.
+    /// Destination unreachable (`!H`, `!N`, `!X`, ...), including port
+    /// unreachable from anyone but the destination (`!`: a firewall's
+    /// `reject` on the way): the trace ends here.
     Unreachable(Unreachable),
     /// Another ICMP error about the probe (packet too big, parameter
     /// problem): the trace ends here.
@@ -76,6 +78,20 @@ impl HopProbe {
             HopProbe::Silent => false,
             HopProbe::SendFailed { .. } => true,
             HopProbe::Reply(r) => r.kind != HopKind::TimeExceeded,
+        }
+    }
+}
+
+impl HopKind {
+    /// The annotation traceroute prints after the time of such an answer:
+    /// empty for time exceeded and for the destination, `!` for port
+    /// unreachable from a router, else `!H`, `!N`, `!X`, `!F-mtu`, ...
+    pub(crate) fn flag(self, is_v6: bool) -> String {
+        match self {
+            HopKind::TimeExceeded | HopKind::Reached => String::new(),
+            HopKind::Unreachable(Unreachable::Port) => "!".into(),
+            HopKind::Unreachable(u) => IcmpErrorKind::Unreachable(u).traceroute_flag(is_v6),
+            HopKind::Error(k) => k.traceroute_flag(is_v6),
         }
     }
 }
@@ -141,7 +157,8 @@ impl Hop {
 /// ```
 ///
 /// A silent probe prints ` *`; an unreachable answer gets traceroute's
-/// annotation after its time (`!H`, `!N`, `!P`, `!X`, `!F-mtu`, `!<code>`).
+/// annotation after its time (`!H`, `!N`, `!P`, `!X`, `!F-mtu`, `!<code>`,
+/// and `!` for port unreachable from a router on the way).
 /// A responder with a name (see [`TraceReport::resolve_names`]) prints as
 /// traceroute without `-n` does: `name (address)`. A probe that could not be
 /// sent prints ` *` followed by ` (sendmsg: <errno text>)`.
@@ -228,13 +245,7 @@ impl fmt::Display for TraceReport {
                             }
                         }
                         write!(f, "  {:.3} ms", r.rtt.as_secs_f64() * 1000.0)?;
-                        let flag = match r.kind {
-                            HopKind::TimeExceeded | HopKind::Reached => String::new(),
-                            HopKind::Unreachable(u) => {
-                                IcmpErrorKind::Unreachable(u).traceroute_flag(is_v6)
-                            }
-                            HopKind::Error(k) => k.traceroute_flag(is_v6),
-                        };
+                        let flag = r.kind.flag(is_v6);
                         if !flag.is_empty() {
                             write!(f, " {flag}")?;
                         }

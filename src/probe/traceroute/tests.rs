@@ -172,8 +172,57 @@ fn bad_options_are_typed_errors() {
         err(TraceOptions::new().source("2001:db8::1".parse().unwrap())),
         ProbeError::FamilyMismatch { .. }
     ));
+    assert!(matches!(
+        err(TraceOptions::new().timeout(Duration::MAX)),
+        ProbeError::InvalidOption {
+            option: "timeout",
+            ..
+        }
+    ));
     assert!(TraceOptions::new()
         .mode(TraceMode::udp())
+        .timeout(crate::probe::MAX_WAIT)
         .validate(d)
         .is_ok());
+}
+
+#[test]
+fn port_unreachable_reaches_only_from_the_destination() {
+    let d: IpAddr = "203.0.113.2".parse().unwrap();
+    let router: IpAddr = "198.51.100.254".parse().unwrap();
+    let port = IcmpErrorKind::Unreachable(Unreachable::Port);
+    assert_eq!(hop_kind(port, d, d), HopKind::Reached);
+    assert_eq!(
+        hop_kind(port, router, d),
+        HopKind::Unreachable(Unreachable::Port)
+    );
+    assert_eq!(
+        hop_kind(IcmpErrorKind::TtlExceeded, router, d),
+        HopKind::TimeExceeded
+    );
+    let r = TraceReport::new(
+        d,
+        30,
+        vec![
+            Hop::new(
+                1,
+                vec![HopProbe::reply(router, ms(0.1), HopKind::TimeExceeded)],
+            ),
+            Hop::new(
+                2,
+                vec![HopProbe::reply(
+                    router,
+                    ms(0.2),
+                    HopKind::Unreachable(Unreachable::Port),
+                )],
+            ),
+        ],
+    );
+    assert!(!r.reached());
+    assert_eq!(
+        r.to_string(),
+        "traceroute to 203.0.113.2 (203.0.113.2), 30 hops max, 60 byte packets\n \
+         1  198.51.100.254  0.100 ms\n \
+         2  198.51.100.254  0.200 ms !"
+    );
 }
