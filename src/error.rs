@@ -72,6 +72,10 @@ pub enum Error {
         first_node_over: String,
     },
 
+    /// A fault was refused or failed: see [`FaultError`](crate::fault::FaultError).
+    #[error(transparent)]
+    Fault(#[from] crate::fault::FaultError),
+
     /// A partition whose sides are empty or share a node.
     #[error("invalid partition: {reason}")]
     InvalidPartition {

@@ -2,12 +2,13 @@
 //! a flapping link, a new MTU.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::link_state;
+use super::{link_state, panic_text, FaultError};
 use crate::error::{Error, Result};
+use crate::lab::faults::{Refused, Reservation, Undo};
 use crate::lab::{Net, Veth, VethEnd};
 use crate::sys::netlink::sync::RouteSocket;
 
@@ -116,7 +117,8 @@ impl<'a> Link<'a> {
 
     /// Sets both ends up or down now, counting the change; what going down
     /// deletes (see `link_state.rs`) is saved first and given back once
-    /// both ends are up.
+    /// both ends are up. When end b refuses to go down, end a is brought
+    /// back up, with its routes, before the error is returned.
     fn set(&self, up: bool) -> Result<()> {
         let ends = [&self.veth.a, &self.veth.b];
         // Held over the whole change: no other change of this link
@@ -134,7 +136,16 @@ impl<'a> Link<'a> {
             }
         }
         set_end(self.net, &self.veth.a, up)?;
-        set_end(self.net, &self.veth.b, up)?;
+        if let Err(e) = set_end(self.net, &self.veth.b, up) {
+            if !up && set_end(self.net, &self.veth.a, true).is_ok() {
+                for end in ends {
+                    let node = &self.net.nodes()[end.node];
+                    let _ =
+                        node.with_route_socket(|s| link_state::add_back(s, end.node, &mut lost));
+                }
+            }
+            return Err(e);
+        }
         if up {
             let mut first = Ok(());
             for e in ends {
@@ -153,6 +164,12 @@ impl<'a> Link<'a> {
     /// Takes the link down (both ends); the guard brings it back up when
     /// dropped, also on a panic. [`Net::heal`] brings it up too.
     ///
+    /// A link has one fault at a time: while it is down (by another
+    /// guard, detached or not) or flapping, this returns
+    /// [`FaultError::LinkBusy`] and changes nothing; end the other fault
+    /// first. Once the network is torn down it returns
+    /// [`FaultError::TornDown`] (both as [`Error::Fault`]).
+    ///
     /// Down, the ends lose their routes (the kernel deletes every route
     /// through a downed interface); their addresses stay (IPv6 ones through
     /// the interface's `keep_addr_on_down`). Back up, the routes the
@@ -160,22 +177,37 @@ impl<'a> Link<'a> {
     /// path) are added back; a route with the same destination and metric
     /// that the test added meanwhile is left as it is.
     pub fn down(&self) -> Result<LinkDown<'a>> {
-        self.set(false)?;
+        let reserved = self.reserve(format!("link {} down", self.name()))?;
+        if let Err(e) = self.set(false) {
+            self.net.faults.cancel(reserved);
+            return Err(e);
+        }
         let index = self.index();
-        let id = self.net.faults.start(
-            self.key(),
-            format!("link {} down", self.name()),
+        let id = self.net.faults.commit(
+            self.net,
+            reserved,
             evidence(index),
-            Box::new(move |net: &Net| {
-                Link {
-                    net,
-                    veth: &net.veths()[index],
-                    flipped: false,
-                }
-                .set(true)
-            }),
-        );
+            Box::new(move |net: &Net| link_of(net, index).set(true)),
+        )?;
         Ok(LinkDown { link: *self, id })
+    }
+
+    /// Reserves the link for a fault, before anything changes: refused
+    /// while the link has a fault, or once the network is torn down.
+    fn reserve(&self, description: String) -> Result<Reservation> {
+        self.net
+            .faults
+            .reserve(self.key(), description.clone())
+            .map_err(|refused| {
+                match refused {
+                    Refused::Closed => FaultError::TornDown { fault: description },
+                    Refused::Busy(active) => FaultError::LinkBusy {
+                        link: self.name(),
+                        active,
+                    },
+                }
+                .into()
+            })
     }
 
     /// Brings the link up (both ends), whatever took it down; a detached
@@ -204,6 +236,10 @@ impl<'a> Link<'a> {
     }
 
     /// Sets the MTU of both ends.
+    ///
+    /// A lasting change, not a fault: no guard, not listed by
+    /// [`Net::active_faults`], and [`Net::heal`] leaves the new MTU (set
+    /// the old one back to undo it).
     ///
     /// On a wire, the hub's ends of its veths (which the relay's frames
     /// cross) take the new MTU as well, so that every frame a node's end
@@ -248,8 +284,46 @@ impl<'a> Link<'a> {
 
     /// Flaps the link in the background: down for `down_for`, up for
     /// `up_for`, again and again, until the returned guard is dropped (or
-    /// [`Net::heal`]); the link is left up then.
+    /// [`Net::heal`], [`Link::up`], the lab's teardown); the link is left
+    /// up then. A duration too long to add to the current time lasts until
+    /// the flapping stops.
+    ///
+    /// Refused as [`Link::down`] is: [`FaultError::LinkBusy`] while the
+    /// link is down or flapping already, [`FaultError::TornDown`] once the
+    /// network is torn down; nothing is changed then.
     pub fn flap(&self, down_for: Duration, up_for: Duration) -> Result<Flap<'a>> {
+        let reserved = self.reserve(format!(
+            "link {} flapping (down {down_for:?}, up {up_for:?})",
+            self.name()
+        ))?;
+        match self.start_flap(down_for, up_for) {
+            Ok((undo, flips, errors)) => {
+                let ev_flips = flips.clone();
+                let id = self.net.faults.commit(
+                    self.net,
+                    reserved,
+                    Box::new(move |_| {
+                        format!("{} state changes", ev_flips.load(Ordering::Relaxed))
+                    }),
+                    undo,
+                )?;
+                Ok(Flap {
+                    link: *self,
+                    id,
+                    flips,
+                    errors,
+                })
+            }
+            Err(e) => {
+                self.net.faults.cancel(reserved);
+                Err(e)
+            }
+        }
+    }
+
+    /// Starts the flap's thread; how to stop it, its transitions so far,
+    /// and the error that stopped it.
+    fn start_flap(&self, down_for: Duration, up_for: Duration) -> Result<FlapParts> {
         // Sockets of their own, opened in the two nodes: the thread owns them.
         let open = |e: &VethEnd| {
             let node = &self.net.nodes()[e.node];
@@ -263,7 +337,7 @@ impl<'a> Link<'a> {
         let (a, b) = (self.veth.a.clone(), self.veth.b.clone());
         let stop = Arc::new(AtomicBool::new(false));
         let flips = Arc::new(AtomicU64::new(0));
-        let errors = Arc::new(std::sync::Mutex::new(None::<String>));
+        let errors = Arc::new(Mutex::new(None::<String>));
         let (t_stop, t_flips, t_errors) = (stop.clone(), flips.clone(), errors.clone());
         let t_lost = self.veth.lost_routes.clone();
         let thread = thread::Builder::new()
@@ -293,13 +367,15 @@ impl<'a> Link<'a> {
                         break;
                     }
                     t_flips.fetch_add(1, Ordering::Relaxed);
-                    let until = Instant::now() + if up { up_for } else { down_for };
-                    while !t_stop.load(Ordering::Acquire) && Instant::now() < until {
-                        thread::sleep(
-                            until
-                                .saturating_duration_since(Instant::now())
-                                .min(Duration::from_millis(5)),
-                        );
+                    // `None`: too far to tell, until the flapping stops.
+                    let until = Instant::now().checked_add(if up { up_for } else { down_for });
+                    while !t_stop.load(Ordering::Acquire)
+                        && until.is_none_or(|u| Instant::now() < u)
+                    {
+                        let left = until.map_or(Duration::MAX, |u| {
+                            u.saturating_duration_since(Instant::now())
+                        });
+                        thread::sleep(left.min(Duration::from_millis(5)));
                     }
                 }
                 // Leave the link up, with its routes back.
@@ -312,39 +388,54 @@ impl<'a> Link<'a> {
                 op: format!("spawn the flap thread of link {}", self.name()),
                 source,
             })?;
-        let thread = Arc::new(std::sync::Mutex::new(Some(thread)));
-        let (u_stop, u_thread, u_errors) = (stop.clone(), thread.clone(), errors.clone());
-        let ev_flips = flips.clone();
-        let (a_node, name) = (self.veth.a.node, self.name());
-        let id = self.net.faults.start(
-            self.key(),
-            format!(
-                "link {} flapping (down {down_for:?}, up {up_for:?})",
-                self.name()
-            ),
-            Box::new(move |_| format!("{} state changes", ev_flips.load(Ordering::Relaxed))),
-            Box::new(move |net: &Net| {
-                u_stop.store(true, Ordering::Release);
-                if let Some(t) = u_thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                    let _ = t.join();
-                }
-                // What stopped the flapping, or failed as it left the link up.
-                match u_errors.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                    Some(e) => Err(Error::Netlink {
-                        node: net.nodes()[a_node].name().to_string(),
-                        op: format!("flap link {name}"),
-                        source: std::io::Error::other(e),
-                    }),
-                    None => Ok(()),
-                }
-            }),
-        );
-        Ok(Flap {
-            link: *self,
-            id,
-            flips,
-            errors,
-        })
+        let (u_errors, index) = (errors.clone(), self.index());
+        let undo: Undo = Box::new(move |net: &Net| {
+            stop.store(true, Ordering::Release);
+            end_flap(net, index, thread.join(), &u_errors)
+        });
+        Ok((undo, flips, errors))
+    }
+}
+
+/// What [`Link::start_flap`] gives: how to stop the flap, its transitions
+/// so far, the error that stopped it.
+type FlapParts = (Undo, Arc<AtomicU64>, Arc<Mutex<Option<String>>>);
+
+/// The handle of veth `index` of `net`.
+fn link_of(net: &Net, index: usize) -> Link<'_> {
+    Link {
+        net,
+        veth: &net.veths()[index],
+        flipped: false,
+    }
+}
+
+/// After the flap thread of veth `index` ended (`joined`): a thread that
+/// panicked may have left the link down, so it is brought up and the panic
+/// returned; else the error that stopped the flapping, or that it met as
+/// it left the link up.
+fn end_flap(
+    net: &Net,
+    index: usize,
+    joined: thread::Result<()>,
+    errors: &Mutex<Option<String>>,
+) -> Result<()> {
+    let link = link_of(net, index);
+    if let Err(payload) = joined {
+        let _ = link.set(true);
+        return Err(FaultError::FlapPanicked {
+            link: link.name(),
+            message: panic_text(payload.as_ref()),
+        }
+        .into());
+    }
+    match errors.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        Some(e) => Err(Error::Netlink {
+            node: net.nodes()[link.veth.a.node].name().to_string(),
+            op: format!("flap link {}", link.name()),
+            source: std::io::Error::other(e),
+        }),
+        None => Ok(()),
     }
 }
 
@@ -393,7 +484,7 @@ pub struct Flap<'a> {
     link: Link<'a>,
     id: u64,
     flips: Arc<AtomicU64>,
-    errors: Arc<std::sync::Mutex<Option<String>>>,
+    errors: Arc<Mutex<Option<String>>>,
 }
 
 impl Flap<'_> {
@@ -420,5 +511,70 @@ impl Flap<'_> {
 impl Drop for Flap<'_> {
     fn drop(&mut self) {
         let _ = self.link.net.faults.end(self.link.net, self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Route, Topology};
+
+    fn pair() -> Net {
+        Net::build(&Topology::new().link(
+            ("n1", "eth0", "198.51.100.1/24"),
+            ("n2", "eth0", "198.51.100.2/24"),
+        ))
+        .expect("build the lab (run the tests as root)")
+    }
+
+    fn has_route(net: &Net, node: &str, dst: &str) -> bool {
+        let dst = Some(dst.parse().unwrap());
+        net[node].routes().unwrap().iter().any(|r| r.dst == dst)
+    }
+
+    #[test]
+    fn end_a_comes_back_up_with_its_routes_when_end_b_refuses_to_go_down() {
+        let net = pair();
+        net["n1"]
+            .add_route(Route::to("203.0.113.0/24").via("198.51.100.2"))
+            .unwrap();
+        let real = &net.veths()[0];
+        // End b names an interface that does not exist: it cannot go down.
+        let b = VethEnd {
+            node: real.b.node,
+            ifname: "absent0".into(),
+            index: 999_999,
+        };
+        let veth = Veth {
+            a: real.a.clone(),
+            b,
+            wire: None,
+            state_changes: AtomicU64::new(0),
+            lost_routes: Arc::default(),
+        };
+        let link = Link {
+            net: &net,
+            veth: &veth,
+            flipped: false,
+        };
+        let e = link.set(false).unwrap_err();
+        assert!(matches!(e, Error::Netlink { .. }), "{e}");
+        assert!(link_of(&net, 0).is_up().unwrap(), "end a left down");
+        assert!(has_route(&net, "n1", "203.0.113.0/24"), "its route lost");
+        assert_eq!(link.state_changes(), 0);
+    }
+
+    #[test]
+    fn a_flap_thread_that_panicked_is_an_error_and_the_link_comes_up() {
+        let net = pair();
+        link_of(&net, 0).set(false).unwrap();
+        let joined = thread::spawn(|| panic!("the flap thread fails")).join();
+        let e = end_flap(&net, 0, joined, &Mutex::new(None)).unwrap_err();
+        let expected = FaultError::FlapPanicked {
+            link: "n1/eth0 -- n2/eth0".into(),
+            message: "the flap thread fails".into(),
+        };
+        assert_eq!(FaultError::find(&e), Some(&expected), "{e}");
+        assert!(link_of(&net, 0).is_up().unwrap());
     }
 }

@@ -10,6 +10,13 @@
 //!   NETLINK_NETFILTER), counted;
 //! - [`Schedule`]: nemeses applied every period during a body, seeded, with
 //!   a log of what was applied when.
+//!
+//! A link has at most one fault of its own at a time (down or flapping): a
+//! second one is refused with [`FaultError::LinkBusy`]. Once the network is
+//! torn down, a new link fault is refused with [`FaultError::TornDown`].
+//!
+//! [`Link::set_mtu`] is not a fault: the new MTU lasts, `Net::heal` and
+//! teardown leave it, and `Net::active_faults` does not list it.
 
 mod link;
 mod link_state;
@@ -17,8 +24,64 @@ mod nemeses;
 mod nemesis;
 mod partition;
 
+use std::any::Any;
+
+use crate::error::Error;
 pub use crate::vocab::Rng;
 pub use link::{Flap, Link, LinkDown};
 pub use nemeses::{IsolateOne, RandomHalves};
 pub use nemesis::{Action, Event, EventLog, FlapLink, Nemesis, Schedule, SEED_ENV};
 pub use partition::{NodeSet, Partition};
+
+/// Why a fault was refused or failed, beyond what the kernel said.
+///
+/// It reaches the caller as [`Error::Fault`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FaultError {
+    /// The link already has a fault (down or flapping); nothing was changed.
+    #[error(
+        "link {link} already has a fault ({active}); end it (drop its guard, \
+         `Link::up` or `Net::heal`) before starting another"
+    )]
+    LinkBusy {
+        /// The link: `node/iface -- node/iface`.
+        link: String,
+        /// The fault it has: `link n1/eth0 -- n2/eth0 down`.
+        active: String,
+    },
+    /// The network was torn down (a timed-out test's teardown): the fault
+    /// was not started, or was undone at once.
+    #[error("the network was torn down: `{fault}` was not started (or was undone)")]
+    TornDown {
+        /// The fault: `link n1/eth0 -- n2/eth0 down`.
+        fault: String,
+    },
+    /// The thread of a flapping link panicked; the link was brought up.
+    #[error("the flap thread of link {link} panicked: {message}")]
+    FlapPanicked {
+        /// The link: `node/iface -- node/iface`.
+        link: String,
+        /// The panic's message.
+        message: String,
+    },
+}
+
+impl FaultError {
+    /// The fault error an [`Error`] carries, if it carries one.
+    pub fn find(error: &Error) -> Option<&FaultError> {
+        match error {
+            Error::Fault(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// The text of a panic payload (`&str` or `String`).
+pub(crate) fn panic_text(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into())
+}

@@ -5,13 +5,38 @@ use crate::error::{Error, Result};
 use crate::lab::Net;
 use crate::vocab::Rng;
 
-/// The nodes a nemesis picks from: the given ones, or every node.
+/// The nodes a nemesis picks from: the given ones, or every node with an
+/// address (a switch has none to drop packets by).
 fn candidates(net: &Net, only: &[String]) -> Vec<String> {
     if only.is_empty() {
-        net.nodes().iter().map(|n| n.name().to_string()).collect()
+        net.nodes()
+            .iter()
+            .filter(|n| !n.declared_addrs().is_empty())
+            .map(|n| n.name().to_string())
+            .collect()
     } else {
         only.to_vec()
     }
+}
+
+/// Checks that the nodes named in `only` exist and have an address, and
+/// that there are at least `least` nodes to pick from.
+fn check_candidates(net: &Net, only: &[String], least: usize, what: &str) -> Result<()> {
+    for name in only {
+        if net.node(name)?.declared_addrs().is_empty() {
+            return Err(Error::InvalidPartition {
+                reason: format!(
+                    "node `{name}` has no address (a partition drops packets by address)"
+                ),
+            });
+        }
+    }
+    if candidates(net, only).len() < least {
+        return Err(Error::InvalidPartition {
+            reason: format!("{what} need at least {least} node(s) with an address"),
+        });
+    }
+    Ok(())
 }
 
 fn end(net: &Net, active: &mut Option<u64>) -> Result<()> {
@@ -30,7 +55,7 @@ pub struct RandomHalves {
 }
 
 impl RandomHalves {
-    /// Halves of every node of the network.
+    /// Halves of every node of the network that has an address.
     pub fn new() -> RandomHalves {
         RandomHalves::default()
     }
@@ -47,6 +72,10 @@ impl RandomHalves {
 impl Nemesis for RandomHalves {
     fn name(&self) -> &str {
         "random-halves"
+    }
+
+    fn check(&self, net: &Net) -> Result<()> {
+        check_candidates(net, &self.only, 2, "random halves")
     }
 
     fn start(&mut self, net: &Net, rng: &mut Rng) -> Result<String> {
@@ -80,7 +109,7 @@ pub struct IsolateOne {
 }
 
 impl IsolateOne {
-    /// Picks among every node of the network.
+    /// Picks among every node of the network that has an address.
     pub fn new() -> IsolateOne {
         IsolateOne::default()
     }
@@ -97,6 +126,10 @@ impl IsolateOne {
 impl Nemesis for IsolateOne {
     fn name(&self) -> &str {
         "isolate-one"
+    }
+
+    fn check(&self, net: &Net) -> Result<()> {
+        check_candidates(net, &self.only, 1, "isolating a node")
     }
 
     fn start(&mut self, net: &Net, rng: &mut Rng) -> Result<String> {

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use super::panic_text;
 use crate::error::Result;
 use crate::lab::Net;
 use crate::vocab::Rng;
@@ -17,6 +18,8 @@ use crate::vocab::Rng;
 ///
 /// `start` applies the fault (choosing with `rng` where it has a choice)
 /// and returns what it did, in words, for the log; `stop` undoes it.
+/// `check` says, before the schedule starts, whether the nemesis can work
+/// on the network at all (its nodes and links exist).
 ///
 /// ```
 /// use netns_test::fault::{Nemesis, Rng};
@@ -35,6 +38,9 @@ use crate::vocab::Rng;
 ///         net.link("n1", "n2")?.up()?;
 ///         Ok("n1 -- n2 up".into())
 ///     }
+///     fn check(&self, net: &Net) -> netns_test::Result<()> {
+///         net.link("n1", "n2").map(drop)
+///     }
 /// }
 /// ```
 pub trait Nemesis: Send {
@@ -44,6 +50,13 @@ pub trait Nemesis: Send {
     fn start(&mut self, net: &Net, rng: &mut Rng) -> Result<String>;
     /// Undoes the fault; what it did.
     fn stop(&mut self, net: &Net) -> Result<String>;
+    /// Whether the nemesis can act on `net` (the nodes and links it names
+    /// exist), called by [`Schedule::run`] before anything starts; the
+    /// error names what is missing. Every nemesis passes by default.
+    fn check(&self, net: &Net) -> Result<()> {
+        let _ = net;
+        Ok(())
+    }
 }
 
 /// Whether an event started or stopped a fault.
@@ -123,7 +136,7 @@ impl fmt::Display for EventLog {
 /// let (report, log) = Schedule::new(7)
 ///     .period(Duration::from_millis(100))
 ///     .with(FlapLink::new("n1", "n2"))
-///     .run(&net, || net["n1"].ping("n2").count(20).run());
+///     .run(&net, || net["n1"].ping("n2").count(20).run())?;
 /// println!("{log}");
 /// # Ok::<(), netns_test::Error>(())
 /// ```
@@ -165,7 +178,9 @@ impl Schedule {
     }
 
     /// The time between a start and its stop, and between a stop and the
-    /// next start.
+    /// next start. A period too long to add to the current time never
+    /// ends: no fault starts (or a started one lasts until the body
+    /// returns).
     pub fn period(mut self, period: Duration) -> Schedule {
         self.period = period;
         self
@@ -183,36 +198,72 @@ impl Schedule {
     }
 
     /// Runs `body` on the calling thread while the schedule applies faults
-    /// from a thread of its own; returns the body's value and the log. If
-    /// the body panics, the log is printed to stderr and the panic goes on.
-    pub fn run<R>(mut self, net: &Net, body: impl FnOnce() -> R) -> (R, EventLog) {
+    /// from a thread of its own; returns the body's value and the log. The
+    /// network is healed at the end, whatever happened.
+    ///
+    /// First every nemesis is checked ([`Nemesis::check`]): the first
+    /// error is returned, before the body runs or anything starts.
+    ///
+    /// If the body panics, the log is printed to stderr and the panic goes
+    /// on. If a nemesis panics, the schedule stops applying faults (the
+    /// log gets a line for the panic), the body runs to its end, the
+    /// network is healed, and `run` panics with a message that names the
+    /// nemesis and holds the log (with the seed to replay it).
+    pub fn run<R>(mut self, net: &Net, body: impl FnOnce() -> R) -> Result<(R, EventLog)> {
+        for n in &self.nemeses {
+            n.check(net)?;
+        }
         let log = Mutex::new(EventLog {
             seed: self.seed,
             events: Vec::new(),
         });
         let done = AtomicBool::new(false);
         let began = Instant::now();
-        let outcome = std::thread::scope(|s| {
-            s.spawn(|| self.drive(net, &done, &log, began));
+        let (outcome, driven) = std::thread::scope(|s| {
+            let driver = s.spawn(|| self.drive(net, &done, &log, began));
             let outcome = catch_unwind(AssertUnwindSafe(body));
             done.store(true, Ordering::Release);
-            outcome
+            // Joined here: a panic of the driver is not raised again by the
+            // scope, before the heal.
+            (outcome, driver.join())
         });
         let _ = net.heal();
-        let log = log.into_inner().unwrap_or_else(|p| p.into_inner());
-        match outcome {
-            Ok(v) => (v, log),
-            Err(payload) => {
+        let mut log = log.into_inner().unwrap_or_else(|p| p.into_inner());
+        // A panic of the driver outside a nemesis's call.
+        let nemesis_panic = driven.unwrap_or_else(|payload| {
+            let message = panic_text(payload.as_ref());
+            log.events.push(Event {
+                at: began.elapsed(),
+                nemesis: "(schedule)".into(),
+                action: Action::Stop,
+                detail: format!("panicked: {message}"),
+            });
+            Some(("(schedule)".into(), message))
+        });
+        match (outcome, nemesis_panic) {
+            (Err(payload), _) => {
                 eprintln!("{log}");
                 resume_unwind(payload)
             }
+            (Ok(_), Some((nemesis, message))) => panic!(
+                "nemesis `{nemesis}` panicked: {message}; the schedule stopped and the network \
+                 was healed\n{log}"
+            ),
+            (Ok(v), None) => Ok((v, log)),
         }
     }
 
-    /// The schedule's thread.
-    fn drive(&mut self, net: &Net, done: &AtomicBool, log: &Mutex<EventLog>, began: Instant) {
+    /// The schedule's thread; the nemesis that panicked, with the panic's
+    /// message, if one did (the schedule stops then).
+    fn drive(
+        &mut self,
+        net: &Net,
+        done: &AtomicBool,
+        log: &Mutex<EventLog>,
+        began: Instant,
+    ) -> Option<(String, String)> {
         if self.nemeses.is_empty() {
-            return;
+            return None;
         }
         let mut rng = Rng::new(self.seed);
         let record = |nemesis: &str, action, detail: String| {
@@ -227,30 +278,46 @@ impl Schedule {
                 })
         };
         let wait = |d: Duration| {
-            let until = Instant::now() + d;
-            while !done.load(Ordering::Acquire) && Instant::now() < until {
-                std::thread::sleep(
-                    until
-                        .saturating_duration_since(Instant::now())
-                        .min(Duration::from_millis(5)),
-                );
+            // `None`: too far to tell, until the body returns.
+            let until = Instant::now().checked_add(d);
+            while !done.load(Ordering::Acquire) && until.is_none_or(|u| Instant::now() < u) {
+                let left = until.map_or(Duration::MAX, |u| {
+                    u.saturating_duration_since(Instant::now())
+                });
+                std::thread::sleep(left.min(Duration::from_millis(5)));
             }
             !done.load(Ordering::Acquire)
+        };
+        // One call of a nemesis, logged: its detail, its error, or its
+        // panic; the panic's message, if it panicked.
+        let call = |name: &str, action, f: &mut dyn FnMut() -> Result<String>| {
+            let (detail, panicked) = match catch_unwind(AssertUnwindSafe(f)) {
+                Ok(Ok(detail)) => (detail, None),
+                Ok(Err(e)) => (format!("error: {e}"), None),
+                Err(payload) => {
+                    let message = panic_text(payload.as_ref());
+                    (format!("panicked: {message}"), Some(message))
+                }
+            };
+            record(name, action, detail);
+            panicked.map(|message| (name.to_string(), message))
         };
         while wait(self.period) {
             let i = rng.below(self.nemeses.len());
             let n = &mut self.nemeses[i];
-            let detail = n
-                .start(net, &mut rng)
-                .unwrap_or_else(|e| format!("error: {e}"));
-            record(n.name(), Action::Start, detail);
+            let name = n.name().to_string();
+            if let Some(p) = call(&name, Action::Start, &mut || n.start(net, &mut rng)) {
+                return Some(p);
+            }
             let go_on = wait(self.period);
-            let detail = n.stop(net).unwrap_or_else(|e| format!("error: {e}"));
-            record(n.name(), Action::Stop, detail);
+            if let Some(p) = call(&name, Action::Stop, &mut || n.stop(net)) {
+                return Some(p);
+            }
             if !go_on {
                 break;
             }
         }
+        None
     }
 }
 
@@ -274,6 +341,10 @@ impl FlapLink {
 impl Nemesis for FlapLink {
     fn name(&self) -> &str {
         "flap-link"
+    }
+
+    fn check(&self, net: &Net) -> Result<()> {
+        net.link(&self.a, &self.b).map(drop)
     }
 
     fn start(&mut self, net: &Net, _rng: &mut Rng) -> Result<String> {

@@ -3,18 +3,20 @@
 //! so a user's own rules are never touched), until healed.
 
 use std::collections::BTreeSet;
-
-use ipnet::IpNet;
+use std::net::IpAddr;
 
 use crate::error::{Error, Result};
 use crate::lab::{Net, Node};
-use crate::ruleset::{BaseChain, ChainKind, Hook, Match, Rule, Verdict};
+use crate::ruleset::{BaseChain, ChainKind, DataType, Field, Hook, Match, Rule, SetDef, Verdict};
 use crate::sys::netlink::nft::{Batch, Family};
+use crate::vocab::Family as Ip;
 
 /// The table the faults' rules live in, in every node that has some.
 pub(crate) const TABLE: &str = "netns_test";
 /// Its chain for what a node receives.
 const INPUT: &str = "fault_input";
+/// Its chain for what a NAT router forwards.
+const FORWARD: &str = "fault_forward";
 
 /// Something that names a set of nodes: a name, an array, a slice or a
 /// vector of names, or a node.
@@ -100,11 +102,86 @@ struct Way {
     to: Vec<usize>,
 }
 
+/// What one node gets for a partition: one transaction, and the names of
+/// the sets it makes there.
+#[derive(Default)]
+struct NodeChange {
+    batch: Option<Batch>,
+    sets: Vec<String>,
+    forward: bool,
+}
+
+impl NodeChange {
+    fn batch(&mut self) -> &mut Batch {
+        self.batch.get_or_insert_with(base_batch)
+    }
+
+    /// Makes set `name` of `family` addresses holding `addrs`, once.
+    fn set(&mut self, name: String, family: Ip, addrs: &[IpAddr]) -> String {
+        if !self.sets.contains(&name) {
+            let key = match family {
+                Ip::V4 => DataType::Ipv4Addr,
+                Ip::V6 => DataType::Ipv6Addr,
+            };
+            let def = SetDef {
+                name: name.clone(),
+                key: vec![key],
+                data: Vec::new(),
+                dynamic: false,
+                timeout: None,
+                size: None,
+            };
+            let keys: Vec<Vec<u8>> = addrs.iter().map(octets).collect();
+            let batch = self.batch();
+            batch.add_set(Family::Inet, TABLE, &def);
+            batch.add_elements(Family::Inet, TABLE, &name, &keys);
+            self.sets.push(name.clone());
+        }
+        name
+    }
+
+    /// Adds `rule` to the forward chain, made first if need be.
+    fn forward_rule(&mut self, rule: &Rule) {
+        if !self.forward {
+            self.forward = true;
+            self.batch().add_chain(
+                Family::Inet,
+                TABLE,
+                FORWARD,
+                Some(early_chain(Hook::Forward)),
+            );
+        }
+        self.batch().add_rule(Family::Inet, TABLE, FORWARD, rule);
+    }
+}
+
+fn octets(a: &IpAddr) -> Vec<u8> {
+    match a {
+        IpAddr::V4(a) => a.octets().to_vec(),
+        IpAddr::V6(a) => a.octets().to_vec(),
+    }
+}
+
 impl Net {
     /// Stops all traffic between the nodes of `a` and those of `b`, both
     /// ways, whatever the path (hosts behind routers included): each node
     /// drops what it receives from the other side's addresses, so senders
     /// see a silent loss. Other traffic flows.
+    ///
+    /// Through a NAT: each router with a NAT when the partition starts
+    /// also drops what it forwards between the two sides, as it sees the
+    /// packets between its translations (the inside host's own address
+    /// going out, the inside host as the destination coming in). So a host
+    /// behind a NAT is cut off from the other side as well. What a NAT
+    /// translates to its own address looks, to the far side, like the
+    /// router's own traffic: partitioning the router from a node cuts off
+    /// the hosts behind it from that node too. Between hosts each behind a
+    /// NAT of its own (a peer-to-peer session across two NATs), no node
+    /// sees both true ends, and the partition does not hold: partition
+    /// what one side's NAT forwards instead (its inside hosts from the
+    /// other side's NAT router).
+    ///
+    /// Every node named must have an address: the rules match addresses.
     ///
     /// ```no_run
     /// # use netns_test::{Net, Topology};
@@ -139,18 +216,20 @@ impl Net {
         self.apply_partition(description, vec![Way { from, to }])
     }
 
-    /// Cuts `node` off from every other node, both ways.
+    /// Cuts `node` off from every other node that has an address, both
+    /// ways.
     pub fn isolate(&self, node: &str) -> Result<Partition<'_>> {
         let rest: Vec<String> = self
             .nodes()
             .iter()
+            .filter(|n| n.name() != node && !n.declared_addrs().is_empty())
             .map(|n| n.name().to_string())
-            .filter(|n| n != node)
             .collect();
         self.partition(node, rest)
     }
 
-    /// Node positions of two sets, checked: known nodes, not empty, apart.
+    /// Node positions of two sets, checked: known nodes with addresses, not
+    /// empty, apart.
     fn sides(&self, a: Vec<String>, b: Vec<String>) -> Result<(Vec<usize>, Vec<usize>)> {
         let pos = |names: &[String]| -> Result<Vec<usize>> {
             names
@@ -160,6 +239,18 @@ impl Net {
                 .map(|s| s.into_iter().collect())
         };
         let (pa, pb) = (pos(&a)?, pos(&b)?);
+        if let Some(bare) = pa
+            .iter()
+            .chain(&pb)
+            .find(|i| self.nodes()[**i].declared_addrs().is_empty())
+        {
+            return Err(Error::InvalidPartition {
+                reason: format!(
+                    "node `{}` has no address (a partition drops packets by address)",
+                    self.nodes()[*bare].name()
+                ),
+            });
+        }
         if pa.is_empty() || pb.is_empty() {
             return Err(Error::InvalidPartition {
                 reason: "both sides need at least one node".into(),
@@ -178,56 +269,104 @@ impl Net {
         format!("{{{}}}", names.join(", "))
     }
 
-    /// The addresses the topology gave the nodes of `set`, as host prefixes.
-    fn addresses_of(&self, set: &[usize]) -> Vec<IpNet> {
-        set.iter()
+    /// The addresses the topology gave the nodes of `set` in `family`.
+    fn addresses_of(&self, set: &[usize], family: Ip) -> Vec<IpAddr> {
+        let mut addrs: Vec<IpAddr> = set
+            .iter()
             .flat_map(|i| self.nodes()[*i].declared_addrs())
-            .map(|(_, a)| IpNet::from(a.addr()))
-            .collect()
+            .map(|(_, a)| a.addr())
+            .filter(|a| Ip::of(*a) == family)
+            .collect();
+        addrs.sort();
+        addrs.dedup();
+        addrs
     }
 
     fn apply_partition(&self, description: String, ways: Vec<Way>) -> Result<Partition<'_>> {
-        let id = self.faults.next_id();
+        let reserved = self.faults.reserve_unique(description)?;
+        let id = reserved.id();
         let comment = format!("netns-test fault {id}");
         // Per node, one transaction: our table and chains (made if absent),
-        // then every rule of this partition for the node.
-        let mut batches: Vec<Option<Batch>> = (0..self.nodes().len()).map(|_| None).collect();
-        // Dropped where they arrive: the sender sees a silent loss, as on
-        // a real network (a drop on output would fail its send with EPERM).
-        for way in &ways {
-            let from_addrs = self.addresses_of(&way.from);
-            for &n in &way.to {
-                for a in &from_addrs {
-                    batches[n].get_or_insert_with(base_batch).add_rule(
+        // then the sets and rules of this partition for the node.
+        let mut changes: Vec<NodeChange> = (0..self.nodes().len())
+            .map(|_| NodeChange::default())
+            .collect();
+        let nat_routers: Vec<usize> = (0..self.nodes().len())
+            .filter(|i| !self.nodes()[*i].netfilter_config().nats.is_empty())
+            .collect();
+        for (w, way) in ways.iter().enumerate() {
+            for family in [Ip::V4, Ip::V6] {
+                let tag = match family {
+                    Ip::V4 => 4,
+                    Ip::V6 => 6,
+                };
+                let from = self.addresses_of(&way.from, family);
+                if from.is_empty() {
+                    continue;
+                }
+                let src = format!("fault{id}_{w}_from{tag}");
+                // Dropped where they arrive: the sender sees a silent loss,
+                // as on a real network (a drop on output would fail its
+                // send with EPERM).
+                for &n in &way.to {
+                    let set = changes[n].set(src.clone(), family, &from);
+                    let m = Match::InSet {
+                        keys: vec![Field::Saddr(family)],
+                        set,
+                    };
+                    changes[n].batch().add_rule(
                         Family::Inet,
                         TABLE,
                         INPUT,
-                        &drop_rule(Match::Saddr(*a), &comment),
+                        &drop_rule(vec![m], &comment),
                     );
                 }
-            }
-        }
-        let involved: Vec<usize> = (0..batches.len())
-            .filter(|i| batches[*i].is_some())
-            .collect();
-        let mut applied = Vec::new();
-        for (i, b) in batches.iter().enumerate() {
-            if let Some(b) = b {
-                if let Err(e) = self.nodes()[i].with_nft(|nft| nft.apply(b)) {
-                    // Leave nothing half made.
-                    for done in applied {
-                        let _ = remove_rules(&self.nodes()[done], &comment);
-                    }
-                    return Err(e);
+                let to = self.addresses_of(&way.to, family);
+                if to.is_empty() {
+                    continue;
                 }
-                applied.push(i);
+                let dst = format!("fault{id}_{w}_to{tag}");
+                for &r in &nat_routers {
+                    let matches = vec![
+                        Match::InSet {
+                            keys: vec![Field::Saddr(family)],
+                            set: changes[r].set(src.clone(), family, &from),
+                        },
+                        Match::InSet {
+                            keys: vec![Field::Daddr(family)],
+                            set: changes[r].set(dst.clone(), family, &to),
+                        },
+                    ];
+                    changes[r].forward_rule(&drop_rule(matches, &comment));
+                }
             }
         }
-        let (ev_comment, ev_nodes) = (comment.clone(), involved.clone());
-        let started = self.faults.start_with_id(
-            id,
-            format!("partition {id}"),
-            description,
+        let involved: Vec<(usize, Vec<String>)> = changes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.batch.is_some())
+            .map(|(i, c)| (i, c.sets.clone()))
+            .collect();
+        let mut applied: Vec<&(usize, Vec<String>)> = Vec::new();
+        for node in &involved {
+            let Some(b) = &changes[node.0].batch else {
+                continue;
+            };
+            if let Err(e) = self.nodes()[node.0].with_nft(|nft| nft.apply(b)) {
+                // Leave nothing half made.
+                for (done, sets) in applied {
+                    let _ = remove_rules(&self.nodes()[*done], &comment, sets);
+                }
+                self.faults.cancel(reserved);
+                return Err(e);
+            }
+            applied.push(node);
+        }
+        let ev_comment = comment.clone();
+        let ev_nodes: Vec<usize> = involved.iter().map(|(i, _)| *i).collect();
+        let started = self.faults.commit(
+            self,
+            reserved,
             Box::new(move |net: &Net| {
                 let dropped: u64 = ev_nodes
                     .iter()
@@ -237,15 +376,15 @@ impl Net {
             }),
             Box::new(move |net: &Net| {
                 let mut first = Ok(());
-                for i in involved {
-                    let r = remove_rules(&net.nodes()[i], &comment);
+                for (i, sets) in &involved {
+                    let r = remove_rules(&net.nodes()[*i], &comment, sets);
                     if first.is_ok() {
                         first = r;
                     }
                 }
                 first
             }),
-        );
+        )?;
         Ok(Partition {
             net: self,
             id: started,
@@ -253,27 +392,28 @@ impl Net {
     }
 }
 
-/// A transaction that starts with our table and chains (made if absent).
+/// A filter chain on `hook` that accepts what it does not drop, before the
+/// usual filter chains (priority 0).
+fn early_chain(hook: Hook) -> BaseChain {
+    BaseChain {
+        hook,
+        priority: -10,
+        kind: ChainKind::Filter,
+        policy: Verdict::Accept,
+    }
+}
+
+/// A transaction that starts with our table and input chain (made if
+/// absent).
 fn base_batch() -> Batch {
     let mut b = Batch::new();
     b.add_table(Family::Inet, TABLE);
-    b.add_chain(
-        Family::Inet,
-        TABLE,
-        INPUT,
-        Some(BaseChain {
-            hook: Hook::Input,
-            // Before the usual filter chains (priority 0).
-            priority: -10,
-            kind: ChainKind::Filter,
-            policy: Verdict::Accept,
-        }),
-    );
+    b.add_chain(Family::Inet, TABLE, INPUT, Some(early_chain(Hook::Input)));
     b
 }
 
-fn drop_rule(m: Match, comment: &str) -> Rule {
-    Rule::counted(vec![m], Verdict::Drop, comment)
+fn drop_rule(matches: Vec<Match>, comment: &str) -> Rule {
+    Rule::counted(matches, Verdict::Drop, comment)
 }
 
 /// Packets dropped so far by the rules with `comment` in `node`.
@@ -288,9 +428,9 @@ fn counted(node: &Node, comment: &str) -> Result<u64> {
     })
 }
 
-/// Deletes the rules with `comment` in `node`, and our table when nothing
-/// of ours is left in it.
-fn remove_rules(node: &Node, comment: &str) -> Result<()> {
+/// Deletes the rules with `comment` in `node` and then `sets`, or our
+/// table when nothing else of ours is left in it.
+fn remove_rules(node: &Node, comment: &str, sets: &[String]) -> Result<()> {
     node.with_nft(|nft| {
         let rules = match nft.list_rules(Family::Inet, TABLE) {
             Ok(r) => r,
@@ -308,6 +448,9 @@ fn remove_rules(node: &Node, comment: &str) -> Result<()> {
         } else {
             for r in mine {
                 b.delete_rule(Family::Inet, TABLE, &r.chain, r.handle);
+            }
+            for set in sets {
+                b.delete_set(Family::Inet, TABLE, set);
             }
         }
         if b.is_empty() {

@@ -2,12 +2,13 @@
 //! to show what it did, and how to undo it. The fault layer writes it; the
 //! lab only keeps it, so that `Net::heal` and teardown can end every fault.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::net::Net;
 use crate::error::Result;
+use crate::fault::FaultError;
 
 /// How a fault shows what it did so far (packets dropped, state changes).
 pub(crate) type Evidence = Box<dyn Fn(&Net) -> String + Send + Sync>;
@@ -21,8 +22,10 @@ struct Entry {
     key: String,
     description: String,
     since: Instant,
-    evidence: Evidence,
-    undo: Undo,
+    /// `None` while the fault is reserved and not yet started.
+    evidence: Option<Evidence>,
+    /// `None` while the fault is reserved and not yet started.
+    undo: Option<Undo>,
 }
 
 /// The active faults of one network.
@@ -30,6 +33,33 @@ struct Entry {
 pub(crate) struct FaultBook {
     next: AtomicU64,
     active: Mutex<Vec<Entry>>,
+    /// Set by teardown, under the lock of `active`: [`FaultBook::reserve`]
+    /// and [`FaultBook::commit`] refuse new faults from then on.
+    closed: AtomicBool,
+}
+
+/// Why [`FaultBook::reserve`] refused a fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// The network was torn down.
+    Closed,
+    /// Another fault holds the key; its description.
+    Busy(String),
+}
+
+/// A fault reserved by [`FaultBook::reserve`], to start with
+/// [`FaultBook::commit`] or give up with [`FaultBook::cancel`].
+#[derive(Debug)]
+pub(crate) struct Reservation {
+    id: u64,
+    description: String,
+}
+
+impl Reservation {
+    /// The id the fault will have.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
 }
 
 impl std::fmt::Debug for FaultBook {
@@ -69,6 +99,9 @@ impl FaultBook {
     }
 
     /// Records an active fault; its id, to end it with [`FaultBook::end`].
+    ///
+    /// Unlike [`FaultBook::reserve`], it refuses nothing: a fault recorded
+    /// after teardown is undone when the `Net` drops.
     pub(crate) fn start(
         &self,
         key: String,
@@ -96,10 +129,107 @@ impl FaultBook {
                 key,
                 description,
                 since: Instant::now(),
-                evidence,
-                undo,
+                evidence: Some(evidence),
+                undo: Some(undo),
             });
         id
+    }
+
+    /// Reserves `key` for a fault about to be made, before anything is
+    /// changed: refused once the network is torn down, or while another
+    /// fault (or reservation) holds the key.
+    pub(crate) fn reserve(
+        &self,
+        key: String,
+        description: String,
+    ) -> std::result::Result<Reservation, Refused> {
+        let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Refused::Closed);
+        }
+        if let Some(e) = active.iter().find(|e| e.key == key) {
+            return Err(Refused::Busy(e.description.clone()));
+        }
+        let id = self.next_id();
+        active.push(Entry {
+            id,
+            key,
+            description: description.clone(),
+            since: Instant::now(),
+            evidence: None,
+            undo: None,
+        });
+        Ok(Reservation { id, description })
+    }
+
+    /// Reserves a place for a fault that shares its key with no other
+    /// (keyed by its id), before anything is changed: refused with
+    /// [`FaultError::TornDown`] once the network is torn down.
+    pub(crate) fn reserve_unique(&self, description: String) -> Result<Reservation> {
+        let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        if self.closed.load(Ordering::Acquire) {
+            return Err(FaultError::TornDown { fault: description }.into());
+        }
+        let id = self.next_id();
+        active.push(Entry {
+            id,
+            key: format!("fault {id}"),
+            description: description.clone(),
+            since: Instant::now(),
+            evidence: None,
+            undo: None,
+        });
+        Ok(Reservation { id, description })
+    }
+
+    /// Starts the reserved fault, made since, with how to show and undo it.
+    ///
+    /// When the reservation was ended meanwhile (by `Net::heal`, by
+    /// `Link::up`, by teardown), the fault is undone now: the undo's
+    /// result, or [`FaultError::TornDown`] once the network is torn down.
+    pub(crate) fn commit(
+        &self,
+        net: &Net,
+        r: Reservation,
+        evidence: Evidence,
+        undo: Undo,
+    ) -> Result<u64> {
+        {
+            let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(e) = active.iter_mut().find(|e| e.id == r.id) {
+                e.since = Instant::now();
+                e.evidence = Some(evidence);
+                e.undo = Some(undo);
+                return Ok(r.id);
+            }
+        }
+        let undone = undo(net);
+        if self.closed.load(Ordering::Acquire) {
+            return Err(FaultError::TornDown {
+                fault: r.description,
+            }
+            .into());
+        }
+        undone.map(|()| r.id)
+    }
+
+    /// Gives up a reservation: the fault was not made.
+    pub(crate) fn cancel(&self, r: Reservation) {
+        self.active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|e| e.id != r.id);
+    }
+
+    /// Ends every active fault and refuses new ones from now on: for
+    /// teardown.
+    pub(crate) fn close(&self, net: &Net) -> Result<()> {
+        let entries = {
+            let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+            self.closed.store(true, Ordering::Release);
+            std::mem::take(&mut *active)
+        };
+        undo_all(net, entries)
     }
 
     /// Ends fault `id`: undoes it and forgets it. Nothing if it already
@@ -112,7 +242,7 @@ impl FaultBook {
             };
             active.remove(i)
         };
-        (entry.undo)(net)
+        entry.undo.map_or(Ok(()), |undo| undo(net))
     }
 
     /// Forgets every active fault on `key` without undoing it (its effect
@@ -145,15 +275,17 @@ impl FaultBook {
         undo_all(net, entries)
     }
 
-    /// The active faults, oldest first.
+    /// The active faults, oldest first (not those only reserved).
     pub(crate) fn list(&self, net: &Net) -> Vec<ActiveFault> {
         let active = self.active.lock().unwrap_or_else(|p| p.into_inner());
         active
             .iter()
-            .map(|e| ActiveFault {
-                description: e.description.clone(),
-                active_for: e.since.elapsed(),
-                evidence: (e.evidence)(net),
+            .filter_map(|e| {
+                Some(ActiveFault {
+                    description: e.description.clone(),
+                    active_for: e.since.elapsed(),
+                    evidence: (e.evidence.as_ref()?)(net),
+                })
             })
             .collect()
     }
@@ -162,8 +294,8 @@ impl FaultBook {
 /// Undoes `entries`, newest first; the first error, after trying them all.
 fn undo_all(net: &Net, entries: Vec<Entry>) -> Result<()> {
     let mut first = Ok(());
-    for e in entries.into_iter().rev() {
-        let r = (e.undo)(net);
+    for undo in entries.into_iter().rev().filter_map(|e| e.undo) {
+        let r = undo(net);
         if first.is_ok() {
             first = r;
         }

@@ -7,7 +7,9 @@
 //! order, then kills every process still inside one of the lab's
 //! namespaces, however and by whom it was started. The wires' relay thread
 //! stops (it too gets [`THREAD_GRACE`], then is left behind) and its
-//! descriptors close, which frees the wire hub.
+//! descriptors close, which frees the wire hub. Every active fault ends (a
+//! flapping link's thread stops), and the fault book refuses new link
+//! faults from then on; one being made meanwhile is undone.
 //!
 //! A network still borrowed by a running thread (the body of a timed-out
 //! test) cannot simply be dropped. [`Teardown::Release`] then also deletes
@@ -44,6 +46,9 @@ impl Net {
     /// summary of what a [`Teardown::Release`] did.
     pub(crate) fn tear_down(&self, how: Teardown) -> String {
         if self.torn.swap(true, std::sync::atomic::Ordering::AcqRel) {
+            // Faults recorded since by a thread still borrowing the network
+            // (those the book records without refusing): undone now.
+            let _ = self.faults.end_all(self);
             return "already torn down".into();
         }
         // Attachments first: a capture's reader thread stops and its
@@ -58,8 +63,9 @@ impl Net {
         }
         // Then faults: a flap's thread stops, links come back (the rules of
         // a partition go with their namespaces anyway; held frames are
-        // dropped with the relay).
-        let _ = self.faults.end_all(self);
+        // dropped with the relay). The book refuses new link faults from
+        // now on, and undoes one that was being made meanwhile.
+        let _ = self.faults.close(self);
         for node in self.nodes() {
             // A netlink socket holds its namespace: let it go.
             node.route_socket
@@ -118,5 +124,80 @@ fn stop_node(node: &Node) {
                 node.name()
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::fault::FaultError;
+    use crate::Topology;
+
+    fn pair() -> Net {
+        Net::build(&Topology::new().link(
+            ("n1", "eth0", "198.51.100.1/24"),
+            ("n2", "eth0", "198.51.100.2/24"),
+        ))
+        .expect("build the lab (run the tests as root)")
+    }
+
+    #[test]
+    fn link_faults_and_partitions_are_refused_once_the_lab_is_torn_down() {
+        let net = pair();
+        net.tear_down(Teardown::Drop);
+        let link = net.link("n1", "n2").unwrap();
+        let e = link.down().map(drop).unwrap_err();
+        let expected = FaultError::TornDown {
+            fault: "link n1/eth0 -- n2/eth0 down".into(),
+        };
+        assert_eq!(FaultError::find(&e), Some(&expected), "{e}");
+        let tick = Duration::from_millis(10);
+        let e = link.flap(tick, tick).map(drop).unwrap_err();
+        assert!(
+            matches!(FaultError::find(&e), Some(FaultError::TornDown { .. })),
+            "{e}"
+        );
+        assert!(link.is_up().unwrap());
+        assert_eq!(link.state_changes(), 0);
+        let e = net.partition("n1", "n2").map(drop).unwrap_err();
+        let expected = FaultError::TornDown {
+            fault: "partition {n1} | {n2}".into(),
+        };
+        assert_eq!(FaultError::find(&e), Some(&expected), "{e}");
+        assert!(net.active_faults().is_empty());
+    }
+
+    #[test]
+    fn a_fault_being_made_as_the_lab_is_torn_down_is_undone() {
+        let net = pair();
+        let reserved = net
+            .faults
+            .reserve("test".into(), "a test fault".into())
+            .unwrap();
+        net.tear_down(Teardown::Drop);
+        let undone = Arc::new(AtomicBool::new(false));
+        let flag = undone.clone();
+        let e = net
+            .faults
+            .commit(
+                &net,
+                reserved,
+                Box::new(|_| String::new()),
+                Box::new(move |_| {
+                    flag.store(true, Ordering::SeqCst);
+                    Ok(())
+                }),
+            )
+            .unwrap_err();
+        let expected = FaultError::TornDown {
+            fault: "a test fault".into(),
+        };
+        assert_eq!(FaultError::find(&e), Some(&expected), "{e}");
+        assert!(undone.load(Ordering::SeqCst), "the fault was not undone");
+        assert!(net.active_faults().is_empty());
     }
 }

@@ -6,5 +6,7 @@ mod common;
 
 mod links;
 mod nemesis;
+mod overlaps;
 mod partitions;
+mod partitions_nat;
 mod routes;

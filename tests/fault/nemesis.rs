@@ -3,8 +3,10 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
-use netns_test::fault::{Action, EventLog, FlapLink, IsolateOne, RandomHalves, Schedule};
-use netns_test::{Net, Topology};
+use netns_test::fault::{
+    Action, EventLog, FlapLink, IsolateOne, Nemesis, RandomHalves, Rng, Schedule,
+};
+use netns_test::{Error, Net, Topology};
 
 fn chain() -> Net {
     Net::build(
@@ -28,15 +30,17 @@ fn run(seed: u64) -> (usize, EventLog) {
         .period(Duration::from_millis(10))
         .with(FlapLink::new("n1", "n2"))
         .with(FlapLink::new("n2", "n3"));
-    let (max_active, log) = schedule.run(&net, || {
-        let mut max = 0;
-        let until = Instant::now() + Duration::from_millis(400);
-        while Instant::now() < until {
-            max = max.max(net.active_faults().len());
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        max
-    });
+    let (max_active, log) = schedule
+        .run(&net, || {
+            let mut max = 0;
+            let until = Instant::now() + Duration::from_millis(400);
+            while Instant::now() < until {
+                max = max.max(net.active_faults().len());
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            max
+        })
+        .unwrap();
     assert!(net.active_faults().is_empty(), "{:?}", net.active_faults());
     for (a, b) in [("n1", "n2"), ("n2", "n3")] {
         assert!(net.link(a, b).unwrap().is_up().unwrap());
@@ -100,7 +104,8 @@ fn partition_nemeses_split_and_isolate_then_heal() {
                 std::thread::sleep(Duration::from_millis(2));
             }
             seen
-        });
+        })
+        .unwrap();
     assert!(
         seen.iter().any(|d| d.starts_with("partition {")),
         "{seen:?}\n{log}"
@@ -126,4 +131,90 @@ fn partition_nemeses_split_and_isolate_then_heal() {
             .run()
             .unwrap();
     }
+}
+
+/// Takes n1 -- n2 down; its stop tells the body, then panics.
+struct PanicsOnStop {
+    stopping: std::sync::mpsc::Sender<()>,
+}
+
+impl Nemesis for PanicsOnStop {
+    fn name(&self) -> &str {
+        "panics-on-stop"
+    }
+
+    fn start(&mut self, net: &Net, _rng: &mut Rng) -> netns_test::Result<String> {
+        net.link("n1", "n2")?.down()?.detach();
+        Ok("n1 -- n2 down".into())
+    }
+
+    fn stop(&mut self, _net: &Net) -> netns_test::Result<String> {
+        let _ = self.stopping.send(());
+        panic!("the nemesis fails to stop");
+    }
+}
+
+#[test]
+fn a_panicking_nemesis_heals_the_network_and_panics_with_the_log() {
+    let net = chain();
+    let (stopping, stopped) = std::sync::mpsc::channel();
+    let schedule = Schedule::new(1)
+        .period(Duration::from_millis(1))
+        .with(PanicsOnStop { stopping });
+    let seed = schedule.seed();
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        schedule.run(&net, || stopped.recv().unwrap())
+    }));
+    let payload = r.unwrap_err();
+    let text = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .unwrap_or("(not a String)");
+    assert!(
+        text.contains("nemesis `panics-on-stop` panicked: the nemesis fails to stop"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("NETNS_TEST_SEED={seed}")), "{text}");
+    assert!(
+        text.contains("start panics-on-stop: n1 -- n2 down"),
+        "{text}"
+    );
+    assert!(
+        text.contains("stop  panics-on-stop: panicked: the nemesis fails to stop"),
+        "{text}"
+    );
+    assert!(net.link("n1", "n2").unwrap().is_up().unwrap());
+    assert!(net.active_faults().is_empty(), "{:?}", net.active_faults());
+}
+
+#[test]
+fn a_period_too_long_to_add_to_now_never_starts_a_fault() {
+    let net = chain();
+    let (v, log) = Schedule::new(1)
+        .period(Duration::MAX)
+        .with(FlapLink::new("n1", "n2"))
+        .run(&net, || 42)
+        .unwrap();
+    assert_eq!(v, 42);
+    assert!(log.events.is_empty(), "{log}");
+}
+
+#[test]
+fn a_nemesis_naming_a_missing_node_is_an_error_before_anything_runs() {
+    let net = chain();
+    let mut ran = false;
+    let e = Schedule::new(1)
+        .period(Duration::from_millis(1))
+        .with(FlapLink::new("n1", "nX"))
+        .run(&net, || ran = true)
+        .unwrap_err();
+    assert!(matches!(&e, Error::UnknownNode(n) if n == "nX"), "{e}");
+    assert!(!ran, "the body ran");
+    // Two nodes that exist but share no link: the same, as `NoLink`.
+    let e = Schedule::new(1)
+        .with(FlapLink::new("n1", "n3"))
+        .run(&net, || ran = true)
+        .unwrap_err();
+    assert!(matches!(&e, Error::NoLink { found: 0, .. }), "{e}");
+    assert!(!ran, "the body ran");
 }

@@ -193,12 +193,14 @@ fn nft_sees_exactly_our_rules_and_nothing_after_heal() {
     let text = ruleset("h1");
     assert!(text.contains("table inet netns_test"), "{text}");
     for rule in [
-        "ip saddr 203.0.113.2 counter packets 0 bytes 0 drop comment \"netns-test fault",
-        "ip6 saddr 2001:db8:3::2 counter packets 0 bytes 0 drop",
+        "set fault0_1_from4 {\n\t\ttype ipv4_addr\n\t\telements = { 203.0.113.2 }",
+        "set fault0_1_from6 {\n\t\ttype ipv6_addr\n\t\telements = { 2001:db8:3::2 }",
+        "ip saddr @fault0_1_from4 counter packets 0 bytes 0 drop comment \"netns-test fault 0\"",
+        "ip6 saddr @fault0_1_from6 counter packets 0 bytes 0 drop",
     ] {
         assert!(text.contains(rule), "no `{rule}` in:\n{text}");
     }
-    // 2 rules in h1 (the 2 addresses of h2): nothing else.
+    // 2 rules in h1 (one per family of h2's addresses): nothing else.
     assert_eq!(text.matches(" drop").count(), 2, "{text}");
     assert_eq!(
         ruleset("r1"),

@@ -7,8 +7,8 @@ use super::consts::*;
 use super::expr::{encode_comment, encode_rule};
 use super::msg::{
     nft_type, Attrs, NFT_MSG_DELCHAIN, NFT_MSG_DELRULE, NFT_MSG_DELSET, NFT_MSG_DELTABLE,
-    NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWSET, NFT_MSG_NEWTABLE, NLM_F_APPEND,
-    NLM_F_CREATE,
+    NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWSET, NFT_MSG_NEWSETELEM, NFT_MSG_NEWTABLE,
+    NLM_F_APPEND, NLM_F_CREATE,
 };
 use super::Family;
 use crate::ruleset::{BaseChain, DataType, Hook, NodeRuleset, Rule, SetDef, Stmt};
@@ -253,6 +253,34 @@ impl Batch {
         let kind = if set.data.is_empty() { "set" } else { "map" };
         let op = format!("add {kind} {family} {table} {}", set.name);
         self.push(NFT_MSG_NEWSET, NLM_F_CREATE, family, body, op);
+    }
+
+    /// `nft add element FAMILY TABLE SET { KEY, ... }`: each key in the
+    /// set's byte order (an address's bytes, a port big-endian).
+    pub(crate) fn add_elements(
+        &mut self,
+        family: Family,
+        table: &str,
+        set: &str,
+        keys: &[Vec<u8>],
+    ) {
+        let mut body = Attrs::new();
+        body.str(NFTA_SET_ELEM_LIST_TABLE, table)
+            .str(NFTA_SET_ELEM_LIST_SET, set);
+        if let Some(id) = self.set_ids.get(set) {
+            body.u32_be(NFTA_SET_ELEM_LIST_SET_ID, *id);
+        }
+        body.nested(NFTA_SET_ELEM_LIST_ELEMENTS, |list| {
+            for key in keys {
+                list.nested(NFTA_LIST_ELEM, |elem| {
+                    elem.nested(NFTA_SET_ELEM_KEY, |k| {
+                        k.bytes(NFTA_DATA_VALUE, key);
+                    });
+                });
+            }
+        });
+        let op = format!("add element {family} {table} {set}");
+        self.push(NFT_MSG_NEWSETELEM, NLM_F_CREATE, family, body, op);
     }
 
     /// Replaces table `table` of `family` with `ruleset`'s sets, chains and

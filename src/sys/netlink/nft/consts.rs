@@ -65,6 +65,16 @@ pub(super) const NFTA_SET_DESC: u16 = 9;
 pub(super) const NFTA_SET_ID: u16 = 10;
 /// `NFTA_SET_TIMEOUT`: the default timeout of elements, milliseconds.
 pub(super) const NFTA_SET_TIMEOUT: u16 = 11;
+/// `NFTA_SET_ELEM_LIST_TABLE`.
+pub(super) const NFTA_SET_ELEM_LIST_TABLE: u16 = 1;
+/// `NFTA_SET_ELEM_LIST_SET`.
+pub(super) const NFTA_SET_ELEM_LIST_SET: u16 = 2;
+/// `NFTA_SET_ELEM_LIST_ELEMENTS`: the elements, each an `NFTA_LIST_ELEM`.
+pub(super) const NFTA_SET_ELEM_LIST_ELEMENTS: u16 = 3;
+/// `NFTA_SET_ELEM_LIST_SET_ID`: a set made earlier in the same batch.
+pub(super) const NFTA_SET_ELEM_LIST_SET_ID: u16 = 4;
+/// `NFTA_SET_ELEM_KEY`: an element's key, as nested `NFTA_DATA_VALUE`.
+pub(super) const NFTA_SET_ELEM_KEY: u16 = 1;
 /// `NFTA_SET_DESC_SIZE`.
 pub(super) const NFTA_SET_DESC_SIZE: u16 = 1;
 /// `NFT_SET_MAP`.

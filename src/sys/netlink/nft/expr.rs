@@ -245,10 +245,8 @@ pub(super) fn payload_of(f: Field) -> Option<(u32, u32, u32)> {
         Field::Daddr(Ip::V4) => Some((NFT_PAYLOAD_NETWORK_HEADER, 16, 4)),
         Field::Saddr(Ip::V6) => Some((NFT_PAYLOAD_NETWORK_HEADER, 8, 16)),
         Field::Daddr(Ip::V6) => Some((NFT_PAYLOAD_NETWORK_HEADER, 24, 16)),
-        Field::CtOriginalSaddr(_)
-        | Field::CtOriginalProtoSrc
-        | Field::CtReplySaddr(_)
-        | Field::CtReplyProtoSrc => None,
+        // Conntrack's fields.
+        _ => None,
     }
 }
 

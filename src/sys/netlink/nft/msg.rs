@@ -72,6 +72,8 @@ pub(crate) const NFT_MSG_NEWSET: u8 = 9;
 pub(crate) const NFT_MSG_GETSET: u8 = 10;
 /// `NFT_MSG_DELSET`.
 pub(crate) const NFT_MSG_DELSET: u8 = 11;
+/// `NFT_MSG_NEWSETELEM`.
+pub(crate) const NFT_MSG_NEWSETELEM: u8 = 12;
 
 /// The netlink message type of an nf_tables message.
 pub(crate) fn nft_type(msg: u8) -> u16 {
