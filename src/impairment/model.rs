@@ -137,6 +137,7 @@ impl Default for Impairment {
 
 /// An impairment that cannot work as given.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ImpairmentError {
     /// Reordering lets picked frames skip the delay: without a delay there
     /// is nothing to overtake.

@@ -6,6 +6,7 @@ use std::fmt;
 
 /// A unit value out of its range, named with the value given.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum UnitError {
     /// A probability outside 0 to 1 (0 % to 100 %), or not a number.
     #[error("probability {0} is not between 0 and 1 (0% and 100%)")]

@@ -5,6 +5,7 @@ use super::model::{Kind, Model};
 
 /// Why a path cannot be marked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DrawError {
     /// A hop names no node of the topology.
     #[error("path hop {node:?} is not a node of the topology")]
