@@ -22,6 +22,111 @@ fn fails_on_purpose() {
     panic!("failing on purpose");
 }
 
+#[netns_test]
+#[ignore = "fails on purpose; the tests below run it in a child"]
+fn also_fails_on_purpose() {
+    panic!("failing on purpose too");
+}
+
+/// Runs both failing tests in a child, in directory `cwd`, with the
+/// variables `vars` and the target directory `target`; returns its exit
+/// code and its output.
+fn fail_twice(cwd: &Path, target: &Path, vars: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["fails_on_purpose", "--include-ignored", "--test-threads=1"])
+        .current_dir(cwd)
+        .env("CARGO_TARGET_DIR", target);
+    for var in ["NETNS_TEST_KEEP", "NETNS_TEST_DUMP", "NETNS_TEST_CAPTURE"] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(vars.iter().copied());
+    let out = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("running 2 tests"), "{text}");
+    (out.status.code(), text)
+}
+
+/// What the three variables turn on, for the output of [`fail_twice`]:
+/// each feature's line, if it printed it.
+fn turned_on(text: &str) -> Vec<&'static str> {
+    [
+        ("dump", "netns-test: the network of failed test"),
+        ("keep", "kept the network of failed test"),
+        ("keep", "cannot keep the network of failed test"),
+        ("capture", "netns-test: capture of failed test"),
+    ]
+    .into_iter()
+    .filter(|(_, line)| text.contains(line))
+    .map(|(feature, _)| feature)
+    .collect()
+}
+
+/// The files in `dir`, recursively.
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_in(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[test]
+fn switch_words_that_mean_off_turn_nothing_on() {
+    let (cwd, target) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    for off in ["false", "no", "FALSE", "0", ""] {
+        let vars = [
+            ("NETNS_TEST_KEEP", off),
+            ("NETNS_TEST_DUMP", off),
+            ("NETNS_TEST_CAPTURE", off),
+        ];
+        let (code, text) = fail_twice(cwd.path(), target.path(), &vars);
+        assert_eq!(code, Some(101), "{text}");
+        assert_eq!(turned_on(&text), Vec::<&str>::new(), "{off:?}:\n{text}");
+        assert!(!text.contains("netns-test: ignoring"), "{off:?}:\n{text}");
+        // Nothing kept in (or under) the working directory.
+        assert_eq!(files_in(cwd.path()), Vec::<PathBuf>::new(), "{off:?}");
+        assert_eq!(files_in(target.path()), Vec::<PathBuf>::new(), "{off:?}");
+    }
+    let (code, text) = fail_twice(
+        cwd.path(),
+        target.path(),
+        &[("NETNS_TEST_DUMP", "Yes"), ("NETNS_TEST_CAPTURE", "true")],
+    );
+    assert_eq!(code, Some(101), "{text}");
+    assert_eq!(turned_on(&text), ["dump", "capture"], "{text}");
+}
+
+/// A value that is no switch value (nor, for `NETNS_TEST_KEEP`, an
+/// absolute directory) turns nothing on, and says so once per variable.
+#[test]
+fn other_values_turn_nothing_on_and_are_reported_once() {
+    let (cwd, target) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let vars = [
+        ("NETNS_TEST_KEEP", "kept"),
+        ("NETNS_TEST_DUMP", "maybe"),
+        ("NETNS_TEST_CAPTURE", "always"),
+    ];
+    let (code, text) = fail_twice(cwd.path(), target.path(), &vars);
+    assert_eq!(code, Some(101), "{text}");
+    assert_eq!(turned_on(&text), Vec::<&str>::new(), "{text}");
+    for (var, value) in vars {
+        let warning = format!("netns-test: ignoring {var}=\"{value}\": expected 1, true or yes");
+        assert_eq!(text.matches(&warning).count(), 1, "{warning}:\n{text}");
+    }
+    assert!(text.contains("or an absolute directory"), "{text}");
+    assert_eq!(files_in(cwd.path()), Vec::<PathBuf>::new());
+    assert_eq!(files_in(target.path()), Vec::<PathBuf>::new());
+}
+
 /// Runs `fails_on_purpose` in a child with `NETNS_TEST_KEEP=dir` (and the
 /// dump); returns its exit code and its output.
 fn fail_and_keep(dir: &Path) -> (Option<i32>, String) {

@@ -173,9 +173,18 @@ fn cases() -> Vec<Case> {
     ]
 }
 
+/// Printed to stderr by the plain trial in the child, with the name of its
+/// thread (the main thread's with one test thread, none on the pool's).
+const PLAIN_TRIAL_THREAD: &str = "PLAIN-TRIAL-THREAD";
+
 /// A plain trial: needs no namespace, so it passes even without privileges.
 fn plain_trial() -> Trial {
-    Trial::test("plain_trial", || Ok(()))
+    Trial::test("plain_trial", || {
+        if std::env::var_os(CHILD).is_some() {
+            eprintln!("{PLAIN_TRIAL_THREAD} {:?}", std::thread::current().name());
+        }
+        Ok(())
+    })
 }
 
 /// Every fixture, as `--list` prints them: sorted by name.
@@ -261,6 +270,7 @@ fn child(args: &[&str], setup: impl FnOnce(&mut Command)) -> Run {
         .env_remove(MISBEHAVE)
         .env_remove(DUPLICATE)
         .env_remove(netns_test::privilege::SKIP_ENV)
+        .env_remove("RUST_TEST_THREADS")
         .env_remove("CLICOLOR_FORCE")
         .env("NO_COLOR", "1")
         .current_dir("/");
@@ -311,6 +321,8 @@ fn checks() -> Vec<Trial> {
         check("check_ignored", check_ignored),
         check("check_include_ignored", check_include_ignored),
         check("check_test_threads_1", check_test_threads_1),
+        check("check_rust_test_threads", check_rust_test_threads),
+        check("check_zero_test_threads", check_zero_test_threads),
         check("check_format_terse", check_format_terse),
         check("check_failures", check_failures),
         check(

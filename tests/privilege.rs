@@ -86,6 +86,42 @@ fn without_privileges_a_test_fails_with_a_fix_it_message() {
     }
 }
 
+/// `NETNS_TEST_SKIP_UNSUPPORTED` is a switch: `false` and `no` mean no,
+/// any case of `true` and `yes` mean yes, and a value that is neither means
+/// no, with a warning printed once.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn the_skip_variable_is_read_as_a_switch() {
+    let run = |value: &str| {
+        let out = run_child_without_privileges(&[(privilege::SKIP_ENV, value)]);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), text)
+    };
+    for no in ["false", "No", "0", ""] {
+        let (code, text) = run(no);
+        assert_eq!(code, Some(101), "{no:?} skipped:\n{text}");
+        assert!(text.contains("1 failed"), "{no:?}:\n{text}");
+        assert!(!text.contains("ignoring"), "{no:?}:\n{text}");
+    }
+    for yes in ["TRUE", "yes", "1"] {
+        let (code, text) = run(yes);
+        assert_eq!(code, Some(0), "{yes:?} did not skip:\n{text}");
+        assert!(
+            text.contains("netns-test: skipping test"),
+            "{yes:?}:\n{text}"
+        );
+    }
+    let (code, text) = run("maybe");
+    assert_eq!(code, Some(101), "\"maybe\" skipped:\n{text}");
+    let warning = "netns-test: ignoring NETNS_TEST_SKIP_UNSUPPORTED=\"maybe\": expected 1, \
+                   true or yes (on), 0, false, no or nothing (off); it stays off";
+    assert_eq!(text.matches(warning).count(), 1, "{text}");
+}
+
 fn two_hosts() -> netns_test::Topology {
     netns_test::Topology::new().link(
         ("n1", "n1-veth0", "198.51.100.1/24"),

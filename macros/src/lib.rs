@@ -5,10 +5,13 @@
 //! attribute's arguments, keeps the function as an inner `fn` of a hidden
 //! entry function that hands it to the library's runner
 //! (`netns_test::__private::execute`), and emits a `#[test]` that calls the
-//! entry and reports its outcome (`__private::report`). It also registers
-//! the entry, with the test's name, `#[ignore]` and `#[should_panic]`, in a
-//! link-time list for netns-test's own harness (`harness = false` targets,
-//! which do not compile `#[test]` functions).
+//! entry and reports its outcome (`__private::report`). `#[should_panic]`
+//! is not copied onto that `#[test]`: its `expected` text goes to the
+//! library, which judges the outcome (so that a skipped test passes, and
+//! the runner knows whether the test failed). It also registers the entry,
+//! with the test's name, `#[ignore]` and `#[should_panic]`, in a link-time
+//! list for netns-test's own harness (`harness = false` targets, which do
+//! not compile `#[test]` functions).
 //!
 //! Everything at run time (building the network, the thread inside the
 //! node, the runtime of an `async fn`, the timeout, the failure messages)
@@ -364,12 +367,16 @@ fn expand(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
         let seed: u64 = seed.base10_parse().expect("checked while parsing");
         spec.extend(quote! { .seed(#seed) });
     }
-    if should_panic {
-        spec.extend(quote! { .should_panic() });
+    match &expected {
+        Some(text) => spec.extend(quote! { .should_panic_with(#text) }),
+        None if should_panic => spec.extend(quote! { .should_panic() }),
+        None => {}
     }
 
     // Lint levels apply to the body, which is in `entry`; `#[expect]` only
     // there, since the `#[test]` function itself is one call.
+    // `#[should_panic]` stays off the `#[test]`: `report` judges the outcome
+    // with the spec's expectation, and returns when the test passed.
     let is_lint = |a: &Attribute| {
         ["allow", "warn", "deny", "forbid", "expect"]
             .iter()
@@ -378,7 +385,7 @@ fn expand(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
     let attrs: Vec<_> = func
         .attrs
         .iter()
-        .filter(|a| !is_attr(a, "expect"))
+        .filter(|a| !is_attr(a, "expect") && !is_attr(a, "should_panic"))
         .collect();
     let entry_attrs: Vec<_> = func
         .attrs
@@ -406,7 +413,7 @@ fn expand(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
         #(#attrs)*
         #test_attr
         #vis fn #ident() {
-            ::netns_test::__private::report(#should_panic, #entry())
+            ::netns_test::__private::report(#should_panic, #expected, #entry())
         }
 
         #(#entry_attrs)*

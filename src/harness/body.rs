@@ -83,20 +83,24 @@ where
             ))
         }
         Err(Some(_)) => {
-            let text = spec.timeout_text();
-            if let Some(note) = capture::finish(spec.display_name(), &net, true, capture) {
-                eprintln!("{note}");
-            }
+            let head = format!(
+                "test `{}` timed out: its body ran longer than {}.",
+                spec.display_name(),
+                spec.timeout_text()
+            );
+            // Judged on the first line of the message, the part there is
+            // before the teardown: the report needs the network alive.
+            let failed = spec.expect().fails(&Outcome::TimedOut(head.clone()));
+            report(&spec, &net, failed, capture);
             let torn = net.tear_down(Teardown::Release);
             let node_name = net.nodes()[node].name().to_string();
             drop(net);
             drop(handle); // detach
             Outcome::TimedOut(format!(
-                "test `{}` timed out: its body ran longer than {text}.\n\
+                "{head}\n\
                  The network was torn down ({torn}); the body's thread cannot be killed and \
                  is left running, detached, in node `{node_name}`, which stays alive (with \
-                 only `lo`) until the thread returns or the process exits.",
-                spec.display_name()
+                 only `lo`) until the thread returns or the process exits."
             ))
         }
     }
@@ -118,18 +122,11 @@ where
     }
 }
 
-/// The outcome of a body that ended: the failure dump and the capture's
-/// note when asked for, then the teardown (`net` is the last reference).
+/// The outcome of a body that ended: the lab report if the test failed
+/// (given what it expects: the expected panic of a `#[should_panic]` test
+/// is no failure), then the teardown (`net` is the last reference).
 fn ended(spec: &TestSpec, net: Arc<Net>, mode: Mode, end: BodyEnd) -> Outcome {
-    let failed = !matches!(end, Ok(Ok(())));
-    if failed {
-        super::debug::on_failure(spec.display_name(), &net);
-    }
-    if let Some(note) = capture::finish(spec.display_name(), &net, failed, mode) {
-        eprintln!("{note}");
-    }
-    drop(net); // the last reference: teardown happens here
-    match end {
+    let outcome = match end {
         Ok(Ok(())) => Outcome::Passed,
         Ok(Err(Failure::Returned(e))) => Outcome::Returned(format!(
             "test `{}` returned an error: {e}",
@@ -137,5 +134,20 @@ fn ended(spec: &TestSpec, net: Arc<Net>, mode: Mode, end: BodyEnd) -> Outcome {
         )),
         Ok(Err(Failure::Setup(msg))) => Outcome::Setup(msg),
         Err(payload) => Outcome::Panicked(payload),
+    };
+    report(spec, &net, spec.expect().fails(&outcome), mode);
+    drop(net); // the last reference: teardown happens here
+    outcome
+}
+
+/// While the network is alive: when the test `failed`, what `NETNS_TEST_*`
+/// asks for (the wires' seed, the dump, the kept namespaces); then the
+/// capture's file, kept or removed, and its note.
+fn report(spec: &TestSpec, net: &Net, failed: bool, mode: Mode) {
+    if failed {
+        super::debug::on_failure(spec.display_name(), net);
+    }
+    if let Some(note) = capture::finish(spec.display_name(), net, failed, mode) {
+        eprintln!("{note}");
     }
 }

@@ -4,8 +4,10 @@
 //! * `#[netns_test(topology = f, capture)]`: every interface is captured;
 //!   when the test fails, the packets go to
 //!   `<target>/netns-test/<test>/capture.pcapng` and the path is printed.
-//! * `NETNS_TEST_CAPTURE=1`: the same for every test; `=keep`: the files of
-//!   passing tests are kept too.
+//! * `NETNS_TEST_CAPTURE=1` (or `true`, `yes`): the same for every test;
+//!   `=keep`: the files of passing tests are kept too. `0`, `false`, `no`
+//!   or empty: off (the attribute still captures). Any other value is
+//!   off too, with a warning printed once.
 //! * A test that turned capture on itself (`net.capture()`) is treated like
 //!   one with the attribute.
 //!
@@ -15,10 +17,12 @@
 //! is in (`<target>/debug/deps/...`); when it cannot be written (a rootless
 //! run whose user does not own it), the system's temporary directory.
 
+use std::ffi::OsStr;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::env::{self, BadValue};
 use crate::lab::Net;
 
 /// Capture every test (`1`), or every test and keep every file (`keep`).
@@ -36,16 +40,35 @@ pub(crate) enum Mode {
 
 /// The mode of a test whose attribute says `capture` (or not).
 pub(crate) fn mode(attribute: bool) -> Mode {
-    mode_from(std::env::var(CAPTURE_ENV).ok().as_deref(), attribute)
+    let env = std::env::var_os(CAPTURE_ENV);
+    mode_from(env.as_deref(), attribute).unwrap_or_else(|e| {
+        env::warn_once(&e);
+        if attribute {
+            Mode::OnFailure
+        } else {
+            Mode::Off
+        }
+    })
 }
 
-fn mode_from(env: Option<&str>, attribute: bool) -> Mode {
-    match env.map(str::trim) {
-        Some("keep") => Mode::Always,
-        Some(v) if !v.is_empty() && v != "0" => Mode::OnFailure,
-        _ if attribute => Mode::OnFailure,
-        _ => Mode::Off,
+/// The mode for the value `env` of [`CAPTURE_ENV`]; `Err` when the value
+/// means nothing.
+fn mode_from(env: Option<&OsStr>, attribute: bool) -> Result<Mode, BadValue> {
+    let keep = env
+        .and_then(OsStr::to_str)
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("keep"));
+    if keep {
+        return Ok(Mode::Always);
     }
+    let on = env::read_switch(CAPTURE_ENV, env).map_err(|e| BadValue {
+        also: ", or keep",
+        ..e
+    })?;
+    Ok(if on || attribute {
+        Mode::OnFailure
+    } else {
+        Mode::Off
+    })
 }
 
 /// The directory of a test's files: `netns-test/<test>` under `base`,
@@ -161,16 +184,35 @@ pub(crate) fn finish(test: &str, net: &Net, failed: bool, mode: Mode) -> Option<
 mod tests {
     use super::*;
 
+    fn mode_of(env: Option<&str>, attribute: bool) -> Result<Mode, BadValue> {
+        mode_from(env.map(OsStr::new), attribute)
+    }
+
     #[test]
     fn modes() {
-        assert_eq!(mode_from(None, false), Mode::Off);
-        assert_eq!(mode_from(None, true), Mode::OnFailure);
-        assert_eq!(mode_from(Some("0"), true), Mode::OnFailure);
-        assert_eq!(mode_from(Some("0"), false), Mode::Off);
-        assert_eq!(mode_from(Some(""), false), Mode::Off);
-        assert_eq!(mode_from(Some("1"), false), Mode::OnFailure);
-        assert_eq!(mode_from(Some("keep"), false), Mode::Always);
-        assert_eq!(mode_from(Some("keep"), true), Mode::Always);
+        assert_eq!(mode_of(None, false), Ok(Mode::Off));
+        assert_eq!(mode_of(None, true), Ok(Mode::OnFailure));
+        assert_eq!(mode_of(Some("0"), true), Ok(Mode::OnFailure));
+        assert_eq!(mode_of(Some("0"), false), Ok(Mode::Off));
+        assert_eq!(mode_of(Some(""), false), Ok(Mode::Off));
+        assert_eq!(mode_of(Some("1"), false), Ok(Mode::OnFailure));
+        assert_eq!(mode_of(Some("keep"), false), Ok(Mode::Always));
+        assert_eq!(mode_of(Some("keep"), true), Ok(Mode::Always));
+    }
+
+    #[test]
+    fn switch_words_and_bad_values() {
+        for off in ["false", "no", "FALSE"] {
+            assert_eq!(mode_of(Some(off), false), Ok(Mode::Off), "{off:?}");
+            assert_eq!(mode_of(Some(off), true), Ok(Mode::OnFailure), "{off:?}");
+        }
+        for on in ["true", "Yes"] {
+            assert_eq!(mode_of(Some(on), false), Ok(Mode::OnFailure), "{on:?}");
+        }
+        assert_eq!(mode_of(Some("KEEP"), false), Ok(Mode::Always));
+        let e = mode_of(Some("always"), false).unwrap_err();
+        assert_eq!(e.name, CAPTURE_ENV);
+        assert!(e.to_string().contains(", or keep; it stays off"), "{e}");
     }
 
     #[test]

@@ -129,10 +129,3 @@ impl Case {
         &self.parts.name
     }
 }
-
-/// What a test expects of its body.
-#[derive(Debug, Clone, Default)]
-pub(super) struct Expect {
-    pub(super) should_panic: bool,
-    pub(super) expected: Option<String>,
-}

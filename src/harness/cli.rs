@@ -6,8 +6,13 @@
 //! and refuses a second one. So the positional arguments are taken out of
 //! the command line before libtest-mimic parses the rest, and the trials are
 //! filtered here.
+//!
+//! As libtest does, the number of test threads is `--test-threads`, else
+//! [`THREADS_ENV`], else one per CPU; zero (or a value of the variable that
+//! is no number) is refused with libtest's message and status.
 
 use std::ffi::OsString;
+use std::fmt;
 use std::os::unix::ffi::OsStrExt;
 
 use libtest_mimic::{Arguments, Conclusion, Trial};
@@ -23,6 +28,35 @@ const TAKES_VALUE: [&str; 6] = [
     "-Z",
 ];
 
+/// libtest's variable for the number of test threads, when the command
+/// line does not give it.
+const THREADS_ENV: &str = "RUST_TEST_THREADS";
+
+/// libtest's exit status for a command line it refuses.
+const ERROR_EXIT_CODE: i32 = 101;
+
+/// A command line that libtest refuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum CommandLineError {
+    /// `--test-threads 0`.
+    ZeroThreads,
+    /// [`THREADS_ENV`], in the absence of `--test-threads`, is no number
+    /// greater than zero; its value.
+    ThreadsEnv(String),
+}
+
+impl fmt::Display for CommandLineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("argument for --test-threads must be a number > 0")?;
+        match self {
+            CommandLineError::ZeroThreads => Ok(()),
+            CommandLineError::ThreadsEnv(value) => write!(f, " ({THREADS_ENV} is `{value}`)"),
+        }
+    }
+}
+
+impl std::error::Error for CommandLineError {}
+
 /// The name of the stand-ins for trials filtered out here (see [`run`]): a
 /// NUL byte keeps it from being part of any real test name.
 const FILTERED_OUT: &str = "\0netns-test: filtered out\0";
@@ -36,19 +70,44 @@ pub(super) struct CommandLine {
 }
 
 impl CommandLine {
-    /// Parses the process's command line; on an error (or `--help`),
-    /// libtest-mimic prints it and exits, as libtest does.
+    /// Parses the process's command line, with [`THREADS_ENV`]; on an
+    /// error (or `--help`), prints it and exits, as libtest does.
     pub(super) fn from_env() -> Self {
-        Self::parse(std::env::args_os())
+        match Self::parse(std::env::args_os(), std::env::var_os(THREADS_ENV)) {
+            Ok(cl) => cl,
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::exit(ERROR_EXIT_CODE)
+            }
+        }
     }
 
-    /// Parses `argv`, whose first item is the program's name.
-    pub(super) fn parse(argv: impl IntoIterator<Item = OsString>) -> Self {
+    /// Parses `argv`, whose first item is the program's name; `threads_env`
+    /// is the value of [`THREADS_ENV`], which sets the number of threads
+    /// when `--test-threads` does not (and tests are run, not listed).
+    /// libtest-mimic reports its own parse errors and exits.
+    pub(super) fn parse(
+        argv: impl IntoIterator<Item = OsString>,
+        threads_env: Option<OsString>,
+    ) -> Result<Self, CommandLineError> {
         let (options, filters) = split(argv);
-        CommandLine {
-            args: Arguments::from_iter(options),
-            filters,
+        let mut args = Arguments::from_iter(options);
+        match (args.test_threads, threads_env) {
+            (Some(0), _) => return Err(CommandLineError::ZeroThreads),
+            (None, Some(value)) if !args.list => {
+                let n = value.to_str().and_then(|v| v.parse::<usize>().ok());
+                match n {
+                    Some(n) if n > 0 => args.test_threads = Some(n),
+                    _ => {
+                        return Err(CommandLineError::ThreadsEnv(
+                            value.to_string_lossy().into_owned(),
+                        ))
+                    }
+                }
+            }
+            _ => {}
         }
+        Ok(CommandLine { args, filters })
     }
 
     /// The command line that `args` stands for: its one filter, if any.
@@ -117,7 +176,17 @@ fn split(argv: impl IntoIterator<Item = OsString>) -> (Vec<OsString>, Vec<String
 /// reports as "filtered out" only the trials it removes itself, so each one
 /// taken out is replaced by a stand-in that its `--skip` removes, and the
 /// summary counts them as libtest does.
+///
+/// # Panics
+///
+/// When `cl` asks for zero test threads, which would wait forever.
 pub(super) fn run(cl: &CommandLine, trials: Vec<Trial>) -> Conclusion {
+    assert_ne!(
+        cl.args.test_threads,
+        Some(0),
+        "{}",
+        CommandLineError::ZeroThreads
+    );
     let total = trials.len();
     let mut kept: Vec<Trial> = trials.into_iter().filter(|t| cl.selects(t)).collect();
     let filtered_out = total - kept.len();
@@ -136,12 +205,20 @@ pub(super) fn run(cl: &CommandLine, trials: Vec<Trial>) -> Conclusion {
 mod tests {
     use super::*;
 
-    fn parse(args: &[&str]) -> CommandLine {
+    fn parse_with_env(
+        args: &[&str],
+        threads_env: Option<&str>,
+    ) -> Result<CommandLine, CommandLineError> {
         CommandLine::parse(
             std::iter::once("test-binary")
                 .chain(args.iter().copied())
                 .map(OsString::from),
+            threads_env.map(OsString::from),
         )
+    }
+
+    fn parse(args: &[&str]) -> CommandLine {
+        parse_with_env(args, None).unwrap()
     }
 
     fn selected(cl: &CommandLine, names: &[&str]) -> Vec<String> {
@@ -239,5 +316,30 @@ mod tests {
         let cl = CommandLine::from_arguments(&args);
         assert_eq!(cl.filters, ["trace"]);
         assert_eq!(selected(&cl, &NAMES), ["trace::v4"]);
+    }
+
+    #[test]
+    fn rust_test_threads_counts_when_the_flag_is_absent() {
+        let threads = |args: &[&str], env| parse_with_env(args, env).map(|cl| cl.args.test_threads);
+        assert_eq!(threads(&[], None), Ok(None));
+        assert_eq!(threads(&[], Some("3")), Ok(Some(3)));
+        assert_eq!(threads(&["--test-threads", "2"], Some("3")), Ok(Some(2)));
+        assert_eq!(threads(&["--test-threads=1"], Some("0")), Ok(Some(1)));
+        // Listing runs nothing: the variable is not read, as under libtest.
+        assert_eq!(threads(&["--list"], Some("0")), Ok(None));
+    }
+
+    #[test]
+    fn zero_threads_are_refused_with_libtests_message() {
+        let err = |args: &[&str], env| parse_with_env(args, env).unwrap_err().to_string();
+        let message = "argument for --test-threads must be a number > 0";
+        assert_eq!(err(&["--test-threads", "0"], None), message);
+        assert_eq!(err(&["--test-threads=0", "--list"], Some("2")), message);
+        for bad in ["0", "", "two", "-1"] {
+            assert_eq!(
+                err(&[], Some(bad)),
+                format!("{message} (RUST_TEST_THREADS is `{bad}`)")
+            );
+        }
     }
 }

@@ -13,12 +13,19 @@
 //!   (or `umount FILE && rm FILE`). A second keep of the same test finds
 //!   the files of the first and says which, and how to remove them. Needs
 //!   root: a rootless test process may not mount on the host.
+//!
+//! Both are switches, read as `env.rs` reads them (`1`, `true`, `yes`
+//! on; `0`, `false`, `no`, empty off); `NETNS_TEST_KEEP` also takes an
+//! absolute directory. Any other value leaves the feature off, with a
+//! warning printed once.
 
+use std::ffi::OsStr;
 use std::fs;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
+use super::env::{self, BadValue};
 use crate::lab::Net;
 use crate::sys::privilege::{self, Privilege};
 
@@ -27,10 +34,25 @@ pub const DUMP_ENV: &str = "NETNS_TEST_DUMP";
 /// Keep a failed test's namespaces mounted for inspection.
 pub const KEEP_ENV: &str = "NETNS_TEST_KEEP";
 
-fn env_on(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.is_empty() && v != "0")
+/// Where `NETNS_TEST_KEEP` (its value `value`) keeps namespaces: `None`
+/// when it is off, [`RUN_NETNS`] when it is on, or the absolute directory
+/// it names.
+fn keep_dir(value: Option<&OsStr>) -> Result<Option<PathBuf>, BadValue> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    if let Ok(on) = env::read_switch(KEEP_ENV, Some(value)) {
+        return Ok(on.then(|| PathBuf::from(RUN_NETNS)));
+    }
+    let path = Path::new(value);
+    if path.is_absolute() {
+        return Ok(Some(path.to_path_buf()));
+    }
+    Err(BadValue {
+        name: KEEP_ENV,
+        value: value.to_string_lossy().into_owned(),
+        also: ", or an absolute directory to keep them in",
+    })
 }
 
 /// What the runner calls when a test body failed, while the network is
@@ -43,7 +65,7 @@ pub(crate) fn on_failure(test: &str, net: &Net) {
             wires.join("\n  ")
         );
     }
-    if env_on(DUMP_ENV).is_some() {
+    if env::switch(DUMP_ENV) {
         eprintln!("netns-test: the network of failed test `{test}`:");
         for node in net.nodes() {
             match node.report() {
@@ -52,12 +74,11 @@ pub(crate) fn on_failure(test: &str, net: &Net) {
             }
         }
     }
-    if let Some(v) = env_on(KEEP_ENV) {
-        let dir = if v == "1" {
-            PathBuf::from(RUN_NETNS)
-        } else {
-            PathBuf::from(v)
-        };
+    let dir = keep_dir(std::env::var_os(KEEP_ENV).as_deref()).unwrap_or_else(|e| {
+        env::warn_once(&e);
+        None
+    });
+    if let Some(dir) = dir {
         match keep(test, net, &dir) {
             Ok(kept) => {
                 eprintln!(
@@ -192,4 +213,30 @@ fn keep(test: &str, net: &Net, dir: &Path) -> Result<Vec<(String, PathBuf)>, Kee
         kept.push((node.name().to_string(), target));
     }
     Ok(kept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(value: &str) -> Result<Option<PathBuf>, BadValue> {
+        keep_dir(Some(OsStr::new(value)))
+    }
+
+    #[test]
+    fn keep_takes_a_switch_or_an_absolute_directory() {
+        assert_eq!(keep_dir(None), Ok(None));
+        for off in ["", "0", "false", "No"] {
+            assert_eq!(dir(off), Ok(None), "{off:?}");
+        }
+        for on in ["1", "true", "YES"] {
+            assert_eq!(dir(on), Ok(Some(PathBuf::from(RUN_NETNS))), "{on:?}");
+        }
+        assert_eq!(dir("/tmp/kept"), Ok(Some(PathBuf::from("/tmp/kept"))));
+        for bad in ["kept", "./true", "on"] {
+            let e = dir(bad).unwrap_err();
+            assert_eq!(e.name, KEEP_ENV);
+            assert!(e.to_string().contains("an absolute directory"), "{e}");
+        }
+    }
 }

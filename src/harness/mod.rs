@@ -25,9 +25,10 @@
 //!    root);
 //! 2. parses libtest's command line: filters (any number: a test runs when
 //!    its name contains one of them), `--exact`, `--skip`, `--list`,
-//!    `--ignored`, `--include-ignored`, `--test-threads`, `--format
-//!    pretty|terse|json`, `-q`, `--color`, `--logfile`, so `cargo test`,
-//!    `cargo nextest run` and IDEs drive it as they drive libtest;
+//!    `--ignored`, `--include-ignored`, `--test-threads` (else
+//!    `RUST_TEST_THREADS`), `--format pretty|terse|json`, `-q`, `--color`,
+//!    `--logfile`, so `cargo test`, `cargo nextest run` and IDEs drive it as
+//!    they drive libtest;
 //! 3. runs every `#[netns_test]` function of the target (besides its
 //!    `#[test]`, which a `harness = false` target does not compile, the
 //!    attribute registers each test in a link-time list, a `linkme`
@@ -50,7 +51,6 @@
 //! captured by nextest as usual); tests run in name order, each on a
 //! thread of the pool (or the main thread with `--test-threads 1`).
 
-use std::any::Any;
 use std::collections::BTreeMap;
 
 use libtest_mimic::{Completion, Failed};
@@ -60,23 +60,25 @@ mod capture;
 mod case;
 mod cli;
 mod debug;
+pub(crate) mod env;
 pub mod junit;
 mod quiet;
 mod registry;
 mod runner;
 pub mod suite;
+mod verdict;
 
 use registry::{Registration, TESTS};
 
 pub use capture::CAPTURE_ENV;
 pub use case::Case;
-use case::Expect;
 use cli::CommandLine;
 pub use debug::{DUMP_ENV, KEEP_ENV};
 use quiet::Quiet;
 
 use crate::sys::privilege;
 use runner::{display_name, execute, panic_message, Outcome, TestSpec};
+use verdict::Expect;
 
 pub use libtest_mimic::{Arguments, Conclusion, Trial};
 pub use runner::TestReturn;
@@ -249,7 +251,7 @@ impl Harness {
         for reg in registered {
             let expect = Expect {
                 should_panic: reg.should_panic,
-                expected: reg.expected.map(str::to_string),
+                expected: reg.expected,
             };
             let run = reg.run;
             let ignore = reg.ignored.then(|| reg.ignore_reason.map(str::to_string));
@@ -257,16 +259,15 @@ impl Harness {
             trials.push(netns_trial(name.clone(), ignore, skip, args, move || {
                 let quiet = Quiet::new(&name, expect.should_panic);
                 let outcome = run();
-                quiet.verdict(judge(outcome, &expect, skip))
+                quiet.verdict(judge(outcome, expect, skip))
             }));
         }
         for case in self.cases {
-            let expect = Expect {
-                should_panic: case.should_panic.is_some(),
-                expected: case.should_panic.clone().flatten(),
-            };
             let name = case.parts.name.clone();
-            let spec = TestSpec::from_case(case.parts, expect.should_panic);
+            let mut spec = TestSpec::from_case(case.parts, case.should_panic.is_some());
+            if let Some(Some(expected)) = case.should_panic {
+                spec = spec.should_panic_with(expected);
+            }
             let body = case.body;
             trials.push(netns_trial(
                 name.clone(),
@@ -274,9 +275,14 @@ impl Harness {
                 skip,
                 args,
                 move || {
-                    let quiet = Quiet::new(&name, expect.should_panic);
+                    let quiet = Quiet::new(&name, spec.should_panic);
+                    let expected = spec.expected.clone();
+                    let expect = Expect {
+                        should_panic: spec.should_panic,
+                        expected: expected.as_deref(),
+                    };
                     let outcome = execute(spec, move |ctx| body(ctx.net()));
-                    quiet.verdict(judge(outcome, &expect, skip))
+                    quiet.verdict(judge(outcome, expect, skip))
                 },
             ));
         }
@@ -352,63 +358,23 @@ fn netns_trial(
 }
 
 /// The verdict on a test's outcome, as libtest gives it.
-fn judge(outcome: Outcome, expect: &Expect, announced_skip: bool) -> Result<Completion, Failed> {
-    if !expect.should_panic {
-        return match outcome {
-            Outcome::Passed => Ok(Completion::Completed),
-            Outcome::Skipped(msg) => {
-                if !announced_skip {
-                    eprintln!("{msg}");
-                }
-                Ok(Completion::ignored_with(SKIP_REASON))
-            }
-            Outcome::Panicked(payload) => Err(match panic_message(payload.as_ref()) {
-                Some(msg) => format!("test panicked: {msg}").into(),
-                None => "test panicked (with a payload that is not a string)".into(),
-            }),
-            Outcome::Returned(msg) | Outcome::Setup(msg) | Outcome::TimedOut(msg) => {
-                Err(msg.into())
-            }
-        };
-    }
+fn judge(outcome: Outcome, expect: Expect<'_>, announced_skip: bool) -> Result<Completion, Failed> {
     match outcome {
-        Outcome::Passed => Err("test did not panic as expected".into()),
         Outcome::Skipped(msg) => {
             if !announced_skip {
                 eprintln!("{msg}");
             }
             Ok(Completion::ignored_with(SKIP_REASON))
         }
-        Outcome::Setup(msg) => Err(format!(
-            "{msg}\n(the test is #[should_panic], but this is no panic of its body)\n\
-             test did not panic as expected"
-        )
-        .into()),
-        Outcome::Panicked(payload) => check_expected(payload.as_ref(), expect),
-        // The standard harness unwinds with the message as the payload.
-        Outcome::Returned(msg) | Outcome::TimedOut(msg) => check_expected(&msg, expect),
-    }
-}
-
-/// libtest's check of `#[should_panic(expected = "...")]`, with its messages.
-fn check_expected(payload: &(dyn Any + Send), expect: &Expect) -> Result<Completion, Failed> {
-    let Some(expected) = &expect.expected else {
-        return Ok(Completion::Completed);
-    };
-    let text = panic_message(payload)
-        .map(str::to_string)
-        .or_else(|| payload.downcast_ref::<String>().cloned());
-    match text {
-        Some(text) if text.contains(expected.as_str()) => Ok(Completion::Completed),
-        Some(text) => Err(format!(
-            "panic did not contain expected string\n      panic message: {text:?}\n \
-             expected substring: {expected:?}"
-        )
-        .into()),
-        None => Err(format!(
-            "expected panic with string value,\n found non-string value\n     \
-             expected substring: {expected:?}"
-        )
-        .into()),
+        outcome if expect.should_panic => match expect.should_panic_failure(&outcome) {
+            None => Ok(Completion::Completed),
+            Some(why) => Err(why.into()),
+        },
+        Outcome::Passed => Ok(Completion::Completed),
+        Outcome::Panicked(payload) => Err(match panic_message(payload.as_ref()) {
+            Some(msg) => format!("test panicked: {msg}").into(),
+            None => "test panicked (with a payload that is not a string)".into(),
+        }),
+        Outcome::Returned(msg) | Outcome::Setup(msg) | Outcome::TimedOut(msg) => Err(msg.into()),
     }
 }

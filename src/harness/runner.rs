@@ -32,6 +32,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::verdict::Expect;
 use crate::error::Error;
 use crate::lab::{Net, Node};
 use crate::topology::Topology;
@@ -58,6 +59,9 @@ pub struct TestSpec {
     /// The test carries `#[should_panic]`: failures other than a panic of the
     /// body or a timeout (a setup error) must not count as the expected panic.
     pub should_panic: bool,
+    /// `#[should_panic(expected = "text")]`: the text the panic's message
+    /// must contain.
+    pub expected: Option<String>,
     /// `capture` in the attribute: every interface is captured, and the
     /// pcapng file is kept if the test fails (see [`crate::capture`]).
     pub capture: bool,
@@ -89,6 +93,7 @@ impl TestSpec {
             node: None,
             timeout: None,
             should_panic: false,
+            expected: None,
             capture: false,
             seed: None,
             case: None,
@@ -140,6 +145,22 @@ impl TestSpec {
     pub const fn should_panic(mut self) -> Self {
         self.should_panic = true;
         self
+    }
+
+    /// Marks the test `#[should_panic(expected = "...")]`: its panic's
+    /// message must contain `expected`.
+    pub fn should_panic_with(mut self, expected: impl Into<String>) -> Self {
+        self.should_panic = true;
+        self.expected = Some(expected.into());
+        self
+    }
+
+    /// What the test expects of its body.
+    pub(super) fn expect(&self) -> Expect<'_> {
+        Expect {
+            should_panic: self.should_panic,
+            expected: self.expected.as_deref(),
+        }
     }
 
     /// The name libtest shows: the path without the crate's name.
@@ -354,35 +375,56 @@ pub fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
 }
 
 /// The entry point of `#[netns_test]`: runs the test and fails it the way
-/// libtest expects.
-///
-/// A panic of the body is resumed with its original payload (its message and
-/// location were already printed by the panic hook, on the body's thread,
-/// which is named after the test). Every other failure prints its message and
-/// unwinds with it as the payload, so `#[should_panic(expected = "...")]`
-/// can match a timeout. A setup error in a `#[should_panic]` test is printed
-/// and the function returns normally: the test then fails as "did not panic",
-/// instead of passing because the network could not be built.
+/// libtest expects (see [`report`]).
 pub fn run<F>(spec: TestSpec, body: F)
 where
     F: FnOnce(&Ctx) -> Result<(), Failure> + Send + 'static,
 {
-    let should_panic = spec.should_panic;
-    report(should_panic, execute(spec, body))
+    let (should_panic, expected) = (spec.should_panic, spec.expected.clone());
+    report(should_panic, expected.as_deref(), execute(spec, body))
 }
 
-/// Fails the test the way libtest expects, as [`run`] does, for an
-/// [`Outcome`] that [`execute`] returned; `should_panic`: the test carries
-/// `#[should_panic]`.
-pub fn report(should_panic: bool, outcome: Outcome) {
+/// Passes or fails a test under libtest, for an [`Outcome`] that
+/// [`execute`] returned: returns when the test passed (or was skipped),
+/// unwinds when it failed. `should_panic` and `expected`: the test's
+/// `#[should_panic(expected = "...")]`, which the macro leaves off the
+/// `#[test]` it emits, so that the verdict is this function's alone.
+///
+/// A test without `#[should_panic]` fails on a panic of its body, which is
+/// resumed with its original payload (its message and location were
+/// already printed by the panic hook, on the body's thread, which is named
+/// after the test); every other failure prints its message and unwinds with
+/// it as the payload.
+///
+/// A `#[should_panic]` test passes when its body panicked (or returned
+/// `Err`, or timed out) with a message that contains `expected`; otherwise
+/// the reason, in libtest's words ("test did not panic as expected", "panic
+/// did not contain expected string ..."), is printed and is the payload. A
+/// setup error is no panic of the body: such a test fails.
+///
+/// A skipped test (`NETNS_TEST_SKIP_UNSUPPORTED`) returns, with its
+/// `netns-test: skipping test ...` line written to the process's standard
+/// error itself, past libtest's output capture.
+pub fn report(should_panic: bool, expected: Option<&str>, outcome: Outcome) {
+    let expect = Expect {
+        should_panic,
+        expected,
+    };
     match outcome {
-        Outcome::Passed => {}
         Outcome::Skipped(msg) => write_past_capture(&msg),
+        outcome if should_panic => match expect.should_panic_failure(&outcome) {
+            Some(why) => {
+                eprintln!("{why}");
+                resume_unwind(Box::new(why));
+            }
+            None => {
+                if let Outcome::Returned(msg) | Outcome::TimedOut(msg) = outcome {
+                    eprintln!("{msg}");
+                }
+            }
+        },
+        Outcome::Passed => {}
         Outcome::Panicked(payload) => resume_unwind(payload),
-        Outcome::Setup(msg) if should_panic => {
-            eprintln!("{msg}");
-            eprintln!("(the test is #[should_panic], but this is no panic of its body)");
-        }
         Outcome::Setup(msg) | Outcome::Returned(msg) | Outcome::TimedOut(msg) => {
             eprintln!("{msg}");
             resume_unwind(Box::new(msg));
@@ -433,7 +475,7 @@ fn skip_message(spec: &TestSpec, source: &std::io::Error, fix: &str) -> String {
 /// Writes `msg` and a newline to the process's standard error itself: the
 /// output capture of libtest only takes what goes through `print!` and
 /// `eprint!`, so this shows even for a passing test.
-fn write_past_capture(msg: &str) {
+pub(super) fn write_past_capture(msg: &str) {
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(msg.as_bytes());
     let _ = err.write_all(b"\n");

@@ -257,9 +257,11 @@ pub fn unsupported_reason() -> Option<String> {
     }
 }
 
-/// Whether the user asked to skip tests that cannot run here.
+/// Whether the user asked to skip tests that cannot run here: [`SKIP_ENV`]
+/// is `1`, `true` or `yes` (any case). `0`, `false`, `no` or empty is no;
+/// so is any other value, with a warning printed once.
 pub fn skip_requested() -> bool {
-    std::env::var_os(SKIP_ENV).is_some_and(|v| !v.is_empty() && v != "0")
+    crate::harness::env::switch(SKIP_ENV)
 }
 
 /// Enters a fresh user namespace (uid and gid mapped to 0) with a private
@@ -273,7 +275,7 @@ pub fn enter_user_namespace() -> bool {
         FAILED | OPTED_OUT => return false,
         _ => {}
     }
-    if std::env::var_os(NO_USERNS_ENV).is_some_and(|v| !v.is_empty() && v != "0") {
+    if crate::harness::env::switch(NO_USERNS_ENV) {
         ENTERED.store(OPTED_OUT, Ordering::Release);
         return has_caps();
     }

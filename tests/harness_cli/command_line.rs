@@ -1,7 +1,7 @@
 //! The command line: listing, filters, `--exact`, `--skip`, the ignored
 //! tests, threads and formats.
 
-use super::{child, ensure, fixtures, Run, IGNORED_RAN};
+use super::{child, ensure, fixtures, Run, IGNORED_RAN, PLAIN_TRIAL_THREAD};
 
 pub(crate) fn check_list() -> Result<(), String> {
     let run = child(&["--list"], |_| {});
@@ -290,6 +290,63 @@ pub(crate) fn check_test_threads_1() -> Result<(), String> {
     ensure(
         names == fixtures(),
         format!("ran in this order: {names:?}"),
+        &run,
+    )
+}
+
+/// Without `--test-threads`, `RUST_TEST_THREADS` sets the number of
+/// threads: with one, tests run on the main thread; with more, on a pool.
+pub(crate) fn check_rust_test_threads() -> Result<(), String> {
+    for (threads, thread) in [("1", "Some(\"main\")"), ("2", "None")] {
+        let run = child(&["--exact", "plain_trial"], |c| {
+            c.env("RUST_TEST_THREADS", threads);
+        });
+        ensure(run.code == Some(0), "failed", &run)?;
+        ensure(
+            run.stderr
+                .contains(&format!("{PLAIN_TRIAL_THREAD} {thread}\n")),
+            format!("RUST_TEST_THREADS={threads}: the trial's thread is not {thread}"),
+            &run,
+        )?;
+    }
+    // The flag wins over the variable.
+    let run = child(&["--exact", "plain_trial", "--test-threads", "2"], |c| {
+        c.env("RUST_TEST_THREADS", "1");
+    });
+    ensure(
+        run.stderr.contains(&format!("{PLAIN_TRIAL_THREAD} None\n")),
+        "--test-threads 2 with RUST_TEST_THREADS=1: not on the pool",
+        &run,
+    )
+}
+
+/// Zero test threads would wait forever: refused, as libtest refuses them.
+/// (Listing, or a filter that selects nothing, would end even so.)
+pub(crate) fn check_zero_test_threads() -> Result<(), String> {
+    let message = "error: argument for --test-threads must be a number > 0";
+    let run = child(&["--list", "--test-threads", "0"], |_| {});
+    ensure(
+        run.code == Some(101),
+        "--test-threads 0: libtest's status",
+        &run,
+    )?;
+    ensure(
+        run.stderr.contains(message) && run.stdout.is_empty(),
+        "--test-threads 0: libtest's message, nothing listed",
+        &run,
+    )?;
+    let run = child(&["no_such_test"], |c| {
+        c.env("RUST_TEST_THREADS", "0");
+    });
+    ensure(
+        run.code == Some(101),
+        "RUST_TEST_THREADS=0: libtest's status",
+        &run,
+    )?;
+    ensure(
+        run.stderr
+            .contains(&format!("{message} (RUST_TEST_THREADS is `0`)")),
+        "RUST_TEST_THREADS=0: the message names the variable",
         &run,
     )
 }

@@ -229,6 +229,16 @@ pub(crate) fn check_opted_out() -> Result<(), String> {
         run.stdout.lines().count() == 16,
         "every netns test is ignored when skipping",
         &run,
+    )?;
+    // The variable is a switch: `false` does not opt out.
+    let run = child(&["--exact", "fixture_pass"], |c| {
+        opted_out(c);
+        c.env(netns_test::privilege::NO_USERNS_ENV, "false");
+    });
+    ensure(
+        run.code == Some(0) && run.outcome("fixture_pass").as_deref() == Some("ok"),
+        "NETNS_TEST_NO_USERNS=false opted out of the user namespace",
+        &run,
     )
 }
 

@@ -106,6 +106,34 @@ fn fixture_timeout() {
     }
 }
 
+/// Times out, as it expects, unless misbehaving.
+#[netns_test(timeout = "300ms")]
+#[should_panic(expected = "timed out")]
+fn fixture_timeout_expected() {
+    if !misbehave() {
+        std::thread::sleep(Duration::from_secs(20));
+    }
+}
+
+#[netns_test]
+#[should_panic(expected = "boom")]
+fn fixture_should_panic_wrong_message() {
+    if misbehave() {
+        panic!("bang");
+    }
+    panic!("boom");
+}
+
+/// Panics over a seeded wire, as it expects, unless misbehaving.
+#[netns_test(topology = wired, seed = 4242)]
+#[should_panic(expected = "over a wire")]
+fn fixture_wire_should_panic(net: &netns_test::Net) {
+    assert_eq!(net["n1"].ping("n2").run().unwrap().received, 1);
+    if !misbehave() {
+        panic!("an expected panic over a wire");
+    }
+}
+
 /// Runs one fixture of this binary; returns (passed, all output).
 fn run_fixture(name: &str, setup: impl FnOnce(&mut Command)) -> (bool, String) {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
@@ -239,6 +267,62 @@ fn check_should_panic_fails_without_a_panic() {
 }
 
 #[test]
+fn check_should_panic_names_the_expected_text() {
+    let text = misbehaving("fixture_should_panic_wrong_message");
+    assert!(
+        text.contains(
+            "panic did not contain expected string\n      panic message: \"bang\"\n \
+             expected substring: \"boom\""
+        ),
+        "{text}"
+    );
+    let (passed, text) = run_fixture("fixture_should_panic_wrong_message", |_| {});
+    assert!(passed, "{text}");
+}
+
+/// The lab report of a failed test, and the capture file it keeps, follow
+/// the test's verdict: the expected panic of a `#[should_panic]` test is no
+/// failure; no panic is one.
+#[test]
+fn check_should_panic_gets_the_lab_report_only_when_it_fails() {
+    let target = tempfile::tempdir().unwrap();
+    let file = target
+        .path()
+        .join("netns-test/failures.fixture_wire_should_panic/capture.pcapng");
+    let run = |misbehaving: bool| {
+        run_fixture("fixture_wire_should_panic", |c| {
+            c.arg("--nocapture")
+                .env("NETNS_TEST_CAPTURE", "1")
+                .env("CARGO_TARGET_DIR", target.path());
+            if misbehaving {
+                c.env(MISBEHAVE, "1");
+            }
+        })
+    };
+    let wires = "wires (seed 4242; replay with NETNS_TEST_SEED=4242)";
+
+    let (passed, text) = run(false);
+    assert!(passed, "{text}");
+    assert!(!text.contains(wires), "{text}");
+    assert!(!text.contains("netns-test: capture of"), "{text}");
+    assert!(!file.exists(), "{text}");
+
+    let (passed, text) = run(true);
+    assert!(!passed, "{text}");
+    assert!(text.contains("test did not panic as expected"), "{text}");
+    assert!(
+        text.contains("test `failures::fixture_wire_should_panic` failed; its"),
+        "{text}"
+    );
+    assert!(text.contains(wires), "{text}");
+    assert!(
+        text.contains("netns-test: capture of failed test `failures::fixture_wire_should_panic`"),
+        "{text}"
+    );
+    assert!(file.exists(), "{text}");
+}
+
+#[test]
 fn check_should_panic_fails_on_setup_error() {
     let text = misbehaving("fixture_should_panic_setup");
     assert!(text.contains("invalid topology"), "{text}");
@@ -261,6 +345,25 @@ fn check_timeout_fails_fast_with_test_and_limit() {
         "{text}"
     );
     assert!(text.contains("The network was torn down"), "{text}");
+}
+
+/// A timeout is a failure like any other: `NETNS_TEST_DUMP` shows the
+/// network; unless the test expected it.
+#[test]
+fn check_timeout_gets_the_lab_report_only_when_it_fails() {
+    let dump = |name: &str| format!("netns-test: the network of failed test `failures::{name}`");
+    let (passed, text) = run_fixture("fixture_timeout", |c| {
+        c.env(MISBEHAVE, "1").env("NETNS_TEST_DUMP", "1");
+    });
+    assert!(!passed, "{text}");
+    assert!(text.contains(&dump("fixture_timeout")), "{text}");
+    assert!(text.contains("node local:"), "{text}");
+
+    let (passed, text) = run_fixture("fixture_timeout_expected", |c| {
+        c.arg("--nocapture").env("NETNS_TEST_DUMP", "1");
+    });
+    assert!(passed, "{text}");
+    assert!(!text.contains(&dump("fixture_timeout_expected")), "{text}");
 }
 
 /// Root without capabilities, and without the rootless fallback: drop every
@@ -353,6 +456,25 @@ fn check_missing_privileges_skip_on_request() {
     });
     assert!(passed, "{text}");
     assert_eq!(text.matches(skip_line).count(), 1, "{text}");
+}
+
+/// A `#[should_panic]` test that is skipped passes, under libtest, with the
+/// skip line.
+#[test]
+fn check_should_panic_passes_when_skipped() {
+    let skip_line = "netns-test: skipping test `failures::fixture_should_panic_no_panic` \
+                     (NETNS_TEST_SKIP_UNSUPPORTED is set)";
+    let (passed, text) = run_fixture("fixture_should_panic_no_panic", |c| {
+        no_namespaces(c);
+        c.env("NETNS_TEST_SKIP_UNSUPPORTED", "1");
+    });
+    assert!(passed, "{text}");
+    assert!(
+        text.contains("test failures::fixture_should_panic_no_panic ... ok"),
+        "{text}"
+    );
+    assert_eq!(text.matches(skip_line).count(), 1, "{text}");
+    assert!(!text.contains("did not panic"), "{text}");
 }
 
 #[netns_test]

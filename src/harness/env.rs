@@ -1,0 +1,120 @@
+//! The switches netns-test reads from the environment (`NETNS_TEST_DUMP`,
+//! `NETNS_TEST_KEEP`, `NETNS_TEST_CAPTURE`, `NETNS_TEST_SKIP_UNSUPPORTED`,
+//! `NETNS_TEST_NO_USERNS`), read one way.
+//!
+//! A switch is on for `1`, `true` or `yes` and off for `0`, `false`, `no`
+//! or an empty value (in any case, spaces around ignored); unset is off.
+//! Anything else is a mistake: the variable stays off and a warning says
+//! so, once per variable and process, on the process's standard error
+//! itself (past libtest's output capture, so a passing test does not hide
+//! it).
+
+use std::collections::BTreeSet;
+use std::ffi::OsStr;
+use std::fmt;
+use std::sync::Mutex;
+
+/// An environment value that means neither on nor off (nor anything else
+/// the variable accepts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BadValue {
+    /// The variable.
+    pub(crate) name: &'static str,
+    /// Its value, lossily decoded.
+    pub(crate) value: String,
+    /// What the variable accepts besides the switch values, if anything.
+    pub(crate) also: &'static str,
+}
+
+impl fmt::Display for BadValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "netns-test: ignoring {}={:?}: expected 1, true or yes (on), 0, false, no or \
+             nothing (off){}; it stays off",
+            self.name, self.value, self.also
+        )
+    }
+}
+
+impl std::error::Error for BadValue {}
+
+/// What a switch value means: `Some(true)` on, `Some(false)` off, `None`
+/// when it is no switch value.
+pub(crate) fn parse_switch(value: &str) -> Option<bool> {
+    let v = value.trim().to_ascii_lowercase();
+    match v.as_str() {
+        "1" | "true" | "yes" => Some(true),
+        "" | "0" | "false" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// Reads switch `name`: `Err` when its value is no switch value.
+pub(crate) fn read_switch(name: &'static str, value: Option<&OsStr>) -> Result<bool, BadValue> {
+    let Some(value) = value else {
+        return Ok(false);
+    };
+    value
+        .to_str()
+        .and_then(parse_switch)
+        .ok_or_else(|| BadValue {
+            name,
+            value: value.to_string_lossy().into_owned(),
+            also: "",
+        })
+}
+
+/// Whether switch `name` is on; a value that is no switch value is off,
+/// with a warning (see [`warn_once`]).
+pub(crate) fn switch(name: &'static str) -> bool {
+    read_switch(name, std::env::var_os(name).as_deref()).unwrap_or_else(|e| {
+        warn_once(&e);
+        false
+    })
+}
+
+/// Prints `bad` to the process's standard error, the first time this
+/// process sees a bad value of that variable.
+pub(crate) fn warn_once(bad: &BadValue) {
+    static WARNED: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let first = WARNED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(bad.name);
+    if first {
+        super::runner::write_past_capture(&bad.to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn switch_values() {
+        for on in ["1", "true", "TRUE", "Yes", " yes "] {
+            assert_eq!(parse_switch(on), Some(true), "{on:?}");
+        }
+        for off in ["", "0", "false", "False", "no", "NO", " "] {
+            assert_eq!(parse_switch(off), Some(false), "{off:?}");
+        }
+        for bad in ["2", "on", "off", "y", "keep", "./true", "/tmp"] {
+            assert_eq!(parse_switch(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn unset_is_off_and_a_bad_value_says_what_is_accepted() {
+        assert_eq!(read_switch("X", None), Ok(false));
+        assert_eq!(read_switch("X", Some(OsStr::new("yes"))), Ok(true));
+        let e = read_switch("NETNS_TEST_X", Some(OsStr::new("maybe"))).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "netns-test: ignoring NETNS_TEST_X=\"maybe\": expected 1, true or yes (on), 0, \
+             false, no or nothing (off); it stays off"
+        );
+        let not_utf8 = <OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"\xff");
+        assert!(read_switch("X", Some(not_utf8)).is_err());
+    }
+}
