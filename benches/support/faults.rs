@@ -34,15 +34,26 @@ fn nft_binary() -> Option<&'static str> {
 }
 
 /// The same rules as `net.partition(a, b)`, as an `nft` script for one node
-/// that drops what it receives from `from`.
+/// that drops what it receives from `from`: a set of its addresses per
+/// family, and a rule per set.
 fn script(from: &[std::net::IpAddr]) -> String {
     let mut s = String::from(
         "add table inet bench\nadd chain inet bench input { type filter hook input priority -10; }\n",
     );
-    for a in from {
-        let fam = if a.is_ipv4() { "ip" } else { "ip6" };
+    for (fam, tag, kind) in [("ip", 4, "ipv4_addr"), ("ip6", 6, "ipv6_addr")] {
+        let addrs: Vec<String> = from
+            .iter()
+            .filter(|a| a.is_ipv4() == (tag == 4))
+            .map(|a| a.to_string())
+            .collect();
+        if addrs.is_empty() {
+            continue;
+        }
         s.push_str(&format!(
-            "add rule inet bench input {fam} saddr {a} counter drop\n"
+            "add set inet bench from{tag} {{ type {kind}; }}\n\
+             add element inet bench from{tag} {{ {} }}\n\
+             add rule inet bench input {fam} saddr @from{tag} counter drop\n",
+            addrs.join(", ")
         ));
     }
     s
