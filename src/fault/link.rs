@@ -517,15 +517,9 @@ impl Drop for Flap<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Route, Topology};
+    use crate::Route;
 
-    fn pair() -> Net {
-        Net::build(&Topology::new().link(
-            ("n1", "eth0", "198.51.100.1/24"),
-            ("n2", "eth0", "198.51.100.2/24"),
-        ))
-        .expect("build the lab (run the tests as root)")
-    }
+    use crate::lab::test_pair as pair;
 
     fn has_route(net: &Net, node: &str, dst: &str) -> bool {
         let dst = Some(dst.parse().unwrap());

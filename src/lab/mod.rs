@@ -22,3 +22,13 @@ pub(crate) use net::{Veth, VethEnd};
 pub use node::Node;
 pub use node_thread::{NodeThread, StopToken};
 pub(crate) use relay::{Relay, SharedRule};
+
+/// For unit tests: `n1` (198.51.100.1/24) linked to `n2` (198.51.100.2/24).
+#[cfg(test)]
+pub(crate) fn test_pair() -> Net {
+    Net::build(&crate::Topology::new().link(
+        ("n1", "eth0", "198.51.100.1/24"),
+        ("n2", "eth0", "198.51.100.2/24"),
+    ))
+    .expect("build the lab (run the tests as root)")
+}

@@ -135,15 +135,8 @@ mod tests {
 
     use super::*;
     use crate::fault::FaultError;
-    use crate::Topology;
 
-    fn pair() -> Net {
-        Net::build(&Topology::new().link(
-            ("n1", "eth0", "198.51.100.1/24"),
-            ("n2", "eth0", "198.51.100.2/24"),
-        ))
-        .expect("build the lab (run the tests as root)")
-    }
+    use crate::lab::test_pair as pair;
 
     #[test]
     fn link_faults_and_partitions_are_refused_once_the_lab_is_torn_down() {

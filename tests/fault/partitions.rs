@@ -37,7 +37,8 @@ fn two_routers() -> Net {
     .unwrap()
 }
 
-fn received(net: &Net, from: &str, to: &str) -> u32 {
+/// Echo replies `from` gets from `to` for one request (300 ms).
+pub(crate) fn received(net: &Net, from: &str, to: &str) -> u32 {
     net[from]
         .ping(to)
         .timeout(Duration::from_millis(300))

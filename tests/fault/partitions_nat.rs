@@ -8,6 +8,8 @@ use std::time::Duration;
 use netns_test::firewall::{Nat, Proto};
 use netns_test::{Error, Net, Route, Topology};
 
+use crate::partitions::received;
+
 /// h1 and h2 (198.51.100.0/26) behind r1, which masquerades on eth1 and
 /// forwards UDP 203.0.113.1:5000 to h1:5000; srv (203.0.113.10) outside,
 /// with no route to the inside network.
@@ -36,15 +38,6 @@ fn behind_nat() -> Net {
             ),
     )
     .unwrap()
-}
-
-fn received(net: &Net, from: &str, to: &str) -> u32 {
-    net[from]
-        .ping(to)
-        .timeout(Duration::from_millis(300))
-        .run()
-        .unwrap()
-        .received
 }
 
 /// Whether a datagram srv sends to r1's forwarded port reaches h1.
