@@ -390,3 +390,41 @@ steps = [
     );
     assert!(log.contains("step 2 (run)"), "{xml}");
 }
+
+#[test]
+fn a_scenario_out_of_time_runs_no_further_step_and_writes_no_artifacts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("late.toml");
+    let artifacts = dir.path().join("artifacts");
+    let lab = repo().join("suites/labs/two_hosts.toml");
+    // Without the stop, the first scenario's runner would go on after its
+    // time is up, fail its next step on the emptied lab and write a folder
+    // while the second scenario keeps the process alive.
+    let body = r#"include = "LAB_FILE"
+
+[[scenario]]
+name = "late"
+timeout = "1s"
+steps = [
+  { do = "sleep", for = "2s" },
+  { do = "run", node = "n1", cmd = ["true"] },
+]
+
+[[scenario]]
+name = "next"
+steps = [{ do = "sleep", for = "3s" }]
+"#;
+    std::fs::write(&file, body.replace("LAB_FILE", lab.to_str().unwrap())).unwrap();
+    let out = netns_test(
+        &["run", file.to_str().unwrap()],
+        &[("NETNS_TEST_ARTIFACTS", &artifacts)],
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAILED  late::late"), "{stdout}");
+    assert!(stdout.contains("ok      late::next"), "{stdout}");
+    let written: Vec<_> = std::fs::read_dir(&artifacts)
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(written.is_empty(), "{written:?}\n{stdout}");
+}

@@ -183,6 +183,11 @@ impl Net {
         Ok(net)
     }
 
+    /// Whether teardown has begun (a timed-out test's body may still run).
+    pub(crate) fn is_torn_down(&self) -> bool {
+        self.torn.load(std::sync::atomic::Ordering::Acquire)
+    }
+
     /// The node called `name`.
     pub fn node(&self, name: &str) -> Result<&Node> {
         self.position(name).map(|i| &self.nodes[i])

@@ -142,9 +142,16 @@ fn failing_path(runner: &Runner<'_>) -> Vec<String> {
         return Vec::new();
     };
     let dest = |to: &str| -> Option<String> {
-        let host = match to.rsplit_once(':') {
-            Some((h, p)) if p.parse::<u16>().is_ok() && !h.ends_with(':') => h,
-            _ => to,
+        // An address alone, an address and port, or a node (and port).
+        let host = if let Ok(ip) = to.parse::<std::net::IpAddr>() {
+            return runner.net.node_of(ip).map(|n| n.name().to_string());
+        } else if let Ok(sa) = to.parse::<std::net::SocketAddr>() {
+            return runner.net.node_of(sa.ip()).map(|n| n.name().to_string());
+        } else {
+            match to.rsplit_once(':') {
+                Some((h, p)) if p.parse::<u16>().is_ok() => h,
+                _ => to,
+            }
         };
         let host = host.trim_start_matches('[').trim_end_matches(']');
         if runner.net.node(host).is_ok() {

@@ -42,6 +42,7 @@ mod source;
 mod view;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -208,12 +209,17 @@ impl Scenario {
         net: &crate::Net,
         notes: &Mutex<RunNotes>,
         live: Arc<Mutex<Vec<String>>>,
+        cancelled: Arc<AtomicBool>,
     ) -> Result<(), Failure> {
-        let mut runner = exec::Runner::new(net, self).sharing_log(live);
+        let mut runner = exec::Runner::new(net, self)
+            .sharing_log(live)
+            .cancelled_by(cancelled);
         let result = runner.run_all();
         let mut dir = None;
         let out = match result {
             Ok(()) => Ok(()),
+            // Out of time: the verdict is already given, without artifacts.
+            Err(msg) if runner.is_cancelled() => Err(Failure::Returned(msg)),
             Err(msg) => {
                 let (written, note) = artifacts::write(&runner, &msg);
                 dir = written;
@@ -255,10 +261,14 @@ impl Scenario {
         }
         let notes = Arc::new(Mutex::new(RunNotes::default()));
         let live = Arc::new(Mutex::new(Vec::new()));
-        let (me, art, steps) = (self.clone(), notes.clone(), live.clone());
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let (me, art, steps, stop) = (self.clone(), notes.clone(), live.clone(), cancelled.clone());
         let outcome = execute(TestSpec::from_case(self.parts(), false), move |ctx| {
-            me.body(ctx.net(), &art, steps)
+            me.body(ctx.net(), &art, steps, stop)
         });
+        if matches!(outcome, Outcome::TimedOut(_)) {
+            cancelled.store(true, Ordering::Release);
+        }
         // Out of time, the runner is still busy: what it logged so far, and
         // the last step it started.
         let so_far = std::mem::take(&mut *live.lock().unwrap_or_else(|e| e.into_inner()));
@@ -302,9 +312,10 @@ impl Scenario {
         let topology = self.file.topology.clone();
         let mut case = Case::new(name, move |net: &crate::Net| -> Result<(), Message> {
             let notes = Mutex::new(RunNotes::default());
-            self.body(net, &notes, Arc::default()).map_err(|f| match f {
-                Failure::Returned(m) | Failure::Setup(m) => Message(m),
-            })
+            self.body(net, &notes, Arc::default(), Arc::default())
+                .map_err(|f| match f {
+                    Failure::Returned(m) | Failure::Setup(m) => Message(m),
+                })
         })
         .topology(topology);
         if let Some(t) = timeout {

@@ -14,6 +14,7 @@ pub(crate) mod program;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -51,6 +52,8 @@ pub(crate) struct Runner<'n> {
     /// A copy of the log kept outside the runner, line by line, for a
     /// scenario that runs out of time while its runner is still busy.
     live: Option<Arc<Mutex<Vec<String>>>>,
+    /// Set when the scenario ran out of time: no further step starts.
+    cancelled: Arc<AtomicBool>,
     /// The index of the step that failed.
     pub(crate) failed: Option<usize>,
     started: Instant,
@@ -70,6 +73,7 @@ impl<'n> Runner<'n> {
             captures: Vec::new(),
             log: Vec::new(),
             live: None,
+            cancelled: Arc::new(AtomicBool::new(false)),
             failed: None,
             started: Instant::now(),
             runs: 0,
@@ -80,6 +84,20 @@ impl<'n> Runner<'n> {
     pub(crate) fn sharing_log(mut self, live: Arc<Mutex<Vec<String>>>) -> Self {
         self.live = Some(live);
         self
+    }
+
+    /// Stops before its next step (and cuts a `sleep` short) once
+    /// `cancelled` is set: for a scenario that ran out of time while the
+    /// runner is still busy.
+    pub(crate) fn cancelled_by(mut self, cancelled: Arc<AtomicBool>) -> Self {
+        self.cancelled = cancelled;
+        self
+    }
+
+    /// Whether the scenario ran out of time: the flag is set, or the lab's
+    /// teardown has begun (which comes first).
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire) || self.net.is_torn_down()
     }
 
     /// Appends a line to the step log, stamped with the time since start.
@@ -101,6 +119,10 @@ impl<'n> Runner<'n> {
         self.note(format!("scenario {} (seed {seed})", self.scenario.name()));
         for (i, placed) in self.scenario.steps.iter().enumerate() {
             let at = format!("{file}:{}:{}", placed.line, placed.column);
+            if self.is_cancelled() {
+                self.note(format!("out of time: step {} and after not run", i + 1));
+                return Err(format!("{at}: out of time before step {}", i + 1));
+            }
             self.note(format!("step {} ({}) at {at}", i + 1, placed.step.verb()));
             match self.step(placed) {
                 Ok(what) => self.note(format!("  ok: {what}")),
@@ -148,7 +170,14 @@ impl<'n> Runner<'n> {
             Step::Capture(s) => self.capture(s),
             Step::ExpectPackets(s) => self.expect_packets(s),
             Step::Sleep(s) => {
-                std::thread::sleep(s.duration.0);
+                let until = Instant::now() + s.duration.0;
+                while !self.is_cancelled() {
+                    let left = until.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    std::thread::sleep(left.min(Duration::from_millis(20)));
+                }
                 Ok(format!("slept {}", s.duration))
             }
         }

@@ -34,13 +34,29 @@ impl Runner<'_> {
     pub(super) fn ping(&mut self, s: &PingStep) -> Result<String, String> {
         let ip = self.ip(&s.to)?;
         let count = s.count.unwrap_or(3);
+        let (interval, timeout) = (
+            Duration::from_millis(50),
+            or(s.timeout, Duration::from_secs(1)),
+        );
+        let min = s.min_received.unwrap_or(count);
+        if min == 0 {
+            // Any number of replies will do: the requests only have to go.
+            let node = self.net.node(&s.from).map_err(|e| e.to_string())?;
+            let report = node
+                .ping(ip)
+                .count(count)
+                .interval(interval)
+                .timeout(timeout)
+                .run()
+                .map_err(|e| e.to_string())?;
+            return Ok(format!("{} of {count} replies from {ip}", report.received));
+        }
         let opts = PingOptions::new()
             .count(count)
-            .interval(Duration::from_millis(50))
-            .timeout(or(s.timeout, Duration::from_secs(1)));
+            .interval(interval)
+            .timeout(timeout);
         let report =
             assert::reachable_with(self.source(&s.from)?, ip, &opts).map_err(|f| f.to_string())?;
-        let min = s.min_received.unwrap_or(count);
         if report.received < min {
             return Err(format!(
                 "{} of {count} replies from {ip}, at least {min} required\n{report}",
@@ -116,7 +132,10 @@ impl Runner<'_> {
         let want = s.expect.unwrap_or(TcpExpect::Open);
         let ok = match want {
             TcpExpect::Open => report.state == PortState::Open,
-            TcpExpect::Refused => report.state == PortState::Refused,
+            TcpExpect::Refused => matches!(
+                report.state,
+                PortState::Refused | PortState::Unreachable { .. }
+            ),
             TcpExpect::Timeout => report.state == PortState::TimedOut,
             TcpExpect::Closed => report.state != PortState::Open,
         };
@@ -145,7 +164,10 @@ impl Runner<'_> {
         let ok = match want {
             UdpExpect::Reply => report.reply().is_some(),
             UdpExpect::NoReply => report.reply().is_none(),
-            UdpExpect::Refused => matches!(report.outcome, UdpOutcome::Refused),
+            UdpExpect::Refused => matches!(
+                report.outcome,
+                UdpOutcome::Refused | UdpOutcome::Unreachable { .. }
+            ),
         };
         if !ok {
             return Err(format!("udp {addr}: expected {want:?}, got {seen}"));
