@@ -9,6 +9,8 @@
 //! `NETNS_TEST_BLESS=1 cargo test --test guarantee_bad_input`.
 
 mod common;
+#[path = "guarantee_bad_input/kernel_rows.rs"]
+mod kernel_rows;
 #[path = "guarantee_bad_input/probe_rows.rs"]
 mod probe_rows;
 #[path = "guarantee_bad_input/wire_rows.rs"]
@@ -49,16 +51,7 @@ fn topo(input: &'static str, t: impl Fn() -> Topology + 'static) -> Row {
     row("topology", input, move |_| Net::build(&t()).map(drop))
 }
 
-/// A row whose topology passes validation and is refused by the kernel.
-fn kernel(input: &'static str, t: impl Fn() -> Topology + 'static) -> Row {
-    row("kernel", input, move |_| {
-        let t = t();
-        t.validate().expect("validation accepts a kernel row");
-        Net::build(&t).map(drop)
-    })
-}
-
-fn ab() -> Topology {
+pub(crate) fn ab() -> Topology {
     Topology::new().link(
         ("a", "eth0", "198.51.100.1/24"),
         ("b", "eth0", "198.51.100.2/24"),
@@ -305,6 +298,26 @@ fn rows() -> Vec<Row> {
             || ab().route("a", Route::default_via("198.51.100.1")),
         ),
         topo(
+            r#"ab().route("a", Route::to("198.51.100.0/24").dev("eth0"))"#,
+            || ab().route("a", Route::to("198.51.100.0/24").dev("eth0")),
+        ),
+        topo(
+            r#"ab().route("a", Route::to("203.0.113.0/24").via("198.51.100.255"))"#,
+            || ab().route("a", Route::to("203.0.113.0/24").via("198.51.100.255")),
+        ),
+        topo(r#".link(("a", "eth0", "198.51.100.1/0"), ("b", "eth0", "198.51.100.2/0"))"#, || {
+            Topology::new().link(("a", "eth0", "198.51.100.1/0"), ("b", "eth0", "198.51.100.2/0"))
+        }),
+        topo(
+            r#"ab().link(Endpoint::new("b", "small").mtu(1000).addr("2001:db8::2/64"), ("c", "eth0"))"#,
+            || {
+                ab().link(
+                    Endpoint::new("b", "small").mtu(1000).addr("2001:db8::2/64"),
+                    ("c", "eth0"),
+                )
+            },
+        ),
+        topo(
             r#"ab().route("a", Route::default_via("198.51.100.2")).route("a", Route::to("0.0.0.0/0").dev("eth0"))"#,
             || {
                 ab().route("a", Route::default_via("198.51.100.2"))
@@ -355,26 +368,9 @@ fn rows() -> Vec<Row> {
         topo(r#"ab().sysctl("a", "net/ipv4/ip_forward", "1")"#, || {
             ab().sysctl("a", "net/ipv4/ip_forward", "1")
         }),
-        // ---- valid descriptions the kernel refuses while building ----
-        kernel(
-            r#"ab().link(Endpoint::new("b", "small").mtu(1000).addr("2001:db8::2/64"), ("c", "eth0"))"#,
-            || {
-                ab().link(
-                    Endpoint::new("b", "small").mtu(1000).addr("2001:db8::2/64"),
-                    ("c", "eth0"),
-                )
-            },
-        ),
-        kernel(
-            r#"ab().sysctl("b", "net.ipv4.conf.eth0.no_such_sysctl", "1")"#,
-            || ab().sysctl("b", "net.ipv4.conf.eth0.no_such_sysctl", "1"),
-        ),
-        kernel(
-            r#"ab().sysctl("b", "net.ipv4.ip_forward", "banana")"#,
-            || ab().sysctl("b", "net.ipv4.ip_forward", "banana"),
-        ),
     ]
     .into_iter()
+    .chain(kernel_rows::rows())
     .chain(probe_rows::rows())
     .chain(wire_rows::rows())
     .chain(probe_rows::wait_rows())

@@ -242,13 +242,11 @@ fn refused_by_kernel(t: Topology) -> Error {
 #[serial]
 fn builds_failing_halfway_leave_nothing() {
     let b = before();
-    // An IPv6 address on a link whose MTU is below IPv6's 1280: the veths
-    // of both links exist when the kernel refuses the address; with wires,
-    // the hub and its ports too.
+    // An IPv6 address on an interface whose IPv6 a sysctl turned off: the
+    // veths of both links exist when the kernel refuses the address; with
+    // wires, the hub and its ports too.
     for wire in [false, true] {
-        let small = Endpoint::new("n2", "small")
-            .mtu(1000)
-            .addr("2001:db8::2/64");
+        let small = Endpoint::new("n2", "small").addr("2001:db8::2/64");
         let (first, second) = (
             (
                 Endpoint::from(("n1", "n1-e0", "198.51.100.1/24")),
@@ -265,7 +263,7 @@ fn builds_failing_halfway_leave_nothing() {
                 .link(first.0, first.1)
                 .link(second.0, second.1)
         };
-        let err = refused_by_kernel(t);
+        let err = refused_by_kernel(t.sysctl("n2", "net.ipv6.conf.small.disable_ipv6", "1"));
         assert!(
             matches!(&err, Error::Netlink { node, .. } if node == "n2"),
             "wire {wire}: {err:?}"

@@ -260,6 +260,36 @@ pub enum TopologyError {
         /// The second destination, as given.
         second: String,
     },
+    /// A route to the subnet of one of the node's own IPv4 addresses: the
+    /// kernel routes it to that interface already, and refuses a second
+    /// route to it.
+    #[error(
+        "route {dst} in node `{node}`: the kernel already routes {dst} to `{ifname}`, the subnet \
+         of its address {addr}, and refuses a second route to it"
+    )]
+    RouteToConnectedSubnet {
+        /// The node.
+        node: String,
+        /// The destination.
+        dst: String,
+        /// The interface with the address.
+        ifname: String,
+        /// The address, with its prefix length.
+        addr: String,
+    },
+    /// An IPv6 address on an interface whose MTU is under IPv6's minimum.
+    #[error(
+        "{node}/{ifname} has MTU {mtu} and an IPv6 address: IPv6 needs an MTU of at least 1280, \
+         and the kernel refuses the address"
+    )]
+    MtuTooSmallForIpv6 {
+        /// The node.
+        node: String,
+        /// The interface.
+        ifname: String,
+        /// Its MTU (given on this end or on the other end of the veth).
+        mtu: u32,
+    },
     /// Different MTUs on the two ends of one veth.
     #[error(
         "the two ends of one veth have different MTUs: {a} has {mtu_a}, {b} has {mtu_b} \

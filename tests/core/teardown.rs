@@ -40,19 +40,18 @@ fn a_build_failing_halfway_leaves_nothing() {
     let host = my_netns();
     let before = host_snapshot();
     let before_ns = common::process_netns();
-    // Validation accepts it; the kernel refuses an IPv6 address on a link
-    // whose MTU is below IPv6's minimum of 1280, after the veth exists.
+    // Validation accepts it; the kernel refuses an IPv6 address on an
+    // interface whose IPv6 a sysctl turned off, after the veth exists.
     let t = Topology::new()
         .link(
             ("n1", "n1-veth0", "198.51.100.1/24"),
             ("n2", "n2-veth0", "198.51.100.2/24"),
         )
         .link(
-            Endpoint::new("n2", "small")
-                .mtu(1000)
-                .addr("2001:db8::2/64"),
+            Endpoint::new("n2", "small").addr("2001:db8::2/64"),
             ("n3", "eth0"),
-        );
+        )
+        .sysctl("n2", "net.ipv6.conf.small.disable_ipv6", "1");
     t.validate().unwrap();
     let err = Net::build(&t).expect_err("the kernel refuses the address");
     match &err {

@@ -49,6 +49,9 @@ fn unusable(net: &IpNet) -> Option<String> {
         return Some("a multicast address names a group, not an interface".into());
     }
     match net {
+        IpNet::V4(n) if n.prefix_len() == 0 => Some(
+            "an IPv4 /0 subnet gets no route from the kernel: give a real prefix length".into(),
+        ),
         IpNet::V4(n) if n.addr().is_broadcast() => {
             Some("255.255.255.255 is the limited broadcast address".into())
         }

@@ -151,7 +151,16 @@ impl<'t> Builder<'t> {
             (None, None) => return Ok(()),
         };
         for (n, i) in [a, b] {
-            self.plan.nodes[n].ifaces[i].mtu = Some(mtu);
+            let node = &mut self.plan.nodes[n];
+            let iface = &mut node.ifaces[i];
+            iface.mtu = Some(mtu);
+            if mtu < 1280 && iface.addrs.iter().any(|a| a.addr().is_ipv6()) {
+                return Err(TopologyError::MtuTooSmallForIpv6 {
+                    node: node.name.clone(),
+                    ifname: iface.name.clone(),
+                    mtu,
+                });
+            }
         }
         Ok(())
     }

@@ -28,6 +28,30 @@ impl Builder<'_> {
                     second: route.dst.clone(),
                 });
             }
+            // The kernel's own route to each IPv4 subnet of the node (not
+            // for /32, nor in 0.0.0.0/8) has the same metric as ours.
+            if let IpNet::V4(d) = dst {
+                let connected = self.plan.nodes[ni].ifaces.iter().find_map(|i| {
+                    i.addrs.iter().find_map(|a| match a {
+                        IpNet::V4(a)
+                            if a.prefix_len() < 32
+                                && a.trunc() == d
+                                && a.network().octets()[0] != 0 =>
+                        {
+                            Some((i.name.clone(), a.to_string()))
+                        }
+                        _ => None,
+                    })
+                });
+                if let Some((ifname, addr)) = connected {
+                    return Err(TopologyError::RouteToConnectedSubnet {
+                        node: node.clone(),
+                        dst: dst.to_string(),
+                        ifname,
+                        addr,
+                    });
+                }
+            }
             self.plan.nodes[ni].routes.push(PlanRoute { dst, via, dev });
         }
         Ok(())
@@ -107,6 +131,15 @@ pub(crate) fn resolve_route(
             .iter()
             .flat_map(|i| &i.addrs)
             .any(|a| a.contains(&gw));
+        let broadcast_of = candidates.iter().flat_map(|i| &i.addrs).find(
+            |a| matches!(a, IpNet::V4(n) if n.prefix_len() < 31 && IpAddr::V4(n.broadcast()) == gw),
+        );
+        if let Some(net) = broadcast_of {
+            return Err(bad(format!(
+                "gateway {gw} is the broadcast address of {}",
+                net.trunc()
+            )));
+        }
         if !connected {
             return Err(TopologyError::GatewayUnreachable {
                 node: node.to_string(),
