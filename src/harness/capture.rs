@@ -22,8 +22,8 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::env::{self, BadValue};
 use crate::lab::Net;
+use crate::sys::env::{self, BadValue};
 
 /// Capture every test (`1`), or every test and keep every file (`keep`).
 pub const CAPTURE_ENV: &str = "NETNS_TEST_CAPTURE";

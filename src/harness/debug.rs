@@ -25,8 +25,8 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
-use super::env::{self, BadValue};
 use crate::lab::Net;
+use crate::sys::env::{self, BadValue};
 use crate::sys::privilege::{self, Privilege};
 
 /// Print every node's state when a test fails.

@@ -60,7 +60,6 @@ mod capture;
 mod case;
 mod cli;
 mod debug;
-pub(crate) mod env;
 pub mod junit;
 mod quiet;
 mod registry;

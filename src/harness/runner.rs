@@ -26,7 +26,6 @@
 use std::any::Any;
 use std::fmt::{self, Debug};
 use std::future::Future;
-use std::io::Write;
 use std::panic::resume_unwind;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -411,7 +410,7 @@ pub fn report(should_panic: bool, expected: Option<&str>, outcome: Outcome) {
         expected,
     };
     match outcome {
-        Outcome::Skipped(msg) => write_past_capture(&msg),
+        Outcome::Skipped(msg) => crate::sys::env::write_past_capture(&msg),
         outcome if should_panic => match expect.should_panic_failure(&outcome) {
             Some(why) => {
                 eprintln!("{why}");
@@ -470,15 +469,6 @@ fn skip_message(spec: &TestSpec, source: &std::io::Error, fix: &str) -> String {
         msg.push_str(fix.trim_end());
     }
     msg
-}
-
-/// Writes `msg` and a newline to the process's standard error itself: the
-/// output capture of libtest only takes what goes through `print!` and
-/// `eprint!`, so this shows even for a passing test.
-pub(super) fn write_past_capture(msg: &str) {
-    let mut err = std::io::stderr().lock();
-    let _ = err.write_all(msg.as_bytes());
-    let _ = err.write_all(b"\n");
 }
 
 /// Runs the test like [`run`] and returns how it ended, without failing.

@@ -23,6 +23,7 @@
 //! - [`netlink`]: rtnetlink requests, one file per object (link, addr, route,
 //!   dump), nftables (NETLINK_NETFILTER) and conntrack.
 
+pub(crate) mod env;
 pub(crate) mod ethtool;
 pub(crate) mod fd_limit;
 pub(crate) mod fdpass;

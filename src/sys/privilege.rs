@@ -261,7 +261,7 @@ pub fn unsupported_reason() -> Option<String> {
 /// is `1`, `true` or `yes` (any case). `0`, `false`, `no` or empty is no;
 /// so is any other value, with a warning printed once.
 pub fn skip_requested() -> bool {
-    crate::harness::env::switch(SKIP_ENV)
+    super::env::switch(SKIP_ENV)
 }
 
 /// Enters a fresh user namespace (uid and gid mapped to 0) with a private
@@ -275,7 +275,7 @@ pub fn enter_user_namespace() -> bool {
         FAILED | OPTED_OUT => return false,
         _ => {}
     }
-    if crate::harness::env::switch(NO_USERNS_ENV) {
+    if super::env::switch(NO_USERNS_ENV) {
         ENTERED.store(OPTED_OUT, Ordering::Release);
         return has_caps();
     }

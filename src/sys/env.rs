@@ -83,8 +83,18 @@ pub(crate) fn warn_once(bad: &BadValue) {
         .unwrap_or_else(|e| e.into_inner())
         .insert(bad.name);
     if first {
-        super::runner::write_past_capture(&bad.to_string());
+        write_past_capture(&bad.to_string());
     }
+}
+
+/// Writes `msg` and a newline to the process's standard error itself: the
+/// output capture of libtest only takes what goes through `print!` and
+/// `eprint!`, so this shows even for a passing test.
+pub(crate) fn write_past_capture(msg: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(msg.as_bytes());
+    let _ = err.write_all(b"\n");
 }
 
 #[cfg(test)]
