@@ -197,7 +197,7 @@ impl<'a> Link<'a> {
     fn reserve(&self, description: String) -> Result<Reservation> {
         self.net
             .faults
-            .reserve(self.key(), description.clone())
+            .reserve(Some(self.key()), description.clone())
             .map_err(|refused| {
                 match refused {
                     Refused::Closed => FaultError::TornDown { fault: description },

@@ -137,23 +137,24 @@ impl FaultBook {
 
     /// Reserves `key` for a fault about to be made, before anything is
     /// changed: refused once the network is torn down, or while another
-    /// fault (or reservation) holds the key.
+    /// fault (or reservation) holds the key. Without a key, the fault is
+    /// keyed by its id, which no other holds.
     pub(crate) fn reserve(
         &self,
-        key: String,
+        key: Option<String>,
         description: String,
     ) -> std::result::Result<Reservation, Refused> {
         let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
         if self.closed.load(Ordering::Acquire) {
             return Err(Refused::Closed);
         }
-        if let Some(e) = active.iter().find(|e| e.key == key) {
+        if let Some(e) = active.iter().find(|e| Some(&e.key) == key.as_ref()) {
             return Err(Refused::Busy(e.description.clone()));
         }
         let id = self.next_id();
         active.push(Entry {
             id,
-            key,
+            key: key.unwrap_or_else(|| format!("fault {id}")),
             description: description.clone(),
             since: Instant::now(),
             evidence: None,
@@ -162,24 +163,11 @@ impl FaultBook {
         Ok(Reservation { id, description })
     }
 
-    /// Reserves a place for a fault that shares its key with no other
-    /// (keyed by its id), before anything is changed: refused with
-    /// [`FaultError::TornDown`] once the network is torn down.
+    /// [`FaultBook::reserve`] without a key: refused only with
+    /// [`FaultError::TornDown`], once the network is torn down.
     pub(crate) fn reserve_unique(&self, description: String) -> Result<Reservation> {
-        let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
-        if self.closed.load(Ordering::Acquire) {
-            return Err(FaultError::TornDown { fault: description }.into());
-        }
-        let id = self.next_id();
-        active.push(Entry {
-            id,
-            key: format!("fault {id}"),
-            description: description.clone(),
-            since: Instant::now(),
-            evidence: None,
-            undo: None,
-        });
-        Ok(Reservation { id, description })
+        self.reserve(None, description.clone())
+            .map_err(|_| FaultError::TornDown { fault: description }.into())
     }
 
     /// Starts the reserved fault, made since, with how to show and undo it.

@@ -169,7 +169,7 @@ mod tests {
         let net = pair();
         let reserved = net
             .faults
-            .reserve("test".into(), "a test fault".into())
+            .reserve(Some("test".into()), "a test fault".into())
             .unwrap();
         net.tear_down(Teardown::Drop);
         let undone = Arc::new(AtomicBool::new(false));
