@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use crate::error::{Error, Result};
 use crate::lab::{Net, Node};
-use crate::ruleset::{BaseChain, ChainKind, DataType, Field, Hook, Match, Rule, SetDef, Verdict};
+use crate::ruleset::{BaseChain, ChainKind, Field, Hook, Match, Rule, SetDef, Verdict};
 use crate::sys::netlink::nft::{Batch, Family};
 use crate::vocab::Family as Ip;
 
@@ -119,22 +119,17 @@ impl NodeChange {
     /// Makes set `name` of `family` addresses holding `addrs`, once.
     fn set(&mut self, name: String, family: Ip, addrs: &[IpAddr]) -> String {
         if !self.sets.contains(&name) {
-            let key = match family {
-                Ip::V4 => DataType::Ipv4Addr,
-                Ip::V6 => DataType::Ipv6Addr,
-            };
             let def = SetDef {
                 name: name.clone(),
-                key: vec![key],
+                key: vec![Field::Saddr(family).data_type()],
                 data: Vec::new(),
                 dynamic: false,
                 timeout: None,
                 size: None,
             };
-            let keys: Vec<Vec<u8>> = addrs.iter().map(octets).collect();
             let batch = self.batch();
             batch.add_set(Family::Inet, TABLE, &def);
-            batch.add_elements(Family::Inet, TABLE, &name, &keys);
+            batch.add_addresses(Family::Inet, TABLE, &name, addrs);
             self.sets.push(name.clone());
         }
         name
@@ -152,13 +147,6 @@ impl NodeChange {
             );
         }
         self.batch().add_rule(Family::Inet, TABLE, FORWARD, rule);
-    }
-}
-
-fn octets(a: &IpAddr) -> Vec<u8> {
-    match a {
-        IpAddr::V4(a) => a.octets().to_vec(),
-        IpAddr::V6(a) => a.octets().to_vec(),
     }
 }
 

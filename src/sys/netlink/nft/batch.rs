@@ -2,9 +2,10 @@
 //! each an nf_tables message with the words of `nft` to name it in errors.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 
 use super::consts::*;
-use super::expr::{encode_comment, encode_rule};
+use super::expr::{encode_comment, encode_rule, ip_bytes};
 use super::msg::{
     nft_type, Attrs, NFT_MSG_DELCHAIN, NFT_MSG_DELRULE, NFT_MSG_DELSET, NFT_MSG_DELTABLE,
     NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWSET, NFT_MSG_NEWSETELEM, NFT_MSG_NEWTABLE,
@@ -255,14 +256,14 @@ impl Batch {
         self.push(NFT_MSG_NEWSET, NLM_F_CREATE, family, body, op);
     }
 
-    /// `nft add element FAMILY TABLE SET { KEY, ... }`: each key in the
-    /// set's byte order (an address's bytes, a port big-endian).
-    pub(crate) fn add_elements(
+    /// `nft add element FAMILY TABLE SET { ADDRESS, ... }`, into a set of
+    /// addresses of their family.
+    pub(crate) fn add_addresses(
         &mut self,
         family: Family,
         table: &str,
         set: &str,
-        keys: &[Vec<u8>],
+        addrs: &[IpAddr],
     ) {
         let mut body = Attrs::new();
         body.str(NFTA_SET_ELEM_LIST_TABLE, table)
@@ -271,10 +272,10 @@ impl Batch {
             body.u32_be(NFTA_SET_ELEM_LIST_SET_ID, *id);
         }
         body.nested(NFTA_SET_ELEM_LIST_ELEMENTS, |list| {
-            for key in keys {
+            for addr in addrs {
                 list.nested(NFTA_LIST_ELEM, |elem| {
                     elem.nested(NFTA_SET_ELEM_KEY, |k| {
-                        k.bytes(NFTA_DATA_VALUE, key);
+                        k.bytes(NFTA_DATA_VALUE, &ip_bytes(addr));
                     });
                 });
             }

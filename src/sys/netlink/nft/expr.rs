@@ -421,7 +421,7 @@ fn nat_flags(f: &crate::ruleset::NatFlags) -> u32 {
     bits
 }
 
-fn ip_bytes(ip: &IpAddr) -> Vec<u8> {
+pub(super) fn ip_bytes(ip: &IpAddr) -> Vec<u8> {
     match ip {
         IpAddr::V4(a) => a.octets().to_vec(),
         IpAddr::V6(a) => a.octets().to_vec(),
