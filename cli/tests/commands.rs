@@ -27,6 +27,15 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// Writes `body` as `name` in `dir`, with the path of `suites/labs/`'s
+/// two-host lab in place of `LAB_FILE`; the file's path.
+fn suite_on_two_hosts(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let file = dir.join(name);
+    let lab = repo().join("suites/labs/two_hosts.toml");
+    std::fs::write(&file, body.replace("LAB_FILE", lab.to_str().unwrap())).unwrap();
+    file
+}
+
 #[test]
 fn check_lists_every_mistake_with_its_position() {
     let broken = repo().join("tests/suites_broken");
@@ -72,9 +81,7 @@ steps = []
 #[test]
 fn run_reports_failures_junit_and_artifacts() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("mixed.toml");
-    let lab = repo().join("suites/labs/two_hosts.toml");
-    std::fs::write(&file, MIXED.replace("LAB_FILE", lab.to_str().unwrap())).unwrap();
+    let file = suite_on_two_hosts(dir.path(), "mixed.toml", MIXED);
     let junit = dir.path().join("report.xml");
     let artifacts = dir.path().join("artifacts");
     let out = netns_test(
@@ -274,9 +281,7 @@ steps = [
 #[test]
 fn expect_packets_counts_families_nodes_and_time() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("packets.toml");
-    let lab = repo().join("suites/labs/two_hosts.toml");
-    std::fs::write(&file, PACKETS.replace("LAB_FILE", lab.to_str().unwrap())).unwrap();
+    let file = suite_on_two_hosts(dir.path(), "packets.toml", PACKETS);
     let artifacts = dir.path().join("artifacts");
     let out = netns_test(
         &["run", file.to_str().unwrap()],
@@ -358,8 +363,6 @@ steps = [{ do = "ping", from = "n1", to = "n2", count = 1 }]
 #[test]
 fn a_scenario_out_of_time_names_the_step_it_was_in() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("slow.toml");
-    let lab = repo().join("suites/labs/two_hosts.toml");
     let body = r#"include = "LAB_FILE"
 
 [[scenario]]
@@ -370,7 +373,7 @@ steps = [
   { do = "run", node = "n1", cmd = ["sleep", "30"], timeout = "60s" },
 ]
 "#;
-    std::fs::write(&file, body.replace("LAB_FILE", lab.to_str().unwrap())).unwrap();
+    let file = suite_on_two_hosts(dir.path(), "slow.toml", body);
     let (code, stdout, xml) = run_with_report(&file);
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("FAILED  slow::too_slow"), "{stdout}");
@@ -394,9 +397,7 @@ steps = [
 #[test]
 fn a_scenario_out_of_time_runs_no_further_step_and_writes_no_artifacts() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("late.toml");
     let artifacts = dir.path().join("artifacts");
-    let lab = repo().join("suites/labs/two_hosts.toml");
     // Without the stop, the first scenario's runner would go on after its
     // time is up, fail its next step on the emptied lab and write a folder
     // while the second scenario keeps the process alive.
@@ -414,7 +415,7 @@ steps = [
 name = "next"
 steps = [{ do = "sleep", for = "3s" }]
 "#;
-    std::fs::write(&file, body.replace("LAB_FILE", lab.to_str().unwrap())).unwrap();
+    let file = suite_on_two_hosts(dir.path(), "late.toml", body);
     let out = netns_test(
         &["run", file.to_str().unwrap()],
         &[("NETNS_TEST_ARTIFACTS", &artifacts)],
