@@ -4,6 +4,7 @@ use std::fmt;
 
 /// Counters of one direction of a wire.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DirectionStats {
     /// Frames delivered to the far end (duplicates included).
     pub passed: u64,
@@ -68,6 +69,7 @@ impl fmt::Display for DirectionStats {
 /// Counters of both directions of a wire, as seen from the link handle:
 /// `forward` from its first node to its second.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct WireStats {
     /// From the handle's first node to its second.
     pub forward: DirectionStats,
