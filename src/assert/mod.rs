@@ -127,19 +127,9 @@ impl<'a> Source<'a> {
     /// The reports of `names` (deduplicated, in order); only the source's
     /// without the network.
     fn reports(&self, names: &[String]) -> Vec<Result<NodeReport, String>> {
-        let mut seen: Vec<&str> = Vec::new();
         let mut out = Vec::new();
-        for name in names {
-            if seen.contains(&name.as_str()) {
-                continue;
-            }
-            seen.push(name);
-            let node = if name == self.node.name() {
-                Some(self.node)
-            } else {
-                self.net.and_then(|n| n.node(name).ok())
-            };
-            match node {
+        for name in distinct(names) {
+            match self.lookup(name) {
                 Some(n) => out.push(n.report().map_err(|e| format!("node {name}: {e}"))),
                 None if self.net.is_some() => {
                     out.push(Err(format!("node {name}: no such node in the network")))
@@ -173,7 +163,6 @@ impl Source<'_> {
     /// tracked connection, and of every node of the network that declares
     /// a NAT or a firewall (the usual suspects, on the path or not).
     fn netfilter(&self, names: &[String]) -> Vec<NetfilterReport> {
-        let mut seen: Vec<&str> = Vec::new();
         let mut out = Vec::new();
         let declared = self
             .net
@@ -182,17 +171,8 @@ impl Source<'_> {
             .filter(|n| !n.netfilter_config().is_empty())
             .map(|n| n.name().to_string());
         let names: Vec<String> = names.iter().cloned().chain(declared).collect();
-        for name in &names {
-            if seen.contains(&name.as_str()) {
-                continue;
-            }
-            seen.push(name);
-            let node = if name == self.node.name() {
-                Some(self.node)
-            } else {
-                self.net.and_then(|n| n.node(name).ok())
-            };
-            if let Some(Ok(r)) = node.map(Node::netfilter_report) {
+        for name in distinct(&names) {
+            if let Some(Ok(r)) = self.lookup(name).map(Node::netfilter_report) {
                 if !r.is_empty() {
                     out.push(r);
                 }
@@ -201,12 +181,30 @@ impl Source<'_> {
         out
     }
 
+    /// The node called `name`: the source's own, or one of the network's.
+    fn lookup(&self, name: &str) -> Option<&Node> {
+        if name == self.node.name() {
+            Some(self.node)
+        } else {
+            self.net.and_then(|n| n.node(name).ok())
+        }
+    }
+
     /// The network's active faults, as lines, when the network is known.
     fn faults(&self) -> Vec<String> {
         self.net
             .map(|n| n.active_faults().iter().map(ToString::to_string).collect())
             .unwrap_or_default()
     }
+}
+
+/// `names` without repeats, in order of first appearance.
+fn distinct(names: &[String]) -> impl Iterator<Item = &str> {
+    let mut seen = std::collections::HashSet::new();
+    names
+        .iter()
+        .map(String::as_str)
+        .filter(move |n| seen.insert(*n))
 }
 
 impl<'a> From<&'a Node> for Source<'a> {

@@ -167,6 +167,19 @@ impl ProbeError {
         Ok(())
     }
 
+    /// Refuses a `timeout` of zero or longer than [`MAX_WAIT`] for `probe`.
+    pub(crate) fn check_timeout(probe: &'static str, timeout: Duration) -> Result<(), ProbeError> {
+        if timeout.is_zero() {
+            return Err(ProbeError::InvalidOption {
+                probe,
+                option: "timeout",
+                value: "0s".into(),
+                reason: "wait more than zero".into(),
+            });
+        }
+        ProbeError::check_wait(probe, "timeout", timeout)
+    }
+
     pub(crate) fn io(op: impl Into<String>, source: io::Error) -> Self {
         ProbeError::Io {
             op: op.into(),

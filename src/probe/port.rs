@@ -112,15 +112,7 @@ fn check_addr(probe: &'static str, addr: SocketAddr, timeout: Duration) -> Resul
             reason: "a port probe needs a specified address and a port other than 0".into(),
         });
     }
-    if timeout.is_zero() {
-        return Err(ProbeError::InvalidOption {
-            probe,
-            option: "timeout",
-            value: "0s".into(),
-            reason: "wait more than zero".into(),
-        });
-    }
-    ProbeError::check_wait(probe, "timeout", timeout)
+    ProbeError::check_timeout(probe, timeout)
 }
 
 /// Tries a TCP connection to `addr` from the calling thread's namespace,

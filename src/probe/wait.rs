@@ -15,18 +15,6 @@ const FIRST_TRY: Duration = Duration::from_millis(250);
 const FIRST_PAUSE: Duration = Duration::from_millis(10);
 const MAX_PAUSE: Duration = Duration::from_millis(100);
 
-fn check_timeout(probe: &'static str, timeout: Duration) -> Result<(), ProbeError> {
-    if timeout.is_zero() {
-        return Err(ProbeError::InvalidOption {
-            probe,
-            option: "timeout",
-            value: "0s".into(),
-            reason: "wait more than zero".into(),
-        });
-    }
-    ProbeError::check_wait(probe, "timeout", timeout)
-}
-
 /// The tries and pauses of one wait.
 struct Schedule {
     start: Instant,
@@ -89,7 +77,7 @@ impl Schedule {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn wait_reachable(dst: IpAddr, timeout: Duration) -> Result<PingReport, ProbeError> {
-    check_timeout("wait_reachable", timeout)?;
+    ProbeError::check_timeout("wait_reachable", timeout)?;
     let mut plan = Schedule::new(timeout);
     loop {
         let opts = PingOptions::new().count(1).timeout(plan.next_try());
@@ -127,7 +115,7 @@ pub fn wait_reachable(dst: IpAddr, timeout: Duration) -> Result<PingReport, Prob
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn wait_port_open(addr: SocketAddr, timeout: Duration) -> Result<TcpReport, ProbeError> {
-    check_timeout("wait_port_open", timeout)?;
+    ProbeError::check_timeout("wait_port_open", timeout)?;
     let mut plan = Schedule::new(timeout);
     loop {
         let probe = tcp_connect(addr, plan.next_try())?;
