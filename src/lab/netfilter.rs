@@ -36,6 +36,7 @@ impl Node {
                 })
                 .collect(),
             forwarding: Some(self.forwarding),
+            switch: self.ifaces.iter().any(|i| i.master.is_some()),
         }
     }
 

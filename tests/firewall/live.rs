@@ -213,3 +213,36 @@ fn a_full_cone_keeps_its_mappings_across_a_firewall_change_but_not_a_new_timeout
     assert_eq!(register(), a_out);
     assert_eq!(let_in(9004), Some(9004));
 }
+
+#[test]
+fn a_firewall_or_nat_on_a_live_switch_is_refused() {
+    let net = Net::build(&netns_test::Topology::new().bridge(
+        "sw",
+        [
+            ("a", "eth0", "198.51.100.1/26"),
+            ("b", "eth0", "198.51.100.2/26"),
+        ],
+    ))
+    .unwrap();
+    let fw = net["sw"].set_firewall(Firewall::new().forward(Filter::drop().udp()));
+    assert!(
+        matches!(
+            fw,
+            Err(Error::Topology(TopologyError::NetfilterOnSwitch { ref node })) if node == "sw"
+        ),
+        "{fw:?}"
+    );
+    let nat = net["sw"].add_nat(Nat::masquerade("eth0"));
+    assert!(
+        matches!(
+            nat,
+            Err(Error::Topology(TopologyError::NetfilterOnSwitch { .. }))
+        ),
+        "{nat:?}"
+    );
+    assert!(net["sw"]
+        .ruleset()
+        .unwrap()
+        .table("inet", "netns_test_firewall")
+        .is_none());
+}

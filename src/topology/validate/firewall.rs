@@ -33,6 +33,9 @@ pub(crate) struct NodeView<'a> {
     pub(crate) ifaces: Vec<IfaceView<'a>>,
     /// Whether the node forwards; `None` when unknown (no check).
     pub(crate) forwarding: Option<bool>,
+    /// Whether the node is a segment's switch (its bridge forwards frames
+    /// that no `inet` table sees).
+    pub(crate) switch: bool,
 }
 
 impl NodeView<'_> {
@@ -92,6 +95,11 @@ pub(crate) fn compile(
     config: &RulesetConfig,
 ) -> Result<NodeRuleset, TopologyError> {
     let mut out = Out::default();
+    if node.switch && !config.is_empty() {
+        return Err(TopologyError::NetfilterOnSwitch {
+            node: node.name.to_string(),
+        });
+    }
     if !config.nats.is_empty() && node.forwarding == Some(false) {
         return Err(TopologyError::NatWithoutForwarding {
             node: node.name.to_string(),
@@ -192,11 +200,6 @@ impl Builder<'_> {
             if n.netfilter.is_empty() {
                 continue;
             }
-            if n.bridge.is_some() {
-                return Err(TopologyError::NetfilterOnSwitch {
-                    node: n.name.clone(),
-                });
-            }
             let view = NodeView {
                 name: &n.name,
                 ifaces: n
@@ -208,6 +211,7 @@ impl Builder<'_> {
                     })
                     .collect(),
                 forwarding: Some(topo.forwarding.contains(&n.name)),
+                switch: n.bridge.is_some(),
             };
             n.ruleset = compile(&view, &n.netfilter)?;
         }

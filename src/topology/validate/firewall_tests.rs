@@ -29,6 +29,7 @@ fn compiled(nats: Vec<Nat>, firewall: Option<Firewall>) -> Result<String, Topolo
             },
         ],
         forwarding: Some(true),
+        switch: false,
     };
     compile(&view, &RulesetConfig { nats, firewall }).map(|r| r.text())
 }
