@@ -26,6 +26,9 @@ fn priorities_print_by_standard_name_where_the_hook_allows_it() {
         (Hook::Output, -100, "-100"),
         (Hook::Input, 100, "100"),
         (Hook::Input, 11, "11"),
+        // The extremes nft accepts.
+        (Hook::Input, i32::MIN, "-2147483648"),
+        (Hook::Input, i32::MAX, "2147483647"),
     ];
     // The bridge family's names (nft(8), "PRIORITY"), each valid on its hooks.
     let bridge = [

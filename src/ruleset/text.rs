@@ -91,7 +91,9 @@ pub(crate) fn priority(family: TableFamily, hook: Hook, prio: i32) -> String {
         TableFamily::Inet | TableFamily::Ip | TableFamily::Ip6 => &STD,
     };
     for &(name, value) in names {
-        if (prio - value).abs() <= 10 {
+        // In i64: a priority may be any i32, and i32::MIN - 10 overflows.
+        let d = i64::from(prio) - i64::from(value);
+        if d.abs() <= 10 {
             let valid = match name {
                 "dstnat" => hook == Hook::Prerouting,
                 "srcnat" => hook == Hook::Postrouting,
@@ -101,7 +103,7 @@ pub(crate) fn priority(family: TableFamily, hook: Hook, prio: i32) -> String {
             if !valid {
                 break;
             }
-            return match prio - value {
+            return match d {
                 0 => name.to_string(),
                 d if d > 0 => format!("{name} + {d}"),
                 d => format!("{name} - {}", -d),

@@ -276,8 +276,12 @@ fn other_family_hook(nfproto: u8, num: u32, prio: i32) -> Option<(&'static str, 
     };
     let prio = match prio {
         0 => "filter".to_string(),
-        p if p.abs() <= 10 => {
-            format!("filter {} {}", if p > 0 { '+' } else { '-' }, p.abs())
+        p if p.unsigned_abs() <= 10 => {
+            format!(
+                "filter {} {}",
+                if p > 0 { '+' } else { '-' },
+                p.unsigned_abs()
+            )
         }
         p => p.to_string(),
     };
@@ -457,4 +461,22 @@ fn listed_rule(
         chain?,
         NftRule::new(handle?, text, comment, packets, bytes),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extreme_priorities_of_other_families_print_as_numbers() {
+        for (prio, want) in [
+            (i32::MIN, "-2147483648"),
+            (i32::MAX, "2147483647"),
+            (-10, "filter - 10"),
+            (3, "filter + 3"),
+        ] {
+            let (hook, text) = other_family_hook(NFPROTO_ARP, 0, prio).unwrap();
+            assert_eq!((hook, text.as_str()), ("input", want));
+        }
+    }
 }
