@@ -328,6 +328,17 @@ pub(crate) enum Stmt {
         /// The data's fields (a map's), or none.
         data: Vec<Field>,
     },
+    /// `delete @set { KEY : DATA }`: removes the element with that key, if
+    /// there is one, whatever its data (the kernel wants data for a map
+    /// all the same).
+    Delete {
+        /// The set or map.
+        set: String,
+        /// The key's fields.
+        key: Vec<Field>,
+        /// The data's fields (a map's), or none.
+        data: Vec<Field>,
+    },
     /// `accept` or `drop`.
     Verdict(Verdict),
     /// `reject ...`.

@@ -246,7 +246,9 @@ fn reads_transport(rule: &Rule, from: usize) -> bool {
         _ => false,
     });
     let in_stmt = rule.stmts.iter().any(|s| match s {
-        Stmt::Update { key, data, .. } => key.iter().chain(data).any(is_transport),
+        Stmt::Update { key, data, .. } | Stmt::Delete { key, data, .. } => {
+            key.iter().chain(data).any(is_transport)
+        }
         Stmt::Nat(NatStmt {
             to: NatTo::Map { key, .. },
             ..
@@ -281,6 +283,20 @@ fn field(f: &Field, l4: Option<u8>) -> String {
 }
 
 /// Fields joined by ` . `.
+/// `update @SET { KEY : DATA }` or `delete ...` (`op`); a set's without
+/// `: DATA`.
+fn dynset(op: &str, set: &str, key: &[Field], data: &[Field], l4: Option<u8>) -> String {
+    if data.is_empty() {
+        format!("{op} @{set} {{ {} }}", concat(key, l4))
+    } else {
+        format!(
+            "{op} @{set} {{ {} : {} }}",
+            concat(key, l4),
+            concat(data, l4)
+        )
+    }
+}
+
 fn concat(fields: &[Field], l4: Option<u8>) -> String {
     fields
         .iter()
@@ -455,14 +471,8 @@ pub(crate) fn rule(r: &Rule) -> String {
         words.push(match s {
             Stmt::Counter { packets, bytes } => format!("counter packets {packets} bytes {bytes}"),
             Stmt::Limit(l) => limit(l),
-            Stmt::Update { set, key, data } if data.is_empty() => {
-                format!("update @{set} {{ {} }}", concat(key, l4))
-            }
-            Stmt::Update { set, key, data } => format!(
-                "update @{set} {{ {} : {} }}",
-                concat(key, l4),
-                concat(data, l4)
-            ),
+            Stmt::Update { set, key, data } => dynset("update", set, key, data, l4),
+            Stmt::Delete { set, key, data } => dynset("delete", set, key, data, l4),
             Stmt::Verdict(v) => v.name().to_string(),
             Stmt::Reject(rj) => reject(rj),
             Stmt::Nat(n) => nat(n, l4),

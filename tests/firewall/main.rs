@@ -9,6 +9,7 @@ mod common;
 mod filters;
 mod holepunch;
 mod live;
+mod mappings;
 mod masquerade;
 mod oracle;
 

@@ -105,6 +105,7 @@ pub(crate) fn compile(
             node: node.name.to_string(),
         });
     }
+    let mut preset_inbound = Vec::new();
     for nat in &config.nats {
         match &nat.spec {
             NatSpec::Source { oif, to } => source_nat(&mut out, node, nat, oif, to)?,
@@ -118,10 +119,18 @@ pub(crate) fn compile(
                 oif,
                 mapping,
                 filtering,
-            } => behaviour(&mut out, node, nat, oif, *mapping, *filtering)?,
+            } => {
+                let start = out.pre.len();
+                behaviour(&mut out, node, nat, oif, *mapping, *filtering)?;
+                preset_inbound = out.pre.split_off(start);
+            }
         }
         timeout_sysctls(node.name, nat, &mut out)?;
     }
+    // A preset's inbound rules go last: port forwards and `Nat::dnat`
+    // declared with it take their ports first, whatever the preset's sets
+    // say (its drop of mapped ports would otherwise shut a forward out).
+    out.pre.extend(preset_inbound);
     let mut rs = NodeRuleset {
         sets: out.sets,
         sysctls: out.sysctls,

@@ -10,8 +10,8 @@ use ipnet::IpNet;
 use super::firewall::NodeView;
 use super::TopologyError;
 use crate::ruleset::{
-    DataType, Field, Filtering, Mapping, Match, Nat, NatFlags, NatKind, NatStmt, NatTo, PortRange,
-    Rule, SetDef, SourceTo, Stmt, Verdict,
+    CtState, DataType, Field, Filtering, Mapping, Match, Nat, NatFlags, NatKind, NatStmt, NatTo,
+    PortRange, Rule, SetDef, SourceTo, Stmt, Verdict,
 };
 use crate::vocab::Family;
 
@@ -379,6 +379,20 @@ pub(super) fn behaviour(
             Field::CtOriginalProtoSrc,
         ];
         let inside_of_replies = [Field::CtReplySaddr(Family::V4), Field::CtReplyProtoSrc];
+        // An update only refreshes an entry's timeout, never its data: a
+        // new connection through an outside port that a mapping the map
+        // still holds stood for (its conntrack entry gone first) replaces
+        // that entry. (The delete goes by key; a map's wants data too.)
+        let mut new = outbound();
+        new.push(Match::CtState(CtState::NEW));
+        out.track.push(Rule::new(
+            new,
+            vec![Stmt::Delete {
+                set: FULLCONE.into(),
+                key: vec![Field::Sport],
+                data: inside.to_vec(),
+            }],
+        ));
         for (m, data) in [(outbound(), inside), (replies(), inside_of_replies)] {
             out.track.push(Rule::new(
                 m,

@@ -359,16 +359,16 @@ impl Batch {
     }
 }
 
-/// The rules of `ruleset` that add to or refresh set `name`, with their
-/// chains, in order.
+/// The rules of `ruleset` that add to, refresh or delete from set `name`,
+/// with their chains, in order.
 fn set_writers<'r>(ruleset: &'r NodeRuleset, name: &str) -> Vec<&'r (String, Rule)> {
     ruleset
         .rules
         .iter()
         .filter(|(_, rule)| {
-            rule.stmts
-                .iter()
-                .any(|s| matches!(s, Stmt::Update { set, .. } if set == name))
+            rule.stmts.iter().any(
+                |s| matches!(s, Stmt::Update { set, .. } | Stmt::Delete { set, .. } if set == name),
+            )
         })
         .collect()
 }

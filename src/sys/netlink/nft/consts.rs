@@ -204,6 +204,8 @@ pub(super) const NFTA_DYNSET_EXPR: u16 = 7;
 pub(super) const NFTA_DYNSET_EXPRESSIONS: u16 = 10;
 /// `NFT_DYNSET_OP_UPDATE`: add, or refresh the timeout.
 pub(super) const NFT_DYNSET_OP_UPDATE: u32 = 1;
+/// `NFT_DYNSET_OP_DELETE`: remove the element.
+pub(super) const NFT_DYNSET_OP_DELETE: u32 = 2;
 
 /// `NFTA_NAT_TYPE`.
 pub(super) const NFTA_NAT_TYPE: u16 = 1;

@@ -444,7 +444,8 @@ impl Reader<'_> {
                 // The kernel dumps a timeout of 0 for "the set's own".
                 let own_timeout = e.u64(NFTA_DYNSET_TIMEOUT).unwrap_or(0) == 0;
                 let exprs = [NFTA_DYNSET_EXPR, NFTA_DYNSET_EXPRESSIONS];
-                if e.u32(NFTA_DYNSET_OP)? != NFT_DYNSET_OP_UPDATE
+                let op = e.u32(NFTA_DYNSET_OP)?;
+                if ![NFT_DYNSET_OP_UPDATE, NFT_DYNSET_OP_DELETE].contains(&op)
                     || !own_timeout
                     || exprs.iter().any(|a| e.data.contains_key(a))
                 {
@@ -457,7 +458,11 @@ impl Reader<'_> {
                     Some(r) => self.fields_from(r, data_len)?,
                     None => Vec::new(),
                 };
-                self.stmts.push(Stmt::Update { set, key, data });
+                self.stmts.push(if op == NFT_DYNSET_OP_DELETE {
+                    Stmt::Delete { set, key, data }
+                } else {
+                    Stmt::Update { set, key, data }
+                });
             }
             "counter" => self.stmts.push(Stmt::Counter {
                 packets: e.u64(NFTA_COUNTER_PACKETS).unwrap_or(0),

@@ -518,12 +518,13 @@ fn masquerade(out: &mut Attrs, ports: &Option<PortRange>, f: &crate::ruleset::Na
     });
 }
 
-/// `update @SET { KEY : DATA }`: key from slot 0, data from the next
-/// 16-byte register.
-fn update(
+/// `update @SET { KEY : DATA }` (`op` [`NFT_DYNSET_OP_UPDATE`]) or
+/// `delete @SET { KEY : DATA }` ([`NFT_DYNSET_OP_DELETE`]): key from slot
+/// 0, data from the next 16-byte register.
+fn dynset(
     out: &mut Attrs,
     family: Family,
-    set: &str,
+    (op, set): (u32, &str),
     key: &[Field],
     data: &[Field],
     ids: SetIds<'_>,
@@ -538,7 +539,7 @@ fn update(
         if !data.is_empty() {
             d.u32_be(NFTA_DYNSET_SREG_DATA, reg_of_slot(data_slot));
         }
-        d.u32_be(NFTA_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+        d.u32_be(NFTA_DYNSET_OP, op);
         d.str(NFTA_DYNSET_SET_NAME, set);
         if let Some(id) = ids(set) {
             d.u32_be(NFTA_DYNSET_SET_ID, id);
@@ -560,7 +561,22 @@ pub(super) fn encode_rule(family: Family, rule: &Rule, ids: SetIds<'_>) -> Resul
         match s {
             Stmt::Counter { .. } => counter(&mut out),
             Stmt::Limit(l) => limit(&mut out, l),
-            Stmt::Update { set, key, data } => update(&mut out, family, set, key, data, ids)?,
+            Stmt::Update { set, key, data } => dynset(
+                &mut out,
+                family,
+                (NFT_DYNSET_OP_UPDATE, set),
+                key,
+                data,
+                ids,
+            )?,
+            Stmt::Delete { set, key, data } => dynset(
+                &mut out,
+                family,
+                (NFT_DYNSET_OP_DELETE, set),
+                key,
+                data,
+                ids,
+            )?,
             Stmt::Verdict(v) => verdict(&mut out, *v),
             Stmt::Reject(r) => reject(&mut out, family, r)?,
             Stmt::Nat(n) => nat(&mut out, family, n, ids)?,
