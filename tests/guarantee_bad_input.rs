@@ -18,7 +18,7 @@ mod wire_rows;
 
 use std::time::Duration;
 
-use netns_test::firewall::{Filter, Firewall, Nat};
+use netns_test::firewall::{Filter, Firewall, Nat, Proto, Rate};
 use netns_test::{Endpoint, Error, Net, Route, Topology, TopologyError};
 use serial_test::serial;
 
@@ -207,6 +207,17 @@ fn rows() -> Vec<Row> {
         topo(r#"ab().firewall("a", Firewall::new().input(Filter::drop().dport(22)))"#, || {
             ab().firewall("a", Firewall::new().input(Filter::drop().dport(22)))
         }),
+        topo(r#"ab().firewall("a", Firewall::new().input(Filter::accept().ipv6().icmp()))"#, || {
+            ab().firewall("a", Firewall::new().input(Filter::accept().ipv6().icmp()))
+        }),
+        topo(
+            r#"ab().firewall("a", Firewall::new().input(Filter::accept().limit(Rate::per_second(5).burst(0))))"#,
+            || ab().firewall("a", Firewall::new().input(Filter::accept().limit(Rate::per_second(5).burst(0)))),
+        ),
+        topo(
+            r#"ab().forwarding("a").nat("a", Nat::port_forward("eth0", Proto::Udp, 0, "198.51.100.2"))"#,
+            || ab().forwarding("a").nat("a", Nat::port_forward("eth0", Proto::Udp, 0, "198.51.100.2")),
+        ),
         topo(r#"ab().firewall("a", Firewall::new()).firewall("a", Firewall::new())"#, || {
             ab().firewall("a", Firewall::new())
                 .firewall("a", Firewall::new())

@@ -5,7 +5,7 @@
 use std::net::TcpListener;
 use std::time::Duration;
 
-use netns_test::firewall::{Chain, CtState, Filter, Firewall, Policy, Rate, Reject};
+use netns_test::firewall::{Chain, CtState, Filter, Firewall, Nat, Policy, Proto, Rate, Reject};
 use netns_test::probe::{PortState, UdpOutcome};
 use netns_test::{Net, NodeThread, Route, Topology};
 
@@ -225,6 +225,35 @@ fn firewall_rules_that_cannot_match_are_refused_before_building() {
     let e =
         bad(Firewall::new().forward(Filter::drop().from("198.51.100.0/26").to("2001:db8::/32")));
     assert!(e.to_string().contains("IPv4 and IPv6"), "{e}");
+    let e = bad(Firewall::new().input(Filter::accept().ipv6().icmp()));
+    assert!(e.to_string().contains("never comes in IPv6"), "{e}");
+    let e = bad(Firewall::new().input(Filter::accept().proto(Proto::Icmpv6).from("198.51.100.1")));
+    assert!(e.to_string().contains("never comes in IPv4"), "{e}");
+    let e = bad(Firewall::new().input(Filter::accept().icmp().limit(Rate::per_second(5).burst(0))));
+    assert!(e.to_string().contains("burst of 0"), "{e}");
+    let e = bad(Firewall::new().input(Filter::accept().limit(Rate::per_second(u64::MAX))));
+    assert!(e.to_string().contains("overflow"), "{e}");
+    let e = bad(Firewall::new()
+        .input(Filter::accept())
+        .input(Filter::drop().from("198.51.100.0/33")));
+    assert!(
+        matches!(
+            &e,
+            TopologyError::InvalidFirewallRule {
+                chain: "input",
+                index: 2,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    for forward in [
+        Nat::port_forward("eth1", Proto::Udp, 0, "198.51.100.1:5000"),
+        Nat::port_forward("eth1", Proto::Udp, 5000, "198.51.100.1:0"),
+    ] {
+        let e = home(Some(forward)).validate().unwrap_err();
+        assert!(e.to_string().contains("port 0"), "{e}");
+    }
     let twice = home(None)
         .firewall("r1", Firewall::new())
         .firewall("r1", Firewall::new());

@@ -30,7 +30,9 @@ pub(super) fn filter_rule(
         if let Ok(ip) = text.parse::<IpAddr>() {
             return Ok(IpNet::from(ip));
         }
-        parse_cidr(node.name, "firewall", text).map(|n| n.trunc())
+        parse_cidr(node.name, "firewall", text)
+            .map(|n| n.trunc())
+            .map_err(|_| bad(format!("`{text}` is neither an address nor a prefix")))
     };
     let saddr = f.saddr.as_deref().map(net).transpose()?;
     let daddr = f.daddr.as_deref().map(net).transpose()?;
@@ -70,6 +72,19 @@ pub(super) fn filter_rule(
     matches.extend(saddr.map(Match::Saddr));
     matches.extend(daddr.map(Match::Daddr));
     if let Some(p) = f.proto {
+        // ICMP is IPv4's, ICMPv6 IPv6's: the other family never carries it.
+        let family = f.family.or(families.first().copied());
+        let other = match p.number() {
+            1 => Some(Family::V6),
+            58 => Some(Family::V4),
+            _ => None,
+        };
+        if let Some(fam) = other.filter(|o| family == Some(*o)) {
+            return Err(bad(format!(
+                "protocol {} never comes in {fam} packets",
+                p.number()
+            )));
+        }
         matches.push(Match::L4Proto(p.number()));
     }
     for (ports, sport) in [(f.sport, true), (f.dport, false)] {
@@ -99,6 +114,15 @@ pub(super) fn filter_rule(
     if let Some((rate, over)) = f.limit {
         if rate.packets == 0 {
             return Err(bad("a rate of 0 packets".into()));
+        }
+        if rate.burst == 0 {
+            return Err(bad("a burst of 0 packets (at least 1)".into()));
+        }
+        if rate.packets.checked_add(u64::from(rate.burst)).is_none() {
+            return Err(bad(format!(
+                "a rate of {} packets and a burst of {} overflow the kernel's 64 bits",
+                rate.packets, rate.burst
+            )));
         }
         stmts.push(Stmt::Limit(Limit {
             rate: rate.packets,

@@ -262,6 +262,13 @@ pub(super) fn forward_nat(
     if proto.is_some_and(|p| !p.has_ports()) && port.is_some() {
         return Err(invalid(node.name, nat, "ports are for TCP and UDP"));
     }
+    if port == Some(0) || to_port == Some(0) {
+        return Err(invalid(
+            node.name,
+            nat,
+            "port 0 is no port: nothing is sent to it",
+        ));
+    }
     let mut inbound = Vec::new();
     if let Some(p) = proto {
         inbound.push(Match::L4Proto(p.number()));
