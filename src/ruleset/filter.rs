@@ -48,7 +48,8 @@ pub enum Reject {
     PortUnreachable,
     /// ICMP host unreachable (`EHOSTUNREACH`).
     HostUnreachable,
-    /// ICMP administratively prohibited (`EHOSTUNREACH` on Linux, "filtered").
+    /// ICMP administratively prohibited ("filtered"; on Linux `EHOSTUNREACH`
+    /// over IPv4, `EACCES` over IPv6).
     AdminProhibited,
     /// ICMP no route (network unreachable, `ENETUNREACH`).
     NoRoute,

@@ -151,6 +151,21 @@ fn nat_statements_print_with_their_flags_ports_and_brackets() {
         rule(&Rule::new(vec![Match::L4Proto(6)], vec![v6])),
         "meta l4proto tcp dnat ip6 to [2001:db8::1]:80"
     );
+    // As nft 1.0.6 lists it.
+    let range = Stmt::Nat(NatStmt {
+        kind: NatKind::Snat,
+        family: crate::vocab::Family::V6,
+        to: NatTo::Addr {
+            min: "2001:db8::1".parse().unwrap(),
+            max: Some("2001:db8::2".parse().unwrap()),
+            ports: Some(PortRange { lo: 1000, hi: 2000 }),
+        },
+        flags: NatFlags::default(),
+    });
+    assert_eq!(
+        rule(&Rule::new(vec![Match::L4Proto(17)], vec![range])),
+        "meta l4proto udp snat ip6 to [2001:db8::1]-[2001:db8::2]:1000-2000"
+    );
     let masq = Stmt::Masquerade {
         ports: Some(PortRange { lo: 1024, hi: 2000 }),
         flags: NatFlags {

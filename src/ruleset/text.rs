@@ -412,14 +412,18 @@ fn nat(n: &NatStmt, l4: Option<u8>) -> String {
     };
     let to = match &n.to {
         NatTo::Addr { min, max, ports: p } => {
-            let addr = match max {
-                Some(max) => format!("{min}-{max}"),
-                None => min.to_string(),
+            // With ports, each IPv6 address of a range is bracketed.
+            let one = |a: &IpAddr| match (p, a) {
+                (Some(_), IpAddr::V6(_)) => format!("[{a}]"),
+                _ => a.to_string(),
             };
-            match (p, min) {
-                (None, _) => addr,
-                (Some(p), IpAddr::V6(_)) => format!("[{addr}]:{}", ports(p)),
-                (Some(p), IpAddr::V4(_)) => format!("{addr}:{}", ports(p)),
+            let addr = match max {
+                Some(max) => format!("{}-{}", one(min), one(max)),
+                None => one(min),
+            };
+            match p {
+                None => addr,
+                Some(p) => format!("{addr}:{}", ports(p)),
             }
         }
         NatTo::Map { key, map } => format!("{} map @{map}", concat(key, l4)),
