@@ -535,13 +535,24 @@ fn ip_of(family: Ip, bytes: &[u8]) -> Option<IpAddr> {
 /// The network a comparison of an address field says: the value, with the
 /// mask's length (or the bytes compared, when `nft` loaded only the
 /// prefix's whole bytes).
-fn prefix(ip: Ip, value: &[u8], mask: Option<&[u8]>) -> Option<IpNet> {
+pub(super) fn prefix(ip: Ip, value: &[u8], mask: Option<&[u8]>) -> Option<IpNet> {
     let full = match ip {
         Ip::V4 => 4,
         Ip::V6 => 16,
     };
     let len = match mask {
-        Some(m) => m.iter().map(|b| b.count_ones()).sum::<u32>() as u8,
+        Some(m) => {
+            let ones = m.iter().map(|b| b.count_ones()).sum::<u32>();
+            // Only a prefix's mask (ones, then zeros) says a network.
+            let leading = m
+                .iter()
+                .position(|b| *b != 0xff)
+                .map_or(m.len() as u32 * 8, |i| i as u32 * 8 + m[i].leading_ones());
+            if ones != leading {
+                return None;
+            }
+            ones as u8
+        }
         None => (value.len() * 8) as u8,
     };
     let mut bytes = value.to_vec();

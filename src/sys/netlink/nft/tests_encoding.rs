@@ -392,3 +392,16 @@ fn constants_match_the_kernel_headers_in_libc() {
     assert_eq!(i32::from(Family::Bridge.nfproto()), libc::NFPROTO_BRIDGE);
     assert_eq!(NFT_PAYLOAD_LL_HEADER as i32, libc::NFT_PAYLOAD_LL_HEADER);
 }
+
+#[test]
+fn only_a_prefix_mask_says_a_network() {
+    use crate::vocab::Family as Ip;
+    let net = |mask: [u8; 4]| super::decode::prefix(Ip::V4, &[10, 0, 1, 0], Some(&mask));
+    assert_eq!(
+        net([255, 255, 255, 0]),
+        Some("10.0.1.0/24".parse().unwrap())
+    );
+    assert_eq!(net([255, 255, 254, 0]).map(|n| n.prefix_len()), Some(23));
+    assert_eq!(net([255, 0, 255, 0]), None);
+    assert_eq!(net([0, 255, 255, 255]), None);
+}
