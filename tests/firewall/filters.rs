@@ -254,6 +254,27 @@ fn firewall_rules_that_cannot_match_are_refused_before_building() {
         let e = home(Some(forward)).validate().unwrap_err();
         assert!(e.to_string().contains("port 0"), "{e}");
     }
+    let dead = home(None).nat("r1", Nat::dnat("eth1", "198.51.100.1")).nat(
+        "r1",
+        Nat::port_forward("eth1", Proto::Tcp, 80, "198.51.100.1:8080"),
+    );
+    let e = dead.validate().unwrap_err();
+    assert!(e.to_string().contains("never matches"), "{e}");
+    let again = home(None)
+        .nat(
+            "r1",
+            Nat::port_forward("eth1", Proto::Udp, 53, "198.51.100.1"),
+        )
+        .nat(
+            "r1",
+            Nat::port_forward("eth1", Proto::Tcp, 53, "198.51.100.1"),
+        )
+        .nat(
+            "r1",
+            Nat::port_forward("eth1", Proto::Udp, 53, "198.51.100.2"),
+        );
+    let e = again.validate().unwrap_err();
+    assert!(e.to_string().contains("198.51.100.2"), "{e}");
     let twice = home(None)
         .firewall("r1", Firewall::new())
         .firewall("r1", Firewall::new());

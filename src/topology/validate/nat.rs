@@ -39,6 +39,9 @@ pub(super) struct Out {
     pub(super) sysctls: Vec<(String, String)>,
     /// Whether an RFC 4787 preset was seen (one per node: they share sets).
     pub(super) preset: bool,
+    /// The port forwards and DNATs so far: interface, protocol, port, and
+    /// the forward's description.
+    pub(super) forwards: Vec<(String, Option<crate::ruleset::Proto>, Option<u16>, String)>,
 }
 
 impl Out {
@@ -269,6 +272,18 @@ pub(super) fn forward_nat(
             "port 0 is no port: nothing is sent to it",
         ));
     }
+    let shadow = out.forwards.iter().find(|(i, p, o, _)| {
+        i == iif && p.is_none_or(|p| Some(p) == proto) && o.is_none_or(|o| Some(o) == port)
+    });
+    if let Some((.., first)) = shadow {
+        return Err(invalid(
+            node.name,
+            nat,
+            format!("it never matches: `{first}`, declared before it, takes its packets"),
+        ));
+    }
+    out.forwards
+        .push((iif.to_string(), proto, port, nat.describe()));
     let mut inbound = Vec::new();
     if let Some(p) = proto {
         inbound.push(Match::L4Proto(p.number()));
