@@ -275,6 +275,16 @@ fn firewall_rules_that_cannot_match_are_refused_before_building() {
         );
     let e = again.validate().unwrap_err();
     assert!(e.to_string().contains("198.51.100.2"), "{e}");
+    let both = home(Some(
+        Nat::full_cone("eth1").mapping_timeout(Duration::from_secs(5)),
+    ))
+    .sysctl("r1", "net.netfilter.nf_conntrack_udp_timeout", "60");
+    let e = both.validate().unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("net.netfilter.nf_conntrack_udp_timeout"),
+        "{e}"
+    );
     let twice = home(None)
         .firewall("r1", Firewall::new())
         .firewall("r1", Firewall::new());

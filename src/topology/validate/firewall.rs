@@ -223,6 +223,24 @@ impl Builder<'_> {
                 switch: n.bridge.is_some(),
             };
             n.ruleset = compile(&view, &n.netfilter)?;
+            // The NAT writes its sysctls after the build: the topology's
+            // own value of one would be overwritten without a word.
+            let clash = n
+                .ruleset
+                .sysctls
+                .iter()
+                .find_map(|(path, _)| n.sysctls.iter().any(|(p, _)| p == path).then_some(path));
+            if let Some(path) = clash {
+                let nat = n.netfilter.nats.iter().find(|x| x.timeout.is_some());
+                return Err(TopologyError::InvalidNat {
+                    node: n.name.clone(),
+                    nat: nat.map(|x| x.describe()).unwrap_or_default(),
+                    reason: format!(
+                        "its mapping timeout sets `{}`, which a sysctl of the topology sets too",
+                        path.replace('/', ".")
+                    ),
+                });
+            }
         }
         Ok(())
     }
