@@ -52,7 +52,7 @@ pub enum Error {
     /// soft limit to the hard one. Nothing was created.
     #[error(
         "a lab of {nodes} nodes needs about {needed} open files while it is built (one per \
-         node, two during the build, {open} already open), but the limit is {soft} \
+         node, two during the build, two per wire, {open} already open), but the limit is {soft} \
          (hard limit {hard}): node `{first_node_over}` would be the first past it; raise the \
          hard limit (`ulimit -Hn`, `LimitNOFILE=` for a service, `--ulimit nofile=` for a \
          container) or build a smaller lab"

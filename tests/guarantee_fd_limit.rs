@@ -22,6 +22,16 @@ fn pairs(n: usize) -> Topology {
     })
 }
 
+/// `n` wired pairs: 2n nodes, n wires through the relay.
+fn wired_pairs(n: usize) -> Topology {
+    (0..n).fold(Topology::new(), |t, i| {
+        t.wire(
+            (format!("a{i}"), "eth0", "198.51.100.1/24"),
+            (format!("b{i}"), "eth0", "198.51.100.2/24"),
+        )
+    })
+}
+
 /// Runs inside the child: sets the limits, builds, prints the outcome.
 #[test]
 #[ignore = "run by the tests below, in a child process"]
@@ -29,11 +39,16 @@ fn inner_build_under_limits() {
     let Ok(spec) = std::env::var(LIMITS_ENV) else {
         return;
     };
-    let v: Vec<u64> = spec.split(',').map(|x| x.parse().unwrap()).collect();
-    let (soft, hard, pairs_n) = (v[0], v[1], v[2] as usize);
+    let v: Vec<&str> = spec.split(',').collect();
+    let num = |i: usize| -> u64 { v[i].parse().unwrap() };
+    let (soft, hard, pairs_n) = (num(0), num(1), num(2) as usize);
+    let topology = match v.get(3) {
+        Some(&"wired") => wired_pairs(pairs_n),
+        _ => pairs(pairs_n),
+    };
     nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE, soft, hard).unwrap();
     let before = std::fs::read_dir("/proc/self/fd").unwrap().count();
-    match Net::build(&pairs(pairs_n)) {
+    match Net::build(&topology) {
         Ok(net) => {
             let (s, _) =
                 nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE).unwrap();
@@ -48,6 +63,11 @@ fn inner_build_under_limits() {
 }
 
 fn run(soft: u64, hard: u64, pairs_n: usize) -> String {
+    run_spec(&format!("{soft},{hard},{pairs_n}"))
+}
+
+/// Runs the inner test in a child with `spec`: `soft,hard,pairs[,wired]`.
+fn run_spec(spec: &str) -> String {
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
             "inner_build_under_limits",
@@ -55,7 +75,7 @@ fn run(soft: u64, hard: u64, pairs_n: usize) -> String {
             "--ignored",
             "--nocapture",
         ])
-        .env(LIMITS_ENV, format!("{soft},{hard},{pairs_n}"))
+        .env(LIMITS_ENV, spec)
         .output()
         .unwrap();
     let text = format!(
@@ -112,4 +132,20 @@ fn a_low_soft_limit_is_raised_to_fit() {
     assert!(line.starts_with("BUILT 300 "), "{line}");
     let soft: u64 = line.rsplit("soft=").next().unwrap().parse().unwrap();
     assert!((600..=4096).contains(&soft), "{line}");
+}
+
+#[test]
+fn wires_count_against_the_limit() {
+    // 10 wired pairs: 20 nodes, and for each wire two relay ports, with the
+    // hub and the relay's own fds besides. Under a hard limit of 64 that
+    // cannot fit: refused before anything is made, not a failure halfway.
+    let text = run_spec("64,64,10,wired");
+    assert!(text.contains("REFUSED"), "{text}");
+    assert!(text.contains("a lab of 20 nodes"), "{text}");
+    assert!(text.contains("(hard limit 64)"), "{text}");
+    // Under a hard limit that fits, the soft limit is raised and the same
+    // lab is built.
+    let text = run_spec("64,4096,10,wired");
+    let line = text.lines().find(|l| l.starts_with("BUILT")).expect(&text);
+    assert!(line.starts_with("BUILT 20 "), "{line}");
 }

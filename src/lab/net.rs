@@ -15,6 +15,7 @@ use super::node::{Directory, Node};
 use super::relay::{Relay, WireEnds};
 use super::teardown::Teardown;
 use crate::error::{Error, Result};
+use crate::sys::fd_limit::{Demand, FirstOver};
 use crate::sys::netlink::route::SavedRoute;
 use crate::topology::{Plan, Topology};
 
@@ -61,20 +62,32 @@ impl Net {
     /// Validates `topology`, then builds it.
     ///
     /// The lab holds one open file per node (two per node while it is
-    /// built): if the soft open-file limit is too low, it is raised as far
-    /// as the hard limit allows, and [`Error::TooManyFiles`] says so if that
-    /// is not enough.
+    /// built), and with wires two per wire and a few for their relay: if the
+    /// soft open-file limit is too low, it is raised as far as the hard
+    /// limit allows, and [`Error::TooManyFiles`] says so if that is not
+    /// enough.
     ///
     /// A validation error creates nothing. A kernel error halfway through
     /// (an address it refuses, say) returns the error after dropping
     /// everything already built.
     pub fn build(topology: &Topology) -> Result<Net> {
         let plan = Plan::new(topology)?;
-        if let Err(s) = crate::sys::fd_limit::ensure_room_for(
-            plan.nodes.len(),
-            super::shares::threads_for(plan.nodes.len()),
-        ) {
-            let first = plan.nodes.get(s.first_node_over).or(plan.nodes.last());
+        let demand = Demand {
+            nodes: plan.nodes.len(),
+            wires: plan.veths.iter().filter(|v| v.wire.is_some()).count(),
+            threads: super::shares::threads_for(plan.nodes.len()),
+        };
+        if let Err(s) = crate::sys::fd_limit::ensure_room_for(demand) {
+            let first = match s.first_over {
+                FirstOver::Node(i) => plan.nodes.get(i),
+                FirstOver::Wire(i) => plan
+                    .veths
+                    .iter()
+                    .filter(|v| v.wire.is_some())
+                    .nth(i)
+                    .map(|v| &plan.nodes[v.a.0]),
+            }
+            .or(plan.nodes.last());
             return Err(Error::TooManyFiles {
                 nodes: plan.nodes.len(),
                 needed: s.needed,
