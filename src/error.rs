@@ -49,10 +49,12 @@ pub enum Error {
     },
 
     /// The open-file limit is too low for the lab, even after raising the
-    /// soft limit to the hard one. Nothing was created.
+    /// soft limit to the hard one. Nothing was created (or, when the build
+    /// ran out of fds all the same, what it made was dropped).
     #[error(
         "a lab of {nodes} nodes needs about {needed} open files while it is built (one per \
-         node, two during the build, two per wire, {open} already open), but the limit is {soft} \
+         node, two during the build, two per wire, {open} already \
+         open or set aside for other builds under way), but the limit is {soft} \
          (hard limit {hard}): node `{first_node_over}` would be the first past it; raise the \
          hard limit (`ulimit -Hn`, `LimitNOFILE=` for a service, `--ulimit nofile=` for a \
          container) or build a smaller lab"
@@ -62,9 +64,10 @@ pub enum Error {
         nodes: usize,
         /// Fds the build needs at its peak.
         needed: u64,
-        /// Fds open before the build.
+        /// Fds open before the build, with those other builds under way
+        /// have set aside.
         open: u64,
-        /// The soft limit, after raising it as far as the hard one allows.
+        /// The soft limit, after raising it to the hard one where allowed.
         soft: u64,
         /// The hard limit.
         hard: u64,

@@ -15,7 +15,7 @@ use super::node::{Directory, Node};
 use super::relay::{Relay, WireEnds};
 use super::teardown::Teardown;
 use crate::error::{Error, Result};
-use crate::sys::fd_limit::{Demand, FirstOver};
+use crate::sys::fd_limit::{Demand, FirstOver, Shortage};
 use crate::sys::netlink::route::SavedRoute;
 use crate::topology::{Plan, Topology};
 
@@ -63,9 +63,10 @@ impl Net {
     ///
     /// The lab holds one open file per node (two per node while it is
     /// built), and with wires two per wire and a few for their relay: if the
-    /// soft open-file limit is too low, it is raised as far as the hard
-    /// limit allows, and [`Error::TooManyFiles`] says so if that is not
-    /// enough.
+    /// soft open-file limit is too low, it is raised to the hard limit, and
+    /// [`Error::TooManyFiles`] says so if that is not enough. Builds on several threads at once count each other's fds
+    /// (until each has ended); a build that runs out of fds all the same
+    /// (taken by something else meanwhile) fails with the same error.
     ///
     /// A validation error creates nothing. A kernel error halfway through
     /// (an address it refuses, say) returns the error after dropping
@@ -77,28 +78,23 @@ impl Net {
             wires: plan.veths.iter().filter(|v| v.wire.is_some()).count(),
             threads: super::shares::threads_for(plan.nodes.len()),
         };
-        if let Err(s) = crate::sys::fd_limit::ensure_room_for(demand) {
-            let first = match s.first_over {
-                FirstOver::Node(i) => plan.nodes.get(i),
-                FirstOver::Wire(i) => plan
-                    .veths
-                    .iter()
-                    .filter(|v| v.wire.is_some())
-                    .nth(i)
-                    .map(|v| &plan.nodes[v.a.0]),
+        let reservation = crate::sys::fd_limit::ensure_room_for(demand)
+            .map_err(|s| too_many_files(&plan, &s, None))?;
+        let built = Net::build_planned(&plan).map_err(|e| {
+            if crate::sys::fd_limit::is_emfile(&e) {
+                too_many_files(&plan, &reservation.ran_out(demand), named_node(&e))
+            } else {
+                e
             }
-            .or(plan.nodes.last());
-            return Err(Error::TooManyFiles {
-                nodes: plan.nodes.len(),
-                needed: s.needed,
-                open: s.open,
-                soft: s.soft,
-                hard: s.hard,
-                first_node_over: first.map(|n| n.name.clone()).unwrap_or_default(),
-            });
-        }
+        });
+        drop(reservation);
+        built
+    }
+
+    /// Builds `plan`, once there is room for it under the open-file limit.
+    fn build_planned(plan: &Plan) -> Result<Net> {
         crate::sys::process::adopt_orphans();
-        let built = build::build(&plan)?;
+        let built = build::build(plan)?;
         let namespaces = built.namespaces;
         let seed = resolve_seed(plan.seed);
         let directory = Arc::new(Directory::new(
@@ -253,6 +249,47 @@ impl Net {
     pub fn node_of(&self, ip: IpAddr) -> Option<&Node> {
         let name = self.nodes.first()?.directory().name_of(ip)?;
         self.node(name).ok()
+    }
+}
+
+/// The typed error for `shortage`, naming `node` (the node a build that ran
+/// out of fds was working on), else the first node past the limit.
+fn too_many_files(plan: &Plan, shortage: &Shortage, node: Option<&str>) -> Error {
+    let first = match shortage.first_over {
+        FirstOver::Node(i) => plan.nodes.get(i),
+        FirstOver::Wire(i) => plan
+            .veths
+            .iter()
+            .filter(|v| v.wire.is_some())
+            .nth(i)
+            .map(|v| &plan.nodes[v.a.0]),
+    }
+    .or(plan.nodes.last());
+    let first = node.map(str::to_string).or(first.map(|n| n.name.clone()));
+    Error::TooManyFiles {
+        nodes: plan.nodes.len(),
+        needed: shortage.needed,
+        open: shortage.open,
+        soft: shortage.soft,
+        hard: shortage.hard,
+        first_node_over: first.unwrap_or_default(),
+    }
+}
+
+/// The node an error of the build names, if it names one.
+fn named_node(e: &Error) -> Option<&str> {
+    match e {
+        Error::Netlink { node, .. } | Error::Sysctl { node, .. } | Error::Nftables { node, .. } => {
+            Some(node)
+        }
+        // `node/iface`, or the hub's name.
+        Error::Wire { place, .. } => place
+            .split_once('/')
+            .map(|(node, _)| node)
+            .filter(|n| *n != super::hub::HUB),
+        // `node `name`: what failed`.
+        Error::Namespace { op, .. } => op.strip_prefix("node `")?.split('`').next(),
+        _ => None,
     }
 }
 

@@ -1,6 +1,15 @@
 //! The open-file limit: a lab holds one fd per node, and two while it is
 //! being built (the namespace and its netlink socket); a lab with wires
 //! also holds two relay ports per wire, the wire hub and the relay's own.
+//!
+//! Builds on several threads at once (libtest runs tests in threads) each
+//! count the fds open now, which do not yet include those the others are
+//! about to open: a build therefore sets its estimate aside in
+//! [`IN_FLIGHT`] when its check passes, and takes it back when it ends (its
+//! [`Reservation`] drops). The fds a build has opened meanwhile are counted
+//! twice, so the check errs on the side of refusing.
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use nix::sys::resource::{getrlimit, setrlimit, Resource};
 
@@ -22,6 +31,10 @@ const PER_HUB: u64 = 7;
 
 /// Fds each wire holds: the relay's two packet sockets in the hub.
 const PER_WIRE: u64 = 2;
+
+/// Fds that builds under way still expect to open, by the estimates of
+/// their checks.
+static IN_FLIGHT: AtomicU64 = AtomicU64::new(0);
 
 /// What a build is about to make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +81,7 @@ pub(crate) enum FirstOver {
 /// Why a lab of some size cannot be built under the open-file limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Shortage {
-    /// Fds open now.
+    /// Fds open now, with those other builds under way set aside.
     pub(crate) open: u64,
     /// Fds the build needs at its peak.
     pub(crate) needed: u64,
@@ -85,34 +98,103 @@ fn open_fds() -> u64 {
     std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count() as u64)
 }
 
-/// Makes sure a build of `demand` fits under the open-file limit, raising
-/// the soft limit (never above the hard one) if it must; the shortage
-/// otherwise.
-pub(crate) fn ensure_room_for(demand: Demand) -> Result<(), Shortage> {
-    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
-        return Ok(());
+/// Room set aside under the open-file limit for a build under way, given
+/// back when it drops (when the build has ended, either way).
+#[derive(Debug)]
+#[must_use = "the room is given back when the reservation drops"]
+pub(crate) struct Reservation {
+    fds: u64,
+    /// Fds open at the check, with those other builds had set aside.
+    open: u64,
+}
+
+impl Reservation {
+    /// The shortage of a build that ran out of fds all the same (other fds
+    /// than those of builds, a test's own opened by another thread, took
+    /// the room it counted on), by the limits now; its first node past the
+    /// limit is unknown (past the last one).
+    pub(crate) fn ran_out(&self, demand: Demand) -> Shortage {
+        let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap_or((0, 0));
+        Shortage {
+            open: self.open,
+            needed: self.open + self.fds,
+            soft,
+            hard,
+            first_over: FirstOver::Node(demand.nodes),
+        }
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        IN_FLIGHT.fetch_sub(self.fds, Ordering::AcqRel);
+    }
+}
+
+/// Makes sure a build of `demand` fits under the open-file limit, with the
+/// room other builds under way have set aside, and sets its own room aside
+/// until the [`Reservation`] drops. If the soft limit is too low it is
+/// raised to the hard one; the shortage if even that is not enough.
+pub(crate) fn ensure_room_for(demand: Demand) -> Result<Reservation, Shortage> {
+    let own = demand.total();
+    let Ok((mut soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        IN_FLIGHT.fetch_add(own, Ordering::AcqRel);
+        return Ok(Reservation { fds: own, open: 0 });
     };
-    let open = open_fds();
-    let needed = open + demand.total();
-    if needed <= soft {
-        return Ok(());
+    loop {
+        let others = IN_FLIGHT.load(Ordering::Acquire);
+        let open = open_fds() + others;
+        let needed = open + own;
+        if needed > soft {
+            soft = raise(soft, hard, needed);
+        }
+        if needed > soft {
+            return Err(Shortage {
+                open,
+                needed,
+                soft,
+                hard,
+                first_over: first_over(demand, soft.saturating_sub(open)),
+            });
+        }
+        // Another build that set room aside since the load above makes
+        // this one count again.
+        if IN_FLIGHT
+            .compare_exchange(others, others + own, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            return Ok(Reservation { fds: own, open });
+        }
+    }
+}
+
+/// Raises the soft limit `soft` to the hard one (or, where that is refused,
+/// to `needed` if the hard one allows it); the soft limit afterwards.
+fn raise(soft: u64, hard: u64, needed: u64) -> u64 {
+    if setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
+        return hard;
     }
     let raised = needed.min(hard);
-    let soft = if raised > soft && setrlimit(Resource::RLIMIT_NOFILE, raised, hard).is_ok() {
-        raised
-    } else {
-        soft
-    };
-    if needed <= soft {
-        return Ok(());
+    if raised > soft && setrlimit(Resource::RLIMIT_NOFILE, raised, hard).is_ok() {
+        return raised;
     }
-    Err(Shortage {
-        open,
-        needed,
-        soft,
-        hard,
-        first_over: first_over(demand, soft.saturating_sub(open)),
-    })
+    soft
+}
+
+/// Whether `e`, or an error it was caused by, is `EMFILE`: the process
+/// reached its open-file limit.
+pub(crate) fn is_emfile(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if c.downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::raw_os_error)
+            == Some(libc::EMFILE)
+        {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// The first node or wire of `demand` past `room` free fds.
@@ -128,6 +210,22 @@ fn first_over(demand: Demand, room: u64) -> FirstOver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn emfile_is_found_through_the_sources() {
+        let e = crate::Error::Netlink {
+            node: "n1".into(),
+            op: "open a NETLINK_ROUTE socket".into(),
+            source: std::io::Error::from_raw_os_error(libc::EMFILE),
+        };
+        assert!(is_emfile(&e));
+        let e = crate::Error::Netlink {
+            node: "n1".into(),
+            op: "open a NETLINK_ROUTE socket".into(),
+            source: std::io::Error::from_raw_os_error(libc::ENOMEM),
+        };
+        assert!(!is_emfile(&e));
+    }
 
     #[test]
     fn wires_and_their_hub_count() {
