@@ -1,6 +1,6 @@
-//! Fresh veth pairs must not drop the first ARP (or neighbour solicitation):
-//! the build lets the links settle, so the very first echo is answered at once
-//! instead of after the 1 s ARP retry.
+//! Fresh veth pairs (also the two of a wire) must not drop the first ARP (or
+//! neighbour solicitation): the build lets the links settle, so the very
+//! first echo is answered at once instead of after the 1 s ARP retry.
 
 use std::time::Duration;
 
@@ -58,6 +58,19 @@ fn a_hundred_bridged_builds_without_a_first_ping_stall() {
         ],
     );
     let stalled = first_echoes(&t, "198.51.100.2", 100);
+    assert!(
+        stalled.is_empty(),
+        "first echo unanswered within {STALL:?} in cycles {stalled:?}"
+    );
+}
+
+#[test]
+fn two_hundred_wired_builds_without_a_first_ping_stall() {
+    let t = Topology::new().wire(
+        ("n1", "n1-veth0", "198.51.100.1/24"),
+        ("n2", "n2-veth0", "198.51.100.2/24"),
+    );
+    let stalled = first_echoes(&t, "198.51.100.2", 200);
     assert!(
         stalled.is_empty(),
         "first echo unanswered within {STALL:?} in cycles {stalled:?}"

@@ -78,8 +78,8 @@ impl Hub {
     }
 
     /// Joins `iface` of node `node` (through `sock`, in `node_ns`) to the
-    /// hub: a veth pair from the node's end to the hub's, both up, and the
-    /// node end's transmit offloads off.
+    /// hub: a veth pair from the node's end to the hub's, both up and
+    /// settled, and the node end's transmit offloads off.
     pub(crate) fn attach(
         &mut self,
         wire: usize,
@@ -98,6 +98,10 @@ impl Hub {
         };
         sock.add_veth(local, &peer, self.ns.as_raw_fd())?;
         self.sock.set_link_up(index, &name, true)?;
+        // As for a plain veth pair: without this, the first ARP of a fresh
+        // pair is sometimes dropped. Each end through its own namespace.
+        sock.settle_link(local.index, local.name)?;
+        self.sock.settle_link(index, &name)?;
         node_ns
             .with(|| disable_tx_offload(&iface.name))?
             .map_err(|source| Error::Wire {
