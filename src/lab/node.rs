@@ -206,7 +206,8 @@ impl Node {
 
     /// Starts a background thread inside the node.
     ///
-    /// `f` gets a [`StopToken`]; teardown sets it and waits up to 2 s for the
+    /// `f` gets a [`StopToken`]; teardown sets it (in every node at once)
+    /// and waits up to 2 s, for all the lab's threads together, for the
     /// thread to return. A thread still running then is left detached (it
     /// keeps its namespace alive until it returns or the process exits) and a
     /// warning names it.

@@ -2,10 +2,10 @@
 //! a test runner whose body overran its time limit.
 //!
 //! Every teardown stops the threads started with
-//! [`Node::spawn`](crate::Node::spawn) (their [`StopToken`](crate::StopToken)
-//! is set, then each gets [`THREAD_GRACE`] to return), in reverse creation
-//! order, then kills every process still inside one of the lab's
-//! namespaces, however and by whom it was started. The wires' relay thread
+//! [`Node::spawn`](crate::Node::spawn) (every node's
+//! [`StopToken`](crate::StopToken) is set, then all of them together get
+//! [`THREAD_GRACE`] to return), then kills every process still inside one
+//! of the lab's namespaces, however and by whom it was started. The wires' relay thread
 //! stops (it too gets [`THREAD_GRACE`], then is left behind) and its
 //! descriptors close, which frees the wire hub. Every active fault ends (a
 //! flapping link's thread stops), and the fault book refuses new link
@@ -74,9 +74,7 @@ impl Net {
                 .take();
             node.nft.lock().unwrap_or_else(|p| p.into_inner()).take();
         }
-        for node in self.nodes().iter().rev() {
-            stop_node(node);
-        }
+        stop_nodes(self.nodes());
         let inodes: Vec<u64> = self.nodes().iter().map(|n| n.ns.inode()).collect();
         kill_inside(&inodes);
         if how == Teardown::Drop {
@@ -110,19 +108,23 @@ impl Net {
     }
 }
 
-/// Sets the node's stop token and waits (up to [`THREAD_GRACE`] for all of
-/// them together) for its threads.
-fn stop_node(node: &Node) {
-    node.stop.store(true, std::sync::atomic::Ordering::Release);
+/// Sets every node's stop token, then waits for all their threads (up to
+/// [`THREAD_GRACE`] for all of them together), in reverse creation order.
+fn stop_nodes(nodes: &[Node]) {
+    for node in nodes {
+        node.stop.store(true, std::sync::atomic::Ordering::Release);
+    }
     let deadline = Instant::now() + THREAD_GRACE;
-    let threads = std::mem::take(&mut *node.threads.lock().unwrap_or_else(|p| p.into_inner()));
-    for (name, finished) in threads {
-        if !finished.wait_until(deadline) {
-            eprintln!(
-                "netns-test: thread `{name}` of node `{}` ignored its StopToken; \
-                 leaving it detached (it keeps the namespace alive until it returns)",
-                node.name()
-            );
+    for node in nodes.iter().rev() {
+        let threads = std::mem::take(&mut *node.threads.lock().unwrap_or_else(|p| p.into_inner()));
+        for (name, finished) in threads {
+            if !finished.wait_until(deadline) {
+                eprintln!(
+                    "netns-test: thread `{name}` of node `{}` ignored its StopToken; \
+                     leaving it detached (it keeps the namespace alive until it returns)",
+                    node.name()
+                );
+            }
         }
     }
 }
@@ -137,6 +139,38 @@ mod tests {
     use crate::fault::FaultError;
 
     use crate::lab::test_pair as pair;
+
+    #[test]
+    fn every_node_is_told_to_stop_before_any_grace_runs_out() {
+        // Three nodes, each with a thread that notes when it sees its stop
+        // token, then ignores it for longer than the grace.
+        let net = Net::build(&crate::Topology::new().node("a").node("b").node("c")).unwrap();
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        for node in net.nodes() {
+            let seen = Arc::clone(&seen);
+            node.spawn(move |stop| {
+                while !stop.is_stopped() {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                seen.lock().unwrap().push(Instant::now());
+                std::thread::sleep(THREAD_GRACE + Duration::from_secs(1));
+            })
+            .unwrap();
+        }
+        let began = Instant::now();
+        net.tear_down(Teardown::Drop);
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 3, "not every thread saw its stop token");
+        let late: Vec<_> = seen
+            .iter()
+            .map(|t| t.duration_since(began))
+            .filter(|d| *d >= THREAD_GRACE)
+            .collect();
+        assert!(
+            late.is_empty(),
+            "stop tokens seen only after the first node's grace of {THREAD_GRACE:?}: {late:?}"
+        );
+    }
 
     #[test]
     fn link_faults_and_partitions_are_refused_once_the_lab_is_torn_down() {
