@@ -54,8 +54,8 @@ pub struct Net {
     pub(crate) relay: Option<Relay>,
     /// The seed of every random choice of the wires.
     seed: u64,
-    /// Set by the first teardown.
-    pub(super) torn: AtomicBool,
+    /// Set by the first teardown; shared with the nodes.
+    pub(super) torn: Arc<AtomicBool>,
 }
 
 impl Net {
@@ -108,6 +108,7 @@ impl Net {
                 .collect(),
         ));
         let attachments = Arc::new(Attachments::default());
+        let torn = Arc::new(AtomicBool::new(false));
         let mut nodes = Vec::with_capacity(namespaces.len());
         for (ns, pn) in namespaces.into_iter().zip(&plan.nodes) {
             let addrs = pn
@@ -122,6 +123,7 @@ impl Net {
                 Arc::clone(&directory),
                 Arc::clone(&attachments),
                 pn.forwarding,
+                Arc::clone(&torn),
             )?);
         }
         let mut wires = 0;
@@ -180,7 +182,7 @@ impl Net {
             attachments,
             relay,
             seed,
-            torn: AtomicBool::new(false),
+            torn,
         };
         // NATs and firewalls last, once every route exists: one
         // transaction per node.

@@ -54,11 +54,15 @@ impl Node {
     /// empty; the presets' sets keep their mappings when they and the
     /// rules that write them stay the same), then the conntrack sysctls it sets written (the values they
     /// replace are kept, and written back when no declaration sets them).
+    /// Refused once the network's teardown has begun.
     pub(crate) fn apply_netfilter(
         &self,
         config: RulesetConfig,
         ruleset: &NodeRuleset,
     ) -> Result<()> {
+        self.refuse_once_torn(|| {
+            format!("a change of the NATs and firewall of node {}", self.name())
+        })?;
         let mut state = self.netfilter.lock().unwrap_or_else(|p| p.into_inner());
         let mut batch = Batch::new();
         if state.config.is_empty() {

@@ -12,6 +12,7 @@ use super::attach::Attachments;
 use super::netfilter::NetfilterState;
 use super::node_thread::{FinishOnDrop, Finished, NodeThread, StopToken};
 use crate::error::Result;
+use crate::fault::FaultError;
 use crate::inspect::{AddrInfo, LinkInfo, NeighInfo, NodeReport, RouteInfo};
 use crate::sys::netlink::dump::report_here;
 use crate::sys::netlink::nft::Nft;
@@ -68,11 +69,11 @@ pub struct Node {
     /// The interfaces the topology made.
     pub(super) ifaces: Vec<PlanIface>,
     /// A blocking rtnetlink socket in the node, opened on first use by a
-    /// change at run time; closed at teardown.
-    pub(super) route_socket: Mutex<Option<RouteSocket>>,
+    /// change at run time; closed for good at teardown.
+    pub(super) route_socket: Mutex<Lazy<RouteSocket>>,
     /// A NETLINK_NETFILTER socket in the node, opened on first use by a
-    /// fault or a firewall; closed at teardown.
-    pub(super) nft: Mutex<Option<Nft>>,
+    /// fault or a firewall; closed for good at teardown.
+    pub(super) nft: Mutex<Lazy<Nft>>,
     /// Whether the node forwards (the topology made it a router).
     pub(super) forwarding: bool,
     /// Its NATs and firewall now.
@@ -82,6 +83,46 @@ pub struct Node {
     attachments: Arc<Attachments>,
     pub(super) stop: Arc<AtomicBool>,
     pub(super) threads: Mutex<Vec<(String, Arc<Finished>)>>,
+    /// The network's flag, set when its teardown begins.
+    torn: Arc<AtomicBool>,
+}
+
+/// A socket a node opens on first use, until teardown closes it for good
+/// (a socket holds its namespace, so none may be opened after that).
+#[derive(Debug)]
+pub(super) enum Lazy<T> {
+    /// Not opened yet.
+    Unopened,
+    /// Open.
+    Open(T),
+    /// Closed by teardown.
+    Closed,
+}
+
+impl<T> Lazy<T> {
+    /// Closes the socket for good.
+    pub(super) fn close(&mut self) {
+        *self = Lazy::Closed;
+    }
+
+    /// The open socket, opened with `open` on first use; `what` for the
+    /// [`FaultError::TornDown`] once teardown closed it.
+    fn get_or_open(
+        &mut self,
+        what: impl FnOnce() -> String,
+        open: impl FnOnce() -> Result<T>,
+    ) -> Result<&mut T> {
+        if let Lazy::Closed = self {
+            return Err(FaultError::TornDown { fault: what() }.into());
+        }
+        if let Lazy::Unopened = self {
+            *self = Lazy::Open(open()?);
+        }
+        match self {
+            Lazy::Open(sock) => Ok(sock),
+            Lazy::Unopened | Lazy::Closed => unreachable!("opened above"),
+        }
+    }
 }
 
 impl Node {
@@ -92,19 +133,21 @@ impl Node {
         directory: Arc<Directory>,
         attachments: Arc<Attachments>,
         forwarding: bool,
+        torn: Arc<AtomicBool>,
     ) -> Result<Self> {
         Ok(Node {
             ns,
             addrs,
             ifaces,
-            route_socket: Mutex::new(None),
-            nft: Mutex::new(None),
+            route_socket: Mutex::new(Lazy::Unopened),
+            nft: Mutex::new(Lazy::Unopened),
             forwarding,
             netfilter: Mutex::new(NetfilterState::default()),
             directory,
             attachments,
             stop: Arc::new(AtomicBool::new(false)),
             threads: Mutex::new(Vec::new()),
+            torn,
         })
     }
 
@@ -118,29 +161,48 @@ impl Node {
         &self.ns
     }
 
+    /// Whether the network's teardown has begun (a timed-out test's body
+    /// may still run).
+    pub(crate) fn is_torn_down(&self) -> bool {
+        self.torn.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// [`FaultError::TornDown`] for `what`, once the network's teardown
+    /// has begun.
+    pub(super) fn refuse_once_torn(&self, what: impl FnOnce() -> String) -> Result<()> {
+        if self.is_torn_down() {
+            return Err(FaultError::TornDown { fault: what() }.into());
+        }
+        Ok(())
+    }
+
     /// Runs `f` with the node's blocking rtnetlink socket, opening it (from
-    /// inside the node) on first use.
+    /// inside the node) on first use; [`FaultError::TornDown`] once
+    /// teardown has closed it.
     pub(crate) fn with_route_socket<R>(
         &self,
         f: impl FnOnce(&mut RouteSocket) -> Result<R>,
     ) -> Result<R> {
         let mut slot = self.route_socket.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.is_none() {
-            let name = self.name().to_string();
-            *slot = Some(self.run(move || RouteSocket::open_here(&name))??);
-        }
-        f(slot.as_mut().expect("opened above"))
+        let name = self.name().to_string();
+        let sock = slot.get_or_open(
+            || format!("a netlink request in node {name}"),
+            || self.run(|| RouteSocket::open_here(&name))?,
+        )?;
+        f(sock)
     }
 
     /// Runs `f` with the node's nftables socket, opening it (from inside
-    /// the node) on first use.
+    /// the node) on first use; [`FaultError::TornDown`] once teardown has
+    /// closed it.
     pub(crate) fn with_nft<R>(&self, f: impl FnOnce(&mut Nft) -> Result<R>) -> Result<R> {
         let mut slot = self.nft.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.is_none() {
-            let name = self.name().to_string();
-            *slot = Some(self.run(move || Nft::open_here(&name))??);
-        }
-        f(slot.as_mut().expect("opened above"))
+        let name = self.name().to_string();
+        let nft = slot.get_or_open(
+            || format!("an nftables request in node {name}"),
+            || self.run(|| Nft::open_here(&name))?,
+        )?;
+        f(nft)
     }
 
     pub(crate) fn directory(&self) -> &Directory {
@@ -210,7 +272,8 @@ impl Node {
     /// and waits up to 2 s, for all the lab's threads together, for the
     /// thread to return. A thread still running then is left detached (it
     /// keeps its namespace alive until it returns or the process exits) and a
-    /// warning names it.
+    /// warning names it. Once teardown has begun (a timed-out test's body
+    /// still runs), no thread is started: [`FaultError::TornDown`].
     ///
     /// ```no_run
     /// # use netns_test::{Net, Topology};
@@ -232,6 +295,10 @@ impl Node {
         F: FnOnce(StopToken) -> R + Send + 'static,
         R: Send + 'static,
     {
+        // Under the lock teardown takes the threads with, after it has set
+        // the flag: a thread is either refused or waited for.
+        let mut threads = self.threads.lock().unwrap_or_else(|p| p.into_inner());
+        self.refuse_once_torn(|| format!("a thread in node {}", self.name()))?;
         let finished = Arc::new(Finished::default());
         let marker = FinishOnDrop(Arc::clone(&finished));
         let token = StopToken(Arc::clone(&self.stop));
@@ -240,10 +307,7 @@ impl Node {
             f(token)
         })?;
         let name = handle.thread().name().unwrap_or("?").to_string();
-        self.threads
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((name, Arc::clone(&finished)));
+        threads.push((name, Arc::clone(&finished)));
         Ok(NodeThread { handle, finished })
     }
 

@@ -12,6 +12,9 @@ impl Node {
     /// the node, a device of the node), so a bad one is a typed error naming
     /// the node and the route, before the kernel sees it; what the kernel
     /// refuses (a route that exists) is an [`Error::Netlink`] naming both.
+    /// Once the network's teardown has begun (a timed-out test's body still
+    /// runs), every route change is refused with
+    /// [`FaultError::TornDown`](crate::fault::FaultError::TornDown).
     ///
     /// ```no_run
     /// # use netns_test::{Net, Route, Topology};
@@ -37,6 +40,14 @@ impl Node {
 
     fn change_route(&self, op: RouteOp, route: &Route) -> Result<()> {
         let plan = resolve_route(self.name(), &self.ifaces, route).map_err(Error::Topology)?;
+        self.refuse_once_torn(|| {
+            format!(
+                "ip route {} {} in node {}",
+                op.word(),
+                plan.dst,
+                self.name()
+            )
+        })?;
         let dev = plan.dev.as_ref().map(|(i, n)| (*i, n.as_str()));
         self.with_route_socket(|s| s.route(op, plan.dst, plan.via, dev))
     }

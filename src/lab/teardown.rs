@@ -9,7 +9,11 @@
 //! stops (it too gets [`THREAD_GRACE`], then is left behind) and its
 //! descriptors close, which frees the wire hub. Every active fault ends (a
 //! flapping link's thread stops), and the fault book refuses new link
-//! faults from then on; one being made meanwhile is undone.
+//! faults from then on; one being made meanwhile is undone. From the start
+//! of a teardown, route and firewall changes and [`Node::spawn`] are
+//! refused with [`FaultError::TornDown`](crate::fault::FaultError::TornDown);
+//! once the nodes' netlink and nftables sockets are closed, none is opened
+//! again.
 //!
 //! A network still borrowed by a running thread (the body of a timed-out
 //! test) cannot simply be dropped. [`Teardown::Release`] then also deletes
@@ -67,12 +71,13 @@ impl Net {
         // now on, and undoes one that was being made meanwhile.
         let _ = self.faults.close(self);
         for node in self.nodes() {
-            // A netlink socket holds its namespace: let it go.
+            // A netlink socket holds its namespace: let it go, and refuse
+            // to open another.
             node.route_socket
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .take();
-            node.nft.lock().unwrap_or_else(|p| p.into_inner()).take();
+                .close();
+            node.nft.lock().unwrap_or_else(|p| p.into_inner()).close();
         }
         stop_nodes(self.nodes());
         let inodes: Vec<u64> = self.nodes().iter().map(|n| n.ns.inode()).collect();
@@ -172,6 +177,46 @@ mod tests {
         );
     }
 
+    /// The netlink and nftables sockets the nodes of `net` hold open.
+    fn open_sockets(net: &Net) -> usize {
+        use crate::lab::node::Lazy;
+        net.nodes()
+            .iter()
+            .map(|n| {
+                usize::from(matches!(*n.route_socket.lock().unwrap(), Lazy::Open(_)))
+                    + usize::from(matches!(*n.nft.lock().unwrap(), Lazy::Open(_)))
+            })
+            .sum()
+    }
+
+    #[test]
+    fn routes_firewalls_and_threads_are_refused_once_the_lab_is_torn_down() {
+        // A `Drop` teardown stops where a `Release` one goes on to empty the
+        // nodes: the state a timed-out body sees in between.
+        let net = pair();
+        net.tear_down(Teardown::Drop);
+        let torn =
+            |e: &crate::Error| matches!(FaultError::find(e), Some(FaultError::TornDown { .. }));
+        let n1 = &net["n1"];
+        let e = n1
+            .add_route(crate::Route::to("203.0.113.0/24").via("198.51.100.2"))
+            .unwrap_err();
+        assert!(torn(&e), "{e}");
+        let firewall =
+            crate::firewall::Firewall::new().input(crate::firewall::Filter::drop().tcp());
+        let e = n1.set_firewall(firewall).map(drop).unwrap_err();
+        assert!(torn(&e), "{e}");
+        let e = n1.ruleset().unwrap_err();
+        assert!(torn(&e), "{e}");
+        let e = n1.spawn(|_| ()).map(drop).unwrap_err();
+        assert!(torn(&e), "{e}");
+        // Nothing was opened or registered that would hold the namespace.
+        for node in net.nodes() {
+            assert!(node.threads.lock().unwrap().is_empty());
+        }
+        assert_eq!(open_sockets(&net), 0);
+    }
+
     #[test]
     fn link_faults_and_partitions_are_refused_once_the_lab_is_torn_down() {
         let net = pair();
@@ -188,7 +233,12 @@ mod tests {
             matches!(FaultError::find(&e), Some(FaultError::TornDown { .. })),
             "{e}"
         );
-        assert!(link.is_up().unwrap());
+        // The link is as it was (read without the nodes' sockets, which
+        // teardown closed for good).
+        for node in ["n1", "n2"] {
+            let links = net[node].links().unwrap();
+            assert!(links.iter().any(|l| l.name == "eth0" && l.up), "{links:?}");
+        }
         assert_eq!(link.state_changes(), 0);
         let e = net.partition("n1", "n2").map(drop).unwrap_err();
         let expected = FaultError::TornDown {

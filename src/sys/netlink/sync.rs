@@ -32,7 +32,7 @@ pub(crate) enum RouteOp {
 }
 
 impl RouteOp {
-    fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             RouteOp::Add => "add",
             RouteOp::Replace => "replace",
