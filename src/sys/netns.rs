@@ -274,7 +274,7 @@ impl NetNs {
         let name = self.name.clone();
         let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<()>>(1);
         let handle = thread::Builder::new()
-            .name(format!("netns-{name}"))
+            .name(crate::sys::thread::thread_name(format!("netns-{name}")))
             .spawn(move || {
                 let entered = setns_checked(fd.as_fd(), inode);
                 drop(fd);
