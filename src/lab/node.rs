@@ -82,6 +82,8 @@ pub struct Node {
     /// The network's attachments (captures), shared with the `Net`.
     attachments: Arc<Attachments>,
     pub(super) stop: Arc<AtomicBool>,
+    /// The threads [`Node::spawn`] started and teardown waits for (those
+    /// known to have finished are dropped at the next spawn).
     pub(super) threads: Mutex<Vec<(String, Arc<Finished>)>>,
     /// The network's flag, set when its teardown begins.
     torn: Arc<AtomicBool>,
@@ -299,6 +301,8 @@ impl Node {
         // the flag: a thread is either refused or waited for.
         let mut threads = self.threads.lock().unwrap_or_else(|p| p.into_inner());
         self.refuse_once_torn(|| format!("a thread in node {}", self.name()))?;
+        // Teardown waits only for threads still running.
+        threads.retain(|(_, finished)| !finished.is_done());
         let finished = Arc::new(Finished::default());
         let marker = FinishOnDrop(Arc::clone(&finished));
         let token = StopToken(Arc::clone(&self.stop));

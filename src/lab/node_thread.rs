@@ -59,7 +59,7 @@ impl<R> NodeThread<R> {
 
 impl Finished {
     /// Whether the thread has finished.
-    fn is_done(&self) -> bool {
+    pub(super) fn is_done(&self) -> bool {
         *self.done.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -79,5 +79,30 @@ impl Finished {
                 .0;
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lab::test_pair;
+
+    #[test]
+    fn finished_threads_are_forgotten_when_the_next_one_starts() {
+        let net = test_pair();
+        let node = &net["n1"];
+        for i in 0..50 {
+            assert_eq!(node.spawn(move |_| i).unwrap().join(), i);
+        }
+        let running = node
+            .spawn(|stop| {
+                while !stop.is_stopped() {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            })
+            .unwrap();
+        // Only the running thread is still kept for teardown.
+        assert_eq!(node.threads.lock().unwrap().len(), 1);
+        drop(net);
+        assert!(running.is_finished());
     }
 }
