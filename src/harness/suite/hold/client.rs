@@ -1,0 +1,49 @@
+//! The `exec` side: asking the holder to run a program in a node.
+
+use std::io::Read;
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+
+use super::protocol::{Reply, Request};
+use super::state::socket_path;
+use super::{io, HoldError};
+use crate::sys::fdpass::send_with_fds;
+
+/// Runs `cmd` in node `node` of lab `lab`, held by another process, with
+/// this process's standard input, output and error, environment and
+/// working directory; its exit status (128 + the signal's number when a
+/// signal killed it). The program is killed when this process ends.
+pub fn run_in_held(lab: &str, node: &str, cmd: &[String]) -> Result<i32, HoldError> {
+    let path = socket_path(lab);
+    let stream = UnixStream::connect(&path).map_err(|_| HoldError::NotHeld {
+        lab: lab.into(),
+        path: path.display().to_string(),
+    })?;
+    let req = Request {
+        node: node.into(),
+        cmd: cmd.to_vec(),
+        env: std::env::vars().collect(),
+        cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
+    };
+    let text = serde_json::to_vec(&req).expect("a request serializes");
+    let fds = [
+        std::io::stdin().as_raw_fd(),
+        std::io::stdout().as_raw_fd(),
+        std::io::stderr().as_raw_fd(),
+    ];
+    send_with_fds(&stream, &text, &fds).map_err(io(format!("send to {}", path.display())))?;
+    let mut answer = String::new();
+    (&stream)
+        .read_to_string(&mut answer)
+        .map_err(io("read the answer"))?;
+    match serde_json::from_str::<Reply>(&answer) {
+        Ok(Reply::Exited(c)) => Ok(c),
+        Ok(Reply::Signaled(s)) => Ok(128 + s),
+        Ok(Reply::Failed(why)) => Err(HoldError::Io {
+            op: format!("run in {lab}/{node}"),
+            source: std::io::Error::other(why),
+        }),
+        Err(_) => Err(HoldError::Gone(lab.into())),
+    }
+}

@@ -1,0 +1,212 @@
+//! A lab held open by one process (`netns-test up`) and used from others
+//! (`netns-test exec`).
+//!
+//! The holder keeps one thread parked in each node, writes a small state
+//! file (its pid, each node thread's id, so that `nsenter` can enter
+//! `/proc/PID/task/TID/ns/{user,net}`), and listens on a Unix socket
+//! beside it. `exec` sends the program, its environment and working
+//! directory, and its own standard input, output and error (`SCM_RIGHTS`)
+//! over that socket; the holder starts the program in the node with
+//! [`Node::command`](crate::Node::command) and sends back its exit status.
+//! This way `exec` needs no privilege over the holder's namespaces (a
+//! rootless holder's user namespace cannot be entered from the user
+//! namespace another netns-test process made for itself), the program
+//! ends when `exec` ends (Ctrl-C) or when the holder ends, SIGKILL
+//! included, and the holder's teardown finds it like any program of its
+//! nodes.
+
+mod client;
+mod protocol;
+mod server;
+mod state;
+
+use std::collections::BTreeMap;
+use std::os::unix::net::UnixListener;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::sys::process::gettid;
+use crate::{Net, NodeThread, Topology};
+
+pub use client::run_in_held;
+pub use state::state_dir;
+use state::{socket_path, start_time, state_path, State};
+
+/// Why a held lab cannot be made or entered.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HoldError {
+    /// No state file for that lab.
+    #[error("no lab `{lab}` is held (no {path}); start it with `netns-test up FILE`")]
+    NotHeld {
+        /// The lab.
+        lab: String,
+        /// The state file looked for.
+        path: String,
+    },
+    /// The holder is gone (its state file is stale).
+    #[error("lab `{0}` is no longer held: its process has ended")]
+    Gone(String),
+    /// Building the lab failed.
+    #[error(transparent)]
+    Lab(#[from] crate::Error),
+    /// A file or namespace operation failed.
+    #[error("{op}: {source}")]
+    Io {
+        /// What was being done.
+        op: String,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+fn io(op: impl Into<String>) -> impl FnOnce(std::io::Error) -> HoldError {
+    let op = op.into();
+    move |source| HoldError::Io { op, source }
+}
+
+/// A lab built and held until dropped, its state file written.
+#[derive(Debug)]
+pub struct HeldLab {
+    name: String,
+    path: PathBuf,
+    socket: PathBuf,
+    state: State,
+    stop: Arc<AtomicBool>,
+    server: Option<JoinHandle<()>>,
+    _threads: Vec<NodeThread<()>>,
+    net: Arc<Net>,
+}
+
+impl HeldLab {
+    /// Builds `topology`, parks a thread in each node, and writes the state
+    /// file of lab `name` (replacing a stale one; refusing if another live
+    /// process holds a lab of that name).
+    pub fn hold(name: &str, topology: &Topology) -> Result<HeldLab, HoldError> {
+        let path = state_path(name);
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            if let Ok(old) = serde_json::from_str::<State>(&text) {
+                if old.alive() {
+                    return Err(HoldError::Io {
+                        op: format!("hold lab `{name}`"),
+                        source: std::io::Error::other(format!(
+                            "process {} already holds it ({})",
+                            old.pid,
+                            path.display()
+                        )),
+                    });
+                }
+            }
+        }
+        let net = Net::build(topology)?;
+        let mut threads = Vec::new();
+        let mut nodes = BTreeMap::new();
+        for node in net.nodes() {
+            let (tx, rx) = std::sync::mpsc::channel();
+            threads.push(node.spawn(move |stop| {
+                let _ = tx.send(gettid());
+                while !stop.is_stopped() {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            })?);
+            let tid = rx
+                .recv()
+                .map_err(|e| io("start a node thread")(std::io::Error::other(e)))?;
+            nodes.insert(node.name().to_string(), tid);
+        }
+        let pid = std::process::id();
+        let state = State {
+            pid,
+            start: start_time(pid).unwrap_or(0),
+            nodes,
+        };
+        std::fs::create_dir_all(state_dir()).map_err(io("create the state folder"))?;
+        let socket = socket_path(name);
+        let _ = std::fs::remove_file(&socket);
+        let listener =
+            UnixListener::bind(&socket).map_err(io(format!("listen on {}", socket.display())))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(io("set the socket non-blocking"))?;
+        let net = Arc::new(net);
+        let stop = Arc::new(AtomicBool::new(false));
+        let server = {
+            let (net, stop) = (net.clone(), stop.clone());
+            std::thread::Builder::new()
+                .name("netns-test-up".into())
+                .spawn(move || server::serve(listener, net, stop))
+                .map_err(io("start the server thread"))?
+        };
+        let tmp = path.with_extension("json.tmp");
+        let text = serde_json::to_string_pretty(&state).expect("state serializes");
+        std::fs::write(&tmp, text).map_err(io(format!("write {}", tmp.display())))?;
+        std::fs::rename(&tmp, &path).map_err(io(format!("write {}", path.display())))?;
+        Ok(HeldLab {
+            name: name.to_string(),
+            path,
+            socket,
+            state,
+            stop,
+            server: Some(server),
+            _threads: threads,
+            net,
+        })
+    }
+
+    /// The live network.
+    pub fn net(&self) -> &Net {
+        &self.net
+    }
+
+    /// The lab's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The state file.
+    pub fn state_file(&self) -> &Path {
+        &self.path
+    }
+
+    /// How to run a program in each node: with `netns-test exec`, and with
+    /// `nsenter` (which needs `--user` too when the holder runs rootless).
+    pub fn instructions(&self) -> String {
+        // The initial user namespace maps every uid to itself.
+        let rootless = std::fs::read_to_string("/proc/self/uid_map")
+            .map(|m| m.split_whitespace().collect::<Vec<_>>() != ["0", "0", "4294967295"])
+            .unwrap_or(false);
+        let mut out = format!(
+            "lab `{}` is up (pid {}, state in {}); stop it with Ctrl-C.\n",
+            self.name,
+            self.state.pid,
+            self.path.display()
+        );
+        for (node, tid) in &self.state.nodes {
+            let ns = format!("/proc/{}/task/{tid}/ns", self.state.pid);
+            let nsenter = if rootless {
+                format!("nsenter --preserve-credentials --user={ns}/user --net={ns}/net CMD")
+            } else {
+                format!("nsenter --net={ns}/net CMD")
+            };
+            out.push_str(&format!(
+                "  {node}: netns-test exec {} {node} -- CMD    (or: {nsenter})\n",
+                self.name
+            ));
+        }
+        out
+    }
+}
+
+impl Drop for HeldLab {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(server) = self.server.take() {
+            let _ = server.join();
+        }
+        let _ = std::fs::remove_file(&self.path);
+        let _ = std::fs::remove_file(&self.socket);
+    }
+}

@@ -1,0 +1,111 @@
+//! The holder's side: accepting `exec` requests and running each program.
+
+use std::io::{Read, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::process::ExitStatusExt;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use super::protocol::{Reply, Request};
+use crate::sys::fdpass::recv_with_fds;
+use crate::Net;
+
+/// Accepts `exec` requests until `stop`, one thread each; waits for them.
+pub(super) fn serve(listener: UnixListener, net: Arc<Net>, stop: Arc<AtomicBool>) {
+    let mut handlers: Vec<JoinHandle<()>> = Vec::new();
+    while !stop.load(Ordering::Acquire) {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                let (net, stop) = (net.clone(), stop.clone());
+                if let Ok(h) = std::thread::Builder::new()
+                    .name("netns-test-exec".into())
+                    .spawn(move || handle(stream, &net, &stop))
+                {
+                    handlers.push(h);
+                }
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+        handlers.retain(|h| !h.is_finished());
+    }
+    for h in handlers {
+        let _ = h.join();
+    }
+}
+
+/// Runs one `exec` request: starts the program in the node with the
+/// caller's descriptors, and answers with its status. Kills the program
+/// when the caller goes away or the lab stops.
+fn handle(stream: UnixStream, net: &Net, stop: &AtomicBool) {
+    let mut buf = vec![0u8; 256 * 1024];
+    let reply = match recv_with_fds(&stream, &mut buf) {
+        Err(e) => Reply::Failed(format!("bad request: {e}")),
+        Ok((n, fds)) => match serde_json::from_slice::<Request>(&buf[..n]) {
+            Err(e) => Reply::Failed(format!("bad request: {e}")),
+            Ok(req) => run_request(&stream, net, stop, req, fds),
+        },
+    };
+    let mut s = &stream;
+    let text = serde_json::to_string(&reply).expect("a reply serializes");
+    let _ = s.write_all(text.as_bytes());
+}
+
+fn run_request(
+    stream: &UnixStream,
+    net: &Net,
+    stop: &AtomicBool,
+    req: Request,
+    fds: Vec<std::os::fd::OwnedFd>,
+) -> Reply {
+    let Ok(node) = net.node(&req.node) else {
+        let known: Vec<&str> = net.nodes().iter().map(|n| n.name()).collect();
+        return Reply::Failed(format!(
+            "no node `{}` (nodes: {})",
+            req.node,
+            known.join(", ")
+        ));
+    };
+    let Some(program) = req.cmd.first() else {
+        return Reply::Failed("no program given".into());
+    };
+    let mut cmd = match node.command(program) {
+        Ok(c) => c,
+        Err(e) => return Reply::Failed(e.to_string()),
+    };
+    cmd.args(&req.cmd[1..])
+        .env_clear()
+        .envs(req.env.iter().map(|(k, v)| (k, v)))
+        .current_dir(&req.cwd);
+    let mut fds = fds.into_iter();
+    if let (Some(i), Some(o), Some(e)) = (fds.next(), fds.next(), fds.next()) {
+        cmd.stdin(Stdio::from(i))
+            .stdout(Stdio::from(o))
+            .stderr(Stdio::from(e));
+    }
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => return Reply::Failed(format!("cannot run `{program}`: {e}")),
+    };
+    let _ = stream.set_nonblocking(true);
+    loop {
+        if let Ok(Some(st)) = child.try_wait() {
+            return match (st.code(), st.signal()) {
+                (Some(c), _) => Reply::Exited(c),
+                (None, Some(s)) => Reply::Signaled(s),
+                _ => Reply::Failed(format!("{st}")),
+            };
+        }
+        let mut probe = [0u8; 1];
+        let caller_gone =
+            matches!((&*stream).read(&mut probe), Ok(0)) || stop.load(Ordering::Acquire);
+        if caller_gone {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Reply::Signaled(libc::SIGKILL);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

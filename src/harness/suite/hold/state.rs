@@ -1,0 +1,70 @@
+//! Where a held lab is written down: the state folder, the state file and
+//! the socket of each lab.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// What the state file holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct State {
+    pub(super) pid: u32,
+    /// The holder's start time (clock ticks since boot), so a reused pid is
+    /// told apart.
+    pub(super) start: u64,
+    pub(super) nodes: BTreeMap<String, u32>,
+}
+
+/// The uid of the calling user outside any user namespace.
+fn real_uid() -> u32 {
+    let uid = nix::unistd::getuid().as_raw();
+    let Ok(map) = std::fs::read_to_string("/proc/self/uid_map") else {
+        return uid;
+    };
+    for line in map.lines() {
+        let f: Vec<u64> = line
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        if let [inside, outside, count] = f[..] {
+            if (inside..inside + count).contains(&(uid as u64)) {
+                return (outside + uid as u64 - inside) as u32;
+            }
+        }
+    }
+    uid
+}
+
+/// The folder of state files: `$XDG_RUNTIME_DIR/netns-test`, else
+/// `/tmp/netns-test-UID`.
+pub fn state_dir() -> PathBuf {
+    match std::env::var_os("XDG_RUNTIME_DIR") {
+        Some(d) if !d.is_empty() => Path::new(&d).join("netns-test"),
+        _ => std::env::temp_dir().join(format!("netns-test-{}", real_uid())),
+    }
+}
+
+pub(super) fn state_path(lab: &str) -> PathBuf {
+    state_dir().join(format!("{lab}.json"))
+}
+
+pub(super) fn socket_path(lab: &str) -> PathBuf {
+    state_dir().join(format!("{lab}.sock"))
+}
+
+/// Field 22 of `/proc/PID/stat`: when the process started.
+pub(super) fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 2..]
+        .split_whitespace()
+        .nth(19)?
+        .parse()
+        .ok()
+}
+
+impl State {
+    pub(super) fn alive(&self) -> bool {
+        start_time(self.pid) == Some(self.start)
+    }
+}
