@@ -11,9 +11,16 @@ use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag};
 use nix::unistd::Pid;
 
+/// The signals whose default action the program of [`command_in`] gets
+/// back, whatever the spawning process did with them: those that end a
+/// program when a terminal, `timeout` or a supervisor asks it to.
+const RESET_TO_DEFAULT: [libc::c_int; 3] = [libc::SIGHUP, libc::SIGINT, libc::SIGTERM];
+
 /// A `Command` for `program` whose child, before exec, enters the namespace
 /// of `ns_fd`, asks for SIGKILL when the spawning thread dies
-/// (`PR_SET_PDEATHSIG`), leads a process group of its own, and becomes the
+/// (`PR_SET_PDEATHSIG`), unblocks every signal (the spawning thread may
+/// block some to wait for them) and takes the default action of
+/// [`RESET_TO_DEFAULT`], leads a process group of its own, and becomes the
 /// supervisor of the program (see [`super::supervisor`]).
 pub(crate) fn command_in(
     ns_fd: OwnedFd,
@@ -22,8 +29,9 @@ pub(crate) fn command_in(
     let parent = nix::unistd::getpid();
     let mut cmd = std::process::Command::new(program);
     // SAFETY: the hook runs in the forked child before exec and only makes
-    // async-signal-safe system calls (setns, prctl, getppid, setpgid, and
-    // those of `become_supervisor`) on fds the closure owns; it allocates
+    // async-signal-safe system calls (setns, prctl, getppid, sigemptyset,
+    // sigprocmask, signal, setpgid, and those of `become_supervisor`) on
+    // fds the closure owns and a signal set on its stack; it allocates
     // nothing.
     unsafe {
         cmd.pre_exec(move || {
@@ -43,6 +51,16 @@ pub(crate) fn command_in(
             // The parent thread may have died before the prctl took effect.
             if libc::getppid() != parent.as_raw() {
                 libc::_exit(1);
+            }
+            // Before the supervisor forks, so that it, its init and the
+            // program all take the signals they forward.
+            let mut none: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut none);
+            if libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut()) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            for sig in RESET_TO_DEFAULT {
+                libc::signal(sig, libc::SIG_DFL);
             }
             if libc::setpgid(0, 0) != 0 {
                 return Err(io::Error::last_os_error());

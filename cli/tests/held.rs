@@ -1,0 +1,157 @@
+//! `up` and `exec` on the two-host lab: what a program started with
+//! `exec` inherits, what reaches it, how `exec` ends, and how `up` ends.
+//! Each test holds its lab under a state folder of its own
+//! (`XDG_RUNTIME_DIR` in a temporary folder).
+
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_netns-test");
+
+fn lab_file() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites/labs/two_hosts.toml")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The exit status of `child` if it ends within `limit`.
+fn wait_for(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+fn signal(child: &Child, sig: nix::sys::signal::Signal) {
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig);
+}
+
+/// A lab held by `netns-test up` under a state folder of its own; stopped
+/// (SIGTERM, then SIGKILL) when dropped.
+struct Held {
+    up: Child,
+    name: String,
+    runtime: tempfile::TempDir,
+}
+
+impl Held {
+    /// `up` of the two-host lab as `name`, once it says the lab is up.
+    fn start(name: &str) -> Held {
+        let runtime = tempfile::tempdir().unwrap();
+        let mut up = Command::new(BIN)
+            .args(["up", lab_file().to_str().unwrap(), "--name", name])
+            .env("XDG_RUNTIME_DIR", runtime.path())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(up.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(first.contains("is up"), "{first}");
+        Held {
+            up,
+            name: name.into(),
+            runtime,
+        }
+    }
+
+    /// `netns-test exec LAB NODE -- CMD...`, to be run by the caller.
+    fn exec<S: AsRef<OsStr>>(&self, node: &str, cmd: &[S]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(["exec", &self.name, node, "--"])
+            .args(cmd)
+            .env("XDG_RUNTIME_DIR", self.runtime.path());
+        c
+    }
+
+    /// The lab's socket.
+    fn socket(&self) -> PathBuf {
+        self.runtime
+            .path()
+            .join("netns-test")
+            .join(format!("{}.sock", self.name))
+    }
+
+    /// Sends SIGTERM to `up`; how long it took to end, if within `limit`.
+    fn stop(&mut self, limit: Duration) -> Option<Duration> {
+        let begin = Instant::now();
+        signal(&self.up, nix::sys::signal::Signal::SIGTERM);
+        wait_for(&mut self.up, limit).map(|_| begin.elapsed())
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if self.up.try_wait().unwrap().is_none() && self.stop(Duration::from_secs(10)).is_none() {
+            let _ = self.up.kill();
+            let _ = self.up.wait();
+        }
+    }
+}
+
+/// `output()` of `cmd`, or a failure if it runs past `limit`.
+fn output_within(cmd: &mut Command, limit: Duration) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if wait_for(&mut child, limit).is_none() {
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        panic!(
+            "still running after {limit:?}; stdout: {}; stderr: {}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// The mask of a `Sig...:` line of `/proc/PID/status`.
+fn sig_mask(status: &str, field: &str) -> u64 {
+    let line = status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .unwrap_or_else(|| panic!("no {field} in {status}"));
+    u64::from_str_radix(line[field.len()..].trim(), 16).unwrap()
+}
+
+#[test]
+fn exec_programs_start_with_no_signal_blocked_and_default_actions() {
+    let lab = Held::start("signals");
+    let out = output_within(
+        &mut lab.exec("n1", &["grep", "^Sig", "/proc/self/status"]),
+        Duration::from_secs(20),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let status = text(&out.stdout);
+    assert_eq!(sig_mask(&status, "SigBlk:"), 0, "{status}");
+    let terminating = [libc::SIGHUP, libc::SIGINT, libc::SIGTERM]
+        .iter()
+        .fold(0u64, |m, s| m | 1 << (s - 1));
+    assert_eq!(sig_mask(&status, "SigIgn:") & terminating, 0, "{status}");
+    // What the blocked mask broke: `timeout` ends its program with SIGTERM.
+    let begin = Instant::now();
+    let out = output_within(
+        &mut lab.exec("n1", &["timeout", "1", "sleep", "20"]),
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.status.code(), Some(124), "{}", text(&out.stderr));
+    assert!(
+        begin.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        begin.elapsed()
+    );
+}
