@@ -155,3 +155,17 @@ fn exec_programs_start_with_no_signal_blocked_and_default_actions() {
         begin.elapsed()
     );
 }
+
+#[test]
+fn up_ends_on_sigterm_while_a_client_is_connected_and_silent() {
+    let mut lab = Held::start("silent");
+    let client = std::os::unix::net::UnixStream::connect(lab.socket()).unwrap();
+    // Time for the holder to accept the connection and wait on it.
+    std::thread::sleep(Duration::from_millis(300));
+    let took = lab.stop(Duration::from_secs(20));
+    drop(client);
+    assert!(
+        took.is_some_and(|t| t < Duration::from_secs(10)),
+        "up took {took:?} to end"
+    );
+}
