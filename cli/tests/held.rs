@@ -169,3 +169,25 @@ fn up_ends_on_sigterm_while_a_client_is_connected_and_silent() {
         "up took {took:?} to end"
     );
 }
+
+#[test]
+fn a_large_environment_reaches_the_program() {
+    let lab = Held::start("large");
+    // One variable may hold at most 128 KiB (MAX_ARG_STRLEN): four make
+    // a request of over 200 KiB.
+    let value = "x".repeat(60_000);
+    let mut exec = lab.exec(
+        "n1",
+        &[
+            "sh",
+            "-c",
+            "echo ${#BIG1} ${#BIG2} ${#BIG3} ${#BIG4}; test \"$BIG4\" = \"$BIG1\"",
+        ],
+    );
+    for k in ["BIG1", "BIG2", "BIG3", "BIG4"] {
+        exec.env(k, &value);
+    }
+    let out = output_within(&mut exec, Duration::from_secs(20));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "60000 60000 60000 60000\n");
+}

@@ -5,10 +5,9 @@ use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 
-use super::protocol::{Reply, Request};
+use super::protocol::{send_request, Reply, Request};
 use super::state::socket_path;
 use super::{io, HoldError};
-use crate::sys::fdpass::send_with_fds;
 
 /// Runs `cmd` in node `node` of lab `lab`, held by another process, with
 /// this process's standard input, output and error, environment and
@@ -26,13 +25,12 @@ pub fn run_in_held(lab: &str, node: &str, cmd: &[String]) -> Result<i32, HoldErr
         env: std::env::vars().collect(),
         cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
     };
-    let text = serde_json::to_vec(&req).expect("a request serializes");
     let fds = [
         std::io::stdin().as_raw_fd(),
         std::io::stdout().as_raw_fd(),
         std::io::stderr().as_raw_fd(),
     ];
-    send_with_fds(&stream, &text, &fds).map_err(io(format!("send to {}", path.display())))?;
+    send_request(&stream, &req, &fds).map_err(io(format!("send to {}", path.display())))?;
     let mut answer = String::new();
     (&stream)
         .read_to_string(&mut answer)

@@ -1,8 +1,20 @@
 //! What `exec` and the holder say to each other over the lab's socket.
+//!
+//! A request is its body's length (8 bytes, big-endian), sent with the
+//! caller's standard input, output and error (`SCM_RIGHTS`), then the body
+//! (JSON), however long; the holder reads until it has it all. The reply is
+//! JSON up to the end of the stream.
 
+use std::io::{self, ErrorKind, Write};
+use std::os::fd::{OwnedFd, RawFd};
+use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+use crate::sys::fdpass::{recv_with_fds, send_with_fds};
 
 /// What `exec` asks for.
 #[derive(Debug, Serialize, Deserialize)]
@@ -22,4 +34,81 @@ pub(super) enum Reply {
     Signaled(i32),
     /// Why it did not run.
     Failed(String),
+}
+
+/// The longest request body the holder takes.
+const MAX_REQUEST: u64 = 64 << 20;
+
+/// How long a read of a request waits before it looks at `stop` again.
+const POLL: Duration = Duration::from_millis(100);
+
+/// Sends `req`, with the descriptors `fds`.
+pub(super) fn send_request(stream: &UnixStream, req: &Request, fds: &[RawFd]) -> io::Result<()> {
+    let body = serde_json::to_vec(req).map_err(io::Error::other)?;
+    send_with_fds(stream, &(body.len() as u64).to_be_bytes(), fds)?;
+    (&*stream).write_all(&body)
+}
+
+/// Reads one request and the descriptors sent with it; `None` when `stop`
+/// is set before it has come whole.
+pub(super) fn receive_request(
+    stream: &UnixStream,
+    stop: &AtomicBool,
+) -> Option<Result<(Request, Vec<OwnedFd>), String>> {
+    if let Err(e) = stream.set_read_timeout(Some(POLL)) {
+        return Some(Err(e.to_string()));
+    }
+    let mut fds = Vec::new();
+    let mut prefix = [0u8; 8];
+    match fill(stream, &mut prefix, &mut fds, stop)? {
+        Ok(()) => {}
+        Err(e) => return Some(Err(e.to_string())),
+    }
+    let len = u64::from_be_bytes(prefix);
+    if len > MAX_REQUEST {
+        return Some(Err(format!(
+            "{len} bytes, over the {MAX_REQUEST} a request may have"
+        )));
+    }
+    let mut body = vec![0u8; len as usize];
+    if let Err(e) = fill(stream, &mut body, &mut fds, stop)? {
+        return Some(Err(e.to_string()));
+    }
+    Some(
+        serde_json::from_slice(&body)
+            .map(|req| (req, fds))
+            .map_err(|e| e.to_string()),
+    )
+}
+
+/// Fills `buf` from `stream`, adding the descriptors that come to `fds`;
+/// `None` when `stop` is set first.
+fn fill(
+    stream: &UnixStream,
+    buf: &mut [u8],
+    fds: &mut Vec<OwnedFd>,
+    stop: &AtomicBool,
+) -> Option<io::Result<()>> {
+    let mut got = 0;
+    while got < buf.len() {
+        match recv_with_fds(stream, &mut buf[got..]) {
+            Ok((0, _)) => return Some(Err(ErrorKind::UnexpectedEof.into())),
+            Ok((n, more)) => {
+                got += n;
+                fds.extend(more);
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                ) =>
+            {
+                if stop.load(Ordering::Acquire) {
+                    return None;
+                }
+            }
+            Err(e) => return Some(Err(e)),
+        }
+    }
+    Some(Ok(()))
 }

@@ -1,6 +1,6 @@
 //! The holder's side: accepting `exec` requests and running each program.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
@@ -9,8 +9,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::protocol::{Reply, Request};
-use crate::sys::fdpass::recv_with_fds;
+use super::protocol::{receive_request, Reply, Request};
 use crate::Net;
 
 /// Accepts `exec` requests until `stop`, one thread each; waits for them.
@@ -40,53 +39,16 @@ pub(super) fn serve(listener: UnixListener, net: Arc<Net>, stop: Arc<AtomicBool>
 /// caller's descriptors, and answers with its status. Kills the program
 /// when the caller goes away or the lab stops.
 fn handle(stream: UnixStream, net: &Net, stop: &AtomicBool) {
-    let mut buf = vec![0u8; 256 * 1024];
-    let Some(received) = receive(&stream, &mut buf, stop) else {
+    let Some(received) = receive_request(&stream, stop) else {
         return;
     };
     let reply = match received {
         Err(e) => Reply::Failed(format!("bad request: {e}")),
-        Ok((n, fds)) => match serde_json::from_slice::<Request>(&buf[..n]) {
-            Err(e) => Reply::Failed(format!("bad request: {e}")),
-            Ok(req) => run_request(&stream, net, stop, req, fds),
-        },
+        Ok((req, fds)) => run_request(&stream, net, stop, req, fds),
     };
     let mut s = &stream;
     let text = serde_json::to_string(&reply).expect("a reply serializes");
     let _ = s.write_all(text.as_bytes());
-}
-
-/// How long a read of a request waits before it looks at `stop` again.
-const POLL: Duration = Duration::from_millis(100);
-
-/// The request's bytes (into `buf`) and descriptors; `None` when the lab
-/// stops first.
-fn receive(
-    stream: &UnixStream,
-    buf: &mut [u8],
-    stop: &AtomicBool,
-) -> Option<std::io::Result<(usize, Vec<std::os::fd::OwnedFd>)>> {
-    if let Err(e) = stream.set_read_timeout(Some(POLL)) {
-        return Some(Err(e));
-    }
-    loop {
-        match recv_with_fds(stream, buf) {
-            Err(e) if is_timeout(&e) => {
-                if stop.load(Ordering::Acquire) {
-                    return None;
-                }
-            }
-            other => return Some(other),
-        }
-    }
-}
-
-/// Whether `e` is a read timeout (`SO_RCVTIMEO`), or an interruption.
-fn is_timeout(e: &std::io::Error) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
-    )
 }
 
 fn run_request(
