@@ -17,6 +17,7 @@ mod run;
 mod up;
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -76,7 +77,7 @@ enum Command {
         node: String,
         /// The program and its arguments.
         #[arg(last = true, required = true)]
-        cmd: Vec<String>,
+        cmd: Vec<OsString>,
     },
     /// Draws the lab of a file.
     Draw {

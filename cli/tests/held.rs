@@ -191,3 +191,30 @@ fn a_large_environment_reaches_the_program() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "60000 60000 60000 60000\n");
 }
+
+#[test]
+fn bytes_that_are_not_utf8_reach_the_program() {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    let lab = Held::start("bytes");
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path().join(OsStr::from_bytes(b"\xfd"));
+    std::fs::create_dir(&cwd).unwrap();
+    let arg = std::ffi::OsString::from_vec(b"\xfe".to_vec());
+    let mut exec = lab.exec(
+        "n1",
+        &[
+            OsStr::new("sh"),
+            OsStr::new("-c"),
+            OsStr::new("printf '%s|%s|' \"$X\" \"$1\"; pwd"),
+            OsStr::new("sh"),
+            &arg,
+        ],
+    );
+    exec.env("X", OsStr::from_bytes(b"\xff")).current_dir(&cwd);
+    let out = output_within(&mut exec, Duration::from_secs(20));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut expected = b"\xff|\xfe|".to_vec();
+    expected.extend(cwd.as_os_str().as_bytes());
+    expected.push(b'\n');
+    assert_eq!(out.stdout, expected, "{}", text(&out.stdout));
+}

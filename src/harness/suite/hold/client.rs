@@ -1,11 +1,12 @@
 //! The `exec` side: asking the holder to run a program in a node.
 
+use std::ffi::OsStr;
 use std::io::Read;
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 
-use super::protocol::{send_request, Reply, Request};
+use super::protocol::{send_request, Bytes, Reply, Request};
 use super::state::socket_path;
 use super::{io, HoldError};
 
@@ -13,7 +14,7 @@ use super::{io, HoldError};
 /// this process's standard input, output and error, environment and
 /// working directory; its exit status (128 + the signal's number when a
 /// signal killed it). The program is killed when this process ends.
-pub fn run_in_held(lab: &str, node: &str, cmd: &[String]) -> Result<i32, HoldError> {
+pub fn run_in_held<S: AsRef<OsStr>>(lab: &str, node: &str, cmd: &[S]) -> Result<i32, HoldError> {
     let path = socket_path(lab);
     let stream = UnixStream::connect(&path).map_err(|_| HoldError::NotHeld {
         lab: lab.into(),
@@ -21,9 +22,11 @@ pub fn run_in_held(lab: &str, node: &str, cmd: &[String]) -> Result<i32, HoldErr
     })?;
     let req = Request {
         node: node.into(),
-        cmd: cmd.to_vec(),
-        env: std::env::vars().collect(),
-        cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
+        cmd: cmd.iter().map(Bytes::of).collect(),
+        env: std::env::vars_os()
+            .map(|(k, v)| (Bytes::of(k), Bytes::of(v)))
+            .collect(),
+        cwd: Bytes::of(std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"))),
     };
     let fds = [
         std::io::stdin().as_raw_fd(),

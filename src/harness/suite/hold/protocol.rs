@@ -5,8 +5,10 @@
 //! (JSON), however long; the holder reads until it has it all. The reply is
 //! JSON up to the end of the stream.
 
+use std::ffi::{OsStr, OsString};
 use std::io::{self, ErrorKind, Write};
 use std::os::fd::{OwnedFd, RawFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,13 +18,56 @@ use serde::{Deserialize, Serialize};
 
 use crate::sys::fdpass::{recv_with_fds, send_with_fds};
 
-/// What `exec` asks for.
+/// What `exec` asks for. The program, its arguments, environment and
+/// working directory are bytes, as the system has them.
 #[derive(Debug, Serialize, Deserialize)]
 pub(super) struct Request {
     pub(super) node: String,
-    pub(super) cmd: Vec<String>,
-    pub(super) env: Vec<(String, String)>,
-    pub(super) cwd: PathBuf,
+    pub(super) cmd: Vec<Bytes>,
+    pub(super) env: Vec<(Bytes, Bytes)>,
+    pub(super) cwd: Bytes,
+}
+
+/// Bytes of an `OsStr`, written in JSON as a string of hexadecimal digits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Bytes(pub(super) Vec<u8>);
+
+impl Bytes {
+    pub(super) fn of(s: impl AsRef<OsStr>) -> Bytes {
+        Bytes(s.as_ref().as_bytes().to_vec())
+    }
+
+    pub(super) fn into_os_string(self) -> OsString {
+        OsString::from_vec(self.0)
+    }
+
+    pub(super) fn into_path(self) -> PathBuf {
+        PathBuf::from(self.into_os_string())
+    }
+}
+
+impl Serialize for Bytes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut hex = String::with_capacity(self.0.len() * 2);
+        for b in &self.0 {
+            hex.push_str(&format!("{b:02x}"));
+        }
+        s.serialize_str(&hex)
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Bytes, D::Error> {
+        let hex = String::deserialize(d)?;
+        if hex.len() % 2 != 0 || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return Err(serde::de::Error::custom("not an even number of hex digits"));
+        }
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).map_err(serde::de::Error::custom))
+            .collect::<Result<_, _>>()
+            .map(Bytes)
+    }
 }
 
 /// What the holder answers when the program has ended (or could not start).
@@ -111,4 +156,20 @@ fn fill(
         }
     }
     Some(Ok(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_round_trip_through_json() {
+        let all: Vec<u8> = (0..=255).collect();
+        let text = serde_json::to_string(&Bytes(all.clone())).unwrap();
+        assert_eq!(&text[..7], "\"000102");
+        assert_eq!(serde_json::from_str::<Bytes>(&text).unwrap(), Bytes(all));
+        for bad in ["\"abc\"", "\"zz\""] {
+            assert!(serde_json::from_str::<Bytes>(bad).is_err(), "{bad}");
+        }
+    }
 }

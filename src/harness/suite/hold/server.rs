@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::protocol::{receive_request, Reply, Request};
+use super::protocol::{receive_request, Bytes, Reply, Request};
 use crate::Net;
 
 /// Accepts `exec` requests until `stop`, one thread each; waits for them.
@@ -66,17 +66,22 @@ fn run_request(
             known.join(", ")
         ));
     };
-    let Some(program) = req.cmd.first() else {
+    let mut words = req.cmd.into_iter().map(Bytes::into_os_string);
+    let Some(program) = words.next() else {
         return Reply::Failed("no program given".into());
     };
-    let mut cmd = match node.command(program) {
+    let mut cmd = match node.command(&program) {
         Ok(c) => c,
         Err(e) => return Reply::Failed(e.to_string()),
     };
-    cmd.args(&req.cmd[1..])
+    cmd.args(words)
         .env_clear()
-        .envs(req.env.iter().map(|(k, v)| (k, v)))
-        .current_dir(&req.cwd);
+        .envs(
+            req.env
+                .into_iter()
+                .map(|(k, v)| (k.into_os_string(), v.into_os_string())),
+        )
+        .current_dir(req.cwd.into_path());
     let mut fds = fds.into_iter();
     if let (Some(i), Some(o), Some(e)) = (fds.next(), fds.next(), fds.next()) {
         cmd.stdin(Stdio::from(i))
@@ -85,7 +90,7 @@ fn run_request(
     }
     let mut child = match cmd.spawn() {
         Ok(c) => c,
-        Err(e) => return Reply::Failed(format!("cannot run `{program}`: {e}")),
+        Err(e) => return Reply::Failed(format!("cannot run `{}`: {e}", program.to_string_lossy())),
     };
     let _ = stream.set_nonblocking(true);
     loop {
