@@ -3,9 +3,28 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use netns_test::suite::hold::run_in_held;
+use netns_test::suite::hold::{run_in_held, HoldError};
 
-pub(crate) fn exec(lab: &str, node: &str, cmd: &[OsString]) -> Result<ExitCode, String> {
-    let code = run_in_held(lab, node, cmd).map_err(|e| e.to_string())?;
-    Ok(ExitCode::from(code.clamp(0, 255) as u8))
+/// `exec`'s status when the program was not found, as shells have it.
+const NOT_FOUND: u8 = 127;
+
+/// `exec`'s status when the program could not be run or its end was not
+/// reported: no such lab or node, not executable, the lab ended first.
+const CANNOT_RUN: u8 = 126;
+
+/// The program's status (128 + N when signal N killed it), else
+/// [`NOT_FOUND`] or [`CANNOT_RUN`], with the reason on standard error.
+pub(crate) fn exec(lab: &str, node: &str, cmd: &[OsString]) -> ExitCode {
+    match run_in_held(lab, node, cmd) {
+        Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        Err(e) => {
+            eprintln!("netns-test: {e}");
+            ExitCode::from(match e {
+                HoldError::NotStarted {
+                    not_found: true, ..
+                } => NOT_FOUND,
+                _ => CANNOT_RUN,
+            })
+        }
+    }
 }

@@ -70,6 +70,11 @@ enum Command {
         load: LoadArgs,
     },
     /// Runs a program in a node of a lab that `up` holds.
+    ///
+    /// Exits with the program's status (128 + N when signal N killed it);
+    /// 127 when the program was not found, 126 when it could not be run or
+    /// its end was not reported (no such lab or node, not executable, the
+    /// lab ended first), 2 on a usage error.
     Exec {
         /// The lab's name (as `up` printed it).
         lab: String,
@@ -134,7 +139,7 @@ fn main() -> ExitCode {
             .and_then(|o| run::run(&files, &o, filter.as_deref(), junit.as_deref())),
         Command::Check { files, load } => load.options().and_then(|o| run::check(&files, &o)),
         Command::Up { file, name, load } => load.options().and_then(|o| up::up(&file, name, &o)),
-        Command::Exec { lab, node, cmd } => exec::exec(&lab, &node, &cmd),
+        Command::Exec { lab, node, cmd } => Ok(exec::exec(&lab, &node, &cmd)),
         Command::Draw {
             file,
             format,

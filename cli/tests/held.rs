@@ -218,3 +218,28 @@ fn bytes_that_are_not_utf8_reach_the_program() {
     expected.push(b'\n');
     assert_eq!(out.stdout, expected, "{}", text(&out.stdout));
 }
+
+#[test]
+fn exec_tells_a_program_that_did_not_run_from_its_status() {
+    let lab = Held::start("status");
+    let run = |node: &str, cmd: &[&str]| {
+        let out = output_within(&mut lab.exec(node, cmd), Duration::from_secs(20));
+        (out.status.code(), text(&out.stderr))
+    };
+    assert_eq!(run("n1", &["sh", "-c", "exit 2"]).0, Some(2));
+    let (code, err) = run("n1", &["no-such-program-here"]);
+    assert_eq!(code, Some(127), "{err}");
+    assert!(err.contains("no-such-program-here"), "{err}");
+    let (code, err) = run("n3", &["true"]);
+    assert_eq!(code, Some(126), "{err}");
+    assert!(err.contains("no node `n3`"), "{err}");
+    let (code, err) = run("n1", &["/dev/null"]);
+    assert_eq!(code, Some(126), "{err}");
+    let out = output_within(
+        Command::new(BIN)
+            .args(["exec", "not-held", "n1", "--", "true"])
+            .env("XDG_RUNTIME_DIR", lab.runtime.path()),
+        Duration::from_secs(20),
+    );
+    assert_eq!(out.status.code(), Some(126), "{}", text(&out.stderr));
+}

@@ -41,10 +41,17 @@ pub fn run_in_held<S: AsRef<OsStr>>(lab: &str, node: &str, cmd: &[S]) -> Result<
     match serde_json::from_str::<Reply>(&answer) {
         Ok(Reply::Exited(c)) => Ok(c),
         Ok(Reply::Signaled(s)) => Ok(128 + s),
-        Ok(Reply::Failed(why)) => Err(HoldError::Io {
-            op: format!("run in {lab}/{node}"),
-            source: std::io::Error::other(why),
-        }),
+        Ok(Reply::Failed(why)) => Err(not_started(lab, node, false, why)),
+        Ok(Reply::NotFound(why)) => Err(not_started(lab, node, true, why)),
         Err(_) => Err(HoldError::Gone(lab.into())),
+    }
+}
+
+fn not_started(lab: &str, node: &str, not_found: bool, why: String) -> HoldError {
+    HoldError::NotStarted {
+        lab: lab.into(),
+        node: node.into(),
+        not_found,
+        why,
     }
 }

@@ -50,6 +50,20 @@ pub enum HoldError {
     /// The holder is gone (its state file is stale).
     #[error("lab `{0}` is no longer held: its process has ended")]
     Gone(String),
+    /// The holder could not start the program in the node (an unknown
+    /// node, a program not found or not executable).
+    #[error("cannot run in {lab}/{node}: {why}")]
+    NotStarted {
+        /// The lab.
+        lab: String,
+        /// The node.
+        node: String,
+        /// Whether the program was not found (no such file, or no such
+        /// name in the `PATH`).
+        not_found: bool,
+        /// Why, as the holder says it.
+        why: String,
+    },
     /// Building the lab failed.
     #[error(transparent)]
     Lab(#[from] crate::Error),

@@ -79,6 +79,8 @@ pub(super) enum Reply {
     Signaled(i32),
     /// Why it did not run.
     Failed(String),
+    /// Why it did not run: it was not found.
+    NotFound(String),
 }
 
 /// The longest request body the holder takes.

@@ -66,6 +66,11 @@ fn run_request(
             known.join(", ")
         ));
     };
+    // Checked here, so that a spawn's "not found" is the program's.
+    let cwd = req.cwd.into_path();
+    if !cwd.is_dir() {
+        return Reply::Failed(format!("no working folder {}", cwd.display()));
+    }
     let mut words = req.cmd.into_iter().map(Bytes::into_os_string);
     let Some(program) = words.next() else {
         return Reply::Failed("no program given".into());
@@ -81,7 +86,7 @@ fn run_request(
                 .into_iter()
                 .map(|(k, v)| (k.into_os_string(), v.into_os_string())),
         )
-        .current_dir(req.cwd.into_path());
+        .current_dir(&cwd);
     let mut fds = fds.into_iter();
     if let (Some(i), Some(o), Some(e)) = (fds.next(), fds.next(), fds.next()) {
         cmd.stdin(Stdio::from(i))
@@ -90,7 +95,13 @@ fn run_request(
     }
     let mut child = match cmd.spawn() {
         Ok(c) => c,
-        Err(e) => return Reply::Failed(format!("cannot run `{}`: {e}", program.to_string_lossy())),
+        Err(e) => {
+            let why = format!("cannot run `{}`: {e}", program.to_string_lossy());
+            return match e.kind() {
+                std::io::ErrorKind::NotFound => Reply::NotFound(why),
+                _ => Reply::Failed(why),
+            };
+        }
     };
     let _ = stream.set_nonblocking(true);
     loop {
