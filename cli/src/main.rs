@@ -63,8 +63,9 @@ enum Command {
     Up {
         /// A suite or lab file.
         file: PathBuf,
-        /// The lab's name for `exec` (the file's stem unless set).
-        #[arg(long)]
+        /// The lab's name for `exec` (the file's stem unless set): one file
+        /// name, at most 64 bytes.
+        #[arg(long, value_parser = lab_name)]
         name: Option<String>,
         #[command(flatten)]
         load: LoadArgs,
@@ -77,6 +78,7 @@ enum Command {
     /// lab ended first), 2 on a usage error.
     Exec {
         /// The lab's name (as `up` printed it).
+        #[arg(value_parser = lab_name)]
         lab: String,
         /// The node.
         node: String,
@@ -97,6 +99,13 @@ enum Command {
         #[command(flatten)]
         load: LoadArgs,
     },
+}
+
+/// A lab name that can name the lab's files.
+fn lab_name(name: &str) -> Result<String, String> {
+    netns_test::suite::hold::check_lab_name(name)
+        .map(|()| name.to_string())
+        .map_err(|e| e.to_string())
 }
 
 /// Options that change what the files say.

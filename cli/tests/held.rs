@@ -243,3 +243,30 @@ fn exec_tells_a_program_that_did_not_run_from_its_status() {
     );
     assert_eq!(out.status.code(), Some(126), "{}", text(&out.stderr));
 }
+
+#[test]
+fn lab_names_that_are_not_one_plain_file_name_are_usage_errors() {
+    let runtime = tempfile::tempdir().unwrap();
+    let long = "x".repeat(65);
+    for name in ["", ".", "..", "a/b", "../escape", &long] {
+        let out = output_within(
+            Command::new(BIN)
+                .args(["up", lab_file().to_str().unwrap(), "--name", name])
+                .env("XDG_RUNTIME_DIR", runtime.path()),
+            Duration::from_secs(20),
+        );
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "up --name {name:?}: {err}");
+        assert!(err.contains("lab name"), "up --name {name:?}: {err}");
+        let out = output_within(
+            Command::new(BIN)
+                .args(["exec", name, "n1", "--", "true"])
+                .env("XDG_RUNTIME_DIR", runtime.path()),
+            Duration::from_secs(20),
+        );
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "exec {name:?}: {err}");
+        assert!(err.contains("lab name"), "exec {name:?}: {err}");
+    }
+    assert!(!runtime.path().join("escape.json").exists());
+}

@@ -8,13 +8,14 @@ use std::path::PathBuf;
 
 use super::protocol::{send_request, Bytes, Reply, Request};
 use super::state::socket_path;
-use super::{io, HoldError};
+use super::{check_lab_name, io, HoldError};
 
 /// Runs `cmd` in node `node` of lab `lab`, held by another process, with
 /// this process's standard input, output and error, environment and
 /// working directory; its exit status (128 + the signal's number when a
 /// signal killed it). The program is killed when this process ends.
 pub fn run_in_held<S: AsRef<OsStr>>(lab: &str, node: &str, cmd: &[S]) -> Result<i32, HoldError> {
+    check_lab_name(lab)?;
     let path = socket_path(lab);
     let stream = UnixStream::connect(&path).map_err(|_| HoldError::NotHeld {
         lab: lab.into(),

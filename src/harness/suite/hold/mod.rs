@@ -32,7 +32,7 @@ use crate::sys::process::gettid;
 use crate::{Net, NodeThread, Topology};
 
 pub use client::run_in_held;
-pub use state::state_dir;
+pub use state::{check_lab_name, state_dir, MAX_LAB_NAME};
 use state::{socket_path, start_time, state_path, State};
 
 /// Why a held lab cannot be made or entered.
@@ -46,6 +46,14 @@ pub enum HoldError {
         lab: String,
         /// The state file looked for.
         path: String,
+    },
+    /// A lab name that is not one plain file name.
+    #[error("bad lab name {name:?}: {why}")]
+    BadName {
+        /// The name.
+        name: String,
+        /// What is wrong with it.
+        why: String,
     },
     /// The holder is gone (its state file is stale).
     #[error("lab `{0}` is no longer held: its process has ended")]
@@ -98,8 +106,10 @@ pub struct HeldLab {
 impl HeldLab {
     /// Builds `topology`, parks a thread in each node, and writes the state
     /// file of lab `name` (replacing a stale one; refusing if another live
-    /// process holds a lab of that name).
+    /// process holds a lab of that name, or if `name` is not one plain file
+    /// name, see [`check_lab_name`]).
     pub fn hold(name: &str, topology: &Topology) -> Result<HeldLab, HoldError> {
+        check_lab_name(name)?;
         let path = state_path(name);
         if let Ok(text) = std::fs::read_to_string(&path) {
             if let Ok(old) = serde_json::from_str::<State>(&text) {

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::HoldError;
+
 /// What the state file holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct State {
@@ -43,6 +45,33 @@ pub fn state_dir() -> PathBuf {
         Some(d) if !d.is_empty() => Path::new(&d).join("netns-test"),
         _ => std::env::temp_dir().join(format!("netns-test-{}", real_uid())),
     }
+}
+
+/// The longest lab name, in bytes: its state file and socket are named
+/// after it, and a socket's path has at most 107.
+pub const MAX_LAB_NAME: usize = 64;
+
+/// Whether `name` may name a lab: one file name in the state folder, not
+/// empty, not `.` or `..`, without `/` or NUL, at most [`MAX_LAB_NAME`]
+/// bytes.
+pub fn check_lab_name(name: &str) -> Result<(), HoldError> {
+    let why = if name.is_empty() {
+        "it is empty".to_string()
+    } else if name == "." || name == ".." {
+        "`.` and `..` name folders".to_string()
+    } else if name.contains('/') {
+        "it has a `/`".to_string()
+    } else if name.contains('\0') {
+        "it has a NUL byte".to_string()
+    } else if name.len() > MAX_LAB_NAME {
+        format!("it is longer than {MAX_LAB_NAME} bytes")
+    } else {
+        return Ok(());
+    };
+    Err(HoldError::BadName {
+        name: name.into(),
+        why,
+    })
 }
 
 pub(super) fn state_path(lab: &str) -> PathBuf {
