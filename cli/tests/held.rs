@@ -270,3 +270,64 @@ fn lab_names_that_are_not_one_plain_file_name_are_usage_errors() {
     }
     assert!(!runtime.path().join("escape.json").exists());
 }
+
+/// `up` of the two-host lab as `name` with its state folder under `tmp`
+/// (`TMPDIR`, no `XDG_RUNTIME_DIR`), as a child; and the state folder.
+fn up_under(tmp: &Path, name: &str) -> (Command, PathBuf) {
+    let mut up = Command::new(BIN);
+    up.args(["up", lab_file().to_str().unwrap(), "--name", name])
+        .env("TMPDIR", tmp)
+        .env_remove("XDG_RUNTIME_DIR");
+    let dir = tmp.join(format!("netns-test-{}", nix::unistd::getuid()));
+    (up, dir)
+}
+
+#[test]
+fn a_state_folder_that_is_a_link_or_someone_elses_is_refused() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let tmp = tempfile::tempdir().unwrap();
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+
+    let (mut up, dir) = up_under(tmp.path(), "linked");
+    std::os::unix::fs::symlink(&elsewhere, &dir).unwrap();
+    let out = output_within(&mut up, Duration::from_secs(20));
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("symbolic link"), "{err}");
+    let mut exec = Command::new(BIN);
+    exec.args(["exec", "linked", "n1", "--", "true"])
+        .env("TMPDIR", tmp.path())
+        .env_remove("XDG_RUNTIME_DIR");
+    let out = output_within(&mut exec, Duration::from_secs(20));
+    assert_eq!(out.status.code(), Some(126), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("symbolic link"));
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+    std::fs::remove_file(&dir).unwrap();
+
+    if nix::unistd::geteuid().is_root() {
+        std::fs::create_dir(&dir).unwrap();
+        std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).unwrap();
+        let (mut up, _) = up_under(tmp.path(), "owned");
+        let out = output_within(&mut up, Duration::from_secs(20));
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("belongs to uid 65534"), "{err}");
+        std::fs::remove_dir(&dir).unwrap();
+    }
+
+    // Made by `up` when missing: this user's alone.
+    let (mut up, dir) = up_under(tmp.path(), "fresh");
+    let mut up = up.stdout(Stdio::piped()).spawn().unwrap();
+    let mut first = String::new();
+    BufReader::new(up.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let meta = std::fs::symlink_metadata(&dir).unwrap();
+    signal(&up, nix::sys::signal::Signal::SIGTERM);
+    assert!(wait_for(&mut up, Duration::from_secs(20)).is_some());
+    assert!(first.contains("is up"), "{first}");
+    assert!(meta.is_dir());
+    assert_eq!(meta.permissions().mode() & 0o777, 0o700);
+    assert_eq!(meta.uid(), nix::unistd::geteuid().as_raw());
+}

@@ -33,7 +33,7 @@ use crate::{Net, NodeThread, Topology};
 
 pub use client::run_in_held;
 pub use state::{check_lab_name, state_dir, MAX_LAB_NAME};
-use state::{socket_path, start_time, state_path, State};
+use state::{make_state_dir, socket_path, start_time, state_path, write_new, State};
 
 /// Why a held lab cannot be made or entered.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +52,17 @@ pub enum HoldError {
     BadName {
         /// The name.
         name: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// The state folder is not safe to use.
+    #[error(
+        "refusing the state folder {path}: {why} (remove it, or set XDG_RUNTIME_DIR to a \
+         folder of your own)"
+    )]
+    UnsafeStateDir {
+        /// The folder.
+        path: String,
         /// What is wrong with it.
         why: String,
     },
@@ -110,6 +121,7 @@ impl HeldLab {
     /// name, see [`check_lab_name`]).
     pub fn hold(name: &str, topology: &Topology) -> Result<HeldLab, HoldError> {
         check_lab_name(name)?;
+        make_state_dir()?;
         let path = state_path(name);
         if let Ok(text) = std::fs::read_to_string(&path) {
             if let Ok(old) = serde_json::from_str::<State>(&text) {
@@ -147,7 +159,6 @@ impl HeldLab {
             start: start_time(pid).unwrap_or(0),
             nodes,
         };
-        std::fs::create_dir_all(state_dir()).map_err(io("create the state folder"))?;
         let socket = socket_path(name);
         let _ = std::fs::remove_file(&socket);
         let listener =
@@ -166,7 +177,8 @@ impl HeldLab {
         };
         let tmp = path.with_extension("json.tmp");
         let text = serde_json::to_string_pretty(&state).expect("state serializes");
-        std::fs::write(&tmp, text).map_err(io(format!("write {}", tmp.display())))?;
+        let _ = std::fs::remove_file(&tmp);
+        write_new(&tmp, text.as_bytes())?;
         std::fs::rename(&tmp, &path).map_err(io(format!("write {}", path.display())))?;
         Ok(HeldLab {
             name: name.to_string(),

@@ -2,6 +2,8 @@
 //! the socket of each lab.
 
 use std::collections::BTreeMap;
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -40,11 +42,90 @@ fn real_uid() -> u32 {
 
 /// The folder of state files: `$XDG_RUNTIME_DIR/netns-test`, else
 /// `/tmp/netns-test-UID`.
+/// [`HeldLab::hold`](super::HeldLab::hold) makes it with mode 0700; it and
+/// [`run_in_held`](super::run_in_held) refuse it when it is a symbolic
+/// link or belongs to another user.
 pub fn state_dir() -> PathBuf {
     match std::env::var_os("XDG_RUNTIME_DIR") {
         Some(d) if !d.is_empty() => Path::new(&d).join("netns-test"),
         _ => std::env::temp_dir().join(format!("netns-test-{}", real_uid())),
     }
+}
+
+/// Makes the state folder when missing (mode 0700, its parents too), and
+/// checks it with [`check_state_dir`].
+pub(super) fn make_state_dir() -> Result<PathBuf, HoldError> {
+    let dir = state_dir();
+    if let Err(e) = std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+    {
+        return Err(HoldError::Io {
+            op: format!("create the state folder {}", dir.display()),
+            source: e,
+        });
+    }
+    check_state_dir(&dir)?;
+    Ok(dir)
+}
+
+/// Checks the state folder `dir` before anything is written in it or sent
+/// through a socket in it: it is a folder, not a symbolic link, and
+/// belongs to this user (the effective uid), else someone else could read
+/// or replace what is there. A folder of this user's that others may open
+/// is closed to them (mode 0700).
+pub(super) fn check_state_dir(dir: &Path) -> Result<(), HoldError> {
+    let unsafe_dir = |why: String| HoldError::UnsafeStateDir {
+        path: dir.display().to_string(),
+        why,
+    };
+    let meta = std::fs::symlink_metadata(dir).map_err(|e| HoldError::Io {
+        op: format!("look at the state folder {}", dir.display()),
+        source: e,
+    })?;
+    if meta.file_type().is_symlink() {
+        return Err(unsafe_dir("it is a symbolic link".into()));
+    }
+    if !meta.is_dir() {
+        return Err(unsafe_dir("it is not a folder".into()));
+    }
+    let me = nix::unistd::geteuid().as_raw();
+    if meta.uid() != me {
+        return Err(unsafe_dir(format!(
+            "it belongs to uid {}, not to this user (uid {me})",
+            meta.uid()
+        )));
+    }
+    if meta.mode() & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| {
+            HoldError::Io {
+                op: format!("close the state folder {} to others", dir.display()),
+                source: e,
+            }
+        })?;
+    }
+    Ok(())
+}
+
+/// Writes `text` to the new file `path` (mode 0600), which must not exist;
+/// a symbolic link there is not followed.
+pub(super) fn write_new(path: &Path, text: &[u8]) -> Result<(), HoldError> {
+    let op = || format!("write {}", path.display());
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| HoldError::Io {
+            op: op(),
+            source: e,
+        })?;
+    file.write_all(text).map_err(|e| HoldError::Io {
+        op: op(),
+        source: e,
+    })
 }
 
 /// The longest lab name, in bytes: its state file and socket are named
