@@ -331,3 +331,57 @@ fn a_state_folder_that_is_a_link_or_someone_elses_is_refused() {
     assert_eq!(meta.permissions().mode() & 0o777, 0o700);
     assert_eq!(meta.uid(), nix::unistd::geteuid().as_raw());
 }
+
+#[test]
+fn a_program_reads_the_terminal_of_an_up_in_the_background() {
+    use std::io::Write;
+    let pty = nix::pty::openpty(None, None).unwrap();
+    let runtime = tempfile::tempdir().unwrap();
+    // `up` leads a session whose controlling terminal is the pty (as from
+    // a shell of that terminal), so the pty's foreground is `up`'s group.
+    let mut up = Command::new("setsid")
+        .args([
+            "-c",
+            BIN,
+            "up",
+            lab_file().to_str().unwrap(),
+            "--name",
+            "tty",
+        ])
+        .env("XDG_RUNTIME_DIR", runtime.path())
+        .stdin(Stdio::from(pty.slave.try_clone().unwrap()))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(up.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("is up"), "{first}");
+    let mut exec = Command::new(BIN)
+        .args(["exec", "tty", "n1", "--", "sh", "-c", "read x; echo got $x"])
+        .env("XDG_RUNTIME_DIR", runtime.path())
+        .stdin(Stdio::from(pty.slave.try_clone().unwrap()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::fs::File::from(pty.master.try_clone().unwrap())
+        .write_all(b"hello\n")
+        .unwrap();
+    let status = wait_for(&mut exec, Duration::from_secs(10));
+    if status.is_none() {
+        let _ = exec.kill();
+    }
+    let out = exec.wait_with_output().unwrap();
+    signal(&up, nix::sys::signal::Signal::SIGTERM);
+    if wait_for(&mut up, Duration::from_secs(10)).is_none() {
+        let _ = up.kill();
+        let _ = up.wait();
+    }
+    assert!(
+        status.is_some(),
+        "the program did not end (stopped by SIGTTIN?)"
+    );
+    assert_eq!(text(&out.stdout), "got hello\n", "{}", text(&out.stderr));
+}

@@ -72,6 +72,26 @@ pub(crate) fn command_in(
     cmd
 }
 
+/// Makes the program of `cmd`, a [`command_in`] command, lead a session of
+/// its own, without a controlling terminal: a terminal it is given is then
+/// read and written as any file, not as the terminal of a background
+/// process group, which SIGTTIN and SIGTTOU would stop. Where the
+/// supervisor could not be made, the program leads its process group and
+/// stays in the session it was in.
+pub(crate) fn new_session(cmd: &mut std::process::Command) {
+    // SAFETY: the hook runs in the forked child before exec, after the hook
+    // of `command_in` (so in the program's own process), and only calls
+    // setsid, which is async-signal-safe and allocates nothing.
+    unsafe {
+        cmd.pre_exec(|| {
+            // Fails (EPERM) only for a process group leader: the program
+            // without a supervisor, which keeps its session.
+            libc::setsid();
+            Ok(())
+        });
+    }
+}
+
 /// The children of `pid` (of all its threads), from
 /// `/proc/PID/task/TID/children`.
 fn children_of(pid: u32) -> Vec<u32> {

@@ -79,6 +79,7 @@ fn run_request(
         Ok(c) => c,
         Err(e) => return Reply::Failed(e.to_string()),
     };
+    crate::sys::process::new_session(&mut cmd);
     cmd.args(words)
         .env_clear()
         .envs(
