@@ -333,6 +333,56 @@ pub(crate) fn discover(path: &Path) -> Vec<(PathBuf, String)> {
     out
 }
 
+/// Names files apart: a name that two files or more share becomes, for
+/// each of them, its path from the working directory without `.toml` (the
+/// absolute path when it is not under it), and a name still shared (a
+/// file found twice) gets `#2`, `#3`, ... in order.
+pub(crate) fn distinct_names(files: &mut [(PathBuf, String)]) {
+    let shared = |files: &[(PathBuf, String)], name: &str| {
+        files.iter().filter(|(_, n)| n == name).count() > 1
+    };
+    let renamed: Vec<Option<String>> = files
+        .iter()
+        .map(|(path, name)| shared(files, name).then(|| name_from_here(path)))
+        .collect();
+    for ((_, name), new) in files.iter_mut().zip(renamed) {
+        if let Some(new) = new {
+            *name = new;
+        }
+    }
+    let mut seen = BTreeMap::<String, usize>::new();
+    for (_, name) in files.iter_mut() {
+        let n = seen.entry(name.clone()).or_default();
+        *n += 1;
+        if *n > 1 {
+            *name = format!("{name}#{n}");
+        }
+    }
+}
+
+/// The path of `path` from the working directory (the absolute path when
+/// it is not under it), without `.toml`, its parts joined with `/`.
+fn name_from_here(path: &Path) -> String {
+    let here = std::env::current_dir().unwrap_or_default();
+    let shown = match path.strip_prefix(&here) {
+        Ok(rel) if path.is_absolute() => rel,
+        _ => path,
+    };
+    let shown = match shown.extension() {
+        Some(x) if x == "toml" => shown.with_extension(""),
+        _ => shown.to_path_buf(),
+    };
+    let parts: Vec<String> = shown
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .map(|c| match c {
+            std::path::Component::RootDir => String::new(),
+            c => c.as_os_str().to_string_lossy().into_owned(),
+        })
+        .collect();
+    parts.join("/")
+}
+
 /// Whether a file found in a folder is a lab meant to be included, not
 /// loaded alone: it has no scenario, and its only mistakes are variables it
 /// leaves to the files that include it. Its lab is checked through them.

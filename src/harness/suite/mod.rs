@@ -339,34 +339,58 @@ impl std::fmt::Debug for Message {
 
 /// Loads every `.toml` file under each path (a file, or a folder searched
 /// recursively), sorted by path. A path that does not exist is loaded as a
-/// file whose one mistake says so.
+/// file whose one mistake says so. Each file is named by its path under
+/// its folder (its stem when named itself); files that would share a name
+/// are named by their paths from the working directory instead.
 pub fn load(paths: &[impl AsRef<Path>], options: &LoadOptions) -> Vec<Loaded> {
-    let mut out = Vec::new();
-    for p in paths {
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for (i, p) in paths.iter().enumerate() {
         let p = p.as_ref();
         if !p.exists() {
-            out.push(Loaded {
-                path: p.to_path_buf(),
-                name: p.display().to_string(),
-                result: Err(vec![SuiteError {
-                    file: p.to_path_buf(),
-                    line: 1,
-                    column: 1,
-                    kind: SuiteErrorKind::Io("no such file or folder".into()),
-                }]),
-            });
+            missing.push((i, p.to_path_buf()));
             continue;
         }
         let scanned = p.is_dir();
-        for (path, name) in load::discover(p) {
-            let result = load::load_file(&path, &name, options);
-            if scanned && load::is_lab_for_including(&path, &result) {
-                continue;
-            }
-            out.push(Loaded { path, name, result });
-        }
+        found.extend(
+            load::discover(p)
+                .into_iter()
+                .map(|(path, name)| (i, path, name, scanned)),
+        );
     }
+    let mut names: Vec<(PathBuf, String)> = found
+        .iter()
+        .map(|(_, path, name, _)| (path.clone(), name.clone()))
+        .collect();
+    load::distinct_names(&mut names);
+    let mut out = Vec::new();
+    let mut missing = missing.into_iter().peekable();
+    for ((i, path, _, scanned), (_, name)) in found.into_iter().zip(names) {
+        while let Some((_, p)) = missing.next_if(|(m, _)| *m < i) {
+            out.push(missing_file(p));
+        }
+        let result = load::load_file(&path, &name, options);
+        if scanned && load::is_lab_for_including(&path, &result) {
+            continue;
+        }
+        out.push(Loaded { path, name, result });
+    }
+    out.extend(missing.map(|(_, p)| missing_file(p)));
     out
+}
+
+/// A path that does not exist, as a file whose one mistake says so.
+fn missing_file(p: PathBuf) -> Loaded {
+    Loaded {
+        name: p.display().to_string(),
+        result: Err(vec![SuiteError {
+            file: p.clone(),
+            line: 1,
+            column: 1,
+            kind: SuiteErrorKind::Io("no such file or folder".into()),
+        }]),
+        path: p,
+    }
 }
 
 /// Every mistake in the files under `paths`, each placed.

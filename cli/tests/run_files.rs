@@ -1,0 +1,80 @@
+//! `run` and `check` on sets of files: names that stay apart, folders
+//! that loop, a filter that matches nothing, a report that cannot be
+//! written.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_netns-test");
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// `netns-test ARGS` in folder `dir`, artifacts under `dir/artifacts`.
+fn netns_test_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env("NETNS_TEST_ARTIFACTS", dir.join("artifacts"))
+        .output()
+        .unwrap()
+}
+
+/// Writes `body` after the two-host lab of `suites/labs/` as `name` under
+/// `dir` (its folders made); the file's path.
+fn suite(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let lab = Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites/labs/two_hosts.toml");
+    let file = dir.join(name);
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let text = format!("include = {:?}\n{body}", lab.to_str().unwrap());
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+const FAILS: &str = r#"
+[[scenario]]
+name = "fails"
+steps = [{ do = "run", node = "n1", cmd = ["false"] }]
+"#;
+
+#[test]
+fn files_of_the_same_name_stay_apart_in_the_report_and_artifacts() {
+    let dir = tempfile::tempdir().unwrap();
+    suite(dir.path(), "a/lab.toml", FAILS);
+    suite(dir.path(), "b/lab.toml", FAILS);
+    suite(dir.path(), "c/alone.toml", FAILS);
+    let out = netns_test_in(
+        dir.path(),
+        &[
+            "run",
+            "a/lab.toml",
+            "b/lab.toml",
+            "c/alone.toml",
+            "--junit",
+            "report.xml",
+        ],
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    for name in ["a/lab::fails", "b/lab::fails", "alone::fails"] {
+        assert!(stdout.contains(&format!("FAILED  {name}")), "{stdout}");
+    }
+    let xml = std::fs::read_to_string(dir.path().join("report.xml")).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let mut suites: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .filter_map(|n| n.attribute("name"))
+        .collect();
+    suites.sort();
+    assert_eq!(suites, ["a/lab", "alone", "b/lab"], "{xml}");
+    for folder in ["a__lab__fails", "b__lab__fails", "alone__fails"] {
+        let failure = dir
+            .path()
+            .join("artifacts")
+            .join(folder)
+            .join("failure.txt");
+        assert!(failure.is_file(), "no {}\n{stdout}", failure.display());
+    }
+}
