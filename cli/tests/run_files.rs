@@ -78,3 +78,49 @@ fn files_of_the_same_name_stay_apart_in_the_report_and_artifacts() {
         assert!(failure.is_file(), "no {}\n{stdout}", failure.display());
     }
 }
+
+/// `netns-test ARGS` in `dir`, killed (and failed) if it runs past 30 s.
+fn netns_test_within(dir: &Path, args: &[&str]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env("NETNS_TEST_ARTIFACTS", dir.join("artifacts"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > end {
+            let _ = child.kill();
+            panic!("netns-test {args:?} still running after 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+const PASSES: &str = r#"
+[[scenario]]
+name = "passes"
+steps = [{ do = "run", node = "n1", cmd = ["true"] }]
+"#;
+
+#[test]
+fn folders_that_loop_are_searched_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let suites = dir.path().join("suites");
+    suite(&suites, "one.toml", PASSES);
+    std::fs::create_dir(suites.join("sub")).unwrap();
+    std::os::unix::fs::symlink("..", suites.join("sub/up")).unwrap();
+    std::os::unix::fs::symlink("../sub", suites.join("sub/self")).unwrap();
+    std::os::unix::fs::symlink("one.toml", suites.join("same.toml")).unwrap();
+    let out = netns_test_within(dir.path(), &["check", "suites"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert_eq!(stdout, "1 file(s), 1 scenario(s): no mistake\n");
+    let out = netns_test_within(dir.path(), &["run", "suites", "suites/one.toml"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("running 1 scenario(s)"), "{stdout}");
+}

@@ -1,7 +1,7 @@
 //! Reading suite files: variables, includes, the topology, the scenarios,
 //! and every mistake with its position.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -299,9 +299,15 @@ pub(crate) fn load_file(
 
 /// Every `.toml` file under `path` (itself if a file), sorted, with its
 /// name: the path relative to `path` without `.toml` (the file stem for a
-/// file given directly).
-pub(crate) fn discover(path: &Path) -> Vec<(PathBuf, String)> {
+/// file given directly). A folder reached again through a symbolic link
+/// is searched once, and a file reached again (its canonical path in
+/// `seen`, which gets the files found) is left out.
+pub(crate) fn discover(path: &Path, seen: &mut HashSet<PathBuf>) -> Vec<(PathBuf, String)> {
+    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
     if path.is_file() {
+        if !seen.insert(canonical(path)) {
+            return Vec::new();
+        }
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -309,8 +315,12 @@ pub(crate) fn discover(path: &Path) -> Vec<(PathBuf, String)> {
         return vec![(path.to_path_buf(), name)];
     }
     let mut out = Vec::new();
+    let mut visited = HashSet::new();
     let mut dirs = vec![path.to_path_buf()];
     while let Some(dir) = dirs.pop() {
+        if !visited.insert(canonical(&dir)) {
+            continue;
+        }
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
@@ -330,6 +340,8 @@ pub(crate) fn discover(path: &Path) -> Vec<(PathBuf, String)> {
         }
     }
     out.sort();
+    // In order, so that the file kept is the first by path.
+    out.retain(|(p, _)| seen.insert(canonical(p)));
     out
 }
 

@@ -339,12 +339,15 @@ impl std::fmt::Debug for Message {
 
 /// Loads every `.toml` file under each path (a file, or a folder searched
 /// recursively), sorted by path. A path that does not exist is loaded as a
-/// file whose one mistake says so. Each file is named by its path under
+/// file whose one mistake says so. A file is loaded once, however many
+/// times it is reached (folders that loop through symbolic links are
+/// searched once). Each file is named by its path under
 /// its folder (its stem when named itself); files that would share a name
 /// are named by their paths from the working directory instead.
 pub fn load(paths: &[impl AsRef<Path>], options: &LoadOptions) -> Vec<Loaded> {
     let mut found = Vec::new();
     let mut missing = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for (i, p) in paths.iter().enumerate() {
         let p = p.as_ref();
         if !p.exists() {
@@ -353,7 +356,7 @@ pub fn load(paths: &[impl AsRef<Path>], options: &LoadOptions) -> Vec<Loaded> {
         }
         let scanned = p.is_dir();
         found.extend(
-            load::discover(p)
+            load::discover(p, &mut seen)
                 .into_iter()
                 .map(|(path, name)| (i, path, name, scanned)),
         );
