@@ -45,7 +45,8 @@ enum Command {
         /// Writes a JUnit XML report there.
         #[arg(long)]
         junit: Option<PathBuf>,
-        /// Runs only scenarios whose `file::scenario` name contains this.
+        /// Runs only scenarios whose `file::scenario` name contains this;
+        /// a usage error (exit 2) when none does.
         #[arg(long)]
         filter: Option<String>,
         #[command(flatten)]

@@ -73,6 +73,10 @@ pub(crate) fn run(
         .flat_map(|f| f.scenarios.iter())
         .filter(|s| filter.is_none_or(|f| s.name().contains(f)))
         .collect();
+    if let (Some(f), true) = (filter, scenarios.is_empty()) {
+        // A typo in a CI script must not pass as an empty run.
+        return Err(format!("--filter `{f}` matches no scenario"));
+    }
     println!("running {} scenario(s)", scenarios.len());
     let begin = Instant::now();
     let started = std::time::SystemTime::now();

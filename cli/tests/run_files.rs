@@ -124,3 +124,18 @@ fn folders_that_loop_are_searched_once() {
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
     assert!(stdout.contains("running 1 scenario(s)"), "{stdout}");
 }
+
+#[test]
+fn a_filter_that_matches_no_scenario_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    suite(dir.path(), "one.toml", PASSES);
+    let out = netns_test_within(dir.path(), &["run", "one.toml", "--filter", "pases"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{}{err}", text(&out.stdout));
+    assert!(
+        err.contains("--filter `pases` matches no scenario"),
+        "{err}"
+    );
+    let out = netns_test_within(dir.path(), &["run", "one.toml", "--filter", "passes"]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+}
