@@ -18,6 +18,23 @@ fn suite_of(name: &str) -> &str {
     name.rsplit_once("::").map_or(name, |(f, _)| f)
 }
 
+/// A usage error when a report cannot be written at `path`: a file there
+/// that cannot be opened for writing, or a folder in which none can be
+/// made. Leaves `path` as it was.
+pub(crate) fn check_writable(path: &Path) -> Result<(), String> {
+    let existed = path.symlink_metadata().is_ok();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| format!("cannot write the report {}: {e}", path.display()))?;
+    if !existed {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
+}
+
 pub(crate) fn write(
     path: &Path,
     started: SystemTime,

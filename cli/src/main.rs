@@ -42,7 +42,8 @@ enum Command {
         /// Suite files or folders.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// Writes a JUnit XML report there.
+        /// Writes a JUnit XML report there (checked before running: a
+        /// usage error when it cannot be written).
         #[arg(long)]
         junit: Option<PathBuf>,
         /// Runs only scenarios whose `file::scenario` name contains this;

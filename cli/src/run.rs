@@ -61,6 +61,9 @@ pub(crate) fn run(
     junit: Option<&Path>,
 ) -> Result<ExitCode, String> {
     all_exist(files)?;
+    if let Some(path) = junit {
+        crate::junit::check_writable(path)?;
+    }
     netns_test::privilege::enter_user_namespace();
     let loaded = load(files, options);
     if loaded.is_empty() {
@@ -108,9 +111,6 @@ pub(crate) fn run(
             }
         }
     }
-    if let Some(path) = junit {
-        crate::junit::write(path, started, &reports, &loaded)?;
-    }
     let passed = reports
         .iter()
         .filter(|r| r.verdict == Verdict::Passed)
@@ -122,6 +122,9 @@ pub(crate) fn run(
     }
     println!("\nfinished in {:.2} s", begin.elapsed().as_secs_f64());
     println!("{passed} passed, {failed_n} failed, {skipped} skipped");
+    if let Some(path) = junit {
+        crate::junit::write(path, started, &reports, &loaded)?;
+    }
     Ok(if failed_n > 0 {
         ExitCode::from(1)
     } else {

@@ -139,3 +139,42 @@ fn a_filter_that_matches_no_scenario_is_a_usage_error() {
     let out = netns_test_within(dir.path(), &["run", "one.toml", "--filter", "passes"]);
     assert!(out.status.success(), "{}", text(&out.stdout));
 }
+
+#[test]
+fn a_report_that_cannot_be_written_is_found_before_running() {
+    let dir = tempfile::tempdir().unwrap();
+    suite(dir.path(), "one.toml", PASSES);
+    let out = netns_test_within(
+        dir.path(),
+        &["run", "one.toml", "--junit", "no-such-folder/report.xml"],
+    );
+    let (stdout, err) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{stdout}{err}");
+    assert!(err.contains("no-such-folder/report.xml"), "{err}");
+    assert!(!stdout.contains("running"), "{stdout}");
+}
+
+#[test]
+fn the_summary_is_printed_when_the_report_cannot_be_written_at_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.xml");
+    // The scenario puts a folder where the report goes.
+    let body = format!(
+        r#"
+[[scenario]]
+name = "in_the_way"
+steps = [{{ do = "run", node = "n1", cmd = ["sh", "-c", "rm -f {0} && mkdir {0}"] }}]
+"#,
+        report.display()
+    );
+    suite(dir.path(), "one.toml", &body);
+    let out = netns_test_within(dir.path(), &["run", "one.toml", "--junit", "report.xml"]);
+    let (stdout, err) = (text(&out.stdout), text(&out.stderr));
+    assert!(report.is_dir(), "{stdout}{err}");
+    assert_eq!(out.status.code(), Some(2), "{stdout}{err}");
+    assert!(
+        stdout.lines().any(|l| l == "1 passed, 0 failed, 0 skipped"),
+        "{stdout}"
+    );
+    assert!(err.contains("report.xml"), "{err}");
+}
