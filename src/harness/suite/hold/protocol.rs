@@ -107,14 +107,13 @@ pub(super) fn receive_request(
     }
     let mut fds = Vec::new();
     let mut prefix = [0u8; 8];
-    match fill(stream, &mut prefix, &mut fds, stop)? {
-        Ok(()) => {}
-        Err(e) => return Some(Err(e.to_string())),
+    if let Err(e) = fill(stream, &mut prefix, &mut fds, stop)? {
+        return Some(Err(e.to_string()));
     }
     let len = u64::from_be_bytes(prefix);
     if len > MAX_REQUEST {
         return Some(Err(format!(
-            "{len} bytes, over the {MAX_REQUEST} a request may have"
+            "{len} bytes, more than the {MAX_REQUEST} a request may have"
         )));
     }
     let mut body = vec![0u8; len as usize];
