@@ -90,6 +90,32 @@ fn a_thousand_node_torus_and_tree_reach_their_far_corners() {
 
 #[test]
 #[serial]
+fn a_chain_longer_than_the_default_hop_limit_reaches_end_to_end() {
+    // 69 hops between the ends: past a new namespace's IPv6 hop limit of 64.
+    let net = Net::build(&Topology::chain(70)).unwrap();
+    for (a, b) in [("n0", "n69"), ("n69", "n0")] {
+        let r = net[a].ping(first_addr(&net, b)).run().unwrap();
+        assert_eq!(r.received, 1, "{a} -> {b}: {r}");
+    }
+    // Every router's time-exceeded answer comes back from as far away.
+    let t = net["n0"]
+        .traceroute(first_addr(&net, "n69"))
+        .max_hops(80)
+        .probes_per_hop(1)
+        .run()
+        .unwrap();
+    assert!(t.reached(), "{t}");
+    let want: Vec<String> = (1..70).map(|i| format!("n{i}")).collect();
+    let names: Vec<Option<&str>> = t.names();
+    assert_eq!(
+        names,
+        want.iter().map(|n| Some(n.as_str())).collect::<Vec<_>>(),
+        "{t}"
+    );
+}
+
+#[test]
+#[serial]
 fn a_big_lab_that_fails_in_a_later_share_names_the_node_and_leaves_nothing() {
     let home = std::fs::metadata("/proc/thread-self/ns/net").unwrap();
     let before = common::process_netns();

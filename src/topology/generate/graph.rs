@@ -6,6 +6,23 @@ use std::collections::VecDeque;
 use super::alloc::{Allocator, LinkAddrs};
 use crate::topology::{Endpoint, Route, Topology};
 
+/// The diameter (in hops) from which a lab's longest route may not fit in
+/// a new namespace's IPv6 hop limit of 64: a route follows a shortest path
+/// to the node whose block holds the address, then at most one more hop,
+/// and a packet crosses at most 63 routers with a hop limit of 64.
+pub(crate) const LONG_ROUTE_HOPS: u32 = 63;
+
+/// The hop limit every node of a lab with long routes sends with.
+const MAX_HOP_LIMIT: &str = "255";
+
+/// Written when the namespace is made, before its interfaces exist: an
+/// interface copies `default`'s settings when it is created; `all` is the
+/// fallback where no interface applies.
+const HOP_LIMIT_KEYS: [&str; 2] = [
+    "net.ipv6.conf.default.hop_limit",
+    "net.ipv6.conf.all.hop_limit",
+];
+
 /// Nodes and the links between them; node indices are positions in `names`.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Graph {
@@ -87,8 +104,11 @@ impl Graph {
         }
         // next_hop[s][d]: the edge s takes towards d.
         let mut next_hop = vec![vec![usize::MAX; n]; n];
+        let mut diameter = 0;
         for d in 0..n {
             let dist = Self::distances_to(&adj, d);
+            let farthest = dist.iter().filter(|&&h| h != u32::MAX).max();
+            diameter = diameter.max(farthest.copied().unwrap_or(0));
             for s in 0..n {
                 if s == d || dist[s] == u32::MAX {
                     continue;
@@ -103,6 +123,13 @@ impl Graph {
                     .max_by_key(|(u, _)| (u.abs_diff(s), std::cmp::Reverse(*u)))
                     .map(|&(_, e)| e)
                     .expect("a neighbour one hop closer");
+            }
+        }
+        if diameter >= LONG_ROUTE_HOPS {
+            for name in &self.names {
+                for key in HOP_LIMIT_KEYS {
+                    topo = topo.sysctl(name.clone(), key, MAX_HOP_LIMIT);
+                }
             }
         }
         for s in 0..n {
@@ -170,4 +197,29 @@ fn aggregate(next_hop: &[usize], me: usize, alloc: &Allocator) -> Vec<(usize, ip
         out.extend(alloc.cover(first, last).into_iter().map(|p| (edge, p)));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::topology::Topology;
+
+    /// The hop limit sysctls of `t`, by node.
+    fn hop_limits(t: &Topology) -> usize {
+        t.sysctls
+            .iter()
+            .filter(|(_, k, v)| k.ends_with(".hop_limit") && v == "255")
+            .count()
+    }
+
+    #[test]
+    fn only_labs_with_long_routes_raise_the_hop_limit() {
+        // Diameters 62 and 63.
+        assert_eq!(hop_limits(&Topology::chain(63)), 0);
+        assert_eq!(hop_limits(&Topology::chain(64)), 2 * 64);
+        assert_eq!(hop_limits(&Topology::ring(126)), 2 * 126);
+        assert_eq!(hop_limits(&Topology::torus(32, 32)), 0);
+        assert_eq!(hop_limits(&Topology::tree(9, 2)), 0);
+        // 34 + 33 hops across.
+        assert_eq!(hop_limits(&Topology::grid(34, 33)), 2 * 34 * 33);
+    }
 }

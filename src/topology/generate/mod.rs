@@ -14,7 +14,11 @@
 //! unchanged; in a tree that neighbour is mostly the parent). So an address
 //! of that /96 that no node holds, or one whose route went with a link
 //! taken down, follows the catch-all routes until its hop limit runs out
-//! instead of being refused at once. The star is one bridge segment
+//! instead of being refused at once. A lab whose diameter is 63 hops or
+//! more sets `net.ipv6.conf.default.hop_limit` and `.all.hop_limit` to 255
+//! in every node (written before the interfaces exist, which copy
+//! `default`), since a new namespace's hop limit of 64 would not carry its
+//! longest routes. The star is one bridge segment
 //! (no routes). Node names say the shape: `n3`, `t0_1_2`, `g4_7`, `leaf2`.
 //!
 //! ```no_run
