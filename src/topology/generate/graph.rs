@@ -53,27 +53,9 @@ impl Graph {
         adj
     }
 
-    /// Hop counts from `dst` to every node (BFS).
-    fn distances_to(adj: &[Vec<(usize, usize)>], dst: usize) -> Vec<u32> {
-        let mut dist = vec![u32::MAX; adj.len()];
-        dist[dst] = 0;
-        let mut queue = VecDeque::from([dst]);
-        while let Some(v) = queue.pop_front() {
-            for &(u, _) in &adj[v] {
-                if dist[u] == u32::MAX {
-                    dist[u] = dist[v] + 1;
-                    queue.push_back(u);
-                }
-            }
-        }
-        dist
-    }
-
     /// The topology: addresses from the allocator, forwarding on every node
     /// with more than one link, and in each node one route per aggregated
     /// range of destinations that share a next hop.
-    // Node numbers index several tables at once (distances, next hops).
-    #[allow(clippy::needless_range_loop)]
     pub(crate) fn into_topology(self) -> Topology {
         let adj = self.adjacency();
         let n = self.names.len();
@@ -102,28 +84,14 @@ impl Graph {
                 topo = topo.forwarding(self.names[s].clone());
             }
         }
-        // next_hop[s][d]: the edge s takes towards d.
-        let mut next_hop = vec![vec![usize::MAX; n]; n];
+        // Each node's routes from one search of its own: memory stays linear
+        // in the lab's size.
+        let mut search = FirstHops::new(n);
+        let mut routes = Vec::with_capacity(n);
         let mut diameter = 0;
-        for d in 0..n {
-            let dist = Self::distances_to(&adj, d);
-            let farthest = dist.iter().filter(|&&h| h != u32::MAX).max();
-            diameter = diameter.max(farthest.copied().unwrap_or(0));
-            for s in 0..n {
-                if s == d || dist[s] == u32::MAX {
-                    continue;
-                }
-                // Among the neighbours one hop closer, the one whose index is
-                // farthest from ours (a grid then routes rows first, so the
-                // destinations of one next hop form few index ranges), then
-                // the smallest.
-                next_hop[s][d] = adj[s]
-                    .iter()
-                    .filter(|(u, _)| dist[*u] + 1 == dist[s])
-                    .max_by_key(|(u, _)| (u.abs_diff(s), std::cmp::Reverse(*u)))
-                    .map(|&(_, e)| e)
-                    .expect("a neighbour one hop closer");
-            }
+        for s in 0..n {
+            diameter = diameter.max(search.run(&adj, s));
+            routes.push(with_catch_all(aggregate(&search.edge, s, &alloc)));
         }
         if diameter >= LONG_ROUTE_HOPS {
             for name in &self.names {
@@ -132,8 +100,8 @@ impl Graph {
                 }
             }
         }
-        for s in 0..n {
-            for (edge, prefix) in with_catch_all(aggregate(&next_hop[s], s, &alloc)) {
+        for (s, routes) in routes.into_iter().enumerate() {
+            for (edge, prefix) in routes {
                 let (a, _) = self.edges[edge];
                 let LinkAddrs { a: aa, b: ba } = alloc.link(edge);
                 let via = if a == s { ba.addr() } else { aa.addr() };
@@ -144,6 +112,70 @@ impl Graph {
             }
         }
         topo
+    }
+}
+
+/// A breadth-first search from one source that labels every node with the
+/// link the source takes towards it.
+///
+/// Among the source's neighbours on a shortest path to a node, the label
+/// is the one whose number is farthest from the source's (a grid then
+/// routes rows first, so the destinations of one next hop form few number
+/// ranges), then the smallest. A node's candidates are the union of its
+/// parents' in the search, so the best of its parents' labels is its own.
+struct FirstHops {
+    dist: Vec<u32>,
+    /// The edge taken first towards each node (`usize::MAX`: the source
+    /// itself, or unreachable).
+    edge: Vec<usize>,
+    /// The neighbour of the source that `edge` leads to.
+    via: Vec<usize>,
+    queue: VecDeque<usize>,
+}
+
+impl FirstHops {
+    fn new(n: usize) -> Self {
+        FirstHops {
+            dist: vec![u32::MAX; n],
+            edge: vec![usize::MAX; n],
+            via: vec![usize::MAX; n],
+            queue: VecDeque::new(),
+        }
+    }
+
+    /// Labels every node for source `s`; returns the hop count to the
+    /// farthest node reached.
+    fn run(&mut self, adj: &[Vec<(usize, usize)>], s: usize) -> u32 {
+        self.dist.fill(u32::MAX);
+        self.edge.fill(usize::MAX);
+        self.via.fill(usize::MAX);
+        let better = |u: usize, than: usize| {
+            (u.abs_diff(s), std::cmp::Reverse(u)) > (than.abs_diff(s), std::cmp::Reverse(than))
+        };
+        self.dist[s] = 0;
+        self.queue.push_back(s);
+        let mut farthest = 0;
+        while let Some(v) = self.queue.pop_front() {
+            let d = self.dist[v] + 1;
+            for &(w, e) in &adj[v] {
+                // Through v, w's first hop is v's, or w itself next to s.
+                let (first, first_edge) = if v == s {
+                    (w, e)
+                } else {
+                    (self.via[v], self.edge[v])
+                };
+                if self.dist[w] == u32::MAX {
+                    self.dist[w] = d;
+                    farthest = d;
+                    self.queue.push_back(w);
+                } else if self.dist[w] != d || !better(first, self.via[w]) {
+                    continue;
+                }
+                self.via[w] = first;
+                self.edge[w] = first_edge;
+            }
+        }
+        farthest
     }
 }
 
@@ -201,7 +233,75 @@ fn aggregate(next_hop: &[usize], me: usize, alloc: &Allocator) -> Vec<(usize, ip
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    use super::{FirstHops, Graph};
     use crate::topology::Topology;
+
+    /// The rule a search must follow, by brute force: hop counts from every
+    /// destination, then for each source the neighbour one hop closer
+    /// whose number is farthest from the source's, then the smallest.
+    fn reference(g: &Graph, s: usize) -> Vec<usize> {
+        let adj = g.adjacency();
+        let n = adj.len();
+        let dist_to = |d: usize| {
+            let mut dist = vec![u32::MAX; n];
+            dist[d] = 0;
+            let mut queue = std::collections::VecDeque::from([d]);
+            while let Some(v) = queue.pop_front() {
+                for &(u, _) in &adj[v] {
+                    if dist[u] == u32::MAX {
+                        dist[u] = dist[v] + 1;
+                        queue.push_back(u);
+                    }
+                }
+            }
+            dist
+        };
+        (0..n)
+            .map(|d| {
+                let dist = dist_to(d);
+                if d == s || dist[s] == u32::MAX {
+                    return usize::MAX;
+                }
+                adj[s]
+                    .iter()
+                    .filter(|(u, _)| dist[*u] + 1 == dist[s])
+                    .max_by_key(|(u, _)| (u.abs_diff(s), std::cmp::Reverse(*u)))
+                    .map(|&(_, e)| e)
+                    .expect("a neighbour one hop closer")
+            })
+            .collect()
+    }
+
+    fn graph() -> impl Strategy<Value = Graph> {
+        (1usize..14).prop_flat_map(|n| {
+            proptest::collection::btree_set((0..n, 0..n), 0..30).prop_map(move |pairs| {
+                let mut g = Graph::default();
+                for i in 0..n {
+                    g.add_node(format!("v{i}"));
+                }
+                for (a, b) in pairs {
+                    if a < b {
+                        g.add_edge(a, b);
+                    }
+                }
+                g
+            })
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn one_search_per_source_picks_the_rule_s_next_hops(g in graph()) {
+            let adj = g.adjacency();
+            let mut search = FirstHops::new(adj.len());
+            for s in 0..adj.len() {
+                search.run(&adj, s);
+                prop_assert_eq!(&search.edge, &reference(&g, s), "source {}", s);
+            }
+        }
+    }
 
     /// The hop limit sysctls of `t`, by node.
     fn hop_limits(t: &Topology) -> usize {
