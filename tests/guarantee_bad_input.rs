@@ -9,6 +9,8 @@
 //! `NETNS_TEST_BLESS=1 cargo test --test guarantee_bad_input`.
 
 mod common;
+#[path = "guarantee_bad_input/generator_rows.rs"]
+mod generator_rows;
 #[path = "guarantee_bad_input/kernel_rows.rs"]
 mod kernel_rows;
 #[path = "guarantee_bad_input/probe_rows.rs"]
@@ -381,6 +383,7 @@ fn rows() -> Vec<Row> {
         }),
     ]
     .into_iter()
+    .chain(generator_rows::rows())
     .chain(kernel_rows::rows())
     .chain(probe_rows::rows())
     .chain(wire_rows::rows())
@@ -522,6 +525,7 @@ fn every_bad_input_has_its_typed_error_and_the_doc_says_so() {
         "TopologyError::DuplicateFirewall",
         "TopologyError::NetfilterOnSwitch",
         "TopologyError::NotASwitch",
+        "TopologyError::InvalidGenerator",
         "TopologyError::InvalidImpairment (ReorderWithoutDelay)",
         "TopologyError::InvalidImpairment (ZeroQueue)",
         "TopologyError::InvalidImpairment (Mtu)",

@@ -362,6 +362,22 @@ pub enum TopologyError {
         /// The node.
         node: String,
     },
+    /// A generator ([`Topology::chain`](crate::Topology::chain) and the
+    /// others) called with parameters it makes no lab of; the topology it
+    /// returned holds only this error.
+    #[error("`Topology::{call}` cannot be generated: {parameter} is {value}, but {limit}")]
+    InvalidGenerator {
+        /// The call, as `ring(2)`.
+        call: String,
+        /// What is out of range: a parameter (`n`, `spines`, `leaves`) or
+        /// what the parameters make (`the node count`, `the link count`,
+        /// `the diameter`).
+        parameter: &'static str,
+        /// Its value.
+        value: String,
+        /// The limit, in words.
+        limit: String,
+    },
 }
 
 /// The most bytes of a sysctl value: the kernel reads one page per write.

@@ -174,6 +174,8 @@ pub struct Topology {
     pub(crate) firewalls: Vec<(String, Firewall)>,
     /// The seed of every random choice in the lab (its wires' models).
     pub(crate) seed: Option<u64>,
+    /// Why a generator made no lab: validation reports it first.
+    pub(crate) generator_error: Option<TopologyError>,
 }
 
 impl Topology {

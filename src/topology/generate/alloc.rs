@@ -7,8 +7,10 @@
 //! addresses usable): `a` holds the even address, `b` the odd one. Every
 //! address a lab uses lies in the block of the node it belongs to or of that
 //! node's neighbour, so routing towards blocks reaches every address.
-//! Everything stays inside the documentation prefix 2001:db8::/32 (up to
-//! 65,536 nodes, 32,768 links per node).
+//! Everything stays inside the documentation prefix 2001:db8::/32 (room
+//! for 65,536 nodes, 32,768 links per node; the generators' limits, checked
+//! before a lab is made, keep well inside both, so the checks below never
+//! fail for a generated lab).
 
 use std::net::Ipv6Addr;
 
@@ -32,8 +34,8 @@ pub(crate) struct Allocator {
     links: Vec<LinkAddrs>,
 }
 
-/// 2001:db8::/96, which holds the blocks of all 65,536 nodes a lab may
-/// have, so every address the allocator hands out.
+/// 2001:db8::/96, which holds all 65,536 blocks the allocator has, so
+/// every address it hands out.
 pub(crate) fn all_blocks() -> Ipv6Net {
     Ipv6Net::new(Ipv6Addr::from(BASE), 128 - 2 * BLOCK_BITS as u8).expect("a /96")
 }
@@ -45,7 +47,7 @@ fn block(node: usize) -> u128 {
 impl Allocator {
     /// Allocates every link of `edges` (node pairs) among `nodes` nodes.
     pub(crate) fn new(edges: &[(usize, usize)], nodes: usize) -> Allocator {
-        assert!(nodes <= 1 << 16, "a generated lab has at most 65,536 nodes");
+        assert!(nodes <= 1 << 16, "the allocator has 65,536 blocks");
         let mut used = vec![0u128; nodes];
         let links = edges
             .iter()

@@ -21,6 +21,16 @@
 //! longest routes. The star is one bridge segment
 //! (no routes). Node names say the shape: `n3`, `t0_1_2`, `g4_7`, `leaf2`.
 //!
+//! Limits, counted from the parameters before anything is made (see
+//! `limits.rs`): at most 4,096 nodes and 8,192 links (the routes take one
+//! search of the lab per node, so their time grows with the square of the
+//! node count), and at most 254 hops between two nodes (IPv6's largest hop
+//! limit is 255). A call out of range, or with parameters that make no
+//! connected lab (`ring(2)`, `leaf_spine(0, 2, 1)`), still returns a
+//! [`Topology`], one that holds only the error: validation, and so
+//! `Net::build`, reports it as [`TopologyError::InvalidGenerator`] before
+//! anything is created.
+//!
 //! ```no_run
 //! use netns_test::{Net, Topology};
 //! let net = Net::build(&Topology::grid(4, 4))?;
@@ -33,39 +43,98 @@ mod alloc;
 #[cfg(test)]
 mod forwarding;
 mod graph;
+mod limits;
 #[cfg(test)]
 mod properties;
 
 use graph::Graph;
+use limits::{refuse, Size};
 
-use super::Topology;
+use super::{Topology, TopologyError};
+
+/// The lab of `build`'s graph, or, when `size` (counted from the
+/// parameters) is an error or out of the limits, a topology that holds
+/// only why `call` makes no lab. Nothing is built before the check.
+fn generated(
+    call: impl Fn() -> String,
+    size: Result<Size, TopologyError>,
+    build: impl FnOnce() -> Graph,
+) -> Topology {
+    match size.and_then(|size| limits::check(&call, size)) {
+        Ok(()) => build().into_topology(),
+        Err(e) => limits::refused(e),
+    }
+}
+
+/// The size of a lab whose counts cannot overflow.
+fn size(nodes: usize, links: usize, diameter: usize) -> Result<Size, TopologyError> {
+    Ok(Size {
+        nodes: Some(nodes as u128),
+        links: Some(links as u128),
+        diameter: Some(diameter as u128),
+    })
+}
 
 impl Topology {
     /// `n` nodes in a line: `n0 -- n1 -- ... -- n{n-1}`.
+    ///
+    /// Every generator makes labs of at most 4,096 nodes, 8,192 links and
+    /// 254 hops across (so `n` <= 255 here); beyond those, or with
+    /// parameters that make no connected lab, it returns a topology that
+    /// holds only the error, which validation (and so
+    /// [`Net::build`](crate::Net::build)) reports as
+    /// [`TopologyError::InvalidGenerator`] before anything is created.
+    ///
+    /// ```
+    /// use netns_test::{Topology, TopologyError};
+    /// assert!(Topology::chain(255).validate().is_ok());
+    /// let e = Topology::chain(256).validate().unwrap_err();
+    /// assert!(matches!(e, TopologyError::InvalidGenerator { parameter: "the diameter", .. }));
+    /// ```
     pub fn chain(n: usize) -> Topology {
-        let mut g = Graph::default();
-        for i in 0..n {
-            g.add_node(format!("n{i}"));
-        }
-        for i in 1..n {
-            g.add_edge(i - 1, i);
-        }
-        g.into_topology()
+        let span = n.saturating_sub(1);
+        generated(
+            || format!("chain({n})"),
+            size(n, span, span),
+            || {
+                let mut g = Graph::default();
+                for i in 0..n {
+                    g.add_node(format!("n{i}"));
+                }
+                for i in 1..n {
+                    g.add_edge(i - 1, i);
+                }
+                g
+            },
+        )
     }
 
-    /// `n` nodes in a ring (a chain whose ends are linked too), `n` >= 3.
+    /// `n` nodes in a ring (a chain whose ends are linked too), 3 <= `n`
+    /// <= 509; see [`chain`](Topology::chain) for what a call out of range
+    /// returns.
     pub fn ring(n: usize) -> Topology {
-        let mut g = Graph::default();
-        for i in 0..n {
-            g.add_node(format!("n{i}"));
-        }
-        for i in 1..n {
-            g.add_edge(i - 1, i);
-        }
-        if n >= 3 {
+        let call = || format!("ring({n})");
+        let size = if n < 3 {
+            Err(refuse(
+                call(),
+                "n",
+                n,
+                "a ring has at least 3 nodes (a chain may have fewer)",
+            ))
+        } else {
+            size(n, n, n / 2)
+        };
+        generated(call, size, || {
+            let mut g = Graph::default();
+            for i in 0..n {
+                g.add_node(format!("n{i}"));
+            }
+            for i in 1..n {
+                g.add_edge(i - 1, i);
+            }
             g.add_edge(n - 1, 0);
-        }
-        g.into_topology()
+            g
+        })
     }
 
     /// `n` hosts `h0` .. on one bridge segment in switch node `sw`, in
@@ -82,6 +151,8 @@ impl Topology {
 
     /// A tree `depth` levels below its root `t`, each inner node with
     /// `fanout` children; a node's name is its path: `t`, `t0`, `t0_1`, ...
+    /// (at most 4,096 nodes and 254 hops across: see
+    /// [`chain`](Topology::chain)).
     pub fn tree(depth: usize, fanout: usize) -> Topology {
         fn grow(g: &mut Graph, parent: usize, name: &str, depth: usize, fanout: usize) {
             if depth == 0 {
@@ -98,62 +169,129 @@ impl Topology {
                 grow(g, child, &child_name, depth - 1, fanout);
             }
         }
-        let mut g = Graph::default();
-        let root = g.add_node("t".into());
-        grow(&mut g, root, "t", depth, fanout);
-        g.into_topology()
+        let nodes = limits::tree_nodes(depth, fanout);
+        let size = Ok(Size {
+            nodes,
+            links: nodes.map(|n| n - 1),
+            diameter: match fanout {
+                0 => Some(0),
+                1 => Some(depth as u128),
+                _ => (depth as u128).checked_mul(2),
+            },
+        });
+        generated(
+            || format!("tree({depth}, {fanout})"),
+            size,
+            || {
+                let mut g = Graph::default();
+                let root = g.add_node("t".into());
+                grow(&mut g, root, "t", depth, fanout);
+                g
+            },
+        )
     }
 
-    /// A `w` x `h` grid, `g{x}_{y}` linked to its four neighbours.
+    /// A `w` x `h` grid, `g{x}_{y}` linked to its four neighbours (limits
+    /// as for [`chain`](Topology::chain)).
     pub fn grid(w: usize, h: usize) -> Topology {
         lattice(w, h, false)
     }
 
-    /// A `w` x `h` torus: a grid whose rows and columns wrap around.
+    /// A `w` x `h` torus: a grid whose rows and columns wrap around
+    /// (limits as for [`chain`](Topology::chain)).
     pub fn torus(w: usize, h: usize) -> Topology {
         lattice(w, h, true)
     }
 
-    /// `n` nodes `m0` .. each linked to every other.
+    /// `n` nodes `m0` .. each linked to every other, `n` <= 128 (8,128
+    /// links; see [`chain`](Topology::chain)).
     pub fn full_mesh(n: usize) -> Topology {
-        let mut g = Graph::default();
-        for i in 0..n {
-            g.add_node(format!("m{i}"));
-        }
-        for a in 0..n {
-            for b in a + 1..n {
-                g.add_edge(a, b);
-            }
-        }
-        g.into_topology()
+        let nodes = n as u128;
+        let size = Ok(Size {
+            nodes: Some(nodes),
+            links: Some(nodes * nodes.saturating_sub(1) / 2),
+            diameter: Some(nodes.min(2).saturating_sub(1)),
+        });
+        generated(
+            || format!("full_mesh({n})"),
+            size,
+            || {
+                let mut g = Graph::default();
+                for i in 0..n {
+                    g.add_node(format!("m{i}"));
+                }
+                for a in 0..n {
+                    for b in a + 1..n {
+                        g.add_edge(a, b);
+                    }
+                }
+                g
+            },
+        )
     }
 
     /// A leaf-spine (Clos) fabric: every leaf `leaf{j}` linked to every
-    /// spine `spine{i}`, and `hosts` hosts `h{j}_{k}` on each leaf.
+    /// spine `spine{i}`, and `hosts` hosts `h{j}_{k}` on each leaf. More
+    /// than one leaf needs a spine, and more than one spine a leaf; limits
+    /// as for [`chain`](Topology::chain).
     pub fn leaf_spine(spines: usize, leaves: usize, hosts: usize) -> Topology {
-        let mut g = Graph::default();
-        // Leaves and their hosts first, a leaf right before its hosts, so
-        // that a leaf's subtree is one range of numbers; spines last.
-        let mut leaf_ids = Vec::new();
-        for j in 0..leaves {
-            let leaf = g.add_node(format!("leaf{j}"));
-            leaf_ids.push(leaf);
-            for k in 0..hosts {
-                let host = g.add_node(format!("h{j}_{k}"));
-                g.add_edge(leaf, host);
-            }
-        }
-        for i in 0..spines {
-            let spine = g.add_node(format!("spine{i}"));
-            for &leaf in &leaf_ids {
-                g.add_edge(leaf, spine);
-            }
-        }
-        g.into_topology()
+        let call = || format!("leaf_spine({spines}, {leaves}, {hosts})");
+        let (s, l, h) = (spines as u128, leaves as u128, hosts as u128);
+        let size = if spines == 0 && leaves > 1 {
+            let limit = format!(
+                "{leaves} leaves need a spine: leaves reach each other only through spines"
+            );
+            Err(refuse(call(), "spines", spines, limit))
+        } else if leaves == 0 && spines > 1 {
+            let limit =
+                format!("{spines} spines need a leaf: spines reach each other only through leaves");
+            Err(refuse(call(), "leaves", leaves, limit))
+        } else {
+            Ok(Size {
+                nodes: l.checked_mul(h + 1).and_then(|n| n.checked_add(s)),
+                links: l
+                    .checked_mul(h)
+                    .zip(l.checked_mul(s))
+                    .and_then(|(a, b)| a.checked_add(b)),
+                // Host, leaf, spine, leaf, host.
+                diameter: Some(4),
+            })
+        };
+        generated(call, size, || leaf_spine_graph(spines, leaves, hosts))
     }
 }
 
+fn leaf_spine_graph(spines: usize, leaves: usize, hosts: usize) -> Graph {
+    let mut g = Graph::default();
+    // Leaves and their hosts first, a leaf right before its hosts, so
+    // that a leaf's subtree is one range of numbers; spines last.
+    let mut leaf_ids = Vec::new();
+    for j in 0..leaves {
+        let leaf = g.add_node(format!("leaf{j}"));
+        leaf_ids.push(leaf);
+        for k in 0..hosts {
+            let host = g.add_node(format!("h{j}_{k}"));
+            g.add_edge(leaf, host);
+        }
+    }
+    for i in 0..spines {
+        let spine = g.add_node(format!("spine{i}"));
+        for &leaf in &leaf_ids {
+            g.add_edge(leaf, spine);
+        }
+    }
+    g
+}
+
 fn lattice(w: usize, h: usize, wrap: bool) -> Topology {
+    let name = if wrap { "torus" } else { "grid" };
+    let call = || format!("{name}({w}, {h})");
+    generated(call, Ok(limits::lattice_size(w, h, wrap)), || {
+        lattice_graph(w, h, wrap)
+    })
+}
+
+fn lattice_graph(w: usize, h: usize, wrap: bool) -> Graph {
     let mut g = Graph::default();
     // Row-major numbering (x fastest): a column move changes the number by
     // one, a row move by `w`.
@@ -177,5 +315,5 @@ fn lattice(w: usize, h: usize, wrap: bool) -> Topology {
             }
         }
     }
-    g.into_topology()
+    g
 }

@@ -55,7 +55,7 @@ impl Shape {
 
 fn shape() -> impl Strategy<Value = Shape> {
     prop_oneof![
-        (1usize..300).prop_map(Shape::Chain),
+        (1usize..256).prop_map(Shape::Chain),
         (3usize..300).prop_map(Shape::Ring),
         (1usize..300).prop_map(Shape::Star),
         (1usize..4)

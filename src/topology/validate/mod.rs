@@ -228,6 +228,9 @@ impl<'t> Builder<'t> {
 impl Plan {
     /// Validates `topo` and resolves it.
     pub(crate) fn new(topo: &Topology) -> Result<Plan, TopologyError> {
+        if let Some(e) = &topo.generator_error {
+            return Err(e.clone());
+        }
         let mut b = Builder {
             topo,
             plan: Plan {
