@@ -19,6 +19,7 @@ pub(crate) fn rows() -> Vec<Row> {
         topo("Topology::tree(40, 2)", || Topology::tree(40, 2)),
         topo("Topology::full_mesh(200)", || Topology::full_mesh(200)),
         topo("Topology::chain(256)", || Topology::chain(256)),
+        topo("Topology::star(1024)", || Topology::star(1024)),
         topo(
             r#"Topology::ring(2).link(("a", "eth0"), ("b", "eth0"))"#,
             || Topology::ring(2).link(("a", "eth0"), ("b", "eth0")),

@@ -17,6 +17,10 @@ pub(crate) const MAX_LINKS: u128 = 8192;
 /// limit, 255, carries a packet across at most 254 routers: 255 links.
 pub(crate) const MAX_DIAMETER: u128 = 254;
 
+/// The ports of one bridge: the kernel numbers them 1 to 1023
+/// (`BR_MAX_PORTS` is 1,024, and port 0 is reserved).
+pub(crate) const MAX_BRIDGE_PORTS: usize = 1023;
+
 /// What a call would make; `None` where the count overflows.
 pub(super) struct Size {
     pub(super) nodes: Option<u128>,
@@ -165,6 +169,7 @@ mod tests {
             (Topology::full_mesh(200), ("the link count", "19900")),
             (Topology::chain(256), ("the diameter", "255")),
             (Topology::ring(600), ("the diameter", "300")),
+            (Topology::star(1024), ("n", "1024")),
         ];
         for (t, want) in cases {
             assert_eq!(refusal(&t), Some((want.0, want.1.to_string())));
@@ -189,6 +194,7 @@ mod tests {
             Topology::leaf_spine(0, 1, 3),
             Topology::leaf_spine(1, 0, 0),
             Topology::leaf_spine(0, 0, 0),
+            Topology::star(1023),
         ] {
             assert_eq!(refusal(&t), None, "{:?}", t.generator_error);
         }

@@ -138,8 +138,14 @@ impl Topology {
     }
 
     /// `n` hosts `h0` .. on one bridge segment in switch node `sw`, in
-    /// 2001:db8:5::/64 (`h{i}` is `2001:db8:5::{i+1}`).
+    /// 2001:db8:5::/64 (`h{i}` is `2001:db8:5::{i+1}`), `n` <= 1,023: the
+    /// kernel numbers a bridge's ports 1 to 1023 (see
+    /// [`chain`](Topology::chain) for what a call out of range returns).
     pub fn star(n: usize) -> Topology {
+        if n > limits::MAX_BRIDGE_PORTS {
+            let limit = format!("a bridge has at most {} ports", limits::MAX_BRIDGE_PORTS);
+            return limits::refused(refuse(format!("star({n})"), "n", n, limit));
+        }
         Topology::new().bridge(
             "sw",
             (0..n).map(|i| {
