@@ -21,6 +21,12 @@
 //! longest routes. The star is one bridge segment
 //! (no routes). Node names say the shape: `n3`, `t0_1_2`, `g4_7`, `leaf2`.
 //!
+//! A routed lab uses all of 2001:db8::/96 (the star, 2001:db8:5::/64):
+//! addresses and routes added to a generated lab must use other prefixes
+//! (such as 2001:db8:1::/64, or the IPv4 documentation ranges), or they
+//! may clash with a link's address or follow the catch-all routes to the
+//! wrong node.
+//!
 //! Limits, counted from the parameters before anything is made (see
 //! `limits.rs`): at most 4,096 nodes and 8,192 links (the routes take one
 //! search of the lab per node, so their time grows with the square of the
@@ -84,6 +90,11 @@ impl Topology {
     /// holds only the error, which validation (and so
     /// [`Net::build`](crate::Net::build)) reports as
     /// [`TopologyError::InvalidGenerator`] before anything is created.
+    ///
+    /// Every generator but [`star`](Topology::star) addresses its links
+    /// from 2001:db8::/96 and routes all of that prefix, so addresses and
+    /// routes added to its lab must use other prefixes (2001:db8:1::/64,
+    /// say, or the IPv4 documentation ranges).
     ///
     /// ```
     /// use netns_test::{Topology, TopologyError};
