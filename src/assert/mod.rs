@@ -276,7 +276,8 @@ pub struct AssertFailure {
     pub source: String,
     /// The destination as given (an address, or a node name).
     pub destination: String,
-    /// The node holding the destination address, if known.
+    /// The node holding the destination address, if known and no other
+    /// node holds it too.
     pub destination_node: Option<String>,
     /// Why it failed, in one line.
     pub reason: String,

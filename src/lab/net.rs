@@ -247,7 +247,9 @@ impl Net {
         self.relay.is_some()
     }
 
-    /// The node that holds address `ip`, if any (maps probe hops to names).
+    /// The node that holds address `ip`, if exactly one does (maps probe
+    /// hops to names); `None` for an address that nodes on separate
+    /// segments share.
     pub fn node_of(&self, ip: IpAddr) -> Option<&Node> {
         let name = self.nodes.first()?.directory().name_of(ip)?;
         self.node(name).ok()

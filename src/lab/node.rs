@@ -27,7 +27,9 @@ use std::os::fd::AsFd;
 /// both lookups are hash lookups.
 #[derive(Debug, Default)]
 pub(crate) struct Directory {
-    by_ip: HashMap<IpAddr, String>,
+    /// Every node that holds each address (nodes on separate segments may
+    /// hold the same one), in topology order.
+    by_ip: HashMap<IpAddr, Vec<String>>,
     /// Each node's addresses, in topology order.
     by_name: HashMap<String, Vec<IpAddr>>,
 }
@@ -37,9 +39,17 @@ impl Directory {
         let mut d = Directory::default();
         for (ip, name) in entries {
             d.by_name.entry(name.clone()).or_default().push(ip);
-            d.by_ip.entry(ip).or_insert(name);
+            let owners = d.by_ip.entry(ip).or_default();
+            if !owners.contains(&name) {
+                owners.push(name);
+            }
         }
         d
+    }
+
+    /// Every node that holds `ip`, in topology order.
+    pub(crate) fn owners_of(&self, ip: IpAddr) -> &[String] {
+        self.by_ip.get(&ip).map_or(&[], Vec::as_slice)
     }
 
     /// The first address of node `name`: its first IPv4 address, else its
@@ -52,9 +62,12 @@ impl Directory {
             .copied()
     }
 
-    /// The node that holds `ip`.
+    /// The node that holds `ip`; `None` if none does, or several do.
     pub(crate) fn name_of(&self, ip: IpAddr) -> Option<&str> {
-        self.by_ip.get(&ip).map(String::as_str)
+        match self.owners_of(ip) {
+            [only] => Some(only),
+            _ => None,
+        }
     }
 }
 

@@ -7,5 +7,6 @@ mod async_bodies;
 mod labs;
 mod options;
 mod refusals;
+mod shared_addrs;
 mod tcp;
 mod waits;

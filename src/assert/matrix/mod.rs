@@ -27,6 +27,10 @@ pub enum CellState {
         /// Whether a reply came back.
         answered: bool,
     },
+    /// Not probed (`?`): every address of the family that the destination
+    /// holds is held by another node too (legal on separate segments), so
+    /// a reply would not tell which node answered. A failure of the check.
+    Unknown,
 }
 
 /// One probed pair: `from` pinged `to`'s address `dst`.
@@ -39,11 +43,14 @@ pub struct Cell {
     pub to: String,
     /// The family of `dst`.
     pub family: Family,
-    /// The address pinged: `to`'s first address of the family.
+    /// The address pinged: `to`'s first address of the family that no
+    /// other node holds (for an [`Unknown`](CellState::Unknown) cell, its
+    /// first address of the family, not pinged).
     pub dst: IpAddr,
     /// The outcome.
     pub state: CellState,
-    /// The ping's report, or why it could not run.
+    /// The ping's report, or why it could not run (or, for an
+    /// [`Unknown`](CellState::Unknown) cell, why it was not sent).
     pub report: Result<PingReport, String>,
 }
 
@@ -52,9 +59,45 @@ impl Cell {
     pub fn summary(&self) -> String {
         match &self.report {
             Ok(r) => super::reach::ping_summary(r),
+            Err(e) if self.state == CellState::Unknown => e.clone(),
             Err(e) => format!("the ping could not run: {e}"),
         }
     }
+}
+
+/// The address of `to` a pair of family `fam` pings: its first address of
+/// the family that no other node holds; else its first address of the
+/// family and why it is not pinged. `None` if it has none of the family.
+fn target(net: &Net, to: &str, fam: Family) -> Option<Result<IpAddr, (IpAddr, String)>> {
+    let node = &net[to];
+    let mine: Vec<IpAddr> = node
+        .declared_addrs()
+        .iter()
+        .map(|(_, a)| a.addr())
+        .filter(|a| fam.holds(*a))
+        .collect();
+    let first = *mine.first()?;
+    let dir = node.directory();
+    if let Some(own) = mine.iter().find(|a| dir.owners_of(**a).len() == 1) {
+        return Some(Ok(*own));
+    }
+    let shared: Vec<String> = mine
+        .iter()
+        .map(|a| {
+            let others: Vec<&str> = dir
+                .owners_of(*a)
+                .iter()
+                .map(String::as_str)
+                .filter(|o| *o != to)
+                .collect();
+            format!("{a} by {}", others.join(", "))
+        })
+        .collect();
+    let why = format!(
+        "not probed: every {fam} address of {to} is held by another node too ({})",
+        shared.join("; ")
+    );
+    Some(Err((first, why)))
 }
 
 /// A connectivity check over the nodes of a network, made by
@@ -66,10 +109,14 @@ impl Cell {
 ///   and is left out), or those given to [`nodes`](Self::nodes);
 /// - for each family that at least two of them have, every ordered pair
 ///   (source, destination) of nodes with an address of that family: the
-///   source pings the destination's **first address of the family** (in
-///   topology order), with [`Connectivity::default_ping`]'s settings unless
+///   source pings the destination's **first address of the family that no
+///   other node holds** (in topology order), with
+///   [`Connectivity::default_ping`]'s settings unless
 ///   [`ping_options`](Self::ping_options) says otherwise;
-/// - a pair is `ok` when at least one reply came back;
+/// - a pair is `ok` when at least one reply came back; a destination whose
+///   every address of the family is held by another node too (separate
+///   segments may reuse one) is not pinged, and its pairs are
+///   [`Unknown`](CellState::Unknown), which fails the check;
 /// - declared exceptions are probed too and shown as `skip`; one that got a
 ///   reply is listed as a *note* (the exception is not needed), which does
 ///   not fail the check.
@@ -308,34 +355,44 @@ impl Connectivity<'_> {
             })
             .collect();
 
-        // Every (from, to, family, dst) to probe, in table order.
+        // Every (from, to, family, dst) in table order, with why it is not
+        // pinged, if it is not.
         let mut jobs = Vec::new();
         for &fam in &families {
+            let targets: Vec<_> = nodes.iter().map(|to| target(self.net, to, fam)).collect();
             for from in &nodes {
                 if self.net[from.as_str()].ip(fam).is_none() {
                     continue;
                 }
-                for to in &nodes {
+                for (to, t) in nodes.iter().zip(&targets) {
                     if to == from {
                         continue;
                     }
-                    if let Some(dst) = self.net[to.as_str()].ip(fam) {
-                        jobs.push((from.clone(), to.clone(), fam, dst));
+                    match t {
+                        Some(Ok(dst)) => jobs.push((from.clone(), to.clone(), fam, *dst, None)),
+                        Some(Err((dst, why))) => {
+                            jobs.push((from.clone(), to.clone(), fam, *dst, Some(why.clone())))
+                        }
+                        None => {}
                     }
                 }
             }
         }
-        let results: Vec<Mutex<Option<Result<PingReport, String>>>> =
-            jobs.iter().map(|_| Mutex::new(None)).collect();
+        let results: Vec<Mutex<Option<Result<PingReport, String>>>> = jobs
+            .iter()
+            .map(|j| Mutex::new(j.4.clone().map(Err)))
+            .collect();
+        let pings: Vec<usize> = (0..jobs.len()).filter(|&i| jobs[i].4.is_none()).collect();
         let next = AtomicUsize::new(0);
-        let workers = jobs.len().min(32);
+        let workers = pings.len().min(32);
         std::thread::scope(|s| {
             for _ in 0..workers {
                 s.spawn(|| loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((from, _, _, dst)) = jobs.get(i) else {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&i) = pings.get(n) else {
                         break;
                     };
+                    let (from, _, _, dst, _) = &jobs[i];
                     let r = self.net[from.as_str()]
                         .ping(*dst)
                         .options(self.opts.clone())
@@ -348,7 +405,7 @@ impl Connectivity<'_> {
         let cells = jobs
             .into_iter()
             .zip(results)
-            .map(|((from, to, family, dst), r)| {
+            .map(|((from, to, family, dst, unprobed), r)| {
                 let report = r
                     .into_inner()
                     .unwrap_or_else(|p| p.into_inner())
@@ -358,6 +415,7 @@ impl Connectivity<'_> {
                 let state = match (excepted, answered) {
                     (true, answered) => CellState::Skipped { answered },
                     (false, true) => CellState::Ok,
+                    (false, false) if unprobed.is_some() => CellState::Unknown,
                     (false, false) => CellState::Failed,
                 };
                 Cell {

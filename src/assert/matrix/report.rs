@@ -9,7 +9,9 @@ use std::fmt;
 ///
 /// `Display` prints one table per family (rows: sources, columns:
 /// destinations; `ok` answered, `x` failed, `skip` a declared exception,
-/// `--` not probed: the node itself, or no address of the family), then the
+/// `?` not probed because every address of the family the destination
+/// holds is another node's too, `--` not probed: the node itself, or no
+/// address of the family), then the
 /// failed pairs with what their ping saw, the notes (exceptions that were
 /// not needed), and Mininet's summary line:
 ///
@@ -56,9 +58,12 @@ impl Matrix {
             .find(|c| c.from == from && c.to == to && c.family == family)
     }
 
-    /// The failed cells (not exceptions).
+    /// The failed cells (not exceptions): no reply, or not probed
+    /// ([`CellState::Unknown`]).
     pub fn failures(&self) -> impl Iterator<Item = &Cell> {
-        self.cells.iter().filter(|c| c.state == CellState::Failed)
+        self.cells
+            .iter()
+            .filter(|c| matches!(c.state, CellState::Failed | CellState::Unknown))
     }
 
     /// One line per exception that got a reply anyway.
@@ -75,7 +80,8 @@ impl Matrix {
             .collect()
     }
 
-    /// Pairs probed, exceptions excluded.
+    /// Pairs probed, exceptions excluded ([`CellState::Unknown`] ones
+    /// count too, as not received).
     pub fn sent(&self) -> usize {
         self.cells
             .iter()
@@ -139,6 +145,7 @@ impl fmt::Display for Matrix {
                         None => "--",
                         Some(CellState::Ok) => "ok",
                         Some(CellState::Failed) => "x",
+                        Some(CellState::Unknown) => "?",
                         Some(CellState::Skipped { .. }) => "skip",
                     };
                     row.push_str(&format!("{text:width$}"));
@@ -214,7 +221,7 @@ impl fmt::Display for MatrixFailure {
                         }
                     }
                 }
-                Err(e) => writeln!(f, "  the ping could not run: {e}")?,
+                Err(_) => writeln!(f, "  {}", c.summary())?,
             }
         }
         for r in &self.reports {
