@@ -5,6 +5,7 @@ mod common;
 
 mod async_bodies;
 mod labs;
+mod matrix_members;
 mod options;
 mod refusals;
 mod shared_addrs;

@@ -208,7 +208,11 @@ impl Connectivity<'_> {
         self
     }
 
-    /// Restricts the matrix to these nodes (in this order).
+    /// Restricts the matrix to these nodes (in this order; a name given
+    /// twice counts once). Each must take part in a pair: one with no
+    /// address (of the family, with [`family`](Self::family)), or none
+    /// that another node of the matrix has a family of, is an error of the
+    /// check, not a silent pass.
     ///
     /// ```
     /// # use netns_test::{Net, Topology};
@@ -222,7 +226,8 @@ impl Connectivity<'_> {
         self
     }
 
-    /// Probes one family only.
+    /// Probes one family only; fewer than two nodes of the matrix with an
+    /// address of it is an error of the check.
     ///
     /// ```
     /// # use netns_test::{Net, Topology, Family};
@@ -255,8 +260,11 @@ impl Connectivity<'_> {
     }
 
     /// Probes every pair; `Err` if a pair that is not an exception got no
-    /// reply, or a name given to [`except`](Self::except) or
-    /// [`nodes`](Self::nodes) is not a node of the network. Never panics.
+    /// reply (or was not probed: [`CellState::Unknown`]), a name given to
+    /// [`except`](Self::except) or [`nodes`](Self::nodes) is not a node of
+    /// the network, or a node given to [`nodes`](Self::nodes) or the family
+    /// given to [`family`](Self::family) takes part in no pair. Never
+    /// panics.
     ///
     /// ```
     /// use netns_test::{Net, Route, Topology};
@@ -307,54 +315,7 @@ impl Connectivity<'_> {
     /// # Ok::<(), netns_test::Error>(())
     /// ```
     pub fn run(self) -> Matrix {
-        let mut errors = Vec::new();
-        let candidates: Vec<String> = match &self.nodes {
-            Some(list) => {
-                for n in list {
-                    if self.net.node(n).is_err() {
-                        errors.push(format!("unknown node `{n}` given to .nodes()"));
-                    }
-                }
-                list.iter()
-                    .filter(|n| self.net.node(n).is_ok())
-                    .cloned()
-                    .collect()
-            }
-            None => self
-                .net
-                .nodes()
-                .iter()
-                .map(|n| n.name().to_string())
-                .collect(),
-        };
-        for (a, b) in &self.except {
-            for n in [a, b] {
-                let msg = format!("unknown node `{n}` in an exception");
-                if self.net.node(n).is_err() && !errors.contains(&msg) {
-                    errors.push(msg);
-                }
-            }
-        }
-        let nodes: Vec<String> = candidates
-            .into_iter()
-            .filter(|n| {
-                self.net
-                    .node(n)
-                    .is_ok_and(|n| !n.declared_addrs().is_empty())
-            })
-            .collect();
-        let families: Vec<Family> = [Family::V4, Family::V6]
-            .into_iter()
-            .filter(|f| self.family.is_none_or(|only| only == *f))
-            .filter(|f| {
-                nodes
-                    .iter()
-                    .filter(|n| self.net[n.as_str()].ip(*f).is_some())
-                    .count()
-                    >= 2
-            })
-            .collect();
-
+        let (nodes, families, errors) = self.members();
         // Every (from, to, family, dst) in table order, with why it is not
         // pinged, if it is not.
         let mut jobs = Vec::new();
@@ -434,5 +395,82 @@ impl Connectivity<'_> {
             cells,
             errors,
         }
+    }
+}
+
+impl Connectivity<'_> {
+    /// The nodes and families of the matrix, and the problems of the check
+    /// itself: unknown names, and named nodes or a named family that would
+    /// take part in no pair.
+    fn members(&self) -> (Vec<String>, Vec<Family>, Vec<String>) {
+        let mut errors = Vec::new();
+        let has = |n: &str, f: Family| self.net[n].ip(f).is_some();
+        let candidates: Vec<String> = match &self.nodes {
+            Some(list) => {
+                let mut unique: Vec<String> = Vec::new();
+                for n in list {
+                    if unique.contains(n) {
+                        continue;
+                    }
+                    if self.net.node(n).is_err() {
+                        errors.push(format!("unknown node `{n}` given to .nodes()"));
+                    }
+                    unique.push(n.clone());
+                }
+                unique.retain(|n| self.net.node(n).is_ok());
+                unique
+            }
+            None => self
+                .net
+                .nodes()
+                .iter()
+                .map(|n| n.name().to_string())
+                .collect(),
+        };
+        for (a, b) in &self.except {
+            for n in [a, b] {
+                let msg = format!("unknown node `{n}` in an exception");
+                if self.net.node(n).is_err() && !errors.contains(&msg) {
+                    errors.push(msg);
+                }
+            }
+        }
+        let addressed = |n: &String| !self.net[n.as_str()].declared_addrs().is_empty();
+        let nodes: Vec<String> = candidates
+            .iter()
+            .filter(|n| addressed(n))
+            .cloned()
+            .collect();
+        let families: Vec<Family> = [Family::V4, Family::V6]
+            .into_iter()
+            .filter(|f| self.family.is_none_or(|only| only == *f))
+            .filter(|f| nodes.iter().filter(|n| has(n, *f)).count() >= 2)
+            .collect();
+        // A node named in .nodes() must take part in a pair.
+        let before = errors.len();
+        if self.nodes.is_some() {
+            for n in &candidates {
+                if families.iter().any(|f| has(n, *f)) {
+                    continue;
+                }
+                let why = match self.family {
+                    _ if !addressed(n) => "has no address".to_string(),
+                    Some(f) if !has(n, f) => format!("has no {f} address"),
+                    Some(f) => format!("is the only node of the matrix with an {f} address"),
+                    None => "shares no address family with another node of the matrix".into(),
+                };
+                errors.push(format!("node `{n}` given to .nodes() {why}"));
+            }
+        }
+        // A family asked for must have a pair.
+        if let Some(f) = self.family {
+            if !families.contains(&f) && errors.len() == before {
+                let with = nodes.iter().filter(|n| has(n, f)).count();
+                errors.push(format!(
+                    "{with} node(s) of the matrix have an {f} address: no {f} pair to probe"
+                ));
+            }
+        }
+        (nodes, families, errors)
     }
 }
