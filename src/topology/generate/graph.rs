@@ -79,9 +79,9 @@ impl Graph {
                 Endpoint::new(self.names[b].clone(), ifname[e].1.clone()).addr(ba.to_string()),
             );
         }
-        for s in 0..n {
-            if adj[s].len() > 1 {
-                topo = topo.forwarding(self.names[s].clone());
+        for (links, name) in adj.iter().zip(&self.names) {
+            if links.len() > 1 {
+                topo = topo.forwarding(name.clone());
             }
         }
         // Each node's routes from one search of its own: memory stays linear
