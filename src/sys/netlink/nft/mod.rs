@@ -53,6 +53,7 @@ mod decode;
 mod expr;
 mod list;
 pub(crate) mod msg;
+mod stmt;
 
 #[cfg(test)]
 mod tests;
