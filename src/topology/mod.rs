@@ -129,7 +129,17 @@ impl Route {
         Route::to("default").via(gateway)
     }
 
-    /// Sends the traffic to `gateway`, which must be on a connected subnet.
+    /// Sends the traffic to `gateway`, which must be on a connected subnet;
+    /// or to an IPv6 link-local gateway (`fe80::1`) on the link of the
+    /// interface given with [`dev`](Route::dev), as routing daemons route.
+    ///
+    /// ```
+    /// use netns_test::{Route, Topology};
+    /// let t = Topology::new()
+    ///     .link(("h1", "eth0", "2001:db8:1::1/64"), ("r1", "eth0", ["2001:db8:1::fe/64", "fe80::fe/64"]))
+    ///     .route("h1", Route::to("2001:db8:2::/64").via("fe80::fe").dev("eth0"));
+    /// assert!(t.validate().is_ok());
+    /// ```
     pub fn via(mut self, gateway: impl Into<String>) -> Self {
         self.via = Some(gateway.into());
         self

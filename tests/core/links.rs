@@ -298,3 +298,38 @@ fn threads_and_sockets_live_in_the_right_node() {
     let _ = std::panic::catch_unwind(|| net["b"].with(|| panic!("boom in b")).unwrap());
     assert_eq!(common::my_netns(), host);
 }
+
+#[test]
+#[serial_test::serial]
+fn a_route_via_a_link_local_gateway_and_its_device_is_taken() {
+    let t = Topology::new()
+        .link(
+            ("h1", "eth0", "2001:db8:1::1/64"),
+            ("r1", "eth0", ["2001:db8:1::fe/64", "fe80::fe/64"]),
+        )
+        .link(
+            ("r1", "eth1", "2001:db8:2::fe/64"),
+            ("h2", "eth0", "2001:db8:2::1/64"),
+        )
+        .forwarding("r1")
+        .route("h2", Route::default_via("2001:db8:2::fe"));
+    let without_dev = t
+        .clone()
+        .route("h1", Route::to("2001:db8:2::/64").via("fe80::fe"));
+    let e = without_dev.validate().unwrap_err();
+    assert!(e.to_string().contains("needs a device"), "{e}");
+    let net = Net::build(&t.route(
+        "h1",
+        Route::to("2001:db8:2::/64").via("fe80::fe").dev("eth0"),
+    ))
+    .unwrap();
+    assert!(udp_crosses(
+        &net["h1"],
+        sa("[2001:db8:1::1]:0"),
+        &net["h2"],
+        sa("[2001:db8:2::1]:9000"),
+        WAIT
+    ));
+    let hops = net["h1"].traceroute("2001:db8:2::1").run().unwrap();
+    assert_eq!(hops.hops[0].name(), Some("r1"), "{hops}");
+}

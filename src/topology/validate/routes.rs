@@ -140,6 +140,22 @@ pub(crate) fn resolve_route(
                 net.trunc()
             )));
         }
+        // A link-local gateway is on the link of its device, whatever the
+        // addresses: every IPv6 interface has fe80::/64 (RFC 4291 2.5.6).
+        if is_link_local(gw) {
+            let Some((index, name)) = &dev else {
+                return Err(bad(format!(
+                    "link-local gateway {gw} needs a device (`dev`): it is on every link"
+                )));
+            };
+            let iface = ifaces.iter().find(|i| i.index == *index);
+            if iface.is_some_and(|i| i.mtu.is_some_and(|m| m < IPV6_MIN_MTU)) {
+                return Err(bad(format!(
+                    "interface `{name}` has an MTU under 1280: no IPv6 there"
+                )));
+            }
+            return Ok(PlanRoute { dst, via, dev });
+        }
         if !connected {
             return Err(TopologyError::GatewayUnreachable {
                 node: node.to_string(),
@@ -153,4 +169,12 @@ pub(crate) fn resolve_route(
         }
     }
     Ok(PlanRoute { dst, via, dev })
+}
+
+/// The smallest MTU that carries IPv6 (RFC 8200).
+const IPV6_MIN_MTU: u32 = 1280;
+
+/// Whether `ip` is an IPv6 link-local unicast address (fe80::/10).
+fn is_link_local(ip: IpAddr) -> bool {
+    matches!(ip, IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80)
 }
