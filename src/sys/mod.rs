@@ -12,7 +12,8 @@
 //! - [`process`]: the fork-time hook that puts a child into a node, and
 //!   the kill of every process left inside a lab;
 //! - [`supervisor`]: the PID-namespace supervisor every node program runs
-//!   under, so that nothing it forks outlives the test process;
+//!   under, so that nothing it forks outlives the test process, and
+//!   [`close_fds`]: how it lets go of the fds it inherited;
 //! - [`sockopt`]: ICMP type filters and the don't-fragment mode of sockets;
 //! - [`packet_ring`]: a packet socket on one interface with its TPACKET_V3
 //!   ring (the `mmap` and the `unsafe` of capture), and the poll that waits
@@ -23,6 +24,7 @@
 //! - [`netlink`]: rtnetlink requests, one file per object (link, addr, route,
 //!   dump), nftables (NETLINK_NETFILTER) and conntrack.
 
+pub(crate) mod close_fds;
 pub(crate) mod env;
 pub(crate) mod ethtool;
 pub(crate) mod fd_limit;

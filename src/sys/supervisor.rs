@@ -86,9 +86,8 @@ unsafe fn reset_signals() {
 /// # Safety
 /// Async-signal-safe; call only in the forked child, which owns its fds.
 unsafe fn release_fds(keep: [libc::c_int; 2]) {
-    let (a, b) = (keep[0].min(keep[1]) as u32, keep[0].max(keep[1]) as u32);
-    // SAFETY: open, dup2 and close_range are async-signal-safe; the path is
-    // a NUL-terminated literal.
+    // SAFETY: open and dup2 are async-signal-safe; the path is a
+    // NUL-terminated literal; the child owns the fds closed.
     unsafe {
         let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
         if null >= 0 {
@@ -96,15 +95,7 @@ unsafe fn release_fds(keep: [libc::c_int; 2]) {
                 libc::dup2(null, fd);
             }
         }
-        for (from, to) in [
-            (3, a.wrapping_sub(1)),
-            (a + 1, b.wrapping_sub(1)),
-            (b + 1, u32::MAX),
-        ] {
-            if from <= to {
-                libc::syscall(libc::SYS_close_range, from, to, 0u32);
-            }
-        }
+        super::close_fds::close_from_3_except(keep);
     }
 }
 

@@ -71,3 +71,65 @@ pub(crate) fn deny_namespaces() -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// For tests of kernels without `close_range` (before Linux 5.9) or a
+/// seccomp profile that predates it: a filter (x86_64) under which
+/// `close_range` fails with ENOSYS, checked before it returns.
+pub(crate) fn refuse_close_range() -> std::io::Result<()> {
+    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+    const RET_ALLOW: u32 = 0x7fff_0000;
+    const RET_ERRNO: u32 = 0x0005_0000;
+    let ld = |k: u32| libc::sock_filter {
+        code: (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16,
+        jt: 0,
+        jf: 0,
+        k,
+    };
+    let jeq = |k: u32, jt: u8, jf: u8| libc::sock_filter {
+        code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
+        jt,
+        jf,
+        k,
+    };
+    let ret = |k: u32| libc::sock_filter {
+        code: (libc::BPF_RET | libc::BPF_K) as u16,
+        jt: 0,
+        jf: 0,
+        k,
+    };
+    let filter = [
+        ld(4),                                   // 0: arch
+        jeq(AUDIT_ARCH_X86_64, 0, 3),            // 1: other arch -> allow (5)
+        ld(0),                                   // 2: syscall nr
+        jeq(libc::SYS_close_range as u32, 0, 1), // 3: else allow (5)
+        ret(RET_ERRNO | libc::ENOSYS as u32),    // 4
+        ret(RET_ALLOW),                          // 5
+    ];
+    let prog = libc::sock_fprog {
+        len: filter.len() as u16,
+        filter: filter.as_ptr() as *mut _,
+    };
+    // SAFETY: plain syscalls on valid pointers that outlive them, in the
+    // forked child; the close_range probe names an fd range nothing uses.
+    unsafe {
+        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        if libc::prctl(
+            libc::PR_SET_SECCOMP,
+            libc::SECCOMP_MODE_FILTER,
+            &prog as *const libc::sock_fprog,
+        ) != 0
+        {
+            return Err(std::io::Error::last_os_error());
+        }
+        let top = u32::MAX - 1;
+        if libc::syscall(libc::SYS_close_range, top, top, 0u32) == 0
+            || *libc::__errno_location() != libc::ENOSYS
+        {
+            // The filter did not take (an error that allocates nothing).
+            return Err(std::io::Error::from_raw_os_error(libc::ENOTSUP));
+        }
+    }
+    Ok(())
+}
