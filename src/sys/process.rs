@@ -65,8 +65,7 @@ pub(crate) fn command_in(
             if libc::setpgid(0, 0) != 0 {
                 return Err(io::Error::last_os_error());
             }
-            crate::sys::supervisor::become_supervisor();
-            Ok(())
+            crate::sys::supervisor::become_supervisor()
         });
     }
     cmd

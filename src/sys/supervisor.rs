@@ -137,42 +137,50 @@ unsafe fn exit_like(status: libc::c_int) -> ! {
 }
 
 /// Called in the `pre_exec` hook of a node program, after it entered the
-/// node. Returns in the process that is to exec the program (P); the
-/// supervisor (C) and the init (G) never return. If the PID namespace or
-/// a fork cannot be made, returns in C, which then execs the program
-/// itself, as without a supervisor.
+/// node. Returns `Ok` in the process that is to exec the program (P); the
+/// supervisor (C) and the init (G) never return. If the pipes or the PID
+/// namespace cannot be made, or the fork of G fails and C can go back to
+/// its own PID namespace, returns `Ok` in C, which then execs the program
+/// itself, as without a supervisor. If G cannot be forked and C cannot go
+/// back (rootless, `setns` to the machine's PID namespace is refused), the
+/// program's first child would become the init of the new namespace:
+/// returns the fork's error instead, which `spawn` reports.
 ///
 /// # Safety
 /// Call only in a child forked for exec (std's `pre_exec`): it forks and
 /// exits, and uses only async-signal-safe calls.
-pub(crate) unsafe fn become_supervisor() {
+pub(crate) unsafe fn become_supervisor() -> std::io::Result<()> {
     // SAFETY: every call below is an async-signal-safe system call on
     // values this function owns; see the module documentation for the
-    // process tree.
+    // process tree. `from_raw_os_error` allocates nothing.
     unsafe {
         let own_pidns = libc::open(
             c"/proc/self/ns/pid".as_ptr(),
             libc::O_RDONLY | libc::O_CLOEXEC,
         );
-        if own_pidns < 0 || libc::unshare(libc::CLONE_NEWPID) != 0 {
-            return;
-        }
         // `alive`: G learns that C is gone by the hang-up of this pipe.
         // `report`: G tells C how the program ended (a pid-namespace init
         // cannot die of its own signal, so its own status cannot say it).
+        // Made before the PID namespace, so that nothing between the
+        // unshare and the fork can fail. All three fds are close-on-exec.
         let mut alive = [0; 2];
         let mut report = [0; 2];
-        if libc::pipe2(alive.as_mut_ptr(), libc::O_CLOEXEC) != 0
+        if own_pidns < 0
+            || libc::pipe2(alive.as_mut_ptr(), libc::O_CLOEXEC) != 0
             || libc::pipe2(report.as_mut_ptr(), libc::O_CLOEXEC) != 0
+            || libc::unshare(libc::CLONE_NEWPID) != 0
         {
-            libc::setns(own_pidns, libc::CLONE_NEWPID);
-            return;
+            return Ok(());
         }
         let g = libc::fork();
         if g < 0 {
-            // A PID namespace without its init refuses every fork: undo.
-            libc::setns(own_pidns, libc::CLONE_NEWPID);
-            return;
+            let fork_error = *libc::__errno_location();
+            // The next fork would make the init of the new namespace:
+            // leave it, or fail the spawn.
+            if libc::setns(own_pidns, libc::CLONE_NEWPID) != 0 {
+                return Err(std::io::Error::from_raw_os_error(fork_error));
+            }
+            return Ok(());
         }
         if g == 0 {
             // G: the init of the program's PID namespace.
@@ -202,7 +210,7 @@ pub(crate) unsafe fn become_supervisor() {
                 libc::close(alive[0]);
                 libc::close(report[0]);
                 libc::close(report[1]);
-                return;
+                return Ok(());
             }
             FORWARD_TO.store(p, Ordering::Relaxed);
             install_forwarding();
