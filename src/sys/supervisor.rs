@@ -119,15 +119,19 @@ unsafe fn wait_for(pid: libc::pid_t) -> Option<libc::c_int> {
 }
 
 /// Ends the calling process the way `status` (a wait status) says a
-/// process ended: the same exit code, or death by the same signal.
+/// process ended: the same exit code, or death by the same signal. A
+/// signal whose default action dumps core (SIGABRT, SIGSEGV, SIGQUIT ...)
+/// dumps none: the process is made non-dumpable first, as the core would
+/// be of the supervisor (a copy of the test process), not of the program.
 ///
 /// # Safety
 /// Async-signal-safe; never returns.
 unsafe fn exit_like(status: libc::c_int) -> ! {
-    // SAFETY: signal, kill, getpid and _exit are async-signal-safe.
+    // SAFETY: prctl, signal, kill, getpid and _exit are async-signal-safe.
     unsafe {
         if libc::WIFSIGNALED(status) {
             let sig = libc::WTERMSIG(status);
+            libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
             libc::signal(sig, libc::SIG_DFL);
             libc::kill(libc::getpid(), sig);
             libc::_exit(128 + sig);

@@ -161,23 +161,24 @@ fn inner_the_supervisor_lets_go_of_fds_without_close_range() {
     println!("SUPERVISOR FDS RELEASED");
 }
 
-/// A kernel without `close_range` (or a seccomp profile that refuses it):
-/// the supervisor closes the inherited fds one by one instead.
-#[cfg(target_arch = "x86_64")]
-#[test]
-fn the_supervisor_lets_go_of_fds_without_close_range() {
+/// Runs the ignored test `name` of this binary in a child process with
+/// `env` set (and `hook` run before exec); what it printed, after
+/// checking that it passed and printed `done`.
+fn run_inner(
+    name: &str,
+    env: &str,
+    hook: Option<fn() -> std::io::Result<()>>,
+    done: &str,
+) -> String {
     use std::os::unix::process::CommandExt;
     let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
-    cmd.args([
-        "programs::inner_the_supervisor_lets_go_of_fds_without_close_range",
-        "--exact",
-        "--ignored",
-        "--nocapture",
-    ])
-    .env(NO_CLOSE_RANGE_ENV, "1");
-    // SAFETY: the hook installs a seccomp filter with plain system calls
-    // and allocates nothing.
-    unsafe { cmd.pre_exec(common::seccomp::refuse_close_range) };
+    cmd.args([name, "--exact", "--ignored", "--nocapture"])
+        .env(env, "1");
+    if let Some(hook) = hook {
+        // SAFETY: the hooks passed here make plain system calls and
+        // allocate nothing.
+        unsafe { cmd.pre_exec(hook) };
+    }
     let out = cmd.output().unwrap();
     let text = format!(
         "{}{}",
@@ -185,5 +186,69 @@ fn the_supervisor_lets_go_of_fds_without_close_range() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(out.status.success(), "the child failed:\n{text}");
-    assert!(text.contains("SUPERVISOR FDS RELEASED"), "{text}");
+    assert!(text.contains(done), "{text}");
+    text
+}
+
+/// A kernel without `close_range` (or a seccomp profile that refuses it):
+/// the supervisor closes the inherited fds one by one instead.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn the_supervisor_lets_go_of_fds_without_close_range() {
+    run_inner(
+        "programs::inner_the_supervisor_lets_go_of_fds_without_close_range",
+        NO_CLOSE_RANGE_ENV,
+        Some(common::seccomp::refuse_close_range),
+        "SUPERVISOR FDS RELEASED",
+    );
+}
+
+/// Set in the child process that runs
+/// [`inner_a_program_killed_by_sigabrt_leaves_no_core_of_the_supervisor`].
+const CORE_ENV: &str = "NETNS_TEST_CORE_LIMIT";
+
+/// Runs in a child process whose core size limit is unlimited (cores are
+/// written to the working directory here): a program that dies of SIGABRT
+/// is reported so, and the supervisor, which dies of the same signal to
+/// say it, dumps no core of itself (a copy of the test process).
+#[test]
+#[ignore = "run by a_program_killed_by_sigabrt_leaves_no_core_of_the_supervisor, in a child process"]
+fn inner_a_program_killed_by_sigabrt_leaves_no_core_of_the_supervisor() {
+    if std::env::var_os(CORE_ENV).is_none() {
+        return;
+    }
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let (_, hard) = getrlimit(Resource::RLIMIT_CORE).unwrap();
+    setrlimit(Resource::RLIMIT_CORE, hard, hard).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let net = one_node();
+    let status = net["n1"]
+        .command("sh")
+        .unwrap()
+        // The program itself dumps no core.
+        .args(["-c", "ulimit -c 0; kill -ABRT $$"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGABRT), "{status:?}");
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(
+        !status.core_dumped() && files.is_empty(),
+        "the supervisor dumped core: {status:?}, files {files:?}"
+    );
+    println!("NO CORE");
+}
+
+#[test]
+fn a_program_killed_by_sigabrt_leaves_no_core_of_the_supervisor() {
+    run_inner(
+        "programs::inner_a_program_killed_by_sigabrt_leaves_no_core_of_the_supervisor",
+        CORE_ENV,
+        None,
+        "NO CORE",
+    );
 }
