@@ -1,6 +1,6 @@
 //! A frame whose 802.1Q tag the receiving veth takes off the data (into
 //! the packet's metadata, before any tap sees it) is captured with its tag
-//! back after the MAC addresses, as libpcap shows it.
+//! back after the MAC addresses, as libpcap shows it; over a wire too.
 
 use std::time::{Duration, Instant};
 
@@ -24,13 +24,10 @@ fn tagged_arp_request() -> Vec<u8> {
     f
 }
 
-#[test]
-fn an_offloaded_vlan_tag_is_put_back() {
-    let net = Net::build(&Topology::new().link(
-        ("h1", "eth0", "198.51.100.1/24"),
-        ("h2", "eth0", "198.51.100.2/24"),
-    ))
-    .unwrap();
+/// Sends the tagged ARP request out of h1's `eth0` in `topology` and
+/// checks that h2 captures it on its `eth0`, tag and all.
+fn tagged_arp_arrives_whole(topology: &Topology) {
+    let net = Net::build(topology).unwrap();
     let cap = net["h2"].capture_iface("eth0").unwrap();
     let frame = tagged_arp_request();
     net["h1"]
@@ -49,4 +46,22 @@ fn an_offloaded_vlan_tag_is_put_back() {
     assert_eq!(got.len(), 1, "{:?}", cap.packets());
     assert_eq!(got[0].data, frame, "{}", got[0]);
     assert_eq!(got[0].len, frame.len());
+}
+
+#[test]
+fn an_offloaded_vlan_tag_is_put_back() {
+    tagged_arp_arrives_whole(&Topology::new().link(
+        ("h1", "eth0", "198.51.100.1/24"),
+        ("h2", "eth0", "198.51.100.2/24"),
+    ));
+}
+
+/// The relay's packet sockets, too, get the tag the hub's veth took off,
+/// and put it back before they send the frame on.
+#[test]
+fn a_vlan_tag_crosses_a_wire() {
+    tagged_arp_arrives_whole(&Topology::new().wire(
+        ("h1", "eth0", "198.51.100.1/24"),
+        ("h2", "eth0", "198.51.100.2/24"),
+    ));
 }

@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use super::model::{Distribution, Impairment, Loss};
 use super::rule::Verdict;
+use crate::packet::decode::link_header_len;
 use crate::vocab::Rng;
 
-/// The Ethernet header a corruption never touches (a flipped MAC address
-/// would only misdeliver; a flipped IP or transport byte fails a checksum).
+/// The header of an untagged Ethernet frame.
+#[cfg(test)]
 const ETHERNET_HEADER: usize = 14;
 
 /// Why a frame was dropped.
@@ -91,13 +92,33 @@ impl Pipeline {
         self.model.is_transparent()
     }
 
-    /// The fate of a frame of `len` bytes that arrives at `now`.
+    /// The fate of Ethernet frame `frame`, which arrives at `now`.
+    pub(crate) fn decide_frame(&mut self, now: Duration, frame: &[u8], verdict: Verdict) -> Fate {
+        self.decide_sized(now, (frame.len(), link_header_len(frame)), verdict)
+    }
+
+    /// The fate of an untagged frame of `len` bytes that arrives at `now`.
+    #[cfg(test)]
     pub(crate) fn decide(&mut self, now: Duration, len: usize, verdict: Verdict) -> Fate {
+        self.decide_sized(now, (len, ETHERNET_HEADER), verdict)
+    }
+
+    /// The fate of a frame of `len` bytes, `header` of them its link-layer
+    /// header (with its VLAN tags), that arrives at `now`. The MTU counts
+    /// what follows the header; a corruption never touches the header (a
+    /// flipped MAC address or VLAN ID would only misdeliver; a flipped IP
+    /// or transport byte fails a checksum).
+    fn decide_sized(
+        &mut self,
+        now: Duration,
+        (len, header): (usize, usize),
+        verdict: Verdict,
+    ) -> Fate {
         if verdict == Verdict::Drop {
             return Fate::Dropped(DropCause::Rule);
         }
         if let Some(mtu) = self.model.mtu {
-            if len.saturating_sub(ETHERNET_HEADER) > mtu as usize {
+            if len.saturating_sub(header) > mtu as usize {
                 return Fate::Dropped(DropCause::Mtu);
             }
         }
@@ -106,8 +127,8 @@ impl Pipeline {
         }
         let duplicate = verdict == Verdict::Duplicate || self.chance(self.model.duplicate.get());
         let corrupt = verdict == Verdict::Corrupt || self.chance(self.model.corrupt.get());
-        let flip_bit = (corrupt && len > ETHERNET_HEADER)
-            .then(|| ETHERNET_HEADER * 8 + self.rng.below((len - ETHERNET_HEADER) * 8));
+        let flip_bit =
+            (corrupt && len > header).then(|| header * 8 + self.rng.below((len - header) * 8));
         let Some(sent) = self.serialise(now, len) else {
             return Fate::Dropped(DropCause::Queue);
         };

@@ -390,3 +390,36 @@ fn lossy_wifi_loses_about_one_frame_in_a_hundred() {
         .count();
     assert!((1372..=2548).contains(&lost), "{lost} lost");
 }
+
+/// An Ethernet frame with `tags` (802.1Q or 802.1ad, outer first) and an
+/// IPv4 packet of `packet` bytes.
+fn tagged_frame(tags: &[u16], packet: usize) -> Vec<u8> {
+    let mut f = vec![0xff; 6];
+    f.extend([2, 0, 0, 0, 0, 1]);
+    for &tpid in tags {
+        f.extend(tpid.to_be_bytes());
+        f.extend([0x00, 0x64]);
+    }
+    f.extend([0x08, 0x00]);
+    f.resize(f.len() + packet, 0x45);
+    f
+}
+
+#[test]
+fn mtu_counts_the_packet_after_the_vlan_tags() {
+    let mut p = Pipeline::new(Impairment::new().mtu(1280), Rng::new(0));
+    for tags in [&[][..], &[0x8100], &[0x88a8, 0x8100]] {
+        assert!(
+            matches!(
+                p.decide_frame(ms(0), &tagged_frame(tags, 1280), Verdict::Pass),
+                Fate::Delivered(..)
+            ),
+            "tags {tags:x?}"
+        );
+        assert_eq!(
+            p.decide_frame(ms(0), &tagged_frame(tags, 1281), Verdict::Pass),
+            Fate::Dropped(DropCause::Mtu),
+            "tags {tags:x?}"
+        );
+    }
+}

@@ -385,15 +385,29 @@ impl Decoded {
 
 /// The EtherType after any 802.1Q/802.1ad tags.
 fn ethertype_after_vlans(frame: &[u8]) -> Option<u16> {
+    let off = ethertype_offset(frame)?;
+    Some(u16::from_be_bytes([frame[off], frame[off + 1]]))
+}
+
+/// Where the EtherType after any 802.1Q/802.1ad tags is, if the frame
+/// holds it.
+fn ethertype_offset(frame: &[u8]) -> Option<usize> {
     let mut off = 12;
     loop {
         let t = u16::from_be_bytes([*frame.get(off)?, *frame.get(off + 1)?]);
         if t == 0x8100 || t == 0x88a8 {
             off += 4;
         } else {
-            return Some(t);
+            return Some(off);
         }
     }
+}
+
+/// The length of an Ethernet frame's link-layer header: the MAC
+/// addresses, any 802.1Q/802.1ad tags and the EtherType (14 bytes for an
+/// untagged frame, and for one too short to say).
+pub(crate) fn link_header_len(frame: &[u8]) -> usize {
+    ethertype_offset(frame).map_or(14, |off| off + 2)
 }
 
 /// The destination of the packet an ICMP error quotes (its IP header opens

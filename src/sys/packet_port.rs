@@ -5,6 +5,12 @@
 //! that node. Opened from a thread inside the hub, with the capabilities of
 //! the hub's user namespace (so it works rootless, where `/dev/net/tun` may
 //! not be open to the user).
+//!
+//! A veth takes the outer 802.1Q tag of a frame it receives off the data
+//! into the packet's metadata, before any packet socket sees it; a port
+//! asks for that metadata (`PACKET_AUXDATA`) and puts the tag back after
+//! the MAC addresses, so a frame crosses a wire with its tag, as it
+//! crosses a veth pair.
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
@@ -56,6 +62,8 @@ pub(crate) fn open_port(ifindex: u32) -> io::Result<OwnedFd> {
     // delay counts from when its node sent it, not from when the relay
     // woke up to read it.
     setsockopt(&fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, &one)?;
+    // Each frame carries its offloaded VLAN tag, if it had one.
+    setsockopt(&fd, libc::SOL_PACKET, libc::PACKET_AUXDATA, &one)?;
     if setsockopt(&fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &RECEIVE_BUFFER).is_err() {
         setsockopt(&fd, libc::SOL_SOCKET, libc::SO_RCVBUF, &RECEIVE_BUFFER)?;
     }
@@ -89,16 +97,33 @@ pub(crate) fn send_frame(fd: impl AsFd, frame: &[u8]) -> io::Result<()> {
     .map_err(Into::into)
 }
 
-/// Room for one `SCM_TIMESTAMPNS` control message (`CMSG_SPACE` of a
-/// `timespec`, with room to spare).
-const CONTROL: usize = 64;
+/// Room for the control messages of one frame: its `SCM_TIMESTAMPNS` and
+/// its `PACKET_AUXDATA`.
+// SAFETY: CMSG_SPACE only computes a length.
+const CONTROL: usize = unsafe {
+    libc::CMSG_SPACE(std::mem::size_of::<libc::timespec>() as libc::c_uint)
+        + libc::CMSG_SPACE(std::mem::size_of::<libc::tpacket_auxdata>() as libc::c_uint)
+}
+.next_multiple_of(8) as usize;
+
+/// The length of an 802.1Q tag (protocol and TCI).
+const TAG: usize = 4;
+/// Destination and source MAC addresses: where a tag goes back in.
+const MACS: usize = 12;
+/// `ETH_P_8021Q`: the tag protocol when the kernel does not name one.
+const ETH_P_8021Q: u16 = 0x8100;
 
 /// Frames received in one `recvmmsg`, each in a slot of its own, with the
-/// time the kernel received each.
+/// time the kernel received each and its offloaded VLAN tag put back.
+///
+/// Each frame is received [`TAG`] bytes into its slot; a frame that came
+/// with a tag in its metadata then has its MAC addresses moved to the
+/// front of the slot and the tag written after them.
 pub(crate) struct RecvBatch {
     data: Vec<u8>,
     slot: usize,
-    lens: Vec<usize>,
+    /// Where each frame starts in its slot, and its length.
+    frames: Vec<(usize, usize)>,
     control: Vec<u64>,
     stamps: Vec<Option<std::time::Duration>>,
 }
@@ -106,19 +131,21 @@ pub(crate) struct RecvBatch {
 impl std::fmt::Debug for RecvBatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RecvBatch")
-            .field("slots", &self.lens.capacity())
+            .field("slots", &self.frames.capacity())
             .field("slot", &self.slot)
             .finish()
     }
 }
 
 impl RecvBatch {
-    /// Room for `slots` frames of up to `slot` bytes.
+    /// Room for `slots` frames of up to `slot` bytes, each with its VLAN
+    /// tag (so the kernel hands over frames of up to `slot - 4` bytes).
     pub(crate) fn new(slots: usize, slot: usize) -> Self {
+        assert!(slot > TAG, "a slot of {slot} bytes");
         RecvBatch {
             data: vec![0; slots * slot],
             slot,
-            lens: Vec::with_capacity(slots),
+            frames: Vec::with_capacity(slots),
             control: vec![0; slots * CONTROL / 8],
             stamps: Vec::with_capacity(slots),
         }
@@ -132,8 +159,8 @@ impl RecvBatch {
             .data
             .chunks_mut(self.slot)
             .map(|c| libc::iovec {
-                iov_base: c.as_mut_ptr().cast(),
-                iov_len: c.len(),
+                iov_base: c[TAG..].as_mut_ptr().cast(),
+                iov_len: c.len() - TAG,
             })
             .collect();
         // SAFETY: all-zero is a valid `mmsghdr` (null name, no control).
@@ -158,7 +185,8 @@ impl RecvBatch {
                 std::ptr::null_mut(),
             )
         };
-        self.lens.clear();
+        self.frames.clear();
+        self.stamps.clear();
         if n < 0 {
             let e = io::Error::last_os_error();
             return if e.kind() == io::ErrorKind::WouldBlock {
@@ -167,11 +195,13 @@ impl RecvBatch {
                 Err(e)
             };
         }
-        self.lens
-            .extend(msgs[..n as usize].iter().map(|m| m.msg_len as usize));
-        self.stamps.clear();
-        self.stamps
-            .extend(msgs[..n as usize].iter().map(|m| timestamp(&m.msg_hdr)));
+        for (i, m) in msgs[..n as usize].iter().enumerate() {
+            let (stamp, tag) = control_data(&m.msg_hdr);
+            self.stamps.push(stamp);
+            let slot = &mut self.data[i * self.slot..(i + 1) * self.slot];
+            let frame = put_back_tag(slot, m.msg_len as usize, tag);
+            self.frames.push(frame);
+        }
         Ok(n as usize)
     }
 
@@ -183,29 +213,72 @@ impl RecvBatch {
 
     /// Frame `i` of the last `recv`.
     pub(crate) fn frame(&self, i: usize) -> &[u8] {
-        let start = i * self.slot;
-        &self.data[start..start + self.lens[i]]
+        let (start, len) = self.frames[i];
+        let at = i * self.slot + start;
+        &self.data[at..at + len]
     }
 }
 
-/// The `SCM_TIMESTAMPNS` of a received message, if it has one.
-fn timestamp(hdr: &libc::msghdr) -> Option<std::time::Duration> {
+/// In `slot`, which holds a frame of `len` bytes from [`TAG`] on: puts
+/// `tag` back after the frame's MAC addresses (moving them to the front of
+/// the slot). Where the frame starts in the slot, and its length.
+fn put_back_tag(slot: &mut [u8], len: usize, tag: Option<[u8; TAG]>) -> (usize, usize) {
+    match tag {
+        Some(tag) if len >= MACS => {
+            slot.copy_within(TAG..TAG + MACS, 0);
+            slot[MACS..MACS + TAG].copy_from_slice(&tag);
+            (0, len + TAG)
+        }
+        _ => (TAG, len),
+    }
+}
+
+/// The `SCM_TIMESTAMPNS` of a received message and the VLAN tag its
+/// `PACKET_AUXDATA` says the device took off (protocol and TCI, network
+/// order), each if it has one.
+fn control_data(hdr: &libc::msghdr) -> (Option<std::time::Duration>, Option<[u8; TAG]>) {
+    let (mut stamp, mut tag) = (None, None);
     // SAFETY: `hdr` is a header the kernel filled in; the CMSG macros walk
-    // its control buffer within `msg_controllen`.
+    // its control buffer within `msg_controllen`, and each payload read is
+    // of the type its level and type say it holds.
     unsafe {
         let mut c = libc::CMSG_FIRSTHDR(hdr);
         while !c.is_null() {
-            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_TIMESTAMPNS {
-                let ts = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<libc::timespec>());
-                return Some(std::time::Duration::new(
-                    ts.tv_sec as u64,
-                    ts.tv_nsec as u32,
-                ));
+            match ((*c).cmsg_level, (*c).cmsg_type) {
+                (libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS) => {
+                    let ts = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<libc::timespec>());
+                    stamp = Some(std::time::Duration::new(
+                        ts.tv_sec as u64,
+                        ts.tv_nsec as u32,
+                    ));
+                }
+                (libc::SOL_PACKET, libc::PACKET_AUXDATA) => {
+                    let aux = std::ptr::read_unaligned(
+                        libc::CMSG_DATA(c).cast::<libc::tpacket_auxdata>(),
+                    );
+                    tag = vlan_tag(&aux);
+                }
+                _ => {}
             }
             c = libc::CMSG_NXTHDR(hdr, c);
         }
-        None
     }
+    (stamp, tag)
+}
+
+/// The tag the device took off a frame, from its auxiliary data.
+fn vlan_tag(aux: &libc::tpacket_auxdata) -> Option<[u8; TAG]> {
+    if aux.tp_status & libc::TP_STATUS_VLAN_VALID == 0 {
+        return None;
+    }
+    let tpid = if aux.tp_status & libc::TP_STATUS_VLAN_TPID_VALID != 0 {
+        aux.tp_vlan_tpid
+    } else {
+        ETH_P_8021Q
+    };
+    let [p0, p1] = tpid.to_be_bytes();
+    let [t0, t1] = aux.tp_vlan_tci.to_be_bytes();
+    Some([p0, p1, t0, t1])
 }
 
 /// Sends `frames` out of `fd`'s interface in as few `sendmmsg` calls as it
@@ -248,4 +321,51 @@ pub(crate) fn send_frames(fd: impl AsFd, frames: &[&[u8]]) -> usize {
         ok += n as usize;
     }
     ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aux(status: u32, tci: u16, tpid: u16) -> libc::tpacket_auxdata {
+        libc::tpacket_auxdata {
+            tp_status: status,
+            tp_len: 0,
+            tp_snaplen: 0,
+            tp_mac: 0,
+            tp_net: 0,
+            tp_vlan_tci: tci,
+            tp_vlan_tpid: tpid,
+        }
+    }
+
+    #[test]
+    fn the_tag_comes_from_the_auxiliary_data() {
+        use libc::{TP_STATUS_VLAN_TPID_VALID as TPID, TP_STATUS_VLAN_VALID as VLAN};
+        assert_eq!(vlan_tag(&aux(0, 0x6064, 0x8100)), None);
+        assert_eq!(vlan_tag(&aux(VLAN, 0x6064, 0)), Some([0x81, 0, 0x60, 0x64]));
+        assert_eq!(
+            vlan_tag(&aux(VLAN | TPID, 0x0005, 0x88a8)),
+            Some([0x88, 0xa8, 0, 5])
+        );
+    }
+
+    #[test]
+    fn the_tag_goes_back_after_the_mac_addresses() {
+        let frame: Vec<u8> = (1..=20).collect();
+        let mut slot = vec![0u8; TAG + frame.len()];
+        slot[TAG..].copy_from_slice(&frame);
+        let (start, len) = put_back_tag(&mut slot, frame.len(), Some([0x81, 0, 0, 7]));
+        let mut want = frame[..MACS].to_vec();
+        want.extend([0x81, 0, 0, 7]);
+        want.extend(&frame[MACS..]);
+        assert_eq!(&slot[start..start + len], want);
+        // Untagged, or too short to hold the addresses: as received.
+        let mut slot = vec![0u8; TAG + frame.len()];
+        slot[TAG..].copy_from_slice(&frame);
+        let (start, len) = put_back_tag(&mut slot, frame.len(), None);
+        assert_eq!(&slot[start..start + len], frame);
+        let (start, len) = put_back_tag(&mut slot, 6, Some([0x81, 0, 0, 7]));
+        assert_eq!(&slot[start..start + len], &frame[..6]);
+    }
 }

@@ -16,8 +16,9 @@ use crate::sys::poller::TIMER;
 const BATCH: usize = 32;
 /// Batches received from one port before the others get their turn.
 const ROUNDS: usize = 4;
-/// Room for the largest frame a veth can carry (MTU 65535).
-const FRAME_ROOM: usize = 65_535 + 14;
+/// Room for the largest frame a veth can carry (MTU 65535), with its
+/// offloaded VLAN tag put back.
+const FRAME_ROOM: usize = 65_535 + 14 + 4;
 /// Before a frame due after a long wait, the relay wakes this much early
 /// and polls until it is due: a CPU idle that long (a VM's vCPU halted)
 /// takes about a tenth of a millisecond to wake up.
@@ -257,7 +258,7 @@ fn on_frame<'a>(
             None,
         )
     } else {
-        st.pipeline.decide(arrived, frame.len(), verdict)
+        st.pipeline.decide_frame(arrived, frame, verdict)
     };
     match fate {
         Fate::Dropped(cause) => {
