@@ -222,7 +222,7 @@ pub enum Transport {
     /// ICMP or ICMPv6.
     Icmp(Icmp),
     /// Nothing decoded: not IP, or a protocol this module does not read, or
-    /// a later fragment.
+    /// a fragment other than the first.
     None,
 }
 
@@ -317,7 +317,12 @@ impl Decoded {
             }
             None => {}
         }
-        d.transport = match &p.transport {
+        // A first fragment carries the transport header too.
+        let transport = p
+            .transport
+            .clone()
+            .or_else(|| fragment::first_fragment_transport(p.net.as_ref()));
+        d.transport = match &transport {
             Some(TransportSlice::Tcp(t)) => {
                 let mut flags = TcpFlags::NONE;
                 for (set, flag) in [
@@ -538,5 +543,6 @@ impl Packet {
     }
 }
 
+mod fragment;
 #[cfg(test)]
 mod tests;

@@ -171,3 +171,84 @@ fn time_of_day_is_utc_with_microseconds() {
         "01:02:03.000456"
     );
 }
+
+/// `frame` (Ethernet, IPv4 without options), cut to its first `keep`
+/// bytes of IP payload and marked as a fragment at `offset` (in 8-byte
+/// units) with more to come.
+fn v4_fragment(mut frame: Vec<u8>, keep: usize, offset: u16) -> Vec<u8> {
+    frame.truncate(14 + 20 + keep);
+    frame[16..18].copy_from_slice(&((20 + keep) as u16).to_be_bytes());
+    frame[20..22].copy_from_slice(&(0x2000 | offset).to_be_bytes());
+    frame
+}
+
+#[test]
+fn a_first_ipv4_fragment_decodes_its_transport_header() {
+    let mut udp = Vec::new();
+    PacketBuilder::ethernet2(A, B)
+        .ipv4(V4A, V4B, 64)
+        .udp(5353, 53)
+        .write(&mut udp, &[7u8; 3000])
+        .unwrap();
+    let first = packet(v4_fragment(udp.clone(), 1480, 0), Direction::Out);
+    assert_eq!((first.src_port(), first.dst_port()), (Some(5353), Some(53)));
+    let Transport::Udp(u) = first.decoded.transport else {
+        panic!("{:?}", first.decoded)
+    };
+    assert_eq!(u.payload_len, 3000);
+    assert!(crate::capture::Filter::udp().port(53).matches(&first));
+    // A later fragment carries no header to decode.
+    let later = packet(v4_fragment(udp, 1480, 185), Direction::Out);
+    assert_eq!(later.decoded.transport, Transport::None);
+    assert!(!crate::capture::Filter::udp().port(53).matches(&later));
+
+    let mut tcp = Vec::new();
+    PacketBuilder::ethernet2(A, B)
+        .ipv4(V4A, V4B, 64)
+        .tcp(40000, 80, 1000, 64240)
+        .ack(1)
+        .write(&mut tcp, &[1u8; 2000])
+        .unwrap();
+    let first = packet(v4_fragment(tcp, 1480, 0), Direction::Out);
+    assert_eq!(
+        (first.src_port(), first.dst_port()),
+        (Some(40000), Some(80))
+    );
+
+    let mut ping = Vec::new();
+    PacketBuilder::ethernet2(A, B)
+        .ipv4(V4A, V4B, 64)
+        .icmpv4_echo_request(9, 4)
+        .write(&mut ping, &[0u8; 2000])
+        .unwrap();
+    let first = packet(v4_fragment(ping, 1480, 0), Direction::Out);
+    assert_eq!(first.icmp().and_then(|i| i.echo()), Some((9, 4)));
+}
+
+#[test]
+fn a_first_ipv6_fragment_decodes_its_transport_header() {
+    let a6: std::net::Ipv6Addr = "2001:db8::1".parse().unwrap();
+    let b6: std::net::Ipv6Addr = "2001:db8::2".parse().unwrap();
+    let mut udp = Vec::new();
+    PacketBuilder::ethernet2(A, B)
+        .ipv6(a6.octets(), b6.octets(), 64)
+        .udp(5353, 53)
+        .write(&mut udp, &[7u8; 3000])
+        .unwrap();
+    // A Fragment header (next: UDP) after the IPv6 header, the first 1448
+    // bytes of the datagram after it.
+    let fragment = |offset: u16| {
+        let mut f = udp[..14 + 40].to_vec();
+        f[14 + 6] = 44;
+        f[14 + 4..14 + 6].copy_from_slice(&(8u16 + 1448).to_be_bytes());
+        f.extend([17, 0]);
+        f.extend(((offset << 3) | 1).to_be_bytes());
+        f.extend([0, 0, 0, 42]);
+        f.extend_from_slice(&udp[14 + 40..14 + 40 + 1448]);
+        f
+    };
+    let first = packet(fragment(0), Direction::Out);
+    assert_eq!((first.src_port(), first.dst_port()), (Some(5353), Some(53)));
+    let later = packet(fragment(181), Direction::Out);
+    assert_eq!(later.decoded.transport, Transport::None);
+}
