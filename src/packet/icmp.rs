@@ -29,6 +29,13 @@ const PROTO_ICMP: u8 = 1;
 const PROTO_UDP: u8 = 17;
 const PROTO_ICMPV6: u8 = 58;
 
+/// IPv6 extension headers that may come between a quoted packet's IPv6
+/// header and its upper-layer header.
+const EXT_HOP_BY_HOP: u8 = 0;
+const EXT_ROUTING: u8 = 43;
+const EXT_FRAGMENT: u8 = 44;
+const EXT_DEST_OPTIONS: u8 = 60;
+
 /// Builds an echo request: 8 bytes of header, then `payload`.
 ///
 /// The ICMPv4 checksum is computed here; for ICMPv6 the kernel fills it in
@@ -175,12 +182,30 @@ fn parse_quoted_v4(inner: &[u8]) -> Option<Quoted> {
 }
 
 fn parse_quoted_v6(inner: &[u8]) -> Option<Quoted> {
-    if inner.len() < 48 {
+    let octets: [u8; 16] = inner.get(24..40)?.try_into().ok()?;
+    let dst = IpAddr::V6(Ipv6Addr::from(octets));
+    let (proto, l4) = skip_v6_extensions(*inner.get(6)?, inner.get(40..)?)?;
+    if l4.len() < 8 {
         return None;
     }
-    let octets: [u8; 16] = inner[24..40].try_into().ok()?;
-    let dst = IpAddr::V6(Ipv6Addr::from(octets));
-    quoted_l4(inner[6], dst, &inner[40..], true)
+    quoted_l4(proto, dst, l4, true)
+}
+
+/// The upper-layer protocol of an IPv6 packet whose header names `next`
+/// and is followed by `rest`, and its bytes after the hop-by-hop, routing,
+/// fragment and destination options headers; `None` if they are cut
+/// short, or for a fragment other than the first (no upper-layer header).
+fn skip_v6_extensions(mut next: u8, mut rest: &[u8]) -> Option<(u8, &[u8])> {
+    loop {
+        let len = match next {
+            EXT_HOP_BY_HOP | EXT_ROUTING | EXT_DEST_OPTIONS => (usize::from(*rest.get(1)?) + 1) * 8,
+            EXT_FRAGMENT if be16(rest, 2)? >> 3 == 0 => 8,
+            EXT_FRAGMENT => return None,
+            _ => return Some((next, rest)),
+        };
+        next = *rest.first()?;
+        rest = rest.get(len..)?;
+    }
 }
 
 fn quoted_l4(proto: u8, dst: IpAddr, l4: &[u8], is_v6: bool) -> Option<Quoted> {
@@ -312,6 +337,73 @@ mod tests {
                     dst_port: 33434
                 }
             }
+        );
+    }
+
+    /// An ICMPv6 error of `kind` quoting a packet to 2001:db8:1::2 whose
+    /// IPv6 header names `next` and is followed by `rest`.
+    fn v6_error_quoting(kind: u8, info: u32, next: u8, rest: &[u8]) -> Vec<u8> {
+        let mut icmp = vec![kind, 0, 0, 0];
+        icmp.extend_from_slice(&info.to_be_bytes());
+        icmp.extend_from_slice(&[0x60, 0, 0, 0]);
+        icmp.extend_from_slice(&(rest.len() as u16).to_be_bytes());
+        icmp.extend_from_slice(&[next, 64]);
+        icmp.extend_from_slice(&"2001:db8::1".parse::<Ipv6Addr>().unwrap().octets());
+        icmp.extend_from_slice(&"2001:db8:1::2".parse::<Ipv6Addr>().unwrap().octets());
+        icmp.extend_from_slice(rest);
+        icmp
+    }
+
+    #[test]
+    fn parses_v6_errors_quoting_extension_headers() {
+        let echo = echo_request(true, 0xbeef, 9, &[0; 16]);
+        // The first fragment of a big ping: a Fragment header (offset 0,
+        // more fragments) before the echo request.
+        let mut rest = vec![PROTO_ICMPV6, 0, 0, 1, 0, 0, 0, 7];
+        rest.extend_from_slice(&echo);
+        let icmp = v6_error_quoting(v6::PACKET_TOO_BIG, 1280, EXT_FRAGMENT, &rest);
+        let want = Quoted::Echo {
+            dst: "2001:db8:1::2".parse().unwrap(),
+            ident: 0xbeef,
+            seq: 9,
+        };
+        assert_eq!(
+            parse_v6(&icmp).unwrap(),
+            Incoming::Error {
+                kind: IcmpErrorKind::PacketTooBig { mtu: 1280 },
+                quoted: want.clone(),
+            }
+        );
+        // Hop-by-hop (8 bytes), destination options (16), then fragment.
+        let mut rest = vec![EXT_DEST_OPTIONS, 0, 0, 0, 0, 0, 0, 0];
+        rest.extend_from_slice(&[EXT_FRAGMENT, 1]);
+        rest.extend_from_slice(&[0; 14]);
+        rest.extend_from_slice(&[PROTO_ICMPV6, 0, 0, 1, 0, 0, 0, 7]);
+        rest.extend_from_slice(&echo);
+        let icmp = v6_error_quoting(v6::TIME_EXCEEDED, 0, EXT_HOP_BY_HOP, &rest);
+        assert_eq!(
+            parse_v6(&icmp).unwrap(),
+            Incoming::Error {
+                kind: IcmpErrorKind::TtlExceeded,
+                quoted: want,
+            }
+        );
+        // A later fragment quotes no echo header; a cut header, nothing.
+        let mut rest = vec![PROTO_ICMPV6, 0, 0x05, 0xa9, 0, 0, 0, 7];
+        rest.extend_from_slice(&echo);
+        assert_eq!(
+            parse_v6(&v6_error_quoting(v6::TIME_EXCEEDED, 0, EXT_FRAGMENT, &rest)),
+            None
+        );
+        let rest = [EXT_DEST_OPTIONS, 3, 0, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(
+            parse_v6(&v6_error_quoting(
+                v6::TIME_EXCEEDED,
+                0,
+                EXT_HOP_BY_HOP,
+                &rest
+            )),
+            None
         );
     }
 
