@@ -41,13 +41,26 @@ pub(crate) struct FrameOut<'a> {
     pub(crate) comment: Option<&'a str>,
 }
 
+/// The longest option value written: an option's length is 16 bits, and
+/// its padding must not carry it past that.
+const OPTION_MAX: usize = u16::MAX as usize & !3;
+
 fn option(buf: &mut Vec<u8>, code: u16, value: &[u8]) {
-    // An option's value is at most 65,535 bytes; a longer comment is cut.
-    let value = &value[..value.len().min(usize::from(u16::MAX) & !3)];
+    let value = &value[..value.len().min(OPTION_MAX)];
     buf.extend_from_slice(&code.to_le_bytes());
     buf.extend_from_slice(&(value.len() as u16).to_le_bytes());
     buf.extend_from_slice(value);
     pad(buf);
+}
+
+/// `text` cut to at most `max` bytes, at a character boundary (a comment
+/// stays UTF-8, as pcapng asks).
+fn cut_at_char(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 fn pad(buf: &mut Vec<u8>) {
@@ -105,7 +118,7 @@ pub(crate) fn write_frame(w: &mut impl Write, f: &FrameOut<'_>) -> io::Result<()
     };
     option(&mut epb, EPB_FLAGS, &flags.to_le_bytes());
     if let Some(c) = f.comment {
-        option(&mut epb, OPT_COMMENT, c.as_bytes());
+        option(&mut epb, OPT_COMMENT, cut_at_char(c, OPTION_MAX).as_bytes());
     }
     option(&mut epb, OPT_END, &[]);
     block(w, EPB, &epb)
@@ -349,6 +362,32 @@ mod tests {
         assert_eq!(file.frames[1].data, [0xaa; 4]);
         assert_eq!(file.frames[1].orig_len, 100);
         assert_eq!(file.frames[1].direction, Some(Direction::In));
+    }
+
+    #[test]
+    fn a_long_comment_is_cut_at_a_character_boundary() {
+        // 65,531 ASCII bytes, then 3-byte characters: the 65,532-byte
+        // limit falls inside the first of them.
+        let comment = format!("{}{}", "a".repeat(OPTION_MAX - 1), "€".repeat(4));
+        let mut buf = Vec::new();
+        write_header(&mut buf, &["n1/eth0".into()]).unwrap();
+        write_frame(
+            &mut buf,
+            &FrameOut {
+                iface: 0,
+                ts_ns: 1,
+                orig_len: 4,
+                data: &[1, 2, 3, 4],
+                direction: Direction::In,
+                comment: Some(&comment),
+            },
+        )
+        .unwrap();
+        let got = read(&buf).unwrap().frames.remove(0).comment.unwrap();
+        assert_eq!(got, "a".repeat(OPTION_MAX - 1));
+        assert_eq!(cut_at_char("a€", 3), "a");
+        assert_eq!(cut_at_char("a€", 4), "a€");
+        assert_eq!(cut_at_char("a€", 9), "a€");
     }
 
     #[test]
