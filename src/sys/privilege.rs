@@ -161,10 +161,25 @@ fn probe_user_namespace() -> io::Result<()> {
                 return Err(e);
             }
         }
-        match libc::WEXITSTATUS(status) {
-            0 => Ok(()),
-            errno => Err(io::Error::from_raw_os_error(errno)),
-        }
+        probe_outcome(status)
+    }
+}
+
+/// What the probe child's wait status says: the user namespace was made
+/// (exit 0) or refused (exit with the errno); a child killed by a signal
+/// (a seccomp filter that kills, say) made none.
+fn probe_outcome(status: libc::c_int) -> io::Result<()> {
+    if !libc::WIFEXITED(status) {
+        let sig = libc::WTERMSIG(status);
+        let name =
+            nix::sys::signal::Signal::try_from(sig).map_or("an unknown signal", |s| s.as_str());
+        return Err(io::Error::other(format!(
+            "the probe process was killed by signal {sig} ({name})"
+        )));
+    }
+    match libc::WEXITSTATUS(status) {
+        0 => Ok(()),
+        errno => Err(io::Error::from_raw_os_error(errno)),
     }
 }
 
@@ -342,4 +357,20 @@ static BEFORE_MAIN: extern "C" fn() = before_main;
 /// Keeps the constructor linked into every binary that creates namespaces.
 pub(crate) fn ensure_constructor_linked() {
     std::hint::black_box(&BEFORE_MAIN);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_probe_killed_by_a_signal_found_no_user_namespace() {
+        // Wait statuses: exit code in bits 8-15; a signal in bits 0-6.
+        assert!(probe_outcome(0).is_ok());
+        let refused = probe_outcome(libc::EPERM << 8).unwrap_err();
+        assert_eq!(refused.raw_os_error(), Some(libc::EPERM));
+        let killed = probe_outcome(libc::SIGSYS).unwrap_err();
+        assert!(killed.to_string().contains("SIGSYS"), "{killed}");
+        assert!(probe_outcome(libc::SIGKILL).is_err());
+    }
 }
