@@ -31,6 +31,15 @@ fn wait_for(child: &mut Child, limit: Duration) -> Option<std::process::ExitStat
     None
 }
 
+/// The first line `child` writes to its piped stdout (`up`'s "is up").
+fn first_line(child: &mut Child) -> String {
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    first
+}
+
 fn signal(child: &Child, sig: nix::sys::signal::Signal) {
     let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig);
 }
@@ -53,10 +62,7 @@ impl Held {
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut first = String::new();
-        BufReader::new(up.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
+        let first = first_line(&mut up);
         assert!(first.contains("is up"), "{first}");
         Held {
             up,
@@ -319,10 +325,7 @@ fn a_state_folder_that_is_a_link_or_someone_elses_is_refused() {
     // Made by `up` when missing: this user's alone.
     let (mut up, dir) = up_under(tmp.path(), "fresh");
     let mut up = up.stdout(Stdio::piped()).spawn().unwrap();
-    let mut first = String::new();
-    BufReader::new(up.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    let first = first_line(&mut up);
     let meta = std::fs::symlink_metadata(&dir).unwrap();
     signal(&up, nix::sys::signal::Signal::SIGTERM);
     assert!(wait_for(&mut up, Duration::from_secs(20)).is_some());
@@ -353,10 +356,7 @@ fn a_program_reads_the_terminal_of_an_up_in_the_background() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut first = String::new();
-    BufReader::new(up.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    let first = first_line(&mut up);
     assert!(first.contains("is up"), "{first}");
     let mut exec = Command::new(BIN)
         .args(["exec", "tty", "n1", "--", "sh", "-c", "read x; echo got $x"])
