@@ -74,16 +74,13 @@ pub(super) fn filter_rule(
     if let Some(p) = f.proto {
         // ICMP is IPv4's, ICMPv6 IPv6's: the other family never carries it.
         let family = f.family.or(families.first().copied());
-        let other = match p.number() {
-            1 => Some(Family::V6),
-            58 => Some(Family::V4),
+        let mismatch = match (p.number(), family) {
+            (1, Some(Family::V6)) => Some("ICMP (protocol 1) is IPv4's; IPv6 has `Proto::Icmpv6`"),
+            (58, Some(Family::V4)) => Some("ICMPv6 (protocol 58) is IPv6's; IPv4 has `.icmp()`"),
             _ => None,
         };
-        if let Some(fam) = other.filter(|o| family == Some(*o)) {
-            return Err(bad(format!(
-                "protocol {} never comes in {fam} packets",
-                p.number()
-            )));
+        if let Some(reason) = mismatch {
+            return Err(bad(reason.into()));
         }
         matches.push(Match::L4Proto(p.number()));
     }

@@ -224,7 +224,9 @@ impl Builder<'_> {
             };
             n.ruleset = compile(&view, &n.netfilter)?;
             // The NAT writes its sysctls after the build: the topology's
-            // own value of one would be overwritten without a word.
+            // own value of one would be overwritten without a word. (A NAT
+            // set on a live router overrides it on purpose, and its guard
+            // writes it back.)
             let clash = n
                 .ruleset
                 .sysctls

@@ -39,9 +39,31 @@ pub(super) struct Out {
     pub(super) sysctls: Vec<(String, String)>,
     /// Whether an RFC 4787 preset was seen (one per node: they share sets).
     pub(super) preset: bool,
-    /// The port forwards and DNATs so far: interface, protocol, port, and
-    /// the forward's description.
-    pub(super) forwards: Vec<(String, Option<crate::ruleset::Proto>, Option<u16>, String)>,
+    /// The port forwards and DNATs so far.
+    pub(super) forwards: Vec<Forward>,
+}
+
+/// What a port forward or DNAT takes: packets of one family in on one
+/// interface, of one protocol (or any) to one port (or any).
+#[derive(Debug)]
+pub(super) struct Forward {
+    iif: String,
+    family: Family,
+    proto: Option<crate::ruleset::Proto>,
+    port: Option<u16>,
+    /// The NAT, as errors name it.
+    described: String,
+}
+
+impl Forward {
+    /// Whether this forward, declared first, takes every packet `later`
+    /// would (a `dnat ip` rule leaves IPv6 alone, and the reverse).
+    fn shadows(&self, later: &Forward) -> bool {
+        self.iif == later.iif
+            && self.family == later.family
+            && self.proto.is_none_or(|p| Some(p) == later.proto)
+            && self.port.is_none_or(|p| Some(p) == later.port)
+    }
 }
 
 impl Out {
@@ -272,18 +294,24 @@ pub(super) fn forward_nat(
             "port 0 is no port: nothing is sent to it",
         ));
     }
-    let shadow = out.forwards.iter().find(|(i, p, o, _)| {
-        i == iif && p.is_none_or(|p| Some(p) == proto) && o.is_none_or(|o| Some(o) == port)
-    });
-    if let Some((.., first)) = shadow {
+    let this = Forward {
+        iif: iif.to_string(),
+        family: Family::of(addr),
+        proto,
+        port,
+        described: nat.describe(),
+    };
+    if let Some(first) = out.forwards.iter().find(|f| f.shadows(&this)) {
         return Err(invalid(
             node.name,
             nat,
-            format!("it never matches: `{first}`, declared before it, takes its packets"),
+            format!(
+                "it never matches: `{}`, declared before it, takes its packets",
+                first.described
+            ),
         ));
     }
-    out.forwards
-        .push((iif.to_string(), proto, port, nat.describe()));
+    out.forwards.push(this);
     let mut inbound = Vec::new();
     if let Some(p) = proto {
         inbound.push(Match::L4Proto(p.number()));
