@@ -136,6 +136,14 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// The network's teardown had begun (a timed-out test's): a change or
+    /// a thread in one of its nodes was refused.
+    #[error("the network is being torn down: {what} was refused")]
+    TornDown {
+        /// What was refused: `ip route add ... in node n1`.
+        what: String,
+    },
+
     /// A node name that the live network does not hold.
     #[error("unknown node `{0}`")]
     UnknownNode(String),

@@ -11,8 +11,7 @@ use ipnet::IpNet;
 use super::attach::Attachments;
 use super::netfilter::NetfilterState;
 use super::node_thread::{FinishOnDrop, Finished, NodeThread, StopToken};
-use crate::error::Result;
-use crate::fault::FaultError;
+use crate::error::{Error, Result};
 use crate::inspect::{AddrInfo, LinkInfo, NeighInfo, NodeReport, RouteInfo};
 use crate::sys::netlink::dump::report_here;
 use crate::sys::netlink::nft::Nft;
@@ -121,14 +120,14 @@ impl<T> Lazy<T> {
     }
 
     /// The open socket, opened with `open` on first use; `what` for the
-    /// [`FaultError::TornDown`] once teardown closed it.
+    /// [`Error::TornDown`] once teardown closed it.
     fn get_or_open(
         &mut self,
         what: impl FnOnce() -> String,
         open: impl FnOnce() -> Result<T>,
     ) -> Result<&mut T> {
         if let Lazy::Closed = self {
-            return Err(FaultError::TornDown { fault: what() }.into());
+            return Err(Error::TornDown { what: what() });
         }
         if let Lazy::Unopened = self {
             *self = Lazy::Open(open()?);
@@ -182,42 +181,53 @@ impl Node {
         self.torn.load(std::sync::atomic::Ordering::Acquire)
     }
 
-    /// [`FaultError::TornDown`] for `what`, once the network's teardown
+    /// [`Error::TornDown`] for `what`, once the network's teardown
     /// has begun.
     pub(super) fn refuse_once_torn(&self, what: impl FnOnce() -> String) -> Result<()> {
         if self.is_torn_down() {
-            return Err(FaultError::TornDown { fault: what() }.into());
+            return Err(Error::TornDown { what: what() });
         }
         Ok(())
     }
 
     /// Runs `f` with the node's blocking rtnetlink socket, opening it (from
-    /// inside the node) on first use; [`FaultError::TornDown`] once
+    /// inside the node) on first use; [`Error::TornDown`] once
     /// teardown has closed it.
     pub(crate) fn with_route_socket<R>(
         &self,
         f: impl FnOnce(&mut RouteSocket) -> Result<R>,
     ) -> Result<R> {
-        let mut slot = self.route_socket.lock().unwrap_or_else(|p| p.into_inner());
-        let name = self.name().to_string();
-        let sock = slot.get_or_open(
-            || format!("a netlink request in node {name}"),
-            || self.run(|| RouteSocket::open_here(&name))?,
-        )?;
-        f(sock)
+        self.with_socket(
+            &self.route_socket,
+            "a netlink request",
+            RouteSocket::open_here,
+            f,
+        )
     }
 
     /// Runs `f` with the node's nftables socket, opening it (from inside
-    /// the node) on first use; [`FaultError::TornDown`] once teardown has
+    /// the node) on first use; [`Error::TornDown`] once teardown has
     /// closed it.
     pub(crate) fn with_nft<R>(&self, f: impl FnOnce(&mut Nft) -> Result<R>) -> Result<R> {
-        let mut slot = self.nft.lock().unwrap_or_else(|p| p.into_inner());
+        self.with_socket(&self.nft, "an nftables request", Nft::open_here, f)
+    }
+
+    /// Runs `f` with the socket in `slot`, opened with `open` from inside
+    /// the node on first use; `request` names it once teardown closed it.
+    fn with_socket<T: Send + 'static, R>(
+        &self,
+        slot: &Mutex<Lazy<T>>,
+        request: &str,
+        open: fn(&str) -> Result<T>,
+        f: impl FnOnce(&mut T) -> Result<R>,
+    ) -> Result<R> {
+        let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
         let name = self.name().to_string();
-        let nft = slot.get_or_open(
-            || format!("an nftables request in node {name}"),
-            || self.run(|| Nft::open_here(&name))?,
+        let sock = slot.get_or_open(
+            || format!("{request} in node {name}"),
+            || self.run(|| open(&name))?,
         )?;
-        f(nft)
+        f(sock)
     }
 
     pub(crate) fn directory(&self) -> &Directory {
@@ -288,7 +298,7 @@ impl Node {
     /// thread to return. A thread still running then is left detached (it
     /// keeps its namespace alive until it returns or the process exits) and a
     /// warning names it. Once teardown has begun (a timed-out test's body
-    /// still runs), no thread is started: [`FaultError::TornDown`].
+    /// still runs), no thread is started: [`Error::TornDown`].
     ///
     /// ```no_run
     /// # use netns_test::{Net, Topology};

@@ -14,7 +14,7 @@ impl Node {
     /// refuses (a route that exists) is an [`Error::Netlink`] naming both.
     /// Once the network's teardown has begun (a timed-out test's body still
     /// runs), every route change is refused with
-    /// [`FaultError::TornDown`](crate::fault::FaultError::TornDown).
+    /// [`Error::TornDown`](crate::Error::TornDown).
     ///
     /// ```no_run
     /// # use netns_test::{Net, Route, Topology};

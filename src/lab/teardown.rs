@@ -11,7 +11,7 @@
 //! flapping link's thread stops), and the fault book refuses new link
 //! faults from then on; one being made meanwhile is undone. From the start
 //! of a teardown, route and firewall changes and [`Node::spawn`] are
-//! refused with [`FaultError::TornDown`](crate::fault::FaultError::TornDown);
+//! refused with [`Error::TornDown`](crate::Error::TornDown);
 //! once the nodes' netlink and nftables sockets are closed, none is opened
 //! again.
 //!
@@ -195,8 +195,7 @@ mod tests {
         // nodes: the state a timed-out body sees in between.
         let net = pair();
         net.tear_down(Teardown::Drop);
-        let torn =
-            |e: &crate::Error| matches!(FaultError::find(e), Some(FaultError::TornDown { .. }));
+        let torn = |e: &crate::Error| matches!(e, crate::Error::TornDown { .. });
         let n1 = &net["n1"];
         let e = n1
             .add_route(crate::Route::to("203.0.113.0/24").via("198.51.100.2"))
