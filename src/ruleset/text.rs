@@ -91,9 +91,7 @@ pub(crate) fn priority(family: TableFamily, hook: Hook, prio: i32) -> String {
         TableFamily::Inet | TableFamily::Ip | TableFamily::Ip6 => &STD,
     };
     for &(name, value) in names {
-        // In i64: a priority may be any i32, and i32::MIN - 10 overflows.
-        let d = i64::from(prio) - i64::from(value);
-        if d.abs() <= 10 {
+        if let Some(text) = near(name, value, prio) {
             let valid = match name {
                 "dstnat" => hook == Hook::Prerouting,
                 "srcnat" => hook == Hook::Postrouting,
@@ -103,14 +101,22 @@ pub(crate) fn priority(family: TableFamily, hook: Hook, prio: i32) -> String {
             if !valid {
                 break;
             }
-            return match d {
-                0 => name.to_string(),
-                d if d > 0 => format!("{name} + {d}"),
-                d => format!("{name} - {}", -d),
-            };
+            return text;
         }
     }
     prio.to_string()
+}
+
+/// `prio` as `nft` writes it by the named priority `name` (`value`) when
+/// within 10 of it: `filter`, `filter + 3`, `srcnat - 1`.
+pub(crate) fn near(name: &str, value: i32, prio: i32) -> Option<String> {
+    // In i64: a priority may be any i32, and i32::MIN - 10 overflows.
+    match i64::from(prio) - i64::from(value) {
+        0 => Some(name.to_string()),
+        d @ 1..=10 => Some(format!("{name} + {d}")),
+        d @ -10..=-1 => Some(format!("{name} - {}", -d)),
+        _ => None,
+    }
 }
 
 /// `type filter hook input priority filter; policy accept;`

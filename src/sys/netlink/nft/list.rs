@@ -274,17 +274,7 @@ fn other_family_hook(nfproto: u8, num: u32, prio: i32) -> Option<(&'static str, 
         (NFPROTO_ARP | NFPROTO_NETDEV, _) => "?",
         _ => return None,
     };
-    let prio = match prio {
-        0 => "filter".to_string(),
-        p if p.unsigned_abs() <= 10 => {
-            format!(
-                "filter {} {}",
-                if p > 0 { '+' } else { '-' },
-                p.unsigned_abs()
-            )
-        }
-        p => p.to_string(),
-    };
+    let prio = text::near("filter", 0, prio).unwrap_or_else(|| prio.to_string());
     Some((hook, prio))
 }
 
