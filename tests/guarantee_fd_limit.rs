@@ -77,6 +77,14 @@ fn build_and_print(topology: &Topology) -> Option<Net> {
             let (s, _) =
                 nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE).unwrap();
             println!("BUILT {} soft={s}", net.nodes().len());
+            let out = net.nodes()[0]
+                .command("sh")
+                .unwrap()
+                .args(["-c", "ulimit -n"])
+                .output()
+                .unwrap();
+            let program = String::from_utf8_lossy(&out.stdout);
+            println!("PROGRAM soft={}", program.trim());
             Some(net)
         }
         Err(e @ Error::TooManyFiles { .. }) => {
@@ -160,6 +168,8 @@ fn a_low_soft_limit_is_raised_to_fit() {
     let text = run(64, 4096, 150);
     let line = text.lines().find(|l| l.starts_with("BUILT")).expect(&text);
     assert_eq!(line, "BUILT 300 soft=4096", "{text}");
+    // A program started in a node gets the limit the process started with.
+    assert!(text.contains("PROGRAM soft=64\n"), "{text}");
 }
 
 #[test]

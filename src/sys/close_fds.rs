@@ -140,11 +140,13 @@ unsafe fn close_below_limit(keep: [c_int; 2]) {
             &mut limit as *mut libc::rlimit,
         )
     };
+    // No fd is above `fs.nr_open`, 2^20 unless an administrator raised
+    // it; a soft limit of 10^9 (some containers) would take minutes.
+    let nr_open = 1 << 20;
     let end = if r == 0 {
-        c_int::try_from(limit.rlim_cur).unwrap_or(c_int::MAX)
+        c_int::try_from(limit.rlim_cur).map_or(nr_open, |n| n.min(nr_open))
     } else {
-        // The kernel's default hard limit (`fs.nr_open`).
-        1 << 20
+        nr_open
     };
     for fd in 3..end {
         if !keep.contains(&fd) {

@@ -168,9 +168,20 @@ pub(crate) fn ensure_room_for(demand: Demand) -> Result<Reservation, Shortage> {
     }
 }
 
+/// The soft limit the process had before a build first raised it; 0 while
+/// it was never raised. Programs started in nodes get it back (as Go's
+/// `os/exec` does): a program may size tables by it, or `select()`.
+static ORIGINAL_SOFT: AtomicU64 = AtomicU64::new(0);
+
+/// The soft limit the process started with, if a build has raised it.
+pub(crate) fn original_soft() -> Option<u64> {
+    Some(ORIGINAL_SOFT.load(Ordering::Acquire)).filter(|s| *s != 0)
+}
+
 /// Raises the soft limit `soft` to the hard one (or, where that is refused,
 /// to `needed` if the hard one allows it); the soft limit afterwards.
 fn raise(soft: u64, hard: u64, needed: u64) -> u64 {
+    let _ = ORIGINAL_SOFT.compare_exchange(0, soft, Ordering::AcqRel, Ordering::Acquire);
     if setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
         return hard;
     }

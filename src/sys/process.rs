@@ -27,12 +27,21 @@ pub(crate) fn command_in(
     program: impl AsRef<std::ffi::OsStr>,
 ) -> std::process::Command {
     let parent = nix::unistd::getpid();
+    // Read here: the hook may not allocate or take locks.
+    let files = super::fd_limit::original_soft().and_then(|soft| {
+        let (_, hard) =
+            nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE).ok()?;
+        Some(libc::rlimit {
+            rlim_cur: soft.min(hard),
+            rlim_max: hard,
+        })
+    });
     let mut cmd = std::process::Command::new(program);
     // SAFETY: the hook runs in the forked child before exec and only makes
     // async-signal-safe system calls (setns, prctl, getppid, sigemptyset,
-    // sigprocmask, signal, setpgid, and those of `become_supervisor`) on
-    // fds the closure owns and a signal set on its stack; it allocates
-    // nothing.
+    // sigprocmask, signal, setpgid, those of `become_supervisor`, and
+    // setrlimit) on fds the closure owns and a signal set and a limit on
+    // its stack; it allocates nothing.
     unsafe {
         cmd.pre_exec(move || {
             if libc::setns(ns_fd.as_raw_fd(), libc::CLONE_NEWNET) != 0 {
@@ -65,7 +74,14 @@ pub(crate) fn command_in(
             if libc::setpgid(0, 0) != 0 {
                 return Err(io::Error::last_os_error());
             }
-            crate::sys::supervisor::become_supervisor()
+            crate::sys::supervisor::become_supervisor()?;
+            // In the program only, after the supervisor has closed what it
+            // must (below a lowered limit it might miss some): the open-file
+            // limit the process started with, before a build raised it.
+            if let Some(files) = &files {
+                libc::setrlimit(libc::RLIMIT_NOFILE, files);
+            }
+            Ok(())
         });
     }
     cmd
