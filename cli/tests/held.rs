@@ -148,7 +148,7 @@ fn exec_programs_start_with_no_signal_blocked_and_default_actions() {
         .iter()
         .fold(0u64, |m, s| m | 1 << (s - 1));
     assert_eq!(sig_mask(&status, "SigIgn:") & terminating, 0, "{status}");
-    // What the blocked mask broke: `timeout` ends its program with SIGTERM.
+    // So `timeout` can end its program with SIGTERM.
     let begin = Instant::now();
     let out = output_within(
         &mut lab.exec("n1", &["timeout", "1", "sleep", "20"]),
@@ -165,9 +165,24 @@ fn exec_programs_start_with_no_signal_blocked_and_default_actions() {
 #[test]
 fn up_ends_on_sigterm_while_a_client_is_connected_and_silent() {
     let mut lab = Held::start("silent");
+    let sockets = |pid: u32| {
+        std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                std::fs::read_link(e.path())
+                    .is_ok_and(|l| l.to_string_lossy().starts_with("socket:"))
+            })
+            .count()
+    };
+    let before = sockets(lab.up.id());
     let client = std::os::unix::net::UnixStream::connect(lab.socket()).unwrap();
-    // Time for the holder to accept the connection and wait on it.
-    std::thread::sleep(Duration::from_millis(300));
+    // Until the holder has accepted the connection (one more socket).
+    let end = Instant::now() + Duration::from_secs(10);
+    while sockets(lab.up.id()) == before && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(sockets(lab.up.id()) > before, "the holder never accepted");
     let took = lab.stop(Duration::from_secs(20));
     drop(client);
     assert!(

@@ -219,6 +219,12 @@ fn inner_a_program_killed_by_sigabrt_leaves_no_core_of_the_supervisor() {
     }
     use nix::sys::resource::{getrlimit, setrlimit, Resource};
     let (_, hard) = getrlimit(Resource::RLIMIT_CORE).unwrap();
+    let pattern = std::fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap_or_default();
+    // Only a core file in the working directory can be looked for.
+    if hard < 4096 || pattern.starts_with('|') || pattern.contains('/') {
+        println!("CANNOT SEE CORES: hard core limit {hard}, core_pattern {pattern:?}");
+        return;
+    }
     setrlimit(Resource::RLIMIT_CORE, hard, hard).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let net = one_node();
@@ -245,10 +251,15 @@ fn inner_a_program_killed_by_sigabrt_leaves_no_core_of_the_supervisor() {
 
 #[test]
 fn a_program_killed_by_sigabrt_leaves_no_core_of_the_supervisor() {
-    run_inner(
+    let text = run_inner(
         "programs::inner_a_program_killed_by_sigabrt_leaves_no_core_of_the_supervisor",
         CORE_ENV,
         None,
-        "NO CORE",
+        "CORE",
     );
+    if let Some(line) = text.lines().find(|l| l.starts_with("CANNOT SEE CORES")) {
+        eprintln!("skipped: this machine writes no core files here ({line})");
+        return;
+    }
+    assert!(text.contains("NO CORE"), "{text}");
 }

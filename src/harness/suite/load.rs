@@ -347,8 +347,9 @@ pub(crate) fn discover(path: &Path, seen: &mut HashSet<PathBuf>) -> Vec<(PathBuf
 
 /// Names files apart: a name that two files or more share becomes, for
 /// each of them, its path from the working directory without `.toml` (the
-/// absolute path when it is not under it), and a name still shared (a
-/// file found twice) gets `#2`, `#3`, ... in order.
+/// absolute path when it is not under it), and a name still shared (one
+/// file under two paths that its deduplication did not join, as a hard
+/// link) gets `#2`, `#3`, ... in order.
 pub(crate) fn distinct_names(files: &mut [(PathBuf, String)]) {
     let shared = |files: &[(PathBuf, String)], name: &str| {
         files.iter().filter(|(_, n)| n == name).count() > 1
