@@ -8,9 +8,10 @@ use crate::topology::{Endpoint, Route, Topology};
 
 /// The diameter (in hops) from which a lab's longest route may not fit in
 /// a new namespace's IPv6 hop limit of 64: a route follows a shortest path
-/// to the node whose block holds the address, then at most one more hop,
-/// and a packet crosses at most 63 routers with a hop limit of 64.
-pub(crate) const LONG_ROUTE_HOPS: u32 = 63;
+/// to the node whose block holds the address, then at most one more hop
+/// (diameter + 1 hops, diameter routers), and a packet crosses at most 63
+/// routers with a hop limit of 64.
+pub(crate) const LONG_ROUTE_HOPS: u32 = 64;
 
 /// The hop limit every node of a lab with long routes sends with.
 const MAX_HOP_LIMIT: &str = "255";
@@ -313,13 +314,14 @@ mod tests {
 
     #[test]
     fn only_labs_with_long_routes_raise_the_hop_limit() {
-        // Diameters 62 and 63.
-        assert_eq!(hop_limits(&Topology::chain(63)), 0);
-        assert_eq!(hop_limits(&Topology::chain(64)), 2 * 64);
-        assert_eq!(hop_limits(&Topology::ring(126)), 2 * 126);
+        // Diameters 63 and 64.
+        assert_eq!(hop_limits(&Topology::chain(64)), 0);
+        assert_eq!(hop_limits(&Topology::chain(65)), 2 * 65);
+        assert_eq!(hop_limits(&Topology::ring(127)), 0);
+        assert_eq!(hop_limits(&Topology::ring(128)), 2 * 128);
         assert_eq!(hop_limits(&Topology::torus(32, 32)), 0);
         assert_eq!(hop_limits(&Topology::tree(9, 2)), 0);
-        // 34 + 33 hops across.
+        // 33 + 32 hops across.
         assert_eq!(hop_limits(&Topology::grid(34, 33)), 2 * 34 * 33);
     }
 }
