@@ -20,9 +20,7 @@ pub(crate) fn exec(lab: &str, node: &str, cmd: &[OsString]) -> ExitCode {
         Err(e) => {
             eprintln!("netns-test: {e}");
             ExitCode::from(match e {
-                HoldError::NotStarted {
-                    not_found: true, ..
-                } => NOT_FOUND,
+                HoldError::ProgramNotFound { .. } => NOT_FOUND,
                 _ => CANNOT_RUN,
             })
         }

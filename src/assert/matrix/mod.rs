@@ -16,6 +16,7 @@ use crate::Net;
 
 /// What one pair of the matrix saw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CellState {
     /// At least one echo reply came back (`ok`).
     Ok,

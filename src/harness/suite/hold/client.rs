@@ -46,17 +46,16 @@ pub fn run_in_held<S: AsRef<OsStr>>(lab: &str, node: &str, cmd: &[S]) -> Result<
     match serde_json::from_str::<Reply>(&answer) {
         Ok(Reply::Exited(c)) => Ok(c),
         Ok(Reply::Signaled(s)) => Ok(128 + s),
-        Ok(Reply::Failed(why)) => Err(not_started(lab, node, false, why)),
-        Ok(Reply::NotFound(why)) => Err(not_started(lab, node, true, why)),
+        Ok(Reply::Failed(why)) => Err(HoldError::NotStarted {
+            lab: lab.into(),
+            node: node.into(),
+            why,
+        }),
+        Ok(Reply::NotFound(why)) => Err(HoldError::ProgramNotFound {
+            lab: lab.into(),
+            node: node.into(),
+            why,
+        }),
         Err(_) => Err(HoldError::Gone(lab.into())),
-    }
-}
-
-fn not_started(lab: &str, node: &str, not_found: bool, why: String) -> HoldError {
-    HoldError::NotStarted {
-        lab: lab.into(),
-        node: node.into(),
-        not_found,
-        why,
     }
 }

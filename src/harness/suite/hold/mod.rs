@@ -69,17 +69,25 @@ pub enum HoldError {
     /// The holder is gone (its state file is stale).
     #[error("lab `{0}` is no longer held: its process has ended")]
     Gone(String),
-    /// The holder could not start the program in the node (an unknown
-    /// node, a program not found or not executable).
+    /// The holder found no such program (no such file, or no such name in
+    /// the `PATH`).
+    #[error("cannot run in {lab}/{node}: {why}")]
+    ProgramNotFound {
+        /// The lab.
+        lab: String,
+        /// The node.
+        node: String,
+        /// Why, as the holder says it.
+        why: String,
+    },
+    /// The holder could not start the program in the node otherwise (an
+    /// unknown node, a program that is not executable).
     #[error("cannot run in {lab}/{node}: {why}")]
     NotStarted {
         /// The lab.
         lab: String,
         /// The node.
         node: String,
-        /// Whether the program was not found (no such file, or no such
-        /// name in the `PATH`).
-        not_found: bool,
         /// Why, as the holder says it.
         why: String,
     },
