@@ -7,7 +7,7 @@ use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 
 use super::protocol::{send_request, Bytes, Reply, Request};
-use super::state::{check_state_dir, socket_path};
+use super::state::{secure_state_dir, socket_path};
 use super::{check_lab_name, io, state_dir, HoldError};
 
 /// Runs `cmd` in node `node` of lab `lab`, held by another process, with
@@ -18,7 +18,7 @@ pub fn run_in_held<S: AsRef<OsStr>>(lab: &str, node: &str, cmd: &[S]) -> Result<
     check_lab_name(lab)?;
     let dir = state_dir();
     if dir.symlink_metadata().is_ok() {
-        check_state_dir(&dir)?;
+        secure_state_dir(&dir)?;
     }
     let path = socket_path(lab);
     let stream = UnixStream::connect(&path).map_err(|_| HoldError::NotHeld {

@@ -53,7 +53,7 @@ pub fn state_dir() -> PathBuf {
 }
 
 /// Makes the state folder when missing (mode 0700, its parents too), and
-/// checks it with [`check_state_dir`].
+/// checks it with [`secure_state_dir`].
 pub(super) fn make_state_dir() -> Result<PathBuf, HoldError> {
     let dir = state_dir();
     if let Err(e) = std::fs::DirBuilder::new()
@@ -66,7 +66,7 @@ pub(super) fn make_state_dir() -> Result<PathBuf, HoldError> {
             source: e,
         });
     }
-    check_state_dir(&dir)?;
+    secure_state_dir(&dir)?;
     Ok(dir)
 }
 
@@ -75,7 +75,7 @@ pub(super) fn make_state_dir() -> Result<PathBuf, HoldError> {
 /// belongs to this user (the effective uid), else someone else could read
 /// or replace what is there. A folder of this user's that others may open
 /// is closed to them (mode 0700).
-pub(super) fn check_state_dir(dir: &Path) -> Result<(), HoldError> {
+pub(super) fn secure_state_dir(dir: &Path) -> Result<(), HoldError> {
     let unsafe_dir = |why: String| HoldError::UnsafeStateDir {
         path: dir.display().to_string(),
         why,
