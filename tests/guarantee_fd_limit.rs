@@ -6,9 +6,10 @@
 //! test re-runs this binary on the ignored inner test with the limits in
 //! its environment and reads what it printed.
 
-use std::process::Command;
-
 use netns_test::{Error, Net, Topology};
+
+#[path = "common/mod.rs"]
+mod common;
 
 const LIMITS_ENV: &str = "NETNS_TEST_FD_LIMITS";
 
@@ -106,24 +107,7 @@ fn run(soft: u64, hard: u64, pairs_n: usize) -> String {
 /// Runs the inner test in a child with `spec`:
 /// `soft,hard,pairs[,wired|parallel]`.
 fn run_spec(spec: &str) -> String {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "inner_build_under_limits",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env(LIMITS_ENV, spec)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "the child failed:\n{text}");
-    assert!(!text.contains("panicked"), "{text}");
-    text
+    common::run_ignored_in_child("inner_build_under_limits", (LIMITS_ENV, spec), None)
 }
 
 #[test]

@@ -304,3 +304,32 @@ pub(crate) fn nft_list_ruleset(node: &Node) -> String {
     );
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// Runs the ignored test `name` of this test binary alone in a child
+/// process, with `env` set (the inner test reads it and does nothing
+/// without it) and `hook` run in the child before exec; fails unless the
+/// child succeeds without a panic. Its output, standard output first.
+pub(crate) fn run_ignored_in_child(
+    name: &str,
+    env: (&str, &str),
+    hook: Option<fn() -> std::io::Result<()>>,
+) -> String {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+    cmd.args([name, "--exact", "--ignored", "--nocapture"])
+        .env(env.0, env.1);
+    if let Some(hook) = hook {
+        // SAFETY: the hooks passed here make plain system calls and
+        // allocate nothing.
+        unsafe { cmd.pre_exec(hook) };
+    }
+    let out = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "the child failed:\n{text}");
+    assert!(!text.contains("panicked"), "{text}");
+    text
+}

@@ -161,31 +161,15 @@ fn inner_the_supervisor_lets_go_of_fds_without_close_range() {
     println!("SUPERVISOR FDS RELEASED");
 }
 
-/// Runs the ignored test `name` of this binary in a child process with
-/// `env` set (and `hook` run before exec); what it printed, after
-/// checking that it passed and printed `done`.
+/// [`run_ignored_in_child`](crate::common::run_ignored_in_child) of `name`
+/// with `env` set; its output, after checking that it printed `done`.
 fn run_inner(
     name: &str,
     env: &str,
     hook: Option<fn() -> std::io::Result<()>>,
     done: &str,
 ) -> String {
-    use std::os::unix::process::CommandExt;
-    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
-    cmd.args([name, "--exact", "--ignored", "--nocapture"])
-        .env(env, "1");
-    if let Some(hook) = hook {
-        // SAFETY: the hooks passed here make plain system calls and
-        // allocate nothing.
-        unsafe { cmd.pre_exec(hook) };
-    }
-    let out = cmd.output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "the child failed:\n{text}");
+    let text = crate::common::run_ignored_in_child(name, (env, "1"), hook);
     assert!(text.contains(done), "{text}");
     text
 }
