@@ -6,7 +6,7 @@ use std::net::{SocketAddr, UdpSocket};
 use netns_test::firewall::Nat;
 use netns_test::{Endpoint, Net, Route, Topology};
 
-use crate::{recv_within, two_sites, udp, ARRIVES, SILENT};
+use crate::{recv_within, two_inside, two_sites, udp, ARRIVES, SILENT};
 
 /// Registers `a` and `b` with the rendezvous server `s` (203.0.113.10:3478):
 /// each sends to it, and it answers each with the other's outside
@@ -117,60 +117,43 @@ fn udp_hole_punching_fails_behind_two_symmetric_nats() {
 
 #[test]
 fn hairpinning_off_then_on_through_a_full_cone_nat() {
-    // a1 and a2 share the NAT n1; s outside.
-    let t = Topology::new()
-        .bridge(
-            "lan",
-            [
-                ("a1", "eth0", "198.51.100.1/26"),
-                ("a2", "eth0", "198.51.100.2/26"),
-                ("n1", "eth0", "198.51.100.62/26"),
-            ],
-        )
-        .link(
-            ("n1", "eth1", "203.0.113.1/24"),
-            ("s", "eth0", "203.0.113.10/24"),
-        )
-        .forwarding("n1")
-        .route("a1", Route::default_via("198.51.100.62"))
-        .route("a2", Route::default_via("198.51.100.62"))
-        .nat("n1", Nat::full_cone("eth1"));
-    let net = Net::build(&t).unwrap();
-    let (a1, a2) = (
-        udp(&net, "a1", "0.0.0.0:4001"),
-        udp(&net, "a2", "0.0.0.0:4002"),
+    // h1 and h2 share the NAT r1; srv outside.
+    let net = Net::build(&two_inside(vec![Nat::full_cone("eth1")])).unwrap();
+    let (h1, h2) = (
+        udp(&net, "h1", "0.0.0.0:4001"),
+        udp(&net, "h2", "0.0.0.0:4002"),
     );
-    let s = udp(&net, "s", "203.0.113.10:3478");
-    // a2's mapping, as the server sees it; a1 learns it from there.
+    let srv = udp(&net, "srv", "203.0.113.10:3478");
+    // h2's mapping, as the server sees it; h1 learns it from there.
     let register = |sock: &UdpSocket| {
         sock.send_to(b"register", "203.0.113.10:3478").unwrap();
-        recv_within(&s, ARRIVES).expect("s hears the host").1
+        recv_within(&srv, ARRIVES).expect("s hears the host").1
     };
-    let a2_out = register(&a2);
-    let a1_out = register(&a1);
+    let h2_out = register(&h2);
+    let h1_out = register(&h1);
 
-    // Off (the default): a1's datagram to a2's outside endpoint stays in n1.
-    a1.send_to(b"via the outside", a2_out).unwrap();
-    assert_eq!(recv_within(&a2, SILENT), None);
+    // Off (the default): h1's datagram to h2's outside endpoint stays in r1.
+    h1.send_to(b"via the outside", h2_out).unwrap();
+    assert_eq!(recv_within(&h2, SILENT), None);
 
-    // On: it comes back in to a2, from a1's outside endpoint.
-    let _on = net["n1"]
+    // On: it comes back in to h2, from h1's outside endpoint.
+    let _on = net["r1"]
         .set_nat(Nat::full_cone("eth1").hairpin(true))
         .unwrap();
-    // n1 still tracks a1's datagram as one for itself (conntrack keeps a
+    // r1 still tracks h1's datagram as one for itself (conntrack keeps a
     // flow's first decision): forget it, and send out again to fill the
     // new table's tracking sets.
-    net["n1"].flush_conntrack().unwrap();
-    assert_eq!(register(&a2), a2_out);
-    assert_eq!(register(&a1), a1_out);
-    a1.send_to(b"via the outside", a2_out).unwrap();
-    let (msg, from) = recv_within(&a2, ARRIVES).expect("hairpinned");
-    assert_eq!((msg.as_slice(), from), (&b"via the outside"[..], a1_out));
+    net["r1"].flush_conntrack().unwrap();
+    assert_eq!(register(&h2), h2_out);
+    assert_eq!(register(&h1), h1_out);
+    h1.send_to(b"via the outside", h2_out).unwrap();
+    let (msg, from) = recv_within(&h2, ARRIVES).expect("hairpinned");
+    assert_eq!((msg.as_slice(), from), (&b"via the outside"[..], h1_out));
     // And the answer goes back the same way.
-    a2.send_to(b"answer", from).unwrap();
+    h2.send_to(b"answer", from).unwrap();
     assert_eq!(
-        recv_within(&a1, ARRIVES),
-        Some((b"answer".to_vec(), a2_out))
+        recv_within(&h1, ARRIVES),
+        Some((b"answer".to_vec(), h2_out))
     );
 }
 

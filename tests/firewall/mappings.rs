@@ -2,39 +2,13 @@
 //! hands, and port forwards declared beside a preset.
 
 use netns_test::firewall::{Nat, Proto};
-use netns_test::{Net, Route, Topology};
+use netns_test::Net;
 
-use crate::{recv_within, udp, ARRIVES, SILENT};
-
-/// h1 (198.51.100.1) and h2 (198.51.100.2) on one inside segment behind
-/// r1 (198.51.100.62 | 203.0.113.1), with `nats`; srv (203.0.113.10)
-/// outside.
-fn two_inside(nats: Vec<Nat>) -> Net {
-    let mut t = Topology::new()
-        .bridge(
-            "lan",
-            [
-                ("h1", "eth0", "198.51.100.1/26"),
-                ("h2", "eth0", "198.51.100.2/26"),
-                ("r1", "eth0", "198.51.100.62/26"),
-            ],
-        )
-        .link(
-            ("r1", "eth1", "203.0.113.1/24"),
-            ("srv", "eth0", "203.0.113.10/24"),
-        )
-        .forwarding("r1")
-        .route("h1", Route::default_via("198.51.100.62"))
-        .route("h2", Route::default_via("198.51.100.62"));
-    for nat in nats {
-        t = t.nat("r1", nat);
-    }
-    Net::build(&t).expect("build the lab")
-}
+use crate::{recv_within, two_inside, udp, ARRIVES, SILENT};
 
 #[test]
 fn a_full_cone_port_that_changes_hands_points_at_its_new_inside_host() {
-    let net = two_inside(vec![Nat::full_cone("eth1")]);
+    let net = Net::build(&two_inside(vec![Nat::full_cone("eth1")])).unwrap();
     let srv = udp(&net, "srv", "203.0.113.10:3478");
     let h1 = udp(&net, "h1", "0.0.0.0:5000");
     h1.send_to(b"h1", "203.0.113.10:3478").unwrap();
@@ -59,10 +33,11 @@ fn a_full_cone_port_that_changes_hands_points_at_its_new_inside_host() {
 
 #[test]
 fn a_udp_port_forward_beside_a_port_restricted_cone_serves_every_client() {
-    let net = two_inside(vec![
+    let net = Net::build(&two_inside(vec![
         Nat::port_restricted_cone("eth1"),
         Nat::port_forward("eth1", Proto::Udp, 5000, "198.51.100.1:5000"),
-    ]);
+    ]))
+    .unwrap();
     let server = udp(&net, "h1", "198.51.100.1:5000");
     for port in [7001, 7002, 7003] {
         let client = udp(&net, "srv", &format!("203.0.113.10:{port}"));
