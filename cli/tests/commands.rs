@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_netns-test");
+mod common;
+
+use common::{text, two_hosts_lab, BIN};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -23,15 +25,11 @@ fn netns_test(args: &[&str], env: &[(&str, &Path)]) -> Output {
     c.output().unwrap()
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 /// Writes `body` as `name` in `dir`, with the path of `suites/labs/`'s
 /// two-host lab in place of `LAB_FILE`; the file's path.
 fn suite_on_two_hosts(dir: &Path, name: &str, body: &str) -> PathBuf {
     let file = dir.join(name);
-    let lab = repo().join("suites/labs/two_hosts.toml");
+    let lab = two_hosts_lab();
     std::fs::write(&file, body.replace("LAB_FILE", lab.to_str().unwrap())).unwrap();
     file
 }
@@ -210,7 +208,7 @@ fn netns_test_in(dir: &Path, args: &[&str]) -> Output {
 
 #[test]
 fn a_path_that_does_not_exist_is_a_usage_error() {
-    let lab = repo().join("suites/labs/two_hosts.toml");
+    let lab = two_hosts_lab();
     for command in ["run", "check"] {
         let out = netns_test(&[command, lab.to_str().unwrap(), "typo.toml"], &[]);
         assert_eq!(out.status.code(), Some(2), "{command}");

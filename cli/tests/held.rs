@@ -4,41 +4,13 @@
 //! (`XDG_RUNTIME_DIR` in a temporary folder).
 
 use std::ffi::OsStr;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_netns-test");
+mod common;
 
-fn lab_file() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites/labs/two_hosts.toml")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// The exit status of `child` if it ends within `limit`.
-fn wait_for(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
-    let end = Instant::now() + limit;
-    while Instant::now() < end {
-        if let Some(status) = child.try_wait().unwrap() {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    None
-}
-
-/// The first line `child` writes to its piped stdout (`up`'s "is up").
-fn first_line(child: &mut Child) -> String {
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    first
-}
+use common::{first_line, output_within, text, two_hosts_lab as lab_file, wait_for, BIN};
 
 fn signal(child: &Child, sig: nix::sys::signal::Signal) {
     let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig);
@@ -103,26 +75,6 @@ impl Drop for Held {
             let _ = self.up.wait();
         }
     }
-}
-
-/// `output()` of `cmd`, or a failure if it runs past `limit`.
-fn output_within(cmd: &mut Command, limit: Duration) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if wait_for(&mut child, limit).is_none() {
-        let _ = child.kill();
-        let out = child.wait_with_output().unwrap();
-        panic!(
-            "still running after {limit:?}; stdout: {}; stderr: {}",
-            text(&out.stdout),
-            text(&out.stderr)
-        );
-    }
-    child.wait_with_output().unwrap()
 }
 
 /// The mask of a `Sig...:` line of `/proc/PID/status`.

@@ -4,12 +4,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_netns-test");
+mod common;
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use common::{output_within, text, two_hosts_lab, BIN};
 
 /// `netns-test ARGS` in folder `dir`, artifacts under `dir/artifacts`.
 fn netns_test_in(dir: &Path, args: &[&str]) -> Output {
@@ -24,7 +23,7 @@ fn netns_test_in(dir: &Path, args: &[&str]) -> Output {
 /// Writes `body` after the two-host lab of `suites/labs/` as `name` under
 /// `dir` (its folders made); the file's path.
 fn suite(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let lab = Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites/labs/two_hosts.toml");
+    let lab = two_hosts_lab();
     let file = dir.join(name);
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
     let text = format!("include = {:?}\n{body}", lab.to_str().unwrap());
@@ -79,25 +78,15 @@ fn files_of_the_same_name_stay_apart_in_the_report_and_artifacts() {
     }
 }
 
-/// `netns-test ARGS` in `dir`, killed (and failed) if it runs past 30 s.
+/// `netns-test ARGS` in `dir`, failed if it runs past 30 s.
 fn netns_test_within(dir: &Path, args: &[&str]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env("NETNS_TEST_ARTIFACTS", dir.join("artifacts"))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let end = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > end {
-            let _ = child.kill();
-            panic!("netns-test {args:?} still running after 30 s");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    child.wait_with_output().unwrap()
+    output_within(
+        Command::new(BIN)
+            .args(args)
+            .current_dir(dir)
+            .env("NETNS_TEST_ARTIFACTS", dir.join("artifacts")),
+        Duration::from_secs(30),
+    )
 }
 
 const PASSES: &str = r#"
