@@ -34,12 +34,21 @@ pub struct DirectionStats {
     pub held: u64,
     /// Held frames thrown away by `discard`.
     pub discarded: u64,
+    /// Frames the far end's interface refused to take: it was down (a link
+    /// fault), its queue was full, or the frame was larger than it carries
+    /// (two VLAN tags at the full MTU).
+    pub refused: u64,
 }
 
 impl DirectionStats {
     /// Every frame dropped, whatever the cause.
     pub fn dropped(&self) -> u64 {
-        self.lost + self.queue_dropped + self.mtu_dropped + self.rule_dropped + self.discarded
+        self.lost
+            + self.queue_dropped
+            + self.mtu_dropped
+            + self.rule_dropped
+            + self.discarded
+            + self.refused
     }
 }
 
@@ -57,6 +66,7 @@ impl fmt::Display for DirectionStats {
             (self.corrupted, "corrupted"),
             (self.held, "held"),
             (self.discarded, "discarded"),
+            (self.refused, "refused by the far interface"),
         ] {
             if n > 0 {
                 write!(f, ", {n} {what}")?;

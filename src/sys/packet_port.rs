@@ -282,9 +282,9 @@ fn vlan_tag(aux: &libc::tpacket_auxdata) -> Option<[u8; TAG]> {
 }
 
 /// Sends `frames` out of `fd`'s interface in as few `sendmmsg` calls as it
-/// takes; how many were sent (a frame the interface refuses, with the link
+/// takes; which were sent (a frame the interface refuses, with the link
 /// down say, is skipped).
-pub(crate) fn send_frames(fd: impl AsFd, frames: &[&[u8]]) -> usize {
+pub(crate) fn send_frames(fd: impl AsFd, frames: &[&[u8]]) -> Vec<bool> {
     let mut iovs: Vec<libc::iovec> = frames
         .iter()
         .map(|f| libc::iovec {
@@ -300,7 +300,8 @@ pub(crate) fn send_frames(fd: impl AsFd, frames: &[&[u8]]) -> usize {
         m.msg_hdr.msg_iov = iov;
         m.msg_hdr.msg_iovlen = 1;
     }
-    let (mut sent, mut ok) = (0, 0);
+    let mut sent = 0;
+    let mut ok = vec![false; msgs.len()];
     while sent < msgs.len() {
         // SAFETY: the headers from `sent` on each point to one iovec over a
         // frame borrowed for the whole call; the kernel only reads them.
@@ -317,8 +318,8 @@ pub(crate) fn send_frames(fd: impl AsFd, frames: &[&[u8]]) -> usize {
             sent += 1;
             continue;
         }
+        ok[sent..sent + n as usize].fill(true);
         sent += n as usize;
-        ok += n as usize;
     }
     ok
 }
@@ -367,5 +368,32 @@ mod tests {
         assert_eq!(&slot[start..start + len], frame);
         let (start, len) = put_back_tag(&mut slot, 6, Some([0x81, 0, 0, 7]));
         assert_eq!(&slot[start..start + len], &frame[..6]);
+    }
+
+    /// A frame the interface refuses in the middle of a batch is the one
+    /// reported unsent; those after it are sent.
+    #[test]
+    fn send_frames_says_which_frames_went() {
+        let net = crate::Net::build(&crate::Topology::new().link(
+            ("n1", "eth0", "198.51.100.1/24"),
+            ("n2", "eth0", "198.51.100.2/24"),
+        ))
+        .unwrap();
+        let frame = |len: usize| {
+            let mut f = vec![0xff; 6];
+            f.extend([0x02, 0, 0, 0, 0, 0x01, 0x88, 0xb5]);
+            f.resize(len, 0);
+            f
+        };
+        let (small, big) = (frame(60), frame(3000));
+        let sent = net["n1"]
+            .run(move || {
+                let index = nix::net::if_::if_nametoindex("eth0")?;
+                let port = open_port(index)?;
+                Ok::<_, io::Error>(send_frames(&port, &[&small, &big, &small]))
+            })
+            .unwrap()
+            .unwrap();
+        assert_eq!(sent, [true, false, true]);
     }
 }

@@ -99,10 +99,10 @@ fn send_due(shared: &Shared, io: &Io, timers: &mut Timers, last_moved: &mut Dura
     while let Some(due) = timers.pop_due(now) {
         *last_moved = now;
         let to = &io.ports[due.wire][1 - due.dir];
-        if send_frame(to, &due.frame).is_ok() {
-            shared
-                .lock(due.wire, due.dir)
-                .count_passed(due.frame.len(), due.late);
+        let mut st = shared.lock(due.wire, due.dir);
+        match send_frame(to, &due.frame) {
+            Ok(()) => st.count_passed(due.frame.len(), due.late),
+            Err(_) => st.count_refused(),
         }
     }
 }
@@ -185,8 +185,12 @@ fn on_batch(
     }
     let frames: Vec<&[u8]> = now_out.iter().map(|(f, _)| f.as_ref()).collect();
     let sent = send_frames(&io.ports[wire][1 - dir], &frames);
-    for (f, late) in &now_out[..sent.min(now_out.len())] {
-        st.count_passed(f.len(), *late);
+    for ((f, late), ok) in now_out.iter().zip(sent) {
+        if ok {
+            st.count_passed(f.len(), *late);
+        } else {
+            st.count_refused();
+        }
     }
 }
 

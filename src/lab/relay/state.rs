@@ -92,6 +92,11 @@ impl DirState {
         }
     }
 
+    /// Counts a frame the far end's interface refused.
+    pub(crate) fn count_refused(&mut self) {
+        self.stats.refused += 1;
+    }
+
     /// Counts a frame delivered, `late` when after it arrived.
     pub(crate) fn count_passed(&mut self, len: usize, late: bool) {
         self.stats.passed += 1;
