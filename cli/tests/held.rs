@@ -352,3 +352,57 @@ fn a_program_reads_the_terminal_of_an_up_in_the_background() {
     );
     assert_eq!(text(&out.stdout), "got hello\n", "{}", text(&out.stderr));
 }
+
+/// How many descriptors process `pid` has open.
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count()
+}
+
+/// Sends the holder at `socket` the prefix of a request of `len` bytes
+/// with `fds` descriptors of `/dev/null`, then `body`; its answer.
+fn send_raw(socket: &Path, len: u64, fds: usize, body: &[u8]) -> String {
+    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
+    use std::io::{IoSlice, Read, Write};
+    use std::os::fd::AsRawFd;
+    let stream = std::os::unix::net::UnixStream::connect(socket).unwrap();
+    let nulls: Vec<std::fs::File> = (0..fds)
+        .map(|_| std::fs::File::open("/dev/null").unwrap())
+        .collect();
+    let raw: Vec<i32> = nulls.iter().map(AsRawFd::as_raw_fd).collect();
+    let prefix = len.to_be_bytes();
+    sendmsg::<()>(
+        stream.as_raw_fd(),
+        &[IoSlice::new(&prefix)],
+        &[ControlMessage::ScmRights(&raw)],
+        MsgFlags::empty(),
+        None,
+    )
+    .unwrap();
+    // The holder may have refused the request and gone already.
+    let _ = (&stream).write_all(body);
+    let mut answer = Vec::new();
+    let _ = (&stream).read_to_end(&mut answer);
+    text(&answer)
+}
+
+#[test]
+fn descriptors_sent_with_a_request_do_not_stay_open_in_the_holder() {
+    let lab = Held::start("fds");
+    let pid = lab.up.id();
+    let before = open_fds(pid);
+    // More than the 8 a small control buffer takes, more than the 3 a
+    // request has.
+    let answers: Vec<String> = (0..3)
+        .map(|_| send_raw(&lab.socket(), 2, 9, b"{}"))
+        .collect();
+    let end = Instant::now() + Duration::from_secs(5);
+    while open_fds(pid) > before && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(open_fds(pid), before, "{answers:?}");
+    for a in &answers {
+        assert!(a.contains("descriptors"), "{a}");
+    }
+}

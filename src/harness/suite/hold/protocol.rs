@@ -86,8 +86,31 @@ pub(super) enum Reply {
 /// The longest request body the holder takes.
 const MAX_REQUEST: u64 = 64 << 20;
 
+/// How many descriptors a request has: standard input, output and error.
+const REQUEST_FDS: usize = 3;
+
 /// How long a read of a request waits before it looks at `stop` again.
 const POLL: Duration = Duration::from_millis(100);
+
+/// Why a request is refused.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum BadRequest {
+    /// Reading it failed.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    /// Its body is too long.
+    #[error("{0} bytes, more than the {MAX_REQUEST} a request may have")]
+    TooLong(u64),
+    /// It came with other than [`REQUEST_FDS`] descriptors.
+    #[error("{0} descriptors, not the {REQUEST_FDS} a request has")]
+    Fds(usize),
+    /// Descriptors came after its first message.
+    #[error("descriptors came after the request's length")]
+    LateFds,
+    /// Its body is not a request.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+}
 
 /// Sends `req`, with the descriptors `fds`.
 pub(super) fn send_request(stream: &UnixStream, req: &Request, fds: &[RawFd]) -> io::Result<()> {
@@ -96,52 +119,60 @@ pub(super) fn send_request(stream: &UnixStream, req: &Request, fds: &[RawFd]) ->
     (&*stream).write_all(&body)
 }
 
-/// Reads one request and the descriptors sent with it; `None` when `stop`
-/// is set before it has come whole.
+/// Reads one request and the [`REQUEST_FDS`] descriptors sent with its
+/// length (other descriptors, or descriptors that come later, are closed
+/// and the request refused); `None` when `stop` is set before it has come
+/// whole.
 pub(super) fn receive_request(
     stream: &UnixStream,
     stop: &AtomicBool,
-) -> Option<Result<(Request, Vec<OwnedFd>), String>> {
+) -> Option<Result<(Request, Vec<OwnedFd>), BadRequest>> {
     if let Err(e) = stream.set_read_timeout(Some(POLL)) {
-        return Some(Err(e.to_string()));
+        return Some(Err(e.into()));
     }
-    let mut fds = Vec::new();
     let mut prefix = [0u8; 8];
-    if let Err(e) = fill(stream, &mut prefix, &mut fds, stop)? {
-        return Some(Err(e.to_string()));
-    }
+    let fds = match fill(stream, &mut prefix, true, stop)? {
+        Ok(fds) if fds.len() != REQUEST_FDS => return Some(Err(BadRequest::Fds(fds.len()))),
+        Ok(fds) => fds,
+        Err(e) => return Some(Err(e)),
+    };
     let len = u64::from_be_bytes(prefix);
     if len > MAX_REQUEST {
-        return Some(Err(format!(
-            "{len} bytes, more than the {MAX_REQUEST} a request may have"
-        )));
+        return Some(Err(BadRequest::TooLong(len)));
     }
     let mut body = vec![0u8; len as usize];
-    if let Err(e) = fill(stream, &mut body, &mut fds, stop)? {
-        return Some(Err(e.to_string()));
+    if let Err(e) = fill(stream, &mut body, false, stop)? {
+        return Some(Err(e));
     }
     Some(
         serde_json::from_slice(&body)
             .map(|req| (req, fds))
-            .map_err(|e| e.to_string()),
+            .map_err(BadRequest::from),
     )
 }
 
-/// Fills `buf` from `stream`, adding the descriptors that come to `fds`;
-/// `None` when `stop` is set first.
+/// Fills `buf` from `stream`; the descriptors that came with its first
+/// message, if `first` is the request's first message, else none (the
+/// request is refused when any come); `None` when `stop` is set first.
 fn fill(
     stream: &UnixStream,
     buf: &mut [u8],
-    fds: &mut Vec<OwnedFd>,
+    first: bool,
     stop: &AtomicBool,
-) -> Option<io::Result<()>> {
+) -> Option<Result<Vec<OwnedFd>, BadRequest>> {
+    let mut fds = Vec::new();
     let mut got = 0;
     while got < buf.len() {
         match recv_with_fds(stream, &mut buf[got..]) {
-            Ok((0, _)) => return Some(Err(ErrorKind::UnexpectedEof.into())),
+            Ok((0, _)) => return Some(Err(io::Error::from(ErrorKind::UnexpectedEof).into())),
             Ok((n, more)) => {
+                if !more.is_empty() {
+                    if !(first && got == 0) {
+                        return Some(Err(BadRequest::LateFds));
+                    }
+                    fds = more;
+                }
                 got += n;
-                fds.extend(more);
             }
             Err(e)
                 if matches!(
@@ -153,10 +184,10 @@ fn fill(
                     return None;
                 }
             }
-            Err(e) => return Some(Err(e)),
+            Err(e) => return Some(Err(e.into())),
         }
     }
-    Some(Ok(()))
+    Some(Ok(fds))
 }
 
 #[cfg(test)]
@@ -172,5 +203,31 @@ mod tests {
         for bad in ["\"abc\"", "\"zz\""] {
             assert!(serde_json::from_str::<Bytes>(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn descriptors_after_the_length_are_closed_and_the_request_refused() {
+        use std::io::Read;
+        use std::os::fd::AsRawFd;
+        let (client, holder) = UnixStream::pair().unwrap();
+        let null = std::fs::File::open("/dev/null").unwrap();
+        let (pipe_out, pipe_in) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
+        let req = Request {
+            node: "n1".into(),
+            cmd: vec![Bytes::of("true")],
+            env: Vec::new(),
+            cwd: Bytes::of("/"),
+        };
+        let body = serde_json::to_vec(&req).unwrap();
+        let len = (body.len() as u64).to_be_bytes();
+        send_with_fds(&client, &len, &[null.as_raw_fd(); REQUEST_FDS]).unwrap();
+        send_with_fds(&client, &body[..1], &[pipe_in.as_raw_fd()]).unwrap();
+        (&client).write_all(&body[1..]).unwrap();
+        drop(pipe_in);
+        let got = receive_request(&holder, &AtomicBool::new(false));
+        assert!(matches!(got, Some(Err(BadRequest::LateFds))), "{got:?}");
+        // The holder's copy of the pipe's input is closed too.
+        let mut byte = [0u8; 1];
+        assert_eq!(std::fs::File::from(pipe_out).read(&mut byte).unwrap(), 0);
     }
 }
