@@ -360,11 +360,11 @@ fn open_fds(pid: u32) -> usize {
         .count()
 }
 
-/// Sends the holder at `socket` the prefix of a request of `len` bytes
-/// with `fds` descriptors of `/dev/null`, then `body`; its answer.
-fn send_raw(socket: &Path, len: u64, fds: usize, body: &[u8]) -> String {
+/// A connection to the holder at `socket` that has sent the length of a
+/// request of `len` bytes with `fds` descriptors of `/dev/null`.
+fn send_length(socket: &Path, len: u64, fds: usize) -> std::os::unix::net::UnixStream {
     use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
-    use std::io::{IoSlice, Read, Write};
+    use std::io::IoSlice;
     use std::os::fd::AsRawFd;
     let stream = std::os::unix::net::UnixStream::connect(socket).unwrap();
     let nulls: Vec<std::fs::File> = (0..fds)
@@ -380,6 +380,14 @@ fn send_raw(socket: &Path, len: u64, fds: usize, body: &[u8]) -> String {
         None,
     )
     .unwrap();
+    stream
+}
+
+/// Sends the holder at `socket` the length of a request of `len` bytes
+/// with `fds` descriptors of `/dev/null`, then `body`; its answer.
+fn send_raw(socket: &Path, len: u64, fds: usize, body: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let stream = send_length(socket, len, fds);
     // The holder may have refused the request and gone already.
     let _ = (&stream).write_all(body);
     let mut answer = Vec::new();
@@ -405,4 +413,32 @@ fn descriptors_sent_with_a_request_do_not_stay_open_in_the_holder() {
     for a in &answers {
         assert!(a.contains("descriptors"), "{a}");
     }
+}
+
+#[test]
+fn up_ends_on_sigterm_while_a_client_sends_a_request_slowly() {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let mut lab = Held::start("slow");
+    let client = send_length(&lab.socket(), 1000, 3);
+    let done = Arc::new(AtomicBool::new(false));
+    // One byte every 50 ms: no read of the holder waits long.
+    let dribbler = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) && (&client).write_all(b" ").is_ok() {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    // Within less than the time a request may take to come (10 s).
+    let took = lab.stop(Duration::from_secs(15));
+    done.store(true, Ordering::Relaxed);
+    dribbler.join().unwrap();
+    assert!(
+        took.is_some_and(|t| t < Duration::from_secs(8)),
+        "up took {took:?} to end"
+    );
 }

@@ -12,7 +12,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -89,8 +89,13 @@ const MAX_REQUEST: u64 = 64 << 20;
 /// How many descriptors a request has: standard input, output and error.
 const REQUEST_FDS: usize = 3;
 
-/// How long a read of a request waits before it looks at `stop` again.
+/// How long a read of a request waits before it looks at `stop` and the
+/// time left again.
 const POLL: Duration = Duration::from_millis(100);
+
+/// How long a request may take to come whole before the holder gives up
+/// on it (so that a client that sends it slowly cannot keep a handler).
+pub(super) const REQUEST_TIME: Duration = Duration::from_secs(10);
 
 /// Why a request is refused.
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +112,9 @@ pub(super) enum BadRequest {
     /// Descriptors came after its first message.
     #[error("descriptors came after the request's length")]
     LateFds,
+    /// It did not come whole in time.
+    #[error("it did not come whole within {0:?}")]
+    TooSlow(Duration),
     /// Its body is not a request.
     #[error(transparent)]
     Json(#[from] serde_json::Error),
@@ -121,17 +129,23 @@ pub(super) fn send_request(stream: &UnixStream, req: &Request, fds: &[RawFd]) ->
 
 /// Reads one request and the [`REQUEST_FDS`] descriptors sent with its
 /// length (other descriptors, or descriptors that come later, are closed
-/// and the request refused); `None` when `stop` is set before it has come
-/// whole.
+/// and the request refused), refused unless it comes whole within `limit`;
+/// `None` when `stop` is set before it has come whole.
 pub(super) fn receive_request(
     stream: &UnixStream,
     stop: &AtomicBool,
+    limit: Duration,
 ) -> Option<Result<(Request, Vec<OwnedFd>), BadRequest>> {
     if let Err(e) = stream.set_read_timeout(Some(POLL)) {
         return Some(Err(e.into()));
     }
+    let until = Waiting {
+        stop,
+        end: Instant::now() + limit,
+        limit,
+    };
     let mut prefix = [0u8; 8];
-    let fds = match fill(stream, &mut prefix, true, stop)? {
+    let fds = match fill(stream, &mut prefix, true, &until)? {
         Ok(fds) if fds.len() != REQUEST_FDS => return Some(Err(BadRequest::Fds(fds.len()))),
         Ok(fds) => fds,
         Err(e) => return Some(Err(e)),
@@ -141,7 +155,7 @@ pub(super) fn receive_request(
         return Some(Err(BadRequest::TooLong(len)));
     }
     let mut body = vec![0u8; len as usize];
-    if let Err(e) = fill(stream, &mut body, false, stop)? {
+    if let Err(e) = fill(stream, &mut body, false, &until)? {
         return Some(Err(e));
     }
     Some(
@@ -151,18 +165,33 @@ pub(super) fn receive_request(
     )
 }
 
+/// What ends the wait for a request: `stop`, or the time `end`, `limit`
+/// after it began.
+struct Waiting<'a> {
+    stop: &'a AtomicBool,
+    end: Instant,
+    limit: Duration,
+}
+
 /// Fills `buf` from `stream`; the descriptors that came with its first
 /// message, if `first` is the request's first message, else none (the
-/// request is refused when any come); `None` when `stop` is set first.
+/// request is refused when any come); refused when `until.end` comes
+/// first; `None` when `until.stop` is set first.
 fn fill(
     stream: &UnixStream,
     buf: &mut [u8],
     first: bool,
-    stop: &AtomicBool,
+    until: &Waiting,
 ) -> Option<Result<Vec<OwnedFd>, BadRequest>> {
     let mut fds = Vec::new();
     let mut got = 0;
     while got < buf.len() {
+        if until.stop.load(Ordering::Acquire) {
+            return None;
+        }
+        if Instant::now() >= until.end {
+            return Some(Err(BadRequest::TooSlow(until.limit)));
+        }
         match recv_with_fds(stream, &mut buf[got..]) {
             Ok((0, _)) => return Some(Err(io::Error::from(ErrorKind::UnexpectedEof).into())),
             Ok((n, more)) => {
@@ -178,12 +207,7 @@ fn fill(
                 if matches!(
                     e.kind(),
                     ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
-                ) =>
-            {
-                if stop.load(Ordering::Acquire) {
-                    return None;
-                }
-            }
+                ) => {}
             Err(e) => return Some(Err(e.into())),
         }
     }
@@ -224,10 +248,40 @@ mod tests {
         send_with_fds(&client, &body[..1], &[pipe_in.as_raw_fd()]).unwrap();
         (&client).write_all(&body[1..]).unwrap();
         drop(pipe_in);
-        let got = receive_request(&holder, &AtomicBool::new(false));
+        let got = receive_request(&holder, &AtomicBool::new(false), REQUEST_TIME);
         assert!(matches!(got, Some(Err(BadRequest::LateFds))), "{got:?}");
         // The holder's copy of the pipe's input is closed too.
         let mut byte = [0u8; 1];
         assert_eq!(std::fs::File::from(pipe_out).read(&mut byte).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_request_that_comes_slowly_is_refused_in_time() {
+        use std::os::fd::AsRawFd;
+        let (client, holder) = UnixStream::pair().unwrap();
+        let null = std::fs::File::open("/dev/null").unwrap();
+        send_with_fds(
+            &client,
+            &1000u64.to_be_bytes(),
+            &[null.as_raw_fd(); REQUEST_FDS],
+        )
+        .unwrap();
+        let dribbler = std::thread::spawn(move || {
+            // At most 10 s; ends when the holder's end closes.
+            for _ in 0..200 {
+                if (&client).write_all(b" ").is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        let begin = Instant::now();
+        let limit = Duration::from_millis(500);
+        let got = receive_request(&holder, &AtomicBool::new(false), limit);
+        let took = begin.elapsed();
+        drop(holder);
+        dribbler.join().unwrap();
+        assert!(matches!(got, Some(Err(BadRequest::TooSlow(_)))), "{got:?}");
+        assert!(took < Duration::from_secs(3), "{took:?}");
     }
 }

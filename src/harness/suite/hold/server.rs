@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::protocol::{receive_request, Bytes, Reply, Request};
+use super::protocol::{receive_request, Bytes, Reply, Request, REQUEST_TIME};
 use crate::Net;
 
 /// Accepts `exec` requests until `stop`, one thread each; waits for them.
@@ -39,7 +39,7 @@ pub(super) fn serve(listener: UnixListener, net: Arc<Net>, stop: Arc<AtomicBool>
 /// caller's descriptors, and answers with its status. Kills the program
 /// when the caller goes away or the lab stops.
 fn handle(stream: UnixStream, net: &Net, stop: &AtomicBool) {
-    let Some(received) = receive_request(&stream, stop) else {
+    let Some(received) = receive_request(&stream, stop, REQUEST_TIME) else {
         return;
     };
     let reply = match received {
