@@ -442,3 +442,53 @@ fn up_ends_on_sigterm_while_a_client_sends_a_request_slowly() {
         "up took {took:?} to end"
     );
 }
+
+#[test]
+fn a_second_up_of_a_held_name_is_refused_and_the_first_keeps_it() {
+    let runtime = tempfile::tempdir().unwrap();
+    let up = || {
+        Command::new(BIN)
+            .args(["up", lab_file().to_str().unwrap(), "--name", "twice"])
+            .env("XDG_RUNTIME_DIR", runtime.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // Both at once: neither has its lab up when the other starts.
+    let mut ups = [up(), up()];
+    let firsts: Vec<String> = ups.iter_mut().map(first_line).collect();
+    let held: Vec<usize> = (0..2).filter(|&i| firsts[i].contains("is up")).collect();
+    let exec = |cmd: &[&str]| {
+        output_within(
+            Command::new(BIN)
+                .args(["exec", "twice", "n1", "--"])
+                .args(cmd)
+                .env("XDG_RUNTIME_DIR", runtime.path()),
+            Duration::from_secs(20),
+        )
+    };
+    let out = exec(&["echo", "ran"]);
+    for up in &ups {
+        signal(up, nix::sys::signal::Signal::SIGTERM);
+    }
+    let outputs: Vec<_> = ups
+        .into_iter()
+        .map(|mut up| {
+            if wait_for(&mut up, Duration::from_secs(20)).is_none() {
+                let _ = up.kill();
+            }
+            up.wait_with_output().unwrap()
+        })
+        .collect();
+    assert_eq!(held.len(), 1, "{firsts:?}");
+    let refused = &outputs[1 - held[0]];
+    let err = text(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{err}");
+    assert!(err.contains("already held"), "{err}");
+    assert_eq!(text(&out.stdout), "ran\n", "{}", text(&out.stderr));
+    // The holder's files are gone with it.
+    let dir = runtime.path().join("netns-test");
+    let left: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -175,13 +175,13 @@ fn sigkill_of_up_leaves_nothing_and_ends_exec() {
         "exec ended with {status} although its lab was killed"
     );
     assert_nothing_left(&mark, inode);
-    // What a killed `up` leaves: its state file and socket, replaced by the
-    // next `up` of that name; removed here.
+    // What a killed `up` leaves: its state file, socket and lock file,
+    // taken over by the next `up` of that name; removed here.
     let dir = match std::env::var_os("XDG_RUNTIME_DIR") {
         Some(d) if !d.is_empty() => std::path::PathBuf::from(d).join("netns-test"),
         _ => std::env::temp_dir().join(format!("netns-test-{}", nix::unistd::getuid())),
     };
-    for ext in ["json", "sock"] {
+    for ext in ["json", "sock", "lock"] {
         let _ = std::fs::remove_file(dir.join(format!("{lab}.{ext}")));
     }
 }

@@ -1,10 +1,11 @@
 //! A lab held open by one process (`netns-test up`) and used from others
 //! (`netns-test exec`).
 //!
-//! The holder keeps one thread parked in each node, writes a small state
-//! file (its pid, each node thread's id, so that `nsenter` can enter
-//! `/proc/PID/task/TID/ns/{user,net}`), and listens on a Unix socket
-//! beside it. `exec` sends the program, its environment and working
+//! The holder locks the lab's name (a lock file in the state folder) for
+//! as long as it holds the lab, keeps one thread parked in each node,
+//! writes a small state file (its pid, each node thread's id, so that
+//! `nsenter` can enter `/proc/PID/task/TID/ns/{user,net}`), and listens on
+//! a Unix socket beside it. `exec` sends the program, its environment and working
 //! directory, and its own standard input, output and error (`SCM_RIGHTS`)
 //! over that socket; the holder starts the program in the node with
 //! [`Node::command`](crate::Node::command) and sends back its exit status.
@@ -33,7 +34,7 @@ use crate::{Net, NodeThread, Topology};
 
 pub use client::run_in_held;
 pub use state::{check_lab_name, state_dir, MAX_LAB_NAME};
-use state::{make_state_dir, socket_path, start_time, state_path, write_new, State};
+use state::{make_state_dir, socket_path, start_time, state_path, write_new, LabLock, State};
 
 /// Why a held lab cannot be made or entered.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +66,15 @@ pub enum HoldError {
         path: String,
         /// What is wrong with it.
         why: String,
+    },
+    /// Another process holds a lab of that name.
+    #[error("lab `{lab}` is already held by {by}; stop it first, or choose another name")]
+    Held {
+        /// The lab.
+        lab: String,
+        /// The process, as its state file names it (`process PID`), else
+        /// `another process`.
+        by: String,
     },
     /// The holder is gone (its state file is stale).
     #[error("lab `{0}` is no longer held: its process has ended")]
@@ -120,31 +130,33 @@ pub struct HeldLab {
     server: Option<JoinHandle<()>>,
     _threads: Vec<NodeThread<()>>,
     net: Arc<Net>,
+    // Last, so that the lab is let go only when all else is gone.
+    _lock: LabLock,
 }
 
 impl HeldLab {
     /// Builds `topology`, parks a thread in each node, and writes the state
-    /// file of lab `name` (replacing a stale one; refusing if another live
-    /// process holds a lab of that name, or if `name` is not one plain file
-    /// name, see [`check_lab_name`]).
+    /// file of lab `name` (replacing one left by a holder that was killed).
+    /// The lab is locked for as long as it is held ([`HoldError::Held`]
+    /// when another process has it); `name` must be one plain file name,
+    /// see [`check_lab_name`].
     pub fn hold(name: &str, topology: &Topology) -> Result<HeldLab, HoldError> {
         check_lab_name(name)?;
         make_state_dir()?;
         let path = state_path(name);
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            if let Ok(old) = serde_json::from_str::<State>(&text) {
-                if old.alive() {
-                    return Err(HoldError::Io {
-                        op: format!("hold lab `{name}`"),
-                        source: std::io::Error::other(format!(
-                            "process {} already holds it ({})",
-                            old.pid,
-                            path.display()
-                        )),
-                    });
-                }
-            }
-        }
+        let Some(lock) = LabLock::take(name)? else {
+            let by = std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|text| serde_json::from_str::<State>(&text).ok())
+                .map_or_else(
+                    || "another process".into(),
+                    |s| format!("process {}", s.pid),
+                );
+            return Err(HoldError::Held {
+                lab: name.into(),
+                by,
+            });
+        };
         let net = Net::build(topology)?;
         let mut threads = Vec::new();
         let mut nodes = BTreeMap::new();
@@ -197,6 +209,7 @@ impl HeldLab {
             server: Some(server),
             _threads: threads,
             net,
+            _lock: lock,
         })
     }
 

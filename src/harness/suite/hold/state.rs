@@ -1,14 +1,17 @@
-//! Where a held lab is written down: the state folder, the state file and
-//! the socket of each lab.
+//! Where a held lab is written down: the state folder, and the state file,
+//! the socket and the lock file of each lab.
 
 use std::collections::BTreeMap;
+use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
 
-use super::HoldError;
+use super::{io, HoldError};
 
 /// What the state file holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -163,6 +166,60 @@ pub(super) fn socket_path(lab: &str) -> PathBuf {
     state_dir().join(format!("{lab}.sock"))
 }
 
+fn lock_path(lab: &str) -> PathBuf {
+    state_dir().join(format!("{lab}.lock"))
+}
+
+/// The exclusive lock (`flock(2)`) on a lab's lock file, `LAB.lock` in the
+/// state folder: whoever has it holds the lab, and alone writes and
+/// removes the lab's files. The kernel lets it go when the holder ends,
+/// SIGKILL included. Dropping it removes the file, then unlocks it.
+#[derive(Debug)]
+pub(super) struct LabLock {
+    path: PathBuf,
+    _lock: Flock<File>,
+}
+
+impl LabLock {
+    /// Locks lab `lab`, making its lock file when missing; `None` when
+    /// another process has it locked.
+    pub(super) fn take(lab: &str) -> Result<Option<LabLock>, HoldError> {
+        let path = lock_path(lab);
+        let op = || format!("lock {}", path.display());
+        loop {
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&path)
+                .map_err(io(op()))?;
+            let lock = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+                Ok(lock) => lock,
+                Err((_, Errno::EWOULDBLOCK)) => return Ok(None),
+                Err((_, e)) => return Err(io(op())(crate::error::errno(e))),
+            };
+            // The process that had it may have removed the file between
+            // the open and the lock: the lock is good only on the file
+            // that is at the path now.
+            let locked = lock.metadata().map_err(io(op()))?;
+            match std::fs::symlink_metadata(&path) {
+                Ok(now) if (now.dev(), now.ino()) == (locked.dev(), locked.ino()) => {
+                    return Ok(Some(LabLock { path, _lock: lock }))
+                }
+                _ => continue,
+            }
+        }
+    }
+}
+
+impl Drop for LabLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 /// Field 22 of `/proc/PID/stat`: when the process started.
 pub(super) fn start_time(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -171,10 +228,4 @@ pub(super) fn start_time(pid: u32) -> Option<u64> {
         .nth(19)?
         .parse()
         .ok()
-}
-
-impl State {
-    pub(super) fn alive(&self) -> bool {
-        start_time(self.pid) == Some(self.start)
-    }
 }
