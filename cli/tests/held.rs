@@ -492,3 +492,26 @@ fn a_second_up_of_a_held_name_is_refused_and_the_first_keeps_it() {
     let left: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn an_up_that_cannot_write_its_state_file_leaves_no_file() {
+    let runtime = tempfile::tempdir().unwrap();
+    let dir = runtime.path().join("netns-test");
+    // A folder where the state file goes: it cannot replace it.
+    std::fs::create_dir_all(dir.join("blocked.json")).unwrap();
+    let out = output_within(
+        Command::new(BIN)
+            .args(["up", lab_file().to_str().unwrap(), "--name", "blocked"])
+            .env("XDG_RUNTIME_DIR", runtime.path()),
+        Duration::from_secs(20),
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("blocked.json"), "{err}");
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(left, ["blocked.json"], "{err}");
+}

@@ -174,43 +174,48 @@ impl HeldLab {
             nodes.insert(node.name().to_string(), tid);
         }
         let pid = std::process::id();
-        let state = State {
-            pid,
-            start: start_time(pid).unwrap_or(0),
-            nodes,
+        let mut lab = HeldLab {
+            name: name.to_string(),
+            path,
+            socket: socket_path(name),
+            state: State {
+                pid,
+                start: start_time(pid).unwrap_or(0),
+                nodes,
+            },
+            stop: Arc::new(AtomicBool::new(false)),
+            server: None,
+            _threads: threads,
+            net: Arc::new(net),
+            _lock: lock,
         };
-        let socket = socket_path(name);
-        let _ = std::fs::remove_file(&socket);
+        // From here, an error drops `lab`, which removes the files written.
+        let socket = &lab.socket;
+        let _ = std::fs::remove_file(socket);
         let listener =
-            UnixListener::bind(&socket).map_err(io(format!("listen on {}", socket.display())))?;
+            UnixListener::bind(socket).map_err(io(format!("listen on {}", socket.display())))?;
         listener
             .set_nonblocking(true)
             .map_err(io("set the socket non-blocking"))?;
-        let net = Arc::new(net);
-        let stop = Arc::new(AtomicBool::new(false));
-        let server = {
-            let (net, stop) = (net.clone(), stop.clone());
+        let tmp = lab.tmp_path();
+        let text = serde_json::to_string_pretty(&lab.state).expect("state serializes");
+        let _ = std::fs::remove_file(&tmp);
+        write_new(&tmp, text.as_bytes())?;
+        std::fs::rename(&tmp, &lab.path).map_err(io(format!("write {}", lab.path.display())))?;
+        // Last, so that no error comes after the server has started.
+        let (net, stop) = (lab.net.clone(), lab.stop.clone());
+        lab.server = Some(
             std::thread::Builder::new()
                 .name("netns-test-up".into())
                 .spawn(move || server::serve(listener, net, stop))
-                .map_err(io("start the server thread"))?
-        };
-        let tmp = path.with_extension("json.tmp");
-        let text = serde_json::to_string_pretty(&state).expect("state serializes");
-        let _ = std::fs::remove_file(&tmp);
-        write_new(&tmp, text.as_bytes())?;
-        std::fs::rename(&tmp, &path).map_err(io(format!("write {}", path.display())))?;
-        Ok(HeldLab {
-            name: name.to_string(),
-            path,
-            socket,
-            state,
-            stop,
-            server: Some(server),
-            _threads: threads,
-            net,
-            _lock: lock,
-        })
+                .map_err(io("start the server thread"))?,
+        );
+        Ok(lab)
+    }
+
+    /// Where the state file is written before it is renamed into place.
+    fn tmp_path(&self) -> PathBuf {
+        self.path.with_extension("json.tmp")
     }
 
     /// The live network.
@@ -263,7 +268,9 @@ impl Drop for HeldLab {
         if let Some(server) = self.server.take() {
             let _ = server.join();
         }
-        let _ = std::fs::remove_file(&self.path);
-        let _ = std::fs::remove_file(&self.socket);
+        // Held under the lab's lock: no other holder's files.
+        for file in [&self.path, &self.socket, &self.tmp_path()] {
+            let _ = std::fs::remove_file(file);
+        }
     }
 }
