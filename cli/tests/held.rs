@@ -515,3 +515,28 @@ fn an_up_that_cannot_write_its_state_file_leaves_no_file() {
         .collect();
     assert_eq!(left, ["blocked.json"], "{err}");
 }
+
+#[test]
+fn requests_beyond_what_the_holder_serves_at_once_are_refused() {
+    let lab = Held::start("busy");
+    // As many as it serves at once (64), connected and silent; `exec`
+    // comes after them.
+    let silent: Vec<_> = (0..64)
+        .map(|_| std::os::unix::net::UnixStream::connect(lab.socket()).unwrap())
+        .collect();
+    let out = output_within(&mut lab.exec("n1", &["true"]), Duration::from_secs(20));
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(126), "{err}");
+    assert!(err.contains("at once"), "{err}");
+    drop(silent);
+    // Served again once the silent ones are gone.
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        let out = output_within(&mut lab.exec("n1", &["true"]), Duration::from_secs(20));
+        if out.status.success() {
+            break;
+        }
+        assert!(Instant::now() < end, "{}", text(&out.stderr));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

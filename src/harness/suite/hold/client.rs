@@ -1,7 +1,7 @@
 //! The `exec` side: asking the holder to run a program in a node.
 
 use std::ffi::OsStr;
-use std::io::Read;
+use std::io::{ErrorKind, Read};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
@@ -38,12 +38,20 @@ pub fn run_in_held<S: AsRef<OsStr>>(lab: &str, node: &str, cmd: &[S]) -> Result<
         std::io::stdout().as_raw_fd(),
         std::io::stderr().as_raw_fd(),
     ];
-    send_request(&stream, &req, &fds).map_err(io(format!("send to {}", path.display())))?;
-    let mut answer = String::new();
-    (&stream)
-        .read_to_string(&mut answer)
-        .map_err(io("read the answer"))?;
-    match serde_json::from_str::<Reply>(&answer) {
+    // A holder that refuses a request before it has read it whole answers
+    // and closes: sending fails (EPIPE), what it answered comes, then
+    // ECONNRESET.
+    let sent = send_request(&stream, &req, &fds);
+    let send_error = |e| io(format!("send to {}", path.display()))(e);
+    match sent {
+        Err(e) if !matches!(e.kind(), ErrorKind::BrokenPipe | ErrorKind::ConnectionReset) => {
+            return Err(send_error(e))
+        }
+        _ => {}
+    }
+    let mut answer = Vec::new();
+    let read = (&stream).read_to_end(&mut answer);
+    match serde_json::from_slice::<Reply>(&answer) {
         Ok(Reply::Exited(c)) => Ok(c),
         Ok(Reply::Signaled(s)) => Ok(128 + s),
         Ok(Reply::Failed(why)) => Err(HoldError::NotStarted {
@@ -56,6 +64,10 @@ pub fn run_in_held<S: AsRef<OsStr>>(lab: &str, node: &str, cmd: &[S]) -> Result<
             node: node.into(),
             why,
         }),
-        Err(_) => Err(HoldError::Gone(lab.into())),
+        Err(_) => Err(match (sent, read) {
+            (Err(e), _) => send_error(e),
+            (Ok(()), Err(e)) if answer.is_empty() => io("read the answer")(e),
+            _ => HoldError::Gone(lab.into()),
+        }),
     }
 }

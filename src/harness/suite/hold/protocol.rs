@@ -2,7 +2,7 @@
 //!
 //! A request is its body's length (8 bytes, big-endian), sent with the
 //! caller's standard input, output and error (`SCM_RIGHTS`), then the body
-//! (JSON), however long; the holder reads until it has it all. The reply is
+//! (JSON, at most 16 MiB), which must come whole within 10 s. The reply is
 //! JSON up to the end of the stream.
 
 use std::ffi::{OsStr, OsString};
@@ -83,8 +83,12 @@ pub(super) enum Reply {
     NotFound(String),
 }
 
-/// The longest request body the holder takes.
-const MAX_REQUEST: u64 = 64 << 20;
+/// The longest request body the holder takes. A request is mostly the
+/// caller's arguments and environment, which Linux limits to 6 MiB
+/// together (a quarter of the stack limit, at most three quarters of
+/// 8 MiB; 2 MiB under the usual 8 MiB stack limit, `ARG_MAX`), pointers
+/// counted; in hexadecimal in JSON they take at most about twice that.
+const MAX_REQUEST: u64 = 16 << 20;
 
 /// How many descriptors a request has: standard input, output and error.
 const REQUEST_FDS: usize = 3;

@@ -12,11 +12,26 @@ use std::time::Duration;
 use super::protocol::{receive_request, Bytes, Reply, Request, REQUEST_TIME};
 use crate::Net;
 
-/// Accepts `exec` requests until `stop`, one thread each; waits for them.
+/// The most `exec` requests the holder serves at once. Each has a thread
+/// for as long as its program runs: room for a program in each node of a
+/// big lab, but not for threads without end. A request beyond them is
+/// refused.
+const MAX_HANDLERS: usize = 64;
+
+/// Accepts `exec` requests until `stop`, one thread each, at most
+/// [`MAX_HANDLERS`] at once; waits for them.
 pub(super) fn serve(listener: UnixListener, net: Arc<Net>, stop: Arc<AtomicBool>) {
     let mut handlers: Vec<JoinHandle<()>> = Vec::new();
     while !stop.load(Ordering::Acquire) {
+        handlers.retain(|h| !h.is_finished());
         match listener.accept() {
+            Ok((stream, _)) if handlers.len() >= MAX_HANDLERS => {
+                let busy = Reply::Failed(format!(
+                    "the lab serves {MAX_HANDLERS} requests at once already; try again when \
+                     one of their programs has ended"
+                ));
+                reply(&stream, &busy);
+            }
             Ok((stream, _)) => {
                 let (net, stop) = (net.clone(), stop.clone());
                 if let Ok(h) = std::thread::Builder::new()
@@ -28,7 +43,6 @@ pub(super) fn serve(listener: UnixListener, net: Arc<Net>, stop: Arc<AtomicBool>
             }
             Err(_) => std::thread::sleep(Duration::from_millis(50)),
         }
-        handlers.retain(|h| !h.is_finished());
     }
     for h in handlers {
         let _ = h.join();
@@ -46,9 +60,13 @@ fn handle(stream: UnixStream, net: &Net, stop: &AtomicBool) {
         Err(e) => Reply::Failed(format!("bad request: {e}")),
         Ok((req, fds)) => run_request(&stream, net, stop, req, fds),
     };
-    let mut s = &stream;
-    let text = serde_json::to_string(&reply).expect("a reply serializes");
-    let _ = s.write_all(text.as_bytes());
+    self::reply(&stream, &reply);
+}
+
+/// Sends `reply` (the caller may be gone).
+fn reply(mut stream: &UnixStream, reply: &Reply) {
+    let text = serde_json::to_string(reply).expect("a reply serializes");
+    let _ = stream.write_all(text.as_bytes());
 }
 
 fn run_request(
