@@ -8,8 +8,11 @@ use netns_test::suite::hold::{run_in_held, HoldError};
 /// `exec`'s status when the program was not found, as shells have it.
 const NOT_FOUND: u8 = 127;
 
-/// `exec`'s status when the program could not be run or its end was not
-/// reported: no such lab or node, not executable, the lab ended first.
+/// `exec`'s status when the program could not be run or did not end by
+/// itself: no such lab or node, not executable, the lab serving too many,
+/// or the lab stopped or was killed while it ran (which kills it). Not
+/// 128 + 9, which would say that the program was killed for reasons of
+/// its own (the OOM killer, say).
 const CANNOT_RUN: u8 = 126;
 
 /// The program's status (128 + N when signal N killed it), else

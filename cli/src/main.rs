@@ -76,8 +76,9 @@ enum Command {
     ///
     /// Exits with the program's status (128 + N when signal N killed it);
     /// 127 when the program was not found, 126 when it could not be run or
-    /// its end was not reported (no such lab or node, not executable, the
-    /// lab ended first), 2 on a usage error. The program has exec's
+    /// did not end by itself (no such lab or node, not executable, the lab
+    /// serving too many, or the lab stopped or was killed while it ran,
+    /// which kills it), 2 on a usage error. The program has exec's
     /// standard input, output and error but no controlling terminal
     /// (`/dev/tty` cannot be opened), and ends when exec ends.
     Exec {

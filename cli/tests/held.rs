@@ -540,3 +540,26 @@ fn requests_beyond_what_the_holder_serves_at_once_are_refused() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+#[test]
+fn exec_says_the_lab_stopped_while_its_program_ran() {
+    let mut lab = Held::start("stopped");
+    let mut exec = lab
+        .exec("n1", &["sh", "-c", "echo started; exec sleep 30"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert_eq!(first_line(&mut exec), "started\n");
+    assert!(
+        lab.stop(Duration::from_secs(20)).is_some(),
+        "up did not end"
+    );
+    if wait_for(&mut exec, Duration::from_secs(20)).is_none() {
+        let _ = exec.kill();
+    }
+    let out = exec.wait_with_output().unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(126), "{err}");
+    assert!(err.contains("stopped while"), "{err}");
+}

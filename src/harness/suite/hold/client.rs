@@ -13,7 +13,8 @@ use super::{check_lab_name, io, state_dir, HoldError};
 /// Runs `cmd` in node `node` of lab `lab`, held by another process, with
 /// this process's standard input, output and error, environment and
 /// working directory; its exit status (128 + the signal's number when a
-/// signal killed it). The program is killed when this process ends.
+/// signal killed it). The program is killed when this process ends, and
+/// when the lab stops ([`HoldError::Stopped`]).
 pub fn run_in_held<S: AsRef<OsStr>>(lab: &str, node: &str, cmd: &[S]) -> Result<i32, HoldError> {
     check_lab_name(lab)?;
     let dir = state_dir();
@@ -64,6 +65,7 @@ pub fn run_in_held<S: AsRef<OsStr>>(lab: &str, node: &str, cmd: &[S]) -> Result<
             node: node.into(),
             why,
         }),
+        Ok(Reply::LabStopped) => Err(HoldError::Stopped(lab.into())),
         Err(_) => Err(match (sent, read) {
             (Err(e), _) => send_error(e),
             (Ok(()), Err(e)) if answer.is_empty() => io("read the answer")(e),

@@ -76,6 +76,9 @@ pub enum HoldError {
         /// `another process`.
         by: String,
     },
+    /// The lab stopped while the program ran (the holder killed it).
+    #[error("lab `{0}` stopped while the program ran; the program was killed")]
+    Stopped(String),
     /// The holder is gone (its state file is stale).
     #[error("lab `{0}` is no longer held: its process has ended")]
     Gone(String),

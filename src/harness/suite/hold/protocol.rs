@@ -81,6 +81,8 @@ pub(super) enum Reply {
     Failed(String),
     /// Why it did not run: it was not found.
     NotFound(String),
+    /// The lab stopped while it ran; it was killed.
+    LabStopped,
 }
 
 /// The longest request body the holder takes. A request is mostly the

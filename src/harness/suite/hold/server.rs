@@ -132,12 +132,12 @@ fn run_request(
             };
         }
         let mut probe = [0u8; 1];
-        let caller_gone =
-            matches!((&*stream).read(&mut probe), Ok(0)) || stop.load(Ordering::Acquire);
-        if caller_gone {
+        let caller_gone = matches!((&*stream).read(&mut probe), Ok(0));
+        if caller_gone || stop.load(Ordering::Acquire) {
             let _ = child.kill();
             let _ = child.wait();
-            return Reply::Signaled(libc::SIGKILL);
+            // A caller that is gone reads no reply.
+            return Reply::LabStopped;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
