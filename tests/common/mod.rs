@@ -333,3 +333,26 @@ pub(crate) fn run_ignored_in_child(
     assert!(!text.contains("panicked"), "{text}");
     text
 }
+
+/// h1 (198.51.100.1) and h2 (198.51.100.2) on one inside segment behind
+/// r1 (198.51.100.62 | 203.0.113.1), with `nats`; srv (203.0.113.10)
+/// outside.
+pub(crate) fn two_inside(nats: Vec<netns_test::firewall::Nat>) -> netns_test::Topology {
+    let t = netns_test::Topology::new()
+        .bridge(
+            "lan",
+            [
+                ("h1", "eth0", "198.51.100.1/26"),
+                ("h2", "eth0", "198.51.100.2/26"),
+                ("r1", "eth0", "198.51.100.62/26"),
+            ],
+        )
+        .link(
+            ("r1", "eth1", "203.0.113.1/24"),
+            ("srv", "eth0", "203.0.113.10/24"),
+        )
+        .forwarding("r1")
+        .route("h1", netns_test::Route::default_via("198.51.100.62"))
+        .route("h2", netns_test::Route::default_via("198.51.100.62"));
+    nats.into_iter().fold(t, |t, nat| t.nat("r1", nat))
+}

@@ -8,35 +8,17 @@ use std::time::Duration;
 use netns_test::firewall::{Nat, Proto};
 use netns_test::{Error, Net, Route, Topology};
 
+use crate::common::two_inside;
 use crate::partitions::received;
 
 /// h1 and h2 (198.51.100.0/26) behind r1, which masquerades on eth1 and
 /// forwards UDP 203.0.113.1:5000 to h1:5000; srv (203.0.113.10) outside,
 /// with no route to the inside network.
 fn behind_nat() -> Net {
-    Net::build(
-        &Topology::new()
-            .bridge(
-                "lan",
-                [
-                    ("h1", "eth0", "198.51.100.1/26"),
-                    ("h2", "eth0", "198.51.100.2/26"),
-                    ("r1", "eth0", "198.51.100.62/26"),
-                ],
-            )
-            .link(
-                ("r1", "eth1", "203.0.113.1/24"),
-                ("srv", "eth0", "203.0.113.10/24"),
-            )
-            .forwarding("r1")
-            .route("h1", Route::default_via("198.51.100.62"))
-            .route("h2", Route::default_via("198.51.100.62"))
-            .nat("r1", Nat::masquerade("eth1"))
-            .nat(
-                "r1",
-                Nat::port_forward("eth1", Proto::Udp, 5000, "198.51.100.1:5000"),
-            ),
-    )
+    Net::build(&two_inside(vec![
+        Nat::masquerade("eth1"),
+        Nat::port_forward("eth1", Proto::Udp, 5000, "198.51.100.1:5000"),
+    ]))
     .unwrap()
 }
 

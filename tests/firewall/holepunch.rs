@@ -6,7 +6,8 @@ use std::net::{SocketAddr, UdpSocket};
 use netns_test::firewall::Nat;
 use netns_test::{Endpoint, Net, Route, Topology};
 
-use crate::{recv_within, two_inside, two_sites, udp, ARRIVES, SILENT};
+use crate::common::two_inside;
+use crate::{recv_within, two_sites, udp, ARRIVES, SILENT};
 
 /// Registers `a` and `b` with the rendezvous server `s` (203.0.113.10:3478):
 /// each sends to it, and it answers each with the other's outside

@@ -4,7 +4,8 @@
 use netns_test::firewall::{Nat, Proto};
 use netns_test::Net;
 
-use crate::{recv_within, two_inside, udp, ARRIVES, SILENT};
+use crate::common::two_inside;
+use crate::{recv_within, udp, ARRIVES, SILENT};
 
 #[test]
 fn a_full_cone_port_that_changes_hands_points_at_its_new_inside_host() {
