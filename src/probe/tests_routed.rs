@@ -126,11 +126,14 @@ fn unreachable_host_behind_a_router() {
                 let t4 = s.spawn(|| {
                     tcp_connect(SocketAddr::new(gone_v4, 80), Duration::from_secs(10))
                 });
+                // The router answers after about 3 s of ARP or ND, and
+                // later on a loaded machine: the UDP probes wait as long as
+                // the TCP one.
                 let u4 = s.spawn(|| {
-                    udp_request(SocketAddr::new(gone_v4, 7), b"x", Duration::from_secs(6))
+                    udp_request(SocketAddr::new(gone_v4, 7), b"x", Duration::from_secs(10))
                 });
                 let u6 = s.spawn(|| {
-                    udp_request(SocketAddr::new(gone_v6, 7), b"x", Duration::from_secs(6))
+                    udp_request(SocketAddr::new(gone_v6, 7), b"x", Duration::from_secs(10))
                 });
 
                 let r = p4.join().unwrap().unwrap();
