@@ -386,7 +386,12 @@ impl Node {
     ///
     /// Spawn it from a thread that outlives the child (the test body does):
     /// a child spawned inside [`Node::run`] is killed when that thread ends.
+    ///
+    /// Once the network's teardown has begun (a timed-out test's body
+    /// still running), this is [`Error::TornDown`], and a command made
+    /// before fails to spawn (`ECANCELED`).
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Result<std::process::Command> {
+        self.refuse_once_torn(|| format!("a program in node {}", self.name()))?;
         let ns_fd = self
             .ns
             .as_fd()
@@ -395,7 +400,7 @@ impl Node {
                 op: format!("dup the namespace fd of node `{}`", self.name()),
                 source: e,
             })?;
-        Ok(command_in(ns_fd, program))
+        Ok(command_in(ns_fd, program, self.torn.clone()))
     }
 
     /// The same as [`command`](Node::command), as a `tokio::process::Command`.

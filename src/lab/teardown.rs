@@ -194,7 +194,10 @@ mod tests {
         // A `Drop` teardown stops where a `Release` one goes on to empty the
         // nodes: the state a timed-out body sees in between.
         let net = pair();
+        let mut made_before = net["n1"].command("true").unwrap();
         net.tear_down(Teardown::Drop);
+        let spawned = made_before.spawn().map(drop).unwrap_err();
+        assert_eq!(spawned.raw_os_error(), Some(libc::ECANCELED), "{spawned}");
         let torn = |e: &crate::Error| matches!(e, crate::Error::TornDown { .. });
         let n1 = &net["n1"];
         let e = n1
@@ -208,6 +211,8 @@ mod tests {
         let e = n1.ruleset().unwrap_err();
         assert!(torn(&e), "{e}");
         let e = n1.spawn(|_| ()).map(drop).unwrap_err();
+        assert!(torn(&e), "{e}");
+        let e = n1.command("true").map(drop).unwrap_err();
         assert!(torn(&e), "{e}");
         // Nothing was opened or registered that would hold the namespace.
         for node in net.nodes() {

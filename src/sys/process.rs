@@ -6,6 +6,8 @@ use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag};
@@ -22,9 +24,15 @@ const RESET_TO_DEFAULT: [libc::c_int; 3] = [libc::SIGHUP, libc::SIGINT, libc::SI
 /// block some to wait for them) and takes the default action of
 /// [`RESET_TO_DEFAULT`], leads a process group of its own, and becomes the
 /// supervisor of the program (see [`super::supervisor`]).
+///
+/// Once `refused` is set (the lab's teardown has begun), the child exits
+/// before it enters the namespace, and the spawn fails with `ECANCELED`: a
+/// program started then would keep a namespace alive that teardown is
+/// emptying.
 pub(crate) fn command_in(
     ns_fd: OwnedFd,
     program: impl AsRef<std::ffi::OsStr>,
+    refused: Arc<AtomicBool>,
 ) -> std::process::Command {
     let parent = nix::unistd::getpid();
     // Read here: the hook may not allocate or take locks.
@@ -37,13 +45,17 @@ pub(crate) fn command_in(
         })
     });
     let mut cmd = std::process::Command::new(program);
-    // SAFETY: the hook runs in the forked child before exec and only makes
-    // async-signal-safe system calls (setns, prctl, getppid, sigemptyset,
+    // SAFETY: the hook runs in the forked child before exec; it loads an
+    // atomic and makes async-signal-safe system calls (setns, prctl, getppid, sigemptyset,
     // sigprocmask, signal, setpgid, those of `become_supervisor`, and
     // setrlimit) on fds the closure owns and a signal set and a limit on
     // its stack; it allocates nothing.
     unsafe {
         cmd.pre_exec(move || {
+            // The parent's flag as it was at the fork (an atomic load).
+            if refused.load(Ordering::Acquire) {
+                return Err(io::Error::from_raw_os_error(libc::ECANCELED));
+            }
             if libc::setns(ns_fd.as_raw_fd(), libc::CLONE_NEWNET) != 0 {
                 return Err(io::Error::last_os_error());
             }
