@@ -406,15 +406,25 @@ pub(crate) fn is_lab_for_including(path: &Path, result: &Result<LabFile, Vec<Sui
     let only_variables = errors
         .iter()
         .all(|e| matches!(e.kind, SuiteErrorKind::UnknownVariable { .. }));
-    let has_scenario = std::fs::read_to_string(path).is_ok_and(|text| {
-        text.lines().any(|l| {
-            let l = l.trim_start();
-            l.starts_with("[[scenario]]")
-                || l.strip_prefix("scenario")
-                    .is_some_and(|rest| rest.trim_start().starts_with('='))
-        })
-    });
-    only_variables && !has_scenario
+    only_variables && !has_scenario(path)
+}
+
+/// Whether the file at `path` has a `scenario` key at its top level, its
+/// variables all taken as unknown (each a placeholder); a file that cannot
+/// be read or parsed so counts as having one, so that its mistakes are
+/// reported.
+fn has_scenario(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return true;
+    };
+    let mut source = Source::new(path, text);
+    if source.substitute_known(&BTreeMap::new()).is_err() {
+        return true;
+    }
+    source
+        .text
+        .parse::<toml::Table>()
+        .map_or(true, |table| table.contains_key("scenario"))
 }
 
 /// A topology from a file, for tools that only build the lab (`up`, `draw`).
