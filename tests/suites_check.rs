@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use netns_test::suite::{self, LoadOptions};
+use netns_test::suite::{self, LoadOptions, SuiteError, SuiteErrorKind};
 
 /// `dir/name` with `text`, its folders made.
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -62,4 +62,52 @@ fn a_lab_with_scenario_only_in_a_comment_or_a_string_is_still_a_lab() {
     );
     let errors = suite::check(&[dir.path()], &LoadOptions::default());
     assert!(errors.is_empty(), "{errors:#?}");
+}
+
+/// The mistakes `check` finds in one file: the lab of two hosts and `body`.
+fn mistakes(body: &str) -> Vec<SuiteError> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "f.toml", &format!("{body}{TWO_HOSTS}"));
+    suite::check(&[&file], &LoadOptions::default())
+}
+
+#[test]
+fn a_step_that_cannot_be_read_hides_no_other_steps_mistake() {
+    let errors = mistakes(
+        r#"
+[[scenario]]
+name = "s"
+steps = [
+  { do = "start", name = "web", node = "h1", cmd = ["true"], bogus = 1 },
+  { do = "ping", from = "h9", to = "h2" },
+  { do = "stop", name = "web" },
+  { do = "heal", name = "cut" },
+  { do = "partition", name = "cut", a = "h1", b = "h2", oops = true },
+]
+"#,
+    );
+    let found: Vec<(usize, String)> = errors
+        .iter()
+        .map(|e| (e.line, e.kind.to_string()))
+        .collect();
+    assert_eq!(found.len(), 4, "{found:#?}");
+    assert!(
+        matches!(&errors[0].kind, SuiteErrorKind::Syntax(m) if m.contains("step 1") && m.contains("bogus")),
+        "{found:#?}"
+    );
+    // Step 3 stops what step 1 starts, as written; step 4 heals a
+    // partition made only later.
+    assert!(
+        matches!(&errors[1].kind, SuiteErrorKind::UnknownNode { step: 2, node, .. } if node == "h9"),
+        "{found:#?}"
+    );
+    assert_eq!(found[1].0, 6, "{found:#?}");
+    assert!(
+        found[2].1.contains("step 4 (heal): no partition `cut`"),
+        "{found:#?}"
+    );
+    assert!(
+        matches!(&errors[3].kind, SuiteErrorKind::Syntax(m) if m.contains("step 5")),
+        "{found:#?}"
+    );
 }

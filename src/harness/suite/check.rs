@@ -169,15 +169,54 @@ fn invalid(
     )
 }
 
-/// Every problem of `steps` given the lab: (offset, kind).
-pub(crate) fn check_scenario(steps: &[PlacedStep], lab: &LabView) -> Vec<(usize, SuiteErrorKind)> {
+/// A step of a scenario as the checks see it: read, or not (its mistake
+/// is reported already) and known only by its TOML.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum StepView<'a> {
+    /// The step, read.
+    Read(&'a PlacedStep),
+    /// A step that could not be read: its table as written.
+    Unread(&'a toml::Value),
+}
+
+/// What a step that could not be read still says: the program a `start`
+/// names, the partition a `partition` makes; so that later steps naming
+/// them are not blamed.
+fn note_unread<'a>(
+    value: &'a toml::Value,
+    started: &mut BTreeSet<&'a str>,
+    partitions: &mut BTreeSet<String>,
+) {
+    let name = value.get("name").and_then(toml::Value::as_str);
+    match value.get("do").and_then(toml::Value::as_str) {
+        Some("start") => started.extend(name),
+        Some("partition") => {
+            partitions.insert(name.unwrap_or("partition").to_string());
+        }
+        _ => {}
+    }
+}
+
+/// Every problem of `steps` given the lab: (offset, kind). Steps that
+/// could not be read are numbered and counted, not checked.
+pub(crate) fn check_scenario(
+    steps: &[StepView<'_>],
+    lab: &LabView,
+) -> Vec<(usize, SuiteErrorKind)> {
     let mut out = Vec::new();
     let mut started: BTreeSet<&str> = BTreeSet::new();
     let mut partitions: BTreeSet<String> = BTreeSet::new();
     let nodes = &lab.nodes;
     let known = || nodes.join(", ");
-    for (i, placed) in steps.iter().enumerate() {
+    for (i, view) in steps.iter().enumerate() {
         let step_no = i + 1;
+        let placed = match view {
+            StepView::Read(placed) => *placed,
+            StepView::Unread(value) => {
+                note_unread(value, &mut started, &mut partitions);
+                continue;
+            }
+        };
         let verb = placed.step.verb();
         let mut bad = |message: String| out.push(invalid(placed.offset, step_no, verb, message));
         let regex_error = |r: &str| Regex::new(r).err().map(|e| format!("bad regex `{r}`: {e}"));

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use toml::Spanned;
 
-use super::check::check_scenario;
+use super::check::{check_scenario, StepView};
 use super::error::{SuiteError, SuiteErrorKind};
 use super::format::{Step, SuiteFile};
 use super::head::{read_head, Head};
@@ -248,34 +248,46 @@ pub(crate) fn load_file(
             continue;
         }
         let before = errors.len();
-        let mut steps: Vec<PlacedStep> = Vec::new();
+        let mut read: Vec<Option<PlacedStep>> = Vec::new();
         for (i, s) in spec.steps.iter().enumerate() {
             let offset = s.span().start;
             match s.get_ref().clone().try_into::<Step>() {
                 Ok(step) => {
                     let (line, column) = source.position(offset);
-                    steps.push(PlacedStep {
+                    read.push(Some(PlacedStep {
                         step,
                         line,
                         column,
                         offset,
-                    });
+                    }));
                 }
-                Err(e) => errors.push(source.error(
-                    offset,
-                    SuiteErrorKind::Syntax(format!("step {}: {}", i + 1, e.message().trim())),
-                )),
+                Err(e) => {
+                    errors.push(source.error(
+                        offset,
+                        SuiteErrorKind::Syntax(format!("step {}: {}", i + 1, e.message().trim())),
+                    ));
+                    read.push(None);
+                }
             }
         }
-        if errors.len() > before {
-            continue;
-        }
-        for (offset, kind) in check_scenario(&steps, &lab) {
+        // The steps that were read are checked too, beside those that
+        // were not.
+        let views: Vec<StepView<'_>> = read
+            .iter()
+            .zip(&spec.steps)
+            .map(|(r, raw)| match r {
+                Some(placed) => StepView::Read(placed),
+                None => StepView::Unread(raw.get_ref()),
+            })
+            .collect();
+        for (offset, kind) in check_scenario(&views, &lab) {
             errors.push(source.error(offset, kind));
         }
+        errors[before..].sort_by_key(|e| (e.line, e.column));
         if errors.len() > before {
             continue;
         }
+        let steps: Vec<PlacedStep> = read.into_iter().flatten().collect();
         scenarios.push(Scenario {
             file: ctx.clone(),
             short_name: spec.name.clone(),
