@@ -111,3 +111,74 @@ steps = [
         "{found:#?}"
     );
 }
+
+#[test]
+fn values_a_probe_or_a_limit_would_refuse_are_found_by_check() {
+    let errors = mistakes(
+        r#"
+[[scenario]]
+name = "s"
+timeout = "0s"
+steps = [
+  { do = "ping", from = "h1", to = "h2", timeout = "0s" },
+  { do = "ping", from = "h1", to = "h2", count = 0 },
+  { do = "ping", from = "h1", to = "h2", count = 70000 },
+  { do = "tcp", from = "h1", to = "h2:0" },
+  { do = "tcp", from = "h1", to = "0.0.0.0:80" },
+  { do = "udp", from = "h1", to = "h2:53", timeout = "0s" },
+  { do = "wait_port", from = "h1", to = "[2001:db8::2]:0" },
+  { do = "reachable", from = "h1", to = "h2", timeout = "0ms" },
+  { do = "unreachable", from = "h1", to = "0.0.0.0" },
+  { do = "run", node = "h1", cmd = ["true"], timeout = "0s" },
+  { do = "start", name = "p", node = "h1", cmd = ["cat"] },
+  { do = "wait_output", name = "p", regex = "x", timeout = "0s" },
+  { do = "stop", name = "p", timeout = "0s" },
+  { do = "sleep", for = "0s" },
+]
+"#,
+    );
+    let found: Vec<(usize, usize, String)> = errors
+        .iter()
+        .map(|e| (e.line, e.column, e.kind.to_string()))
+        .collect();
+    let expected: [(usize, &str); 11] = [
+        (4, "scenario `s`: `timeout` must be more than zero"),
+        (6, "step 1 (ping): invalid ping option `timeout` = 0s"),
+        (7, "step 2 (ping): invalid ping option `count` = 0"),
+        (8, "step 3 (ping): invalid ping option `count` = 70000"),
+        (9, "step 4 (tcp): tcp_connect: cannot probe 198.51.100.2:0"),
+        (10, "step 5 (tcp): tcp_connect: cannot probe 0.0.0.0:80"),
+        (
+            11,
+            "step 6 (udp): invalid udp_request option `timeout` = 0s",
+        ),
+        (
+            12,
+            "step 7 (wait_port): tcp_connect: cannot probe [2001:db8::2]:0",
+        ),
+        (
+            13,
+            "step 8 (reachable): invalid wait_reachable option `timeout` = 0s",
+        ),
+        (14, "step 9 (unreachable): ping: cannot probe 0.0.0.0"),
+        (15, "step 10 (run): `timeout` must be more than zero"),
+    ];
+    assert_eq!(found.len(), expected.len() + 1, "{found:#?}");
+    for ((line, _, text), (want_line, want)) in found.iter().zip(expected) {
+        assert_eq!(*line, want_line, "{found:#?}");
+        assert!(text.starts_with(want), "{found:#?}");
+    }
+    assert_eq!((found[0].0, found[0].1), (4, 11), "{found:#?}");
+    let last = &found[expected.len()];
+    assert_eq!(last.0, 17, "{found:#?}");
+    assert!(
+        last.2.starts_with("step 12 (wait_output): `timeout` must"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+#[should_panic(expected = "the limit must be more than zero")]
+fn a_case_with_a_zero_timeout_is_refused() {
+    let _ = netns_test::harness::Case::new("zero", |_| {}).timeout(std::time::Duration::ZERO);
+}

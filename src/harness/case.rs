@@ -92,7 +92,19 @@ impl Case {
 
     /// Fails the test when the body runs longer than `limit` (network setup
     /// not counted), as `timeout = "..."` does.
+    ///
+    /// # Panics
+    ///
+    /// When `limit` is zero, which no body could meet (`#[netns_test]`
+    /// refuses `timeout = "0ms"` at compile time); leave the timeout out
+    /// for no limit.
     pub fn timeout(mut self, limit: std::time::Duration) -> Self {
+        assert!(
+            !limit.is_zero(),
+            "Case::timeout of test `{}`: the limit must be more than zero (leave it out for no \
+             limit)",
+            self.parts.name
+        );
         self.parts.timeout = Some(limit);
         self
     }

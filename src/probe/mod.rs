@@ -39,6 +39,7 @@ pub use ping::{
     ping, EchoReply, PingError, PingErrorKind, PingOptions, PingReport, RttStats, MAX_PAYLOAD_V4,
     MAX_PAYLOAD_V6,
 };
+pub(crate) use port::check_addr;
 pub use port::{tcp_connect, udp_request, PortState, TcpReport, UdpOutcome, UdpReport};
 pub use traceroute::{
     traceroute, Hop, HopKind, HopProbe, ProbeReply, TraceMode, TraceOptions, TraceReport,

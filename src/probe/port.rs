@@ -104,7 +104,14 @@ impl fmt::Display for TcpReport {
     }
 }
 
-fn check_addr(probe: &'static str, addr: SocketAddr, timeout: Duration) -> Result<(), ProbeError> {
+/// Refuses what a port probe `probe` cannot be sent to (port 0, the
+/// unspecified address) and a `timeout` it cannot wait (see
+/// [`ProbeError::check_timeout`]).
+pub(crate) fn check_addr(
+    probe: &'static str,
+    addr: SocketAddr,
+    timeout: Duration,
+) -> Result<(), ProbeError> {
     if addr.port() == 0 || addr.ip().is_unspecified() {
         return Err(ProbeError::InvalidDestination {
             probe,

@@ -1,15 +1,17 @@
 //! What can be known wrong in a scenario before anything runs: unknown
 //! nodes, destinations, links and programs, bad regexes, addresses,
-//! signals and counts.
+//! signals and counts, and what the probes would refuse.
 
 use std::collections::BTreeSet;
 
 use regex::Regex;
 
 use super::error::SuiteErrorKind;
+use super::exec::probe;
 use super::format::step::Step;
 use super::view::{HostProblem, LabView, LinkProblem};
 use super::PlacedStep;
+use crate::probe::{check_addr, ProbeError};
 
 /// The signals a `kill` step may send, by name.
 pub(crate) const SIGNALS: [(&str, i32); 8] = [
@@ -150,6 +152,47 @@ fn check_host_port(to: &str) -> Result<(), String> {
             "`{to}` is not `address:port` or `node:port` (IPv6: `[2001:db8::1]:80`)"
         )),
     }
+}
+
+/// What the probe of step `step` would refuse when run, found by the
+/// checks the probe itself makes, with the options and limits the step
+/// runs it with (a destination not known before running is left to the
+/// run).
+fn probe_problem(step: &Step, lab: &LabView) -> Option<String> {
+    let result = match step {
+        Step::Ping(s) => probe::ping_options(s).validate(lab.ip(&s.to)?),
+        Step::Unreachable(s) => probe::unreachable_options(s).validate(lab.ip(&s.to)?),
+        Step::Reachable(s) => {
+            ProbeError::check_timeout("wait_reachable", probe::reachable_limit(s))
+        }
+        Step::Tcp(s) => check_addr("tcp_connect", lab.socket(&s.to)?, probe::tcp_limit(s)),
+        Step::Udp(s) => check_addr("udp_request", lab.socket(&s.to)?, probe::udp_limit(s)),
+        Step::WaitPort(s) => {
+            let limit = probe::wait_port_limit(s);
+            let addr = lab.socket(&s.to);
+            ProbeError::check_timeout("wait_port_open", limit)
+                .and_then(|()| addr.map_or(Ok(()), |a| check_addr("tcp_connect", a, limit)))
+        }
+        _ => Ok(()),
+    };
+    result.err().map(|e| e.to_string())
+}
+
+/// A `timeout` of zero where it limits a wait the step passes or fails
+/// on (`run`, `wait_exit`, `wait_output`, `expect_packets`; the probes'
+/// own are refused by [`probe_problem`]).
+fn zero_limit(step: &Step) -> Option<String> {
+    let timeout = match step {
+        Step::Run(s) => s.timeout,
+        Step::WaitExit(s) => s.timeout,
+        Step::WaitOutput(s) => s.timeout,
+        Step::ExpectPackets(s) => s.timeout,
+        _ => None,
+    }?;
+    timeout
+        .0
+        .is_zero()
+        .then(|| "`timeout` must be more than zero (leave it out for the default)".to_string())
 }
 
 /// Step `step` (`verb`), written at `offset`, is wrong: `message` says how.
@@ -319,6 +362,12 @@ pub(crate) fn check_scenario(
                 }
             }
             _ => {}
+        }
+        if let Some(problem) = probe_problem(&placed.step, lab) {
+            out.push(invalid(placed.offset, step_no, verb, problem));
+        }
+        if let Some(problem) = zero_limit(&placed.step) {
+            out.push(invalid(placed.offset, step_no, verb, problem));
         }
         for node in placed.step.nodes() {
             if !lab.has_node(node) {

@@ -248,6 +248,16 @@ pub(crate) fn load_file(
             continue;
         }
         let before = errors.len();
+        if let Some(t) = spec.timeout.as_ref().filter(|t| t.get_ref().0.is_zero()) {
+            errors.push(source.error(
+                t.span().start,
+                SuiteErrorKind::Syntax(format!(
+                    "scenario `{}`: `timeout` must be more than zero (leave it out for no \
+                     limit)",
+                    spec.name
+                )),
+            ));
+        }
         let mut read: Vec<Option<PlacedStep>> = Vec::new();
         for (i, s) in spec.steps.iter().enumerate() {
             let offset = s.span().start;
@@ -292,7 +302,7 @@ pub(crate) fn load_file(
             file: ctx.clone(),
             short_name: spec.name.clone(),
             description: spec.description.clone(),
-            timeout: spec.timeout.map(|d| d.0),
+            timeout: spec.timeout.map(|d| d.into_inner().0),
             ignore: spec.ignore.clone(),
             steps,
         });

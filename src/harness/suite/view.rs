@@ -4,7 +4,7 @@
 //! is found when the file is loaded.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use crate::topology::Plan;
 use crate::Topology;
@@ -116,6 +116,28 @@ impl LabView {
                 .ifaces
                 .get(node)
                 .is_some_and(|ifs| ifs.iter().any(|(n, _)| n == iface))
+    }
+
+    /// The address `text` stands for, as a step resolves it when it runs:
+    /// an address, or a node's first IPv4 address (else its first IPv6
+    /// one); none when that is not known before running.
+    pub(crate) fn ip(&self, text: &str) -> Option<IpAddr> {
+        if let Ok(ip) = text.parse::<IpAddr>() {
+            return Some(ip);
+        }
+        let addrs = self.addrs(text);
+        let v4 = addrs.iter().find(|a| a.is_ipv4());
+        v4.or_else(|| addrs.first()).copied()
+    }
+
+    /// The socket address `text` (`address:port` or `node:port`) stands
+    /// for, as [`LabView::ip`] resolves its host.
+    pub(crate) fn socket(&self, text: &str) -> Option<SocketAddr> {
+        if let Ok(sa) = text.parse::<SocketAddr>() {
+            return Some(sa);
+        }
+        let (host, port) = text.rsplit_once(':')?;
+        Some(SocketAddr::new(self.ip(host)?, port.parse().ok()?))
     }
 
     /// Whether `text` names a host: an address, or a node with an address.

@@ -9,7 +9,7 @@
 
 mod capture;
 mod fault;
-mod probe;
+pub(crate) mod probe;
 pub(crate) mod program;
 
 use std::collections::BTreeMap;

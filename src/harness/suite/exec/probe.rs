@@ -13,6 +13,43 @@ use super::{or, Runner, DEFAULT_WAIT};
 use crate::assert::{self, Source};
 use crate::probe::{PingOptions, PortState, UdpOutcome};
 
+/// The requests of a `ping` step: `count` (3 unless set) 50 ms apart,
+/// each waiting `timeout` (1 s unless set) for its reply.
+pub(crate) fn ping_options(s: &PingStep) -> PingOptions {
+    PingOptions::new()
+        .count(s.count.unwrap_or(3))
+        .interval(Duration::from_millis(50))
+        .timeout(or(s.timeout, Duration::from_secs(1)))
+}
+
+/// The one request of an `unreachable` step, waiting `timeout` (1 s
+/// unless set).
+pub(crate) fn unreachable_options(s: &ReachStep) -> PingOptions {
+    PingOptions::new()
+        .count(1)
+        .timeout(or(s.timeout, Duration::from_secs(1)))
+}
+
+/// How long a `reachable` step waits for a reply.
+pub(crate) fn reachable_limit(s: &ReachStep) -> Duration {
+    or(s.timeout, Duration::from_secs(5))
+}
+
+/// How long a `tcp` step's attempt may take.
+pub(crate) fn tcp_limit(s: &TcpStep) -> Duration {
+    or(s.timeout, Duration::from_secs(2))
+}
+
+/// How long a `udp` step waits for a reply.
+pub(crate) fn udp_limit(s: &UdpStep) -> Duration {
+    or(s.timeout, Duration::from_secs(2))
+}
+
+/// How long a `wait_port` step waits for the port to open.
+pub(crate) fn wait_port_limit(s: &WaitPortStep) -> Duration {
+    or(s.timeout, DEFAULT_WAIT)
+}
+
 impl Runner<'_> {
     fn source(&self, from: &str) -> Result<Source<'_>, String> {
         let node = self.net.node(from).map_err(|e| e.to_string())?;
@@ -21,7 +58,7 @@ impl Runner<'_> {
 
     pub(super) fn wait_port(&mut self, s: &WaitPortStep) -> Result<String, String> {
         let addr = self.socket(&s.to)?;
-        let limit = or(s.timeout, DEFAULT_WAIT);
+        let limit = wait_port_limit(s);
         let node = self.net.node(&s.from).map_err(|e| e.to_string())?;
         let report = node
             .wait_port_open(addr)
@@ -33,28 +70,19 @@ impl Runner<'_> {
 
     pub(super) fn ping(&mut self, s: &PingStep) -> Result<String, String> {
         let ip = self.ip(&s.to)?;
-        let count = s.count.unwrap_or(3);
-        let (interval, timeout) = (
-            Duration::from_millis(50),
-            or(s.timeout, Duration::from_secs(1)),
-        );
+        let opts = ping_options(s);
+        let count = opts.count;
         let min = s.min_received.unwrap_or(count);
         if min == 0 {
             // Any number of replies will do: the requests only have to go.
             let node = self.net.node(&s.from).map_err(|e| e.to_string())?;
             let report = node
                 .ping(ip)
-                .count(count)
-                .interval(interval)
-                .timeout(timeout)
+                .options(opts)
                 .run()
                 .map_err(|e| e.to_string())?;
             return Ok(format!("{} of {count} replies from {ip}", report.received));
         }
-        let opts = PingOptions::new()
-            .count(count)
-            .interval(interval)
-            .timeout(timeout);
         let report =
             assert::reachable_with(self.source(&s.from)?, ip, &opts).map_err(|f| f.to_string())?;
         if report.received < min {
@@ -68,7 +96,7 @@ impl Runner<'_> {
 
     pub(super) fn reachable(&mut self, s: &ReachStep) -> Result<String, String> {
         let ip = self.ip(&s.to)?;
-        let limit = or(s.timeout, Duration::from_secs(5));
+        let limit = reachable_limit(s);
         let node = self.net.node(&s.from).map_err(|e| e.to_string())?;
         match node.wait_reachable(ip).timeout(limit).run() {
             Ok(r) => Ok(format!("{ip} answered ({} replies)", r.received)),
@@ -87,9 +115,7 @@ impl Runner<'_> {
 
     pub(super) fn unreachable(&mut self, s: &ReachStep) -> Result<String, String> {
         let ip = self.ip(&s.to)?;
-        let opts = PingOptions::new()
-            .count(1)
-            .timeout(or(s.timeout, Duration::from_secs(1)));
+        let opts = unreachable_options(s);
         assert::unreachable_with(self.source(&s.from)?, ip, &opts).map_err(|f| f.to_string())?;
         Ok(format!("{ip} did not answer"))
     }
@@ -122,7 +148,7 @@ impl Runner<'_> {
 
     pub(super) fn tcp(&mut self, s: &TcpStep) -> Result<String, String> {
         let addr = self.socket(&s.to)?;
-        let limit = or(s.timeout, Duration::from_secs(2));
+        let limit = tcp_limit(s);
         let node = self.net.node(&s.from).map_err(|e| e.to_string())?;
         let report = node
             .tcp_connect(addr)
@@ -147,7 +173,7 @@ impl Runner<'_> {
 
     pub(super) fn udp(&mut self, s: &UdpStep) -> Result<String, String> {
         let addr = self.socket(&s.to)?;
-        let limit = or(s.timeout, Duration::from_secs(2));
+        let limit = udp_limit(s);
         let node = self.net.node(&s.from).map_err(|e| e.to_string())?;
         let report = node
             .udp_request(addr, s.payload.as_bytes())

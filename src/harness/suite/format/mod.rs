@@ -76,8 +76,10 @@ pub struct ScenarioSpec {
     pub name: String,
     /// What it shows, for people.
     pub description: Option<String>,
-    /// A limit for the whole scenario (each step has its own limits).
-    pub timeout: Option<Dur>,
+    /// A limit for the whole scenario (each step has its own limits);
+    /// more than zero.
+    #[schemars(with = "Option<Dur>")]
+    pub timeout: Option<Spanned<Dur>>,
     /// Reported ignored, with this reason, unless `--ignored` is given.
     pub ignore: Option<String>,
     /// The steps, in order (each read as a [`Step`] by itself, so that a
