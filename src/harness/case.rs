@@ -8,6 +8,10 @@ use crate::lab::Net;
 /// The body of a data-driven test.
 type CaseBody = Box<dyn FnOnce(&Net) -> Result<(), Failure> + Send>;
 
+/// What a test that ran out of time adds to its failure: what its body
+/// had done so far.
+type TimeoutNote = Box<dyn FnOnce() -> String + Send>;
+
 /// A data-driven netns test: a name, a network, a body; for tests made from
 /// a table at run time rather than written as functions.
 ///
@@ -42,6 +46,7 @@ pub struct Case {
     pub(super) ignore: Option<Option<String>>,
     pub(super) should_panic: Option<Option<String>>,
     pub(super) body: CaseBody,
+    pub(super) on_timeout: Option<TimeoutNote>,
 }
 
 impl std::fmt::Debug for Case {
@@ -75,7 +80,16 @@ impl Case {
             ignore: None,
             should_panic: None,
             body: Box::new(move |net: &Net| body(net).into_outcome()),
+            on_timeout: None,
         }
+    }
+
+    /// Adds what `note` returns, on a line of its own, to the failure of a
+    /// test that ran out of time; it is called once the limit has passed,
+    /// while the body may still run.
+    pub(crate) fn on_timeout(mut self, note: impl FnOnce() -> String + Send + 'static) -> Self {
+        self.on_timeout = Some(Box::new(note));
+        self
     }
 
     /// The network the test runs in.

@@ -268,6 +268,7 @@ impl Harness {
                 spec = spec.should_panic_with(expected);
             }
             let body = case.body;
+            let on_timeout = case.on_timeout;
             trials.push(netns_trial(
                 name.clone(),
                 case.ignore,
@@ -280,7 +281,12 @@ impl Harness {
                         should_panic: spec.should_panic,
                         expected: expected.as_deref(),
                     };
-                    let outcome = execute(spec, move |ctx| body(ctx.net()));
+                    let outcome = match (execute(spec, move |ctx| body(ctx.net())), on_timeout) {
+                        (Outcome::TimedOut(m), Some(note)) => {
+                            Outcome::TimedOut(format!("{m}\n{}", note()))
+                        }
+                        (outcome, _) => outcome,
+                    };
                     quiet.verdict(judge(outcome, expect, skip))
                 },
             ));

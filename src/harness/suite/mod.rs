@@ -270,13 +270,12 @@ impl Scenario {
             cancelled.store(true, Ordering::Release);
         }
         // Out of time, the runner is still busy: what it logged so far, and
-        // the last step it started.
+        // the last step it started (the log goes to the report).
         let so_far = std::mem::take(&mut *live.lock().unwrap_or_else(|e| e.into_inner()));
         let outcome = match outcome {
-            Outcome::TimedOut(m) => Outcome::TimedOut(match last_step_started(&so_far) {
-                Some(step) => format!("{m}\nthe last step it started: {step}"),
-                None => format!("{m}\nit had not started a step"),
-            }),
+            Outcome::TimedOut(m) => {
+                Outcome::TimedOut(format!("{m}\n{}", out_of_time_note(&so_far, false)))
+            }
             other => other,
         };
         let verdict = match outcome {
@@ -304,20 +303,28 @@ impl Scenario {
         }
     }
 
-    /// The scenario as a test of the custom harness.
+    /// The scenario as a test of the custom harness. Out of time, it fails
+    /// naming the last step it started, with its step log so far.
     pub fn into_case(self) -> Case {
         let ignore = self.ignore.clone();
         let name = self.name();
         let timeout = self.timeout;
         let topology = self.file.topology.clone();
+        let live = Arc::new(Mutex::new(Vec::new()));
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let (steps, stop) = (live.clone(), cancelled.clone());
         let mut case = Case::new(name, move |net: &crate::Net| -> Result<(), Message> {
             let notes = Mutex::new(RunNotes::default());
-            self.body(net, &notes, Arc::default(), Arc::default())
-                .map_err(|f| match f {
-                    Failure::Returned(m) | Failure::Setup(m) => Message(m),
-                })
+            self.body(net, &notes, steps, stop).map_err(|f| match f {
+                Failure::Returned(m) | Failure::Setup(m) => Message(m),
+            })
         })
-        .topology(topology);
+        .topology(topology)
+        .on_timeout(move || {
+            cancelled.store(true, Ordering::Release);
+            let so_far = std::mem::take(&mut *live.lock().unwrap_or_else(|e| e.into_inner()));
+            out_of_time_note(&so_far, true)
+        });
         if let Some(t) = timeout {
             case = case.timeout(t);
         }
@@ -490,6 +497,19 @@ pub fn harness(dir: impl AsRef<Path>) -> Harness {
 /// folder at compile time.
 pub fn main(dir: impl AsRef<Path>) -> ! {
     harness(dir).run()
+}
+
+/// What a scenario out of time had done, from its step log so far: the
+/// last step it started, and the log itself when `with_log`.
+fn out_of_time_note(so_far: &[String], with_log: bool) -> String {
+    let last = match last_step_started(so_far) {
+        Some(step) => format!("the last step it started: {step}"),
+        None => "it had not started a step".to_string(),
+    };
+    if !with_log || so_far.is_empty() {
+        return last;
+    }
+    format!("{last}\nthe step log so far:\n{}", so_far.join("\n"))
 }
 
 /// The last step a step log says was started (`step N (verb) at place`).

@@ -1,0 +1,58 @@
+//! Suite scenarios run in process, as `suite_main!` and `Scenario::run`
+//! run them: what a failure says and where its artifacts go. Needs the
+//! privileges to make namespaces.
+
+use std::path::{Path, PathBuf};
+
+use netns_test::harness::Arguments;
+use netns_test::suite;
+
+/// `dir/name` with `text`, its folders made.
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const TWO_HOSTS: &str = r#"
+[[topology.links]]
+a = { node = "h1", iface = "eth0", addr = "198.51.100.1/24" }
+b = { node = "h2", iface = "eth0", addr = "198.51.100.2/24" }
+"#;
+
+#[test]
+fn under_the_harness_a_scenario_out_of_time_names_its_last_step_and_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = r#"
+[[scenario]]
+name = "too_slow"
+timeout = "1s"
+steps = [
+  { do = "run", node = "h1", cmd = ["true"] },
+  { do = "sleep", for = "10s" },
+  { do = "run", node = "h1", cmd = ["true"] },
+]
+"#;
+    write(dir.path(), "suite/slow.toml", &format!("{body}{TWO_HOSTS}"));
+    let log = dir.path().join("log");
+    let args = Arguments {
+        logfile: Some(log.to_string_lossy().into_owned()),
+        test_threads: Some(1),
+        ..Arguments::default()
+    };
+    let conclusion = suite::harness(dir.path().join("suite")).run_with(&args);
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(conclusion.num_failed, 1, "{text}");
+    assert!(text.contains("test `slow::too_slow` timed out"), "{text}");
+    assert!(
+        text.contains("the last step it started: step 2 (sleep) at "),
+        "{text}"
+    );
+    assert!(text.contains("the step log so far:"), "{text}");
+    assert!(
+        text.contains("step 1 (run)") && text.contains("  ok: "),
+        "{text}"
+    );
+    assert!(!text.contains("step 3 (run)"), "{text}");
+}
