@@ -56,3 +56,41 @@ steps = [
     );
     assert!(!text.contains("step 3 (run)"), "{text}");
 }
+
+#[test]
+fn scenarios_whose_names_map_alike_keep_their_artifacts_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let fails = |name: &str| {
+        format!(
+            "[[scenario]]\nname = \"{name}\"\n\
+             steps = [{{ do = \"run\", node = \"h1\", cmd = [\"false\"] }}]\n"
+        )
+    };
+    let two = format!("{}{}{TWO_HOSTS}", fails("x y"), fails("x_y"));
+    write(dir.path(), "suite/f.toml", &two);
+    write(
+        dir.path(),
+        "suite/a/b.toml",
+        &format!("{}{TWO_HOSTS}", fails("s")),
+    );
+    write(
+        dir.path(),
+        "suite/a__b.toml",
+        &format!("{}{TWO_HOSTS}", fails("s")),
+    );
+    let loaded = suite::load(&[dir.path().join("suite")], &Default::default());
+    let mut folders = Vec::new();
+    for file in loaded {
+        for scenario in file.result.unwrap().scenarios {
+            let report = scenario.run();
+            assert!(report.verdict.problem().is_some(), "{report:?}");
+            folders.push((scenario.name(), report.artifacts.expect("artifacts")));
+        }
+    }
+    assert_eq!(folders.len(), 4, "{folders:#?}");
+    // Each folder still holds its own scenario's artifacts.
+    for (name, folder) in &folders {
+        let written = std::fs::read_to_string(folder.join("scenario.txt")).unwrap();
+        assert_eq!(written.lines().next(), Some(name.as_str()), "{folders:#?}");
+    }
+}

@@ -43,16 +43,47 @@ fn component(text: &str) -> String {
         .collect()
 }
 
+/// The folder of scenario `scenario` of the file named `file` (its path
+/// under its folder, parts joined with `/`): the parts and the scenario
+/// joined with `__` (`dir__file__scenario`), when that can be read back
+/// (each part non-empty, of ASCII letters, digits, `.`, `-` and `_`, with
+/// no `__` and no `_` at either end); else that with each other character
+/// made `_`, and `-` and a hash of the full name after it, so that two
+/// scenarios never share a folder (`x y` and `x_y`, `a/b` and `a__b`).
+fn folder_name(file: &str, scenario: &str) -> String {
+    let parts: Vec<&str> = file.split('/').chain([scenario]).collect();
+    let plain = parts.join("__");
+    let readable = parts.iter().all(|p| {
+        !p.is_empty()
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            && !p.contains("__")
+            && !p.starts_with('_')
+            && !p.ends_with('_')
+    });
+    if readable {
+        return plain;
+    }
+    let full = format!("{file}::{scenario}");
+    format!(
+        "{}-{:08x}",
+        component(&plain),
+        fnv1a(full.as_bytes()) as u32
+    )
+}
+
+/// The 64-bit FNV-1a hash of `bytes`: the same in every build.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// Writes the artifacts of `runner`'s failed scenario; the folder (if
 /// written) and a line saying where it is, or why there is none.
 pub(crate) fn write(runner: &Runner<'_>, failure: &str) -> (Option<PathBuf>, String) {
-    let name = component(
-        &runner
-            .scenario
-            .name()
-            .replace("::", "__")
-            .replace('/', "__"),
-    );
+    let sc = runner.scenario;
+    let name = folder_name(&sc.file.name, &sc.short_name);
     let mut last_error = String::new();
     let fallback = std::env::temp_dir().join("netns-test-artifacts");
     for base in [root(), fallback] {
@@ -173,4 +204,27 @@ fn failing_path(runner: &Runner<'_>) -> Vec<String> {
     out.extend(via.iter().cloned());
     out.extend(dest(to));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::folder_name;
+
+    #[test]
+    fn folder_names_are_plain_when_they_can_be_read_back() {
+        assert_eq!(folder_name("basics", "web_ok"), "basics__web_ok");
+        assert_eq!(folder_name("a/lab", "fails"), "a__lab__fails");
+        let names = [
+            folder_name("f", "x y"),
+            folder_name("f", "x_y"),
+            folder_name("a/b", "s"),
+            folder_name("a__b", "s"),
+            folder_name("a", "b__s"),
+            folder_name("a_", "_s"),
+            folder_name("a", "__s"),
+        ];
+        let distinct: std::collections::BTreeSet<_> = names.iter().collect();
+        assert_eq!(distinct.len(), names.len(), "{names:#?}");
+        assert!(names[0].starts_with("f__x_y-"), "{}", names[0]);
+    }
 }
