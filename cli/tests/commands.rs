@@ -53,6 +53,18 @@ fn check_lists_every_mistake_with_its_position() {
     assert!(ok.status.success(), "{}", text(&ok.stderr));
 }
 
+#[test]
+fn a_seed_in_the_environment_that_is_no_number_is_named_once() {
+    let mut c = Command::new(BIN);
+    c.args(["check", repo().join("suites").to_str().unwrap()])
+        .env("NETNS_TEST_SEED", "0x2a");
+    let out = c.output().unwrap();
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let warning = "ignoring NETNS_TEST_SEED=\"0x2a\": expected a whole number";
+    assert_eq!(err.matches(warning).count(), 1, "{err}");
+}
+
 /// Scenarios on the two-host lab of `suites/labs/` (its path in place of
 /// `LAB_FILE`): one passes, one fails, one is ignored.
 const MIXED: &str = r#"

@@ -159,17 +159,16 @@ impl fmt::Debug for Schedule {
     }
 }
 
-/// The variable that overrides a schedule's seed, to replay a failure.
+/// The variable that overrides a schedule's seed (and a lab's), to replay
+/// a failure: a whole number; another value is ignored, with a warning on
+/// standard error.
 pub const SEED_ENV: &str = "NETNS_TEST_SEED";
 
 impl Schedule {
     /// A schedule drawing from `seed` (or from `NETNS_TEST_SEED` when it is
     /// set, to replay a failed run), with a period of 1 s and no nemesis.
     pub fn new(seed: u64) -> Schedule {
-        let seed = std::env::var(SEED_ENV)
-            .ok()
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(seed);
+        let seed = crate::sys::env::seed().unwrap_or(seed);
         Schedule {
             seed,
             period: Duration::from_secs(1),

@@ -300,10 +300,7 @@ fn named_node(e: &Error) -> Option<&str> {
 /// The lab's seed: `NETNS_TEST_SEED`, else the topology's, else drawn from
 /// the clock and the process id.
 fn resolve_seed(declared: Option<u64>) -> u64 {
-    if let Some(s) = std::env::var(crate::fault::SEED_ENV)
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-    {
+    if let Some(s) = crate::sys::env::seed() {
         return s;
     }
     declared.unwrap_or_else(|| {

@@ -1,18 +1,21 @@
 //! The switches netns-test reads from the environment (`NETNS_TEST_DUMP`,
 //! `NETNS_TEST_KEEP`, `NETNS_TEST_CAPTURE`, `NETNS_TEST_SKIP_UNSUPPORTED`,
-//! `NETNS_TEST_NO_USERNS`), read one way.
+//! `NETNS_TEST_NO_USERNS`), read one way, and the seed `NETNS_TEST_SEED`.
 //!
 //! A switch is on for `1`, `true` or `yes` and off for `0`, `false`, `no`
 //! or an empty value (in any case, spaces around ignored); unset is off.
 //! Anything else is a mistake: the variable stays off and a warning says
 //! so, once per variable and process, on the process's standard error
 //! itself (past libtest's output capture, so a passing test does not hide
-//! it).
+//! it). The seed is a whole number (spaces around ignored); empty is as
+//! unset, and anything else is ignored with such a warning.
 
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::fmt;
 use std::sync::Mutex;
+
+use crate::fault::SEED_ENV;
 
 /// An environment value that means neither on nor off (nor anything else
 /// the variable accepts).
@@ -77,14 +80,49 @@ pub(crate) fn switch(name: &'static str) -> bool {
 /// Prints `bad` to the process's standard error, the first time this
 /// process sees a bad value of that variable.
 pub(crate) fn warn_once(bad: &BadValue) {
+    warn_once_about(bad.name, &bad.to_string());
+}
+
+/// Prints `message` to the process's standard error, the first time this
+/// process warns about variable `name`.
+fn warn_once_about(name: &'static str, message: &str) {
     static WARNED: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
     let first = WARNED
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(bad.name);
+        .insert(name);
     if first {
-        write_past_capture(&bad.to_string());
+        write_past_capture(message);
     }
+}
+
+/// The seed a value of [`SEED_ENV`] gives: `None` when unset or empty,
+/// `Err` (the warning) when it is no whole number of 64 bits.
+pub(crate) fn read_seed(value: Option<&OsStr>) -> Result<Option<u64>, String> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let text = value.to_string_lossy();
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    trimmed.parse().map(Some).map_err(|_| {
+        format!(
+            "netns-test: ignoring {SEED_ENV}={text:?}: expected a whole number from 0 to {}; \
+             the seed is not overridden",
+            u64::MAX
+        )
+    })
+}
+
+/// The seed [`SEED_ENV`] sets, which wins over every other; a value that
+/// is no seed is ignored, with a warning (see [`warn_once`]).
+pub(crate) fn seed() -> Option<u64> {
+    read_seed(std::env::var_os(SEED_ENV).as_deref()).unwrap_or_else(|warning| {
+        warn_once_about(SEED_ENV, &warning);
+        None
+    })
 }
 
 /// Writes `msg` and a newline to the process's standard error itself: the
@@ -111,6 +149,17 @@ mod tests {
         }
         for bad in ["2", "on", "off", "y", "keep", "./true", "/tmp"] {
             assert_eq!(parse_switch(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_seed_is_a_whole_number_and_anything_else_is_named() {
+        assert_eq!(read_seed(None), Ok(None));
+        assert_eq!(read_seed(Some(OsStr::new(" "))), Ok(None));
+        assert_eq!(read_seed(Some(OsStr::new(" 42 "))), Ok(Some(42)));
+        for bad in ["abc", "-1", "1.5", "18446744073709551616"] {
+            let e = read_seed(Some(OsStr::new(bad))).unwrap_err();
+            assert!(e.contains(&format!("NETNS_TEST_SEED=\"{bad}\"")), "{e}");
         }
     }
 

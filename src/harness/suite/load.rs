@@ -204,10 +204,7 @@ pub(crate) fn load_file(
 ) -> Result<LabFile, Vec<SuiteError>> {
     let mut stack = vec![path.canonicalize().unwrap_or(path.to_path_buf())];
     // As for any lab: `NETNS_TEST_SEED` wins over the file's seed.
-    let env_seed = std::env::var(crate::fault::SEED_ENV)
-        .ok()
-        .and_then(|v| v.trim().parse().ok());
-    let seed_override = options.seed.or(env_seed);
+    let seed_override = options.seed.or(crate::sys::env::seed());
     let (source, file, base) = read(path, &options.vars, seed_override, &mut stack)?;
     let seed = base.seed.unwrap_or(DEFAULT_SEED);
     let mut layers = base.layers;
