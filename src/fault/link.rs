@@ -302,7 +302,7 @@ impl<'a> Link<'a> {
                 let id = self.net.faults.commit(
                     self.net,
                     reserved,
-                    Box::new(move |_| {
+                    Box::new(move |_, _| {
                         format!("{} state changes", ev_flips.load(Ordering::Relaxed))
                     }),
                     undo,
@@ -441,7 +441,7 @@ fn end_flap(
 
 /// The evidence of a link fault: the state changes of veth `index` so far.
 fn evidence(index: usize) -> crate::lab::faults::Evidence {
-    Box::new(move |net: &Net| {
+    Box::new(move |net: &Net, _| {
         let n = net.veths()[index].state_changes.load(Ordering::Relaxed);
         format!("{n} state changes of the link")
     })

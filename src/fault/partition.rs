@@ -355,7 +355,7 @@ impl Net {
         let started = self.faults.commit(
             self,
             reserved,
-            Box::new(move |net: &Net| {
+            Box::new(move |net: &Net, _| {
                 let dropped: u64 = ev_nodes
                     .iter()
                     .filter_map(|i| counted(&net.nodes()[*i], &ev_comment).ok())

@@ -3,15 +3,20 @@
 //! lab only keeps it, so that `Net::heal` and teardown can end every fault.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::net::Net;
 use crate::error::Result;
 use crate::fault::FaultError;
 
-/// How a fault shows what it did so far (packets dropped, state changes).
-pub(crate) type Evidence = Box<dyn Fn(&Net) -> String + Send + Sync>;
+/// How a fault shows what it did so far (packets dropped, state changes),
+/// answering by the deadline it is given (a fault whose evidence must wait,
+/// for a wire's rule that runs, says it is busy instead).
+pub(crate) type Evidence = Box<dyn Fn(&Net, Instant) -> String + Send + Sync>;
+
+/// How long [`FaultBook::list`] gives the faults' evidence in all.
+pub(crate) const EVIDENCE_WAIT: Duration = crate::wire::REPORT_WAIT;
 /// How a fault is undone.
 pub(crate) type Undo = Box<dyn FnOnce(&Net) -> Result<()> + Send>;
 
@@ -22,8 +27,9 @@ struct Entry {
     key: String,
     description: String,
     since: Instant,
-    /// `None` while the fault is reserved and not yet started.
-    evidence: Option<Evidence>,
+    /// `None` while the fault is reserved and not yet started. Shared, so
+    /// that [`FaultBook::list`] calls it without the book's lock.
+    evidence: Option<Arc<dyn Fn(&Net, Instant) -> String + Send + Sync>>,
     /// `None` while the fault is reserved and not yet started.
     undo: Option<Undo>,
 }
@@ -129,7 +135,7 @@ impl FaultBook {
                 key,
                 description,
                 since: Instant::now(),
-                evidence: Some(evidence),
+                evidence: Some(Arc::from(evidence)),
                 undo: Some(undo),
             });
         id
@@ -186,7 +192,7 @@ impl FaultBook {
             let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(e) = active.iter_mut().find(|e| e.id == r.id) {
                 e.since = Instant::now();
-                e.evidence = Some(evidence);
+                e.evidence = Some(Arc::from(evidence));
                 e.undo = Some(undo);
                 return Ok(r.id);
             }
@@ -264,16 +270,27 @@ impl FaultBook {
     }
 
     /// The active faults, oldest first (not those only reserved).
+    ///
+    /// The evidence is gathered after the book's lock is released, so that
+    /// a fault whose evidence waits (a wire's direction while its rule
+    /// runs) holds up neither `Net::heal`, nor teardown, nor another fault
+    /// starting or ending; together the faults' evidence waits at most
+    /// [`EVIDENCE_WAIT`].
     pub(crate) fn list(&self, net: &Net) -> Vec<ActiveFault> {
-        let active = self.active.lock().unwrap_or_else(|p| p.into_inner());
-        active
+        let started: Vec<_> = self
+            .active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
             .iter()
-            .filter_map(|e| {
-                Some(ActiveFault {
-                    description: e.description.clone(),
-                    active_for: e.since.elapsed(),
-                    evidence: (e.evidence.as_ref()?)(net),
-                })
+            .filter_map(|e| Some((e.description.clone(), e.since, e.evidence.clone()?)))
+            .collect();
+        let deadline = Instant::now() + EVIDENCE_WAIT;
+        started
+            .into_iter()
+            .map(|(description, since, evidence)| ActiveFault {
+                description,
+                active_for: since.elapsed(),
+                evidence: evidence(net, deadline),
             })
             .collect()
     }

@@ -222,8 +222,11 @@ impl Net {
         &self.veths
     }
 
-    /// The faults active now (link downs, flaps, partitions), oldest first,
-    /// each with what it did so far.
+    /// The faults active now (link downs, flaps, partitions, wires impaired
+    /// or held), oldest first, each with what it did so far. The evidence of
+    /// a wire's fault waits for that direction's rule, if one is running,
+    /// for at most [`REPORT_WAIT`](crate::wire::REPORT_WAIT) in all, then
+    /// says the direction is busy.
     pub fn active_faults(&self) -> Vec<ActiveFault> {
         self.faults.list(self)
     }

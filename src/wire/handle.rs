@@ -2,6 +2,7 @@
 //! direction's model, hold its frames, set a rule, read its counters.
 
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use super::hold::Hold;
 use crate::error::{Error, Result};
@@ -91,7 +92,7 @@ impl<'a> Link<'a> {
             self.net.faults.start(
                 key,
                 format!("wire {} impaired: {model}", self.arrow(dir)),
-                Box::new(move |net: &Net| stats_line(net, wire, dir)),
+                Box::new(move |net: &Net, by| stats_line(net, wire, dir, by)),
                 Box::new(move |net: &Net| {
                     if let Some(relay) = &net.relay {
                         relay.restore_base(wire, dir);
@@ -168,7 +169,7 @@ impl<'a> Link<'a> {
                     .collect::<Vec<_>>()
                     .join(" and ")
             ),
-            Box::new(move |net: &Net| held_line(net, wire)),
+            Box::new(move |net: &Net, by| held_line(net, wire, by)),
             Box::new(move |net: &Net| {
                 if let Some(relay) = &net.relay {
                     for &dir in &undo_dirs {
@@ -223,7 +224,9 @@ impl<'a> Link<'a> {
     }
 }
 
-/// How long [`Net::wire_report`] waits in all for rules that are running.
+/// How long [`Net::wire_report`] and [`Net::active_faults`] each wait in
+/// all for the wires' rules that are running: a direction whose rule has
+/// not returned by then is reported as busy.
 pub const REPORT_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Net {
@@ -249,7 +252,7 @@ impl Net {
         let mut lines = vec![format!(
             "wires (seed {seed}; replay with NETNS_TEST_SEED={seed}):"
         )];
-        let deadline = std::time::Instant::now() + REPORT_WAIT;
+        let deadline = Instant::now() + REPORT_WAIT;
         for veth in self.veths() {
             let Some(wire) = veth.wire else { continue };
             let link = Link {
@@ -259,10 +262,7 @@ impl Net {
             };
             for dir in 0..2 {
                 let Some(st) = relay.direction_by(wire, dir, deadline) else {
-                    lines.push(format!(
-                        "{}: busy: its rule has not returned (counters not read)",
-                        link.arrow(dir)
-                    ));
+                    lines.push(format!("{}: {BUSY}", link.arrow(dir)));
                     continue;
                 };
                 let mut line =
@@ -282,27 +282,31 @@ pub(super) fn hold_key(wire: usize, id: u64) -> String {
     format!("wire {wire} hold {id}")
 }
 
-/// The evidence of an impaired direction: its counters and the seed.
-fn stats_line(net: &Net, wire: usize, dir: usize) -> String {
-    match &net.relay {
-        Some(relay) => format!("{}; seed {}", relay.direction(wire, dir).stats, net.seed()),
-        None => String::new(),
+/// What the evidence of a wire's fault says of a direction whose rule has
+/// not returned by the deadline.
+const BUSY: &str = "busy: its rule has not returned (counters not read)";
+
+/// The evidence of an impaired direction: its counters and the seed, read
+/// by `deadline` (else that it is busy).
+fn stats_line(net: &Net, wire: usize, dir: usize, deadline: Instant) -> String {
+    let Some(relay) = &net.relay else {
+        return String::new();
+    };
+    match relay.direction_by(wire, dir, deadline) {
+        Some(st) => format!("{}; seed {}", st.stats, net.seed()),
+        None => format!("{BUSY}; seed {}", net.seed()),
     }
 }
 
-/// The evidence of a hold: frames held in each direction.
-fn held_line(net: &Net, wire: usize) -> String {
-    match &net.relay {
-        Some(relay) => {
-            let held = |d| {
-                relay
-                    .direction(wire, d)
-                    .held
-                    .as_ref()
-                    .map_or(0, |h| h.len())
-            };
-            format!("{} + {} frames held", held(0), held(1))
-        }
-        None => String::new(),
-    }
+/// The evidence of a hold: frames held in each direction, read by
+/// `deadline` (else that the direction is busy).
+fn held_line(net: &Net, wire: usize, deadline: Instant) -> String {
+    let Some(relay) = &net.relay else {
+        return String::new();
+    };
+    let held = |d| match relay.direction_by(wire, d, deadline) {
+        Some(st) => st.held.as_ref().map_or(0, |h| h.len()).to_string(),
+        None => format!("? ({BUSY})"),
+    };
+    format!("{} + {} frames held", held(0), held(1))
 }

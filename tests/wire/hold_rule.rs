@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use netns_test::wire::{Direction, Frame, Verdict};
+use netns_test::wire::{Direction, Frame, Impairment, Verdict};
 
 use super::util::{ipv4_wire, recv_numbers, send_numbered, udp, udp_number};
 
@@ -203,4 +203,57 @@ fn a_rule_that_blocks_does_not_hold_up_the_report() {
     drop(closed);
     let report = net.wire_report().join("\n");
     assert!(!report.contains("busy"), "{report}");
+}
+
+#[test]
+fn a_rule_that_blocks_does_not_hold_up_the_list_of_faults() {
+    let net = ipv4_wire(17);
+    let link = net.link("n1", "n2").unwrap();
+    let tx = udp(&net, "n1", "198.51.100.1:0", Duration::from_millis(300));
+    // Two faults whose evidence reads the direction the rule blocks.
+    let model = Impairment::new().delay(Duration::from_millis(1));
+    link.impair(Direction::Forward, model).unwrap();
+    let hold = link.hold(Direction::Backward).unwrap();
+    let gate = Arc::new(std::sync::Mutex::new(()));
+    let closed = gate.lock().unwrap();
+    let (entered, rule_entered) = std::sync::mpsc::channel();
+    let rule_gate = Arc::clone(&gate);
+    link.set_rule(Direction::Forward, move |frame: &Frame<'_>| {
+        if udp_number(frame, 9010) == Some(0) {
+            let _ = entered.send(());
+            // Blocks until the test opens the gate.
+            drop(rule_gate.lock());
+        }
+        Verdict::Pass
+    })
+    .unwrap();
+    send_numbered(&tx, "198.51.100.2:9010", 0..1, 32, Duration::ZERO);
+    rule_entered
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the rule sees the datagram");
+    let listed = std::thread::scope(|s| {
+        let (done, listed) = std::sync::mpsc::channel();
+        let net = &net;
+        s.spawn(move || {
+            let _ = done.send(net.active_faults());
+        });
+        // The gate stays closed until the list comes: a list that waits for
+        // the rule never comes. 30 s only separates "returns after
+        // REPORT_WAIT (1 s)" from "blocks until the gate opens".
+        let listed = listed.recv_timeout(Duration::from_secs(30));
+        drop(closed);
+        listed
+    });
+    let faults = listed.expect("active_faults waited for the blocked rule");
+    assert_eq!(faults.len(), 2, "{faults:?}");
+    assert!(
+        faults[0]
+            .evidence
+            .starts_with("busy: its rule has not returned"),
+        "{faults:?}"
+    );
+    assert!(faults[1].evidence.contains("frames held"), "{faults:?}");
+    hold.release().unwrap();
+    net.heal().unwrap();
+    assert!(net.active_faults().is_empty());
 }
