@@ -267,7 +267,7 @@ mod tests {
             .commit(
                 &net,
                 reserved,
-                Box::new(|_| String::new()),
+                Box::new(|_, _| String::new()),
                 Box::new(move |_| {
                     flag.store(true, Ordering::SeqCst);
                     Ok(())
