@@ -239,6 +239,15 @@ impl FaultBook {
         entry.undo.map_or(Ok(()), |undo| undo(net))
     }
 
+    /// Forgets fault `id` without undoing it: whether it was still active
+    /// (not ended yet by `Net::heal`, say), for its owner to undo it.
+    pub(crate) fn forget(&self, id: u64) -> bool {
+        let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        let before = active.len();
+        active.retain(|e| e.id != id);
+        active.len() < before
+    }
+
     /// Forgets every active fault on `key` without undoing it (its effect
     /// was undone by other means).
     pub(crate) fn forget_keyed(&self, key: &str) {

@@ -141,6 +141,11 @@ impl<'a> Link<'a> {
     /// [`Hold::release`] delivers them (also when the guard drops, or on
     /// [`Net::heal`]) or [`Hold::discard`] drops them.
     ///
+    /// Each hold is a fault of its own. A direction held by several holds
+    /// stays held until the last of them ends: releasing an earlier one
+    /// delivers nothing, discarding one drops the frames held so far (the
+    /// direction stays held for the frames that come after).
+    ///
     /// ```no_run
     /// use netns_test::wire::Direction;
     /// # use netns_test::{Net, Topology};
@@ -157,7 +162,7 @@ impl<'a> Link<'a> {
             relay.hold(wire, dir);
         }
         let undo_dirs = dirs.clone();
-        // A key of its own: discarding this hold forgets this fault only.
+        // A key of its own: each hold is a fault of its own.
         let id = self.net.faults.next_id();
         self.net.faults.start_with_id(
             id,
@@ -278,7 +283,7 @@ impl Net {
 }
 
 /// The key of hold `id` of wire `wire` in the network's book of faults.
-pub(super) fn hold_key(wire: usize, id: u64) -> String {
+fn hold_key(wire: usize, id: u64) -> String {
     format!("wire {wire} hold {id}")
 }
 

@@ -1,6 +1,5 @@
 //! A held direction of a wire: frames queue until released or discarded.
 
-use super::handle::hold_key;
 use crate::error::Result;
 use crate::lab::{Net, Relay};
 
@@ -47,23 +46,39 @@ impl<'a> Hold<'a> {
             .sum()
     }
 
-    /// Ends the hold and delivers the held frames, in the order they came;
-    /// how many.
+    /// Ends the hold; how many held frames it delivered, in the order they
+    /// came.
+    ///
+    /// A direction that another hold still holds stays held: its frames
+    /// wait for the last hold to end (none is delivered by this one). Once
+    /// the hold was ended by other means (`Net::heal`), nothing is done and
+    /// the answer is 0.
     pub fn release(self) -> Result<usize> {
-        let n = self.held();
-        self.net.faults.end(self.net, self.id)?;
-        Ok(n)
+        Ok(self.end(true))
     }
 
-    /// Ends the hold and drops the held frames (counted as discarded); how
-    /// many. Other holds on the wire (the other direction's) stay.
+    /// Ends the hold and drops the held frames of its directions now
+    /// (counted as discarded); how many.
+    ///
+    /// A direction that another hold still holds stays held, for the frames
+    /// that come after (the frames dropped here are gone for that hold
+    /// too); other holds on the wire stay. Once the hold was ended by other
+    /// means (`Net::heal`), nothing is done and the answer is 0: the frames
+    /// of a hold made since are left alone.
     pub fn discard(self) -> Result<usize> {
-        self.net.faults.forget_keyed(&hold_key(self.wire, self.id));
-        Ok(self
-            .dirs
+        Ok(self.end(false))
+    }
+
+    /// Ends this hold, if it is still in the network's book of faults:
+    /// delivers or drops the held frames (see [`Relay::end_hold`]).
+    fn end(&self, deliver: bool) -> usize {
+        if !self.net.faults.forget(self.id) {
+            return 0;
+        }
+        self.dirs
             .iter()
-            .map(|&d| self.relay.end_hold(self.wire, d, false))
-            .sum())
+            .map(|&d| self.relay.end_hold(self.wire, d, deliver))
+            .sum()
     }
 }
 

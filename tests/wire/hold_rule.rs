@@ -257,3 +257,57 @@ fn a_rule_that_blocks_does_not_hold_up_the_list_of_faults() {
     net.heal().unwrap();
     assert!(net.active_faults().is_empty());
 }
+
+#[test]
+fn a_direction_held_twice_stays_held_until_both_holds_end() {
+    let net = ipv4_wire(18);
+    let link = net.link("n1", "n2").unwrap();
+    let rx = udp(&net, "n2", "198.51.100.2:9011", Duration::from_millis(200));
+    let tx = udp(&net, "n1", "198.51.100.1:0", Duration::from_millis(200));
+    let first = link.hold(Direction::Forward).unwrap();
+    let second = link.hold(Direction::Both).unwrap();
+    send_numbered(&tx, "198.51.100.2:9011", 0..3, 32, Duration::ZERO);
+    assert!(recv_numbers(&rx, 3).is_empty(), "a held frame got through");
+    // The second hold still holds the direction: nothing is delivered.
+    assert_eq!(first.release().unwrap(), 0);
+    send_numbered(&tx, "198.51.100.2:9011", 3..5, 32, Duration::ZERO);
+    assert!(recv_numbers(&rx, 5).is_empty(), "a held frame got through");
+    let faults = net.active_faults();
+    assert_eq!(faults.len(), 1, "{faults:?}");
+    assert_eq!(second.held(), 5);
+    assert_eq!(second.release().unwrap(), 5);
+    assert_eq!(recv_numbers(&rx, 5), vec![0, 1, 2, 3, 4]);
+    // Discarding one of two holds drops what is held; the other holds on.
+    let first = link.hold(Direction::Forward).unwrap();
+    let second = link.hold(Direction::Forward).unwrap();
+    send_numbered(&tx, "198.51.100.2:9011", 5..7, 32, Duration::ZERO);
+    let by = Instant::now() + Duration::from_secs(10);
+    while second.held() < 2 && Instant::now() < by {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(first.discard().unwrap(), 2);
+    send_numbered(&tx, "198.51.100.2:9011", 7..8, 32, Duration::ZERO);
+    assert!(recv_numbers(&rx, 3).is_empty(), "a held frame got through");
+    assert_eq!(second.release().unwrap(), 1);
+    assert_eq!(recv_numbers(&rx, 3), vec![7]);
+    assert_eq!(link.wire_stats().unwrap().forward.discarded, 2);
+}
+
+#[test]
+fn a_hold_ended_by_heal_leaves_a_newer_hold_alone() {
+    let net = ipv4_wire(19);
+    let link = net.link("n1", "n2").unwrap();
+    let rx = udp(&net, "n2", "198.51.100.2:9012", Duration::from_millis(200));
+    let tx = udp(&net, "n1", "198.51.100.1:0", Duration::from_millis(200));
+    let old = link.hold(Direction::Forward).unwrap();
+    net.heal().unwrap();
+    let new = link.hold(Direction::Forward).unwrap();
+    send_numbered(&tx, "198.51.100.2:9012", 0..3, 32, Duration::ZERO);
+    assert!(recv_numbers(&rx, 3).is_empty(), "a held frame got through");
+    assert_eq!(old.discard().unwrap(), 0);
+    assert_eq!(new.held(), 3);
+    assert_eq!(net.active_faults().len(), 1);
+    assert_eq!(new.release().unwrap(), 3);
+    assert_eq!(recv_numbers(&rx, 3), vec![0, 1, 2]);
+    assert_eq!(link.wire_stats().unwrap().forward.discarded, 0);
+}

@@ -225,18 +225,25 @@ impl Relay {
         st.pipeline.set_model(base);
     }
 
-    /// Starts holding the frames that enter that direction.
+    /// Starts a hold of that direction: its frames queue until the last of
+    /// its holds ends.
     pub(crate) fn hold(&self, wire: usize, dir: usize) {
         let mut st = self.direction(wire, dir);
+        st.holders += 1;
         if st.held.is_none() {
             st.held = Some(Default::default());
         }
     }
 
-    /// Ends the hold: delivers the held frames in order (or, with
-    /// `deliver` false, drops them); how many. Once the relay has stopped,
-    /// the held frames are dropped (and nothing is done once its thread
-    /// was left behind holding that direction).
+    /// Ends one hold of that direction; how many held frames it delivered
+    /// (or, with `deliver` false, dropped).
+    ///
+    /// While another hold holds the direction, the frames stay held when
+    /// `deliver` is true (nothing delivered), and are dropped now, counted
+    /// as discarded, when it is false: the direction stays held. The last
+    /// hold to end delivers the held frames in order (or drops them). Once
+    /// the relay has stopped, the held frames are dropped (and nothing is
+    /// done once its thread was left behind holding that direction).
     ///
     /// The held frames are written at once, from the caller's thread: ahead
     /// of the frames of that direction that entered before the hold and
@@ -245,6 +252,15 @@ impl Relay {
         let Some(mut st) = self.direction_unless_stuck(wire, dir) else {
             return 0;
         };
+        st.holders = st.holders.saturating_sub(1);
+        if st.holders > 0 {
+            if deliver {
+                return 0;
+            }
+            let n = st.held.as_mut().map_or(0, |h| std::mem::take(h).len());
+            st.stats.discarded += n as u64;
+            return n;
+        }
         let Some(held) = st.held.take() else {
             return 0;
         };

@@ -23,6 +23,9 @@ pub(crate) struct DirState {
     pub(crate) rule_panic: Option<String>,
     /// Frames that entered while held, in order; `None` when not held.
     pub(crate) held: Option<VecDeque<Vec<u8>>>,
+    /// The holds holding the direction (`Hold` guards not ended yet): it
+    /// stays held until the last one ends.
+    pub(crate) holders: usize,
     pub(crate) stats: DirectionStats,
     /// Frames that entered so far (the next frame's index).
     pub(crate) frames: u64,
@@ -38,6 +41,7 @@ impl std::fmt::Debug for DirState {
             .field("rule", &self.rule.is_some())
             .field("rule_panic", &self.rule_panic)
             .field("held", &self.held.as_ref().map(VecDeque::len))
+            .field("holders", &self.holders)
             .field("stats", &self.stats)
             .finish()
     }
@@ -51,6 +55,7 @@ impl DirState {
             rule: None,
             rule_panic: None,
             held: None,
+            holders: 0,
             stats: DirectionStats::default(),
             frames: 0,
             last_arrival: Duration::ZERO,
