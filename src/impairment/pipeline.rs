@@ -1,8 +1,10 @@
 //! The model of one direction at work: given a frame's length, the time
 //! (a virtual clock: time since the wire started) and the rule's verdict,
 //! it decides the frame's fate. Pure: no I/O, no clock of its own, every
-//! random choice drawn from its seeded generator, so the same seed and the
-//! same frames give the same decisions.
+//! random choice drawn from its seeded generator, one draw per frame
+//! whatever its fate, so the same seed and the same frames give the same
+//! decisions, also when a frame's fate depends on when it arrived (the
+//! rate stage's queue).
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -108,12 +110,19 @@ impl Pipeline {
     /// what follows the header; a corruption never touches the header (a
     /// flipped MAC address or VLAN ID would only misdeliver; a flipped IP
     /// or transport byte fails a checksum).
+    ///
+    /// Every frame takes one draw from the direction's generator, whatever
+    /// its fate, and makes its own choices (loss, duplicate, corrupt,
+    /// reorder, jitter) with a generator seeded from that draw: a frame
+    /// dropped by the queue, which depends on when frames arrive, or by the
+    /// rule leaves the decisions of the frames after it as they were.
     fn decide_sized(
         &mut self,
         now: Duration,
         (len, header): (usize, usize),
         verdict: Verdict,
     ) -> Fate {
+        let rng = &mut Rng::split(self.rng.next_u64(), 0);
         if verdict == Verdict::Drop {
             return Fate::Dropped(DropCause::Rule);
         }
@@ -122,13 +131,13 @@ impl Pipeline {
                 return Fate::Dropped(DropCause::Mtu);
             }
         }
-        if self.lost() {
+        if self.lost(rng) {
             return Fate::Dropped(DropCause::Loss);
         }
-        let duplicate = verdict == Verdict::Duplicate || self.chance(self.model.duplicate.get());
-        let corrupt = verdict == Verdict::Corrupt || self.chance(self.model.corrupt.get());
+        let duplicate = verdict == Verdict::Duplicate || chance(rng, self.model.duplicate.get());
+        let corrupt = verdict == Verdict::Corrupt || chance(rng, self.model.corrupt.get());
         let flip_bit =
-            (corrupt && len > header).then(|| header * 8 + self.rng.below((len - header) * 8));
+            (corrupt && len > header).then(|| header * 8 + rng.below((len - header) * 8));
         let Some(sent) = self.serialise(now, len) else {
             return Fate::Dropped(DropCause::Queue);
         };
@@ -136,23 +145,21 @@ impl Pipeline {
             Verdict::Delay(d) => d,
             _ => Duration::ZERO,
         };
-        let at = self.delayed(sent).saturating_add(extra);
+        let at = self.delayed(rng, sent).saturating_add(extra);
         let first = Delivery { at, flip_bit };
         let copy = duplicate.then_some(Delivery { at, flip_bit: None });
         Fate::Delivered(first, copy)
     }
 
-    fn chance(&mut self, p: f64) -> bool {
-        p > 0.0 && self.rng.unit() < p
-    }
-
-    fn lost(&mut self) -> bool {
+    /// Whether the frame drawing from `rng` is lost (moving the loss
+    /// chain's state first).
+    fn lost(&mut self, rng: &mut Rng) -> bool {
         match self.model.loss {
             Loss::None => false,
-            Loss::Random(p) => self.chance(p.get()),
+            Loss::Random(p) => chance(rng, p.get()),
             Loss::Bursts(g) => {
                 let flip = if self.bad { g.to_good } else { g.to_bad };
-                if self.chance(flip.get()) {
+                if chance(rng, flip.get()) {
                     self.bad = !self.bad;
                 }
                 let p = if self.bad {
@@ -160,7 +167,7 @@ impl Pipeline {
                 } else {
                     g.loss_in_good
                 };
-                self.chance(p.get())
+                chance(rng, p.get())
             }
         }
     }
@@ -192,20 +199,26 @@ impl Pipeline {
         Some(done)
     }
 
-    /// `sent` plus the delay and its jitter (never before `sent`); a frame
-    /// picked for reordering skips the delay. A delay past what a
-    /// `Duration` holds saturates at `Duration::MAX`.
-    fn delayed(&mut self, sent: Duration) -> Duration {
-        if self.chance(self.model.reorder.get()) {
+    /// `sent` plus the delay and its jitter (never before `sent`), drawn
+    /// from the frame's `rng`; a frame picked for reordering skips the
+    /// delay. A delay past what a `Duration` holds saturates at
+    /// `Duration::MAX`.
+    fn delayed(&self, rng: &mut Rng, sent: Duration) -> Duration {
+        if chance(rng, self.model.reorder.get()) {
             return sent;
         }
         let mut delay = self.model.delay.as_secs_f64();
         if let Some(j) = self.model.jitter {
-            delay += sample(&mut self.rng, j.distribution) * j.amount.as_secs_f64();
+            delay += sample(rng, j.distribution) * j.amount.as_secs_f64();
         }
         let delay = Duration::try_from_secs_f64(delay.max(0.0)).unwrap_or(Duration::MAX);
         sent.saturating_add(delay)
     }
+}
+
+/// True with probability `p`, drawn from `rng` (no draw when `p` is 0).
+fn chance(rng: &mut Rng, p: f64) -> bool {
+    p > 0.0 && rng.unit() < p
 }
 
 /// A draw with mean 0 and standard deviation 1 (uniform: half-width 1).

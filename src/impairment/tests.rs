@@ -423,3 +423,44 @@ fn mtu_counts_the_packet_after_the_vlan_tags() {
         );
     }
 }
+
+#[test]
+fn a_frame_the_queue_drops_changes_no_later_decision() {
+    // 1,250-byte frames at 10 Mbit/s take 1 ms each, with room for 2 in
+    // the queue. Spaced 2 ms apart, none waits; in the second run frames
+    // 10 to 14 arrive together, and the queue drops some of them. The
+    // frames are the same, so every frame's loss (drawn before the queue)
+    // is the same in both runs.
+    let model = Impairment::new()
+        .loss(pct(30.0))
+        .duplicate(pct(10.0))
+        .corrupt(pct(10.0))
+        .delay(ms(10))
+        .jitter(ms(2), Distribution::Uniform)
+        .reorder(pct(10.0))
+        .rate(Bandwidth::mbit(10).unwrap())
+        .queue_limit(2);
+    let arrivals = |burst: bool| {
+        (0..200u64).map(move |i| match i {
+            10..=14 if burst => ms(20),
+            _ => ms(2 * i),
+        })
+    };
+    let fates = |burst: bool| {
+        let mut p = Pipeline::new(model.clone(), Rng::new(21));
+        arrivals(burst)
+            .map(|at| p.decide(at, 1250, Verdict::Pass))
+            .collect::<Vec<_>>()
+    };
+    let (spaced, bunched) = (fates(false), fates(true));
+    let queue_dropped = |f: &[Fate]| {
+        f.iter()
+            .filter(|f| **f == Fate::Dropped(DropCause::Queue))
+            .count()
+    };
+    assert_eq!(queue_dropped(&spaced), 0);
+    assert!(queue_dropped(&bunched) > 0, "{bunched:?}");
+    assert_eq!(lost_indices(&spaced), lost_indices(&bunched));
+    // After the bunch, the frames' other choices are the same too.
+    assert_eq!(spaced[15..], bunched[15..]);
+}
