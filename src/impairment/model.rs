@@ -217,9 +217,12 @@ impl Impairment {
     }
 
     /// Lets `bytes` pass at once after an idle spell (the token bucket's
-    /// depth; 0, the default, serialises every frame). Frames still leave
-    /// in the order they came: a small frame in a burst waits for a larger
-    /// one before it.
+    /// depth; 0, the default, serialises every frame): frames that arrive
+    /// together leave together, after the first one's serialisation, as
+    /// long as they add up to at most `bytes`; the others follow at the
+    /// rate, and a frame larger than `bytes` always waits for the rate.
+    /// Frames still leave in the order they came: a small frame in a burst
+    /// waits for a larger one before it.
     pub fn burst(mut self, bytes: usize) -> Self {
         self.burst = bytes;
         self

@@ -190,8 +190,12 @@ impl Pipeline {
             return None;
         }
         let cost = rate.time_for(len);
-        let depth = rate.time_for(self.model.burst);
-        let start = now.max(self.tat.saturating_sub(depth));
+        // The bucket holds `burst` bytes: a frame starts as soon as the
+        // backlog, itself included, fits the bucket (at once after an idle
+        // spell, for at most `burst` bytes together); a frame larger than
+        // the bucket waits for the rate alone.
+        let tolerance = rate.time_for(self.model.burst).saturating_sub(cost);
+        let start = now.max(self.tat.saturating_sub(tolerance));
         self.tat = self.tat.max(now).saturating_add(cost);
         let previous = self.queue.back().copied().unwrap_or(Duration::ZERO);
         let done = start.saturating_add(cost).max(previous);

@@ -464,3 +464,32 @@ fn a_frame_the_queue_drops_changes_no_later_decision() {
     // After the bunch, the frames' other choices are the same too.
     assert_eq!(spaced[15..], bunched[15..]);
 }
+
+#[test]
+fn a_burst_lets_at_most_its_bytes_leave_at_once() {
+    // 10 Mbit/s: a 1,500-byte frame takes 1.2 ms. A bucket of 3,000 bytes
+    // lets two of five frames that arrive together leave with the first
+    // one's serialisation; the others follow at the rate.
+    let model = Impairment::new()
+        .rate(Bandwidth::mbit(10).unwrap())
+        .burst(3000);
+    let mut p = Pipeline::new(model, Rng::new(0));
+    let at: Vec<_> = (0..5)
+        .map(|_| leaves(&p.decide(Duration::ZERO, 1500, Verdict::Pass)).unwrap())
+        .collect();
+    let us = Duration::from_micros;
+    assert_eq!(at, [us(1200), us(1200), us(2400), us(3600), us(4800)]);
+    // After an idle spell the bucket is full again; a frame larger than it
+    // waits for the rate only.
+    let later = ms(100);
+    let mut p = Pipeline::new(
+        Impairment::new()
+            .rate(Bandwidth::mbit(10).unwrap())
+            .burst(1000),
+        Rng::new(0),
+    );
+    let at: Vec<_> = (0..2)
+        .map(|_| leaves(&p.decide(later, 1500, Verdict::Pass)).unwrap())
+        .collect();
+    assert_eq!(at, [later + us(1200), later + us(2400)]);
+}
