@@ -30,8 +30,12 @@ pub struct DirectionStats {
     pub duplicated: u64,
     /// Frames delivered with a bit flipped.
     pub corrupted: u64,
-    /// Frames that entered while the direction was held.
+    /// Frames that entered while the direction was held, and were kept.
     pub held: u64,
+    /// Frames that entered while the direction was held and found the hold
+    /// full ([`HOLD_LIMIT`](crate::wire::HOLD_LIMIT) frames or
+    /// [`HOLD_LIMIT_BYTES`](crate::wire::HOLD_LIMIT_BYTES) bytes): dropped.
+    pub held_dropped: u64,
     /// Held frames thrown away by `discard`.
     pub discarded: u64,
     /// Frames the far end's interface refused to take: it was down (a link
@@ -47,6 +51,7 @@ impl DirectionStats {
             + self.queue_dropped
             + self.mtu_dropped
             + self.rule_dropped
+            + self.held_dropped
             + self.discarded
             + self.refused
     }
@@ -65,6 +70,7 @@ impl fmt::Display for DirectionStats {
             (self.duplicated, "duplicated"),
             (self.corrupted, "corrupted"),
             (self.held, "held"),
+            (self.held_dropped, "dropped by a full hold"),
             (self.discarded, "discarded"),
             (self.refused, "refused by the far interface"),
         ] {

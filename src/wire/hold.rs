@@ -3,8 +3,21 @@
 use crate::error::Result;
 use crate::lab::{Net, Relay};
 
+/// The most frames a held direction keeps; a frame that finds it full is
+/// dropped (counted in `held_dropped`).
+pub const HOLD_LIMIT: usize = 10_000;
+
+/// The most bytes a held direction keeps (its frames together); a frame
+/// that would take it past that is dropped (counted in `held_dropped`).
+pub const HOLD_LIMIT_BYTES: usize = 32 << 20;
+
 /// Frames held by [`Link::hold`](crate::fault::Link::hold). Dropping the
 /// guard releases them, as [`Hold::release`] does.
+///
+/// A held direction keeps at most [`HOLD_LIMIT`] frames and
+/// [`HOLD_LIMIT_BYTES`] bytes: the frames that come when it is full are
+/// dropped and counted in
+/// [`DirectionStats::held_dropped`](crate::wire::DirectionStats::held_dropped).
 #[derive(Debug)]
 #[must_use = "the held frames are released when the guard drops"]
 pub struct Hold<'a> {

@@ -60,4 +60,4 @@ pub use crate::impairment::{
 };
 pub use crate::vocab::{Bandwidth, Probability, UnitError};
 pub use handle::{Direction, REPORT_WAIT};
-pub use hold::Hold;
+pub use hold::{Hold, HOLD_LIMIT, HOLD_LIMIT_BYTES};

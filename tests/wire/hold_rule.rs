@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use netns_test::wire::{Direction, Frame, Impairment, Verdict};
+use netns_test::wire::{Direction, Frame, Impairment, Verdict, HOLD_LIMIT};
 
 use super::util::{ipv4_wire, recv_numbers, send_numbered, udp, udp_number};
 
@@ -310,4 +310,33 @@ fn a_hold_ended_by_heal_leaves_a_newer_hold_alone() {
     assert_eq!(new.release().unwrap(), 3);
     assert_eq!(recv_numbers(&rx, 3), vec![0, 1, 2]);
     assert_eq!(link.wire_stats().unwrap().forward.discarded, 0);
+}
+
+#[test]
+fn a_flood_during_a_hold_is_kept_up_to_the_limit_and_the_rest_counted() {
+    let net = ipv4_wire(20);
+    let link = net.link("n1", "n2").unwrap();
+    let tx = udp(&net, "n1", "198.51.100.1:0", Duration::from_millis(200));
+    let hold = link.hold(Direction::Forward).unwrap();
+    // More frames than a hold keeps, in bursts the relay keeps up with.
+    let total = HOLD_LIMIT as u32 + 2_000;
+    for start in (0..total).step_by(200) {
+        send_numbered(
+            &tx,
+            "198.51.100.2:9013",
+            start..start + 200,
+            32,
+            Duration::ZERO,
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let by = Instant::now() + Duration::from_secs(10);
+    while link.wire_stats().unwrap().forward.held_dropped == 0 && Instant::now() < by {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let stats = link.wire_stats().unwrap().forward;
+    assert_eq!(stats.held, HOLD_LIMIT as u64, "{stats:?}");
+    assert!(stats.held_dropped > 0, "{stats:?}");
+    assert_eq!(hold.held(), HOLD_LIMIT);
+    assert_eq!(hold.discard().unwrap(), HOLD_LIMIT);
 }

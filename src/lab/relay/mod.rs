@@ -257,13 +257,15 @@ impl Relay {
             if deliver {
                 return 0;
             }
-            let n = st.held.as_mut().map_or(0, |h| std::mem::take(h).len());
+            let n = st.take_held().len();
             st.stats.discarded += n as u64;
             return n;
         }
-        let Some(held) = st.held.take() else {
+        if st.held.is_none() {
             return 0;
-        };
+        }
+        let held = st.take_held();
+        st.held = None;
         let n = held.len();
         let io = self.io.lock().unwrap_or_else(|p| p.into_inner());
         let Some(io) = io.as_ref().filter(|_| deliver) else {

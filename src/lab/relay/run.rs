@@ -244,9 +244,8 @@ fn on_frame<'a>(
 ) {
     let index = st.frames;
     st.frames += 1;
-    if let Some(held) = st.held.as_mut() {
-        held.push_back(frame.to_vec());
-        st.stats.held += 1;
+    if st.held.is_some() {
+        st.keep_held(frame);
         return;
     }
     let nodes = &shared.nodes[wire];

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::impairment::{DirectionStats, Frame, Impairment, Pipeline, Verdict, WireRule};
+use crate::wire::{HOLD_LIMIT, HOLD_LIMIT_BYTES};
 
 /// A rule shared by the directions it was set on.
 pub(crate) type SharedRule = Arc<Mutex<dyn WireRule>>;
@@ -22,7 +23,11 @@ pub(crate) struct DirState {
     /// until a rule is set again.
     pub(crate) rule_panic: Option<String>,
     /// Frames that entered while held, in order; `None` when not held.
+    /// Bounded by [`HOLD_LIMIT`] and [`HOLD_LIMIT_BYTES`] (see
+    /// [`DirState::keep_held`]).
     pub(crate) held: Option<VecDeque<Vec<u8>>>,
+    /// The bytes of the frames in `held`.
+    pub(crate) held_bytes: usize,
     /// The holds holding the direction (`Hold` guards not ended yet): it
     /// stays held until the last one ends.
     pub(crate) holders: usize,
@@ -55,6 +60,7 @@ impl DirState {
             rule: None,
             rule_panic: None,
             held: None,
+            held_bytes: 0,
             holders: 0,
             stats: DirectionStats::default(),
             frames: 0,
@@ -95,6 +101,29 @@ impl DirState {
                 Verdict::Drop
             }
         }
+    }
+
+    /// Keeps `frame` at the end of the held frames (the direction is held);
+    /// when they are [`HOLD_LIMIT`] frames already, or would be more than
+    /// [`HOLD_LIMIT_BYTES`] bytes with it, drops it instead, counted in
+    /// `held_dropped`.
+    pub(crate) fn keep_held(&mut self, frame: &[u8]) {
+        let Some(held) = self.held.as_mut() else {
+            return;
+        };
+        if held.len() >= HOLD_LIMIT || self.held_bytes + frame.len() > HOLD_LIMIT_BYTES {
+            self.stats.held_dropped += 1;
+            return;
+        }
+        held.push_back(frame.to_vec());
+        self.held_bytes += frame.len();
+        self.stats.held += 1;
+    }
+
+    /// Takes the held frames out, leaving the direction held with none.
+    pub(crate) fn take_held(&mut self) -> VecDeque<Vec<u8>> {
+        self.held_bytes = 0;
+        self.held.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// Counts a frame the far end's interface refused.

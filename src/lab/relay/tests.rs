@@ -150,3 +150,41 @@ fn a_frame_arrives_its_wall_clock_age_before_now_and_never_before_the_last() {
     assert_eq!(arrival(Some(ms(9_997)), clocks, ms(99)), ms(99));
     assert_eq!(arrival(Some(ms(5_000)), clocks, ms(60)), ms(60));
 }
+
+#[test]
+fn a_held_direction_keeps_at_most_its_limits_and_counts_the_rest() {
+    use crate::impairment::Pipeline;
+    use crate::vocab::Rng;
+    use crate::wire::{HOLD_LIMIT, HOLD_LIMIT_BYTES};
+
+    let held = || {
+        let mut st = super::DirState::new(Pipeline::new(Impairment::new(), Rng::new(0)));
+        st.held = Some(Default::default());
+        st
+    };
+    // Frames: the count is the limit.
+    let mut st = held();
+    for _ in 0..HOLD_LIMIT + 3 {
+        st.keep_held(&[0u8; 60]);
+    }
+    assert_eq!(st.held.as_ref().unwrap().len(), HOLD_LIMIT);
+    assert_eq!(
+        (st.stats.held, st.stats.held_dropped),
+        (HOLD_LIMIT as u64, 3)
+    );
+    // Bytes: the frames' sizes together are the limit.
+    let mut st = held();
+    let big = vec![0u8; 65_535];
+    for _ in 0..HOLD_LIMIT_BYTES / big.len() + 2 {
+        st.keep_held(&big);
+    }
+    let kept = HOLD_LIMIT_BYTES / big.len();
+    assert_eq!(st.held.as_ref().unwrap().len(), kept);
+    assert_eq!(st.stats.held_dropped, 2);
+    // A smaller frame that fits still goes in; taking them out empties it.
+    st.keep_held(&[0u8; 60]);
+    assert_eq!(st.held.as_ref().unwrap().len(), kept + 1);
+    assert_eq!(st.take_held().len(), kept + 1);
+    st.keep_held(&big);
+    assert_eq!(st.held.as_ref().unwrap().len(), 1);
+}
