@@ -15,6 +15,9 @@ use crate::fault::FaultError;
 /// for a wire's rule that runs, says it is busy instead).
 pub(crate) type Evidence = Box<dyn Fn(&Net, Instant) -> String + Send + Sync>;
 
+/// An [`Evidence`] as the book keeps it.
+type SharedEvidence = Arc<dyn Fn(&Net, Instant) -> String + Send + Sync>;
+
 /// How long [`FaultBook::list`] gives the faults' evidence in all.
 pub(crate) const EVIDENCE_WAIT: Duration = crate::wire::REPORT_WAIT;
 /// How a fault is undone.
@@ -29,7 +32,7 @@ struct Entry {
     since: Instant,
     /// `None` while the fault is reserved and not yet started. Shared, so
     /// that [`FaultBook::list`] calls it without the book's lock.
-    evidence: Option<Arc<dyn Fn(&Net, Instant) -> String + Send + Sync>>,
+    evidence: Option<SharedEvidence>,
     /// `None` while the fault is reserved and not yet started.
     undo: Option<Undo>,
 }
