@@ -18,6 +18,7 @@
 //! [`Link::set_mtu`] is not a fault: the new MTU lasts, `Net::heal` and
 //! teardown leave it, and `Net::active_faults` does not list it.
 
+mod flap;
 mod link;
 mod link_state;
 mod nemeses;
@@ -28,7 +29,8 @@ use std::any::Any;
 
 use crate::error::Error;
 pub use crate::vocab::Rng;
-pub use link::{Flap, Link, LinkDown};
+pub use flap::Flap;
+pub use link::{Link, LinkDown};
 pub use nemeses::{IsolateOne, RandomHalves};
 pub use nemesis::{Action, Event, EventLog, FlapLink, Nemesis, Schedule, SEED_ENV};
 pub use partition::{NodeSet, Partition};
