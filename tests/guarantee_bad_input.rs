@@ -9,6 +9,8 @@
 //! `NETNS_TEST_BLESS=1 cargo test --test guarantee_bad_input`.
 
 mod common;
+#[path = "guarantee_bad_input/fault_rows.rs"]
+mod fault_rows;
 #[path = "guarantee_bad_input/generator_rows.rs"]
 mod generator_rows;
 #[path = "guarantee_bad_input/kernel_rows.rs"]
@@ -387,6 +389,7 @@ fn rows() -> Vec<Row> {
     .chain(kernel_rows::rows())
     .chain(probe_rows::rows())
     .chain(wire_rows::rows())
+    .chain(fault_rows::rows())
     .chain(probe_rows::wait_rows())
     .collect()
 }
@@ -410,6 +413,7 @@ fn variant(e: &Error) -> String {
         }
         Error::Topology(t) => format!("TopologyError::{}", name(format!("{t:?}"))),
         Error::Probe(p) => format!("ProbeError::{}", name(format!("{p:?}"))),
+        Error::Fault(f) => format!("FaultError::{}", name(format!("{f:?}"))),
         Error::Privileges { .. } => "Error::Privileges".into(),
         Error::Namespace { .. } => "Error::Namespace".into(),
         Error::Netlink { .. } => "Error::Netlink".into(),
@@ -534,6 +538,8 @@ fn every_bad_input_has_its_typed_error_and_the_doc_says_so() {
         "Error::NotAWire",
         "Error::InvalidImpairment (ReorderWithoutDelay)",
         "Error::InvalidImpairment (JitterTooLong)",
+        "FaultError::ZeroFlapPhase",
+        "FaultError::ZeroPeriod",
         "Error::Netlink",
         "Error::Sysctl",
         "Error::UnknownNode",

@@ -20,10 +20,19 @@ impl<'a> Link<'a> {
     /// up then. A duration too long to add to the current time lasts until
     /// the flapping stops.
     ///
-    /// Refused as [`Link::down`] is: [`FaultError::LinkBusy`] while the
+    /// Refused with [`FaultError::ZeroFlapPhase`] when either duration is
+    /// zero, and as [`Link::down`] is: [`FaultError::LinkBusy`] while the
     /// link is down or flapping already, [`FaultError::TornDown`] once the
     /// network is torn down; nothing is changed then.
     pub fn flap(&self, down_for: Duration, up_for: Duration) -> Result<Flap<'a>> {
+        if down_for.is_zero() || up_for.is_zero() {
+            return Err(FaultError::ZeroFlapPhase {
+                link: self.name(),
+                down: down_for,
+                up: up_for,
+            }
+            .into());
+        }
         let reserved = self.reserve(format!(
             "link {} flapping (down {down_for:?}, up {up_for:?})",
             self.name()

@@ -26,6 +26,7 @@ mod nemesis;
 mod partition;
 
 use std::any::Any;
+use std::time::Duration;
 
 use crate::error::Error;
 pub use crate::vocab::Rng;
@@ -58,6 +59,32 @@ pub enum FaultError {
     TornDown {
         /// The fault: `link n1/eth0 -- n2/eth0 down`.
         fault: String,
+    },
+    /// A flap with a phase of zero: the link would never be seen down (or
+    /// up), and with both at zero its thread would change the link in a
+    /// tight loop; nothing was changed.
+    #[error(
+        "link {link} cannot flap down for {down:?} and up for {up:?}: \
+         each phase must last longer than zero"
+    )]
+    ZeroFlapPhase {
+        /// The link: `node/iface -- node/iface`.
+        link: String,
+        /// How long it was to stay down.
+        down: Duration,
+        /// How long it was to stay up.
+        up: Duration,
+    },
+    /// A schedule with a period of zero would start and stop its nemeses in
+    /// a tight loop, its log growing without end; refused before anything
+    /// starts.
+    #[error(
+        "a schedule of nemeses ({nemeses}) needs a period longer than zero \
+         between a start and its stop"
+    )]
+    ZeroPeriod {
+        /// The schedule's nemeses, by name, comma-separated.
+        nemeses: String,
     },
     /// The thread of a flapping link panicked; the link was brought up.
     #[error("the flap thread of link {link} panicked: {message}")]

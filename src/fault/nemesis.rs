@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::panic_text;
+use super::{panic_text, FaultError};
 use crate::error::Result;
 use crate::lab::Net;
 use crate::vocab::Rng;
@@ -179,7 +179,7 @@ impl Schedule {
     /// The time between a start and its stop, and between a stop and the
     /// next start. A period too long to add to the current time never
     /// ends: no fault starts (or a started one lasts until the body
-    /// returns).
+    /// returns). A period of zero is refused by [`Schedule::run`].
     pub fn period(mut self, period: Duration) -> Schedule {
         self.period = period;
         self
@@ -200,7 +200,8 @@ impl Schedule {
     /// from a thread of its own; returns the body's value and the log. The
     /// network is healed at the end, whatever happened.
     ///
-    /// First every nemesis is checked ([`Nemesis::check`]): the first
+    /// First the period is checked ([`FaultError::ZeroPeriod`] for a
+    /// period of zero), then every nemesis ([`Nemesis::check`]): the first
     /// error is returned, before the body runs or anything starts.
     ///
     /// If the body panics, the log is printed to stderr and the panic goes
@@ -209,6 +210,13 @@ impl Schedule {
     /// network is healed, and `run` panics with a message that names the
     /// nemesis and holds the log (with the seed to replay it).
     pub fn run<R>(mut self, net: &Net, body: impl FnOnce() -> R) -> Result<(R, EventLog)> {
+        if self.period.is_zero() {
+            let names: Vec<_> = self.nemeses.iter().map(|n| n.name()).collect();
+            return Err(FaultError::ZeroPeriod {
+                nemeses: names.join(", "),
+            }
+            .into());
+        }
         for n in &self.nemeses {
             n.check(net)?;
         }

@@ -3,6 +3,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
+use netns_test::fault::FaultError;
 use netns_test::{Error, Net, Route, Topology};
 
 fn pair() -> Net {
@@ -289,4 +290,26 @@ fn up_stops_a_flap_of_the_link_and_gives_its_routes_back() {
     assert_eq!(default_routes(&net, "h1"), 2);
     assert!(h1_reaches_h2(&net));
     drop(flap);
+}
+
+#[test]
+fn a_flap_with_a_phase_of_zero_is_refused_and_changes_nothing() {
+    let net = pair();
+    let link = net.link("n1", "n2").unwrap();
+    for (down, up) in [
+        (Duration::ZERO, Duration::ZERO),
+        (Duration::ZERO, Duration::from_millis(10)),
+        (Duration::from_millis(10), Duration::ZERO),
+    ] {
+        let e = link.flap(down, up).map(drop).unwrap_err();
+        let expected = FaultError::ZeroFlapPhase {
+            link: "n1/eth0 -- n2/eth0".into(),
+            down,
+            up,
+        };
+        assert_eq!(FaultError::find(&e), Some(&expected), "{e}");
+    }
+    assert!(net.active_faults().is_empty(), "{:?}", net.active_faults());
+    assert_eq!(link.state_changes(), 0);
+    assert!(link.is_up().unwrap());
 }

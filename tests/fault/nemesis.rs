@@ -4,7 +4,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use netns_test::fault::{
-    Action, EventLog, FlapLink, IsolateOne, Nemesis, RandomHalves, Rng, Schedule,
+    Action, EventLog, FaultError, FlapLink, IsolateOne, Nemesis, RandomHalves, Rng, Schedule,
 };
 use netns_test::{Error, Net, Topology};
 
@@ -217,4 +217,21 @@ fn a_nemesis_naming_a_missing_node_is_an_error_before_anything_runs() {
         .unwrap_err();
     assert!(matches!(&e, Error::NoLink { found: 0, .. }), "{e}");
     assert!(!ran, "the body ran");
+}
+
+#[test]
+fn a_period_of_zero_is_refused_before_anything_runs() {
+    let net = chain();
+    let mut ran = false;
+    let e = Schedule::new(1)
+        .period(Duration::ZERO)
+        .with(FlapLink::new("n1", "n2"))
+        .run(&net, || ran = true)
+        .unwrap_err();
+    let expected = FaultError::ZeroPeriod {
+        nemeses: "flap-link".into(),
+    };
+    assert_eq!(FaultError::find(&e), Some(&expected), "{e}");
+    assert!(!ran, "the body ran");
+    assert!(net.active_faults().is_empty());
 }
