@@ -114,7 +114,8 @@ pub struct Impairment {
     pub(crate) corrupt: Probability,
     pub(crate) rate: Option<Bandwidth>,
     pub(crate) burst: usize,
-    pub(crate) queue_limit: usize,
+    /// `None`: [`DEFAULT_QUEUE_LIMIT`], not given.
+    pub(crate) queue_limit: Option<usize>,
     pub(crate) mtu: Option<u32>,
 }
 
@@ -129,7 +130,7 @@ impl Default for Impairment {
             corrupt: Probability::NEVER,
             rate: None,
             burst: 0,
-            queue_limit: DEFAULT_QUEUE_LIMIT,
+            queue_limit: None,
             mtu: None,
         }
     }
@@ -146,6 +147,12 @@ pub enum ImpairmentError {
     /// A queue of zero frames drops everything.
     #[error("a queue limit of 0 frames drops every frame; give at least 1")]
     ZeroQueue,
+    /// A burst without a rate: nothing to burst past.
+    #[error("a burst of {0} bytes has no effect without a rate; add `.rate(...)`")]
+    BurstWithoutRate(usize),
+    /// A queue limit without a rate: only the rate stage queues.
+    #[error("a queue limit of {0} frames has no effect without a rate; add `.rate(...)`")]
+    QueueWithoutRate(usize),
     /// An MTU outside 68 to 65535.
     #[error("wire MTU {0} is outside 68..=65535")]
     Mtu(u32),
@@ -222,7 +229,8 @@ impl Impairment {
     /// long as they add up to at most `bytes`; the others follow at the
     /// rate, and a frame larger than `bytes` always waits for the rate.
     /// Frames still leave in the order they came: a small frame in a burst
-    /// waits for a larger one before it.
+    /// waits for a larger one before it. Needs a [`rate`](Impairment::rate)
+    /// ([`Impairment::validate`] refuses a burst without one).
     pub fn burst(mut self, bytes: usize) -> Self {
         self.burst = bytes;
         self
@@ -231,10 +239,18 @@ impl Impairment {
     /// The rate stage's queue, in frames (default 1,000); a frame that
     /// finds it full is dropped. Unlike netem's limit it does not count
     /// frames waiting only for their delay: those are all kept, so a delay
-    /// holds in memory what arrives during it.
+    /// holds in memory what arrives during it. Needs a
+    /// [`rate`](Impairment::rate) ([`Impairment::validate`] refuses a queue
+    /// limit without one).
     pub fn queue_limit(mut self, frames: usize) -> Self {
-        self.queue_limit = frames;
+        self.queue_limit = Some(frames);
         self
+    }
+
+    /// The rate stage's queue, in frames: as given, or
+    /// [`DEFAULT_QUEUE_LIMIT`].
+    pub(crate) fn queue_frames(&self) -> usize {
+        self.queue_limit.unwrap_or(DEFAULT_QUEUE_LIMIT)
     }
 
     /// Drops frames whose IP packet exceeds `mtu` bytes, as a smaller link
@@ -249,8 +265,9 @@ impl Impairment {
         *self == Impairment::default()
     }
 
-    /// Checks that the stages can work together, and that the delay and
-    /// the jitter are within [`MAX_DELAY`].
+    /// Checks that the stages can work together (a reordering needs a
+    /// delay; a burst and a queue limit need a rate), and that the delay
+    /// and the jitter are within [`MAX_DELAY`].
     pub fn validate(&self) -> Result<(), ImpairmentError> {
         if self.delay > MAX_DELAY {
             return Err(ImpairmentError::DelayTooLong(self.delay));
@@ -261,8 +278,16 @@ impl Impairment {
         if !self.reorder.is_never() && self.delay.is_zero() {
             return Err(ImpairmentError::ReorderWithoutDelay(self.reorder));
         }
-        if self.queue_limit == 0 {
+        if self.queue_limit == Some(0) {
             return Err(ImpairmentError::ZeroQueue);
+        }
+        if self.rate.is_none() {
+            if self.burst > 0 {
+                return Err(ImpairmentError::BurstWithoutRate(self.burst));
+            }
+            if let Some(q) = self.queue_limit {
+                return Err(ImpairmentError::QueueWithoutRate(q));
+            }
         }
         if let Some(mtu) = self.mtu {
             if !(68..=65535).contains(&mtu) {
@@ -319,7 +344,7 @@ impl fmt::Display for Impairment {
             if self.burst > 0 {
                 s.push_str(&format!(" burst {} B", self.burst));
             }
-            s.push_str(&format!(" (queue {})", self.queue_limit));
+            s.push_str(&format!(" (queue {})", self.queue_frames()));
             parts.push(s);
         }
         if let Some(m) = self.mtu {

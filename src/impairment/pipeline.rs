@@ -186,7 +186,7 @@ impl Pipeline {
         while self.queue.front().is_some_and(|&t| t <= now) {
             self.queue.pop_front();
         }
-        if self.queue.len() >= self.model.queue_limit {
+        if self.queue.len() >= self.model.queue_frames() {
             return None;
         }
         let cost = rate.time_for(len);

@@ -222,6 +222,22 @@ fn validation_names_the_problem() {
         Impairment::new().mtu(20).validate(),
         Err(ImpairmentError::Mtu(20))
     );
+    // A burst and a queue limit shape nothing without a rate.
+    assert_eq!(
+        Impairment::new().burst(3000).validate(),
+        Err(ImpairmentError::BurstWithoutRate(3000))
+    );
+    assert_eq!(
+        Impairment::new().queue_limit(10).validate(),
+        Err(ImpairmentError::QueueWithoutRate(10))
+    );
+    let rate = Bandwidth::mbit(10).unwrap();
+    assert!(Impairment::new()
+        .rate(rate)
+        .burst(3000)
+        .queue_limit(10)
+        .validate()
+        .is_ok());
     assert!(Impairment::new().is_transparent());
 }
 

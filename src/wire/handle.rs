@@ -78,13 +78,22 @@ impl<'a> Link<'a> {
     /// # Ok::<(), netns_test::Error>(())
     /// ```
     pub fn impair(&self, direction: Direction, model: Impairment) -> Result<()> {
+        self.wire()?;
+        self.check(&model)?;
+        self.apply(direction, model)
+    }
+
+    /// [`Error::InvalidImpairment`] for `model` when it cannot work.
+    fn check(&self, model: &Impairment) -> Result<()> {
+        model.validate().map_err(|source| Error::InvalidImpairment {
+            link: self.name(),
+            source,
+        })
+    }
+
+    /// Uses `model`, valid, on `direction`, as [`Link::impair`] does.
+    fn apply(&self, direction: Direction, model: Impairment) -> Result<()> {
         let (wire, relay) = self.wire()?;
-        model
-            .validate()
-            .map_err(|source| Error::InvalidImpairment {
-                link: self.name(),
-                source,
-            })?;
         for dir in self.dirs(direction) {
             let key = format!("wire {wire} dir {dir}");
             self.net.faults.forget_keyed(&key);
@@ -105,10 +114,15 @@ impl<'a> Link<'a> {
     }
 
     /// Applies a [`Profile`]: `forward` on what the handle's first node
-    /// sends, `backward` on what it receives.
+    /// sends, `backward` on what it receives. Both models are checked first:
+    /// when either cannot work, [`Error::InvalidImpairment`] is returned and
+    /// neither direction changes.
     pub fn impair_with(&self, profile: Profile) -> Result<()> {
-        self.impair(Direction::Forward, profile.forward)?;
-        self.impair(Direction::Backward, profile.backward)
+        self.wire()?;
+        self.check(&profile.forward)?;
+        self.check(&profile.backward)?;
+        self.apply(Direction::Forward, profile.forward)?;
+        self.apply(Direction::Backward, profile.backward)
     }
 
     /// Removes the model of `direction`: frames pass at once and untouched

@@ -60,6 +60,15 @@ pub(crate) fn rows() -> Vec<Row> {
                 )
             },
         ),
+        topo(
+            r#".wire(Endpoint::new("a", "e").egress(Impairment::new().burst(3000)), ("b", "e"))"#,
+            || {
+                Topology::new().wire(
+                    Endpoint::new("a", "e").egress(Impairment::new().burst(3000)),
+                    ("b", "e"),
+                )
+            },
+        ),
         row(
             "wire",
             r#"net.link("n1", "n2")?.hold(Direction::Both)"#,
@@ -81,6 +90,15 @@ pub(crate) fn rows() -> Vec<Row> {
             |_| {
                 let wired = Net::build(&Topology::new().wire(("a", "e"), ("b", "e")))?;
                 let model = Impairment::new().jitter(MAX_DELAY * 2, Distribution::Uniform);
+                wired.link("a", "b")?.impair(Direction::Forward, model)
+            },
+        ),
+        row(
+            "wire",
+            r#"wired.link("a", "b")?.impair(Direction::Forward, Impairment::new().queue_limit(10))"#,
+            |_| {
+                let wired = Net::build(&Topology::new().wire(("a", "e"), ("b", "e")))?;
+                let model = Impairment::new().queue_limit(10);
                 wired.link("a", "b")?.impair(Direction::Forward, model)
             },
         ),

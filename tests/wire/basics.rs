@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use netns_test::{Net, Topology};
+use netns_test::wire::{Impairment, ImpairmentError, Probability, Profile};
+use netns_test::{Error, Net, Topology};
 
 fn wired() -> Net {
     Net::build(&Topology::new().wire(
@@ -106,4 +107,39 @@ fn raising_a_wires_mtu_lets_large_frames_cross_both_ways() {
         .run()
         .unwrap();
     assert_eq!(fits.received, 1, "{fits}");
+}
+
+#[test]
+fn a_profile_with_one_bad_direction_changes_neither() {
+    let net = wired();
+    let link = net.link("n1", "n2").unwrap();
+    let good = Impairment::new().delay(Duration::from_millis(5));
+    let bad = Impairment::new().reorder(Probability::percent(10.0).unwrap());
+    for profile in [
+        Profile {
+            forward: good.clone(),
+            backward: bad.clone(),
+        },
+        Profile {
+            forward: bad,
+            backward: good,
+        },
+    ] {
+        let e = link.impair_with(profile).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                Error::InvalidImpairment {
+                    source: ImpairmentError::ReorderWithoutDelay(_),
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert_eq!(
+            link.impairment().unwrap(),
+            (Impairment::new(), Impairment::new())
+        );
+        assert!(net.active_faults().is_empty(), "{:?}", net.active_faults());
+    }
 }
