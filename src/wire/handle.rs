@@ -57,8 +57,9 @@ impl<'a> Link<'a> {
 
     /// Applies `model` to `direction` from the next frame on, replacing the
     /// model there. It is listed by [`Net::active_faults`] (with what the
-    /// direction did so far) until [`unimpair`](Link::unimpair) or
-    /// [`Net::heal`], which restores the model the lab was built with.
+    /// direction did so far) until another model replaces it
+    /// ([`impair`](Link::impair), [`unimpair`](Link::unimpair)) or
+    /// [`Net::heal`] puts back the model the lab was built with.
     ///
     /// An invalid model is refused with [`Error::InvalidImpairment`] before
     /// anything changes; a veth link with [`Error::NotAWire`].
@@ -93,14 +94,26 @@ impl<'a> Link<'a> {
 
     /// Uses `model`, valid, on `direction`, as [`Link::impair`] does.
     fn apply(&self, direction: Direction, model: Impairment) -> Result<()> {
-        let (wire, relay) = self.wire()?;
         for dir in self.dirs(direction) {
-            let key = format!("wire {wire} dir {dir}");
-            self.net.faults.forget_keyed(&key);
-            relay.set_model(wire, dir, model.clone());
+            let fault = format!("wire {} impaired: {model}", self.arrow(dir));
+            self.replace_model(dir, model.clone(), Some(fault))?;
+        }
+        Ok(())
+    }
+
+    /// Uses `model` on relay direction `dir` from the next frame on, ending
+    /// the fault that changed its model before; with `fault`, a description,
+    /// records the change as a fault that [`Net::heal`] undoes by putting
+    /// back the model the lab was built with.
+    fn replace_model(&self, dir: usize, model: Impairment, fault: Option<String>) -> Result<()> {
+        let (wire, relay) = self.wire()?;
+        let key = format!("wire {wire} dir {dir}");
+        self.net.faults.forget_keyed(&key);
+        relay.set_model(wire, dir, model);
+        if let Some(description) = fault {
             self.net.faults.start(
                 key,
-                format!("wire {} impaired: {model}", self.arrow(dir)),
+                description,
                 Box::new(move |net: &Net, by| stats_line(net, wire, dir, by)),
                 Box::new(move |net: &Net| {
                     if let Some(relay) = &net.relay {
@@ -126,14 +139,18 @@ impl<'a> Link<'a> {
     }
 
     /// Removes the model of `direction`: frames pass at once and untouched
-    /// (a rule or a hold stays).
+    /// (a rule or a hold stays). Like [`impair`](Link::impair), it lasts
+    /// until [`Net::heal`], which puts back the model the lab was built
+    /// with; where that model was not transparent, the change is listed by
+    /// [`Net::active_faults`] (`wire a/e -> b/e unimpaired`, with what the
+    /// direction did since).
     pub fn unimpair(&self, direction: Direction) -> Result<()> {
         let (wire, relay) = self.wire()?;
         for dir in self.dirs(direction) {
-            self.net
-                .faults
-                .forget_keyed(&format!("wire {wire} dir {dir}"));
-            relay.set_model(wire, dir, Impairment::new());
+            let base = relay.direction(wire, dir).base.clone();
+            let fault = (!base.is_transparent())
+                .then(|| format!("wire {} unimpaired (built with {base})", self.arrow(dir)));
+            self.replace_model(dir, Impairment::new(), fault)?;
         }
         Ok(())
     }

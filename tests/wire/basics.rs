@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use netns_test::wire::{Impairment, ImpairmentError, Probability, Profile};
+use netns_test::wire::{Direction, Impairment, ImpairmentError, Probability, Profile};
 use netns_test::{Error, Net, Topology};
 
 fn wired() -> Net {
@@ -142,4 +142,45 @@ fn a_profile_with_one_bad_direction_changes_neither() {
         );
         assert!(net.active_faults().is_empty(), "{:?}", net.active_faults());
     }
+}
+
+#[test]
+fn heal_puts_back_the_built_model_after_unimpair() {
+    let built = Impairment::new().delay(Duration::from_millis(5));
+    let net = Net::build(&Topology::new().wire_with(
+        ("n1", "eth0", "198.51.100.1/24"),
+        ("n2", "eth0", "198.51.100.2/24"),
+        Profile::symmetric(built.clone()),
+    ))
+    .unwrap();
+    let link = net.link("n1", "n2").unwrap();
+    link.unimpair(Direction::Forward).unwrap();
+    assert_eq!(
+        link.impairment().unwrap(),
+        (Impairment::new(), built.clone())
+    );
+    let faults = net.active_faults();
+    assert_eq!(faults.len(), 1, "{faults:?}");
+    assert_eq!(
+        faults[0].description,
+        "wire n1/eth0 -> n2/eth0 unimpaired (built with delay 5ms)"
+    );
+    net.heal().unwrap();
+    assert_eq!(link.impairment().unwrap(), (built.clone(), built.clone()));
+    assert!(net.active_faults().is_empty());
+    // Impaired, then unimpaired: heal still puts back the built model.
+    let other = Impairment::new().delay(Duration::from_millis(9));
+    link.impair(Direction::Backward, other).unwrap();
+    link.unimpair(Direction::Backward).unwrap();
+    assert_eq!(net.active_faults().len(), 1);
+    net.heal().unwrap();
+    assert_eq!(link.impairment().unwrap(), (built.clone(), built));
+    // On a wire built transparent, unimpair is no fault.
+    let plain = wired();
+    plain
+        .link("n1", "n2")
+        .unwrap()
+        .unimpair(Direction::Both)
+        .unwrap();
+    assert!(plain.active_faults().is_empty());
 }
