@@ -81,6 +81,8 @@ impl<'a> Link<'a> {
         let errors = Arc::new(Mutex::new(None::<String>));
         let (t_stop, t_flips, t_errors) = (stop.clone(), flips.clone(), errors.clone());
         let t_lost = self.veth.lost_routes.clone();
+        // The link's own count of changes (`Link::state_changes`).
+        let t_changes = Arc::clone(&self.veth.state_changes);
         let thread = thread::Builder::new()
             .name(format!("netns-flap-{}", self.name()))
             .spawn(move || {
@@ -108,6 +110,7 @@ impl<'a> Link<'a> {
                         break;
                     }
                     t_flips.fetch_add(1, Ordering::Relaxed);
+                    t_changes.fetch_add(1, Ordering::Relaxed);
                     // `None`: too far to tell, until the flapping stops.
                     let until = Instant::now().checked_add(if up { up_for } else { down_for });
                     while !t_stop.load(Ordering::Acquire)
@@ -119,10 +122,17 @@ impl<'a> Link<'a> {
                         thread::sleep(left.min(Duration::from_millis(5)));
                     }
                 }
-                // Leave the link up, with its routes back.
-                if let Err(e) = set(true) {
-                    let mut slot = t_errors.lock().unwrap_or_else(|p| p.into_inner());
-                    slot.get_or_insert(e.to_string());
+                // Leave the link up, with its routes back (a change of its
+                // state when it was down).
+                match set(true) {
+                    Ok(()) if !up => {
+                        t_changes.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok(()) => {}
+                    Err(e) => {
+                        let mut slot = t_errors.lock().unwrap_or_else(|p| p.into_inner());
+                        slot.get_or_insert(e.to_string());
+                    }
                 }
             })
             .map_err(|source| Error::Spawn {

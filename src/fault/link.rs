@@ -226,7 +226,10 @@ impl<'a> Link<'a> {
         Ok(up(&self.veth.a)? && up(&self.veth.b)?)
     }
 
-    /// How many times the link was set down or up at run time.
+    /// How many times the link was set down or up at run time: by
+    /// [`Link::down`], [`Link::up`] (and the guards and heals that call
+    /// them), and each transition of a [`Link::flap`], with the way back up
+    /// when a flap stops while the link is down.
     pub fn state_changes(&self) -> u64 {
         self.veth.state_changes.load(Ordering::Relaxed)
     }
@@ -327,7 +330,6 @@ impl Drop for LinkDown<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::AtomicU64;
     use std::sync::Arc;
 
     use super::*;
@@ -357,7 +359,7 @@ mod tests {
             a: real.a.clone(),
             b,
             wire: None,
-            state_changes: AtomicU64::new(0),
+            state_changes: Arc::default(),
             lost_routes: Arc::default(),
         };
         let link = Link {

@@ -144,7 +144,7 @@ impl Net {
                     a: end(v.a),
                     b: end(v.b),
                     wire,
-                    state_changes: AtomicU64::new(0),
+                    state_changes: Arc::default(),
                     lost_routes: Arc::default(),
                 }
             })
@@ -331,8 +331,9 @@ pub(crate) struct Veth {
     pub(crate) b: VethEnd,
     /// Its position among the lab's wires, when it is a wire.
     pub(crate) wire: Option<usize>,
-    /// Times either end was set down or up at run time.
-    pub(crate) state_changes: AtomicU64,
+    /// Times the link was set down or up at run time (by `Link::down`,
+    /// `Link::up`, a flap's thread); shared with that thread.
+    pub(crate) state_changes: Arc<AtomicU64>,
     /// The routes through its ends that going down deleted, to add back
     /// when it comes up, as (node, route); its lock is held over each
     /// change of the link's state.

@@ -313,3 +313,20 @@ fn a_flap_with_a_phase_of_zero_is_refused_and_changes_nothing() {
     assert_eq!(link.state_changes(), 0);
     assert!(link.is_up().unwrap());
 }
+
+#[test]
+fn a_flaps_changes_count_among_the_links_state_changes() {
+    let net = pair();
+    let link = net.link("n1", "n2").unwrap();
+    let flap = link
+        .flap(Duration::from_millis(20), Duration::from_millis(20))
+        .unwrap();
+    assert!(flapped(&flap, 3));
+    // Stopped by the heal, the guard still answers.
+    net.heal().unwrap();
+    let flips = flap.transitions();
+    drop(flap);
+    assert!(link.is_up().unwrap());
+    // Each transition, and the way back up when it stopped down.
+    assert_eq!(link.state_changes(), flips + flips % 2);
+}

@@ -340,3 +340,26 @@ fn a_flood_during_a_hold_is_kept_up_to_the_limit_and_the_rest_counted() {
     assert_eq!(hold.held(), HOLD_LIMIT);
     assert_eq!(hold.discard().unwrap(), HOLD_LIMIT);
 }
+
+#[test]
+fn held_frames_the_far_end_refuses_are_counted() {
+    let net = ipv4_wire(21);
+    let link = net.link("n1", "n2").unwrap();
+    let tx = udp(&net, "n1", "198.51.100.1:0", Duration::from_millis(200));
+    let hold = link.hold(Direction::Forward).unwrap();
+    send_numbered(&tx, "198.51.100.2:9014", 0..3, 32, Duration::ZERO);
+    let by = Instant::now() + Duration::from_secs(10);
+    while hold.held() < 3 && Instant::now() < by {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(hold.held(), 3);
+    // The nodes' ends down: the hub's ends lose their carrier, and refuse
+    // what the release writes.
+    let down = link.down().unwrap();
+    let before = link.wire_stats().unwrap().forward;
+    assert_eq!(hold.release().unwrap(), 3);
+    let after = link.wire_stats().unwrap().forward;
+    assert_eq!(after.refused - before.refused, 3, "{after:?}");
+    assert_eq!(after.passed, before.passed, "{after:?}");
+    down.restore().unwrap();
+}

@@ -274,8 +274,9 @@ impl Relay {
         };
         let to = &io.ports[wire][1 - dir];
         for frame in held {
-            if send_frame(to, &frame).is_ok() {
-                st.count_passed(frame.len(), true);
+            match send_frame(to, &frame) {
+                Ok(()) => st.count_passed(frame.len(), true),
+                Err(_) => st.count_refused(),
             }
         }
         n

@@ -1,7 +1,7 @@
 //! The relay of a live lab: what stopping it closes, a thread that does
 //! not stop, the hub's MTU; and how it places a frame's arrival.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
@@ -111,7 +111,7 @@ fn the_hubs_ends_follow_the_mtu_and_are_lowered_last() {
         },
         b: real.b.clone(),
         wire: real.wire,
-        state_changes: AtomicU64::new(0),
+        state_changes: Arc::default(),
         lost_routes: Arc::clone(&real.lost_routes),
     };
     let broken = Link {
