@@ -182,3 +182,37 @@ steps = [
 fn a_case_with_a_zero_timeout_is_refused() {
     let _ = netns_test::harness::Case::new("zero", |_| {}).timeout(std::time::Duration::ZERO);
 }
+
+#[test]
+fn a_flap_with_a_zero_phase_is_found_by_check() {
+    let errors = mistakes(
+        r#"
+[[scenario]]
+name = "s"
+steps = [
+  { do = "flap", a = "h1", b = "h2", down = "0s", up = "10ms" },
+  { do = "flap", a = "h1", b = "h2", down = "10ms", up = "0ms" },
+  { do = "flap", a = "h1", b = "h2", down = "10ms", up = "10ms" },
+]
+"#,
+    );
+    let found: Vec<(usize, String)> = errors
+        .iter()
+        .map(|e| (e.line, e.kind.to_string()))
+        .collect();
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert_eq!(found[0].0, 5, "{found:#?}");
+    assert!(
+        found[0]
+            .1
+            .starts_with("step 1 (flap): `down` must be more than zero"),
+        "{found:#?}"
+    );
+    assert_eq!(found[1].0, 6, "{found:#?}");
+    assert!(
+        found[1]
+            .1
+            .starts_with("step 2 (flap): `up` must be more than zero"),
+        "{found:#?}"
+    );
+}

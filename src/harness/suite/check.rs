@@ -352,6 +352,15 @@ pub(crate) fn check_scenario(
                     }
                 }
             },
+            Step::Flap(s) => {
+                for (key, phase) in [("down", s.down), ("up", s.up)] {
+                    if phase.0.is_zero() {
+                        bad(format!(
+                            "`{key}` must be more than zero (the link would toggle without pause)"
+                        ));
+                    }
+                }
+            }
             Step::Ping(s) => {
                 if let (Some(min), Some(count)) = (s.min_received, s.count) {
                     if min > count {
