@@ -375,7 +375,7 @@ fn main() -> ExitCode {
         ok &= cycle_phase(&args, host_netns_ino, &mut findings);
     }
     if args.phases.iter().any(|p| p == "throughput") {
-        let floor_job = |i: usize| match floor::cycle(host_netns_ino, i as u16) {
+        let floor_job = |i: usize| match floor::cycle_on_fresh_thread(host_netns_ino, i as u16) {
             Ok(Some(_)) => Ok(()),
             Ok(None) => Err("no echo reply".to_string()),
             Err(e) => Err(e),
@@ -556,12 +556,12 @@ fn cycle_phase(args: &Args, host_netns_ino: u64, findings: &mut Findings) -> boo
         names.join(", ")
     );
 
-    // Measurement, interleaved with a rotating starting row.
+    // Measurement, interleaved in a fresh seeded order each iteration.
     let started = Instant::now();
     let n = rows.len();
     for i in 0..args.iters {
-        for k in 0..n {
-            let r = &mut rows[(i + k) % n];
+        for k in stats::run_order(i, n) {
+            let r = &mut rows[k];
             let ctx = Ctx {
                 iter,
                 host_netns_ino,

@@ -1,7 +1,9 @@
 //! The "raw-floor" row: the two-host lab cycle as a bare sequence of syscalls
 //! and hand-encoded rtnetlink messages, with no abstraction at all.
 //!
-//! One cycle, all on a fresh thread that exits at the end:
+//! One cycle, on the calling thread, which moves back to the namespace it
+//! started in at the end (as the library's build does: neither pays for a
+//! thread's start and join):
 //!
 //! 1. `unshare(CLONE_NEWNET)`: the thread is now in namespace `a`. Open
 //!    `/proc/thread-self/ns/net` (`O_CLOEXEC`), a `NETLINK_ROUTE` socket and a
@@ -14,7 +16,7 @@
 //! 5. `RTM_NEWLINK` IFF_UP for lo (ifindex 1) and veth0 (ifindex 2) in both.
 //! 6. One `RTM_GETLINK` per veth end (settles the link; see DESIGN.md).
 //! 7. One ICMP echo from `a` to 198.51.100.2, reply awaited (2 s timeout).
-//! 8. Close every fd; the thread exits, the namespaces die with it.
+//! 8. Close every fd; the thread moves back home, the namespaces die.
 //!
 //! Every request is one `send` and one `recv` on a blocking socket.
 
@@ -22,6 +24,11 @@ use std::ffi::CStr;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
+
+#[path = "floor_home.rs"]
+mod home;
+pub(crate) use home::on_fresh_thread;
+use home::{fd_inode, returning_home};
 
 /// `VETH_INFO_PEER` from `<linux/veth.h>` (not exported by the libc crate).
 const VETH_INFO_PEER: u16 = 1;
@@ -50,28 +57,24 @@ pub(crate) fn host_netns_inode() -> io::Result<u64> {
     Ok(std::os::unix::fs::MetadataExt::ino(&meta))
 }
 
-/// Runs `body` on a fresh thread named `name`, which exits afterwards (a
-/// floor body leaves its thread inside a namespace of its own).
-pub(crate) fn on_fresh_thread<T: Send + 'static>(
-    name: &str,
-    body: impl FnOnce() -> Result<T, String> + Send + 'static,
-) -> Result<T, String> {
-    std::thread::Builder::new()
-        .name(name.into())
-        .spawn(body)
-        .map_err(|e| format!("spawn: {e}"))?
-        .join()
-        .map_err(|_| "floor thread panicked".to_string())?
+/// Runs one floor cycle on the calling thread (see the module's doc).
+/// Returns the first echo's round trip. `Ok(None)`: everything worked but
+/// the echo got no reply within 2 s.
+pub(crate) fn cycle(host_ino: u64, echo_id: u16) -> Result<Option<Duration>, String> {
+    returning_home(|| cycle_on_this_thread(host_ino, echo_id))
 }
 
-/// Run one floor cycle on a fresh thread. Returns the first echo's round trip.
-/// `Ok(None)`: everything worked but the echo got no reply within 2 s.
-pub(crate) fn cycle(host_ino: u64, echo_id: u16) -> Result<Option<Duration>, String> {
+/// [`cycle`] on a fresh thread that exits afterwards, as a test harness
+/// runs each test on a thread of its own (the throughput phase).
+pub(crate) fn cycle_on_fresh_thread(
+    host_ino: u64,
+    echo_id: u16,
+) -> Result<Option<Duration>, String> {
     on_fresh_thread("raw-floor", move || cycle_on_this_thread(host_ino, echo_id))
 }
 
-/// The body of a cycle. Must run on a thread that is discarded afterwards:
-/// it leaves the thread inside namespace `b`.
+/// The body of a cycle. It leaves the thread inside namespace `b`: run it
+/// through [`returning_home`] or on a thread discarded afterwards.
 fn cycle_on_this_thread(host_ino: u64, echo_id: u16) -> Result<Option<Duration>, String> {
     let ns_a = unshare_net().map_err(|e| format!("unshare a: {e}"))?;
     check_not_host(&ns_a, host_ino)?;
@@ -115,7 +118,7 @@ fn cycle_on_this_thread(host_ino: u64, echo_id: u16) -> Result<Option<Duration>,
 
     let rtt = echo(&icmp_a, ADDR_B, echo_id, &mut buf)?;
 
-    // Teardown: close everything; the namespaces go once this thread exits.
+    // Teardown: close everything; the namespaces go once the thread leaves.
     drop((icmp_a, nl_a, nl_b, ns_a, ns_b));
     Ok(rtt)
 }
@@ -127,7 +130,7 @@ pub(crate) fn links_cycle(host_ino: u64, k: usize) -> Result<Option<Duration>, S
     if !(1..=63).contains(&k) {
         return Err(format!("links_cycle: k = {k} out of 1..=63"));
     }
-    on_fresh_thread("raw-floor-links", move || links_on_this_thread(host_ino, k))
+    returning_home(|| links_on_this_thread(host_ino, k))
 }
 
 fn links_on_this_thread(host_ino: u64, k: usize) -> Result<Option<Duration>, String> {
@@ -205,13 +208,8 @@ pub(crate) fn unshare_net() -> io::Result<OwnedFd> {
 }
 
 pub(crate) fn check_not_host(ns: &OwnedFd, host_ino: u64) -> Result<(), String> {
-    // SAFETY: an all-zero `stat` is a valid value to be overwritten by fstat.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: `ns` is a valid open fd and `st` is a valid out-pointer.
-    if unsafe { libc::fstat(ns.as_raw_fd(), &mut st) } != 0 {
-        return Err(format!("fstat netns: {}", io::Error::last_os_error()));
-    }
-    if st.st_ino == host_ino {
+    let inode = fd_inode(ns.as_raw_fd()).map_err(|e| format!("fstat netns: {e}"))?;
+    if inode == host_ino {
         return Err("refusing to continue: still in the host network namespace".into());
     }
     Ok(())

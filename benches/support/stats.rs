@@ -159,3 +159,24 @@ pub(crate) fn ratio(v: f64, reference: Option<f64>) -> String {
         _ => "–".to_string(),
     }
 }
+
+/// The order the rows of interleaved iteration `iter` run in: a
+/// permutation of `0..n` drawn from a fixed seed and `iter` (splitmix64,
+/// Fisher-Yates), so no row keeps following the same row (whose namespaces
+/// the kernel may still be freeing), and a rerun keeps the same orders.
+pub(crate) fn run_order(iter: usize, n: usize) -> Vec<usize> {
+    let mut state = 0x6e65_746e_735f_7465_u64 ^ (iter as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let mut next = || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let mut order: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        let j = (next() % (i as u64 + 1)) as usize;
+        order.swap(i, j);
+    }
+    order
+}
