@@ -296,6 +296,23 @@ impl PacketRing {
         }
     }
 
+    /// Reads and clears the socket's pending error (`SO_ERROR`), if any.
+    pub(crate) fn take_error(&self) -> Option<io::Error> {
+        let mut err: libc::c_int = 0;
+        let mut len = std::mem::size_of_val(&err) as libc::socklen_t;
+        // SAFETY: `err` has room for `len` bytes, which the kernel writes.
+        let r = unsafe {
+            libc::getsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_ERROR,
+                (&mut err as *mut libc::c_int).cast(),
+                &mut len,
+            )
+        };
+        (r == 0 && err != 0).then(|| io::Error::from_raw_os_error(err))
+    }
+
     /// Frames the kernel dropped so far because the ring was full.
     pub(crate) fn drops(&mut self) -> u64 {
         let mut stats = [0u32; 3]; // tpacket_stats_v3
@@ -336,7 +353,13 @@ impl Waker {
 }
 
 /// Blocks until a ring has a block to hand over, `waker` was woken, or
-/// `timeout` (`None`: no limit) passed; clears the waker.
+/// `timeout` (`None`: no limit) passed; clears the waker, and the pending
+/// error of every ring that has one.
+///
+/// When its interface goes down (or away), the kernel sets `ENETDOWN` on
+/// every packet socket bound to it, and poll reports `POLLERR` until the
+/// error is read: it is read here, and dropped (the socket receives again
+/// once the interface is back up).
 pub(crate) fn wait(
     rings: &[&PacketRing],
     waker: &Waker,
@@ -355,6 +378,11 @@ pub(crate) fn wait(
     match poll(&mut fds, timeout) {
         Ok(_) | Err(nix::errno::Errno::EINTR) => {}
         Err(e) => return Err(crate::error::errno(e)),
+    }
+    for (ring, fd) in rings.iter().zip(&fds) {
+        if fd.revents().is_some_and(|r| r.contains(PollFlags::POLLERR)) {
+            ring.take_error();
+        }
     }
     let _ = waker.0.read();
     Ok(())
