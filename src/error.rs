@@ -8,7 +8,7 @@ use std::io;
 use std::fmt;
 
 use crate::assert::{AssertFailure, MatrixFailure};
-use crate::capture::CaptureFailure;
+use crate::capture::{CaptureError, CaptureFailure};
 use crate::probe::ProbeError;
 use crate::topology::TopologyError;
 use crate::vocab::quoted;
@@ -211,6 +211,10 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// A capture was asked of a place it cannot capture; nothing was
+    /// opened or recorded.
+    #[error(transparent)]
+    CaptureRefused(#[from] CaptureError),
     /// A capture assertion failed (`?` on
     /// [`Capture::check_count`](crate::capture::Capture::check_count) and
     /// friends).

@@ -8,6 +8,8 @@
 //! After changing an error message, regenerate the table with
 //! `NETNS_TEST_BLESS=1 cargo test --test guarantee_bad_input`.
 
+#[path = "guarantee_bad_input/capture_rows.rs"]
+mod capture_rows;
 mod common;
 #[path = "guarantee_bad_input/fault_rows.rs"]
 mod fault_rows;
@@ -394,6 +396,7 @@ fn rows() -> Vec<Row> {
     .chain(wire_rows::rows())
     .chain(fault_rows::rows())
     .chain(probe_rows::wait_rows())
+    .chain(capture_rows::rows())
     .collect()
 }
 
@@ -425,6 +428,7 @@ fn variant(e: &Error) -> String {
         Error::InvalidAddress { .. } => "Error::InvalidAddress".into(),
         Error::Spawn { .. } => "Error::Spawn".into(),
         Error::NotAWire { .. } => "Error::NotAWire".into(),
+        Error::CaptureRefused(c) => format!("CaptureError::{}", name(format!("{c:?}"))),
         Error::InvalidImpairment { source, .. } => {
             format!("Error::InvalidImpairment ({})", name(format!("{source:?}")))
         }
@@ -517,6 +521,7 @@ fn every_bad_input_has_its_typed_error_and_the_doc_says_so() {
         "ProbeError::InvalidDestination",
         "ProbeError::Interface",
         "ProbeError::SourceAddress",
+        "CaptureError::UnknownInterface",
     ] {
         assert!(
             results.iter().any(|(_, rv, _)| rv == v),

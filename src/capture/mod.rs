@@ -46,6 +46,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 mod assert;
+mod error;
 mod filter;
 pub(crate) mod recorder;
 #[cfg(test)]
@@ -55,6 +56,7 @@ pub use self::assert::{CaptureFailure, RECENT};
 pub use crate::packet::decode::{
     Arp, Decoded, Direction, Icmp, IpHeader, Packet, Tcp, TcpFlags, Transport, Udp,
 };
+pub use error::CaptureError;
 pub use filter::{Filter, Protocol};
 pub use recorder::DEFAULT_LIMIT;
 
@@ -104,37 +106,12 @@ impl Net {
         let Some(first) = self.nodes().first() else {
             return Err(Error::UnknownNode("(the network has no node)".into()));
         };
-        let rec = recorder::of_or_start(first)?;
         let wanted: Vec<(&Node, String)> = self
             .nodes()
             .iter()
-            .flat_map(|node| {
-                let mut names = node.iface_names();
-                if names.is_empty() {
-                    names.push("lo".into());
-                }
-                names.into_iter().map(move |i| (node, i))
-            })
+            .flat_map(|node| node_ifaces(node).into_iter().map(move |i| (node, i)))
             .collect();
-        // The logs in topology order first, then every interface's ring at
-        // once: each opening waits for the kernel.
-        for (node, iface) in &wanted {
-            rec.reserve(node.name(), iface);
-        }
-        let ids = std::thread::scope(|s| {
-            let handles: Vec<_> = wanted
-                .into_iter()
-                .map(|(node, iface)| {
-                    let rec = &rec;
-                    s.spawn(move || rec.add(node, &iface))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect::<Result<Vec<usize>>>()
-        })?;
-        Ok(Capture { rec, ids })
+        capture_places(first, wanted)
     }
 
     /// The capture of every interface captured so far, if any is.
@@ -147,20 +124,15 @@ impl Node {
     /// Captures every interface of this node (those the topology made; if
     /// none, `lo`), until teardown.
     pub fn capture(&self) -> Result<Capture> {
-        let mut names = self.iface_names();
-        if names.is_empty() {
-            names.push("lo".into());
-        }
-        let rec = recorder::of_or_start(self)?;
-        let ids = names
-            .iter()
-            .map(|i| rec.add(self, i))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Capture { rec, ids })
+        let wanted = node_ifaces(self).into_iter().map(|i| (self, i)).collect();
+        capture_places(self, wanted)
     }
 
     /// Captures interface `iface` of this node (any interface, `lo` too),
-    /// until teardown.
+    /// until teardown. An interface the node does not have is
+    /// [`CaptureError::UnknownInterface`], found before anything is opened
+    /// or started: a refused capture leaves no trace in
+    /// [`Net::captured`].
     ///
     /// ```
     /// # use netns_test::{Net, Topology};
@@ -170,10 +142,58 @@ impl Node {
     /// # Ok::<(), netns_test::Error>(())
     /// ```
     pub fn capture_iface(&self, iface: &str) -> Result<Capture> {
-        let rec = recorder::of_or_start(self)?;
-        let id = rec.add(self, iface)?;
-        Ok(Capture { rec, ids: vec![id] })
+        capture_places(self, vec![(self, iface.to_string())])
     }
+}
+
+/// The interfaces the topology made in `node`; `lo` if none.
+fn node_ifaces(node: &Node) -> Vec<String> {
+    let mut names = node.iface_names();
+    if names.is_empty() {
+        names.push("lo".into());
+    }
+    names
+}
+
+/// Captures `wanted`, interfaces of `first`'s network: opens a ring on
+/// each that has none yet (all at once: each opening waits for the
+/// kernel), and only once every one is open starts the recorder if
+/// needed and hands them over, in order. On an error nothing is left: no
+/// ring, no log, no recorder.
+fn capture_places(first: &Node, wanted: Vec<(&Node, String)>) -> Result<Capture> {
+    let running = recorder::of(first);
+    let open = |node: &Node, iface: &str| -> Result<Option<recorder::PacketRing>> {
+        if running
+            .as_ref()
+            .is_some_and(|r| r.ringed(node.name(), iface).is_some())
+        {
+            return Ok(None);
+        }
+        recorder::open_ring(node, iface).map(Some)
+    };
+    let rings: Vec<Option<recorder::PacketRing>> = match wanted.as_slice() {
+        [(node, iface)] => vec![open(node, iface)?],
+        _ => std::thread::scope(|s| {
+            let handles: Vec<_> = wanted
+                .iter()
+                .map(|(node, iface)| {
+                    let open = &open;
+                    s.spawn(move || open(node, iface))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect::<Result<Vec<_>>>()
+        })?,
+    };
+    let rec = recorder::of_or_start(first)?;
+    let ids = wanted
+        .iter()
+        .zip(rings)
+        .map(|((node, iface), ring)| rec.adopt(node.name(), iface, ring))
+        .collect();
+    Ok(Capture { rec, ids })
 }
 
 /// Every interface captured in `node`'s network, if capture is on.

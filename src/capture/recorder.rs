@@ -13,12 +13,14 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use super::CaptureError;
 use crate::error::{Error, Result};
 use crate::lab::attach::Attachment;
 use crate::lab::Node;
 use crate::packet::decode::{Direction, Packet};
 use crate::packet::pcapng::{self, FrameOut};
-use crate::sys::packet_ring::{self, PacketRing, Waker, RETIRE_MS};
+pub(crate) use crate::sys::packet_ring::PacketRing;
+use crate::sys::packet_ring::{self, Waker, RETIRE_MS};
 
 /// How many bytes of frames each interface keeps by default (the newest;
 /// older frames are forgotten, and counted).
@@ -173,43 +175,31 @@ impl Recorder {
         logs.len() - 1
     }
 
-    /// Makes the log of `iface` of `node` (if new), so that logs are
-    /// numbered in the order of these calls; its index.
-    pub(crate) fn reserve(&self, node: &str, iface: &str) -> usize {
-        let _ringed = lock(&self.ringed);
-        self.log_index(node, iface)
+    /// The log index of `node/iface`, if it has a ring.
+    pub(crate) fn ringed(&self, node: &str, iface: &str) -> Option<usize> {
+        let ringed = lock(&self.ringed);
+        let logs = lock(&self.shared.logs);
+        ringed
+            .iter()
+            .copied()
+            .find(|&i| logs[i].node == node && logs[i].iface == iface)
     }
 
-    /// Captures `iface` of `node` (once: a second call returns the same
-    /// log); returns its log index.
-    ///
-    /// Opening a ring waits for the kernel (`synchronize_net`): rings of
-    /// different interfaces may be opened from several threads at once, and
-    /// their waits then overlap.
-    pub(crate) fn add(&self, node: &Node, iface: &str) -> Result<usize> {
-        let i = {
-            let ringed = lock(&self.ringed);
-            let i = self.log_index(node.name(), iface);
-            if ringed.contains(&i) {
-                return Ok(i);
-            }
-            i
-        };
-        let err = |op: &str, e: io::Error| Error::Capture {
-            place: format!("{}/{iface}", node.name()),
-            op: op.to_string(),
-            source: e,
-        };
-        let ring = node
-            .with(|| PacketRing::open_here(iface))?
-            .map_err(|e| err("open a packet socket", e))?;
+    /// Captures `iface` of `node` with `ring`, opened on it by
+    /// [`open_ring`] (`None`: the interface has a ring already, as does
+    /// one opened meanwhile by another thread: `ring` is dropped then).
+    /// Makes its log if needed; returns the log index.
+    pub(crate) fn adopt(&self, node: &str, iface: &str, ring: Option<PacketRing>) -> usize {
         let mut ringed = lock(&self.ringed);
-        if !ringed.contains(&i) {
-            lock(&self.shared.incoming).push((i, ring));
-            ringed.push(i);
-            self.shared.waker.wake();
+        let i = self.log_index(node, iface);
+        if let Some(ring) = ring {
+            if !ringed.contains(&i) {
+                lock(&self.shared.incoming).push((i, ring));
+                ringed.push(i);
+                self.shared.waker.wake();
+            }
         }
-        Ok(i)
+        i
     }
 
     /// Records a frame by hand (what a userspace wire will call for the
@@ -435,6 +425,30 @@ fn read_loop(shared: &Shared) {
             std::thread::sleep(Duration::from_millis(1));
         }
     }
+}
+
+/// Opens a ring on interface `iface` of `node`, from inside the node;
+/// changes nothing else (the recorder takes it over with
+/// [`Recorder::adopt`]).
+///
+/// Opening a ring waits for the kernel (`synchronize_net`): rings of
+/// different interfaces may be opened from several threads at once, and
+/// their waits then overlap.
+pub(crate) fn open_ring(node: &Node, iface: &str) -> Result<PacketRing> {
+    let err = |op: &str, e: io::Error| Error::Capture {
+        place: format!("{}/{iface}", node.name()),
+        op: op.to_string(),
+        source: e,
+    };
+    node.with(|| {
+        let index = packet_ring::index_here(iface)
+            .map_err(|e| err("look up the interface", e))?
+            .ok_or_else(|| CaptureError::UnknownInterface {
+                node: node.name().to_string(),
+                iface: iface.to_string(),
+            })?;
+        PacketRing::open_here(index).map_err(|e| err("open a packet socket", e))
+    })?
 }
 
 /// The recorder of `node`'s network, if capture is on.

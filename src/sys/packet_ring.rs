@@ -162,16 +162,20 @@ fn setsockopt<T>(fd: &OwnedFd, opt: libc::c_int, value: &T, what: &str) -> io::R
     Ok(())
 }
 
+/// The index of interface `ifname` in the calling thread's network
+/// namespace; `None` if it has no interface of that name.
+pub(crate) fn index_here(ifname: &str) -> io::Result<Option<u32>> {
+    match nix::net::if_::if_nametoindex(ifname) {
+        Ok(i) => Ok(Some(i)),
+        Err(nix::errno::Errno::ENODEV | nix::errno::Errno::EINVAL) => Ok(None),
+        Err(e) => Err(crate::error::errno(e)),
+    }
+}
+
 impl PacketRing {
-    /// Opens a ring on interface `ifname` of the calling thread's network
-    /// namespace.
-    pub(crate) fn open_here(ifname: &str) -> io::Result<PacketRing> {
-        let ifindex = nix::net::if_::if_nametoindex(ifname).map_err(|e| {
-            io::Error::new(
-                crate::error::errno(e).kind(),
-                format!("no interface `{ifname}` in this node ({e})"),
-            )
-        })?;
+    /// Opens a ring on the interface of index `ifindex` of the calling
+    /// thread's network namespace.
+    pub(crate) fn open_here(ifindex: u32) -> io::Result<PacketRing> {
         // Protocol 0: the socket receives nothing until it is bound below,
         // after its ring exists, so no frame of another interface slips in.
         // SAFETY: plain socket(2); the result is checked.

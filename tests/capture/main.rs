@@ -9,6 +9,7 @@
 mod files;
 mod link_state;
 mod rate;
+mod refusals;
 mod teardown;
 mod wire;
 

@@ -249,7 +249,7 @@ fn clear_limit_and_recorded_frames(net: &Net) {
 fn unknown_interface_is_an_error(net: &Net) {
     let err = net["h1"].capture_iface("eth9").unwrap_err().to_string();
     assert!(
-        err.contains("capture on h1/eth9") && err.contains("no interface `eth9`"),
+        err.contains("capture on h1/eth9") && err.contains("no interface `eth9` in node `h1`"),
         "{err}"
     );
     // loopback works, in a node of its own.
