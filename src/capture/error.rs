@@ -13,4 +13,18 @@ pub enum CaptureError {
         /// The interface asked for.
         iface: String,
     },
+    /// The interface's frames begin with a header capture does not record
+    /// (it records Ethernet, loopback and raw-IP interfaces such as tun).
+    #[error(
+        "capture on {node}/{iface}: its device type (ARPHRD {device_type}) is none that \
+         capture records: Ethernet (veth, bridge, VLAN, tap), loopback, or raw IP (tun)"
+    )]
+    UnsupportedLinkType {
+        /// The node.
+        node: String,
+        /// The interface.
+        iface: String,
+        /// Its device type, an `ARPHRD_*` value (`ip -d link` names it).
+        device_type: u16,
+    },
 }

@@ -2,7 +2,10 @@
 //! on, tcpdump-style lines in failures, and pcapng files for Wireshark.
 //!
 //! Each captured interface gets a packet socket opened inside its node
-//! (so it works rootless) with a TPACKET_V3 ring; one reader thread per
+//! (so it works rootless) with a TPACKET_V3 ring. Its frames are recorded
+//! as [`LinkType::Ethernet`] (veth, bridge, VLAN, tap, loopback) or
+//! [`LinkType::RawIp`] (tun); another device type is refused
+//! ([`CaptureError::UnsupportedLinkType`]). One reader thread per
 //! network drains the rings and keeps the newest frames of each interface,
 //! up to [`DEFAULT_LIMIT`] bytes each (older ones are forgotten, and
 //! counted in [`Capture::stats`]). Capture lasts until the network is torn
@@ -54,7 +57,7 @@ mod vlan_tests;
 
 pub use self::assert::{CaptureFailure, RECENT};
 pub use crate::packet::decode::{
-    Arp, Decoded, Direction, Icmp, IpHeader, Packet, Tcp, TcpFlags, Transport, Udp,
+    Arp, Decoded, Direction, Icmp, IpHeader, LinkType, Packet, Tcp, TcpFlags, Transport, Udp,
 };
 pub use error::CaptureError;
 pub use filter::{Filter, Protocol};
@@ -162,7 +165,7 @@ fn node_ifaces(node: &Node) -> Vec<String> {
 /// ring, no log, no recorder.
 fn capture_places(first: &Node, wanted: Vec<(&Node, String)>) -> Result<Capture> {
     let running = recorder::of(first);
-    let open = |node: &Node, iface: &str| -> Result<Option<recorder::PacketRing>> {
+    let open = |node: &Node, iface: &str| -> Result<Option<recorder::Opened>> {
         if running
             .as_ref()
             .is_some_and(|r| r.ringed(node.name(), iface).is_some())
@@ -171,7 +174,7 @@ fn capture_places(first: &Node, wanted: Vec<(&Node, String)>) -> Result<Capture>
         }
         recorder::open_ring(node, iface).map(Some)
     };
-    let rings: Vec<Option<recorder::PacketRing>> = match wanted.as_slice() {
+    let rings: Vec<Option<recorder::Opened>> = match wanted.as_slice() {
         [(node, iface)] => vec![open(node, iface)?],
         _ => std::thread::scope(|s| {
             let handles: Vec<_> = wanted
@@ -354,7 +357,9 @@ pub(crate) fn save_all(net: &Net, path: &Path) -> Option<io::Result<usize>> {
 
 /// Reads a pcapng file into packets: an interface named `node/iface` (as
 /// captures write them) gives the packet's node and interface; another
-/// name is taken as the interface, with an empty node.
+/// name is taken as the interface, with an empty node. Each frame is
+/// decoded as its interface's link type says; a frame on an interface of
+/// a link type other than Ethernet or raw IP is an `InvalidData` error.
 ///
 /// ```
 /// # use netns_test::{Net, Topology};
@@ -375,21 +380,31 @@ pub(crate) fn save_all(net: &Net, path: &Path) -> Option<io::Result<usize>> {
 pub fn read_pcapng(path: impl AsRef<Path>) -> io::Result<Vec<Packet>> {
     let bytes = std::fs::read(path)?;
     let file = crate::packet::pcapng::read(&bytes)?;
-    Ok(file
-        .frames
+    file.frames
         .into_iter()
         .map(|f| {
             let name = &file.interfaces[f.iface];
+            let code = file.links[f.iface];
+            let link = LinkType::from_pcap_code(code).ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "interface `{name}` has link type {code}, which is not decoded here \
+                         (Ethernet, 1, and raw IP, 101, 228 and 229, are)"
+                    ),
+                )
+            })?;
             let (node, iface) = name.split_once('/').unwrap_or(("", name));
-            Packet::new(
+            Ok(Packet::new(
                 f.ts_ns,
                 node,
                 iface,
                 f.direction.unwrap_or(Direction::In),
+                link,
                 f.orig_len as usize,
                 f.data,
                 f.comment,
-            )
+            ))
         })
-        .collect())
+        .collect()
 }

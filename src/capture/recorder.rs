@@ -17,10 +17,9 @@ use super::CaptureError;
 use crate::error::{Error, Result};
 use crate::lab::attach::Attachment;
 use crate::lab::Node;
-use crate::packet::decode::{Direction, Packet};
+use crate::packet::decode::{Direction, LinkType, Packet};
 use crate::packet::pcapng::{self, FrameOut};
-pub(crate) use crate::sys::packet_ring::PacketRing;
-use crate::sys::packet_ring::{self, Waker, RETIRE_MS};
+use crate::sys::packet_ring::{self, PacketRing, Waker, RETIRE_MS};
 
 /// How many bytes of frames each interface keeps by default (the newest;
 /// older frames are forgotten, and counted).
@@ -53,6 +52,8 @@ pub(crate) struct Frame {
 pub(crate) struct IfaceLog {
     pub(crate) node: String,
     pub(crate) iface: String,
+    /// How its frames begin.
+    pub(crate) link: LinkType,
     pub(crate) frames: VecDeque<Frame>,
     bytes: usize,
     pub(crate) limit: usize,
@@ -156,8 +157,9 @@ impl Recorder {
         })
     }
 
-    /// The log index of `node/iface`, made (without a ring) if needed.
-    fn log_index(&self, node: &str, iface: &str) -> usize {
+    /// The log index of `node/iface`, made (without a ring, for frames of
+    /// link type `link`) if needed.
+    fn log_index(&self, node: &str, iface: &str, link: LinkType) -> usize {
         let mut logs = lock(&self.shared.logs);
         if let Some(i) = logs.iter().position(|l| l.node == node && l.iface == iface) {
             return i;
@@ -165,6 +167,7 @@ impl Recorder {
         logs.push(IfaceLog {
             node: node.to_string(),
             iface: iface.to_string(),
+            link,
             frames: VecDeque::new(),
             bytes: 0,
             limit: DEFAULT_LIMIT,
@@ -185,14 +188,15 @@ impl Recorder {
             .find(|&i| logs[i].node == node && logs[i].iface == iface)
     }
 
-    /// Captures `iface` of `node` with `ring`, opened on it by
-    /// [`open_ring`] (`None`: the interface has a ring already, as does
-    /// one opened meanwhile by another thread: `ring` is dropped then).
+    /// Captures `iface` of `node` with `opened`, the ring [`open_ring`]
+    /// opened on it (`None`: the interface has a ring already, as does one
+    /// opened meanwhile by another thread: `opened` is dropped then).
     /// Makes its log if needed; returns the log index.
-    pub(crate) fn adopt(&self, node: &str, iface: &str, ring: Option<PacketRing>) -> usize {
+    pub(crate) fn adopt(&self, node: &str, iface: &str, opened: Option<Opened>) -> usize {
         let mut ringed = lock(&self.ringed);
-        let i = self.log_index(node, iface);
-        if let Some(ring) = ring {
+        let link = opened.as_ref().map_or(LinkType::Ethernet, |o| o.link);
+        let i = self.log_index(node, iface, link);
+        if let Some(Opened { ring, .. }) = opened {
             if !ringed.contains(&i) {
                 lock(&self.shared.incoming).push((i, ring));
                 ringed.push(i);
@@ -212,7 +216,7 @@ impl Recorder {
         data: &[u8],
         comment: Option<String>,
     ) -> usize {
-        let i = self.log_index(node, iface);
+        let i = self.log_index(node, iface, LinkType::Ethernet);
         let ts_ns = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
@@ -275,6 +279,7 @@ impl Recorder {
                         &l.node,
                         &l.iface,
                         f.direction,
+                        l.link,
                         f.len as usize,
                         f.data.clone(),
                         f.comment.clone(),
@@ -295,7 +300,10 @@ impl Recorder {
         } else {
             ids.to_vec()
         };
-        let names: Vec<String> = ids.iter().map(|&i| logs[i].place()).collect();
+        let names: Vec<(String, LinkType)> = ids
+            .iter()
+            .map(|&i| (logs[i].place(), logs[i].link))
+            .collect();
         let mut frames: Vec<(u32, &Frame)> = ids
             .iter()
             .enumerate()
@@ -434,21 +442,38 @@ fn read_loop(shared: &Shared) {
 /// Opening a ring waits for the kernel (`synchronize_net`): rings of
 /// different interfaces may be opened from several threads at once, and
 /// their waits then overlap.
-pub(crate) fn open_ring(node: &Node, iface: &str) -> Result<PacketRing> {
+///
+/// An interface the node does not have, or whose frames capture does not
+/// record, is refused before the socket is opened.
+pub(crate) fn open_ring(node: &Node, iface: &str) -> Result<Opened> {
     let err = |op: &str, e: io::Error| Error::Capture {
         place: format!("{}/{iface}", node.name()),
         op: op.to_string(),
         source: e,
     };
     node.with(|| {
-        let index = packet_ring::index_here(iface)
+        let info = packet_ring::lookup_here(iface)
             .map_err(|e| err("look up the interface", e))?
             .ok_or_else(|| CaptureError::UnknownInterface {
                 node: node.name().to_string(),
                 iface: iface.to_string(),
             })?;
-        PacketRing::open_here(index).map_err(|e| err("open a packet socket", e))
+        let link =
+            LinkType::of_device(info.hatype).ok_or_else(|| CaptureError::UnsupportedLinkType {
+                node: node.name().to_string(),
+                iface: iface.to_string(),
+                device_type: info.hatype,
+            })?;
+        let ring = PacketRing::open_here(info.index).map_err(|e| err("open a packet socket", e))?;
+        Ok(Opened { link, ring })
     })?
+}
+
+/// A ring [`open_ring`] opened, with the link type of its frames.
+#[derive(Debug)]
+pub(crate) struct Opened {
+    link: LinkType,
+    ring: PacketRing,
 }
 
 /// The recorder of `node`'s network, if capture is on.

@@ -8,9 +8,10 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::{BitOr, BitOrAssign};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use etherparse::{LaxNetSlice, LaxSlicedPacket, LinkSlice, TransportSlice};
+
+pub use super::link::LinkType;
 
 /// Which way a frame crossed its interface, as the kernel tells a packet
 /// socket (`PACKET_OUTGOING` is out, everything else in).
@@ -226,14 +227,16 @@ pub enum Transport {
     None,
 }
 
-/// A frame decoded from its Ethernet header down.
+/// A frame decoded from its link-layer header down (from its IP header
+/// on a raw-IP interface).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decoded {
-    /// Source MAC address.
+    /// Source MAC address (zeros without an Ethernet header).
     pub src_mac: [u8; 6],
-    /// Destination MAC address.
+    /// Destination MAC address (zeros without an Ethernet header).
     pub dst_mac: [u8; 6],
-    /// The EtherType (after any VLAN tags).
+    /// The EtherType (after any VLAN tags); without an Ethernet header,
+    /// that of the IP version (`0x0800`, `0x86dd`), or 0.
     pub ethertype: u16,
     /// The IP header, if the frame is IPv4 or IPv6.
     pub ip: Option<IpHeader>,
@@ -254,14 +257,7 @@ impl Decoded {
     /// assert_eq!((d.ip, d.transport), (None, Transport::None));
     /// ```
     pub fn from_ethernet(frame: &[u8]) -> Decoded {
-        let mut d = Decoded {
-            src_mac: [0; 6],
-            dst_mac: [0; 6],
-            ethertype: 0,
-            ip: None,
-            arp: None,
-            transport: Transport::None,
-        };
+        let mut d = Decoded::NOTHING;
         let Ok(p) = LaxSlicedPacket::from_ethernet(frame) else {
             return d;
         };
@@ -273,6 +269,54 @@ impl Decoded {
         if let Some(ether_type) = ethertype_after_vlans(frame) {
             d.ethertype = ether_type;
         }
+        d.above_link(&p);
+        d
+    }
+
+    /// Decodes an IPv4 or IPv6 packet with no link-layer header before it
+    /// (what a tun device carries); never fails, as
+    /// [`from_ethernet`](Decoded::from_ethernet).
+    ///
+    /// ```
+    /// use netns_test::capture::Decoded;
+    /// // The first bytes of an IPv6 header, cut short.
+    /// let d = Decoded::from_raw_ip(&[0x60, 0, 0, 0]);
+    /// assert_eq!((d.ethertype, d.ip), (0x86dd, None));
+    /// ```
+    pub fn from_raw_ip(frame: &[u8]) -> Decoded {
+        let mut d = Decoded::NOTHING;
+        d.ethertype = match frame.first().map(|b| b >> 4) {
+            Some(4) => 0x0800,
+            Some(6) => 0x86dd,
+            _ => 0,
+        };
+        if let Ok(p) = LaxSlicedPacket::from_ip(frame) {
+            d.above_link(&p);
+        }
+        d
+    }
+
+    /// Decodes `frame`, which begins as link type `link` says.
+    pub fn decode(link: LinkType, frame: &[u8]) -> Decoded {
+        match link {
+            LinkType::Ethernet => Decoded::from_ethernet(frame),
+            LinkType::RawIp => Decoded::from_raw_ip(frame),
+        }
+    }
+
+    /// A frame of which nothing could be read.
+    const NOTHING: Decoded = Decoded {
+        src_mac: [0; 6],
+        dst_mac: [0; 6],
+        ethertype: 0,
+        ip: None,
+        arp: None,
+        transport: Transport::None,
+    };
+
+    /// Fills in what `p` holds above its link layer.
+    fn above_link(&mut self, p: &LaxSlicedPacket<'_>) {
+        let d = self;
         match &p.net {
             Some(LaxNetSlice::Ipv4(v4)) => {
                 let h = v4.header();
@@ -384,7 +428,6 @@ impl Decoded {
             }),
             Some(TransportSlice::Igmp(_)) | None => Transport::None,
         };
-        d
     }
 }
 
@@ -437,112 +480,9 @@ fn quoted_destination(kind: u8, v6: bool, payload: &[u8]) -> Option<IpAddr> {
     }
 }
 
-/// A captured frame with where and when it was seen, decoded. `Display` is
-/// one line in the style of `tcpdump -n`, after the time and the
-/// `node/interface`:
-/// `12:00:00.000123 n1/eth0 Out IP 198.51.100.1 > 198.51.100.2: ICMP echo request, id 1, seq 1, length 64`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Packet {
-    /// When the kernel saw it (nanoseconds are kept).
-    pub time: SystemTime,
-    /// The node it was captured in.
-    pub node: String,
-    /// The interface it crossed.
-    pub iface: String,
-    /// Into or out of the interface.
-    pub direction: Direction,
-    /// Its length on the wire (`data` may be shorter if it was truncated).
-    pub len: usize,
-    /// The frame's bytes from the Ethernet header on.
-    pub data: Vec<u8>,
-    /// A note recorded with it (why a userspace wire dropped it, say).
-    pub comment: Option<String>,
-    /// The decoded headers.
-    pub decoded: Decoded,
-}
-
-impl Packet {
-    /// Decodes `data`, a frame seen on `node/iface` at `ts_ns` nanoseconds
-    /// after the Unix epoch.
-    pub(crate) fn new(
-        ts_ns: u64,
-        node: &str,
-        iface: &str,
-        direction: Direction,
-        len: usize,
-        data: Vec<u8>,
-        comment: Option<String>,
-    ) -> Packet {
-        Packet {
-            time: UNIX_EPOCH + Duration::from_nanos(ts_ns),
-            node: node.to_string(),
-            iface: iface.to_string(),
-            direction,
-            len,
-            decoded: Decoded::from_ethernet(&data),
-            data,
-            comment,
-        }
-    }
-
-    /// Nanoseconds since the Unix epoch.
-    pub fn timestamp_ns(&self) -> u64 {
-        self.time
-            .duration_since(UNIX_EPOCH)
-            .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-            .unwrap_or(0)
-    }
-
-    /// `node/iface`.
-    pub fn place(&self) -> String {
-        format!("{}/{}", self.node, self.iface)
-    }
-
-    /// The source IP address, if it is an IP packet.
-    pub fn src_ip(&self) -> Option<IpAddr> {
-        self.decoded.ip.map(|ip| ip.src)
-    }
-
-    /// The destination IP address, if it is an IP packet.
-    pub fn dst_ip(&self) -> Option<IpAddr> {
-        self.decoded.ip.map(|ip| ip.dst)
-    }
-
-    /// The source port of TCP or UDP.
-    pub fn src_port(&self) -> Option<u16> {
-        match self.decoded.transport {
-            Transport::Tcp(t) => Some(t.src_port),
-            Transport::Udp(u) => Some(u.src_port),
-            _ => None,
-        }
-    }
-
-    /// The destination port of TCP or UDP.
-    pub fn dst_port(&self) -> Option<u16> {
-        match self.decoded.transport {
-            Transport::Tcp(t) => Some(t.dst_port),
-            Transport::Udp(u) => Some(u.dst_port),
-            _ => None,
-        }
-    }
-
-    /// The TCP header, if it is a TCP segment.
-    pub fn tcp(&self) -> Option<&Tcp> {
-        match &self.decoded.transport {
-            Transport::Tcp(t) => Some(t),
-            _ => None,
-        }
-    }
-
-    /// The ICMP message, if it is one.
-    pub fn icmp(&self) -> Option<&Icmp> {
-        match &self.decoded.transport {
-            Transport::Icmp(i) => Some(i),
-            _ => None,
-        }
-    }
-}
-
 mod fragment;
+mod packet;
 #[cfg(test)]
 mod tests;
+
+pub use packet::Packet;

@@ -2,8 +2,9 @@
 //! reader for what the writer makes (and other simple files).
 //!
 //! A file is a section header block, then one interface description block
-//! per interface (`if_name` is `node/interface`, `if_tsresol` 9:
-//! nanosecond timestamps), then one enhanced packet block per frame with
+//! per interface (its link type, Ethernet or raw IP; `if_name` is
+//! `node/interface`, `if_tsresol` 9: nanosecond timestamps), then one
+//! enhanced packet block per frame with
 //! its direction (`epb_flags`) and an optional comment (`opt_comment`).
 //! Little-endian, like the machines this runs on; the reader takes both
 //! byte orders.
@@ -11,13 +12,13 @@
 use std::io::{self, Write};
 
 use super::decode::Direction;
+use super::link::LinkType;
 
 const SHB: u32 = 0x0A0D_0D0A;
 const IDB: u32 = 0x0000_0001;
 const SPB: u32 = 0x0000_0003;
 const EPB: u32 = 0x0000_0006;
 const BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
-const LINKTYPE_ETHERNET: u16 = 1;
 
 const OPT_END: u16 = 0;
 const OPT_COMMENT: u16 = 1;
@@ -78,9 +79,9 @@ fn block(w: &mut impl Write, kind: u32, body: &[u8]) -> io::Result<()> {
     w.write_all(&total.to_le_bytes())
 }
 
-/// Writes the section header and one interface block per name (in order:
-/// frame `iface` numbers index this list).
-pub(crate) fn write_header(w: &mut impl Write, ifaces: &[String]) -> io::Result<()> {
+/// Writes the section header and one interface block per (name, link
+/// type), in order: frame `iface` numbers index this list.
+pub(crate) fn write_header(w: &mut impl Write, ifaces: &[(String, LinkType)]) -> io::Result<()> {
     let mut shb = Vec::new();
     shb.extend_from_slice(&BYTE_ORDER_MAGIC.to_le_bytes());
     shb.extend_from_slice(&1u16.to_le_bytes()); // major
@@ -89,9 +90,9 @@ pub(crate) fn write_header(w: &mut impl Write, ifaces: &[String]) -> io::Result<
     option(&mut shb, SHB_USERAPPL, b"netns-test");
     option(&mut shb, OPT_END, &[]);
     block(w, SHB, &shb)?;
-    for name in ifaces {
+    for (name, link) in ifaces {
         let mut idb = Vec::new();
-        idb.extend_from_slice(&LINKTYPE_ETHERNET.to_le_bytes());
+        idb.extend_from_slice(&link.pcap_code().to_le_bytes());
         idb.extend_from_slice(&0u16.to_le_bytes());
         idb.extend_from_slice(&0u32.to_le_bytes()); // snaplen: no limit
         option(&mut idb, IF_NAME, name.as_bytes());
@@ -138,10 +139,12 @@ pub(crate) struct FrameIn {
 }
 
 /// What a pcapng file holds: interface names (`if_name`, or `ifN` without
-/// one) and frames.
+/// one), their link types (pcapng codes, as `links[i]` for
+/// `interfaces[i]`) and frames.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct PcapngFile {
     pub(crate) interfaces: Vec<String>,
+    pub(crate) links: Vec<u16>,
     pub(crate) frames: Vec<FrameIn>,
 }
 
@@ -251,6 +254,7 @@ pub(crate) fn read(bytes: &[u8]) -> io::Result<PcapngFile> {
                     }
                 }
                 out.interfaces.push(iface.name.clone());
+                out.links.push(u16_at(body, 0, big)?);
                 ifaces.push(iface);
             }
             EPB => {
@@ -319,7 +323,14 @@ mod tests {
     #[test]
     fn writes_and_reads_back() {
         let mut buf = Vec::new();
-        write_header(&mut buf, &["n1/eth0".into(), "r1/eth1".into()]).unwrap();
+        write_header(
+            &mut buf,
+            &[
+                ("n1/eth0".into(), LinkType::Ethernet),
+                ("r1/tun0".into(), LinkType::RawIp),
+            ],
+        )
+        .unwrap();
         let frame = [0xaau8; 61]; // not a multiple of 4: padding
         write_frame(
             &mut buf,
@@ -347,7 +358,8 @@ mod tests {
         .unwrap();
         assert_eq!(buf.len() % 4, 0);
         let file = read(&buf).unwrap();
-        assert_eq!(file.interfaces, ["n1/eth0", "r1/eth1"]);
+        assert_eq!(file.interfaces, ["n1/eth0", "r1/tun0"]);
+        assert_eq!(file.links, [1, 101]);
         assert_eq!(
             file.frames[0],
             FrameIn {
@@ -370,7 +382,7 @@ mod tests {
         // limit falls inside the first of them.
         let comment = format!("{}{}", "a".repeat(OPTION_MAX - 1), "€".repeat(4));
         let mut buf = Vec::new();
-        write_header(&mut buf, &["n1/eth0".into()]).unwrap();
+        write_header(&mut buf, &[("n1/eth0".into(), LinkType::Ethernet)]).unwrap();
         write_frame(
             &mut buf,
             &FrameOut {
@@ -415,6 +427,7 @@ mod tests {
         blk(&mut b, EPB, &epb);
         let file = read(&b).unwrap();
         assert_eq!(file.interfaces, ["if0"]);
+        assert_eq!(file.links, [1]);
         assert_eq!(file.frames[0].ts_ns, 1_000_000_000); // 1 s in µs
         assert_eq!(file.frames[0].data, [1, 2, 3, 4]);
     }
@@ -423,7 +436,7 @@ mod tests {
     fn refuses_what_is_not_pcapng() {
         assert!(read(b"\xd4\xc3\xb2\xa1 a classic pcap file").is_err());
         let mut buf = Vec::new();
-        write_header(&mut buf, &["a/b".into()]).unwrap();
+        write_header(&mut buf, &[("a/b".into(), LinkType::Ethernet)]).unwrap();
         buf.truncate(buf.len() - 2);
         assert!(read(&buf).is_err());
     }

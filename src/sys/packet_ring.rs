@@ -162,14 +162,65 @@ fn setsockopt<T>(fd: &OwnedFd, opt: libc::c_int, value: &T, what: &str) -> io::R
     Ok(())
 }
 
-/// The index of interface `ifname` in the calling thread's network
-/// namespace; `None` if it has no interface of that name.
-pub(crate) fn index_here(ifname: &str) -> io::Result<Option<u32>> {
-    match nix::net::if_::if_nametoindex(ifname) {
-        Ok(i) => Ok(Some(i)),
-        Err(nix::errno::Errno::ENODEV | nix::errno::Errno::EINVAL) => Ok(None),
-        Err(e) => Err(crate::error::errno(e)),
+/// What capture needs to know of an interface before it opens a socket
+/// on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IfaceInfo {
+    /// The interface index.
+    pub(crate) index: u32,
+    /// The device type, an `ARPHRD_*` value: how its frames begin.
+    pub(crate) hatype: u16,
+}
+
+/// Interface `ifname` of the calling thread's network namespace; `None`
+/// if it has no interface of that name.
+pub(crate) fn lookup_here(ifname: &str) -> io::Result<Option<IfaceInfo>> {
+    if ifname.is_empty() || ifname.len() >= libc::IFNAMSIZ || ifname.contains('\0') {
+        return Ok(None);
     }
+    // SAFETY: plain socket(2); the result is checked.
+    let raw = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if raw < 0 {
+        return Err(last_error("socket(AF_INET)"));
+    }
+    // SAFETY: `raw` is a new descriptor that nothing else owns.
+    let sock = unsafe { OwnedFd::from_raw_fd(raw) };
+    // SAFETY: `struct ifreq` is plain data; all zeros is a valid value.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (d, s) in req.ifr_name.iter_mut().zip(ifname.bytes()) {
+        *d = s as libc::c_char;
+    }
+    if !ifreq_ioctl(&sock, libc::SIOCGIFINDEX, &mut req, "SIOCGIFINDEX")? {
+        return Ok(None);
+    }
+    // SAFETY: SIOCGIFINDEX wrote the union's `ifru_ifindex`.
+    let index = unsafe { req.ifr_ifru.ifru_ifindex } as u32;
+    if !ifreq_ioctl(&sock, libc::SIOCGIFHWADDR, &mut req, "SIOCGIFHWADDR")? {
+        return Ok(None);
+    }
+    // SAFETY: SIOCGIFHWADDR wrote the union's `ifru_hwaddr`.
+    let hatype = unsafe { req.ifr_ifru.ifru_hwaddr.sa_family };
+    Ok(Some(IfaceInfo { index, hatype }))
+}
+
+/// Runs `request`, an interface ioctl that reads the name in `req` and
+/// writes its union; `false` if there is no interface of that name.
+fn ifreq_ioctl(
+    sock: &OwnedFd,
+    request: libc::c_ulong,
+    req: &mut libc::ifreq,
+    what: &str,
+) -> io::Result<bool> {
+    // SAFETY: `req` is a live `struct ifreq`, whose union is as large as
+    // any the kernel writes for these requests.
+    if unsafe { libc::ioctl(sock.as_raw_fd(), request, req as *mut libc::ifreq) } == 0 {
+        return Ok(true);
+    }
+    let e = io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::ENODEV) {
+        return Ok(false);
+    }
+    Err(io::Error::new(e.kind(), format!("{what}: {e}")))
 }
 
 impl PacketRing {

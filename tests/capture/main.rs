@@ -11,6 +11,7 @@ mod link_state;
 mod rate;
 mod refusals;
 mod teardown;
+mod tun;
 mod wire;
 
 use netns_test::{assert_reachable, netns_test, Net, Route, Topology};

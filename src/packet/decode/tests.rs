@@ -13,7 +13,7 @@ fn packet(data: Vec<u8>, dir: Direction) -> Packet {
     // 12:00:00.000123 UTC on some day.
     let ts = 1_700_000_000 / 86_400 * 86_400 * 1_000_000_000 + 12 * 3_600 * 1_000_000_000 + 123_456;
     let len = data.len();
-    Packet::new(ts, "n1", "eth0", dir, len, data, None)
+    Packet::new(ts, "n1", "eth0", dir, LinkType::Ethernet, len, data, None)
 }
 
 #[test]

@@ -257,6 +257,7 @@ mod tests {
     use etherparse::PacketBuilder;
 
     use super::*;
+    use crate::capture::LinkType;
 
     const V4A: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
     const V4B: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 2);
@@ -278,7 +279,16 @@ mod tests {
                 .unwrap();
         }
         let len = data.len();
-        Packet::new(0, "n2", "eth0", Direction::In, len, data, None)
+        Packet::new(
+            0,
+            "n2",
+            "eth0",
+            Direction::In,
+            LinkType::Ethernet,
+            len,
+            data,
+            None,
+        )
     }
 
     fn no_node(name: &str) -> Result<Vec<IpAddr>, String> {
