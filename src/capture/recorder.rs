@@ -464,7 +464,7 @@ pub(crate) fn open_ring(node: &Node, iface: &str) -> Result<Opened> {
                 iface: iface.to_string(),
                 device_type: info.hatype,
             })?;
-        let ring = PacketRing::open_here(info.index).map_err(|e| err("open a packet socket", e))?;
+        let ring = PacketRing::open_here(info).map_err(|e| err("open a packet socket", e))?;
         Ok(Opened { link, ring })
     })?
 }

@@ -14,7 +14,9 @@ use etherparse::{LaxNetSlice, LaxSlicedPacket, LinkSlice, TransportSlice};
 pub use super::link::LinkType;
 
 /// Which way a frame crossed its interface, as the kernel tells a packet
-/// socket (`PACKET_OUTGOING` is out, everything else in).
+/// socket (`PACKET_OUTGOING` is out, everything else in). On loopback a
+/// frame leaves and arrives on the same interface; capture keeps it once,
+/// `In`, as libpcap does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Direction {
     /// Received on the interface (for this host, broadcast, multicast or

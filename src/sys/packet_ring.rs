@@ -4,7 +4,9 @@
 //! The socket is `AF_PACKET`/`SOCK_RAW` bound to one interface for every
 //! protocol (`ETH_P_ALL`), opened in the calling thread's network namespace
 //! (open it inside the node: it stays there). It sees frames in both
-//! directions; outgoing ones carry `PACKET_OUTGOING`. Its ring is
+//! directions; outgoing ones carry `PACKET_OUTGOING` (on loopback, where
+//! each frame is seen leaving and then arriving, only the arrival is
+//! kept, as libpcap does). Its ring is
 //! [`RING_BLOCKS`] blocks of [`BLOCK_SIZE`] bytes mapped into the process:
 //! the kernel fills a block with frames (nanosecond timestamps), hands it
 //! over when it is full or [`RETIRE_MS`] after its first frame, and waits
@@ -132,6 +134,9 @@ pub(crate) struct PacketRing {
     /// Frames the kernel dropped so far (ring full), summed over reads of
     /// `PACKET_STATISTICS`, which resets its counters.
     drops: u64,
+    /// Leave out outgoing frames: on loopback, every frame is seen leaving
+    /// and then arriving, and (as libpcap does) only the arrival is kept.
+    skip_outgoing: bool,
 }
 
 // SAFETY: the mapping belongs to this value alone (no copy of the pointer
@@ -224,9 +229,11 @@ fn ifreq_ioctl(
 }
 
 impl PacketRing {
-    /// Opens a ring on the interface of index `ifindex` of the calling
-    /// thread's network namespace.
-    pub(crate) fn open_here(ifindex: u32) -> io::Result<PacketRing> {
+    /// Opens a ring on interface `iface` of the calling thread's network
+    /// namespace. On loopback, the ring hands over only the incoming copy
+    /// of each frame.
+    pub(crate) fn open_here(iface: IfaceInfo) -> io::Result<PacketRing> {
+        let ifindex = iface.index;
         // Protocol 0: the socket receives nothing until it is bound below,
         // after its ring exists, so no frame of another interface slips in.
         // SAFETY: plain socket(2); the result is checked.
@@ -274,6 +281,7 @@ impl PacketRing {
             map: NonNull::new(map.cast()).ok_or_else(|| last_error("mmap"))?,
             next: 0,
             drops: 0,
+            skip_outgoing: iface.hatype == libc::ARPHRD_LOOPBACK,
         };
         // SAFETY: sockaddr_ll is plain data; all zeros is a valid value.
         let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
@@ -344,7 +352,7 @@ impl PacketRing {
             let block = unsafe {
                 std::slice::from_raw_parts(self.map.as_ptr().add(i * BLOCK_SIZE), BLOCK_SIZE)
             };
-            frames += read_block(block, &mut f);
+            frames += read_block(block, self.skip_outgoing, &mut f);
             self.status(i)
                 .store(libc::TP_STATUS_KERNEL, Ordering::Release);
             self.next = (i + 1) % RING_BLOCKS;
@@ -448,8 +456,9 @@ fn u32_at(b: &[u8], at: usize) -> Option<u32> {
 }
 
 /// Reads the frames of one block, checking every offset the kernel wrote
-/// against the block's bounds. Returns the number of frames.
-fn read_block(block: &[u8], f: &mut impl FnMut(RawFrame<'_>)) -> usize {
+/// against the block's bounds, leaving out outgoing frames if
+/// `skip_outgoing`. Returns the number of frames handed to `f`.
+fn read_block(block: &[u8], skip_outgoing: bool, f: &mut impl FnMut(RawFrame<'_>)) -> usize {
     let num = u32_at(block, BLOCK_NUM_PKTS).unwrap_or(0);
     let mut off = u32_at(block, BLOCK_FIRST_PKT).unwrap_or(0) as usize;
     let mut read = 0;
@@ -463,14 +472,17 @@ fn read_block(block: &[u8], f: &mut impl FnMut(RawFrame<'_>)) -> usize {
         let Some(data) = block.get(off + mac..off + mac + snaplen) else {
             break;
         };
-        f(RawFrame {
-            ts_ns: u64::from(field(PKT_SEC)) * 1_000_000_000 + u64::from(field(PKT_NSEC)),
-            len: field(PKT_LEN),
-            outgoing: hdr[SLL_PKTTYPE] == libc::PACKET_OUTGOING,
-            data,
-            vlan: vlan_tag(hdr),
-        });
-        read += 1;
+        let outgoing = hdr[SLL_PKTTYPE] == libc::PACKET_OUTGOING;
+        if !(outgoing && skip_outgoing) {
+            f(RawFrame {
+                ts_ns: u64::from(field(PKT_SEC)) * 1_000_000_000 + u64::from(field(PKT_NSEC)),
+                len: field(PKT_LEN),
+                outgoing,
+                data,
+                vlan: vlan_tag(hdr),
+            });
+            read += 1;
+        }
         let next = field(PKT_NEXT) as usize;
         if next == 0 {
             break;
@@ -519,7 +531,7 @@ mod tests {
             block[off + 80] = 0xab + i as u8;
         }
         let mut seen = Vec::new();
-        let n = read_block(&block, &mut |f: RawFrame<'_>| {
+        let n = read_block(&block, false, &mut |f: RawFrame<'_>| {
             seen.push((f.ts_ns, f.len, f.outgoing, f.data.len(), f.data[0]))
         });
         assert_eq!(n, 2);
@@ -530,8 +542,14 @@ mod tests {
                 (7_000_000_005, 61, false, 60, 0xac)
             ]
         );
+        // On loopback the outgoing copy is left out.
+        let mut incoming = Vec::new();
+        let n = read_block(&block, true, &mut |f: RawFrame<'_>| {
+            incoming.push(f.data[0])
+        });
+        assert_eq!((n, incoming), (1, vec![0xac]));
         // A frame whose data runs past the block is not read.
         put(&mut block, 48 + 160 + PKT_SNAPLEN, 1 << 20);
-        assert_eq!(read_block(&block, &mut |_| {}), 1);
+        assert_eq!(read_block(&block, false, &mut |_| {}), 1);
     }
 }

@@ -252,10 +252,16 @@ fn unknown_interface_is_an_error(net: &Net) {
         err.contains("capture on h1/eth9") && err.contains("no interface `eth9` in node `h1`"),
         "{err}"
     );
-    // loopback works, in a node of its own.
+}
+
+/// loopback is captured too; each frame on it is seen once, arriving (as
+/// tcpdump shows it): the kernel hands a packet socket a copy leaving
+/// too, which is left out.
+#[netns_test(topology = routed)]
+fn loopback_shows_each_frame_once(net: &Net) {
     let lo = net["h2"].capture_iface("lo").unwrap();
     net["h2"].ping("127.0.0.1").count(1).run().unwrap();
-    // On lo a frame is seen leaving and arriving.
-    lo.assert_count(&Filter::echo_request().on("h2", "lo").outgoing(), 1);
-    lo.assert_count(&Filter::echo_request().on("h2", "lo").incoming(), 1);
+    lo.assert_count(&Filter::echo_request().on("h2", "lo"), 1);
+    lo.assert_count(&Filter::echo_reply().on("h2", "lo"), 1);
+    lo.assert_count(&Filter::new().on("h2", "lo").outgoing(), 0);
 }
