@@ -39,7 +39,8 @@ const FLAGS_COMPARED: u8 = 0x3f;
 pub struct Filter {
     protocol: Option<Protocol>,
     echo: Option<bool>,
-    icmp_type: Option<u8>,
+    /// (ICMPv6, type).
+    icmp_type: Option<(bool, u8)>,
     family: Option<Family>,
     src: Option<IpAddr>,
     dst: Option<IpAddr>,
@@ -107,11 +108,31 @@ impl Filter {
         }
     }
 
-    /// ICMP or ICMPv6 messages of type `kind` (3: destination unreachable,
-    /// 11: time exceeded, 135: neighbour solicitation, ...).
+    /// ICMPv4 messages of type `kind` (3: destination unreachable, 11:
+    /// time exceeded, ...); ICMPv6 messages never match (the same numbers
+    /// mean other things there: see [`icmpv6_type`](Filter::icmpv6_type)).
+    ///
+    /// ```
+    /// use netns_test::capture::Filter;
+    /// assert_eq!(Filter::new().icmp_type(3).to_string(), "icmp type 3");
+    /// ```
     pub fn icmp_type(mut self, kind: u8) -> Filter {
         self.protocol = Some(Protocol::Icmp);
-        self.icmp_type = Some(kind);
+        self.icmp_type = Some((false, kind));
+        self
+    }
+
+    /// ICMPv6 messages of type `kind` (1: destination unreachable, 3: time
+    /// exceeded, 135: neighbour solicitation, 143: MLDv2 report, ...);
+    /// ICMPv4 messages never match.
+    ///
+    /// ```
+    /// use netns_test::capture::Filter;
+    /// assert_eq!(Filter::new().icmpv6_type(3).to_string(), "icmp6 type 3");
+    /// ```
+    pub fn icmpv6_type(mut self, kind: u8) -> Filter {
+        self.protocol = Some(Protocol::Icmp);
+        self.icmp_type = Some((true, kind));
         self
     }
 
@@ -231,7 +252,7 @@ impl Filter {
             })
             && self
                 .icmp_type
-                .is_none_or(|k| icmp.is_some_and(|i| i.kind == k))
+                .is_none_or(|(v6, k)| icmp.is_some_and(|i| i.v6 == v6 && i.kind == k))
             && self.family.is_none_or(|f| match (d.ip, d.arp) {
                 (Some(h), _) => f.holds(h.src),
                 (None, Some(_)) => f == Family::V4,
@@ -263,10 +284,12 @@ impl fmt::Display for Filter {
     /// tcpdump-like words: `tcp src 198.51.100.1 dst port 80 flags [S] on h1/eth0 out`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut words: Vec<String> = Vec::new();
-        match (self.echo, self.protocol) {
-            (Some(true), _) => words.push("echo request".into()),
-            (Some(false), _) => words.push("echo reply".into()),
-            (None, Some(p)) => words.push(
+        match (self.echo, self.protocol, self.icmp_type) {
+            (Some(true), _, _) => words.push("echo request".into()),
+            (Some(false), _, _) => words.push("echo reply".into()),
+            (None, _, Some((false, k))) => words.push(format!("icmp type {k}")),
+            (None, _, Some((true, k))) => words.push(format!("icmp6 type {k}")),
+            (None, Some(p), None) => words.push(
                 match p {
                     Protocol::Arp => "arp",
                     Protocol::Icmp => "icmp",
@@ -275,10 +298,7 @@ impl fmt::Display for Filter {
                 }
                 .into(),
             ),
-            (None, None) => {}
-        }
-        if let Some(k) = self.icmp_type {
-            words.push(format!("type {k}"));
+            (None, None, None) => {}
         }
         if let Some(fam) = self.family {
             words.push(

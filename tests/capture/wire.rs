@@ -3,7 +3,7 @@
 use std::net::TcpListener;
 
 use netns_test::capture::{Direction, Filter, TcpFlags};
-use netns_test::{netns_test, Net};
+use netns_test::{netns_test, Net, Route, Topology};
 
 use super::routed;
 
@@ -264,4 +264,37 @@ fn loopback_shows_each_frame_once(net: &Net) {
     lo.assert_count(&Filter::echo_request().on("h2", "lo"), 1);
     lo.assert_count(&Filter::echo_reply().on("h2", "lo"), 1);
     lo.assert_count(&Filter::new().on("h2", "lo").outgoing(), 0);
+}
+
+/// h1 -- r1 -- h2, routed, in IPv4 and IPv6.
+fn dual_stack() -> Topology {
+    Topology::new()
+        .link(
+            ("h1", "eth0", ["198.51.100.1/24", "2001:db8:1::1/64"]),
+            ("r1", "eth0", ["198.51.100.254/24", "2001:db8:1::fe/64"]),
+        )
+        .link(
+            ("r1", "eth1", ["203.0.113.254/24", "2001:db8:2::fe/64"]),
+            ("h2", "eth0", ["203.0.113.1/24", "2001:db8:2::1/64"]),
+        )
+        .forwarding("r1")
+        .route("h1", Route::default_via("198.51.100.254"))
+        .route("h1", Route::default_via("2001:db8:1::fe"))
+}
+
+/// ICMP types are per family: a hop limit that runs out in IPv6 brings
+/// ICMPv6 type 3 (time exceeded), which is not ICMPv4 type 3 (destination
+/// unreachable); in IPv4, time exceeded is type 11.
+#[netns_test(topology = dual_stack)]
+fn icmp_types_are_per_family(net: &Net) {
+    let cap = net["h1"].capture().unwrap();
+    for dst in ["2001:db8:2::1", "203.0.113.1"] {
+        let r = net["h1"].ping(dst).ttl(1).count(1).run().unwrap();
+        assert_eq!(r.received, 0, "{r}");
+    }
+    let back = |f: Filter| f.on("h1", "eth0").incoming();
+    cap.assert_count(&back(Filter::new().icmpv6_type(3)), 1);
+    cap.assert_count(&back(Filter::new().icmp_type(11)), 1);
+    cap.assert_never(&Filter::new().icmp_type(3));
+    cap.assert_never(&Filter::new().icmpv6_type(11));
 }

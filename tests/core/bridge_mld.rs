@@ -63,7 +63,7 @@ fn until(done: impl FnMut() -> bool) -> bool {
 fn reports(cap: &Capture) -> usize {
     let f = Filter::new()
         .family(Family::V6)
-        .icmp_type(MLD2_REPORT)
+        .icmpv6_type(MLD2_REPORT)
         .on("h2", "eth0")
         .incoming();
     cap.count(&f)
