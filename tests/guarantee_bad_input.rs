@@ -522,6 +522,7 @@ fn every_bad_input_has_its_typed_error_and_the_doc_says_so() {
         "ProbeError::Interface",
         "ProbeError::SourceAddress",
         "CaptureError::UnknownInterface",
+        "CaptureError::UnknownNode",
     ] {
         assert!(
             results.iter().any(|(_, rv, _)| rv == v),

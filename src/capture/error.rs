@@ -5,7 +5,16 @@
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CaptureError {
-    /// The node has no interface of that name.
+    /// The network has no node of that name.
+    #[error("capture on {node}/{iface}: the network has no node `{node}`")]
+    UnknownNode {
+        /// The node asked for.
+        node: String,
+        /// The interface asked for.
+        iface: String,
+    },
+    /// The node has no interface of that name (for a recorded frame: none
+    /// the topology made, and none captured).
     #[error("capture on {node}/{iface}: no interface `{iface}` in node `{node}`")]
     UnknownInterface {
         /// The node.

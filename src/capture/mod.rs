@@ -46,7 +46,7 @@
 
 use std::io;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 mod assert;
 mod error;
@@ -68,13 +68,15 @@ use crate::lab::{Net, Node};
 use recorder::Recorder;
 
 /// A handle on the capture of some interfaces of a network: their packets,
-/// assertions on them, a pcapng file of them. Cheap to clone; the capture
-/// goes on until the network is torn down, whether handles live or not.
+/// assertions on them, a pcapng file of them. Cheap to clone (a clone is
+/// the same handle: a frame [`record`](Capture::record)ed through one
+/// shows in both); the capture goes on until the network is torn down,
+/// whether handles live or not.
 #[derive(Debug, Clone)]
 pub struct Capture {
     rec: Arc<Recorder>,
-    /// Log indices in the recorder.
-    ids: Vec<usize>,
+    /// Log indices in the recorder: the interfaces this handle shows.
+    ids: Arc<Mutex<Vec<usize>>>,
 }
 
 /// What a capture kept of one interface, as [`Capture::stats`] lists it.
@@ -196,21 +198,34 @@ fn capture_places(first: &Node, wanted: Vec<(&Node, String)>) -> Result<Capture>
         .zip(rings)
         .map(|((node, iface), ring)| rec.adopt(node.name(), iface, ring))
         .collect();
-    Ok(Capture { rec, ids })
+    Ok(Capture::new(rec, ids))
 }
 
 /// Every interface captured in `node`'s network, if capture is on.
 fn captured_in(node: &Node) -> Option<Capture> {
     let rec = recorder::of(node)?;
     let ids = (0..rec.logs().len()).collect();
-    Some(Capture { rec, ids })
+    Some(Capture::new(rec, ids))
 }
 
 impl Capture {
+    fn new(rec: Arc<Recorder>, ids: Vec<usize>) -> Capture {
+        Capture {
+            rec,
+            ids: Arc::new(Mutex::new(ids)),
+        }
+    }
+
+    /// The log indices of this handle's interfaces.
+    fn ids(&self) -> Vec<usize> {
+        self.ids.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// The captured interfaces, `node/iface`.
     pub fn interfaces(&self) -> Vec<String> {
+        let ids = self.ids();
         let logs = self.rec.logs();
-        self.ids.iter().map(|&i| logs[i].place()).collect()
+        ids.iter().map(|&i| logs[i].place()).collect()
     }
 
     /// Every packet kept so far, oldest first, decoded. Waits first until
@@ -218,7 +233,7 @@ impl Capture {
     /// milliseconds).
     pub fn packets(&self) -> Vec<Packet> {
         self.rec.sync();
-        self.rec.packets(&self.ids)
+        self.rec.packets(&self.ids())
     }
 
     /// The packets that match `filter`, oldest first.
@@ -245,8 +260,9 @@ impl Capture {
     /// before the part of the test to check: ARP, say).
     pub fn clear(&self) {
         self.rec.sync();
+        let ids = self.ids();
         let mut logs = self.rec.logs();
-        for &i in &self.ids {
+        for &i in &ids {
             logs[i].clear();
         }
     }
@@ -254,8 +270,9 @@ impl Capture {
     /// Keeps at most `bytes` of frames per interface of this capture (the
     /// newest); the default is [`DEFAULT_LIMIT`].
     pub fn set_limit(&self, bytes: usize) {
+        let ids = self.ids();
         let mut logs = self.rec.logs();
-        for &i in &self.ids {
+        for &i in &ids {
             logs[i].limit = bytes;
         }
     }
@@ -263,9 +280,9 @@ impl Capture {
     /// What was seen, kept, forgotten and dropped, per interface.
     pub fn stats(&self) -> Vec<IfaceStats> {
         self.rec.sync();
+        let ids = self.ids();
         let logs = self.rec.logs();
-        self.ids
-            .iter()
+        ids.iter()
             .map(|&i| IfaceStats {
                 interface: logs[i].place(),
                 seen: logs[i].seen,
@@ -282,7 +299,7 @@ impl Capture {
         self.rec.sync();
         let path = path.as_ref();
         self.rec
-            .write_pcapng(path, &self.ids)
+            .write_pcapng(path, &self.ids())
             .map_err(|e| Error::Capture {
                 place: self.interfaces().join(", "),
                 op: format!("write {}", path.display()),
@@ -293,7 +310,16 @@ impl Capture {
     /// Records a frame that did not reach the kernel, with a comment: what
     /// a userspace wire (not in this crate yet) calls for the frames it
     /// drops, so that they show in the packets, the failure lines and the
-    /// file (as a packet comment). The interface need not be captured.
+    /// file (as a packet comment). `frame` begins as the interface's
+    /// frames do: with its Ethernet header, or its IP header on a raw-IP
+    /// interface (tun).
+    ///
+    /// The interface need not be captured by this handle, nor at all: it
+    /// must be `lo`, one the topology made in `node`, or one captured. It
+    /// joins this handle's interfaces then (from this frame on, if it was
+    /// not among them). A node the network does not have is
+    /// [`CaptureError::UnknownNode`], another interface
+    /// [`CaptureError::UnknownInterface`]; nothing is recorded then.
     ///
     /// ```
     /// # use netns_test::{Net, Topology};
@@ -301,9 +327,10 @@ impl Capture {
     /// # let net = Net::build(&Topology::new().node("n1"))?;
     /// let cap = net["n1"].capture()?;
     /// let frame = [0u8; 60];
-    /// cap.record("n1", "lo", Direction::Out, &frame, "dropped by the wire: loss 100%");
+    /// cap.record("n1", "lo", Direction::Out, &frame, "dropped by the wire: loss 100%")?;
     /// assert_eq!(cap.packets().last().unwrap().comment.as_deref(),
     ///            Some("dropped by the wire: loss 100%"));
+    /// assert!(cap.record("n9", "lo", Direction::Out, &frame, "typo").is_err());
     /// # Ok::<(), netns_test::Error>(())
     /// ```
     pub fn record(
@@ -313,13 +340,15 @@ impl Capture {
         direction: Direction,
         frame: &[u8],
         comment: &str,
-    ) {
+    ) -> Result<()> {
+        let mut ids = self.ids.lock().unwrap_or_else(|p| p.into_inner());
         let i = self
             .rec
-            .record(node, iface, direction, frame, Some(comment.to_string()));
-        // A handle sees what is recorded on its own interfaces; a new
-        // interface joins no handle but the network's (`Net::captured`).
-        let _ = i;
+            .record(node, iface, direction, frame, Some(comment.to_string()))?;
+        if !ids.contains(&i) {
+            ids.push(i);
+        }
+        Ok(())
     }
 
     /// Whether the capture still runs (it stops at teardown).
@@ -336,13 +365,12 @@ pub(crate) fn recent_lines(node: &Node, nodes: &[String], n: usize) -> (Vec<Stri
     };
     let ids: Vec<usize> = {
         let logs = cap.rec.logs();
-        cap.ids
-            .iter()
-            .copied()
+        cap.ids()
+            .into_iter()
             .filter(|&i| nodes.contains(&logs[i].node))
             .collect()
     };
-    let cap = Capture { rec: cap.rec, ids };
+    let cap = Capture::new(cap.rec, ids);
     let lines = cap.last(n).iter().map(ToString::to_string).collect();
     (cap.interfaces(), lines)
 }
@@ -352,7 +380,7 @@ pub(crate) fn recent_lines(node: &Node, nodes: &[String], n: usize) -> (Vec<Stri
 pub(crate) fn save_all(net: &Net, path: &Path) -> Option<io::Result<usize>> {
     let cap = net.captured()?;
     cap.rec.sync();
-    Some(cap.rec.write_pcapng(path, &cap.ids))
+    Some(cap.rec.write_pcapng(path, &cap.ids()))
 }
 
 /// Reads a pcapng file into packets: an interface named `node/iface` (as

@@ -120,11 +120,16 @@ pub(crate) struct Recorder {
     thread: Mutex<Option<JoinHandle<()>>>,
     /// (log index) of the interfaces with a ring.
     ringed: Mutex<Vec<usize>>,
+    /// The network's nodes, each with the interfaces the topology made in
+    /// it: where a frame may be recorded besides the captured interfaces.
+    places: Vec<(String, Vec<String>)>,
 }
 
 impl Recorder {
-    /// A recorder with no interface yet, its reader thread started.
-    pub(crate) fn start() -> Result<Recorder> {
+    /// A recorder with no interface yet, its reader thread started, for a
+    /// network of `places` (each node with the interfaces the topology made
+    /// in it).
+    pub(crate) fn start(places: Vec<(String, Vec<String>)>) -> Result<Recorder> {
         let shared = Arc::new(Shared {
             logs: Mutex::new(Vec::new()),
             incoming: Mutex::new(Vec::new()),
@@ -154,6 +159,7 @@ impl Recorder {
             shared,
             thread: Mutex::new(Some(thread)),
             ringed: Mutex::new(Vec::new()),
+            places,
         })
     }
 
@@ -207,7 +213,9 @@ impl Recorder {
     }
 
     /// Records a frame by hand (what a userspace wire will call for the
-    /// frames it drops); returns its log index.
+    /// frames it drops) on `iface` of `node`: a captured interface, `lo`,
+    /// or one the topology made (refused otherwise); returns its log
+    /// index.
     pub(crate) fn record(
         &self,
         node: &str,
@@ -215,7 +223,21 @@ impl Recorder {
         direction: Direction,
         data: &[u8],
         comment: Option<String>,
-    ) -> usize {
+    ) -> Result<usize, CaptureError> {
+        if self.ringed(node, iface).is_none() {
+            let Some((_, made)) = self.places.iter().find(|(n, _)| n == node) else {
+                return Err(CaptureError::UnknownNode {
+                    node: node.to_string(),
+                    iface: iface.to_string(),
+                });
+            };
+            if iface != "lo" && !made.iter().any(|i| i == iface) {
+                return Err(CaptureError::UnknownInterface {
+                    node: node.to_string(),
+                    iface: iface.to_string(),
+                });
+            }
+        }
         let i = self.log_index(node, iface, LinkType::Ethernet);
         let ts_ns = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -228,7 +250,7 @@ impl Recorder {
             data: data.to_vec(),
             comment,
         });
-        i
+        Ok(i)
     }
 
     /// Waits until every frame the kernel saw before the call is in the
@@ -484,7 +506,7 @@ pub(crate) fn of(node: &Node) -> Option<Arc<Recorder>> {
 /// The recorder of `node`'s network, started if capture was off.
 pub(crate) fn of_or_start(node: &Node) -> Result<Arc<Recorder>> {
     node.attachments()
-        .get_or_insert(Recorder::start)?
+        .get_or_insert(|| Recorder::start(node.directory().nodes().to_vec()))?
         .ok_or_else(|| Error::Capture {
             place: node.name().to_string(),
             op: "start a capture".into(),

@@ -106,6 +106,13 @@ impl Net {
                         .flat_map(move |i| i.addrs.iter().map(move |a| (a.addr(), n.name.clone())))
                 })
                 .collect(),
+            plan.nodes
+                .iter()
+                .map(|n| {
+                    let ifaces = n.ifaces.iter().map(|i| i.name.clone()).collect();
+                    (n.name.clone(), ifaces)
+                })
+                .collect(),
         ));
         let attachments = Arc::new(Attachments::default());
         let torn = Arc::new(AtomicBool::new(false));

@@ -22,8 +22,9 @@ use crate::topology::PlanIface;
 use crate::vocab::Family;
 use std::os::fd::AsFd;
 
-/// Which node holds which address, shared by the nodes of one network;
-/// both lookups are hash lookups.
+/// Which node holds which address, and which interfaces each node was
+/// made with, shared by the nodes of one network; the address lookups are
+/// hash lookups.
 #[derive(Debug, Default)]
 pub(crate) struct Directory {
     /// Every node that holds each address (nodes on separate segments may
@@ -31,11 +32,19 @@ pub(crate) struct Directory {
     by_ip: HashMap<IpAddr, Vec<String>>,
     /// Each node's addresses, in topology order.
     by_name: HashMap<String, Vec<IpAddr>>,
+    /// Each node, with the interfaces the topology made in it, in
+    /// topology order.
+    nodes: Vec<(String, Vec<String>)>,
 }
 
 impl Directory {
-    pub(crate) fn new(entries: Vec<(IpAddr, String)>) -> Self {
-        let mut d = Directory::default();
+    /// The directory of the addresses `entries` (address, node) and of
+    /// `nodes` (node, the interfaces the topology made in it).
+    pub(crate) fn new(entries: Vec<(IpAddr, String)>, nodes: Vec<(String, Vec<String>)>) -> Self {
+        let mut d = Directory {
+            nodes,
+            ..Directory::default()
+        };
         for (ip, name) in entries {
             d.by_name.entry(name.clone()).or_default().push(ip);
             let owners = d.by_ip.entry(ip).or_default();
@@ -59,6 +68,11 @@ impl Directory {
             .find(|a| a.is_ipv4())
             .or_else(|| mine.first())
             .copied()
+    }
+
+    /// Each node, with the interfaces the topology made in it.
+    pub(crate) fn nodes(&self) -> &[(String, Vec<String>)] {
+        &self.nodes
     }
 
     /// The node that holds `ip`; `None` if none does, or several do.

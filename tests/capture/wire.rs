@@ -231,7 +231,8 @@ fn clear_limit_and_recorded_frames(net: &Net) {
         Direction::Out,
         &frame,
         "dropped by the wire: loss 100%",
-    );
+    )
+    .unwrap();
     let last = cap.packets().pop().unwrap();
     assert_eq!(
         last.comment.as_deref(),
