@@ -65,7 +65,7 @@ pub use recorder::DEFAULT_LIMIT;
 
 use crate::error::{Error, Result};
 use crate::lab::{Net, Node};
-use recorder::Recorder;
+use recorder::{Recorder, Shown};
 
 /// A handle on the capture of some interfaces of a network: their packets,
 /// assertions on them, a pcapng file of them. Cheap to clone (a clone is
@@ -75,8 +75,8 @@ use recorder::Recorder;
 #[derive(Debug, Clone)]
 pub struct Capture {
     rec: Arc<Recorder>,
-    /// Log indices in the recorder: the interfaces this handle shows.
-    ids: Arc<Mutex<Vec<usize>>>,
+    /// The interfaces this handle shows, and from which frame on.
+    shown: Arc<Mutex<Vec<Shown>>>,
 }
 
 /// What a capture kept of one interface, as [`Capture::stats`] lists it.
@@ -86,7 +86,8 @@ pub struct IfaceStats {
     pub interface: String,
     /// Frames seen since capture began (`clear` does not reset it).
     pub seen: u64,
-    /// Frames kept now.
+    /// Frames kept now that this handle shows (those since its last
+    /// [`clear`](Capture::clear)).
     pub kept: usize,
     /// Frames forgotten to stay under the size limit.
     pub evicted: u64,
@@ -193,7 +194,7 @@ fn capture_places(first: &Node, wanted: Vec<(&Node, String)>) -> Result<Capture>
         })?,
     };
     let rec = recorder::of_or_start(first)?;
-    let ids = wanted
+    let ids: Vec<usize> = wanted
         .iter()
         .zip(rings)
         .map(|((node, iface), ring)| rec.adopt(node.name(), iface, ring))
@@ -204,28 +205,35 @@ fn capture_places(first: &Node, wanted: Vec<(&Node, String)>) -> Result<Capture>
 /// Every interface captured in `node`'s network, if capture is on.
 fn captured_in(node: &Node) -> Option<Capture> {
     let rec = recorder::of(node)?;
-    let ids = (0..rec.logs().len()).collect();
-    Some(Capture::new(rec, ids))
+    let n = rec.logs().len();
+    Some(Capture::new(rec, 0..n))
 }
 
 impl Capture {
-    fn new(rec: Arc<Recorder>, ids: Vec<usize>) -> Capture {
+    /// A handle on the logs `ids`, showing every frame they keep.
+    fn new(rec: Arc<Recorder>, ids: impl IntoIterator<Item = usize>) -> Capture {
+        let shown = ids.into_iter().map(|log| Shown { log, from: 0 }).collect();
         Capture {
             rec,
-            ids: Arc::new(Mutex::new(ids)),
+            shown: Arc::new(Mutex::new(shown)),
         }
     }
 
-    /// The log indices of this handle's interfaces.
-    fn ids(&self) -> Vec<usize> {
-        self.ids.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    /// This handle's interfaces, locked.
+    fn shown_mut(&self) -> std::sync::MutexGuard<'_, Vec<Shown>> {
+        self.shown.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// This handle's interfaces.
+    fn shown(&self) -> Vec<Shown> {
+        self.shown_mut().clone()
     }
 
     /// The captured interfaces, `node/iface`.
     pub fn interfaces(&self) -> Vec<String> {
-        let ids = self.ids();
+        let shown = self.shown();
         let logs = self.rec.logs();
-        ids.iter().map(|&i| logs[i].place()).collect()
+        shown.iter().map(|s| logs[s.log].place()).collect()
     }
 
     /// Every packet kept so far, oldest first, decoded. Waits first until
@@ -233,7 +241,7 @@ impl Capture {
     /// milliseconds).
     pub fn packets(&self) -> Vec<Packet> {
         self.rec.sync();
-        self.rec.packets(&self.ids())
+        self.rec.packets(&self.shown())
     }
 
     /// The packets that match `filter`, oldest first.
@@ -256,39 +264,45 @@ impl Capture {
         all
     }
 
-    /// Forgets the packets kept so far on these interfaces (what came
-    /// before the part of the test to check: ARP, say).
+    /// From now on, shows only the packets captured after this call (what
+    /// came before the part of the test to check, ARP say, is left out).
+    /// Only this handle (and its clones) changes: other handles, and the
+    /// file the harness keeps for a failed test, still have every packet.
     pub fn clear(&self) {
         self.rec.sync();
-        let ids = self.ids();
-        let mut logs = self.rec.logs();
-        for &i in &ids {
-            logs[i].clear();
+        let mut shown = self.shown_mut();
+        let logs = self.rec.logs();
+        for s in shown.iter_mut() {
+            s.from = logs[s.log].next_seq();
         }
     }
 
     /// Keeps at most `bytes` of frames per interface of this capture (the
     /// newest); the default is [`DEFAULT_LIMIT`].
     pub fn set_limit(&self, bytes: usize) {
-        let ids = self.ids();
+        let shown = self.shown();
         let mut logs = self.rec.logs();
-        for &i in &ids {
-            logs[i].limit = bytes;
+        for s in &shown {
+            logs[s.log].limit = bytes;
         }
     }
 
     /// What was seen, kept, forgotten and dropped, per interface.
     pub fn stats(&self) -> Vec<IfaceStats> {
         self.rec.sync();
-        let ids = self.ids();
+        let shown = self.shown();
         let logs = self.rec.logs();
-        ids.iter()
-            .map(|&i| IfaceStats {
-                interface: logs[i].place(),
-                seen: logs[i].seen,
-                kept: logs[i].frames.len(),
-                evicted: logs[i].evicted,
-                kernel_drops: logs[i].kernel_drops,
+        shown
+            .iter()
+            .map(|s| {
+                let log = &logs[s.log];
+                IfaceStats {
+                    interface: log.place(),
+                    seen: log.seen,
+                    kept: log.frames_from(s.from).count(),
+                    evicted: log.evicted,
+                    kernel_drops: log.kernel_drops,
+                }
             })
             .collect()
     }
@@ -299,7 +313,7 @@ impl Capture {
         self.rec.sync();
         let path = path.as_ref();
         self.rec
-            .write_pcapng(path, &self.ids())
+            .write_pcapng(path, &self.shown())
             .map_err(|e| Error::Capture {
                 place: self.interfaces().join(", "),
                 op: format!("write {}", path.display()),
@@ -341,12 +355,12 @@ impl Capture {
         frame: &[u8],
         comment: &str,
     ) -> Result<()> {
-        let mut ids = self.ids.lock().unwrap_or_else(|p| p.into_inner());
-        let i = self
+        let mut shown = self.shown_mut();
+        let recorded = self
             .rec
             .record(node, iface, direction, frame, Some(comment.to_string()))?;
-        if !ids.contains(&i) {
-            ids.push(i);
+        if !shown.iter().any(|s| s.log == recorded.log) {
+            shown.push(recorded);
         }
         Ok(())
     }
@@ -365,8 +379,9 @@ pub(crate) fn recent_lines(node: &Node, nodes: &[String], n: usize) -> (Vec<Stri
     };
     let ids: Vec<usize> = {
         let logs = cap.rec.logs();
-        cap.ids()
+        cap.shown()
             .into_iter()
+            .map(|s| s.log)
             .filter(|&i| nodes.contains(&logs[i].node))
             .collect()
     };
@@ -380,7 +395,7 @@ pub(crate) fn recent_lines(node: &Node, nodes: &[String], n: usize) -> (Vec<Stri
 pub(crate) fn save_all(net: &Net, path: &Path) -> Option<io::Result<usize>> {
     let cap = net.captured()?;
     cap.rec.sync();
-    Some(cap.rec.write_pcapng(path, &cap.ids()))
+    Some(cap.rec.write_pcapng(path, &cap.shown()))
 }
 
 /// Reads a pcapng file into packets: an interface named `node/iface` (as

@@ -83,10 +83,27 @@ impl IfaceLog {
         format!("{}/{}", self.node, self.iface)
     }
 
-    pub(crate) fn clear(&mut self) {
-        self.frames.clear();
-        self.bytes = 0;
+    /// The sequence number the next frame will get (frames are numbered
+    /// from 0, in the order they came).
+    pub(crate) fn next_seq(&self) -> u64 {
+        self.seen
     }
+
+    /// The frames kept from sequence number `from` on, oldest first.
+    pub(crate) fn frames_from(&self, from: u64) -> impl Iterator<Item = &Frame> {
+        let first = self.seen - self.frames.len() as u64;
+        self.frames
+            .iter()
+            .skip(usize::try_from(from.saturating_sub(first)).unwrap_or(usize::MAX))
+    }
+}
+
+/// One interface of a capture handle: its log, and the first frame the
+/// handle shows (by sequence number: 0 for all, more after a `clear`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Shown {
+    pub(crate) log: usize,
+    pub(crate) from: u64,
 }
 
 #[derive(Debug)]
@@ -214,8 +231,8 @@ impl Recorder {
 
     /// Records a frame by hand (what a userspace wire will call for the
     /// frames it drops) on `iface` of `node`: a captured interface, `lo`,
-    /// or one the topology made (refused otherwise); returns its log
-    /// index.
+    /// or one the topology made (refused otherwise); returns its log index
+    /// and the frame's sequence number.
     pub(crate) fn record(
         &self,
         node: &str,
@@ -223,7 +240,7 @@ impl Recorder {
         direction: Direction,
         data: &[u8],
         comment: Option<String>,
-    ) -> Result<usize, CaptureError> {
+    ) -> Result<Shown, CaptureError> {
         if self.ringed(node, iface).is_none() {
             let Some((_, made)) = self.places.iter().find(|(n, _)| n == node) else {
                 return Err(CaptureError::UnknownNode {
@@ -243,14 +260,16 @@ impl Recorder {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0);
-        lock(&self.shared.logs)[i].push(Frame {
+        let mut logs = lock(&self.shared.logs);
+        let from = logs[i].next_seq();
+        logs[i].push(Frame {
             ts_ns,
             direction,
             len: data.len() as u32,
             data: data.to_vec(),
             comment,
         });
-        Ok(i)
+        Ok(Shown { log: i, from })
     }
 
     /// Waits until every frame the kernel saw before the call is in the
@@ -288,14 +307,14 @@ impl Recorder {
         lock(&self.shared.logs)
     }
 
-    /// Decoded packets of the logs `ids`, oldest first.
-    pub(crate) fn packets(&self, ids: &[usize]) -> Vec<Packet> {
+    /// Decoded packets of the logs `shown`, oldest first.
+    pub(crate) fn packets(&self, shown: &[Shown]) -> Vec<Packet> {
         let logs = self.logs();
-        let mut out: Vec<Packet> = ids
+        let mut out: Vec<Packet> = shown
             .iter()
-            .filter_map(|&i| logs.get(i))
-            .flat_map(|l| {
-                l.frames.iter().map(move |f| {
+            .filter_map(|s| Some((logs.get(s.log)?, s.from)))
+            .flat_map(|(l, from)| {
+                l.frames_from(from).map(move |f| {
                     Packet::new(
                         f.ts_ns,
                         &l.node,
@@ -313,23 +332,18 @@ impl Recorder {
         out
     }
 
-    /// Writes the logs `ids` (all if empty) to a pcapng file at `path`: an
-    /// interface block per log, named `node/iface`, frames in time order.
-    pub(crate) fn write_pcapng(&self, path: &Path, ids: &[usize]) -> io::Result<usize> {
+    /// Writes the logs `shown` to a pcapng file at `path`: an interface
+    /// block per log, named `node/iface`, frames in time order.
+    pub(crate) fn write_pcapng(&self, path: &Path, shown: &[Shown]) -> io::Result<usize> {
         let logs = self.logs();
-        let ids: Vec<usize> = if ids.is_empty() {
-            (0..logs.len()).collect()
-        } else {
-            ids.to_vec()
-        };
-        let names: Vec<(String, LinkType)> = ids
+        let names: Vec<(String, LinkType)> = shown
             .iter()
-            .map(|&i| (logs[i].place(), logs[i].link))
+            .map(|s| (logs[s.log].place(), logs[s.log].link))
             .collect();
-        let mut frames: Vec<(u32, &Frame)> = ids
+        let mut frames: Vec<(u32, &Frame)> = shown
             .iter()
             .enumerate()
-            .flat_map(|(n, &i)| logs[i].frames.iter().map(move |f| (n as u32, f)))
+            .flat_map(|(n, s)| logs[s.log].frames_from(s.from).map(move |f| (n as u32, f)))
             .collect();
         frames.sort_by_key(|(_, f)| f.ts_ns);
         let mut w = BufWriter::new(std::fs::File::create(path)?);

@@ -7,6 +7,7 @@
 //! tests of `files.rs` and `teardown.rs`.
 
 mod files;
+mod handles;
 mod link_state;
 mod rate;
 mod refusals;
