@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use super::{Capture, Filter};
+use super::{recorder, Capture, Filter};
 use crate::packet::decode::Packet;
 
 /// How many packets of the capture a failure lists at most.
@@ -59,6 +59,74 @@ fn tail(packets: &[Packet]) -> Vec<String> {
     packets[from..].iter().map(ToString::to_string).collect()
 }
 
+/// One interface of a capture, as an assertion judges it: where it is,
+/// and what the handle lost of it.
+struct Covered {
+    node: String,
+    iface: String,
+    /// Frames forgotten for the size limit since the handle began (or its
+    /// last `clear`).
+    evicted: u64,
+    /// Frames the kernel dropped meanwhile.
+    dropped: u64,
+}
+
+impl Covered {
+    fn place(&self) -> String {
+        format!("{}/{}", self.node, self.iface)
+    }
+}
+
+/// What an assertion reads of a capture, at one moment: the packets and
+/// the interfaces.
+struct Evidence {
+    all: Vec<Packet>,
+    covered: Vec<Covered>,
+}
+
+impl Evidence {
+    /// The interfaces a packet matching `filter` can come from.
+    fn covered_by<'a>(&'a self, filter: &'a Filter) -> impl Iterator<Item = &'a Covered> {
+        let (node, iface) = filter.place();
+        self.covered
+            .iter()
+            .filter(move |c| node.is_none_or(|n| n == c.node) && iface.is_none_or(|i| i == c.iface))
+    }
+
+    /// What was lost on the interfaces `filters` can match, in words; `None`
+    /// if nothing was.
+    fn losses(&self, filters: &[&Filter]) -> Option<String> {
+        let mut lost: Vec<&Covered> = Vec::new();
+        for f in filters {
+            for c in self.covered_by(f) {
+                if c.evicted + c.dropped > 0 && !lost.iter().any(|l| l.place() == c.place()) {
+                    lost.push(c);
+                }
+            }
+        }
+        let words: Vec<String> = lost
+            .iter()
+            .map(|c| {
+                let mut parts = Vec::new();
+                if c.evicted > 0 {
+                    parts.push(format!("{} forgotten for the size limit", c.evicted));
+                }
+                if c.dropped > 0 {
+                    parts.push(format!("{} dropped by the kernel", c.dropped));
+                }
+                format!("{}: {}", c.place(), parts.join(", "))
+            })
+            .collect();
+        (!words.is_empty()).then(|| {
+            format!(
+                "frames were lost since the capture began (or since its last clear()), {}; \
+                 raise the limit (set_limit) or clear() just before the part to check",
+                words.join("; ")
+            )
+        })
+    }
+}
+
 impl Capture {
     fn failure(&self, all: &[Packet], reason: String, matched: &[&Packet]) -> CaptureFailure {
         let from = matched.len().saturating_sub(RECENT);
@@ -70,39 +138,127 @@ impl Capture {
         }
     }
 
-    /// Checks that exactly `n` packets captured so far match `filter`;
-    /// returns them.
-    pub fn check_count(&self, filter: &Filter, n: usize) -> Result<Vec<Packet>, CaptureFailure> {
-        let all = self.packets();
-        let matched: Vec<&Packet> = all.iter().filter(|p| filter.matches(p)).collect();
-        if matched.len() == n {
-            return Ok(matched.into_iter().cloned().collect());
-        }
-        let reason = format!(
-            "expected {n} packet(s) matching `{filter}`, saw {}",
-            matched.len()
-        );
-        Err(self.failure(&all, reason, &matched))
+    /// The packets of this handle and what it lost of each interface, read
+    /// at once, once every frame seen so far is read.
+    fn evidence(&self) -> Evidence {
+        self.rec.sync();
+        let shown = self.shown();
+        let logs = self.rec.logs();
+        let all = recorder::packets_of(&logs, &shown);
+        let covered = shown
+            .iter()
+            .map(|s| {
+                let log = &logs[s.log];
+                let (evicted, dropped) = log.lost(s);
+                Covered {
+                    node: log.node.clone(),
+                    iface: log.iface.clone(),
+                    evicted,
+                    dropped,
+                }
+            })
+            .collect();
+        Evidence { all, covered }
     }
 
-    /// Checks that no packet captured so far matches `filter`.
-    pub fn check_never(&self, filter: &Filter) -> Result<(), CaptureFailure> {
-        let all = self.packets();
-        let matched: Vec<&Packet> = all.iter().filter(|p| filter.matches(p)).collect();
-        if matched.is_empty() {
-            return Ok(());
+    /// Reads the evidence for `filters`; a failure if one of them names a
+    /// node or an interface this capture does not cover (a typo, or a place
+    /// captured by another handle), where it could never match.
+    fn evidence_for(&self, filters: &[&Filter]) -> Result<Evidence, CaptureFailure> {
+        let ev = self.evidence();
+        for f in filters {
+            if ev.covered_by(f).next().is_none() {
+                let place = match f.place() {
+                    (Some(n), Some(i)) => format!("{n}/{i}"),
+                    (Some(n), None) => format!("node {n}"),
+                    _ => "no place".into(),
+                };
+                let captured: Vec<String> = ev.covered.iter().map(Covered::place).collect();
+                let reason = format!(
+                    "`{f}` names {place}, which this capture does not cover (it captures {})",
+                    captured.join(", ")
+                );
+                return Err(self.failure(&ev.all, reason, &[]));
+            }
         }
-        let reason = format!(
-            "expected no packet matching `{filter}`, saw {}",
-            matched.len()
-        );
-        Err(self.failure(&all, reason, &matched))
+        Ok(ev)
+    }
+
+    /// A failure for `reason`, with what was lost on the interfaces
+    /// `filters` can match, if anything was.
+    fn failure_with_losses(
+        &self,
+        ev: &Evidence,
+        filters: &[&Filter],
+        reason: String,
+        matched: &[&Packet],
+    ) -> CaptureFailure {
+        let reason = match ev.losses(filters) {
+            Some(lost) => format!("{reason} ({lost})"),
+            None => reason,
+        };
+        self.failure(&ev.all, reason, matched)
+    }
+
+    /// A failure if frames `filters` can match were lost: a count, an
+    /// absence or an order cannot be told then.
+    fn complete(&self, ev: &Evidence, filters: &[&Filter]) -> Result<(), CaptureFailure> {
+        match ev.losses(filters) {
+            None => Ok(()),
+            Some(lost) => {
+                let what: Vec<String> = filters.iter().map(|f| format!("`{f}`")).collect();
+                let reason = format!("cannot judge {}: {lost}", what.join(", "));
+                Err(self.failure(&ev.all, reason, &[]))
+            }
+        }
+    }
+
+    /// Checks that exactly `n` packets captured so far match `filter`;
+    /// returns them.
+    ///
+    /// Fails, whatever the count, when `filter` names a node or an
+    /// interface this capture does not cover, or when frames it could
+    /// match were lost (forgotten for the size limit or dropped by the
+    /// kernel) since the capture began or its last [`clear`](Capture::clear):
+    /// the count cannot be told then. The same holds for
+    /// [`check_never`](Capture::check_never) and
+    /// [`check_order`](Capture::check_order).
+    pub fn check_count(&self, filter: &Filter, n: usize) -> Result<Vec<Packet>, CaptureFailure> {
+        let ev = self.evidence_for(&[filter])?;
+        let matched: Vec<&Packet> = ev.all.iter().filter(|p| filter.matches(p)).collect();
+        if matched.len() != n {
+            let reason = format!(
+                "expected {n} packet(s) matching `{filter}`, saw {}",
+                matched.len()
+            );
+            return Err(self.failure_with_losses(&ev, &[filter], reason, &matched));
+        }
+        self.complete(&ev, &[filter])?;
+        Ok(matched.into_iter().cloned().collect())
+    }
+
+    /// Checks that no packet captured so far matches `filter` (and that
+    /// none could have been lost: see [`check_count`](Capture::check_count)).
+    pub fn check_never(&self, filter: &Filter) -> Result<(), CaptureFailure> {
+        let ev = self.evidence_for(&[filter])?;
+        let matched: Vec<&Packet> = ev.all.iter().filter(|p| filter.matches(p)).collect();
+        if !matched.is_empty() {
+            let reason = format!(
+                "expected no packet matching `{filter}`, saw {}",
+                matched.len()
+            );
+            return Err(self.failure(&ev.all, reason, &matched));
+        }
+        self.complete(&ev, &[filter])
     }
 
     /// Checks that each filter's first matching packet comes after the
     /// previous filter's (every filter must match); returns those packets.
+    /// A first match may have been lost: see
+    /// [`check_count`](Capture::check_count).
     pub fn check_order(&self, filters: &[&Filter]) -> Result<Vec<Packet>, CaptureFailure> {
-        let all = self.packets();
+        let ev = self.evidence_for(filters)?;
+        let all = &ev.all;
         let mut firsts: Vec<(usize, &Packet)> = Vec::new();
         for (k, filter) in filters.iter().enumerate() {
             let Some((i, p)) = all.iter().enumerate().find(|(_, p)| filter.matches(p)) else {
@@ -112,7 +268,7 @@ impl Capture {
                     filters.len()
                 );
                 let seen: Vec<&Packet> = firsts.iter().map(|(_, p)| *p).collect();
-                return Err(self.failure(&all, reason, &seen));
+                return Err(self.failure_with_losses(&ev, filters, reason, &seen));
             };
             if let Some(&(prev, _)) = firsts.last() {
                 if i <= prev {
@@ -121,11 +277,12 @@ impl Capture {
                         filters[k - 1]
                     );
                     let seen: Vec<&Packet> = firsts.iter().map(|(_, p)| *p).chain([p]).collect();
-                    return Err(self.failure(&all, reason, &seen));
+                    return Err(self.failure_with_losses(&ev, filters, reason, &seen));
                 }
             }
             firsts.push((i, p));
         }
+        self.complete(&ev, filters)?;
         Ok(firsts.into_iter().map(|(_, p)| p.clone()).collect())
     }
 
@@ -144,7 +301,8 @@ impl Capture {
 
     /// Asserts that exactly `n` packets match `filter`; returns them. Panics
     /// with a [`CaptureFailure`] (the packets that matched, then the last
-    /// ones captured) otherwise.
+    /// ones captured) otherwise, or when the count cannot be told (see
+    /// [`check_count`](Capture::check_count)).
     ///
     /// ```
     /// use netns_test::capture::Filter;
@@ -162,7 +320,9 @@ impl Capture {
     }
 
     /// Asserts that no packet matches `filter`; panics with a
-    /// [`CaptureFailure`] otherwise.
+    /// [`CaptureFailure`] otherwise, or when `filter` names a place this
+    /// capture does not cover, or frames it could match were lost (see
+    /// [`check_count`](Capture::check_count)).
     #[track_caller]
     pub fn assert_never(&self, filter: &Filter) {
         self.check_never(filter).unwrap_or_else(|f| panic!("{f}"))

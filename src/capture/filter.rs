@@ -224,6 +224,11 @@ impl Filter {
         self
     }
 
+    /// The node and the interface the filter names, if it names them.
+    pub(crate) fn place(&self) -> (Option<&str>, Option<&str>) {
+        (self.node.as_deref(), self.iface.as_deref())
+    }
+
     /// Whether `p` passes every condition.
     pub fn matches(&self, p: &Packet) -> bool {
         let d = &p.decoded;

@@ -8,7 +8,8 @@
 //! ([`CaptureError::UnsupportedLinkType`]). One reader thread per
 //! network drains the rings and keeps the newest frames of each interface,
 //! up to [`DEFAULT_LIMIT`] bytes each (older ones are forgotten, and
-//! counted in [`Capture::stats`]). Capture lasts until the network is torn
+//! counted in [`Capture::stats`]; an assertion whose answer they could
+//! change fails and says so). Capture lasts until the network is torn
 //! down, whatever happens to the [`Capture`] handles: teardown stops the
 //! thread and closes the sockets.
 //!
@@ -212,7 +213,14 @@ fn captured_in(node: &Node) -> Option<Capture> {
 impl Capture {
     /// A handle on the logs `ids`, showing every frame they keep.
     fn new(rec: Arc<Recorder>, ids: impl IntoIterator<Item = usize>) -> Capture {
-        let shown = ids.into_iter().map(|log| Shown { log, from: 0 }).collect();
+        let shown = ids
+            .into_iter()
+            .map(|log| Shown {
+                log,
+                from: 0,
+                drops_at: 0,
+            })
+            .collect();
         Capture {
             rec,
             shown: Arc::new(Mutex::new(shown)),
@@ -273,7 +281,7 @@ impl Capture {
         let mut shown = self.shown_mut();
         let logs = self.rec.logs();
         for s in shown.iter_mut() {
-            s.from = logs[s.log].next_seq();
+            *s = logs[s.log].mark(s.log);
         }
     }
 

@@ -89,21 +89,47 @@ impl IfaceLog {
         self.seen
     }
 
+    /// The sequence number of the oldest frame kept.
+    fn first_seq(&self) -> u64 {
+        self.seen - self.frames.len() as u64
+    }
+
     /// The frames kept from sequence number `from` on, oldest first.
     pub(crate) fn frames_from(&self, from: u64) -> impl Iterator<Item = &Frame> {
-        let first = self.seen - self.frames.len() as u64;
+        let skip = from.saturating_sub(self.first_seq());
         self.frames
             .iter()
-            .skip(usize::try_from(from.saturating_sub(first)).unwrap_or(usize::MAX))
+            .skip(usize::try_from(skip).unwrap_or(usize::MAX))
+    }
+
+    /// Where a handle that shows this log as `shown` starts now: after
+    /// every frame seen so far.
+    pub(crate) fn mark(&self, log: usize) -> Shown {
+        Shown {
+            log,
+            from: self.next_seq(),
+            drops_at: self.kernel_drops,
+        }
+    }
+
+    /// What `shown` lost of this log: frames from its start on forgotten
+    /// for the size limit, and frames the kernel dropped since it started.
+    pub(crate) fn lost(&self, shown: &Shown) -> (u64, u64) {
+        (
+            self.first_seq().saturating_sub(shown.from),
+            self.kernel_drops.saturating_sub(shown.drops_at),
+        )
     }
 }
 
-/// One interface of a capture handle: its log, and the first frame the
-/// handle shows (by sequence number: 0 for all, more after a `clear`).
+/// One interface of a capture handle: its log, the first frame the handle
+/// shows (by sequence number: 0 for all, more after a `clear`), and the
+/// kernel's drop count when it started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Shown {
     pub(crate) log: usize,
     pub(crate) from: u64,
+    pub(crate) drops_at: u64,
 }
 
 #[derive(Debug)]
@@ -261,7 +287,7 @@ impl Recorder {
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0);
         let mut logs = lock(&self.shared.logs);
-        let from = logs[i].next_seq();
+        let shown = logs[i].mark(i);
         logs[i].push(Frame {
             ts_ns,
             direction,
@@ -269,7 +295,7 @@ impl Recorder {
             data: data.to_vec(),
             comment,
         });
-        Ok(Shown { log: i, from })
+        Ok(shown)
     }
 
     /// Waits until every frame the kernel saw before the call is in the
@@ -309,27 +335,7 @@ impl Recorder {
 
     /// Decoded packets of the logs `shown`, oldest first.
     pub(crate) fn packets(&self, shown: &[Shown]) -> Vec<Packet> {
-        let logs = self.logs();
-        let mut out: Vec<Packet> = shown
-            .iter()
-            .filter_map(|s| Some((logs.get(s.log)?, s.from)))
-            .flat_map(|(l, from)| {
-                l.frames_from(from).map(move |f| {
-                    Packet::new(
-                        f.ts_ns,
-                        &l.node,
-                        &l.iface,
-                        f.direction,
-                        l.link,
-                        f.len as usize,
-                        f.data.clone(),
-                        f.comment.clone(),
-                    )
-                })
-            })
-            .collect();
-        out.sort_by_key(Packet::timestamp_ns);
-        out
+        packets_of(&self.logs(), shown)
     }
 
     /// Writes the logs `shown` to a pcapng file at `path`: an interface
@@ -397,6 +403,30 @@ impl Drop for Recorder {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Decoded packets of `logs` as `shown` shows them, oldest first.
+pub(crate) fn packets_of(logs: &[IfaceLog], shown: &[Shown]) -> Vec<Packet> {
+    let mut out: Vec<Packet> = shown
+        .iter()
+        .filter_map(|s| Some((logs.get(s.log)?, s.from)))
+        .flat_map(|(l, from)| {
+            l.frames_from(from).map(move |f| {
+                Packet::new(
+                    f.ts_ns,
+                    &l.node,
+                    &l.iface,
+                    f.direction,
+                    l.link,
+                    f.len as usize,
+                    f.data.clone(),
+                    f.comment.clone(),
+                )
+            })
+        })
+        .collect();
+    out.sort_by_key(Packet::timestamp_ns);
+    out
 }
 
 /// The reader thread: drain every ring, tell waiting `sync` calls, sleep in
