@@ -97,6 +97,9 @@ fn rows() -> Vec<Row> {
         topo(r#".link(("a", "eth0:1"), ("b", "eth0"))"#, || {
             Topology::new().link(("a", "eth0:1"), ("b", "eth0"))
         }),
+        topo(r#".link(("a", "à0"), ("b", "eth0"))"#, || {
+            Topology::new().link(("a", "\u{e0}0"), ("b", "eth0"))
+        }),
         topo(r#".link(("a", ".."), ("b", "eth0"))"#, || {
             Topology::new().link(("a", ".."), ("b", "eth0"))
         }),

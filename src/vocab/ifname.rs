@@ -11,7 +11,8 @@ pub(crate) enum IfnameProblem {
     Empty,
     TooLong(usize),
     Dots,
-    BadChar,
+    /// The first character refused.
+    BadChar(char),
     Percent,
     SysctlDir,
 }
@@ -25,9 +26,20 @@ impl fmt::Display for IfnameProblem {
                 "an interface name has at most {IFNAME_MAX} bytes, this one has {len}"
             ),
             IfnameProblem::Dots => f.write_str("`.` and `..` are not interface names"),
-            IfnameProblem::BadChar => f.write_str(
-                "an interface name cannot hold `/`, `:`, whitespace or control characters",
-            ),
+            IfnameProblem::BadChar(c) => {
+                write!(f, "an interface name cannot hold {c:?}")?;
+                let mut utf8 = [0; 4];
+                let utf8 = c.encode_utf8(&mut utf8).as_bytes();
+                if !c.is_whitespace() && utf8.contains(&0xa0) {
+                    let bytes: Vec<String> = utf8.iter().map(|b| format!("{b:02x}")).collect();
+                    write!(
+                        f,
+                        ": its UTF-8 bytes {} hold 0xa0, which the kernel reads as a space",
+                        bytes.join(" ")
+                    )?;
+                }
+                f.write_str(" (no `/`, `:`, whitespace or control character)")
+            }
             IfnameProblem::Percent => f.write_str(
                 "an interface name cannot hold `%`: the kernel reads it as a pattern to \
                  number (`e%d` becomes `e0`) and refuses any other use",
@@ -41,10 +53,21 @@ impl fmt::Display for IfnameProblem {
     }
 }
 
+/// Whether the kernel's `isspace` (`lib/ctype.c`) is true for `b`: the
+/// ASCII whitespace `\t \n \v \f \r` and space, and 0xA0, which the kernel's
+/// Latin-1 table counts as a space. A UTF-8 name holds 0xA0 as the second
+/// byte of characters such as `à` (`c3 a0`).
+fn kernel_isspace(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' | 0xa0)
+}
+
 /// Checks `name` against the kernel's rule: 1 to 15 bytes, not `.` or `..`,
-/// no `/`, `:`, whitespace or control character (`dev_valid_name`); no `%`
-/// (`dev_alloc_name` treats it as a numbering pattern, so no interface keeps
-/// one in its name); not `all` or `default` (`sysctl_dev_name_is_allowed`).
+/// no byte `/`, `:` or space as the kernel's `isspace` sees it
+/// (`dev_valid_name`, byte by byte); no `%` (`dev_alloc_name` treats it as a
+/// numbering pattern, so no interface keeps one in its name); not `all` or
+/// `default` (`sysctl_dev_name_is_allowed`). Stricter than the kernel, no
+/// control character or Unicode whitespace either: messages and listings
+/// could not show them.
 pub(crate) fn check_ifname(name: &str) -> Result<(), IfnameProblem> {
     if name.is_empty() {
         return Err(IfnameProblem::Empty);
@@ -55,11 +78,16 @@ pub(crate) fn check_ifname(name: &str) -> Result<(), IfnameProblem> {
     if name == "." || name == ".." {
         return Err(IfnameProblem::Dots);
     }
-    if name
-        .chars()
-        .any(|c| c == '/' || c == ':' || c.is_whitespace() || c.is_control())
-    {
-        return Err(IfnameProblem::BadChar);
+    let refused = |c: char| {
+        let mut utf8 = [0; 4];
+        c == '/'
+            || c == ':'
+            || c.is_whitespace()
+            || c.is_control()
+            || c.encode_utf8(&mut utf8).bytes().any(kernel_isspace)
+    };
+    if let Some(c) = name.chars().find(|c| refused(*c)) {
+        return Err(IfnameProblem::BadChar(c));
     }
     if name.contains('%') {
         return Err(IfnameProblem::Percent);
@@ -85,9 +113,32 @@ mod tests {
             Err(IfnameProblem::TooLong(16))
         );
         assert_eq!(check_ifname(".."), Err(IfnameProblem::Dots));
-        for bad in ["a/b", "a:b", "a b", "a\tb", "a\0b"] {
-            assert_eq!(check_ifname(bad), Err(IfnameProblem::BadChar), "{bad:?}");
+        for (bad, c) in [
+            ("a/b", '/'),
+            ("a:b", ':'),
+            ("a b", ' '),
+            ("a\tb", '\t'),
+            ("a\x0bb", '\x0b'),
+            ("a\0b", '\0'),
+            ("a\u{a0}b", '\u{a0}'),
+        ] {
+            assert_eq!(check_ifname(bad), Err(IfnameProblem::BadChar(c)), "{bad:?}");
         }
+        // 0xA0 inside a UTF-8 character: the kernel's `isspace` sees it.
+        for (bad, c) in [
+            ("\u{e0}0", '\u{e0}'),
+            ("x\u{160}", '\u{160}'),
+            ("\u{20a0}", '\u{20a0}'),
+        ] {
+            assert!(bad.bytes().any(|b| b == 0xa0), "{bad:?}");
+            assert_eq!(check_ifname(bad), Err(IfnameProblem::BadChar(c)), "{bad:?}");
+        }
+        assert_eq!(
+            IfnameProblem::BadChar('\u{e0}').to_string(),
+            "an interface name cannot hold 'à': its UTF-8 bytes c3 a0 hold 0xa0, which the \
+             kernel reads as a space (no `/`, `:`, whitespace or control character)"
+        );
+        assert_eq!(check_ifname("\u{e9}th0"), Ok(()));
         for bad in ["e%d", "%", "e%x"] {
             assert_eq!(check_ifname(bad), Err(IfnameProblem::Percent), "{bad:?}");
         }

@@ -353,6 +353,29 @@ fn interface_names_the_kernel_refuses_or_renames() {
 
 #[test]
 #[serial]
+fn interface_names_with_a_byte_the_kernel_reads_as_a_space() {
+    // The kernel checks names byte by byte and its `isspace` is true for
+    // 0xA0: `à` is `c3 a0`, `Š` is `c5 a0`, `\u{a0}` is `c2 a0`.
+    for ifname in ["\u{e0}0", "e\u{160}", "e\u{a0}0", "e\x0b0"] {
+        match refused(Topology::new().link(("a", ifname), ("b", "eth0"))) {
+            TopologyError::InvalidName { name, reason } => {
+                assert_eq!(name, format!("a/{ifname}"));
+                assert!(reason.contains("cannot hold"), "{ifname:?}: {reason}");
+            }
+            other => panic!("{ifname:?}: expected InvalidName, got {other:?}"),
+        }
+    }
+    // Other non-ASCII names are the kernel's to take: `é` is `c3 a9`.
+    let net = Net::build(&Topology::new().link(
+        ("a", "\u{e9}0", "198.51.100.1/24"),
+        ("b", "eth0", "198.51.100.2/24"),
+    ))
+    .unwrap();
+    assert!(net["a"].ping("198.51.100.2").run().unwrap().is_reachable());
+}
+
+#[test]
+#[serial]
 fn addresses_no_interface_can_have() {
     for (addr, why) in [
         ("198.51.100.0/24", "network address of 198.51.100.0/24"),
