@@ -309,6 +309,10 @@ fn rows() -> Vec<Row> {
             || ab().route("a", Route::to("203.0.113.0").dev("eth0")),
         ),
         topo(
+            r#"ab().route("a", Route::to("203.0.113.7/24").dev("eth0"))"#,
+            || ab().route("a", Route::to("203.0.113.7/24").dev("eth0")),
+        ),
+        topo(
             r#"ab().route("a", Route::to("203.0.113.0/24").dev("nope"))"#,
             || ab().route("a", Route::to("203.0.113.0/24").dev("nope")),
         ),

@@ -46,7 +46,7 @@ pub enum TopologyError {
     InvalidCidr {
         /// The node.
         node: String,
-        /// The interface (or `route` for a route destination).
+        /// The interface.
         ifname: String,
         /// The text given.
         input: String,
@@ -171,7 +171,8 @@ pub enum TopologyError {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// A route that makes no sense (mixed families, neither gateway nor device).
+    /// A route that makes no sense: a destination not in CIDR form or with
+    /// host bits set, mixed families, neither gateway nor device.
     #[error("bad route {dst} in node `{node}`: {reason}")]
     InvalidRoute {
         /// The node.

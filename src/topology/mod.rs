@@ -114,8 +114,9 @@ pub struct Route {
 }
 
 impl Route {
-    /// A route to `dst`: a CIDR prefix, or `default` (the family then comes
-    /// from the gateway).
+    /// A route to `dst`: a CIDR prefix with its host bits clear
+    /// (`203.0.113.0/24`, not `203.0.113.7/24`), or `default` (the family
+    /// then comes from the gateway).
     pub fn to(dst: impl Into<String>) -> Self {
         Route {
             dst: dst.into(),

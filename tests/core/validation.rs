@@ -494,17 +494,17 @@ fn two_routes_to_one_destination() {
     );
     // The same prefix, written two ways.
     let e = refused(
-        ok_link()
-            .route("a", Route::to("203.0.113.0/24").via("198.51.100.2"))
-            .route("a", Route::to("203.0.113.7/24").dev("eth0")),
+        v6.clone()
+            .route("a", Route::to("2001:db8:1::/64").via("2001:db8::2"))
+            .route("a", Route::to("2001:0db8:1:0::/64").dev("eth0")),
     );
     assert_eq!(
         e,
         TopologyError::DuplicateRoute {
             node: "a".into(),
-            dst: "203.0.113.0/24".into(),
-            first: "203.0.113.0/24".into(),
-            second: "203.0.113.7/24".into()
+            dst: "2001:db8:1::/64".into(),
+            first: "2001:db8:1::/64".into(),
+            second: "2001:0db8:1:0::/64".into()
         }
     );
     // One default per family, and the same route in two nodes, are fine.
@@ -515,6 +515,36 @@ fn two_routes_to_one_destination() {
         .route("b", Route::to("203.0.113.0/24").via("198.51.100.1"))
         .validate()
         .unwrap();
+}
+
+#[test]
+#[serial]
+fn route_destinations_with_host_bits_or_not_in_cidr_form() {
+    for (dst, why) in [
+        (
+            "203.0.113.7/24",
+            "the destination has host bits set; the prefix is 203.0.113.0/24",
+        ),
+        (
+            "2001:db8:1::1/64",
+            "the destination has host bits set; the prefix is 2001:db8:1::/64",
+        ),
+        (
+            "203.0.113.0",
+            "the destination is not in CIDR form: missing /prefix length",
+        ),
+    ] {
+        let e = refused(ok_link().route("a", Route::to(dst).dev("eth0")));
+        assert_eq!(
+            e,
+            TopologyError::InvalidRoute {
+                node: "a".into(),
+                dst: dst.into(),
+                reason: why.into()
+            }
+        );
+        assert_eq!(e.to_string(), format!("bad route {dst} in node `a`: {why}"));
+    }
 }
 
 #[test]

@@ -95,4 +95,14 @@ fn a_bad_route_is_refused_before_the_kernel_sees_it() {
         matches!(e, Error::Topology(TopologyError::UnknownInterface { .. })),
         "{e}"
     );
+    // `ip route` refuses host bits; cut to 203.0.113.128/26, this route
+    // would have been added.
+    let e = net["h1"]
+        .add_route(Route::to("203.0.113.130/26").via("198.51.100.66"))
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::Topology(TopologyError::InvalidRoute { node, dst, .. })
+            if node == "h1" && dst == "203.0.113.130/26"),
+        "{e}"
+    );
 }

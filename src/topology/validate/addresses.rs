@@ -10,30 +10,35 @@ use super::TopologyError;
 use crate::topology::plan::Plan;
 use crate::vocab::{mac_text, parse_mac};
 
+/// An address in CIDR form on interface `ifname` of `node`.
 pub(super) fn parse_cidr(node: &str, ifname: &str, input: &str) -> Result<IpNet, TopologyError> {
-    let bad = |reason: String| TopologyError::InvalidCidr {
+    cidr(input).map_err(|reason| TopologyError::InvalidCidr {
         node: node.to_string(),
         ifname: ifname.to_string(),
         input: input.to_string(),
         reason,
-    };
+    })
+}
+
+/// `input` in CIDR form (`198.51.100.1/24`), or what is wrong with it.
+pub(super) fn cidr(input: &str) -> Result<IpNet, String> {
     let Some((ip, len)) = input.split_once('/') else {
-        return Err(bad("missing /prefix length".into()));
+        return Err("missing /prefix length".into());
     };
     let ip: IpAddr = ip
         .parse()
-        .map_err(|_| bad(format!("`{ip}` is not an IPv4 or IPv6 address")))?;
+        .map_err(|_| format!("`{ip}` is not an IPv4 or IPv6 address"))?;
     let max = if ip.is_ipv4() { 32 } else { 128 };
     let len: u8 = match len.parse() {
         Ok(l) if l <= max => l,
         _ => {
-            return Err(bad(format!(
+            return Err(format!(
                 "prefix length `{len}` is not a number from 0 to {max} (IPv{})",
                 if ip.is_ipv4() { 4 } else { 6 }
-            )))
+            ))
         }
     };
-    IpNet::new(ip, len).map_err(|e| bad(e.to_string()))
+    IpNet::new(ip, len).map_err(|e| e.to_string())
 }
 
 /// Why no interface can have `net`, if so.

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::addresses::parse_cidr;
+use super::addresses::cidr;
 use super::firewall::NodeView;
 use super::TopologyError;
 use crate::ruleset::{Chain, FilterAction, Limit, Match, PortRange, Reject, Rule, Stmt, Verdict};
@@ -30,7 +30,7 @@ pub(super) fn filter_rule(
         if let Ok(ip) = text.parse::<IpAddr>() {
             return Ok(IpNet::from(ip));
         }
-        parse_cidr(node.name, "firewall", text)
+        cidr(text)
             .map(|n| n.trunc())
             .map_err(|_| bad(format!("`{text}` is neither an address nor a prefix")))
     };

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::addresses::parse_cidr;
+use super::addresses::cidr;
 use super::{Builder, TopologyError};
 use crate::topology::plan::{PlanIface, PlanRoute};
 
@@ -90,7 +90,7 @@ pub(crate) fn resolve_route(
             }
         }
     } else {
-        parse_cidr(node, "route", &route.dst)?.trunc()
+        destination(&route.dst).map_err(bad)?
     };
     if let Some(gw) = via {
         if gw.is_ipv4() != dst.addr().is_ipv4() {
@@ -169,6 +169,20 @@ pub(crate) fn resolve_route(
         }
     }
     Ok(PlanRoute { dst, via, dev })
+}
+
+/// A route destination: CIDR form with the host bits clear. `203.0.113.7/24`
+/// is refused, as `ip route` refuses it, rather than cut to a prefix the
+/// caller may not have meant.
+fn destination(text: &str) -> Result<IpNet, String> {
+    let net = cidr(text).map_err(|why| format!("the destination is not in CIDR form: {why}"))?;
+    if net != net.trunc() {
+        return Err(format!(
+            "the destination has host bits set; the prefix is {}",
+            net.trunc()
+        ));
+    }
+    Ok(net)
 }
 
 /// The smallest MTU that carries IPv6 (RFC 8200).
