@@ -11,6 +11,10 @@ pub enum UnitError {
     /// A probability outside 0 to 1 (0 % to 100 %), or not a number.
     #[error("probability {0} is not between 0 and 1 (0% and 100%)")]
     Probability(f64),
+    /// A percentage outside 0 to 100, or not a number, as given to
+    /// [`Probability::percent`].
+    #[error("{0}% is not a percentage between 0 and 100")]
+    Percent(f64),
     /// A bandwidth of zero bits per second.
     #[error("a bandwidth of 0 bit/s carries nothing; remove the rate instead")]
     ZeroBandwidth,
@@ -38,18 +42,23 @@ impl Probability {
     /// Always.
     pub const ALWAYS: Probability = Probability(1.0);
 
-    /// `p`, between 0 and 1.
+    /// `p`, between 0 and 1 (`-0.0` is taken as 0).
     pub fn new(p: f64) -> Result<Probability, UnitError> {
         if (0.0..=1.0).contains(&p) {
-            Ok(Probability(p))
+            // Adding +0.0 turns -0.0 into +0.0 and leaves any other value.
+            Ok(Probability(p + 0.0))
         } else {
             Err(UnitError::Probability(p))
         }
     }
 
-    /// `pct` per cent, between 0 and 100.
+    /// `pct` per cent, between 0 and 100; an error names `pct` as given.
     pub fn percent(pct: f64) -> Result<Probability, UnitError> {
-        Probability::new(pct / 100.0).map_err(|_| UnitError::Probability(pct / 100.0))
+        if (0.0..=100.0).contains(&pct) {
+            Probability::new((pct / 100.0).min(1.0))
+        } else {
+            Err(UnitError::Percent(pct))
+        }
     }
 
     /// The probability as a number between 0 and 1.
@@ -63,14 +72,19 @@ impl Probability {
     }
 }
 
+/// The percentage, with at least three decimals and three significant
+/// digits of its distance to 0 % and to 100 %: only [`Probability::NEVER`]
+/// prints `0%` and only [`Probability::ALWAYS`] prints `100%`.
 impl fmt::Display for Probability {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let pct = self.0 * 100.0;
         if pct == pct.round() {
-            write!(f, "{pct:.0}%")
-        } else {
-            write!(f, "{}%", (pct * 1000.0).round() / 1000.0)
+            return write!(f, "{pct:.0}%");
         }
+        let nearest_end = pct.min(100.0 - pct);
+        let decimals = (2.0 - nearest_end.log10().floor()).max(3.0) as usize;
+        let text = format!("{pct:.decimals$}");
+        write!(f, "{}%", text.trim_end_matches('0').trim_end_matches('.'))
     }
 }
 
@@ -156,6 +170,50 @@ mod tests {
         assert!(Probability::new(f64::NAN).is_err());
         assert!(Probability::percent(101.0).is_err());
         assert_eq!(Probability::percent(0.5).unwrap().to_string(), "0.5%");
+    }
+
+    #[test]
+    fn a_percentage_out_of_range_is_named_as_given() {
+        assert_eq!(Probability::percent(150.0), Err(UnitError::Percent(150.0)));
+        assert_eq!(
+            Probability::percent(150.0).unwrap_err().to_string(),
+            "150% is not a percentage between 0 and 100"
+        );
+        assert_eq!(Probability::percent(-5.0), Err(UnitError::Percent(-5.0)));
+        assert!(matches!(
+            Probability::percent(f64::NAN),
+            Err(UnitError::Percent(p)) if p.is_nan()
+        ));
+        assert_eq!(Probability::percent(100.0), Ok(Probability::ALWAYS));
+    }
+
+    #[test]
+    fn minus_zero_is_never() {
+        for p in [Probability::new(-0.0), Probability::percent(-0.0)] {
+            let p = p.unwrap();
+            assert!(p.is_never());
+            assert!(p.get().is_sign_positive());
+            assert_eq!(p.to_string(), "0%");
+        }
+    }
+
+    #[test]
+    fn only_never_and_always_print_as_0_and_100_percent() {
+        for (p, text) in [
+            (1e-6, "0.0001%"),
+            (1.234e-7, "0.0000123%"),
+            (0.001_234_5, "0.123%"),
+            (0.123_456, "12.346%"),
+            (0.999_999, "99.9999%"),
+            (0.2, "20%"),
+        ] {
+            let p = Probability::new(p).unwrap();
+            assert_eq!(p.to_string(), text);
+        }
+        for p in [f64::MIN_POSITIVE, 1e-300, 1e-12, 1.0 - f64::EPSILON] {
+            let text = Probability::new(p).unwrap().to_string();
+            assert!(text != "0%" && text != "100%", "{p:e}: {text}");
+        }
     }
 
     #[test]
