@@ -90,6 +90,10 @@ impl fmt::Display for Probability {
 
 /// A bandwidth, in bits per second (of Ethernet frames, headers included).
 ///
+/// `Display` is exact: the largest of Gbit/s, Mbit/s and kbit/s that
+/// divides the rate, else Mbit/s with the decimals needed (`1.234567
+/// Mbit/s`), else bit/s.
+///
 /// ```
 /// use netns_test::wire::Bandwidth;
 /// let b = Bandwidth::mbit(10)?;
@@ -151,7 +155,8 @@ impl fmt::Display for Bandwidth {
             }
         }
         if b >= 1_000_000 {
-            write!(f, "{:.3} Mbit/s", b as f64 / 1e6)
+            let frac = format!("{:06}", b % 1_000_000);
+            write!(f, "{}.{} Mbit/s", b / 1_000_000, frac.trim_end_matches('0'))
         } else {
             write!(f, "{b} bit/s")
         }
@@ -226,7 +231,12 @@ mod tests {
         );
         assert_eq!(
             Bandwidth::bits(1_234_567).unwrap().to_string(),
-            "1.235 Mbit/s"
+            "1.234567 Mbit/s"
         );
+        assert_eq!(
+            Bandwidth::bits(1_000_001).unwrap().to_string(),
+            "1.000001 Mbit/s"
+        );
+        assert_eq!(Bandwidth::bits(1_001).unwrap().to_string(), "1001 bit/s");
     }
 }

@@ -42,12 +42,16 @@ impl JsonSchema for Percent {
 }
 
 /// A bandwidth written with its unit: `"10mbit"`, `"512kbit"`, `"1gbit"`,
-/// `"1.5mbit"`, `"64000bit"`.
+/// `"1.5mbit"`, `"64000bit"`, or as [`Bandwidth`]'s `Display` prints it
+/// (`"10 Mbit/s"`, `"1.234567 Mbit/s"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rate(pub Bandwidth);
 
 impl Rate {
-    /// Parses a rate.
+    /// Parses a rate: a decimal number, an optional space, a unit (`bit`,
+    /// `kbit`, `mbit`, `gbit`, any case, `/s` optional, or `bps`). The
+    /// number of bits per second is exact (no floating point), rounded to a
+    /// whole bit, at least 1 and at most `u64::MAX`.
     pub fn parse(text: &str) -> Result<Rate, String> {
         let t = text.trim().to_ascii_lowercase();
         let t = t.strip_suffix("/s").unwrap_or(&t);
@@ -55,27 +59,51 @@ impl Rate {
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(t.len());
         let (num, unit) = t.split_at(split);
-        let value: f64 = num.parse().map_err(|_| {
-            format!("`{text}` is not a rate (write `10mbit`, `512kbit` or `1gbit`)")
-        })?;
-        let scale = match unit {
-            "bit" | "bps" => 1.0,
-            "kbit" => 1e3,
-            "mbit" => 1e6,
-            "gbit" => 1e9,
+        let not_a_rate =
+            || format!("`{text}` is not a rate (write `10mbit`, `512kbit` or `1gbit`)");
+        let (whole, frac) = num.split_once('.').unwrap_or((num, ""));
+        if (whole.is_empty() && frac.is_empty()) || frac.contains('.') {
+            return Err(not_a_rate());
+        }
+        let exponent = match unit.trim_start() {
+            "bit" | "bps" => 0,
+            "kbit" => 3,
+            "mbit" => 6,
+            "gbit" => 9,
             _ => {
                 return Err(format!(
                     "`{text}`: the unit must be `bit`, `kbit`, `mbit` or `gbit`"
                 ))
             }
         };
-        let bps = value * scale;
-        if !bps.is_finite() || !(1.0..=1e12).contains(&bps) {
-            return Err(format!("`{text}` is out of range (1 bit/s to 1000 gbit)"));
-        }
-        Bandwidth::bits(bps.round() as u64)
-            .map(Rate)
-            .map_err(|e| e.to_string())
+        let bps = scaled(whole, frac, exponent)
+            .and_then(|b| u64::try_from(b).ok())
+            .ok_or_else(|| format!("`{text}` is out of range (at most {} bit/s)", u64::MAX))?;
+        Bandwidth::bits(bps).map(Rate).map_err(|e| e.to_string())
+    }
+}
+
+/// The decimal number `whole.frac` (ASCII digits) times 10^`exponent`,
+/// rounded half up to a whole number; `None` when it does not fit in a
+/// `u128`.
+fn scaled(whole: &str, frac: &str, exponent: u32) -> Option<u128> {
+    let frac = frac.trim_end_matches('0');
+    let digits = format!("{whole}{frac}");
+    let digits = digits.trim_start_matches('0');
+    let mantissa: u128 = if digits.is_empty() {
+        0
+    } else {
+        digits.parse().ok()?
+    };
+    let frac_len = u32::try_from(frac.len()).ok()?;
+    if frac_len <= exponent {
+        mantissa.checked_mul(10u128.checked_pow(exponent - frac_len)?)
+    } else {
+        let Some(divisor) = 10u128.checked_pow(frac_len - exponent) else {
+            // More decimals than a u128 holds: under half a bit.
+            return Some(0);
+        };
+        Some(mantissa / divisor + u128::from(mantissa % divisor >= divisor.div_ceil(2)))
     }
 }
 
@@ -102,8 +130,8 @@ impl JsonSchema for Rate {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "type": "string",
-            "pattern": "^[0-9]+(\\.[0-9]+)?([kmgKMG]?bit|bps)(/s)?$",
-            "description": "A rate: a number and `bit`, `kbit`, `mbit` or `gbit` (\"10mbit\")."
+            "pattern": "^[0-9]+(\\.[0-9]+)? ?([kmgKMG]?bit|bps)(/s)?$",
+            "description": "A rate: a number and `bit`, `kbit`, `mbit` or `gbit` (\"10mbit\", \"10 Mbit/s\")."
         })
     }
 }
@@ -288,6 +316,46 @@ mod tests {
         assert_eq!(Rate::parse("512kbit").unwrap().0.bits_per_second(), 512_000);
         assert!(Rate::parse("10").unwrap_err().contains("unit"));
         assert!(Rate::parse("0mbit").is_err());
+        assert!(Rate::parse("1.2.3mbit").is_err());
+        assert!(Rate::parse(".mbit").is_err());
+        assert_eq!(Rate::parse("1.5bit").unwrap().0.bits_per_second(), 2);
+        assert!(Rate::parse("18446744073709551616bit")
+            .unwrap_err()
+            .contains("out of range"));
+    }
+
+    #[test]
+    fn a_rate_reads_back_what_bandwidth_prints() {
+        let mut values = vec![
+            1,
+            999,
+            1_000,
+            1_001,
+            1_500_000,
+            1_234_567,
+            999_999_999,
+            u64::MAX,
+        ];
+        for exp in 0..20 {
+            let p = 10u64.pow(exp);
+            values.extend([
+                p,
+                p + 1,
+                p.saturating_mul(7) / 3,
+                p.saturating_sub(1).max(1),
+            ]);
+        }
+        let mut rng = crate::vocab::Rng::new(7);
+        values.extend(
+            (0..2000)
+                .map(|_| rng.next_u64() >> rng.below(64))
+                .filter(|v| *v > 0),
+        );
+        for bps in values {
+            let b = Bandwidth::bits(bps).unwrap();
+            let text = b.to_string();
+            assert_eq!(Rate::parse(&text), Ok(Rate(b)), "{bps} printed as {text}");
+        }
     }
 
     #[test]
