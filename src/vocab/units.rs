@@ -18,6 +18,18 @@ pub enum UnitError {
     /// A bandwidth of zero bits per second.
     #[error("a bandwidth of 0 bit/s carries nothing; remove the rate instead")]
     ZeroBandwidth,
+    /// A bandwidth over `u64::MAX` bits per second, as given to
+    /// [`Bandwidth::kbit`], [`Bandwidth::mbit`] or [`Bandwidth::gbit`].
+    #[error(
+        "a bandwidth of {value} {unit} is over the largest, {} bit/s",
+        u64::MAX
+    )]
+    BandwidthTooLarge {
+        /// The number given.
+        value: u64,
+        /// Its unit: `kbit/s`, `Mbit/s` or `Gbit/s`.
+        unit: &'static str,
+    },
 }
 
 /// A probability, from 0 (never) to 1 (always).
@@ -115,19 +127,29 @@ impl Bandwidth {
         }
     }
 
-    /// `k` kbit/s (1,000 bits per second).
+    /// `k` kbit/s (1,000 bits per second); an error if 0 or over
+    /// `u64::MAX` bits per second.
     pub fn kbit(k: u64) -> Result<Bandwidth, UnitError> {
-        Bandwidth::bits(k.saturating_mul(1_000))
+        Bandwidth::scaled(k, 1_000, "kbit/s")
     }
 
-    /// `m` Mbit/s (10⁶ bits per second).
+    /// `m` Mbit/s (10⁶ bits per second); an error if 0 or over `u64::MAX`
+    /// bits per second.
     pub fn mbit(m: u64) -> Result<Bandwidth, UnitError> {
-        Bandwidth::bits(m.saturating_mul(1_000_000))
+        Bandwidth::scaled(m, 1_000_000, "Mbit/s")
     }
 
-    /// `g` Gbit/s (10⁹ bits per second).
+    /// `g` Gbit/s (10⁹ bits per second); an error if 0 or over `u64::MAX`
+    /// bits per second.
     pub fn gbit(g: u64) -> Result<Bandwidth, UnitError> {
-        Bandwidth::bits(g.saturating_mul(1_000_000_000))
+        Bandwidth::scaled(g, 1_000_000_000, "Gbit/s")
+    }
+
+    fn scaled(value: u64, scale: u64, unit: &'static str) -> Result<Bandwidth, UnitError> {
+        let bps = value
+            .checked_mul(scale)
+            .ok_or(UnitError::BandwidthTooLarge { value, unit })?;
+        Bandwidth::bits(bps)
     }
 
     /// Bits per second.
@@ -219,6 +241,32 @@ mod tests {
             let text = Probability::new(p).unwrap().to_string();
             assert!(text != "0%" && text != "100%", "{p:e}: {text}");
         }
+    }
+
+    #[test]
+    fn a_bandwidth_over_u64_is_refused_not_capped() {
+        let max_gbit = u64::MAX / 1_000_000_000;
+        assert!(Bandwidth::gbit(max_gbit).is_ok());
+        assert_eq!(
+            Bandwidth::gbit(max_gbit + 1),
+            Err(UnitError::BandwidthTooLarge {
+                value: max_gbit + 1,
+                unit: "Gbit/s"
+            })
+        );
+        assert!(matches!(
+            Bandwidth::mbit(u64::MAX),
+            Err(UnitError::BandwidthTooLarge { unit: "Mbit/s", .. })
+        ));
+        assert_eq!(
+            Bandwidth::kbit(u64::MAX).unwrap_err().to_string(),
+            format!(
+                "a bandwidth of {} kbit/s is over the largest, {} bit/s",
+                u64::MAX,
+                u64::MAX
+            )
+        );
+        assert_eq!(Bandwidth::kbit(0), Err(UnitError::ZeroBandwidth));
     }
 
     #[test]
