@@ -10,8 +10,8 @@
 #[path = "oneway.rs"]
 mod oneway;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
 use netns_test::wire::{Bandwidth, Direction, Impairment};
@@ -62,7 +62,18 @@ fn tcp_goodput(net: &Net, bytes: usize) -> Result<f64, String> {
             Ok(())
         })
         .map_err(|e| e.to_string())?;
-    let (mut conn, _) = listener.accept().map_err(|e| e.to_string())?;
+    let accepted = accept_within(&listener, CONNECT_TIMEOUT, || sender.is_finished());
+    let mut conn = match accepted {
+        Ok(conn) => conn,
+        // A sender that gave up says why.
+        Err(e) if sender.is_finished() => {
+            return Err(match sender.join() {
+                Err(why) => format!("the sender could not connect: {why}"),
+                Ok(()) => e,
+            })
+        }
+        Err(e) => return Err(e),
+    };
     conn.set_read_timeout(Some(Duration::from_secs(60)))
         .map_err(|e| e.to_string())?;
     let mut buf = vec![0u8; 256 * 1024];
@@ -80,6 +91,72 @@ fn tcp_goodput(net: &Net, bytes: usize) -> Result<f64, String> {
     Ok(got as f64 * 8.0 / secs.max(1e-9))
 }
 
+/// How long the TCP rows wait for the sender to connect.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long the round trips wait for one datagram before counting it lost
+/// and failing the row.
+const RECV_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The first connection to `listener` within `timeout`, or an error once
+/// `timeout` has passed or `gave_up()` (the sender has finished without
+/// connecting). The listener is left non-blocking.
+pub(crate) fn accept_within(
+    listener: &TcpListener,
+    timeout: Duration,
+    gave_up: impl Fn() -> bool,
+) -> Result<TcpStream, String> {
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + timeout;
+    loop {
+        match listener.accept() {
+            Ok((conn, _)) => {
+                conn.set_nonblocking(false).map_err(|e| e.to_string())?;
+                return Ok(conn);
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {
+                if gave_up() {
+                    return Err("the sender finished without connecting".into());
+                }
+                if Instant::now() >= deadline {
+                    return Err(format!("no connection within {timeout:?}"));
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(e) => return Err(format!("accept: {e}")),
+        }
+    }
+}
+
+/// One datagram from `sock` into `buf`, or an error naming `what` once
+/// `timeout` has passed without one (a datagram lost). The socket's read
+/// timeout sets how often the wait looks at the clock; a read that returns
+/// early (a signal) is tried again within `timeout`.
+pub(crate) fn recv_within(
+    sock: &UdpSocket,
+    buf: &mut [u8],
+    timeout: Duration,
+    what: &str,
+) -> Result<(usize, SocketAddr), String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match sock.recv_from(buf) {
+            Ok(got) => return Ok(got),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                ) =>
+            {
+                if Instant::now() >= deadline {
+                    return Err(format!("{what}: no datagram within {timeout:?} (lost)"));
+                }
+            }
+            Err(e) => return Err(format!("{what}: {e}")),
+        }
+    }
+}
+
 /// A UDP socket bound to `addr` inside `node`.
 fn bind_in(net: &Net, node: &str, addr: &str) -> Result<UdpSocket, String> {
     net[node]
@@ -94,32 +171,19 @@ fn round_trips(net: &Net, n: usize) -> Result<Vec<Duration>, String> {
     let echo = bind_in(net, "n2", "198.51.100.2:7")?;
     let sock = bind_in(net, "n1", "198.51.100.1:0")?;
     for s in [&echo, &sock] {
-        s.set_read_timeout(Some(Duration::from_secs(2)))
+        s.set_read_timeout(Some(RECV_TIMEOUT))
             .map_err(|e| e.to_string())?;
     }
-    let until_ready = |r: std::io::Result<(usize, std::net::SocketAddr)>| match r {
-        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => None,
-        other => Some(other),
-    };
     let mut out = Vec::with_capacity(n);
     let (mut buf, mut back) = ([0u8; 64], [0u8; 64]);
     for i in 0..n + 10 {
         let t = Instant::now();
         sock.send_to(&buf, "198.51.100.2:7")
             .map_err(|e| e.to_string())?;
-        let (len, from) = loop {
-            if let Some(r) = until_ready(echo.recv_from(&mut back)) {
-                break r.map_err(|e| e.to_string())?;
-            }
-        };
+        let (len, from) = recv_within(&echo, &mut back, RECV_TIMEOUT, "round trip to n2")?;
         echo.send_to(&back[..len], from)
             .map_err(|e| e.to_string())?;
-        loop {
-            if let Some(r) = until_ready(sock.recv_from(&mut buf)) {
-                r.map_err(|e| e.to_string())?;
-                break;
-            }
-        }
+        recv_within(&sock, &mut buf, RECV_TIMEOUT, "round trip back to n1")?;
         // The first ten warm up (ARP, caches).
         if i >= 10 {
             out.push(t.elapsed());

@@ -1,0 +1,79 @@
+//! The benchmark's support code that decides what a row means, tested
+//! without running a phase: waits that end when a datagram or a connection
+//! never comes.
+//!
+//! The modules are the bench's own files (`benches/support/`), compiled
+//! here as they are in `benches/cycle.rs`; what this file does not call is
+//! dead code here.
+
+#[allow(dead_code)]
+#[path = "../benches/support/wire.rs"]
+mod wire;
+
+use std::io::Read;
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Runs `f` on a thread and returns its result, or fails when it has not
+/// returned within `limit` (a wait that never ends).
+fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(limit)
+        .expect("the wait did not end within its bound")
+}
+
+#[test]
+fn a_lost_datagram_ends_the_round_trips_with_an_error() {
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(20)))
+        .unwrap();
+    let addr = sock.local_addr().unwrap();
+    let t = Instant::now();
+    let (sock, got) = within(Duration::from_secs(10), move || {
+        let mut buf = [0u8; 64];
+        let got = wire::recv_within(&sock, &mut buf, Duration::from_millis(200), "echo");
+        (sock, got)
+    });
+    let err = got.unwrap_err();
+    assert!(err.contains("echo") && err.contains("lost"), "{err}");
+    assert!(t.elapsed() >= Duration::from_millis(200));
+    // A datagram that comes is read.
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .send_to(b"x", addr)
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let (len, _) = wire::recv_within(&sock, &mut buf, Duration::from_secs(5), "echo").unwrap();
+    assert_eq!(&buf[..len], b"x");
+}
+
+#[test]
+fn a_sender_that_never_connects_ends_the_transfer_with_an_error() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (listener, got) = within(Duration::from_secs(10), move || {
+        let got = wire::accept_within(&listener, Duration::from_millis(200), || false);
+        (listener, got)
+    });
+    assert!(got.unwrap_err().contains("no connection"));
+    // A sender that has given up ends the wait at once.
+    let t = Instant::now();
+    let got = wire::accept_within(&listener, Duration::from_secs(60), || true);
+    assert!(got.unwrap_err().contains("without connecting"));
+    assert!(t.elapsed() < Duration::from_secs(5));
+    // A sender that connects is accepted, in blocking mode.
+    let _client = TcpStream::connect(addr).unwrap();
+    let conn = wire::accept_within(&listener, Duration::from_secs(5), || false).unwrap();
+    conn.set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let t = Instant::now();
+    assert!((&conn).read(&mut [0u8; 1]).is_err());
+    assert!(
+        t.elapsed() >= Duration::from_millis(40),
+        "the read did not block"
+    );
+}
