@@ -1,19 +1,30 @@
 //! The benchmark's support code that decides what a row means, tested
 //! without running a phase: waits that end when a datagram or a connection
-//! never comes.
+//! never comes, and what `down-to-loss` counts as the loss.
 //!
 //! The modules are the bench's own files (`benches/support/`), compiled
 //! here as they are in `benches/cycle.rs`; what this file does not call is
 //! dead code here.
 
 #[allow(dead_code)]
+#[path = "../benches/support/faults.rs"]
+mod faults;
+#[allow(dead_code)]
+#[path = "../benches/support/nat.rs"]
+mod nat;
+#[allow(dead_code)]
+#[path = "../benches/support/stats.rs"]
+mod stats;
+#[allow(dead_code)]
 #[path = "../benches/support/wire.rs"]
 mod wire;
 
 use std::io::Read;
-use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+use netns_test::{Net, Topology};
 
 /// Runs `f` on a thread and returns its result, or fails when it has not
 /// returned within `limit` (a wait that never ends).
@@ -76,4 +87,31 @@ fn a_sender_that_never_connects_ends_the_transfer_with_an_error() {
         t.elapsed() >= Duration::from_millis(40),
         "the read did not block"
     );
+}
+
+#[test]
+fn down_to_loss_counts_only_a_probe_the_kernel_refuses() {
+    let net = Net::build(&Topology::new().link(
+        ("n1", "eth0", "198.51.100.1/24"),
+        ("n2", "eth0", "198.51.100.2/24"),
+    ))
+    .unwrap();
+    let probe = net["n1"]
+        .run(|| UdpSocket::bind("198.51.100.1:0"))
+        .unwrap()
+        .unwrap();
+    let n2: SocketAddr = "198.51.100.2:9".parse().unwrap();
+    // Up, a probe to an address nobody has is lost too, but it was sent.
+    let silent: SocketAddr = "198.51.100.99:9".parse().unwrap();
+    let err = faults::lost_at(&probe, silent, Instant::now()).unwrap_err();
+    assert!(err.contains("was sent"), "{err}");
+    let link = net.link("n1", "n2").unwrap();
+    let t = Instant::now();
+    let guard = link.down().unwrap();
+    let down = t.elapsed();
+    let lost = faults::lost_at(&probe, n2, t).unwrap();
+    assert!(lost >= down, "{lost:?} < {down:?}");
+    drop(guard);
+    let err = faults::lost_at(&probe, n2, Instant::now()).unwrap_err();
+    assert!(err.contains("was sent"), "{err}");
 }
