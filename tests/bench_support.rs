@@ -1,6 +1,7 @@
 //! The benchmark's support code that decides what a row means, tested
 //! without running a phase: waits that end when a datagram or a connection
-//! never comes, and what `down-to-loss` counts as the loss.
+//! never comes, what `down-to-loss` counts as the loss, and verdicts that
+//! agree with the figures printed beside them.
 //!
 //! The modules are the bench's own files (`benches/support/`), compiled
 //! here as they are in `benches/cycle.rs`; what this file does not call is
@@ -10,8 +11,23 @@
 #[path = "../benches/support/faults.rs"]
 mod faults;
 #[allow(dead_code)]
+#[path = "../benches/support/floor.rs"]
+mod floor;
+#[allow(dead_code)]
+#[path = "../benches/support/floor_scale.rs"]
+mod floor_scale;
+#[allow(dead_code)]
+#[path = "../benches/support/labs.rs"]
+mod labs;
+#[allow(dead_code)]
 #[path = "../benches/support/nat.rs"]
 mod nat;
+#[allow(dead_code)]
+#[path = "../benches/support/phases.rs"]
+mod phases;
+#[allow(dead_code)]
+#[path = "../benches/support/scale.rs"]
+mod scale;
 #[allow(dead_code)]
 #[path = "../benches/support/stats.rs"]
 mod stats;
@@ -114,4 +130,44 @@ fn down_to_loss_counts_only_a_probe_the_kernel_refuses() {
     drop(guard);
     let err = faults::lost_at(&probe, n2, Instant::now()).unwrap_err();
     assert!(err.contains("was sent"), "{err}");
+}
+
+/// Whether `verdict` is what `text`, read back, gives against `target`.
+fn agrees(text: &str, verdict: &str, target: impl Fn(f64) -> bool) -> bool {
+    let shown: f64 = text.parse().unwrap();
+    verdict == if target(shown) { "met" } else { "MISSED" }
+}
+
+#[test]
+fn a_verdict_agrees_with_the_figure_printed_beside_it() {
+    for i in 0..=400 {
+        let near = |at: f64| at - 0.02 + f64::from(i) * 0.0001;
+        let (text, verdict) = scale::flat(Some(near(1.1)));
+        assert!(
+            agrees(&text, verdict, |r| r <= 1.1),
+            "flat: {text} {verdict}"
+        );
+        let (text, verdict) = phases::over_floor(near(0.9) * 500.0, 500.0);
+        assert!(
+            agrees(&text, verdict, |r| r >= 0.9),
+            "floor: {text}× {verdict}"
+        );
+        let (text, verdict) = stats::judged(near(0.5), 3, |s| s <= 0.5);
+        assert!(
+            agrees(&text, verdict, |s| s <= 0.5),
+            "slope: {text} {verdict}"
+        );
+    }
+    for ms in [999.0, 999.94, 999.96, 1000.0, 1000.04] {
+        let build = Duration::from_secs_f64(ms / 1e3);
+        let (text, verdict) = scale::under_a_second(1000, build);
+        assert!(
+            agrees(&text, verdict, |ms| ms < 1000.0),
+            "build: {text} ms {verdict}"
+        );
+        assert_eq!(scale::under_a_second(999, build).1, "–");
+    }
+    assert_eq!(scale::flat(Some(1.104)), ("1.104".into(), "MISSED"));
+    assert_eq!(scale::flat(None), ("–".into(), "–"));
+    assert_eq!(phases::over_floor(89.96, 100.0), ("0.900".into(), "met"));
 }

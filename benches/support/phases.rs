@@ -219,13 +219,10 @@ pub(crate) fn print_throughput(runs: &[Throughput]) {
             if floor.passed == 0 {
                 continue;
             }
-            let ratio = ours.per_second() / floor.per_second();
+            let (ratio, verdict) = over_floor(ours.per_second(), floor.per_second());
             println!(
-                "{} / {} on {} thread(s): {ratio:.2}× (target ≥ 0.9×: {})",
-                ours.name,
-                floor.name,
-                ours.threads,
-                if ratio >= 0.9 { "met" } else { "MISSED" }
+                "{} / {} on {} thread(s): {ratio}× (target ≥ 0.9×: {verdict})",
+                ours.name, floor.name, ours.threads,
             );
         }
     }
@@ -239,6 +236,12 @@ pub(crate) fn print_throughput(runs: &[Throughput]) {
             );
         }
     }
+}
+
+/// Our rate over the floor's, with three decimals, and whether that figure
+/// is at least 0.9.
+pub(crate) fn over_floor(ours: f64, floor: f64) -> (String, &'static str) {
+    stats::judged(ours / floor, 3, |r| r >= 0.9)
 }
 
 // ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 //! The benchmark's summaries: the machine, the cycle table, the targets.
 
 use crate::args::Args;
-use crate::stats::{ms, ratio, Summary};
+use crate::stats::{judged, ms, ratio, Summary};
 use crate::*;
 use std::time::Duration;
 
@@ -188,28 +188,32 @@ pub(crate) fn print_targets(f: &Findings) {
         Some(false) => "MISSED",
         None => "–",
     };
+    // A figure with its verdict taken on the figure as printed.
+    let x = |v: Option<f64>, decimals: usize, unit: &str, target: fn(f64) -> bool| {
+        v.map_or(("–".to_string(), "–"), |v| {
+            let (text, met) = judged(v, decimals, target);
+            (format!("{text}{unit}"), met)
+        })
+    };
     let mut lines: Vec<(String, String, &str, &str)> = Vec::new();
-    let x = |v: Option<f64>| v.map_or("–".into(), |v| format!("{v:.2}×"));
     let med_ratio = f.ours.zip(f.floor).map(|(o, fl)| o.median / fl.median);
+    let (shown, met) = x(med_ratio, 3, "×", |r| r <= 1.3);
     lines.push((
         "netns-test median / raw-floor median".into(),
-        x(med_ratio),
+        shown,
         "≤ 1.3×",
-        verdict(med_ratio.map(|r| r <= 1.3)),
+        met,
     ));
     let p90_ratio = f.ours.zip(f.floor).map(|(o, fl)| o.p90 / fl.p90);
-    lines.push((
-        "netns-test p90 / raw-floor p90".into(),
-        x(p90_ratio),
-        "≤ 2×",
-        verdict(p90_ratio.map(|r| r <= 2.0)),
-    ));
+    let (shown, met) = x(p90_ratio, 3, "×", |r| r <= 2.0);
+    lines.push(("netns-test p90 / raw-floor p90".into(), shown, "≤ 2×", met));
     let speedup = f.ours.zip(f.script).map(|(o, s)| s.median / o.median);
+    let (shown, met) = x(speedup, 3, "×", |r| r >= 10.0);
     lines.push((
         "ip-script median / netns-test median".into(),
-        x(speedup),
+        shown,
         "≥ 10×",
-        verdict(speedup.map(|r| r >= 10.0)),
+        met,
     ));
     lines.push((
         match f.stalls {
@@ -220,25 +224,25 @@ pub(crate) fn print_targets(f: &Findings) {
         "0",
         verdict(f.stalls.map(|(s, _)| s == 0)),
     ));
+    let (slope, met) = x(f.link_slope, 3, " ms", |s| s <= 0.5);
     lines.push((
         "extra veth link (slope of medians)".into(),
-        match (f.link_slope, f.floor_link_slope) {
-            (Some(s), Some(fl)) => format!("{s:.3} ms (raw floor: {fl:.3} ms)"),
-            (Some(s), None) => format!("{s:.3} ms"),
-            _ => "–".into(),
+        match f.floor_link_slope {
+            Some(fl) if f.link_slope.is_some() => format!("{slope} (raw floor: {fl:.3} ms)"),
+            _ => slope,
         },
         "≤ 0.5 ms",
-        verdict(f.link_slope.map(|s| s <= 0.5)),
+        met,
     ));
+    let (shown, met) = x(f.throughput.map(|(_, r)| r), 1, " tests/s", |r| r >= 300.0);
     lines.push((
         match f.throughput {
             Some((t, _)) => format!("throughput on {t} threads"),
             None => "throughput".into(),
         },
-        f.throughput
-            .map_or("–".into(), |(_, r)| format!("{r:.0} tests/s")),
+        shown,
         "≥ 300 tests/s",
-        verdict(f.throughput.map(|(_, r)| r >= 300.0)),
+        met,
     ));
     lines.push((
         "memory per live two-host lab (RSS)".into(),

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use netns_test::{Endpoint, Net, Route, Topology};
 
 use crate::floor_scale;
+use crate::stats::judged;
 
 /// One measured lab.
 pub(crate) struct ScaleRow {
@@ -301,7 +302,6 @@ pub(crate) fn print_targets(rows: &[ScaleRow]) {
         "| lab | largest | build | under 1 s | per node at largest / at ~100 | flat (≤ 1.1) |"
     );
     println!("| --- | ---: | ---: | --- | ---: | --- |");
-    let verdict = |met: bool| if met { "met" } else { "MISSED" };
     for shape in shapes {
         let of_shape: Vec<&ScaleRow> = rows.iter().filter(|r| r.shape == shape).collect();
         let Some(largest) = of_shape.iter().max_by_key(|r| r.nodes) else {
@@ -311,17 +311,24 @@ pub(crate) fn print_targets(rows: &[ScaleRow]) {
             .iter()
             .find(|r| (64..=256).contains(&r.nodes) && r.nodes < largest.nodes);
         let ratio = hundred.map(|h| largest.per_node().as_secs_f64() / h.per_node().as_secs_f64());
+        let (build, under) = under_a_second(largest.nodes, largest.build);
+        let (ratio, flat) = flat(ratio);
         println!(
-            "| {shape} | {} | {:.0} ms | {} | {} | {} |",
-            largest.nodes,
-            ms(largest.build),
-            if largest.nodes >= 1000 {
-                verdict(largest.build < Duration::from_secs(1))
-            } else {
-                "–"
-            },
-            ratio.map_or("–".into(), |r| format!("{r:.2}")),
-            ratio.map_or("–", |r| verdict(r <= 1.1)),
+            "| {shape} | {} | {build} ms | {under} | {ratio} | {flat} |",
+            largest.nodes
         );
     }
+}
+
+/// The build of the largest lab in milliseconds, with one decimal, and
+/// whether that figure is under a second (`–` under 1,000 nodes).
+pub(crate) fn under_a_second(nodes: usize, build: Duration) -> (String, &'static str) {
+    let (text, verdict) = judged(ms(build), 1, |ms| ms < 1000.0);
+    (text, if nodes >= 1000 { verdict } else { "–" })
+}
+
+/// The cost per node at the largest size over that at about 100 nodes,
+/// with three decimals, and whether that figure is at most 1.1.
+pub(crate) fn flat(ratio: Option<f64>) -> (String, &'static str) {
+    ratio.map_or(("–".into(), "–"), |r| judged(r, 3, |r| r <= 1.1))
 }

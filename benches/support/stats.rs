@@ -152,6 +152,20 @@ pub(crate) fn ms(v: f64) -> String {
     format!("{v:.3}")
 }
 
+/// `v` printed with `decimals` decimals, and `met` or `MISSED` as `target`
+/// holds for the value printed, so a verdict never contradicts its figure
+/// (1.104 against ≤ 1.1 is `1.104 MISSED`, never `1.10 MISSED`; 1.1004 is
+/// `1.100 met`).
+pub(crate) fn judged(
+    v: f64,
+    decimals: usize,
+    target: impl Fn(f64) -> bool,
+) -> (String, &'static str) {
+    let text = format!("{v:.decimals$}");
+    let shown: f64 = text.parse().unwrap_or(v);
+    (text, if target(shown) { "met" } else { "MISSED" })
+}
+
 /// A ratio like `18.2×`, or `–` when there is no reference.
 pub(crate) fn ratio(v: f64, reference: Option<f64>) -> String {
     match reference {
