@@ -28,7 +28,7 @@
 //!
 //! Phase `faults` (see `support/faults.rs`): partition and heal of a
 //! 10-node lab, beside the same rules made by the `nft` binary; a link's
-//! down and up, and the time from `down()` to the first lost packet; a NAT
+//! down and up, and the time from `down()` to the kernel refusing a probe; a NAT
 //! router's ruleset installed and removed (`support/nat.rs`).
 //!
 //! Phase `capture` (see `support/capture.rs`): the two-host cycle with

@@ -3,10 +3,10 @@
 //!
 //! | row | what is timed |
 //! | --- | --- |
-//! | `nat-install` | `set_nat` of a full-cone NAT with hairpinning on a live router: checked, compiled, one transaction (a table, a map, 3 chains, 5 rules) |
-//! | `nat-forward` | `add_nat` of a port forward: the table replaced in one transaction |
-//! | `fw-install` | `set_firewall` of four rules: the table replaced (now 1 map, 6 chains, 10 rules) |
-//! | `nat-remove` | the guards' drop, newest first: three replacements, the last removing the table |
+//! | `nat-install` | `set_nat` of a full-cone NAT with hairpinning on a live router: checked, compiled, one transaction (a table, a map, 3 chains, 7 rules) |
+//! | `nat-forward` | `add_nat` of a port forward: the table updated in place in one transaction |
+//! | `fw-install` | `set_firewall` of four rules: the table updated in place (now 1 map, 6 chains, 12 rules) |
+//! | `nat-remove` | the guards' drop, newest first: two updates, then the table deleted |
 //! | `nft-bin-nat` | the same table loaded by `nft -f -` inside the router, where `nft` is installed |
 
 use std::time::Instant;
