@@ -43,7 +43,7 @@ pub(crate) struct Built {
 /// Builds `plan`.
 ///
 /// The build unshares on the calling thread and moves it back afterwards
-/// (checked by inode; the process aborts rather than let the thread run on
+/// (the process aborts rather than let the thread run on
 /// in a node). That saves a thread spawn, a tenth of a two-node build.
 /// Where the thread could not move back, the build runs on a dedicated
 /// thread instead.

@@ -117,16 +117,36 @@ fn fd_inode(fd: BorrowedFd<'_>) -> io::Result<u64> {
     Ok(st.st_ino)
 }
 
-/// Moves the calling thread into the namespace of `fd` and checks it arrived.
-fn setns_checked(fd: BorrowedFd<'_>, inode: u64) -> io::Result<()> {
-    setns(fd, CloneFlags::CLONE_NEWNET).map_err(errno)?;
-    let now = current_inode()?;
-    if now != inode {
-        return Err(io::Error::other(format!(
-            "setns landed in namespace {now}, expected {inode}"
-        )));
+/// Moves the calling thread into the namespace of `fd`. Success means the
+/// thread is there: `setns` either moves it or fails.
+fn setns_net(fd: BorrowedFd<'_>) -> io::Result<()> {
+    setns(fd, CloneFlags::CLONE_NEWNET).map_err(errno)
+}
+
+/// The calling thread's namespace, opened once: for a caller that asks
+/// where the thread is, whether it could come back, and then enters a
+/// node ([`NetNs::enter_from`]), each of which would otherwise open it again.
+pub(crate) struct Here {
+    fd: OwnedFd,
+    inode: u64,
+}
+
+impl Here {
+    pub(crate) fn open() -> io::Result<Here> {
+        let fd = open_current()?;
+        let inode = fd_inode(fd.as_fd())?;
+        Ok(Here { fd, inode })
     }
-    Ok(())
+
+    /// The namespace's inode.
+    pub(crate) fn inode(&self) -> u64 {
+        self.inode
+    }
+
+    /// Whether the thread could move back here after leaving.
+    pub(crate) fn can_return(&self) -> bool {
+        can_return_to(self.fd.as_fd())
+    }
 }
 
 /// An anonymous network namespace, held by an `O_CLOEXEC` fd.
@@ -252,7 +272,7 @@ impl NetNs {
     /// it back: for a thread that ends there, or whose caller restores it
     /// (a `ThreadHome`).
     pub(crate) fn enter_for_good(&self) -> Result<()> {
-        setns_checked(self.fd.as_fd(), self.inode)
+        setns_net(self.fd.as_fd())
             .map_err(|e| Error::namespace(format!("setns into node `{}`", self.name), e))
     }
 
@@ -270,13 +290,12 @@ impl NetNs {
             .fd
             .try_clone()
             .map_err(|e| Error::namespace("dup namespace fd", e))?;
-        let inode = self.inode;
         let name = self.name.clone();
         let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<()>>(1);
         let handle = thread::Builder::new()
             .name(crate::sys::thread::thread_name(format!("netns-{name}")))
             .spawn(move || {
-                let entered = setns_checked(fd.as_fd(), inode);
+                let entered = setns_net(fd.as_fd());
                 drop(fd);
                 let ok = entered.is_ok();
                 let _ = tx.send(entered);
@@ -309,16 +328,23 @@ impl NetNs {
     /// Enters the namespace on the calling thread until the guard drops.
     ///
     /// The guard restores the thread's previous namespace on drop, also during
-    /// unwinding, and checks by inode that it did. A thread that cannot be
-    /// restored would run later code in the wrong namespace, so the process is
-    /// aborted instead. The guard is `!Send`: it cannot cross an `.await` on a
-    /// multi-threaded runtime.
+    /// unwinding. A thread that cannot be restored would run later code in
+    /// the wrong namespace, so the process is aborted instead. The guard is
+    /// `!Send`: it cannot cross an `.await` on a multi-threaded runtime.
     pub fn enter(&self) -> Result<NsGuard<'_>> {
-        let prev =
-            open_current().map_err(|e| Error::namespace("open /proc/thread-self/ns/net", e))?;
-        let prev_inode =
-            fd_inode(prev.as_fd()).map_err(|e| Error::namespace("fstat namespace fd", e))?;
-        if let Err(e) = setns_checked(self.fd.as_fd(), self.inode) {
+        let here =
+            Here::open().map_err(|e| Error::namespace("open /proc/thread-self/ns/net", e))?;
+        self.enter_from(here)
+    }
+
+    /// [`NetNs::enter`] from `here`, the calling thread's namespace opened
+    /// already.
+    pub(crate) fn enter_from(&self, here: Here) -> Result<NsGuard<'_>> {
+        let Here {
+            fd: prev,
+            inode: prev_inode,
+        } = here;
+        if let Err(e) = setns_net(self.fd.as_fd()) {
             // Put the thread back where it was before reporting.
             restore_or_abort(prev.as_fd(), prev_inode);
             return Err(Error::namespace(
@@ -392,7 +418,7 @@ impl Drop for NetNs {
 }
 
 fn restore_or_abort(prev: BorrowedFd<'_>, prev_inode: u64) {
-    let Err(e) = setns_checked(prev, prev_inode) else {
+    let Err(e) = setns_net(prev) else {
         return;
     };
     // A thread that never left (a build refused at its first unshare) may

@@ -75,13 +75,13 @@ impl Resolve for std::result::Result<SocketAddr, String> {
 /// already (a test's body), on the calling thread when it can move back
 /// afterwards (cheap), on a thread of its own otherwise.
 fn in_node<R: Send>(node: &Node, f: impl FnOnce() -> R + Send) -> Result<R> {
-    if crate::sys::netns::current_inode().is_ok_and(|i| i == node.netns().inode()) {
-        return Ok(f());
-    }
-    if crate::sys::netns::can_return_here() {
-        node.with(f)
-    } else {
-        node.run(f)
+    match crate::sys::netns::Here::open() {
+        Ok(here) if here.inode() == node.netns().inode() => Ok(f()),
+        Ok(here) if here.can_return() => {
+            let _inside = node.netns().enter_from(here)?;
+            Ok(f())
+        }
+        _ => node.run(f),
     }
 }
 
