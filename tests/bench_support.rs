@@ -132,29 +132,31 @@ fn down_to_loss_counts_only_a_probe_the_kernel_refuses() {
     assert!(err.contains("was sent"), "{err}");
 }
 
-/// Whether `verdict` is what `text`, read back, gives against `target`.
-fn agrees(text: &str, verdict: &str, target: impl Fn(f64) -> bool) -> bool {
+/// Whether `verdict` is what `target` says of `value`, and `text`, read
+/// back, says the same.
+fn agrees(value: f64, text: &str, verdict: &str, target: impl Fn(f64) -> bool) -> bool {
     let shown: f64 = text.parse().unwrap();
-    verdict == if target(shown) { "met" } else { "MISSED" }
+    let truth = if target(value) { "met" } else { "MISSED" };
+    verdict == truth && target(shown) == target(value)
 }
 
 #[test]
-fn a_verdict_agrees_with_the_figure_printed_beside_it() {
+fn a_verdict_is_the_figures_own_and_agrees_with_the_figure_printed_beside_it() {
     for i in 0..=400 {
         let near = |at: f64| at - 0.02 + f64::from(i) * 0.0001;
         let (text, verdict) = scale::flat(Some(near(1.1)));
         assert!(
-            agrees(&text, verdict, |r| r <= 1.1),
+            agrees(near(1.1), &text, verdict, |r| r <= 1.1),
             "flat: {text} {verdict}"
         );
         let (text, verdict) = phases::over_floor(near(0.9) * 500.0, 500.0);
         assert!(
-            agrees(&text, verdict, |r| r >= 0.9),
+            agrees(near(0.9), &text, verdict, |r| r >= 0.9),
             "floor: {text}× {verdict}"
         );
         let (text, verdict) = stats::judged(near(0.5), 3, |s| s <= 0.5);
         assert!(
-            agrees(&text, verdict, |s| s <= 0.5),
+            agrees(near(0.5), &text, verdict, |s| s <= 0.5),
             "slope: {text} {verdict}"
         );
     }
@@ -162,12 +164,13 @@ fn a_verdict_agrees_with_the_figure_printed_beside_it() {
         let build = Duration::from_secs_f64(ms / 1e3);
         let (text, verdict) = scale::under_a_second(1000, build);
         assert!(
-            agrees(&text, verdict, |ms| ms < 1000.0),
+            agrees(ms, &text, verdict, |ms| ms < 1000.0),
             "build: {text} ms {verdict}"
         );
         assert_eq!(scale::under_a_second(999, build).1, "–");
     }
     assert_eq!(scale::flat(Some(1.104)), ("1.104".into(), "MISSED"));
     assert_eq!(scale::flat(None), ("–".into(), "–"));
-    assert_eq!(phases::over_floor(89.96, 100.0), ("0.900".into(), "met"));
+    assert_eq!(phases::over_floor(89.96, 100.0), ("0.8996".into(), "MISSED"));
+    assert_eq!(phases::over_floor(90.0, 100.0), ("0.900".into(), "met"));
 }

@@ -22,7 +22,6 @@ pub(crate) fn on_fresh_thread<T: Send + 'static>(
 /// The calling thread's namespace, which [`Home`]'s drop moves it back to.
 struct Home {
     fd: OwnedFd,
-    inode: u64,
 }
 
 impl Home {
@@ -36,8 +35,7 @@ impl Home {
         }
         // SAFETY: fd is a fresh, valid descriptor that nothing else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        let inode = fd_inode(fd.as_raw_fd()).map_err(|e| format!("fstat own netns: {e}"))?;
-        Ok(Home { fd, inode })
+        Ok(Home { fd })
     }
 }
 
@@ -47,11 +45,9 @@ impl Drop for Home {
     fn drop(&mut self) {
         // SAFETY: setns only changes the calling thread's namespace
         // membership; `self.fd` is a valid namespace fd.
-        let moved = unsafe { libc::setns(self.fd.as_raw_fd(), libc::CLONE_NEWNET) } == 0;
-        let here = std::fs::metadata("/proc/thread-self/ns/net")
-            .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
-            .ok();
-        if !moved || here != Some(self.inode) {
+        // Success means the thread moved: `setns` moves it or fails, as
+        // the library relies on too.
+        if unsafe { libc::setns(self.fd.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
             eprintln!("raw floor: cannot move the thread back to its namespace; aborting");
             std::process::abort();
         }

@@ -152,18 +152,24 @@ pub(crate) fn ms(v: f64) -> String {
     format!("{v:.3}")
 }
 
-/// `v` printed with `decimals` decimals, and `met` or `MISSED` as `target`
-/// holds for the value printed, so a verdict never contradicts its figure
-/// (1.104 against ≤ 1.1 is `1.104 MISSED`, never `1.10 MISSED`; 1.1004 is
-/// `1.100 met`).
+/// `met` or `MISSED` as `target` holds for `v` itself, and `v` printed
+/// with `decimals` decimals, or with more where the rounded figure would
+/// say otherwise, so a verdict is never flattered by rounding nor
+/// contradicted by its figure (0.8996 against ≥ 0.9 is `0.8996 MISSED`,
+/// 1.1004 against ≤ 1.1 is `1.1004 MISSED`, 1.104 is `1.104 MISSED`).
 pub(crate) fn judged(
     v: f64,
     decimals: usize,
     target: impl Fn(f64) -> bool,
 ) -> (String, &'static str) {
-    let text = format!("{v:.decimals$}");
-    let shown: f64 = text.parse().unwrap_or(v);
-    (text, if target(shown) { "met" } else { "MISSED" })
+    let met = target(v);
+    let mut d = decimals;
+    let mut text = format!("{v:.d$}");
+    while d < 12 && text.parse::<f64>().is_ok_and(|shown| target(shown) != met) {
+        d += 1;
+        text = format!("{v:.d$}");
+    }
+    (text, if met { "met" } else { "MISSED" })
 }
 
 /// A ratio like `18.2×`, or `–` when there is no reference.
