@@ -171,6 +171,9 @@ fn a_verdict_is_the_figures_own_and_agrees_with_the_figure_printed_beside_it() {
     }
     assert_eq!(scale::flat(Some(1.104)), ("1.104".into(), "MISSED"));
     assert_eq!(scale::flat(None), ("–".into(), "–"));
-    assert_eq!(phases::over_floor(89.96, 100.0), ("0.8996".into(), "MISSED"));
+    assert_eq!(
+        phases::over_floor(89.96, 100.0),
+        ("0.8996".into(), "MISSED")
+    );
     assert_eq!(phases::over_floor(90.0, 100.0), ("0.900".into(), "met"));
 }

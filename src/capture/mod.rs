@@ -287,6 +287,11 @@ impl Capture {
 
     /// Keeps at most `bytes` of frames per interface of this capture (the
     /// newest); the default is [`DEFAULT_LIMIT`].
+    ///
+    /// The limit belongs to the interface, not to this handle: every
+    /// handle that covers the interface, `net.captured()` and the file the
+    /// harness keeps for a failed test lose what it forgets, and their
+    /// negative assertions then fail saying frames were forgotten.
     pub fn set_limit(&self, bytes: usize) {
         let shown = self.shown();
         let mut logs = self.rec.logs();

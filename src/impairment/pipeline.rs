@@ -111,8 +111,9 @@ impl Pipeline {
     /// flipped MAC address or VLAN ID would only misdeliver; a flipped IP
     /// or transport byte fails a checksum).
     ///
-    /// Every frame takes one draw from the direction's generator, whatever
-    /// its fate, and makes its own choices (loss, duplicate, corrupt,
+    /// Every frame the model decides (not a held one, nor one crossing a
+    /// direction without a model) takes one draw from the direction's
+    /// generator, whatever its fate, and makes its own choices (loss, duplicate, corrupt,
     /// reorder, jitter) with a generator seeded from that draw: a frame
     /// dropped by the queue, which depends on when frames arrive, or by the
     /// rule leaves the decisions of the frames after it as they were.

@@ -10,7 +10,8 @@
 //! - [`NetNs::run`] and [`NetNs::spawn`]: on a fresh thread that enters the
 //!   namespace and ends with the closure, so it never needs restoring;
 //! - [`NetNs::enter`] / [`NetNs::with`]: on the current thread, restored when the
-//!   guard drops (also on unwind), checked by namespace inode;
+//!   guard drops (also on unwind); a thread that cannot move back aborts
+//!   the process;
 //! - [`NetNs::block_on`]: a future on a current-thread tokio runtime built
 //!   inside the namespace.
 
@@ -126,16 +127,23 @@ fn setns_net(fd: BorrowedFd<'_>) -> io::Result<()> {
 /// The calling thread's namespace, opened once: for a caller that asks
 /// where the thread is, whether it could come back, and then enters a
 /// node ([`NetNs::enter_from`]), each of which would otherwise open it again.
+/// `!Send`: a guard entered from it moves back to it, so it must stay on
+/// the thread it was opened on.
 pub(crate) struct Here {
     fd: OwnedFd,
     inode: u64,
+    _not_send: PhantomData<*const ()>,
 }
 
 impl Here {
     pub(crate) fn open() -> io::Result<Here> {
         let fd = open_current()?;
         let inode = fd_inode(fd.as_fd())?;
-        Ok(Here { fd, inode })
+        Ok(Here {
+            fd,
+            inode,
+            _not_send: PhantomData,
+        })
     }
 
     /// The namespace's inode.
@@ -343,6 +351,7 @@ impl NetNs {
         let Here {
             fd: prev,
             inode: prev_inode,
+            ..
         } = here;
         if let Err(e) = setns_net(self.fd.as_fd()) {
             // Put the thread back where it was before reporting.
@@ -447,14 +456,10 @@ impl ThreadHome {
     /// Remembers the calling thread's namespace, if the thread could move
     /// back to it (see [`can_return_here`]); `None` otherwise.
     pub(crate) fn save_if_returnable() -> Option<Self> {
-        let prev = open_current().ok()?;
-        if !can_return_to(prev.as_fd()) {
-            return None;
-        }
-        let prev_inode = fd_inode(prev.as_fd()).ok()?;
+        let here = Here::open().ok().filter(Here::can_return)?;
         Some(ThreadHome {
-            prev,
-            prev_inode,
+            prev: here.fd,
+            prev_inode: here.inode,
             _not_send: PhantomData,
         })
     }

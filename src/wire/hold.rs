@@ -59,8 +59,9 @@ impl<'a> Hold<'a> {
             .sum()
     }
 
-    /// Ends the hold; how many held frames it delivered, in the order they
-    /// came.
+    /// Ends the hold; how many held frames it handed to the far end, in
+    /// the order they came (those the far end refuses count here too, and
+    /// in the direction's `refused` counter).
     ///
     /// A direction that another hold still holds stays held: its frames
     /// wait for the last hold to end (none is delivered by this one). Once
