@@ -94,3 +94,36 @@ fn scenarios_whose_names_map_alike_keep_their_artifacts_apart() {
         assert_eq!(written.lines().next(), Some(name.as_str()), "{folders:#?}");
     }
 }
+
+#[test]
+fn a_packet_check_on_a_node_no_capture_covers_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = r#"
+[[scenario]]
+name = "uncovered"
+steps = [
+  { do = "capture", nodes = ["h1"] },
+  { do = "ping", from = "h1", to = "h2" },
+  { do = "expect_packets", filter = { proto = "icmp", node = "h2" }, none = true },
+]
+"#;
+    write(
+        dir.path(),
+        "suite/uncovered.toml",
+        &format!("{body}{TWO_HOSTS}"),
+    );
+    let log = dir.path().join("log");
+    let args = Arguments {
+        logfile: Some(log.to_string_lossy().into_owned()),
+        test_threads: Some(1),
+        ..Arguments::default()
+    };
+    let conclusion = suite::harness(dir.path().join("suite")).run_with(&args);
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(conclusion.num_failed, 1, "{text}");
+    assert!(
+        text.contains("can match no packet: no capture covers its node and interface")
+            && text.contains("captured: h1/eth0"),
+        "{text}"
+    );
+}

@@ -96,6 +96,17 @@ impl Evidence {
     /// What was lost on the interfaces `filters` can match, in words; `None`
     /// if nothing was.
     fn losses(&self, filters: &[&Filter]) -> Option<String> {
+        self.lost_on(filters).map(|words| {
+            format!(
+                "frames were lost since the capture began (or since its last clear()), {words}; \
+                 raise the limit (set_limit) or clear() just before the part to check"
+            )
+        })
+    }
+
+    /// Per interface `filters` can match, what was lost there; `None` if
+    /// nothing was.
+    fn lost_on(&self, filters: &[&Filter]) -> Option<String> {
         let mut lost: Vec<&Covered> = Vec::new();
         for f in filters {
             for c in self.covered_by(f) {
@@ -117,13 +128,7 @@ impl Evidence {
                 format!("{}: {}", c.place(), parts.join(", "))
             })
             .collect();
-        (!words.is_empty()).then(|| {
-            format!(
-                "frames were lost since the capture began (or since its last clear()), {}; \
-                 raise the limit (set_limit) or clear() just before the part to check",
-                words.join("; ")
-            )
-        })
+        (!words.is_empty()).then(|| words.join("; "))
     }
 }
 
@@ -136,6 +141,19 @@ impl Capture {
             interfaces: self.interfaces(),
             recent: tail(all),
         }
+    }
+
+    /// Whether a packet matching `filter` can come from an interface of
+    /// this capture (the filter names no place, or one it covers).
+    pub(crate) fn covers(&self, filter: &Filter) -> bool {
+        self.evidence().covered_by(filter).next().is_some()
+    }
+
+    /// The interfaces of this capture, each with what was lost there since
+    /// the handle began (or its last `clear`), for the interfaces `filters`
+    /// can match; `None` if nothing was lost there.
+    pub(crate) fn lost_on(&self, filters: &[&Filter]) -> Option<String> {
+        self.evidence().lost_on(filters)
     }
 
     /// The packets of this handle and what it lost of each interface, read

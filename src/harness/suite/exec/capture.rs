@@ -107,6 +107,18 @@ impl Runner<'_> {
         out
     }
 
+    /// What the captures lost on the interfaces `filters` can match, if
+    /// anything.
+    fn lost(&self, filters: &[Filter]) -> Option<String> {
+        let refs: Vec<&Filter> = filters.iter().collect();
+        let words: Vec<String> = self
+            .captures
+            .iter()
+            .filter_map(|c| c.lost_on(&refs))
+            .collect();
+        (!words.is_empty()).then(|| words.join("; "))
+    }
+
     /// The addresses of node `name`, as the topology declared them.
     fn addrs(&self, name: &str) -> Result<Vec<IpAddr>, String> {
         let node = self
@@ -134,6 +146,17 @@ impl Runner<'_> {
             return Err("no capture runs: add a `capture` step before".into());
         }
         let filters = filters(&s.filter, |n| self.addrs(n))?;
+        if let Some(f) = filters
+            .iter()
+            .find(|f| !self.captures.iter().any(|c| c.covers(f)))
+        {
+            let captured: Vec<String> = self.captures.iter().flat_map(|c| c.interfaces()).collect();
+            return Err(format!(
+                "`{f}` can match no packet: no capture covers its node and interface \
+                 (captured: {})",
+                captured.join(", ")
+            ));
+        }
         let limit = or(s.timeout, Duration::from_secs(2));
         let window = s.timeout.is_some();
         let want = match (s.none, s.count) {
@@ -157,6 +180,13 @@ impl Runner<'_> {
                 (Verdict::Wait, _) => {
                     let left = deadline.saturating_duration_since(Instant::now());
                     std::thread::sleep(left.min(Duration::from_millis(20)));
+                }
+                (Verdict::Pass, Want::Exactly(k)) if self.lost(&filters).is_some() => {
+                    let lost = self.lost(&filters).unwrap_or_default();
+                    return Err(format!(
+                        "{n} matching packets{within}, but the count cannot be judged \
+                         ({k} expected): frames were lost since the capture began, {lost}"
+                    ));
                 }
                 (Verdict::Pass, Want::Exactly(0)) => {
                     return Ok(format!("no matching packet{within}"))
