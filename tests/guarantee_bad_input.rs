@@ -227,6 +227,10 @@ fn rows() -> Vec<Row> {
             || ab().firewall("a", Firewall::new().input(Filter::accept().limit(Rate::per_second(5).burst(0)))),
         ),
         topo(
+            r#"ab().firewall("a", Firewall::new().input(Filter::drop().from("198.51.100.7/24")))"#,
+            || ab().firewall("a", Firewall::new().input(Filter::drop().from("198.51.100.7/24"))),
+        ),
+        topo(
             r#"ab().forwarding("a").nat("a", Nat::port_forward("eth0", Proto::Udp, 0, "198.51.100.2"))"#,
             || ab().forwarding("a").nat("a", Nat::port_forward("eth0", Proto::Udp, 0, "198.51.100.2")),
         ),

@@ -290,7 +290,8 @@ impl Filter {
         self.proto(Proto::Icmp)
     }
 
-    /// Only packets from this address or network (`198.51.100.0/26`).
+    /// Only packets from this address or network (`198.51.100.0/26`; a
+    /// network with host bits set, `198.51.100.7/26`, is refused).
     pub fn from(mut self, source: impl Into<String>) -> Filter {
         self.spec.saddr = Some(source.into());
         self

@@ -20,6 +20,17 @@ pub(super) fn parse_cidr(node: &str, ifname: &str, input: &str) -> Result<IpNet,
     })
 }
 
+/// A network prefix: CIDR form with no host bits set (`203.0.113.7/24`
+/// is refused, naming `203.0.113.0/24`, as `ip route` and a careful reader
+/// of a rule would).
+pub(super) fn prefix(input: &str) -> Result<IpNet, String> {
+    let net = cidr(input).map_err(|why| format!("is not in CIDR form: {why}"))?;
+    if net != net.trunc() {
+        return Err(format!("has host bits set; the prefix is {}", net.trunc()));
+    }
+    Ok(net)
+}
+
 /// `input` in CIDR form (`198.51.100.1/24`), or what is wrong with it.
 pub(super) fn cidr(input: &str) -> Result<IpNet, String> {
     let Some((ip, len)) = input.split_once('/') else {

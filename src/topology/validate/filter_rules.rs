@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::addresses::cidr;
+use super::addresses::{cidr, prefix};
 use super::firewall::NodeView;
 use super::TopologyError;
 use crate::ruleset::{Chain, FilterAction, Limit, Match, PortRange, Reject, Rule, Stmt, Verdict};
@@ -30,9 +30,13 @@ pub(super) fn filter_rule(
         if let Ok(ip) = text.parse::<IpAddr>() {
             return Ok(IpNet::from(ip));
         }
-        cidr(text)
-            .map(|n| n.trunc())
-            .map_err(|_| bad(format!("`{text}` is neither an address nor a prefix")))
+        match prefix(text) {
+            Ok(net) => Ok(net),
+            Err(why) if text.contains('/') && cidr(text).is_ok() => {
+                Err(bad(format!("`{text}` {why}")))
+            }
+            Err(_) => Err(bad(format!("`{text}` is neither an address nor a prefix"))),
+        }
     };
     let saddr = f.saddr.as_deref().map(net).transpose()?;
     let daddr = f.daddr.as_deref().map(net).transpose()?;

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::addresses::cidr;
+use super::addresses::prefix;
 use super::{Builder, TopologyError};
 use crate::topology::plan::{PlanIface, PlanRoute};
 
@@ -175,14 +175,7 @@ pub(crate) fn resolve_route(
 /// is refused, as `ip route` refuses it, rather than cut to a prefix the
 /// caller may not have meant.
 fn destination(text: &str) -> Result<IpNet, String> {
-    let net = cidr(text).map_err(|why| format!("the destination is not in CIDR form: {why}"))?;
-    if net != net.trunc() {
-        return Err(format!(
-            "the destination has host bits set; the prefix is {}",
-            net.trunc()
-        ));
-    }
-    Ok(net)
+    prefix(text).map_err(|why| format!("the destination {why}"))
 }
 
 /// The smallest MTU that carries IPv6 (RFC 8200).
