@@ -18,7 +18,6 @@ fn clear_is_per_handle() {
     net["h1"].ping("203.0.113.1").count(1).run().unwrap();
     h1.clear();
     assert_eq!(h1.count(&request), 0);
-    assert_eq!(h1.stats()[0].kept, h1.packets().len());
     everything.assert_count(&request, 1);
     net.captured().unwrap().assert_count(&request, 1);
     // What comes after the clear shows in the handle.
