@@ -1,23 +1,11 @@
 //! What `check` finds in suite files before anything runs: files found in
 //! a folder, values a probe would refuse, every mistake of a scenario.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::suite_files::{write, TWO_HOSTS};
 
 use netns_test::suite::{self, LoadOptions, SuiteError, SuiteErrorKind};
-
-/// `dir/name` with `text`, its folders made.
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-const TWO_HOSTS: &str = r#"
-[[topology.links]]
-a = { node = "h1", iface = "eth0", addr = "198.51.100.1/24" }
-b = { node = "h2", iface = "eth0", addr = "198.51.100.2/24" }
-"#;
 
 #[test]
 fn a_file_with_scenarios_however_written_is_not_taken_for_a_lab() {

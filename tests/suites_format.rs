@@ -3,8 +3,11 @@
 //! checks clean, and each deliberately broken file under
 //! `tests/suites_broken/` is reported with the position of its mistake.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
+use common::suite_files::write;
 use netns_test::suite::{self, LoadOptions, SuiteErrorKind};
 
 fn root() -> PathBuf {
@@ -288,14 +291,6 @@ fn destinations_addresses_and_links_are_checked_before_running() {
         found[7].1.contains("node `n1` has no interface `eth7`"),
         "{found:#?}"
     );
-}
-
-/// `dir/name` with `text`, its folders made.
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, text).unwrap();
-    path
 }
 
 const TWO_HOSTS: &str = r#"

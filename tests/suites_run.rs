@@ -2,24 +2,12 @@
 //! run them: what a failure says and where its artifacts go. Needs the
 //! privileges to make namespaces.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::suite_files::{write, TWO_HOSTS};
 
 use netns_test::harness::Arguments;
 use netns_test::suite;
-
-/// `dir/name` with `text`, its folders made.
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-const TWO_HOSTS: &str = r#"
-[[topology.links]]
-a = { node = "h1", iface = "eth0", addr = "198.51.100.1/24" }
-b = { node = "h2", iface = "eth0", addr = "198.51.100.2/24" }
-"#;
 
 #[test]
 fn under_the_harness_a_scenario_out_of_time_names_its_last_step_and_log() {

@@ -4,6 +4,7 @@
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod seccomp;
+pub(crate) mod suite_files;
 
 use std::collections::BTreeSet;
 use std::fs;
