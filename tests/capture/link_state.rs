@@ -2,7 +2,6 @@
 //! reader sleeps between frames (the kernel marks the packet sockets of a
 //! downed interface with an error that poll reports until it is read).
 
-use std::process::Command;
 use std::time::Duration;
 
 use netns_test::capture::Filter;
@@ -59,21 +58,5 @@ fn fixture_down_and_up_again() {
 
 #[test]
 fn capture_goes_on_after_a_link_goes_down_and_up() {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "link_state::fixture_down_and_up_again",
-            "--include-ignored",
-            "--test-threads",
-            "1",
-        ])
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{text}");
-    assert!(text.contains("1 passed"), "{text}");
+    super::run_fixture("link_state::fixture_down_and_up_again");
 }

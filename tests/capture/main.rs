@@ -4,7 +4,7 @@
 //! that leaves no socket or thread.
 //!
 //! The fixtures (ignored) run in a child of this binary, started by the
-//! tests of `files.rs` and `teardown.rs`.
+//! tests of `files.rs`, `link_state.rs` and `teardown.rs`.
 
 mod files;
 mod handles;
@@ -16,6 +16,22 @@ mod tun;
 mod wire;
 
 use netns_test::{assert_reachable, netns_test, Net, Route, Topology};
+
+/// Runs the ignored fixture `name` alone in a child of this binary and
+/// fails unless it passed.
+pub(crate) fn run_fixture(name: &str) {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", name, "--include-ignored", "--test-threads", "1"])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("1 passed"), "{text}");
+}
 
 /// h1 -- r1 -- h2, routed.
 pub(crate) fn routed() -> Topology {

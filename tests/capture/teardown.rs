@@ -1,7 +1,5 @@
 //! Teardown ends the capture: no reader thread, no packet socket left.
 
-use std::process::Command;
-
 use netns_test::capture::Filter;
 use netns_test::Net;
 
@@ -85,21 +83,5 @@ fn fixture_teardown_leaves_nothing() {
 
 #[test]
 fn teardown_leaves_no_socket_or_thread() {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "teardown::fixture_teardown_leaves_nothing",
-            "--include-ignored",
-            "--test-threads",
-            "1",
-        ])
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{text}");
-    assert!(text.contains("1 passed"), "{text}");
+    super::run_fixture("teardown::fixture_teardown_leaves_nothing");
 }
