@@ -24,6 +24,7 @@ mod link_state;
 mod nemeses;
 mod nemesis;
 mod partition;
+mod partition_rules;
 
 use std::any::Any;
 use std::time::Duration;
@@ -35,6 +36,7 @@ pub use link::{Link, LinkDown};
 pub use nemeses::{IsolateOne, RandomHalves};
 pub use nemesis::{Action, Event, EventLog, FlapLink, Nemesis, Schedule, SEED_ENV};
 pub use partition::{NodeSet, Partition};
+pub(crate) use partition_rules::change_nats;
 
 /// Why a fault was refused or failed, beyond what the kernel said.
 ///

@@ -4,19 +4,18 @@
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 
+use super::partition_rules::{
+    counted, drop_rule, remove_rules, snapshot, ForwardSets, Made, NodeChange, Partitions, INPUT,
+    TABLE,
+};
+use super::FaultError;
 use crate::error::{Error, Result};
 use crate::lab::{Net, Node};
-use crate::ruleset::{BaseChain, ChainKind, Field, Hook, Match, Rule, SetDef, Verdict};
-use crate::sys::netlink::nft::{Batch, Family};
+use crate::ruleset::{Field, Match};
+use crate::sys::netlink::nft::Family;
 use crate::vocab::Family as Ip;
-
-/// The table the faults' rules live in, in every node that has some.
-pub(crate) const TABLE: &str = "netns_test";
-/// Its chain for what a node receives.
-const INPUT: &str = "fault_input";
-/// Its chain for what a NAT router forwards.
-const FORWARD: &str = "fault_forward";
 
 /// Something that names a set of nodes: a name, an array, a slice or a
 /// vector of names, or a node.
@@ -102,62 +101,16 @@ struct Way {
     to: Vec<usize>,
 }
 
-/// What one node gets for a partition: one transaction, and the names of
-/// the sets it makes there.
-#[derive(Default)]
-struct NodeChange {
-    batch: Option<Batch>,
-    sets: Vec<String>,
-    forward: bool,
-}
-
-impl NodeChange {
-    fn batch(&mut self) -> &mut Batch {
-        self.batch.get_or_insert_with(base_batch)
-    }
-
-    /// Makes set `name` of `family` addresses holding `addrs`, once.
-    fn set(&mut self, name: String, family: Ip, addrs: &[IpAddr]) -> String {
-        if !self.sets.contains(&name) {
-            let def = SetDef {
-                name: name.clone(),
-                key: vec![Field::Saddr(family).data_type()],
-                data: Vec::new(),
-                dynamic: false,
-                timeout: None,
-                size: None,
-            };
-            let batch = self.batch();
-            batch.add_set(Family::Inet, TABLE, &def);
-            batch.add_addresses(Family::Inet, TABLE, &name, addrs);
-            self.sets.push(name.clone());
-        }
-        name
-    }
-
-    /// Adds `rule` to the forward chain, made first if need be.
-    fn forward_rule(&mut self, rule: &Rule) {
-        if !self.forward {
-            self.forward = true;
-            self.batch().add_chain(
-                Family::Inet,
-                TABLE,
-                FORWARD,
-                Some(early_chain(Hook::Forward)),
-            );
-        }
-        self.batch().add_rule(Family::Inet, TABLE, FORWARD, rule);
-    }
-}
-
 impl Net {
     /// Stops all traffic between the nodes of `a` and those of `b`, both
     /// ways, whatever the path (hosts behind routers included): each node
     /// drops what it receives from the other side's addresses, so senders
     /// see a silent loss. Other traffic flows.
     ///
-    /// Through a NAT: each router with a NAT when the partition starts
-    /// also drops what it forwards between the two sides, as it sees the
+    /// Through a NAT: each router with a NAT also drops what it forwards
+    /// between the two sides (a router that gets a NAT while the partition
+    /// is active, from [`Node::set_nat`] or [`Node::add_nat`], gets these
+    /// rules then, and the heal removes them with the rest), as it sees the
     /// packets between its translations (the inside host's own address
     /// going out, the inside host as the destination coming in). So a host
     /// behind a NAT is cut off from the other side as well. What a NAT
@@ -272,8 +225,16 @@ impl Net {
 
     fn apply_partition(&self, description: String, ways: Vec<Way>) -> Result<Partition<'_>> {
         let reserved = self.faults.reserve_unique(description)?;
+        let Some(registry) = Partitions::of(self)? else {
+            let fault = reserved.description().to_string();
+            self.faults.cancel(reserved);
+            return Err(FaultError::TornDown { fault }.into());
+        };
         let id = reserved.id();
         let comment = format!("netns-test fault {id}");
+        // Held until the partition is recorded: a NAT installed meanwhile
+        // is either seen here or gets the partition's forward rules.
+        let mut held = registry.lock();
         // Per node, one transaction: our table and chains (made if absent),
         // then the sets and rules of this partition for the node.
         let mut changes: Vec<NodeChange> = (0..self.nodes().len())
@@ -282,6 +243,7 @@ impl Net {
         let nat_routers: Vec<usize> = (0..self.nodes().len())
             .filter(|i| !self.nodes()[*i].netfilter_config().nats.is_empty())
             .collect();
+        let mut forward: Vec<ForwardSets> = Vec::new();
         for (w, way) in ways.iter().enumerate() {
             for family in [Ip::V4, Ip::V6] {
                 let tag = match family {
@@ -313,59 +275,67 @@ impl Net {
                 if to.is_empty() {
                     continue;
                 }
-                let dst = format!("fault{id}_{w}_to{tag}");
+                let sets = ForwardSets {
+                    family,
+                    src,
+                    from,
+                    dst: format!("fault{id}_{w}_to{tag}"),
+                    to,
+                };
                 for &r in &nat_routers {
-                    let matches = vec![
-                        Match::InSet {
-                            keys: vec![Field::Saddr(family)],
-                            set: changes[r].set(src.clone(), family, &from),
-                        },
-                        Match::InSet {
-                            keys: vec![Field::Daddr(family)],
-                            set: changes[r].set(dst.clone(), family, &to),
-                        },
-                    ];
-                    changes[r].forward_rule(&drop_rule(matches, &comment));
+                    changes[r].forward_drop(&sets, &comment);
                 }
+                forward.push(sets);
             }
         }
-        let involved: Vec<(usize, Vec<String>)> = changes
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.batch.is_some())
-            .map(|(i, c)| (i, c.sets.clone()))
-            .collect();
-        let mut applied: Vec<&(usize, Vec<String>)> = Vec::new();
-        for node in &involved {
-            let Some(b) = &changes[node.0].batch else {
+        let mut applied: Vec<Made> = Vec::new();
+        for (i, change) in changes.iter().enumerate() {
+            let Some(b) = &change.batch else {
                 continue;
             };
-            if let Err(e) = self.nodes()[node.0].with_nft(|nft| nft.apply(b)) {
+            if let Err(e) = self.nodes()[i].with_nft(|nft| nft.apply(b)) {
                 // Leave nothing half made.
-                for (done, sets) in applied {
-                    let _ = remove_rules(&self.nodes()[*done], &comment, sets);
+                for done in applied {
+                    if let Ok(node) = self.node(&done.node) {
+                        let _ = remove_rules(node, &comment, &done.sets);
+                    }
                 }
+                drop(held);
                 self.faults.cancel(reserved);
                 return Err(e);
             }
-            applied.push(node);
+            applied.push(Made {
+                node: self.nodes()[i].name().to_string(),
+                sets: change.sets.clone(),
+                forward: change.forward,
+            });
         }
+        let involved = Arc::new(Mutex::new(applied));
+        held.add(id, comment.clone(), forward, Arc::clone(&involved));
+        drop(held);
         let ev_comment = comment.clone();
-        let ev_nodes: Vec<usize> = involved.iter().map(|(i, _)| *i).collect();
+        let ev_involved = Arc::clone(&involved);
         let started = self.faults.commit(
             self,
             reserved,
             Box::new(move |net: &Net, _| {
-                let dropped: u64 = ev_nodes
+                let dropped: u64 = snapshot(&ev_involved)
                     .iter()
-                    .filter_map(|i| counted(&net.nodes()[*i], &ev_comment).ok())
+                    .filter_map(|m| net.node(&m.node).ok())
+                    .filter_map(|node| counted(node, &ev_comment).ok())
                     .sum();
                 format!("{dropped} packets dropped")
             }),
             Box::new(move |net: &Net| {
+                // Forgotten first, so that no router is added after the
+                // rules are removed.
+                registry.forget(id);
                 let mut first = Ok(());
-                for (i, sets) in &involved {
-                    let r = remove_rules(&net.nodes()[*i], &comment, sets);
+                for m in snapshot(&involved) {
+                    let Ok(node) = net.node(&m.node) else {
+                        continue;
+                    };
+                    let r = remove_rules(node, &comment, &m.sets);
                     if first.is_ok() {
                         first = r;
                     }
@@ -378,76 +348,4 @@ impl Net {
             id: started,
         })
     }
-}
-
-/// A filter chain on `hook` that accepts what it does not drop, before the
-/// usual filter chains (priority 0).
-fn early_chain(hook: Hook) -> BaseChain {
-    BaseChain {
-        hook,
-        priority: -10,
-        kind: ChainKind::Filter,
-        policy: Verdict::Accept,
-    }
-}
-
-/// A transaction that starts with our table and input chain (made if
-/// absent).
-fn base_batch() -> Batch {
-    let mut b = Batch::new();
-    b.add_table(Family::Inet, TABLE);
-    b.add_chain(Family::Inet, TABLE, INPUT, Some(early_chain(Hook::Input)));
-    b
-}
-
-fn drop_rule(matches: Vec<Match>, comment: &str) -> Rule {
-    Rule::counted(matches, Verdict::Drop, comment)
-}
-
-/// Packets dropped so far by the rules with `comment` in `node`.
-fn counted(node: &Node, comment: &str) -> Result<u64> {
-    node.with_nft(|nft| {
-        Ok(nft
-            .list_rules(Family::Inet, TABLE)?
-            .iter()
-            .filter(|r| r.comment.as_deref() == Some(comment))
-            .filter_map(|r| r.packets)
-            .sum())
-    })
-}
-
-/// Deletes the rules with `comment` in `node` and then `sets`, or our
-/// table when nothing else of ours is left in it.
-fn remove_rules(node: &Node, comment: &str, sets: &[String]) -> Result<()> {
-    node.with_nft(|nft| {
-        let rules = match nft.list_rules(Family::Inet, TABLE) {
-            Ok(r) => r,
-            Err(Error::Nftables { source, .. }) if source.raw_os_error() == Some(libc_enoent()) => {
-                return Ok(())
-            }
-            Err(e) => return Err(e),
-        };
-        let mut b = Batch::new();
-        let (mine, others): (Vec<_>, Vec<_>) = rules
-            .iter()
-            .partition(|r| r.comment.as_deref() == Some(comment));
-        if others.is_empty() {
-            b.delete_table(Family::Inet, TABLE);
-        } else {
-            for r in mine {
-                b.delete_rule(Family::Inet, TABLE, &r.chain, r.handle);
-            }
-            for set in sets {
-                b.delete_set(Family::Inet, TABLE, set);
-            }
-        }
-        if b.is_empty() {
-            return Ok(());
-        }
-        nft.apply(&b)
-    })
-}
-
-fn libc_enoent() -> i32 {
-    nix::errno::Errno::ENOENT as i32
 }

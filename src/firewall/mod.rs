@@ -41,6 +41,7 @@
 //! ```
 
 use crate::error::Result;
+use crate::fault::change_nats;
 use crate::lab::Node;
 use crate::topology::compile_netfilter;
 
@@ -111,7 +112,16 @@ fn change(node: &Node, part: Part) -> Result<Part> {
         }
     };
     let ruleset = compile_netfilter(&node.netfilter_view(), &new)?;
-    node.apply_netfilter(new, &ruleset)?;
+    // A NAT router sees the true inside addresses between its
+    // translations: the active partitions get their forward rules in it.
+    change_nats(
+        node,
+        || node.apply_netfilter(new, &ruleset),
+        || {
+            let back = compile_netfilter(&node.netfilter_view(), &old)?;
+            node.apply_netfilter(old.clone(), &back)
+        },
+    )?;
     Ok(previous)
 }
 

@@ -69,6 +69,11 @@ impl Reservation {
     pub(crate) fn id(&self) -> u64 {
         self.id
     }
+
+    /// What the fault is.
+    pub(crate) fn description(&self) -> &str {
+        &self.description
+    }
 }
 
 impl std::fmt::Debug for FaultBook {

@@ -199,3 +199,78 @@ fn a_host_behind_one_nat_is_cut_off_from_the_hosts_behind_another_by_partitionin
     }
     assert_eq!(exchange(&mut buf), (true, true));
 }
+
+/// Whether a datagram `from` sends to srv's port 6000 reaches it.
+fn arrives_at_srv(net: &Net, from: &str) -> bool {
+    let srv = net["srv"]
+        .with(|| UdpSocket::bind("203.0.113.10:6000"))
+        .unwrap()
+        .unwrap();
+    srv.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    net[from]
+        .with(|| {
+            let s = UdpSocket::bind("0.0.0.0:0")?;
+            s.send_to(b"out", "203.0.113.10:6000")
+        })
+        .unwrap()
+        .unwrap();
+    let mut buf = [0u8; 16];
+    srv.recv_from(&mut buf).is_ok()
+}
+
+#[test]
+fn a_nat_installed_during_a_partition_gets_its_forward_rules_until_the_heal() {
+    // No NAT at first: srv has no route back to the inside network, and
+    // r1 gets no forward rules when the partitions start.
+    let net = Net::build(&two_inside(Vec::new())).unwrap();
+    // r1's ruleset, when it holds the faults' table; empty when not.
+    let fault_table = || {
+        let text = net["r1"].ruleset().unwrap().to_string();
+        if text.contains("table inet netns_test {") {
+            text
+        } else {
+            String::new()
+        }
+    };
+    let p = net.partition_one_way("h1", "srv").unwrap();
+    assert!(!fault_table().contains("fault_forward"));
+    let nat = net["r1"].set_nat(Nat::masquerade("eth1")).unwrap();
+    // srv sees r1's own address: only r1 can tell h1's pings apart.
+    assert_eq!(received(&net, "h1", "srv"), 0);
+    assert_eq!(received(&net, "h2", "srv"), 1);
+    let text = fault_table();
+    assert!(
+        text.contains("ip saddr @fault0_0_from4 ip daddr @fault0_0_to4 counter packets 1 "),
+        "{text}"
+    );
+    let dropped = &net.active_faults()[0].evidence;
+    assert_eq!(dropped, "1 packets dropped");
+    p.heal().unwrap();
+    assert_eq!(fault_table(), "");
+    assert_eq!(received(&net, "h1", "srv"), 1);
+    nat.restore().unwrap();
+
+    // Both ways, with a NAT added after the start: what h1 sends never
+    // reaches srv, and a second NAT adds nothing twice.
+    let p = net.partition("h1", "srv").unwrap();
+    let nat = net["r1"].add_nat(Nat::masquerade("eth1")).unwrap();
+    let again = net["r1"]
+        .add_nat(Nat::port_forward(
+            "eth1",
+            Proto::Udp,
+            5000,
+            "198.51.100.1:5000",
+        ))
+        .unwrap();
+    assert!(!arrives_at_srv(&net, "h1"));
+    assert!(arrives_at_srv(&net, "h2"));
+    let text = fault_table();
+    assert_eq!(text.matches("@fault1_0_to4").count(), 1, "{text}");
+    assert_eq!(text.matches("@fault1_1_to4").count(), 1, "{text}");
+    drop(p);
+    assert_eq!(fault_table(), "");
+    assert!(arrives_at_srv(&net, "h1"));
+    drop(again);
+    drop(nat);
+}
