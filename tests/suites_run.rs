@@ -6,8 +6,24 @@ mod common;
 
 use common::suite_files::{write, TWO_HOSTS};
 
-use netns_test::harness::Arguments;
+use netns_test::harness::{Arguments, Conclusion};
 use netns_test::suite;
+
+/// Runs the suite in `dir/suite` under the harness, one test at a time:
+/// its conclusion and its log.
+fn run_suite(dir: &std::path::Path) -> (Conclusion, String) {
+    let log = dir.join("log");
+    let args = Arguments {
+        logfile: Some(log.to_string_lossy().into_owned()),
+        test_threads: Some(1),
+        ..Arguments::default()
+    };
+    let conclusion = suite::harness(dir.join("suite")).run_with(&args);
+    (
+        conclusion,
+        std::fs::read_to_string(&log).unwrap_or_default(),
+    )
+}
 
 #[test]
 fn under_the_harness_a_scenario_out_of_time_names_its_last_step_and_log() {
@@ -23,14 +39,7 @@ steps = [
 ]
 "#;
     write(dir.path(), "suite/slow.toml", &format!("{body}{TWO_HOSTS}"));
-    let log = dir.path().join("log");
-    let args = Arguments {
-        logfile: Some(log.to_string_lossy().into_owned()),
-        test_threads: Some(1),
-        ..Arguments::default()
-    };
-    let conclusion = suite::harness(dir.path().join("suite")).run_with(&args);
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let (conclusion, text) = run_suite(dir.path());
     assert_eq!(conclusion.num_failed, 1, "{text}");
     assert!(text.contains("test `slow::too_slow` timed out"), "{text}");
     assert!(
@@ -100,14 +109,7 @@ steps = [
         "suite/uncovered.toml",
         &format!("{body}{TWO_HOSTS}"),
     );
-    let log = dir.path().join("log");
-    let args = Arguments {
-        logfile: Some(log.to_string_lossy().into_owned()),
-        test_threads: Some(1),
-        ..Arguments::default()
-    };
-    let conclusion = suite::harness(dir.path().join("suite")).run_with(&args);
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let (conclusion, text) = run_suite(dir.path());
     assert_eq!(conclusion.num_failed, 1, "{text}");
     assert!(
         text.contains("can match no packet: no capture covers its node and interface")
