@@ -110,7 +110,9 @@ impl Net {
     /// Through a NAT: each router with a NAT also drops what it forwards
     /// between the two sides (a router that gets a NAT while the partition
     /// is active, from [`Node::set_nat`] or [`Node::add_nat`], gets these
-    /// rules then, and the heal removes them with the rest), as it sees the
+    /// rules then, and the heal removes them with the rest; a NAT removed
+    /// meanwhile leaves them until the heal, where they drop only what the
+    /// partition drops anyway), as it sees the
     /// packets between its translations (the inside host's own address
     /// going out, the inside host as the destination coming in). So a host
     /// behind a NAT is cut off from the other side as well. What a NAT
