@@ -6,6 +6,8 @@
 //! The fixtures (ignored) run in a child of this binary, started by the
 //! tests of `files.rs`, `link_state.rs` and `teardown.rs`.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod files;
 mod handles;
 mod link_state;

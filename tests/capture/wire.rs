@@ -3,7 +3,7 @@
 use std::net::TcpListener;
 
 use netns_test::capture::{Direction, Filter, TcpFlags};
-use netns_test::{netns_test, Net, Route, Topology};
+use netns_test::{netns_test, Net, Topology};
 
 use super::routed;
 
@@ -269,18 +269,7 @@ fn loopback_shows_each_frame_once(net: &Net) {
 
 /// h1 -- r1 -- h2, routed, in IPv4 and IPv6.
 fn dual_stack() -> Topology {
-    Topology::new()
-        .link(
-            ("h1", "eth0", ["198.51.100.1/24", "2001:db8:1::1/64"]),
-            ("r1", "eth0", ["198.51.100.254/24", "2001:db8:1::fe/64"]),
-        )
-        .link(
-            ("r1", "eth1", ["203.0.113.254/24", "2001:db8:2::fe/64"]),
-            ("h2", "eth0", ["203.0.113.1/24", "2001:db8:2::1/64"]),
-        )
-        .forwarding("r1")
-        .route("h1", Route::default_via("198.51.100.254"))
-        .route("h1", Route::default_via("2001:db8:1::fe"))
+    crate::common::dual_stack_router(true)
 }
 
 /// ICMP types are per family: a hop limit that runs out in IPv6 brings

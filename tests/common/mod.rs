@@ -357,3 +357,32 @@ pub(crate) fn two_inside(nats: Vec<netns_test::firewall::Nat>) -> netns_test::To
         .route("h2", netns_test::Route::default_via("198.51.100.62"));
     nats.into_iter().fold(t, |t, nat| t.nat("r1", nat))
 }
+
+/// h1 -- r1 -- h2 in IPv4 and IPv6 (198.51.100.0/24 and 2001:db8:1::/64
+/// inside, 203.0.113.0/24 and 2001:db8:2::/64 outside), with the hosts'
+/// routes through r1, which forwards when `forwarding`.
+pub(crate) fn dual_stack_router(forwarding: bool) -> netns_test::Topology {
+    let t = netns_test::Topology::new()
+        .link(
+            ("h1", "eth0", ["198.51.100.1/24", "2001:db8:1::1/64"]),
+            ("r1", "eth0", ["198.51.100.254/24", "2001:db8:1::fe/64"]),
+        )
+        .link(
+            ("r1", "eth1", ["203.0.113.254/24", "2001:db8:2::fe/64"]),
+            ("h2", "eth0", ["203.0.113.1/24", "2001:db8:2::1/64"]),
+        )
+        .route("h1", netns_test::Route::default_via("198.51.100.254"))
+        .route("h1", netns_test::Route::default_via("2001:db8:1::fe"))
+        .route("h2", netns_test::Route::default_via("203.0.113.254"))
+        .route(
+            "h2",
+            netns_test::Route::to("2001:db8:1::/64")
+                .via("2001:db8:2::fe")
+                .dev("eth0"),
+        );
+    if forwarding {
+        t.forwarding("r1")
+    } else {
+        t
+    }
+}

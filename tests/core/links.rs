@@ -100,36 +100,10 @@ fn bridge_segment_of_three_hosts_all_reach_each_other() {
     assert_eq!(ports, ["port1", "port2", "port3"]);
 }
 
-fn router_lab(forwarding: bool) -> Topology {
-    let t = Topology::new()
-        .link(
-            ("h1", "eth0", ["198.51.100.1/24", "2001:db8:1::1/64"]),
-            ("r1", "eth0", ["198.51.100.254/24", "2001:db8:1::fe/64"]),
-        )
-        .link(
-            ("r1", "eth1", ["203.0.113.254/24", "2001:db8:2::fe/64"]),
-            ("h2", "eth0", ["203.0.113.1/24", "2001:db8:2::1/64"]),
-        )
-        .route("h1", Route::default_via("198.51.100.254"))
-        .route("h1", Route::default_via("2001:db8:1::fe"))
-        .route("h2", Route::default_via("203.0.113.254"))
-        .route(
-            "h2",
-            Route::to("2001:db8:1::/64")
-                .via("2001:db8:2::fe")
-                .dev("eth0"),
-        );
-    if forwarding {
-        t.forwarding("r1")
-    } else {
-        t
-    }
-}
-
 #[test]
 #[serial_test::serial]
 fn a_router_forwards_between_two_subnets() {
-    let net = Net::build(&router_lab(true)).unwrap();
+    let net = Net::build(&crate::common::dual_stack_router(true)).unwrap();
     assert!(udp_crosses(
         &net["h1"],
         sa("198.51.100.1:0"),
@@ -156,7 +130,7 @@ fn a_router_forwards_between_two_subnets() {
 #[test]
 #[serial_test::serial]
 fn without_forwarding_the_router_drops() {
-    let net = Net::build(&router_lab(false)).unwrap();
+    let net = Net::build(&crate::common::dual_stack_router(false)).unwrap();
     let short = Duration::from_millis(300);
     assert!(!udp_crosses(
         &net["h1"],
@@ -193,7 +167,7 @@ fn without_forwarding_the_router_drops() {
 #[serial_test::serial]
 fn introspection_reads_back_the_topology() {
     let net = Net::build(
-        &router_lab(true).link(
+        &crate::common::dual_stack_router(true).link(
             Endpoint::new("h2", "eth1")
                 .addr("198.51.100.129/25")
                 .mtu(1400)
