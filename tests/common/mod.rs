@@ -153,7 +153,13 @@ pub(crate) fn udp_crosses(
     rx.set_read_timeout(Some(wait)).unwrap();
     let _ = tx.send_to(b"netns-test", rx.local_addr().unwrap());
     let mut buf = [0u8; 64];
-    matches!(rx.recv_from(&mut buf), Ok((10, _)))
+    loop {
+        match rx.recv_from(&mut buf) {
+            // A wait cut short by a signal or a stop and continue.
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            got => return matches!(got, Ok((10, _))),
+        }
+    }
 }
 
 /// Namespace inodes held by this process (its threads and fds), sorted.

@@ -100,7 +100,15 @@ pub(crate) fn recv_within(s: &UdpSocket, wait: Duration) -> Option<(Vec<u8>, Soc
     loop {
         match s.recv_from(&mut buf) {
             Ok((n, from)) => return Some((buf[..n].to_vec(), from)),
-            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+            // A refusal queued on the socket, or a wait cut short (EINTR:
+            // a socket timeout makes recv fail so, even for a signal with
+            // SA_RESTART or a stop and continue): wait on until the deadline.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::ConnectionRefused | io::ErrorKind::Interrupted
+                ) =>
+            {
                 if std::time::Instant::now() >= deadline {
                     return None;
                 }

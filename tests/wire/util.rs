@@ -69,6 +69,8 @@ pub(crate) fn recv_numbers(sock: &UdpSocket, max: usize) -> Vec<u32> {
         match sock.recv(&mut buf) {
             Ok(n) if n >= 4 => got.push(u32::from_be_bytes(buf[..4].try_into().unwrap())),
             Ok(_) => {}
+            // A wait cut short by a signal or a stop and continue.
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(_) => break,
         }
     }
