@@ -118,17 +118,16 @@ fn unreachable_host_behind_a_router() {
     net["h1"]
         .run(|| {
             std::thread::scope(|s| {
-                let p4 = s.spawn(|| ping(gone_v4, &fast(1).timeout(Duration::from_secs(6))));
-                let p6 = s.spawn(|| ping(gone_v6, &fast(1).timeout(Duration::from_secs(6))));
+                // The router answers after about 3 s of ARP or ND, and
+                // later on a loaded machine: every probe waits 10 s.
+                let p4 = s.spawn(|| ping(gone_v4, &fast(1).timeout(Duration::from_secs(10))));
+                let p6 = s.spawn(|| ping(gone_v6, &fast(1).timeout(Duration::from_secs(10))));
                 // A TCP socket busy in a system call when the router's error
                 // arrives keeps it as a soft error and waits for the error
                 // to its next SYN: another ~3 s of ARP at the router.
                 let t4 = s.spawn(|| {
                     tcp_connect(SocketAddr::new(gone_v4, 80), Duration::from_secs(10))
                 });
-                // The router answers after about 3 s of ARP or ND, and
-                // later on a loaded machine: the UDP probes wait as long as
-                // the TCP one.
                 let u4 = s.spawn(|| {
                     udp_request(SocketAddr::new(gone_v4, 7), b"x", Duration::from_secs(10))
                 });
