@@ -144,7 +144,16 @@ fn inner_the_supervisor_lets_go_of_fds_without_close_range() {
     let children = std::fs::read_to_string(format!("/proc/{c}/task/{c}/children")).unwrap();
     let g: u32 = children.trim().parse().unwrap();
     for (who, pid) in [("supervisor", c), ("init", g)] {
-        let fds = fds_of(pid);
+        // The init starts the program first and then lets go of the fds
+        // (its close loop holds `/proc/self/fd` open meanwhile): give it
+        // up to 5 s to be done.
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let mut fds = fds_of(pid);
+        while fds.iter().any(|(_, t)| t.starts_with("/proc/")) && std::time::Instant::now() < until
+        {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            fds = fds_of(pid);
+        }
         assert!(
             fds.iter().all(|(_, t)| *t != marker_path),
             "the {who} holds the test process's file {marker_path}: {fds:?}"
