@@ -34,12 +34,12 @@ pub(crate) fn run(args: &Args, host_ino: u64) -> bool {
         }
     }
     if args.phases.iter().any(|p| p == "scale") {
-        // Three runs of each 1,000-node lab (nine of a smaller one), so one
-        // slow run moves no verdict.
+        // Five runs of each 1,000-node lab (fifteen of a smaller one), so
+        // two slow runs move no verdict.
         let (sizes, reps): (&[usize], usize) = if args.quick {
             (&[10], 1)
         } else {
-            (&[10, 100, 1000], 3)
+            (&[10, 100, 1000], 5)
         };
         match scale::run(host_ino, sizes, reps) {
             Ok(rows) => {

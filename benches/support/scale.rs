@@ -10,16 +10,17 @@
 //! costs the next test). The raw floor (`floor_scale.rs`) builds a binary
 //! tree of the same size as the tree row, and a torus of the same size as
 //! the torus row, with bare syscalls. Each 1,000-node lab is measured
-//! three times, each smaller one nine times (once and three times with
-//! `--quick`), and its row is the run with the median build, with the
-//! range of the builds beside it.
+//! five times, each smaller one fifteen times (`--quick` builds only the
+//! 10-node labs, three times each), all interleaved (see [`run`]), and its
+//! row is the run with the median build, with the range of the builds
+//! beside it.
 
 use std::time::{Duration, Instant};
 
 use netns_test::{Endpoint, Net, Route, Topology};
 
 use crate::floor_scale;
-use crate::stats::judged;
+use crate::stats::{heap_in_use, judged, run_order};
 
 /// One measured lab.
 pub(crate) struct ScaleRow {
@@ -35,7 +36,12 @@ pub(crate) struct ScaleRow {
     /// A two-host build right after the teardown.
     pub(crate) next_build: Duration,
     /// RSS and fds while the lab is alive (not measured for the floor).
+    /// The RSS is the process's: after an earlier, bigger lab it keeps
+    /// the pages that lab freed.
     pub(crate) rss_kib: Option<u64>,
+    /// The heap the lab's `Net` and its build left in use while it is
+    /// alive: heap in use then, less heap in use before the build.
+    pub(crate) heap_kib: Option<u64>,
     pub(crate) fds: Option<usize>,
 }
 
@@ -133,6 +139,7 @@ fn settle(nodes: usize) {
 }
 
 fn measure(shape: &'static str, topo: &Topology) -> Result<ScaleRow, String> {
+    let heap_before = heap_in_use();
     let t = Instant::now();
     let net = Net::build(topo).map_err(|e| format!("{shape}: {e}"))?;
     let build = t.elapsed();
@@ -155,6 +162,7 @@ fn measure(shape: &'static str, topo: &Topology) -> Result<ScaleRow, String> {
         _ => None,
     };
     let (rss, fd) = (rss_kib(), fds());
+    let heap = heap_in_use().saturating_sub(heap_before) / 1024;
     let t = Instant::now();
     drop(net);
     let teardown = t.elapsed();
@@ -167,28 +175,19 @@ fn measure(shape: &'static str, topo: &Topology) -> Result<ScaleRow, String> {
         teardown,
         next_build,
         rss_kib: Some(rss),
+        heap_kib: Some(heap),
         fds: Some(fd),
         build_range: (build, build),
     })
 }
 
-/// Runs `once` `reps` times, letting the kernel settle after each, and
-/// keeps the run with the median build, with the range of all builds.
-fn median_of(
-    reps: usize,
-    mut once: impl FnMut() -> Result<ScaleRow, String>,
-) -> Result<ScaleRow, String> {
-    let mut runs = Vec::with_capacity(reps);
-    for _ in 0..reps.max(1) {
-        let row = once()?;
-        settle(row.nodes);
-        runs.push(row);
-    }
+/// The run with the median build of `runs`, with the range of all builds.
+fn median_row(mut runs: Vec<ScaleRow>) -> ScaleRow {
     runs.sort_by_key(|r| r.build);
     let range = (runs[0].build, runs[runs.len() - 1].build);
     let mut row = runs.swap_remove(runs.len() / 2);
     row.build_range = range;
-    Ok(row)
+    row
 }
 
 /// How many times a lab of about `n` nodes is built when a 1,000-node
@@ -203,43 +202,122 @@ fn reps_at(n: usize, reps: usize) -> usize {
     }
 }
 
-/// Measures every shape and floor at each of `sizes`, each
-/// [`reps_at`] times.
-pub(crate) fn run(host_ino: u64, sizes: &[usize], reps: usize) -> Result<Vec<ScaleRow>, String> {
-    // The process's first build pays one-time costs (runtime, fd limit).
-    two_host_build()?;
-    let mut rows = Vec::new();
-    for &n in sizes {
-        let reps = reps_at(n, reps);
-        for (shape, topo) in shapes(n) {
-            eprintln!("scale: {shape} at about {n} nodes");
-            rows.push(median_of(reps, || measure(shape, &topo))?);
-        }
-        let nodes = (1 << (tree_depth(n) + 1)) - 1;
-        let side = torus_side(n);
-        let floors = [
-            (FLOOR, nodes, floor_scale::tree_edges(nodes)),
-            (FLOOR_TORUS, side * side, floor_scale::torus_edges(side)),
-        ];
-        for (shape, nodes, edges) in floors {
-            eprintln!("scale: {shape} of {nodes} nodes");
-            rows.push(median_of(reps, || {
-                let f = floor_scale::lab(host_ino, nodes, edges.clone())?;
+/// One row to measure: a generated lab, or the raw floor's tree or torus.
+enum Lab {
+    Generated(Box<Topology>),
+    Floor(Vec<(usize, usize)>),
+}
+
+struct Spec {
+    shape: &'static str,
+    nodes: usize,
+    reps: usize,
+    lab: Lab,
+    runs: Vec<ScaleRow>,
+}
+
+impl Spec {
+    fn once(&self, host_ino: u64) -> Result<ScaleRow, String> {
+        match &self.lab {
+            Lab::Generated(topo) => measure(self.shape, topo),
+            Lab::Floor(edges) => {
+                let f = floor_scale::lab(host_ino, self.nodes, edges.clone())?;
                 Ok(ScaleRow {
-                    shape,
-                    nodes,
+                    shape: self.shape,
+                    nodes: self.nodes,
                     build: f.build,
                     build_range: (f.build, f.build),
                     first_ping: None,
                     teardown: f.teardown,
                     next_build: two_host_build()?,
                     rss_kib: None,
+                    heap_kib: None,
                     fds: None,
                 })
-            })?);
+            }
         }
     }
-    Ok(rows)
+}
+
+/// Every shape and floor at each of `sizes`.
+fn specs(sizes: &[usize], reps: usize) -> Vec<Spec> {
+    let mut specs = Vec::new();
+    for &n in sizes {
+        let reps = reps_at(n, reps);
+        for (shape, topo) in shapes(n) {
+            let nodes = topo.node_names().len();
+            let lab = Lab::Generated(Box::new(topo));
+            specs.push(Spec {
+                shape,
+                nodes,
+                reps,
+                lab,
+                runs: Vec::new(),
+            });
+        }
+        let tree = (1 << (tree_depth(n) + 1)) - 1;
+        let side = torus_side(n);
+        let floors = [
+            (FLOOR, tree, floor_scale::tree_edges(tree)),
+            (FLOOR_TORUS, side * side, floor_scale::torus_edges(side)),
+        ];
+        for (shape, nodes, edges) in floors {
+            let lab = Lab::Floor(edges);
+            specs.push(Spec {
+                shape,
+                nodes,
+                reps,
+                lab,
+                runs: Vec::new(),
+            });
+        }
+    }
+    specs
+}
+
+/// Measures every shape and floor at each of `sizes`, each
+/// [`reps_at`] times, letting the kernel settle after each build. The
+/// builds are interleaved: round after round, each row still owed a run
+/// gets one, in a seeded shuffled order, and a row owed fewer runs than
+/// there are rounds gets them spread evenly over the rounds. So a slow
+/// stretch of the machine falls on every size and shape alike rather than
+/// on the rows measured at that time, and the ratio of one size's cost per
+/// node to another's compares runs made side by side. Each row is the run
+/// with the median build, with the range of the builds beside it.
+pub(crate) fn run(host_ino: u64, sizes: &[usize], reps: usize) -> Result<Vec<ScaleRow>, String> {
+    // The process's first build pays one-time costs (runtime, fd limit).
+    two_host_build()?;
+    let mut specs = specs(sizes, reps);
+    let rounds = specs.iter().map(|s| s.reps).max().unwrap_or(1).max(1);
+    for round in 0..rounds {
+        for i in run_order(round, specs.len()) {
+            let spec = &mut specs[i];
+            // Row `i` runs in `spec.reps` of the `rounds` rounds, evenly apart.
+            let due = (round + 1) * spec.reps / rounds > round * spec.reps / rounds;
+            if !due {
+                continue;
+            }
+            eprintln!(
+                "scale: round {}/{rounds}: {} of {} nodes",
+                round + 1,
+                spec.shape,
+                spec.nodes
+            );
+            let row = spec.once(host_ino)?;
+            settle(row.nodes);
+            spec.runs.push(row);
+        }
+    }
+    Ok(specs.into_iter().map(|s| median_row(s.runs)).collect())
+}
+
+/// `k` KiB in KiB below 10 MiB, else in MiB.
+fn kib_text(k: u64) -> String {
+    if k < 10 * 1024 {
+        format!("{k} KiB")
+    } else {
+        format!("{} MiB", k / 1024)
+    }
 }
 
 fn ms(d: Duration) -> f64 {
@@ -253,7 +331,7 @@ pub(crate) fn print(rows: &[ScaleRow]) {
          figures are the median run's; `next build`: a two-host build right after the drop)"
     );
     println!(
-        "| {:<16} | {:>5} | {:>8} | {:>15} | {:>8} | {:>10} | {:>8} | {:>10} | {:>9} | {:>5} |",
+        "| {:<16} | {:>5} | {:>8} | {:>15} | {:>8} | {:>10} | {:>8} | {:>10} | {:>9} | {:>9} | {:>5} |",
         "lab",
         "nodes",
         "build",
@@ -263,12 +341,13 @@ pub(crate) fn print(rows: &[ScaleRow]) {
         "teardown",
         "next build",
         "RSS",
+        "lab heap",
         "fds"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for r in rows {
         println!(
-            "| {:<16} | {:>5} | {:>5.0} ms | {:>6.0}-{:.0} ms | {:>5.2} ms | {:>10} | {:>5.1} ms | {:>7.1} ms | {:>9} | {:>5} |",
+            "| {:<16} | {:>5} | {:>5.0} ms | {:>6.0}-{:.0} ms | {:>5.2} ms | {:>10} | {:>5.1} ms | {:>7.1} ms | {:>9} | {:>9} | {:>5} |",
             r.shape,
             r.nodes,
             ms(r.build),
@@ -280,6 +359,7 @@ pub(crate) fn print(rows: &[ScaleRow]) {
             ms(r.teardown),
             ms(r.next_build),
             r.rss_kib.map_or("–".into(), |k| format!("{} MiB", k / 1024)),
+            r.heap_kib.map_or("–".into(), kib_text),
             r.fds.map_or("–".into(), |f| f.to_string()),
         );
     }

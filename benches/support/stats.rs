@@ -123,6 +123,16 @@ pub(crate) fn rss_kib() -> Option<u64> {
     status_kib("VmRSS")
 }
 
+/// Bytes of the process's heap in use: glibc's allocated chunks, small
+/// and mmapped. Unlike the RSS, it falls again when a lab's memory is
+/// freed, so the difference across a build is that lab's own.
+pub(crate) fn heap_in_use() -> u64 {
+    // SAFETY: mallinfo2 takes no argument and returns a plain struct; it
+    // only reads the allocator's own counters under its locks.
+    let m = unsafe { libc::mallinfo2() };
+    (m.uordblks + m.hblkhd) as u64
+}
+
 /// A plain number field of /proc/self/status (`Threads`).
 pub(crate) fn status_value(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
