@@ -113,7 +113,8 @@ pub(crate) type Row<'a> = (
 const SLICES: usize = 10;
 
 /// Runs `jobs` jobs of each row on `threads` workers, at most `threads` at
-/// a time, the rows taking turns in [`SLICES`] slices.
+/// a time, the rows taking turns in [`SLICES`] slices, in reverse order
+/// every other slice.
 pub(crate) fn throughput(rows: &[Row<'_>], jobs: usize, threads: usize) -> Vec<Throughput> {
     let slices = SLICES.clamp(1, jobs.max(1));
     let mut out: Vec<(Slice, Duration)> = rows
@@ -122,7 +123,13 @@ pub(crate) fn throughput(rows: &[Row<'_>], jobs: usize, threads: usize) -> Vec<T
         .collect();
     for s in 0..slices {
         let (from, to) = (jobs * s / slices, jobs * (s + 1) / slices);
-        for ((_, job), (acc, wall)) in rows.iter().zip(out.iter_mut()) {
+        // Every other slice the rows go in reverse order, so that no row
+        // always follows the same one.
+        let mut turn: Vec<_> = rows.iter().zip(out.iter_mut()).collect();
+        if s % 2 == 1 {
+            turn.reverse();
+        }
+        for ((_, job), (acc, wall)) in turn {
             let started = Instant::now();
             let slice = run_slice(from..to, threads, *job);
             *wall += started.elapsed();
@@ -192,7 +199,7 @@ pub(crate) fn print_throughput(runs: &[Throughput]) {
     println!(
         "Throughput: `netns-test` = #[netns_test(topology = two_hosts)] tests (build + 1 ping + \
          teardown), each on a fresh thread like libtest; `raw-floor` = floor cycles, for the \
-         kernel's own limit. At most `threads` at a time; the rows take turns in 10 slices, \
+         kernel's own limit. At most `threads` at a time; the rows take turns in 10 slices (in reverse order every other slice), \
          `wall s` is the sum of a row's slices."
     );
     println!();
