@@ -194,7 +194,8 @@ pub enum Error {
     /// An impairment that cannot work; nothing was changed.
     #[error("impairment for {link}: {source}")]
     InvalidImpairment {
-        /// The link: `node/iface -- node/iface`.
+        /// The link (`node/iface -- node/iface`) for a model meant for both
+        /// directions, else the direction (`node/iface -> node/iface`).
         link: String,
         /// What is wrong with it.
         #[source]

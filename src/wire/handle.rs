@@ -80,14 +80,19 @@ impl<'a> Link<'a> {
     /// ```
     pub fn impair(&self, direction: Direction, model: Impairment) -> Result<()> {
         self.wire()?;
-        self.check(&model)?;
+        self.check(&model, direction)?;
         self.apply(direction, model)
     }
 
-    /// [`Error::InvalidImpairment`] for `model` when it cannot work.
-    fn check(&self, model: &Impairment) -> Result<()> {
+    /// [`Error::InvalidImpairment`] for `model`, meant for `direction`,
+    /// when it cannot work: it names the direction (`a/e -> b/e`), or the
+    /// link for both.
+    fn check(&self, model: &Impairment, direction: Direction) -> Result<()> {
         model.validate().map_err(|source| Error::InvalidImpairment {
-            link: self.name(),
+            link: match self.dirs(direction)[..] {
+                [dir] => self.arrow(dir),
+                _ => self.name(),
+            },
             source,
         })
     }
@@ -128,12 +133,13 @@ impl<'a> Link<'a> {
 
     /// Applies a [`Profile`]: `forward` on what the handle's first node
     /// sends, `backward` on what it receives. Both models are checked first:
-    /// when either cannot work, [`Error::InvalidImpairment`] is returned and
-    /// neither direction changes.
+    /// when either cannot work, [`Error::InvalidImpairment`] naming its
+    /// direction (`n1/eth0 -> n2/eth0`) is returned and neither direction
+    /// changes.
     pub fn impair_with(&self, profile: Profile) -> Result<()> {
         self.wire()?;
-        self.check(&profile.forward)?;
-        self.check(&profile.backward)?;
+        self.check(&profile.forward, Direction::Forward)?;
+        self.check(&profile.backward, Direction::Backward)?;
         self.apply(Direction::Forward, profile.forward)?;
         self.apply(Direction::Backward, profile.backward)
     }

@@ -115,15 +115,22 @@ fn a_profile_with_one_bad_direction_changes_neither() {
     let link = net.link("n1", "n2").unwrap();
     let good = Impairment::new().delay(Duration::from_millis(5));
     let bad = Impairment::new().reorder(Probability::percent(10.0).unwrap());
-    for profile in [
-        Profile {
-            forward: good.clone(),
-            backward: bad.clone(),
-        },
-        Profile {
-            forward: bad,
-            backward: good,
-        },
+    // The error names the direction whose model is wrong.
+    for (profile, wrong) in [
+        (
+            Profile {
+                forward: good.clone(),
+                backward: bad.clone(),
+            },
+            "n2/eth0 -> n1/eth0",
+        ),
+        (
+            Profile {
+                forward: bad,
+                backward: good,
+            },
+            "n1/eth0 -> n2/eth0",
+        ),
     ] {
         let e = link.impair_with(profile).unwrap_err();
         assert!(
@@ -131,8 +138,8 @@ fn a_profile_with_one_bad_direction_changes_neither() {
                 &e,
                 Error::InvalidImpairment {
                     source: ImpairmentError::ReorderWithoutDelay(_),
-                    ..
-                }
+                    link,
+                } if link == wrong
             ),
             "{e}"
         );
