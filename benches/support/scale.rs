@@ -244,33 +244,27 @@ fn specs(sizes: &[usize], reps: usize) -> Vec<Spec> {
     let mut specs = Vec::new();
     for &n in sizes {
         let reps = reps_at(n, reps);
-        for (shape, topo) in shapes(n) {
-            let nodes = topo.node_names().len();
-            let lab = Lab::Generated(Box::new(topo));
+        let mut add = |shape, nodes, lab| {
             specs.push(Spec {
                 shape,
                 nodes,
                 reps,
                 lab,
                 runs: Vec::new(),
-            });
+            })
+        };
+        for (shape, topo) in shapes(n) {
+            add(
+                shape,
+                topo.node_names().len(),
+                Lab::Generated(Box::new(topo)),
+            );
         }
         let tree = (1 << (tree_depth(n) + 1)) - 1;
         let side = torus_side(n);
-        let floors = [
-            (FLOOR, tree, floor_scale::tree_edges(tree)),
-            (FLOOR_TORUS, side * side, floor_scale::torus_edges(side)),
-        ];
-        for (shape, nodes, edges) in floors {
-            let lab = Lab::Floor(edges);
-            specs.push(Spec {
-                shape,
-                nodes,
-                reps,
-                lab,
-                runs: Vec::new(),
-            });
-        }
+        add(FLOOR, tree, Lab::Floor(floor_scale::tree_edges(tree)));
+        let torus = floor_scale::torus_edges(side);
+        add(FLOOR_TORUS, side * side, Lab::Floor(torus));
     }
     specs
 }
