@@ -22,7 +22,10 @@ fn a_file_with_scenarios_however_written_is_not_taken_for_a_lab() {
         write(
             dir.path(),
             "good.toml",
-            &format!("{TWO_HOSTS}[[scenario]]\nname = \"ok\"\nsteps = []\n"),
+            &format!(
+                "{TWO_HOSTS}[[scenario]]\nname = \"ok\"\n\
+                 steps = [{{ do = \"sleep\", for = \"1ms\" }}]\n"
+            ),
         );
         // Top-level keys come before the tables.
         let text = format!("{form}{TWO_HOSTS}");
@@ -201,6 +204,40 @@ steps = [
         found[1]
             .1
             .starts_with("step 2 (flap): `up` must be more than zero"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn a_scenario_with_no_step_is_a_mistake_naming_it() {
+    let errors = mistakes(
+        r#"
+[[scenario]]
+name = "empty"
+steps = []
+
+[[scenario]]
+name = "left_out"
+ignore = "not written yet"
+
+[[scenario]]
+name = "fine"
+steps = [{ do = "sleep", for = "1ms" }]
+"#,
+    );
+    let found: Vec<(usize, String)> = errors.iter().map(|e| (e.line, e.to_string())).collect();
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        matches!(&errors[0].kind, SuiteErrorKind::NoSteps(n) if n == "empty"),
+        "{found:#?}"
+    );
+    assert!(
+        matches!(&errors[1].kind, SuiteErrorKind::NoSteps(n) if n == "left_out"),
+        "{found:#?}"
+    );
+    assert_eq!((found[0].0, found[1].0), (2, 6), "{found:#?}");
+    assert!(
+        found[0].1.contains("f.toml:2:") && found[0].1.contains("scenario `empty` has no step"),
         "{found:#?}"
     );
 }

@@ -390,7 +390,8 @@ fn seeds(text: &str, options: &LoadOptions) -> (u64, Vec<String>, String) {
 #[test]
 fn seed_in_vars_is_the_seed_the_lab_gets() {
     let scenario = "[vars]\nmsg = \"s${seed}\"\n\
-                    [[scenario]]\nname = \"x\"\ndescription = \"${msg}\"\nsteps = []\n";
+                    [[scenario]]\nname = \"x\"\ndescription = \"${msg}\"\n\
+                    steps = [{ do = \"sleep\", for = \"1ms\" }]\n";
     let default = LoadOptions::default();
     // The default seed.
     let (seed, _, msg) = seeds(scenario, &default);

@@ -1,7 +1,7 @@
 //! `netns-test`: network regression suites from TOML files, for any CI.
 //!
 //! ```text
-//! netns-test run suites/              # every scenario; exit status 1 if one fails
+//! netns-test run suites/              # every scenario; exit status 1 if one fails, 2 if none ran
 //! netns-test run suites/ --junit report.xml
 //! netns-test check suites/            # validate only: every mistake, placed
 //! netns-test up suites/labs/router.toml      # build a lab and hold it
@@ -38,6 +38,11 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Runs every scenario of the files (folders are searched for .toml).
+    ///
+    /// Exits 0 when every scenario passed, 1 when one failed or a file has
+    /// a mistake, 2 on a usage error or when no scenario ran (none in the
+    /// files, or every one skipped: ignored, or no namespaces here with
+    /// NETNS_TEST_SKIP_UNSUPPORTED=1).
     Run {
         /// Suite files or folders.
         #[arg(required = true)]

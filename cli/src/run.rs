@@ -80,6 +80,13 @@ pub(crate) fn run(
         // A typo in a CI script must not pass as an empty run.
         return Err(format!("--filter `{f}` matches no scenario"));
     }
+    if scenarios.is_empty() && broken == 0 {
+        // Lab files only, say: a run that tests nothing must not pass.
+        return Err(format!(
+            "no scenario in {} file(s): nothing to run",
+            loaded.len()
+        ));
+    }
     println!("running {} scenario(s)", scenarios.len());
     let begin = Instant::now();
     let started = std::time::SystemTime::now();
@@ -125,9 +132,29 @@ pub(crate) fn run(
     if let Some(path) = junit {
         crate::junit::write(path, started, &reports, &loaded)?;
     }
+    if failed_n == 0 && passed == 0 {
+        // Every scenario skipped (ignored, or no namespaces here with
+        // NETNS_TEST_SKIP_UNSUPPORTED set): nothing was tested.
+        return Err(format!(
+            "no scenario ran: all {skipped} skipped{}",
+            skip_reason(&reports)
+        ));
+    }
     Ok(if failed_n > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The first skipped scenario and why it was skipped, for the message of
+/// a run in which none ran.
+fn skip_reason(reports: &[ScenarioReport]) -> String {
+    reports
+        .iter()
+        .find_map(|r| match &r.verdict {
+            Verdict::Skipped(why) => Some(format!(" (first, {}: {why})", r.name)),
+            _ => None,
+        })
+        .unwrap_or_default()
 }

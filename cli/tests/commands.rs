@@ -85,7 +85,7 @@ steps = [
 [[scenario]]
 name = "ignored"
 ignore = "shows a skipped case"
-steps = []
+steps = [{ do = "sleep", for = "1ms" }]
 "#;
 
 #[test]

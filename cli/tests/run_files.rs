@@ -167,3 +167,64 @@ steps = [{{ do = "run", node = "n1", cmd = ["sh", "-c", "rm -f {0} && mkdir {0}"
     );
     assert!(err.contains("report.xml"), "{err}");
 }
+
+#[test]
+fn a_run_in_which_no_scenario_ran_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    // Lab files only: `check` validates them, `run` has nothing to run.
+    std::fs::create_dir(dir.path().join("labs")).unwrap();
+    std::fs::copy(two_hosts_lab(), dir.path().join("labs/two.toml")).unwrap();
+    let out = netns_test_within(dir.path(), &["check", "labs"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = netns_test_within(dir.path(), &["run", "labs"]);
+    let (stdout, err) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{stdout}{err}");
+    assert!(
+        err.contains("no scenario in 1 file(s): nothing to run"),
+        "{err}"
+    );
+    assert!(!stdout.contains("running"), "{stdout}");
+    // Every scenario skipped: the summary and the report, then exit 2.
+    let ignored = r#"
+[[scenario]]
+name = "later"
+ignore = "not yet"
+steps = [{ do = "run", node = "n1", cmd = ["true"] }]
+"#;
+    suite(dir.path(), "ignored.toml", ignored);
+    let out = netns_test_within(
+        dir.path(),
+        &["run", "ignored.toml", "--junit", "report.xml"],
+    );
+    let (stdout, err) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{stdout}{err}");
+    assert!(
+        stdout.lines().any(|l| l == "0 passed, 0 failed, 1 skipped"),
+        "{stdout}"
+    );
+    assert!(
+        err.contains("no scenario ran: all 1 skipped (first, ignored::later: ignored: not yet)"),
+        "{err}"
+    );
+    assert!(dir.path().join("report.xml").is_file(), "{stdout}{err}");
+    // One that runs beside it: a pass.
+    suite(dir.path(), "one.toml", PASSES);
+    let out = netns_test_within(dir.path(), &["run", "ignored.toml", "one.toml"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_scenario_with_no_step_is_a_mistake_for_check_and_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "\n[[scenario]]\nname = \"empty\"\n";
+    suite(dir.path(), "empty.toml", body);
+    for command in ["check", "run"] {
+        let out = netns_test_within(dir.path(), &[command, "empty.toml"]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{command}: {err}");
+        assert!(
+            err.contains("empty.toml:3:1: scenario `empty` has no step"),
+            "{command}: {err}"
+        );
+    }
+}

@@ -49,6 +49,9 @@ pub enum SuiteErrorKind {
     /// Two scenarios have the same name.
     #[error("a second scenario called `{0}`")]
     DuplicateScenario(String),
+    /// A scenario has no step, so it would pass without testing anything.
+    #[error("scenario `{0}` has no step: it would pass without testing anything")]
+    NoSteps(String),
     /// A step names a node the topology does not have.
     #[error("step {step} ({verb}): unknown node `{node}` (nodes: {known})")]
     UnknownNode {

@@ -255,6 +255,9 @@ pub(crate) fn load_file(
                 )),
             ));
         }
+        if spec.steps.is_empty() {
+            errors.push(source.error(offset, SuiteErrorKind::NoSteps(spec.name.clone())));
+        }
         let mut read: Vec<Option<PlacedStep>> = Vec::new();
         for (i, s) in spec.steps.iter().enumerate() {
             let offset = s.span().start;

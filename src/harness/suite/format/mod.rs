@@ -80,10 +80,11 @@ pub struct ScenarioSpec {
     /// more than zero.
     #[schemars(with = "Option<Dur>")]
     pub timeout: Option<Spanned<Dur>>,
-    /// Reported ignored, with this reason, unless `--ignored` is given.
+    /// Not run, with this reason: `netns-test run` reports it skipped; in
+    /// a test target it is an ignored test (which `--ignored` runs).
     pub ignore: Option<String>,
     /// The steps, in order (each read as a [`Step`] by itself, so that a
-    /// mistake in one is placed at that step).
+    /// mistake in one is placed at that step); at least one.
     #[serde(default)]
     #[schemars(with = "Vec<Step>")]
     pub steps: Vec<Spanned<toml::Value>>,
