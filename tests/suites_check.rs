@@ -241,3 +241,34 @@ steps = [{ do = "sleep", for = "1ms" }]
         "{found:#?}"
     );
 }
+
+#[test]
+fn a_firewall_rule_with_no_state_or_two_destination_ports_is_a_mistake() {
+    let cases = [
+        (
+            r#"{ chain = "input", action = "drop", state = [] }"#,
+            "firewall of h2: rule 2: `state = []` matches nothing",
+        ),
+        (
+            r#"{ chain = "input", action = "drop", proto = "tcp", dport = 22, dports = [80, 90] }"#,
+            "firewall of h2: rule 2: `dport` and `dports` both given",
+        ),
+    ];
+    for (rule, want) in cases {
+        let errors = mistakes(&format!(
+            "[[topology.firewall]]\nnode = \"h2\"\nrules = [\n  \
+             {{ chain = \"input\", action = \"accept\", proto = \"tcp\", dport = 22 }},\n  \
+             {rule},\n]\n"
+        ));
+        let found: Vec<(usize, String)> = errors
+            .iter()
+            .map(|e| (e.line, e.kind.to_string()))
+            .collect();
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(
+            matches!(errors[0].kind, SuiteErrorKind::Topology(_)),
+            "{found:#?}"
+        );
+        assert!(found[0].0 == 1 && found[0].1.contains(want), "{found:#?}");
+    }
+}

@@ -335,13 +335,14 @@ pub struct RuleSpec {
     pub sport: Option<u16>,
     /// Destination port.
     pub dport: Option<u16>,
-    /// Destination ports `[first, last]`.
+    /// Destination ports `[first, last]` (not with `dport`).
     pub dports: Option<[u16; 2]>,
     /// Incoming interface.
     pub iif: Option<String>,
     /// Outgoing interface.
     pub oif: Option<String>,
-    /// Connection states: `new`, `established`, `related`, `invalid`, `untracked`.
+    /// Connection states, at least one: `new`, `established`, `related`,
+    /// `invalid`, `untracked`.
     pub state: Option<Vec<String>>,
     /// At most this many packets a second (burst 5).
     pub limit_per_second: Option<u64>,
@@ -375,11 +376,13 @@ impl RuleSpec {
         if let Some(p) = self.sport {
             f = f.sport(p);
         }
-        if let Some(p) = self.dport {
-            f = f.dport(p);
-        }
-        if let Some([lo, hi]) = self.dports {
-            f = f.dports(lo..=hi);
+        match (self.dport, self.dports) {
+            (Some(_), Some(_)) => {
+                return Err("`dport` and `dports` both given: write one".into());
+            }
+            (Some(p), None) => f = f.dport(p),
+            (None, Some([lo, hi])) => f = f.dports(lo..=hi),
+            (None, None) => {}
         }
         if let Some(i) = &self.iif {
             f = f.iif(i);
@@ -388,6 +391,13 @@ impl RuleSpec {
             f = f.oif(i);
         }
         if let Some(states) = &self.state {
+            if states.is_empty() {
+                return Err(
+                    "`state = []` matches nothing: name at least one connection \
+                            state, or leave `state` out"
+                        .into(),
+                );
+            }
             let mut acc: Option<CtState> = None;
             for s in states {
                 let one = match s.as_str() {
