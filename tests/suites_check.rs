@@ -272,3 +272,22 @@ fn a_firewall_rule_with_no_state_or_two_destination_ports_is_a_mistake() {
         assert!(found[0].0 == 1 && found[0].1.contains(want), "{found:#?}");
     }
 }
+
+#[test]
+fn a_path_step_takes_addresses_in_via_and_names_an_unknown_router() {
+    let errors = mistakes(
+        r#"
+[[scenario]]
+name = "s"
+steps = [
+  { do = "path", from = "h1", to = "h2", via = ["198.51.100.2", "2001:db8::1"] },
+  { do = "path", from = "h1", to = "h2", via = ["r9"] },
+]
+"#,
+    );
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        matches!(&errors[0].kind, SuiteErrorKind::UnknownNode { step: 2, node, .. } if node == "r9"),
+        "{errors:#?}"
+    );
+}

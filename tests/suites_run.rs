@@ -117,3 +117,39 @@ steps = [
         "{text}"
     );
 }
+
+#[test]
+fn a_path_step_takes_routers_by_name_or_by_the_address_that_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/labs/router.toml");
+    let body = format!(
+        r#"include = {:?}
+
+[[scenario]]
+name = "by_address"
+steps = [
+  {{ do = "path", from = "h1", to = "h2", via = ["198.51.100.254"] }},
+  {{ do = "path", from = "h1", to = "203.0.113.1", via = ["r1", "203.0.113.1"] }},
+]
+
+[[scenario]]
+name = "wrong_address"
+steps = [{{ do = "path", from = "h1", to = "h2", via = ["198.51.100.253"] }}]
+"#,
+        lab.to_str().unwrap()
+    );
+    let file = write(dir.path(), "paths.toml", &body);
+    let loaded = suite::load(&[&file], &Default::default());
+    let scenarios = match &loaded[0].result {
+        Ok(f) => &f.scenarios,
+        Err(errors) => panic!("{errors:#?}"),
+    };
+    let ok = scenarios[0].run();
+    assert_eq!(ok.verdict, suite::Verdict::Passed, "{ok:#?}");
+    let wrong = scenarios[1].run();
+    let why = wrong.verdict.problem().unwrap_or_default();
+    assert!(
+        why.contains("expected 198.51.100.253, got r1 (198.51.100.254)"),
+        "{wrong:#?}"
+    );
+}

@@ -43,7 +43,13 @@ impl Step {
             Step::Reachable(s) | Step::Unreachable(s) => v.push(&s.from),
             Step::Path(s) => {
                 v.push(&s.from);
-                v.extend(s.via.iter().map(String::as_str));
+                // A hop may be written as the address that answers.
+                v.extend(
+                    s.via
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|h| h.parse::<std::net::IpAddr>().is_err()),
+                );
             }
             Step::Connectivity(s) => {
                 v.extend(s.nodes.iter().flatten().map(String::as_str));

@@ -259,7 +259,9 @@ pub struct PathStep {
     pub from: String,
     /// An address or a node name.
     pub to: String,
-    /// The routers on the way, in order (the destination may be left out).
+    /// The routers on the way, in order (the destination may be left
+    /// out): node names, or the addresses that answer (compared with the
+    /// responder's address, as `assert::path` does).
     pub via: Vec<String>,
 }
 
