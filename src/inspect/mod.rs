@@ -80,6 +80,20 @@ pub struct RouteInfo {
     pub metric: Option<u32>,
     /// The route type if not `unicast` (`unreachable`, `blackhole`, ...).
     pub kind: Option<String>,
+    /// The nexthops of a multipath (ECMP) route, in the kernel's order;
+    /// empty for a route with one path (`via` and `dev` give it).
+    pub nexthops: Vec<NextHop>,
+}
+
+/// One path of a multipath route (`nexthop via GW dev NAME weight N`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextHop {
+    /// The gateway.
+    pub via: Option<IpAddr>,
+    /// The output interface name.
+    pub dev: Option<String>,
+    /// The weight, 1 to 256: the share of flows this path gets.
+    pub weight: u16,
 }
 
 impl RouteInfo {
@@ -183,7 +197,23 @@ impl fmt::Display for RouteInfo {
         if let Some(m) = self.metric {
             write!(f, " metric {m}")?;
         }
+        for h in &self.nexthops {
+            write!(f, " {h}")?;
+        }
         Ok(())
+    }
+}
+
+impl fmt::Display for NextHop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "nexthop")?;
+        if let Some(v) = self.via {
+            write!(f, " via {v}")?;
+        }
+        if let Some(d) = &self.dev {
+            write!(f, " dev {d}")?;
+        }
+        write!(f, " weight {}", self.weight)
     }
 }
 

@@ -106,3 +106,63 @@ fn a_bad_route_is_refused_before_the_kernel_sees_it() {
         "{e}"
     );
 }
+
+/// Whether the `ip` binary is installed (CI installs it).
+fn ip_installed() -> bool {
+    std::process::Command::new("ip")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn a_multipath_route_lists_its_nexthops() {
+    // The library has no multipath routes; `ip` makes one.
+    if !ip_installed() {
+        println!("skipped: the `ip` binary is not installed (CI installs it)");
+        return;
+    }
+    let net = diamond();
+    let status = net["h1"]
+        .command("ip")
+        .unwrap()
+        .args([
+            "route",
+            "add",
+            "203.0.113.64/26",
+            "nexthop",
+            "via",
+            "198.51.100.2",
+            "dev",
+            "eth0",
+            "nexthop",
+            "via",
+            "198.51.100.66",
+            "dev",
+            "eth1",
+            "weight",
+            "3",
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success(), "ip route add ... nexthop ... nexthop");
+    let routes = net["h1"].routes().unwrap();
+    let ecmp = routes
+        .iter()
+        .find(|r| r.dst == Some("203.0.113.64/26".parse().unwrap()))
+        .expect("the multipath route is listed");
+    let hops: Vec<String> = ecmp.nexthops.iter().map(|h| h.to_string()).collect();
+    assert_eq!(
+        hops,
+        [
+            "nexthop via 198.51.100.2 dev eth0 weight 1",
+            "nexthop via 198.51.100.66 dev eth1 weight 3"
+        ],
+        "{ecmp}"
+    );
+    assert_eq!(
+        ecmp.to_string(),
+        "203.0.113.64/26 nexthop via 198.51.100.2 dev eth0 weight 1 \
+         nexthop via 198.51.100.66 dev eth1 weight 3"
+    );
+}

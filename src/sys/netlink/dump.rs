@@ -11,7 +11,8 @@ use netlink_packet_route::neighbour::{
     NeighbourAddress, NeighbourAttribute, NeighbourMessage, NeighbourState,
 };
 use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteMessage, RouteProtocol, RouteScope, RouteType,
+    RouteAddress, RouteAttribute, RouteMessage, RouteNextHop, RouteProtocol, RouteScope, RouteType,
+    RouteVia,
 };
 use netlink_packet_route::AddressFamily;
 
@@ -19,7 +20,9 @@ use futures::TryStreamExt;
 
 use super::{with_conn_here, Conn};
 use crate::error::Result;
-use crate::inspect::{AddrInfo, LinkInfo, NeighInfo, NodeReport, RouteInfo, RT_TABLE_MAIN};
+use crate::inspect::{
+    AddrInfo, LinkInfo, NeighInfo, NextHop, NodeReport, RouteInfo, RT_TABLE_MAIN,
+};
 use crate::vocab::mac_text;
 
 /// A report of the *calling thread's* namespace, labelled `label`.
@@ -172,6 +175,43 @@ fn route_addr(a: &RouteAddress) -> Option<IpAddr> {
     }
 }
 
+/// The gateway of `RTA_VIA`: one of the other family (an IPv4 route
+/// through an IPv6 neighbour).
+fn via_addr(v: &RouteVia) -> Option<IpAddr> {
+    match v {
+        RouteVia::Inet(v4) => Some(IpAddr::V4(*v4)),
+        RouteVia::Inet6(v6) => Some(IpAddr::V6(*v6)),
+        _ => None,
+    }
+}
+
+/// The name of interface `index`, or `if<index>` if it is not in `links`.
+fn dev_name(links: &[LinkInfo], index: u32) -> String {
+    links
+        .iter()
+        .find(|l| l.index == index)
+        .map(|l| l.name.clone())
+        .unwrap_or_else(|| format!("if{index}"))
+}
+
+/// The gateway among a route's or a nexthop's attributes.
+fn gateway(attrs: &[RouteAttribute]) -> Option<IpAddr> {
+    attrs.iter().find_map(|a| match a {
+        RouteAttribute::Gateway(a) => route_addr(a),
+        RouteAttribute::Via(v) => via_addr(v),
+        _ => None,
+    })
+}
+
+fn next_hop(h: &RouteNextHop, links: &[LinkInfo]) -> NextHop {
+    NextHop {
+        via: gateway(&h.attributes),
+        dev: (h.interface_index != 0).then(|| dev_name(links, h.interface_index)),
+        // rtnh_hops holds the weight less one.
+        weight: u16::from(h.hops) + 1,
+    }
+}
+
 /// Main-table routes of `msgs`, in the order `ip route` prints them.
 pub(crate) fn route_infos(msgs: &[RouteMessage], links: &[LinkInfo]) -> Vec<RouteInfo> {
     let mut out = Vec::new();
@@ -211,6 +251,7 @@ pub(crate) fn route_infos(msgs: &[RouteMessage], links: &[LinkInfo]) -> Vec<Rout
                 RouteType::Unicast => None,
                 other => Some(format!("{other:?}").to_lowercase()),
             },
+            nexthops: Vec::new(),
         };
         let plen = msg.header.destination_prefix_length;
         for attr in &msg.attributes {
@@ -219,14 +260,12 @@ pub(crate) fn route_infos(msgs: &[RouteMessage], links: &[LinkInfo]) -> Vec<Rout
                     r.dst = route_addr(a).and_then(|ip| IpNet::new(ip, plen).ok());
                 }
                 RouteAttribute::Gateway(a) => r.via = route_addr(a),
+                RouteAttribute::Via(v) => r.via = via_addr(v),
                 RouteAttribute::PrefSource(a) => r.src = route_addr(a),
                 RouteAttribute::Priority(p) => r.metric = Some(*p),
-                RouteAttribute::Oif(i) => {
-                    r.dev = links
-                        .iter()
-                        .find(|l| l.index == *i)
-                        .map(|l| l.name.clone())
-                        .or_else(|| Some(format!("if{i}")));
+                RouteAttribute::Oif(i) => r.dev = Some(dev_name(links, *i)),
+                RouteAttribute::MultiPath(hops) => {
+                    r.nexthops = hops.iter().map(|h| next_hop(h, links)).collect();
                 }
                 _ => {}
             }
@@ -267,11 +306,7 @@ pub(crate) fn neigh_infos(msgs: &[NeighbourMessage], links: &[LinkInfo]) -> Vec<
         if addr.is_multicast() || matches!(msg.header.state, NeighbourState::Noarp) {
             continue;
         }
-        let dev = links
-            .iter()
-            .find(|l| l.index == msg.header.ifindex)
-            .map(|l| l.name.clone())
-            .unwrap_or_else(|| format!("if{}", msg.header.ifindex));
+        let dev = dev_name(links, msg.header.ifindex);
         out.push(NeighInfo {
             addr,
             dev,
