@@ -33,7 +33,9 @@ impl Node {
     }
 
     /// Deletes the route to the route's destination (`ip route del`); its
-    /// gateway and device, when given, must match.
+    /// gateway and device, when given, must match. Any such route is
+    /// deleted, also one the library did not add (the kernel's route to a
+    /// connected subnet, one added with `ip`).
     pub fn delete_route(&self, route: Route) -> Result<()> {
         self.change_route(RouteOp::Delete, &route)
     }

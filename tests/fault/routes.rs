@@ -1,5 +1,6 @@
 //! Routes added, replaced and deleted on live nodes.
 
+use netns_test::probe::PingErrorKind;
 use netns_test::{assert_path, Error, Net, Route, Topology, TopologyError};
 
 /// h1 reaches h2 through r1 or through r2:
@@ -164,5 +165,38 @@ fn a_multipath_route_lists_its_nexthops() {
         ecmp.to_string(),
         "203.0.113.64/26 nexthop via 198.51.100.2 dev eth0 weight 1 \
          nexthop via 198.51.100.66 dev eth1 weight 3"
+    );
+}
+
+#[test]
+fn a_connected_route_the_kernel_added_can_be_deleted() {
+    let net = Net::build(&Topology::new().link(
+        ("h1", "eth0", "198.51.100.1/24"),
+        ("h2", "eth0", "198.51.100.2/24"),
+    ))
+    .unwrap();
+    assert_eq!(net["h1"].ping("198.51.100.2").run().unwrap().received, 1);
+    let connected = |net: &Net| {
+        net["h1"]
+            .routes()
+            .unwrap()
+            .iter()
+            .any(|r| r.dst == Some("198.51.100.0/24".parse().unwrap()))
+    };
+    assert!(connected(&net));
+    // Protocol `kernel`, scope `link`: not what the library adds.
+    net["h1"]
+        .delete_route(Route::to("198.51.100.0/24").dev("eth0"))
+        .unwrap();
+    assert!(!connected(&net), "{:?}", net["h1"].routes().unwrap());
+    let r = net["h1"].ping("198.51.100.2").run().unwrap();
+    assert_eq!(r.received, 0, "{r}");
+    assert!(
+        !r.errors.is_empty()
+            && r.errors.iter().all(|e| e.kind
+                == PingErrorKind::Send {
+                    errno: libc::ENETUNREACH
+                }),
+        "{r:?}"
     );
 }

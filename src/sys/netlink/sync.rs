@@ -14,6 +14,7 @@ use netlink_packet_core::{
 };
 use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::{LinkFlags, LinkMessage};
+use netlink_packet_route::route::{RouteMessage, RouteProtocol, RouteScope, RouteType};
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket};
 use rtnetlink::LinkUnspec;
@@ -275,10 +276,22 @@ impl RouteSocket {
                 RouteNetlinkMessage::NewRoute(msg),
                 NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE,
             ),
-            RouteOp::Delete => (RouteNetlinkMessage::DelRoute(msg), NLM_F_ACK),
+            RouteOp::Delete => (RouteNetlinkMessage::DelRoute(for_delete(msg)), NLM_F_ACK),
         };
         self.request_ack(msg, flags, &|| text.clone())
     }
+}
+
+/// A route message made to add a route, made to delete one as `ip route
+/// del` does: the kernel deletes the first route that matches the fields
+/// given, and matches the protocol, scope and type too unless they are
+/// unspecified (`RTPROT_UNSPEC`, `RT_SCOPE_NOWHERE`, `RTN_UNSPEC`), so
+/// these are left so for a route the kernel or `ip` added to match.
+fn for_delete(mut msg: RouteMessage) -> RouteMessage {
+    msg.header.protocol = RouteProtocol::Unspec;
+    msg.header.scope = RouteScope::NoWhere;
+    msg.header.kind = RouteType::Unspec;
+    msg
 }
 
 /// RTM_GETLINK for link `index`.
