@@ -195,6 +195,32 @@ fn a_rate_limit_lets_its_burst_through_then_the_policy_decides() {
     );
 }
 
+/// The kernel sizes a limit's token bucket as the unit in ns divided by
+/// the rate, times the burst, and refuses a rule where that overflows 64
+/// bits: at 1 packet a day, a burst of 213,503 is the largest.
+#[test]
+fn a_limit_whose_token_bucket_overflows_is_refused_before_building() {
+    use netns_test::TopologyError;
+    let day = |burst| Firewall::new().input(Filter::accept().limit(Rate::per_day(1).burst(burst)));
+    let net = Net::build(&home(None).firewall("r1", day(213_503))).unwrap();
+    let text = net["r1"].ruleset().unwrap().to_string();
+    assert!(
+        text.contains("limit rate 1/day burst 213503 packets"),
+        "{text}"
+    );
+    for burst in [213_504, 1_000_000] {
+        let e = home(None)
+            .firewall("r1", day(burst))
+            .validate()
+            .unwrap_err();
+        assert!(
+            matches!(&e, TopologyError::InvalidFirewallRule { node, chain: "input", index: 1, reason }
+                if node == "r1" && reason.contains(&format!("burst of {burst} packets at 1 a day overflows"))),
+            "{e}"
+        );
+    }
+}
+
 #[test]
 fn firewall_rules_that_cannot_match_are_refused_before_building() {
     use netns_test::TopologyError;

@@ -125,6 +125,16 @@ pub(super) fn filter_rule(
                 rate.packets, rate.burst
             )));
         }
+        if bucket_tokens(rate).is_none() {
+            return Err(bad(format!(
+                "a burst of {} packets at {} a {} overflows the kernel's token \
+                 bucket (ns per {} / rate * burst must fit 64 bits)",
+                rate.burst,
+                rate.packets,
+                unit_name(rate.unit_secs),
+                unit_name(rate.unit_secs)
+            )));
+        }
         stmts.push(Stmt::Limit(Limit {
             rate: rate.packets,
             unit_secs: rate.unit_secs,
@@ -153,4 +163,24 @@ pub(super) fn filter_rule(
         stmts,
         comment: f.comment.clone(),
     })
+}
+
+/// The size of the kernel's token bucket for a packet limit, as
+/// `nft_limit_init` works it out (the unit in ns, divided by the rate,
+/// times the burst), or `None` where it overflows 64 bits and the kernel
+/// refuses the rule (`EOVERFLOW`).
+fn bucket_tokens(rate: crate::ruleset::Rate) -> Option<u64> {
+    let nsecs = rate.unit_secs.checked_mul(1_000_000_000)?;
+    (nsecs / rate.packets).checked_mul(u64::from(rate.burst))
+}
+
+/// `second`, `minute`, `hour` or `day`: the unit of a rate.
+fn unit_name(unit_secs: u64) -> String {
+    match unit_secs {
+        1 => "second".into(),
+        60 => "minute".into(),
+        3600 => "hour".into(),
+        86400 => "day".into(),
+        n => format!("{n} s"),
+    }
 }
