@@ -79,6 +79,9 @@ pub(crate) struct Batch {
     /// The sets made by this batch, by name: their `NFTA_SET_ID`, which
     /// rules of the same batch name them by too (as `nft` does).
     pub(super) set_ids: HashMap<String, u32>,
+    /// How many rules the batch appends to each chain (by family, table
+    /// and chain): a rule's number among them names it in errors.
+    rules_added: HashMap<(u8, String, String), usize>,
 }
 
 impl Batch {
@@ -151,8 +154,15 @@ impl Batch {
     }
 
     /// `nft add rule FAMILY TABLE CHAIN ...`: appends `rule` to the chain.
+    /// Errors name it `add rule FAMILY TABLE CHAIN (rule N added to the
+    /// chain)`, N counting the rules this batch appends to that chain from 1.
     pub(crate) fn add_rule(&mut self, family: Family, table: &str, chain: &str, rule: &Rule) {
-        let op = format!("add rule {family} {table} {chain}");
+        let n = self
+            .rules_added
+            .entry((family.nfproto(), table.to_string(), chain.to_string()))
+            .or_default();
+        *n += 1;
+        let op = format!("add rule {family} {table} {chain} (rule {n} added to the chain)");
         let ids = |name: &str| self.set_ids.get(name).copied();
         let exprs = match encode_rule(family, rule, &ids) {
             Ok(e) => e,

@@ -205,14 +205,17 @@ fn nft_a_refused_change_names_itself_and_cancels_the_whole_batch() {
     match &err {
         Error::Nftables { node, op, source } => {
             assert_eq!(node, "x");
-            assert_eq!(op, "add rule inet netns_test missing");
+            assert_eq!(
+                op,
+                "add rule inet netns_test missing (rule 1 added to the chain)"
+            );
             assert_eq!(source.raw_os_error(), Some(libc::ENOENT), "{err}");
         }
         other => panic!("{other}"),
     }
-    assert!(err
-        .to_string()
-        .starts_with("nftables: add rule inet netns_test missing in node `x`: "));
+    assert!(err.to_string().starts_with(
+        "nftables: add rule inet netns_test missing (rule 1 added to the chain) in node `x`: "
+    ));
     assert!(!nft.has_table(Family::Inet, T).unwrap());
 
     // Reading a table that is not there is an error too, not an empty list.
@@ -418,7 +421,7 @@ fn nft_a_large_batch_is_one_transaction_too() {
         .unwrap_err();
     assert!(
         matches!(&err, Error::Nftables { op, source, .. }
-            if op == "add rule inet netns_test missing"
+            if op == "add rule inet netns_test missing (rule 1 added to the chain)"
                 && source.raw_os_error() == Some(libc::ENOENT)),
         "{err}"
     );

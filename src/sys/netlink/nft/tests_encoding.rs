@@ -256,10 +256,17 @@ fn what_cannot_be_encoded_is_refused_before_sending() {
         vec![Match::Saddr("2001:db8::1/128".parse().unwrap())],
         false,
     );
+    let v4 = rule(
+        vec![Match::Saddr("198.51.100.1/32".parse().unwrap())],
+        false,
+    );
+    batch.add_rule(Family::Ip, "t", "output", &v4);
+    batch.add_rule(Family::Ip, "t", "input", &v4);
     batch.add_rule(Family::Ip, "t", "input", &v6);
     assert!(!batch.is_empty());
     let (op, reason) = batch.invalid.clone().unwrap();
-    assert_eq!(op, "add rule ip t input");
+    // The second rule the batch adds to `input`: the one refused.
+    assert_eq!(op, "add rule ip t input (rule 2 added to the chain)");
     assert!(reason.contains("ip6 saddr 2001:db8::1/128"), "{reason}");
 
     let long = rule(vec![Match::Iifname("sixteen-chars-xx".into())], false);
