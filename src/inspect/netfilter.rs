@@ -239,7 +239,9 @@ pub struct NatMapping {
     pub inside: SocketAddr,
     /// The outside address and port the NAT gave it.
     pub outside: SocketAddr,
-    /// The remote address and port.
+    /// The remote address and port: the host that answers, after any
+    /// destination NAT (for a hairpinned connection, the inside host behind
+    /// the outside endpoint the inside one sent to).
     pub remote: SocketAddr,
 }
 
@@ -273,7 +275,10 @@ impl ConntrackEntry {
             proto: self.proto,
             inside: SocketAddr::new(self.original.src, self.original.sport?),
             outside: SocketAddr::new(self.reply.dst, self.reply.dport?),
-            remote: SocketAddr::new(self.original.dst, self.original.dport?),
+            // The reply's source: the host that answers, also when the
+            // destination was translated too (a hairpinned connection),
+            // where the original destination is the address before DNAT.
+            remote: SocketAddr::new(self.reply.src, self.reply.sport?),
         })
     }
 }

@@ -150,6 +150,17 @@ fn hairpinning_off_then_on_through_a_full_cone_nat() {
     h1.send_to(b"via the outside", h2_out).unwrap();
     let (msg, from) = recv_within(&h2, ARRIVES).expect("hairpinned");
     assert_eq!((msg.as_slice(), from), (&b"via the outside"[..], h1_out));
+    // r1's mapping of h1 for it names h2 itself as the remote, not the
+    // outside endpoint h1 sent to.
+    let mappings = net["r1"].nat_mappings().unwrap();
+    assert!(
+        mappings
+            .iter()
+            .any(|m| m.inside.to_string() == "198.51.100.1:4001"
+                && m.outside == h1_out
+                && m.remote.to_string() == "198.51.100.2:4002"),
+        "{mappings:?}"
+    );
     // And the answer goes back the same way.
     h2.send_to(b"answer", from).unwrap();
     assert_eq!(

@@ -298,6 +298,41 @@ mod tests {
     }
 
     #[test]
+    fn a_hairpinned_entry_maps_to_the_host_behind_the_outside_endpoint() {
+        // 198.51.100.1 sends to 203.0.113.1:5000, which the NAT forwards to
+        // 198.51.100.2:4002 (DNAT) with the source mapped to
+        // 203.0.113.1:4001 (SNAT).
+        let mut body = Attrs::new();
+        body.raw(
+            &tuple(
+                CTA_TUPLE_ORIG,
+                [198, 51, 100, 1],
+                [203, 0, 113, 1],
+                4001,
+                5000,
+            )
+            .into_bytes(),
+        )
+        .raw(
+            &tuple(
+                CTA_TUPLE_REPLY,
+                [198, 51, 100, 2],
+                [203, 0, 113, 1],
+                4002,
+                4001,
+            )
+            .into_bytes(),
+        )
+        .u32_be(CTA_STATUS, 0x1 << 4 | 0x1 << 5);
+        let e = parse_entry(&body.into_bytes()).unwrap();
+        assert!(e.is_snat() && e.is_dnat());
+        let m = e.mapping().unwrap();
+        assert_eq!(m.inside.to_string(), "198.51.100.1:4001");
+        assert_eq!(m.outside.to_string(), "203.0.113.1:4001");
+        assert_eq!(m.remote.to_string(), "198.51.100.2:4002");
+    }
+
+    #[test]
     fn constants_match_the_kernel_headers_in_libc() {
         assert_eq!(
             i32::from(NFNL_SUBSYS_CTNETLINK),
