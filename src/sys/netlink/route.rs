@@ -123,8 +123,9 @@ fn family_digit(family: AddressFamily) -> u8 {
     }
 }
 
-/// A dumped route as a request that adds it: the dump's flags but `onlink`
-/// dropped, and the cache information (the kernel's state of the route).
+/// A dumped route as a request that adds it: of the dump's flags only
+/// `onlink` kept (the others describe the kernel's state of the route), and
+/// the cache information dropped.
 fn as_request(mut r: RouteMessage) -> SavedRoute {
     r.header.flags &= RouteFlags::Onlink;
     r.attributes
