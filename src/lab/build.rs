@@ -149,7 +149,7 @@ fn configure_node(node: &PlanNode, mut sock: RouteSocket) -> Result<()> {
         .iter()
         .flat_map(|i| {
             i.addrs.iter().filter_map(move |a| match a.addr() {
-                std::net::IpAddr::V6(ip) => Some((i.index, ip)),
+                std::net::IpAddr::V6(ip) => Some((i.index, i.name.as_str(), ip)),
                 std::net::IpAddr::V4(_) => None,
             })
         })

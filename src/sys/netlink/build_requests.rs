@@ -168,7 +168,7 @@ impl RouteSocket {
     }
 
     /// Waits until the kernel reports each IPv6 address in `pending`
-    /// (ifindex, address) ready for use.
+    /// (ifindex, interface name for errors, address) ready for use.
     ///
     /// Even with NODAD the kernel finishes an IPv6 address on a workqueue:
     /// only then does the interface join the address's solicited-node
@@ -178,7 +178,7 @@ impl RouteSocket {
     /// timer. `limit` only guards against a kernel that never says so.
     pub(crate) fn wait_ipv6_ready(
         &mut self,
-        mut pending: Vec<(u32, Ipv6Addr)>,
+        mut pending: Vec<(u32, &str, Ipv6Addr)>,
         limit: Duration,
     ) -> Result<()> {
         let deadline = Instant::now() + limit;
@@ -186,12 +186,12 @@ impl RouteSocket {
             for a in self.events.as_mut().map(std::mem::take).unwrap_or_default() {
                 forget_ready(&mut pending, &a);
             }
-            let Some(&(index, ip)) = pending.first() else {
+            let Some(&(_, name, ip)) = pending.first() else {
                 return Ok(());
             };
             let timed_out = || Error::Netlink {
                 node: self.node.clone(),
-                op: format!("wait for IPv6 address {ip} on ifindex {index} to become usable"),
+                op: format!("wait for IPv6 address {ip} on {name} to become usable"),
                 source: io::Error::from(io::ErrorKind::TimedOut),
             };
             if self.events.is_none() {
@@ -216,7 +216,7 @@ impl RouteSocket {
 
 /// Removes from `pending` the address `msg` reports, unless it is still
 /// tentative.
-fn forget_ready(pending: &mut Vec<(u32, Ipv6Addr)>, msg: &AddressMessage) {
+fn forget_ready(pending: &mut Vec<(u32, &str, Ipv6Addr)>, msg: &AddressMessage) {
     let tentative = msg.attributes.iter().any(
         |attr| matches!(attr, AddressAttribute::Flags(f) if f.contains(AddressFlags::Tentative)),
     );
@@ -225,7 +225,7 @@ fn forget_ready(pending: &mut Vec<(u32, Ipv6Addr)>, msg: &AddressMessage) {
     }
     for attr in &msg.attributes {
         if let AddressAttribute::Address(IpAddr::V6(ip)) = attr {
-            pending.retain(|(i, p)| !(*i == msg.header.index && p == ip));
+            pending.retain(|(i, _, p)| !(*i == msg.header.index && p == ip));
         }
     }
 }
@@ -262,6 +262,25 @@ mod tests {
             mac: None,
             master: None,
         }
+    }
+
+    #[test]
+    fn an_ipv6_address_never_reported_ready_is_named_with_its_interface() {
+        let ns = NetNs::new("v6-wait").expect("create a namespace (run the tests as root)");
+        ns.run(|| {
+            let mut sock = RouteSocket::open_here("v6-wait").unwrap();
+            // Not subscribed to address events: nothing can report it ready.
+            let ip: Ipv6Addr = "2001:db8::1".parse().unwrap();
+            let e = sock
+                .wait_ipv6_ready(vec![(7, "eth3", ip)], Duration::from_millis(10))
+                .unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                "netlink: wait for IPv6 address 2001:db8::1 on eth3 to become usable \
+                 in node `v6-wait`: timed out"
+            );
+        })
+        .unwrap();
     }
 
     #[test]
