@@ -326,11 +326,19 @@ impl Nft {
         Ok(seq)
     }
 
-    /// Reads one datagram; an error if it did not fit the buffer.
+    /// Reads one datagram, again when a signal handler interrupted the
+    /// wait; an error if it did not fit the buffer.
     pub(crate) fn recv(&self, flags: libc::c_int) -> io::Result<Vec<u8>> {
         let mut buf = Vec::with_capacity(RECV_BUF);
         // With MSG_TRUNC, the datagram's real length is returned.
-        let len = self.sock.recv(&mut buf, flags | libc::MSG_TRUNC)?;
+        let len = loop {
+            match self.sock.recv(&mut buf, flags | libc::MSG_TRUNC) {
+                Ok(len) => break len,
+                // A signal handler without SA_RESTART ran: read again.
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        };
         if len > buf.len() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,

@@ -438,3 +438,47 @@ fn nft_a_large_batch_is_one_transaction_too() {
     );
     assert_eq!(rules.len(), 1000);
 }
+
+extern "C" fn ignore_signal(_: libc::c_int) {}
+
+#[test]
+fn a_read_interrupted_by_a_signal_handler_reads_again() {
+    // A real-time signal nothing else in the process uses, with a handler
+    // installed without SA_RESTART: a blocked read returns EINTR.
+    let sig = libc::SIGRTMIN() + 7;
+    // SAFETY: zeroed sigaction structs are valid; the handler does nothing
+    // (async-signal-safe) and the previous action is put back below.
+    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+    action.sa_sigaction = ignore_signal as *const () as libc::sighandler_t;
+    // SAFETY: both pointers are to live, initialised structs.
+    assert_eq!(unsafe { libc::sigaction(sig, &action, &mut old) }, 0);
+
+    let ns = NetNs::new("nft-eintr").expect("create a namespace (run the tests as root)");
+    let nft = ns.run(|| Nft::open_here("nft-eintr")).unwrap().unwrap();
+    // Nothing will arrive: the read ends when this runs out.
+    let timeout = nix::sys::time::TimeVal::new(0, 300_000);
+    setsockopt(&nft.sock, sockopt::ReceiveTimeout, &timeout).unwrap();
+    let (kind, took) = std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let nft = &nft;
+        let reader = s.spawn(move || {
+            // SAFETY: pthread_self has no preconditions.
+            tx.send(unsafe { libc::pthread_self() }).unwrap();
+            let start = Instant::now();
+            let kind = nft.recv(0).unwrap_err().kind();
+            (kind, start.elapsed())
+        });
+        let thread = rx.recv().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        // SAFETY: the reader thread is alive until it is joined below.
+        assert_eq!(unsafe { libc::pthread_kill(thread, sig) }, 0);
+        reader.join().unwrap()
+    });
+    // SAFETY: `old` is the action sigaction returned above.
+    unsafe { libc::sigaction(sig, &old, std::ptr::null_mut()) };
+    // Read again after the signal, it waited its whole timeout once more.
+    assert_eq!(kind, io::ErrorKind::WouldBlock);
+    assert!(took >= Duration::from_millis(350), "{took:?}");
+}
