@@ -237,6 +237,13 @@ pub(crate) enum Match {
         /// The set's name.
         set: String,
     },
+    /// `KEY . KEY != @set`: the packet's fields are no element of a set.
+    NotInSet {
+        /// The fields, concatenated.
+        keys: Vec<Field>,
+        /// The set's name.
+        set: String,
+    },
 }
 
 /// The rate of a `limit`: `limit rate [over] N/UNIT [burst B packets]`.

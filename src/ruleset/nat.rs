@@ -16,7 +16,10 @@ use super::NatFlags;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Mapping {
     /// Endpoint-independent: one outside port per inside endpoint, whatever
-    /// the destination (Linux keeps the inside port when it is free).
+    /// the destination (Linux keeps the inside port when it is free). With
+    /// an inbound map (full and restricted cone, hairpinning), an outside
+    /// port whose mapping lives is never given to another inside
+    /// endpoint: that one gets a port at random.
     EndpointIndependent,
     /// Address-and-port-dependent ("symmetric"): a new outside port, chosen
     /// at random, for every destination address and port.

@@ -248,7 +248,7 @@ fn is_transport(f: &Field) -> bool {
 fn reads_transport(rule: &Rule, from: usize) -> bool {
     let in_match = rule.matches[from..].iter().any(|m| match m {
         Match::Sport(_) | Match::Dport(_) => true,
-        Match::InSet { keys, .. } => keys.iter().any(is_transport),
+        Match::InSet { keys, .. } | Match::NotInSet { keys, .. } => keys.iter().any(is_transport),
         _ => false,
     });
     let in_stmt = rule.stmts.iter().any(|s| match s {
@@ -475,6 +475,7 @@ pub(crate) fn rule(r: &Rule) -> String {
             Match::CtState(s) => words.push(format!("ct state {}", bits(s.0, &CT_STATES))),
             Match::CtStatus(s) => words.push(format!("ct status {}", bits(*s, &CT_STATUS))),
             Match::InSet { keys, set } => words.push(format!("{} @{set}", concat(keys, l4))),
+            Match::NotInSet { keys, set } => words.push(format!("{} != @{set}", concat(keys, l4))),
         }
     }
     for s in &r.stmts {

@@ -9,7 +9,8 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use super::filter_rules::filter_rule;
-use super::nat::{behaviour, forward_nat, source_nat, timeout_sysctls, Out};
+use super::nat::{forward_nat, source_nat, timeout_sysctls, Out};
+use super::nat_presets::behaviour;
 use super::{Builder, TopologyError};
 use crate::ruleset::{
     BaseChain, Chain, ChainKind, Hook, NatSpec, NodeRuleset, Policy, RulesetConfig, Verdict,

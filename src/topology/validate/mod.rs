@@ -14,6 +14,7 @@ mod firewall;
 mod firewall_tests;
 mod names;
 mod nat;
+mod nat_presets;
 mod routes;
 
 pub(crate) use firewall::{compile as compile_netfilter, IfaceView, NodeView};

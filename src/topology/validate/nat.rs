@@ -1,6 +1,6 @@
 //! NATs checked against their node and turned into rules: source NAT,
-//! destination NAT, the RFC 4787 presets with their tracking sets, and
-//! hairpinning. What each installs is listed in `docs/nat.md`.
+//! destination NAT and hairpinning (the RFC 4787 presets are in
+//! `nat_presets`). What each installs is listed in `docs/nat.md`.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -10,23 +10,17 @@ use ipnet::IpNet;
 use super::firewall::NodeView;
 use super::TopologyError;
 use crate::ruleset::{
-    CtState, DataType, Field, Filtering, Mapping, Match, Nat, NatFlags, NatKind, NatStmt, NatTo,
-    PortRange, Rule, SetDef, SourceTo, Stmt, Verdict,
+    DataType, Match, Nat, NatFlags, NatKind, NatStmt, NatTo, PortRange, Rule, SetDef, SourceTo,
+    Stmt,
 };
 use crate::vocab::Family;
 
 /// `IPS_SRC_NAT`.
-const IPS_SRC_NAT: u32 = 1 << 4;
+pub(super) const IPS_SRC_NAT: u32 = 1 << 4;
 /// `IPS_DST_NAT`.
-const IPS_DST_NAT: u32 = 1 << 5;
-/// How long a tracking set keeps a mapping without a timeout of the user's.
-const DEFAULT_SET_TIMEOUT: Duration = Duration::from_secs(120);
+pub(super) const IPS_DST_NAT: u32 = 1 << 5;
 /// The size of the tracking sets.
 const SET_SIZE: u32 = 65535;
-/// The tracking sets of the RFC 4787 presets.
-const FULLCONE: &str = "nat_fullcone";
-const MAPPED: &str = "nat_mapped";
-const CONTACTED: &str = "nat_contacted";
 
 /// The rules being gathered, chain by chain.
 #[derive(Default)]
@@ -67,7 +61,13 @@ impl Forward {
 }
 
 impl Out {
-    fn set(&mut self, name: &str, key: Vec<DataType>, data: Vec<DataType>, timeout: Duration) {
+    pub(super) fn set(
+        &mut self,
+        name: &str,
+        key: Vec<DataType>,
+        data: Vec<DataType>,
+        timeout: Duration,
+    ) {
         if self.sets.iter().any(|s| s.name == name) {
             return;
         }
@@ -88,11 +88,7 @@ impl Out {
     }
 }
 
-fn udp() -> Match {
-    Match::L4Proto(17)
-}
-
-fn snat_to(addr: IpAddr, flags: NatFlags) -> Stmt {
+pub(super) fn snat_to(addr: IpAddr, flags: NatFlags) -> Stmt {
     Stmt::Nat(NatStmt {
         kind: NatKind::Snat,
         family: Family::of(addr),
@@ -105,19 +101,7 @@ fn snat_to(addr: IpAddr, flags: NatFlags) -> Stmt {
     })
 }
 
-fn map_dnat() -> Stmt {
-    Stmt::Nat(NatStmt {
-        kind: NatKind::Dnat,
-        family: Family::V4,
-        to: NatTo::Map {
-            key: vec![Field::Dport],
-            map: FULLCONE.into(),
-        },
-        flags: NatFlags::default(),
-    })
-}
-
-fn invalid(node: &str, nat: &Nat, reason: impl Into<String>) -> TopologyError {
+pub(super) fn invalid(node: &str, nat: &Nat, reason: impl Into<String>) -> TopologyError {
     TopologyError::InvalidNat {
         node: node.to_string(),
         nat: nat.describe(),
@@ -128,7 +112,7 @@ fn invalid(node: &str, nat: &Nat, reason: impl Into<String>) -> TopologyError {
 /// Hairpinning through outside address `w`: inside hosts on the other
 /// interfaces that send to `w` get the inbound translation `dnat` too, and
 /// are translated to `w` on their way back in (so the peer answers `w`).
-fn hairpin(
+pub(super) fn hairpin(
     out: &mut Out,
     node: &NodeView<'_>,
     oif: &str,
@@ -339,165 +323,6 @@ pub(super) fn forward_nat(
             &format!("hairpinning of `{}`", nat.describe()),
         )?;
         hairpin(out, node, iif, w, &inbound, &dnat);
-    }
-    Ok(())
-}
-
-pub(super) fn behaviour(
-    out: &mut Out,
-    node: &NodeView<'_>,
-    nat: &Nat,
-    oif: &str,
-    mapping: Mapping,
-    filtering: Filtering,
-) -> Result<(), TopologyError> {
-    if nat.ports.is_some() || nat.flags != NatFlags::default() {
-        return Err(invalid(node.name, nat, "a preset chooses its own ports"));
-    }
-    if out.preset {
-        return Err(invalid(node.name, nat, "one RFC 4787 preset per node"));
-    }
-    out.preset = true;
-    let w = node.addr_on(oif, Family::V4, &format!("NAT `{}`", nat.describe()))?;
-    let timeout = nat.timeout.unwrap_or(DEFAULT_SET_TIMEOUT);
-    let eim = match (mapping, filtering) {
-        (Mapping::EndpointIndependent, _) => true,
-        (Mapping::AddressAndPortDependent, Filtering::AddressAndPortDependent) => false,
-        (Mapping::AddressAndPortDependent, _) => {
-            return Err(invalid(
-                node.name,
-                nat,
-                "address-and-port-dependent mapping comes with address-and-port-dependent \
-                 filtering only",
-            ))
-        }
-    };
-    if !eim && nat.hairpin {
-        return Err(invalid(
-            node.name,
-            nat,
-            "hairpinning needs endpoint-independent mapping",
-        ));
-    }
-    let flags = NatFlags {
-        random: !eim,
-        ..NatFlags::default()
-    };
-    out.post.push(Rule::new(
-        vec![Match::Oifname(oif.into())],
-        vec![snat_to(w, flags)],
-    ));
-    if !eim {
-        return Ok(());
-    }
-    // The presets are IPv4: their sets and drops leave IPv6 alone, and
-    // inbound they take only what is sent to the outside address (not
-    // what the router forwards to other addresses).
-    let outbound = || {
-        vec![
-            Match::Oifname(oif.into()),
-            Match::NfProto(Family::V4),
-            udp(),
-            Match::CtStatus(IPS_SRC_NAT),
-        ]
-    };
-    // The inside host's answers in sessions a peer started through a
-    // mapping (translated on the way in, so their source is the mapping
-    // again by now): outbound traffic too, which keeps the mapping alive
-    // (RFC 4787 REQ-6).
-    let replies = || {
-        vec![
-            Match::Oifname(oif.into()),
-            Match::NfProto(Family::V4),
-            udp(),
-            Match::CtStatus(IPS_DST_NAT),
-        ]
-    };
-    let inbound = || {
-        vec![
-            Match::Iifname(oif.into()),
-            Match::Daddr(IpNet::from(w)),
-            udp(),
-        ]
-    };
-    let needs_map = filtering != Filtering::AddressAndPortDependent || nat.hairpin;
-    if needs_map {
-        let data = vec![DataType::Ipv4Addr, DataType::InetService];
-        out.set(FULLCONE, vec![DataType::InetService], data, timeout);
-        let inside = [
-            Field::CtOriginalSaddr(Family::V4),
-            Field::CtOriginalProtoSrc,
-        ];
-        let inside_of_replies = [Field::CtReplySaddr(Family::V4), Field::CtReplyProtoSrc];
-        // An update only refreshes an entry's timeout, never its data: a
-        // new connection through an outside port that a mapping the map
-        // still holds stood for (its conntrack entry gone first) replaces
-        // that entry. (The delete goes by key; a map's wants data too.)
-        let mut new = outbound();
-        new.push(Match::CtState(CtState::NEW));
-        out.track.push(Rule::new(
-            new,
-            vec![Stmt::Delete {
-                set: FULLCONE.into(),
-                key: vec![Field::Sport],
-                data: inside.to_vec(),
-            }],
-        ));
-        for (m, data) in [(outbound(), inside), (replies(), inside_of_replies)] {
-            out.track.push(Rule::new(
-                m,
-                vec![Stmt::Update {
-                    set: FULLCONE.into(),
-                    key: vec![Field::Sport],
-                    data: data.to_vec(),
-                }],
-            ));
-        }
-    }
-    if filtering == Filtering::AddressDependent {
-        let key = vec![DataType::InetService, DataType::Ipv4Addr];
-        out.set(CONTACTED, key, Vec::new(), timeout);
-        for m in [outbound(), replies()] {
-            out.track.push(Rule::new(
-                m,
-                vec![Stmt::Update {
-                    set: CONTACTED.into(),
-                    key: vec![Field::Sport, Field::Daddr(Family::V4)],
-                    data: Vec::new(),
-                }],
-            ));
-        }
-        let mut m = inbound();
-        m.push(Match::InSet {
-            keys: vec![Field::Dport, Field::Saddr(Family::V4)],
-            set: CONTACTED.into(),
-        });
-        out.pre.push(Rule::new(m, vec![map_dnat()]));
-    }
-    if filtering != Filtering::EndpointIndependent {
-        out.set(MAPPED, vec![DataType::InetService], Vec::new(), timeout);
-        for m in [outbound(), replies()] {
-            out.track.push(Rule::new(
-                m,
-                vec![Stmt::Update {
-                    set: MAPPED.into(),
-                    key: vec![Field::Sport],
-                    data: Vec::new(),
-                }],
-            ));
-        }
-        let mut m = inbound();
-        m.push(Match::InSet {
-            keys: vec![Field::Dport],
-            set: MAPPED.into(),
-        });
-        out.pre
-            .push(Rule::new(m, vec![Stmt::Verdict(Verdict::Drop)]));
-    } else {
-        out.pre.push(Rule::new(inbound(), vec![map_dnat()]));
-    }
-    if nat.hairpin {
-        hairpin(out, node, oif, w, &[udp()], &map_dnat());
     }
     Ok(())
 }

@@ -185,6 +185,8 @@ pub(super) const NFTA_LOOKUP_DREG: u16 = 3;
 pub(super) const NFTA_LOOKUP_SET_ID: u16 = 4;
 /// `NFTA_LOOKUP_FLAGS`: `NFT_LOOKUP_F_INV` (`!= @set`).
 pub(super) const NFTA_LOOKUP_FLAGS: u16 = 5;
+/// `NFT_LOOKUP_F_INV`: the lookup matches when the key is absent.
+pub(super) const NFT_LOOKUP_F_INV: u32 = 1;
 
 /// `NFTA_DYNSET_SET_NAME`.
 pub(super) const NFTA_DYNSET_SET_NAME: u16 = 1;

@@ -427,10 +427,11 @@ impl Reader<'_> {
                 let (key_len, _) = (self.sets)(&set)?;
                 let keys = self.fields_from(e.u32(NFTA_LOOKUP_SREG)?, key_len)?;
                 match e.u32(NFTA_LOOKUP_DREG) {
-                    None if e.u32(NFTA_LOOKUP_FLAGS).unwrap_or(0) == 0 => {
-                        self.matches.push(Match::InSet { keys, set })
-                    }
-                    None => return None,
+                    None => match e.u32(NFTA_LOOKUP_FLAGS).unwrap_or(0) {
+                        0 => self.matches.push(Match::InSet { keys, set }),
+                        NFT_LOOKUP_F_INV => self.matches.push(Match::NotInSet { keys, set }),
+                        _ => return None,
+                    },
                     Some(dreg) => {
                         let data = Value::MapData {
                             key: keys,

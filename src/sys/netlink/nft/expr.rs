@@ -283,16 +283,31 @@ pub(super) fn load_fields(
     Ok(slot)
 }
 
-/// `lookup reg SREG set NAME [dreg DREG]`.
-pub(super) fn lookup(out: &mut Attrs, sreg: u32, dreg: Option<u32>, set: &str, ids: SetIds<'_>) {
+/// How a lookup uses the set: data into a register, membership, or
+/// absence.
+#[derive(Clone, Copy)]
+pub(super) enum Lookup {
+    /// A map's data goes to this register.
+    Data(u32),
+    /// The key is an element.
+    Member,
+    /// The key is no element (`NFT_LOOKUP_F_INV`).
+    NotMember,
+}
+
+/// `lookup reg SREG set NAME [dreg DREG] [flags INV]`.
+pub(super) fn lookup(out: &mut Attrs, sreg: u32, how: Lookup, set: &str, ids: SetIds<'_>) {
     expr(out, "lookup", |d| {
         d.u32_be(NFTA_LOOKUP_SREG, sreg);
-        if let Some(dreg) = dreg {
+        if let Lookup::Data(dreg) = how {
             d.u32_be(NFTA_LOOKUP_DREG, dreg);
         }
         d.str(NFTA_LOOKUP_SET, set);
         if let Some(id) = ids(set) {
             d.u32_be(NFTA_LOOKUP_SET_ID, id);
+        }
+        if let Lookup::NotMember = how {
+            d.u32_be(NFTA_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
         }
     });
 }
@@ -365,7 +380,11 @@ fn encode_match(out: &mut Attrs, family: Family, m: &Match, ids: SetIds<'_>) -> 
         Match::CtStatus(s) => ct_bits(out, NFT_CT_STATUS, *s),
         Match::InSet { keys, set } => {
             load_fields(out, family, keys, 0)?;
-            lookup(out, reg_of_slot(0), None, set, ids);
+            lookup(out, reg_of_slot(0), Lookup::Member, set, ids);
+        }
+        Match::NotInSet { keys, set } => {
+            load_fields(out, family, keys, 0)?;
+            lookup(out, reg_of_slot(0), Lookup::NotMember, set, ids);
         }
     }
     Ok(())

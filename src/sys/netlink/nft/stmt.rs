@@ -3,7 +3,9 @@
 //! writes them (see `expr.rs` for the registers and the matches).
 
 use super::consts::*;
-use super::expr::{expr, immediate, ip_bytes, load_fields, lookup, reg_of_slot, slots, SetIds};
+use super::expr::{
+    expr, immediate, ip_bytes, load_fields, lookup, reg_of_slot, slots, Lookup, SetIds,
+};
 use super::msg::Attrs;
 use super::Family;
 use crate::ruleset::{Field, Limit, NatKind, NatStmt, NatTo, PortRange, Reject};
@@ -109,7 +111,7 @@ pub(super) fn nat(
         }
         NatTo::Map { key, map } => {
             load_fields(out, family, key, 0)?;
-            lookup(out, reg_of_slot(0), Some(NFT_REG_1), map, ids);
+            lookup(out, reg_of_slot(0), Lookup::Data(NFT_REG_1), map, ids);
             let addr_len = match n.family {
                 Ip::V4 => 4,
                 Ip::V6 => 16,
@@ -156,7 +158,9 @@ pub(super) fn masquerade(out: &mut Attrs, ports: &Option<PortRange>, f: &crate::
 
 /// `update @SET { KEY : DATA }` (`op` [`NFT_DYNSET_OP_UPDATE`]) or
 /// `delete @SET { KEY : DATA }` ([`NFT_DYNSET_OP_DELETE`]): key from slot
-/// 0, data from the next 16-byte register.
+/// 0, data from the next 16-byte register. Data with an address of the
+/// packet is loaded first: its family dependency uses the first register,
+/// which the key fills after it.
 pub(super) fn dynset(
     out: &mut Attrs,
     family: Family,
@@ -165,9 +169,16 @@ pub(super) fn dynset(
     data: &[Field],
     ids: SetIds<'_>,
 ) -> Result<(), String> {
-    let end = load_fields(out, family, key, 0)?;
+    let end: u32 = key.iter().map(|f| slots(f.data_type().len())).sum();
     let data_slot = end.div_ceil(4) * 4;
-    if !data.is_empty() {
+    let data_first = data
+        .iter()
+        .any(|f| matches!(f, Field::Saddr(_) | Field::Daddr(_)));
+    if data_first {
+        load_fields(out, family, data, data_slot)?;
+    }
+    load_fields(out, family, key, 0)?;
+    if !data.is_empty() && !data_first {
         load_fields(out, family, data, data_slot)?;
     }
     expr(out, "dynset", |d| {
