@@ -345,3 +345,36 @@ fn firewall_rules_that_cannot_match_are_refused_before_building() {
         Err(TopologyError::NetfilterOnSwitch { .. })
     ));
 }
+
+/// The README's NAT and firewall example: the reject of port 25 comes
+/// before the rule that accepts everything from inside, so r1 refuses
+/// h1's SMTP connection itself.
+#[test]
+fn the_readme_firewall_example_refuses_smtp_at_the_router() {
+    let t = home(Some(
+        Nat::port_restricted_cone("eth1").mapping_timeout(Duration::from_secs(30)),
+    ))
+    .nat(
+        "r1",
+        Nat::port_forward("eth1", Proto::Tcp, 8080, "198.51.100.1:80"),
+    )
+    .firewall(
+        "r1",
+        Firewall::new()
+            .policy(Chain::Forward, Policy::Drop)
+            .forward(Filter::accept().state(CtState::ESTABLISHED | CtState::RELATED))
+            .forward(Filter::reject().tcp().dport(25))
+            .forward(Filter::accept().iif("eth0"))
+            .forward(Filter::accept().tcp().dport(80)),
+    );
+    let net = Net::build(&t).unwrap();
+    let smtp = net["h1"].tcp_connect("203.0.113.10:25").run().unwrap();
+    assert_eq!(smtp.state, PortState::Refused);
+    let text = smtp.to_string();
+    assert!(
+        text.starts_with(
+            "tcp 203.0.113.10:25: refused (Destination Port Unreachable from 198.51.100.62) in "
+        ),
+        "{text}"
+    );
+}
