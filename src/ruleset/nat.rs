@@ -256,7 +256,8 @@ impl Nat {
         self
     }
 
-    /// Source NAT only: use these ports (`1024..=65535`); the rules then
+    /// Source NAT only: use these ports (`1..=65535`, first not after
+    /// last; ports below 1024 too, as the kernel allows); the rules then
     /// apply to TCP and UDP by port and to other protocols without.
     pub fn ports(mut self, ports: RangeInclusive<u16>) -> Nat {
         self.ports = Some((*ports.start(), *ports.end()));

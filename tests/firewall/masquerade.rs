@@ -218,3 +218,14 @@ fn a_conntrack_flush_breaks_an_established_udp_mapping() {
     srv.send_to(b"two", outside).unwrap();
     assert_eq!(recv_within(&h1, SILENT), None);
 }
+
+#[test]
+fn masquerade_to_ports_below_1024_uses_them() {
+    let net = Net::build(&home(Some(Nat::masquerade("eth1").ports(600..=610)))).unwrap();
+    let srv = udp(&net, "srv", "203.0.113.10:7");
+    let h1 = udp(&net, "h1", "0.0.0.0:4000");
+    h1.send_to(b"hi", "203.0.113.10:7").unwrap();
+    let (_, from) = recv_within(&srv, ARRIVES).expect("the server hears h1");
+    assert_eq!(from.ip().to_string(), "203.0.113.1");
+    assert!((600..=610).contains(&from.port()), "{from}");
+}
