@@ -52,8 +52,11 @@ impl Node {
     /// Makes `config`, compiled into `ruleset`, the node's NATs and
     /// firewall: its table changed in one transaction (removed when
     /// empty; the presets' sets keep their mappings when they and the
-    /// rules that write them stay the same), then the conntrack sysctls it sets written (the values they
-    /// replace are kept, and written back when no declaration sets them).
+    /// rules that write them stay the same), then the conntrack sysctls it
+    /// sets written (the values they replace are kept, and written back
+    /// when no declaration sets them). When a sysctl cannot be written,
+    /// the table and the declaration go back to what they were, and the
+    /// sysctls to the old declaration's values as far as they can.
     /// Refused once the network's teardown has begun.
     pub(crate) fn apply_netfilter(
         &self,
@@ -64,21 +67,48 @@ impl Node {
             format!("a change of the NATs and firewall of node {}", self.name())
         })?;
         let mut state = self.netfilter.lock().unwrap_or_else(|p| p.into_inner());
+        self.change_table(state.config.is_empty(), &state.installed, ruleset)?;
+        let old_config = std::mem::replace(&mut state.config, config);
+        let old_installed = std::mem::replace(&mut state.installed, ruleset.clone());
+        let Err(e) = self.write_netfilter_sysctls(&mut state, ruleset) else {
+            return Ok(());
+        };
+        // Back to the old table and declaration; the sysctls follow them
+        // as far as they can (a failure here is the first one's cause).
+        if self
+            .change_table(state.config.is_empty(), ruleset, &old_installed)
+            .is_ok()
+        {
+            state.config = old_config;
+            state.installed = old_installed.clone();
+            let _ = self.write_netfilter_sysctls(&mut state, &old_installed);
+        }
+        Err(e)
+    }
+
+    /// Changes the node's table from `old` (none when `was_empty`) to `new`.
+    fn change_table(&self, was_empty: bool, old: &NodeRuleset, new: &NodeRuleset) -> Result<()> {
         let mut batch = Batch::new();
-        if state.config.is_empty() {
-            if !ruleset.is_empty() {
-                batch.install_table(FIREWALL_FAMILY, FIREWALL_TABLE, ruleset);
+        if was_empty {
+            if !new.is_empty() {
+                batch.install_table(FIREWALL_FAMILY, FIREWALL_TABLE, new);
             }
         } else {
-            batch.update_table(FIREWALL_FAMILY, FIREWALL_TABLE, &state.installed, ruleset);
+            batch.update_table(FIREWALL_FAMILY, FIREWALL_TABLE, old, new);
         }
         if !batch.is_empty() {
             self.with_nft(|nft| nft.apply(&batch))?;
         }
-        // The table is in force from here on, whatever the sysctls do, so
-        // the next change replaces it.
-        state.config = config;
-        state.installed = ruleset.clone();
+        Ok(())
+    }
+
+    /// Writes the sysctls `ruleset` sets, saving the values they replace,
+    /// and writes back the saved values no declaration sets any more.
+    fn write_netfilter_sysctls(
+        &self,
+        state: &mut NetfilterState,
+        ruleset: &NodeRuleset,
+    ) -> Result<()> {
         if ruleset.sysctls.is_empty() && state.saved.is_empty() {
             return Ok(());
         }
