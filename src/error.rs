@@ -4,6 +4,7 @@
 //! the system call that went wrong.
 
 use std::io;
+use std::net::IpAddr;
 
 use std::fmt;
 
@@ -156,6 +157,23 @@ pub enum Error {
     InvalidAddress {
         /// The text given.
         input: String,
+    },
+
+    /// A node name given as a destination, for a node whose every address
+    /// another node holds too (nodes on separate segments may): a reply
+    /// would not tell which node answered.
+    #[error(
+        "node `{node}` has no address of its own to stand for it as a destination: \
+         another node holds each of its addresses too ({shared}); give an address instead"
+    )]
+    NoOwnAddress {
+        /// The node named.
+        node: String,
+        /// Its first address.
+        addr: IpAddr,
+        /// Its addresses and the other nodes that hold them:
+        /// `198.51.100.10 by hB`.
+        shared: String,
     },
 
     /// A probe failed to run (not: the probe ran and saw no reply).

@@ -408,6 +408,7 @@ fn rows() -> Vec<Row> {
     .chain(fault_rows::rows())
     .chain(probe_rows::wait_rows())
     .chain(capture_rows::rows())
+    .chain(probe_rows::name_rows())
     .collect()
 }
 
@@ -437,6 +438,7 @@ fn variant(e: &Error) -> String {
         Error::Sysctl { .. } => "Error::Sysctl".into(),
         Error::UnknownNode(_) => "Error::UnknownNode".into(),
         Error::InvalidAddress { .. } => "Error::InvalidAddress".into(),
+        Error::NoOwnAddress { .. } => "Error::NoOwnAddress".into(),
         Error::Spawn { .. } => "Error::Spawn".into(),
         Error::NotAWire { .. } => "Error::NotAWire".into(),
         Error::CaptureRefused(c) => format!("CaptureError::{}", name(format!("{c:?}"))),
@@ -525,6 +527,7 @@ fn every_bad_input_has_its_typed_error_and_the_doc_says_so() {
         "Error::Sysctl",
         "Error::UnknownNode",
         "Error::InvalidAddress",
+        "Error::NoOwnAddress",
         "ProbeError::ForeignNamespace",
         "ProbeError::InvalidOption",
         "ProbeError::PayloadTooLarge",

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::suite_files::{write, TWO_HOSTS};
+use common::suite_files::{write, ISLANDS, TWO_HOSTS};
 
 use netns_test::suite::{self, LoadOptions, SuiteError, SuiteErrorKind};
 
@@ -289,5 +289,42 @@ steps = [
     assert!(
         matches!(&errors[0].kind, SuiteErrorKind::UnknownNode { step: 2, node, .. } if node == "r9"),
         "{errors:#?}"
+    );
+}
+
+#[test]
+fn a_destination_node_with_no_address_of_its_own_is_found_by_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = r#"
+[[scenario]]
+name = "s"
+steps = [
+  { do = "ping", from = "rB", to = "hA" },
+  { do = "unreachable", from = "rA", to = "hB" },
+  { do = "tcp", from = "rB", to = "hA:80", expect = "refused" },
+  { do = "expect_packets", filter = { host = "hA" }, min = 0 },
+]
+"#;
+    let file = write(dir.path(), "f.toml", &format!("{body}{ISLANDS}"));
+    let errors = suite::check(&[&file], &LoadOptions::default());
+    let found: Vec<(usize, String)> = errors
+        .iter()
+        .map(|e| (e.line, e.kind.to_string()))
+        .collect();
+    let why = "node `hA` has no address of its own to stand for it as a destination: \
+               another node holds each of its addresses too (198.51.100.10 by hB)";
+    assert_eq!(
+        found,
+        [
+            (
+                5,
+                format!("step 1 (ping): `to`: {why}; give an address instead")
+            ),
+            (
+                7,
+                format!("step 3 (tcp): `to`: {why}; give an address instead")
+            ),
+        ],
+        "{found:#?}"
     );
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::suite_files::{write, TWO_HOSTS};
+use common::suite_files::{write, ISLANDS, TWO_HOSTS};
 
 use netns_test::harness::{Arguments, Conclusion};
 use netns_test::suite;
@@ -23,6 +23,19 @@ fn run_suite(dir: &std::path::Path) -> (Conclusion, String) {
         conclusion,
         std::fs::read_to_string(&log).unwrap_or_default(),
     )
+}
+
+/// Runs each scenario of `body` with lab `lab` in process: its report.
+fn run_scenarios(body: &str, lab: &str) -> Vec<suite::ScenarioReport> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "f.toml", &format!("{body}{lab}"));
+    let mut reports = Vec::new();
+    for loaded in suite::load(&[file], &Default::default()) {
+        for scenario in loaded.result.unwrap().scenarios {
+            reports.push(scenario.run());
+        }
+    }
+    reports
 }
 
 #[test]
@@ -151,5 +164,31 @@ steps = [{{ do = "path", from = "h1", to = "h2", via = ["198.51.100.253"] }}]
     assert!(
         why.contains("expected 198.51.100.253, got r1 (198.51.100.254)"),
         "{wrong:#?}"
+    );
+}
+
+#[test]
+fn a_node_name_as_a_destination_is_an_address_only_that_node_holds() {
+    // hB by name is 198.51.100.20: rA does not reach it, though hA, in
+    // rA's island, answers hB's other address, 198.51.100.10.
+    let body = r#"
+[[scenario]]
+name = "own"
+steps = [
+  { do = "unreachable", from = "rA", to = "hB" },
+  { do = "ping", from = "rB", to = "hB" },
+  { do = "path", from = "rB", to = "hB", via = ["hB"] },
+]
+"#;
+    let reports = run_scenarios(body, ISLANDS);
+    assert_eq!(reports.len(), 1);
+    let r = &reports[0];
+    assert_eq!(r.verdict, suite::Verdict::Passed, "{:#?}", r.log);
+    assert!(
+        r.log
+            .iter()
+            .any(|l| l.contains("198.51.100.20 did not answer")),
+        "{:#?}",
+        r.log
     );
 }

@@ -23,7 +23,7 @@ pub fn finish<T>(result: Result<T, AssertFailure>, message: Option<String>) -> T
 ///
 /// ```text
 /// assert_reachable!(net["h1"] => "203.0.113.1");
-/// assert_reachable!(net["h1"] => "h2");                    // a node name: its first address
+/// assert_reachable!(net["h1"] => "h2");                    // a node name: its first own address
 /// assert_reachable!(net["h1"] => ip, "after {} s", secs); // an IpAddr, and a message
 /// assert_reachable!(node => "203.0.113.1");               // any &Node / Node expression
 /// ```

@@ -14,7 +14,7 @@
 //!         .route("h2", Route::default_via("203.0.113.254")),
 //! )?;
 //! assert_reachable!(net["h1"] => "203.0.113.1");
-//! assert_reachable!(net["h1"] => "h2", "h2 by name: its first address");
+//! assert_reachable!(net["h1"] => "h2", "h2 by name: its first address of its own");
 //! assert_unreachable!(net["h1"] => "203.0.113.99");
 //! assert_path!(net["h1"] => "203.0.113.1", via ["r1"]);
 //! # Ok::<(), netns_test::Error>(())
@@ -44,8 +44,12 @@
 //!
 //! A destination is an IP address (text or `IpAddr`), never looked up in
 //! DNS. When the network is known, a node name is accepted too and means
-//! that node's first IPv4 address, else its first IPv6 address (topology
-//! order).
+//! that node's first IPv4 address that no other node holds, else its first
+//! such IPv6 address (topology order): a reply to it can only come from
+//! that node. A node whose every address another node holds too (nodes on
+//! separate segments may share one) stands for none: the assertion fails
+//! with [`Error::NoOwnAddress`](crate::Error::NoOwnAddress) as its probe's
+//! error.
 
 // A failure carries the whole evidence (reports of several nodes); it is
 // made once, when a test is about to fail, so its size does not matter.
@@ -59,7 +63,7 @@ use crate::inspect::{NetfilterReport, NodeReport};
 /// How many packets a failure lists when capture is on.
 pub const PACKETS_SHOWN: usize = crate::capture::RECENT;
 use crate::probe::{PingReport, TraceReport};
-use crate::vocab::{Family, IntoIp};
+use crate::vocab::IntoIp;
 use crate::{Net, Node};
 
 pub(crate) mod macros;
@@ -112,16 +116,56 @@ impl<'a> Source<'a> {
         self.node.directory().name_of(ip).map(str::to_string)
     }
 
-    /// Parses `dst`; with the network known, a node name is accepted.
-    fn resolve(&self, dst: impl IntoIp) -> Result<IpAddr, String> {
+    /// Parses `dst`; with the network known, a node name is accepted (the
+    /// address that stands for it: see the [module documentation](self)).
+    /// `Err` with the text and, for a node with no address of its own, why
+    /// it stands for none.
+    fn resolve(&self, dst: impl IntoIp) -> Result<IpAddr, (String, Option<crate::Error>)> {
         match dst.into_ip() {
             Ok(ip) => Ok(ip),
-            Err(text) => self
-                .net
-                .and_then(|net| net.node(&text).ok())
-                .and_then(|n| n.ip(Family::V4).or_else(|| n.ip(Family::V6)))
-                .ok_or(text),
+            Err(text) => match self.net.and_then(|net| net.node(&text).ok()) {
+                Some(n) => match n.directory().destination_of(n.name()) {
+                    Some(Ok(ip)) => Ok(ip),
+                    Some(Err(e)) => Err((text, Some(e))),
+                    None => Err((text, None)),
+                },
+                None => Err((text, None)),
+            },
         }
+    }
+
+    /// The failure of an assertion whose destination `text` stands for no
+    /// address: not an address nor a node, or (`why`) a node with no
+    /// address of its own.
+    fn unresolved(
+        &self,
+        kind: AssertKind,
+        text: String,
+        why: Option<crate::Error>,
+    ) -> AssertFailure {
+        let (reason, probe) = match why {
+            Some(e) => ("a node with no address of its own", e.to_string()),
+            None => (
+                "not an IP address or a node name",
+                format!(
+                    "`{text}` is not an IP address{}",
+                    if self.net.is_some() {
+                        " nor a node of the network"
+                    } else {
+                        " (node names need the `net[\"node\"]` form)"
+                    }
+                ),
+            ),
+        };
+        let mut f = AssertFailure::new(
+            kind,
+            self.node.name(),
+            text,
+            reason,
+            ProbeResult::Error(probe),
+        );
+        self.evidence(&mut f, &[self.node.name().to_string()]);
+        f
     }
 
     /// The reports of `names` (deduplicated, in order); only the source's

@@ -83,17 +83,9 @@ pub fn path_with<'a, S: AsRef<str>>(
 ) -> Result<TraceReport, AssertFailure> {
     let src = src.into();
     let via: Vec<String> = via.iter().map(|s| s.as_ref().to_string()).collect();
-    let ip = src.resolve(dst).map_err(|text| {
-        let mut f = AssertFailure::new(
-            AssertKind::Path,
-            src.node.name(),
-            text.clone(),
-            "not an IP address or a node name",
-            ProbeResult::Error(format!("`{text}` is not an IP address")),
-        );
-        src.evidence(&mut f, &[src.node.name().to_string()]);
-        f
-    })?;
+    let ip = src
+        .resolve(dst)
+        .map_err(|(text, why)| src.unresolved(AssertKind::Path, text, why))?;
     let dst_node = src.name_of(ip);
     let last = dst_node.clone().unwrap_or_else(|| ip.to_string());
     let mut expected = via;

@@ -27,24 +27,9 @@ fn run_ping(
     dst: impl IntoIp,
     opts: &PingOptions,
 ) -> Result<(IpAddr, PingReport), AssertFailure> {
-    let dst = src.resolve(dst).map_err(|text| {
-        let mut f = AssertFailure::new(
-            kind,
-            src.node.name(),
-            text.clone(),
-            "not an IP address or a node name",
-            ProbeResult::Error(format!(
-                "`{text}` is not an IP address{}",
-                if src.net.is_some() {
-                    " nor a node of the network"
-                } else {
-                    " (node names need the `net[\"node\"]` form)"
-                }
-            )),
-        );
-        src.evidence(&mut f, &[src.node.name().to_string()]);
-        f
-    })?;
+    let dst = src
+        .resolve(dst)
+        .map_err(|(text, why)| src.unresolved(kind, text, why))?;
     match src.node.ping(dst).options(opts.clone()).run() {
         Ok(r) => Ok((dst, r)),
         Err(e) => {

@@ -8,6 +8,7 @@ use super::path::judge_path;
 use super::reach::ping_summary;
 use super::*;
 use crate::probe::{EchoReply, Hop, HopKind, HopProbe, IcmpErrorKind, PingError, Unreachable};
+use crate::vocab::Family;
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()

@@ -19,6 +19,7 @@ pub(crate) mod teardown;
 pub use faults::ActiveFault;
 pub use net::Net;
 pub(crate) use net::{Veth, VethEnd};
+pub(crate) use node::Directory;
 pub use node::Node;
 pub use node_thread::{NodeThread, StopToken};
 pub(crate) use relay::{Relay, SharedRule};

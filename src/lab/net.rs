@@ -97,23 +97,7 @@ impl Net {
         let built = build::build(plan)?;
         let namespaces = built.namespaces;
         let seed = resolve_seed(plan.seed);
-        let directory = Arc::new(Directory::new(
-            plan.nodes
-                .iter()
-                .flat_map(|n| {
-                    n.ifaces
-                        .iter()
-                        .flat_map(move |i| i.addrs.iter().map(move |a| (a.addr(), n.name.clone())))
-                })
-                .collect(),
-            plan.nodes
-                .iter()
-                .map(|n| {
-                    let ifaces = n.ifaces.iter().map(|i| i.name.clone()).collect();
-                    (n.name.clone(), ifaces)
-                })
-                .collect(),
-        ));
+        let directory = Arc::new(Directory::of_plan(plan));
         let attachments = Arc::new(Attachments::default());
         let torn = Arc::new(AtomicBool::new(false));
         let mut nodes = Vec::with_capacity(namespaces.len());

@@ -18,14 +18,14 @@ use crate::sys::netlink::nft::Nft;
 use crate::sys::netlink::sync::RouteSocket;
 use crate::sys::netns::{NetNs, NsGuard};
 use crate::sys::process::command_in;
-use crate::topology::PlanIface;
+use crate::topology::{Plan, PlanIface};
 use crate::vocab::Family;
 use std::os::fd::AsFd;
 
 /// Which node holds which address, and which interfaces each node was
 /// made with, shared by the nodes of one network; the address lookups are
 /// hash lookups.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Directory {
     /// Every node that holds each address (nodes on separate segments may
     /// hold the same one), in topology order.
@@ -60,14 +60,94 @@ impl Directory {
         self.by_ip.get(&ip).map_or(&[], Vec::as_slice)
     }
 
-    /// The first address of node `name`: its first IPv4 address, else its
-    /// first IPv6 address, in topology order.
-    pub(crate) fn first_addr_of(&self, name: &str) -> Option<IpAddr> {
-        let mine = self.by_name.get(name)?;
-        mine.iter()
-            .find(|a| a.is_ipv4())
-            .or_else(|| mine.first())
-            .copied()
+    /// The directory of the nodes of `plan` and their addresses.
+    pub(crate) fn of_plan(plan: &Plan) -> Self {
+        Directory::new(
+            plan.nodes
+                .iter()
+                .flat_map(|n| {
+                    n.ifaces
+                        .iter()
+                        .flat_map(move |i| i.addrs.iter().map(move |a| (a.addr(), n.name.clone())))
+                })
+                .collect(),
+            plan.nodes
+                .iter()
+                .map(|n| {
+                    let ifaces = n.ifaces.iter().map(|i| i.name.clone()).collect();
+                    (n.name.clone(), ifaces)
+                })
+                .collect(),
+        )
+    }
+
+    /// The addresses of family `fam` of node `name`, in topology order.
+    fn addrs_of(&self, name: &str, fam: Family) -> Vec<IpAddr> {
+        let mine = self.by_name.get(name).map_or(&[][..], Vec::as_slice);
+        let mut out: Vec<IpAddr> = Vec::new();
+        for a in mine.iter().filter(|a| fam.holds(**a)) {
+            if !out.contains(a) {
+                out.push(*a);
+            }
+        }
+        out
+    }
+
+    /// The address of family `fam` that stands for node `name`: its first
+    /// address of the family that no other node holds (topology order).
+    /// `Err` with its addresses of the family when another node holds each
+    /// of them too (nodes on separate segments may), `None` when it has
+    /// none of the family.
+    pub(crate) fn own_addr(&self, name: &str, fam: Family) -> Option<Result<IpAddr, Vec<IpAddr>>> {
+        let mine = self.addrs_of(name, fam);
+        if mine.is_empty() {
+            return None;
+        }
+        match mine.iter().find(|a| self.owners_of(**a).len() == 1) {
+            Some(own) => Some(Ok(*own)),
+            None => Some(Err(mine)),
+        }
+    }
+
+    /// Which other nodes than `name` hold each of `addrs`:
+    /// `198.51.100.10 by hB; 2001:db8::a by hB, hC`.
+    pub(crate) fn held_by_others(&self, name: &str, addrs: &[IpAddr]) -> String {
+        let each: Vec<String> = addrs
+            .iter()
+            .map(|a| {
+                let others: Vec<&str> = self
+                    .owners_of(*a)
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|o| *o != name)
+                    .collect();
+                format!("{a} by {}", others.join(", "))
+            })
+            .collect();
+        each.join("; ")
+    }
+
+    /// The address node `name` stands for as a destination: its first
+    /// IPv4 address that no other node holds, else its first such IPv6
+    /// address (topology order), so that a reply can only come from it.
+    /// `None` when it has no address; [`Error::NoOwnAddress`] when another
+    /// node holds each of its addresses too.
+    pub(crate) fn destination_of(&self, name: &str) -> Option<Result<IpAddr>> {
+        let v4 = self.own_addr(name, Family::V4);
+        let v6 = self.own_addr(name, Family::V6);
+        let mut shared = Vec::new();
+        for found in [v4, v6].into_iter().flatten() {
+            match found {
+                Ok(ip) => return Some(Ok(ip)),
+                Err(addrs) => shared.extend(addrs),
+            }
+        }
+        let first = *shared.first()?;
+        Some(Err(Error::NoOwnAddress {
+            node: name.to_string(),
+            addr: first,
+            shared: self.held_by_others(name, &shared),
+        }))
     }
 
     /// Each node, with the interfaces the topology made in it.

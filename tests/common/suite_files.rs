@@ -17,3 +17,14 @@ pub(crate) const TWO_HOSTS: &str = r#"
 a = { node = "h1", iface = "eth0", addr = "198.51.100.1/24" }
 b = { node = "h2", iface = "eth0", addr = "198.51.100.2/24" }
 "#;
+
+/// Two islands whose hosts both hold 198.51.100.10; hB also holds
+/// 198.51.100.20, which no other node does.
+pub(crate) const ISLANDS: &str = r#"
+[[topology.links]]
+a = { node = "hA", iface = "eth0", addr = "198.51.100.10/24" }
+b = { node = "rA", iface = "eth0", addr = "198.51.100.1/24" }
+[[topology.links]]
+a = { node = "hB", iface = "eth0", addr = ["198.51.100.10/24", "198.51.100.20/24"] }
+b = { node = "rB", iface = "eth0", addr = "198.51.100.2/24" }
+"#;

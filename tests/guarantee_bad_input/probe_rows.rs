@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use netns_test::probe::{self, PingOptions, TraceMode, TraceOptions};
-use netns_test::Error;
+use netns_test::{Error, Net, Topology};
 
 use super::{row, Row};
 
@@ -401,4 +401,27 @@ pub(crate) fn wait_rows() -> Vec<Row> {
             },
         ),
     ]
+}
+
+/// The rows of a node name that stands for no address as a destination
+/// (each builds a lab of its own).
+pub(crate) fn name_rows() -> Vec<Row> {
+    vec![row(
+        "live network",
+        r#"net["r"].ping("h1").run(), h2 holding h1's only address too"#,
+        |_| {
+            let net = Net::build(
+                &Topology::new()
+                    .link(
+                        ("h1", "e0", "198.51.100.10/24"),
+                        ("r", "e0", "198.51.100.1/24"),
+                    )
+                    .link(
+                        ("h2", "e0", "198.51.100.10/24"),
+                        ("r", "e1", "203.0.113.1/24"),
+                    ),
+            )?;
+            net["r"].ping("h1").run().map(drop)
+        },
+    )]
 }

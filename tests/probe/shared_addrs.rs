@@ -80,3 +80,38 @@ fn a_shared_address_names_no_node() {
     let t = net["rB"].traceroute("198.51.100.20").run().unwrap();
     assert_eq!(t.names(), [Some("hB")], "{t}");
 }
+
+#[test]
+fn a_node_name_stands_for_an_address_only_that_node_holds() {
+    let net = islands();
+    // hB by name: 198.51.100.20, its own; not 198.51.100.10, which hA in
+    // the other island answers.
+    let r = assert::reachable(Source::with_net(&net, &net["rB"]), "hB").unwrap();
+    assert_eq!(r.destination, ip("198.51.100.20"), "{r}");
+    assert::unreachable(Source::with_net(&net, &net["rA"]), "hB").unwrap();
+    let r = net["rA"].ping("hB").count(1).run().unwrap();
+    assert_eq!((r.destination, r.received), (ip("198.51.100.20"), 0), "{r}");
+    // hA holds no address of its own: its name stands for none, though
+    // hB answers 198.51.100.10 from rB.
+    let expected = "node `hA` has no address of its own to stand for it as a destination: \
+                    another node holds each of its addresses too (198.51.100.10 by hB)";
+    let f = assert::reachable(Source::with_net(&net, &net["rB"]), "hA").unwrap_err();
+    assert_eq!(f.reason, "a node with no address of its own", "{f}");
+    assert!(f.probe.to_string().contains(expected), "{f}");
+    let f = assert::unreachable(Source::with_net(&net, &net["rA"]), "hA").unwrap_err();
+    assert!(f.probe.to_string().contains(expected), "{f}");
+    let f = assert::path(Source::with_net(&net, &net["rB"]), "hA", &["hA"]).unwrap_err();
+    assert!(f.probe.to_string().contains(expected), "{f}");
+    match net["rB"].ping("hA").count(1).run() {
+        Err(netns_test::Error::NoOwnAddress { node, addr, .. }) => {
+            assert_eq!((node.as_str(), addr), ("hA", ip("198.51.100.10")))
+        }
+        other => panic!("expected NoOwnAddress, got {other:?}"),
+    }
+    let e = net["rB"].tcp_connect("hA:80").run().unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("node `hA` has no address of its own"),
+        "{e}"
+    );
+}

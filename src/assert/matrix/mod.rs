@@ -70,35 +70,14 @@ impl Cell {
 /// the family that no other node holds; else its first address of the
 /// family and why it is not pinged. `None` if it has none of the family.
 fn target(net: &Net, to: &str, fam: Family) -> Option<Result<IpAddr, (IpAddr, String)>> {
-    let node = &net[to];
-    let mine: Vec<IpAddr> = node
-        .declared_addrs()
-        .iter()
-        .map(|(_, a)| a.addr())
-        .filter(|a| fam.holds(*a))
-        .collect();
-    let first = *mine.first()?;
-    let dir = node.directory();
-    if let Some(own) = mine.iter().find(|a| dir.owners_of(**a).len() == 1) {
-        return Some(Ok(*own));
-    }
-    let shared: Vec<String> = mine
-        .iter()
-        .map(|a| {
-            let others: Vec<&str> = dir
-                .owners_of(*a)
-                .iter()
-                .map(String::as_str)
-                .filter(|o| *o != to)
-                .collect();
-            format!("{a} by {}", others.join(", "))
-        })
-        .collect();
-    let why = format!(
-        "not probed: every {fam} address of {to} is held by another node too ({})",
-        shared.join("; ")
-    );
-    Some(Err((first, why)))
+    let dir = net[to].directory();
+    Some(dir.own_addr(to, fam)?.map_err(|mine| {
+        let why = format!(
+            "not probed: every {fam} address of {to} is held by another node too ({})",
+            dir.held_by_others(to, &mine)
+        );
+        (mine[0], why)
+    }))
 }
 
 /// A connectivity check over the nodes of a network, made by

@@ -398,7 +398,9 @@ pub(crate) fn check_scenario(
             }
         }
         for (field, value, host) in placed.step.hosts() {
-            match lab.host(host) {
+            // A probe's destination (`to`) must stand for one node; a
+            // capture filter's host matches every address of the node.
+            match lab.host(host, field == "to") {
                 Ok(()) => {}
                 Err(HostProblem::Unknown) => out.push((
                     placed.offset,
@@ -415,6 +417,12 @@ pub(crate) fn check_scenario(
                     step_no,
                     verb,
                     format!("`{field}`: node `{host}` has no address"),
+                )),
+                Err(HostProblem::NoOwnAddress(why)) => out.push(invalid(
+                    placed.offset,
+                    step_no,
+                    verb,
+                    format!("`{field}`: {why}"),
                 )),
             }
         }

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 
+use crate::lab::Directory;
 use crate::topology::Plan;
 use crate::Topology;
 
@@ -26,6 +27,8 @@ pub(crate) struct LabView {
     /// Each node's interfaces, with their addresses.
     ifaces: BTreeMap<String, Vec<(String, Vec<IpAddr>)>>,
     links: Vec<LinkView>,
+    /// Which node holds which address.
+    directory: Directory,
     /// Whether the interfaces and links are known (the lab was planned).
     planned: bool,
 }
@@ -37,6 +40,9 @@ pub(crate) enum HostProblem {
     Unknown,
     /// A node with no address.
     NoAddress,
+    /// A node, as a destination, whose every address another node holds
+    /// too: why.
+    NoOwnAddress(String),
 }
 
 /// What a step's `a`, `b` and `iface` name, when not exactly one link.
@@ -88,6 +94,7 @@ impl LabView {
             nodes,
             ifaces,
             links,
+            directory: Directory::of_plan(&plan),
             planned: true,
         }
     }
@@ -119,15 +126,14 @@ impl LabView {
     }
 
     /// The address `text` stands for, as a step resolves it when it runs:
-    /// an address, or a node's first IPv4 address (else its first IPv6
-    /// one); none when that is not known before running.
+    /// an address, or a node's first IPv4 address that no other node
+    /// holds (else its first such IPv6 one); none when that is not known
+    /// before running, or there is none.
     pub(crate) fn ip(&self, text: &str) -> Option<IpAddr> {
         if let Ok(ip) = text.parse::<IpAddr>() {
             return Some(ip);
         }
-        let addrs = self.addrs(text);
-        let v4 = addrs.iter().find(|a| a.is_ipv4());
-        v4.or_else(|| addrs.first()).copied()
+        self.directory.destination_of(text)?.ok()
     }
 
     /// The socket address `text` (`address:port` or `node:port`) stands
@@ -140,14 +146,18 @@ impl LabView {
         Some(SocketAddr::new(self.ip(host)?, port.parse().ok()?))
     }
 
-    /// Whether `text` names a host: an address, or a node with an address.
-    pub(crate) fn host(&self, text: &str) -> Result<(), HostProblem> {
+    /// Whether `text` names a host: an address, or a node with an address
+    /// (one of its own if it is a `destination`, which a reply must come
+    /// from).
+    pub(crate) fn host(&self, text: &str, destination: bool) -> Result<(), HostProblem> {
         if text.parse::<IpAddr>().is_ok() {
             Ok(())
         } else if !self.has_node(text) {
             Err(HostProblem::Unknown)
         } else if self.planned && self.addrs(text).is_empty() {
             Err(HostProblem::NoAddress)
+        } else if let Some(Err(e)) = self.directory.destination_of(text).filter(|_| destination) {
+            Err(HostProblem::NoOwnAddress(e.to_string()))
         } else {
             Ok(())
         }

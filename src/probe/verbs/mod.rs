@@ -39,8 +39,10 @@ const WAIT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A destination given as text that did not parse as an address: a node
 /// name of the lab (`"h2"`, or `"h2:80"` for a socket address) means that
-/// node's first IPv4 address, else its first IPv6 address, in topology
-/// order; anything else is [`Error::InvalidAddress`].
+/// node's first IPv4 address that no other node holds, else its first such
+/// IPv6 address, in topology order; a node whose every address another
+/// node holds too is [`Error::NoOwnAddress`]; anything else is
+/// [`Error::InvalidAddress`].
 trait Resolve: Sized {
     type Addr;
     fn resolve(self, node: &Node) -> Result<Self::Addr>;
@@ -49,10 +51,9 @@ trait Resolve: Sized {
 impl Resolve for std::result::Result<IpAddr, String> {
     type Addr = IpAddr;
     fn resolve(self, node: &Node) -> Result<IpAddr> {
-        self.or_else(|text| {
-            node.directory()
-                .first_addr_of(&text)
-                .ok_or(Error::InvalidAddress { input: text })
+        self.or_else(|text| match node.directory().destination_of(&text) {
+            Some(found) => found,
+            None => Err(Error::InvalidAddress { input: text }),
         })
     }
 }
@@ -61,12 +62,12 @@ impl Resolve for std::result::Result<SocketAddr, String> {
     type Addr = SocketAddr;
     fn resolve(self, node: &Node) -> Result<SocketAddr> {
         self.or_else(|text| {
-            text.rsplit_once(':')
-                .and_then(|(name, port)| {
-                    let port = port.parse::<u16>().ok()?;
-                    Some(SocketAddr::new(node.directory().first_addr_of(name)?, port))
-                })
-                .ok_or(Error::InvalidAddress { input: text })
+            let found = text.rsplit_once(':').and_then(|(name, port)| {
+                let port = port.parse::<u16>().ok()?;
+                let ip = node.directory().destination_of(name)?;
+                Some(ip.map(|ip| SocketAddr::new(ip, port)))
+            });
+            found.unwrap_or(Err(Error::InvalidAddress { input: text }))
         })
     }
 }

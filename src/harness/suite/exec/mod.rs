@@ -25,7 +25,7 @@ use super::format::units::Dur;
 use super::{PlacedStep, Scenario};
 use crate::capture::Capture;
 use crate::fault::{Flap, LinkDown, Partition};
-use crate::{Family, Net};
+use crate::Net;
 use program::{describe, indent, Launch, Output, Program};
 
 /// What a step waits at most when its file sets no `timeout`.
@@ -322,7 +322,8 @@ impl<'n> Runner<'n> {
         Ok(format!("`{}` printed: {line}", s.name))
     }
 
-    /// An address: an IP address, or a node name (its first address).
+    /// An address: an IP address, or a node name (its first IPv4 address
+    /// that no other node holds, else its first such IPv6 one).
     pub(crate) fn ip(&self, text: &str) -> Result<IpAddr, String> {
         if let Ok(ip) = text.parse::<IpAddr>() {
             return Ok(ip);
@@ -331,9 +332,10 @@ impl<'n> Runner<'n> {
             .net
             .node(text)
             .map_err(|_| format!("`{text}` is neither an address nor a node"))?;
-        node.ip(Family::V4)
-            .or_else(|| node.ip(Family::V6))
-            .ok_or_else(|| format!("node `{text}` has no address"))
+        match node.directory().destination_of(text) {
+            Some(found) => found.map_err(|e| e.to_string()),
+            None => Err(format!("node `{text}` has no address")),
+        }
     }
 
     /// `address:port` or `node:port`.
