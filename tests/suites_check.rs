@@ -328,3 +328,32 @@ steps = [
         "{found:#?}"
     );
 }
+
+#[test]
+fn a_connectivity_step_with_no_node_is_found_by_check() {
+    let errors = mistakes(
+        r#"
+[[scenario]]
+name = "s"
+steps = [
+  { do = "connectivity", nodes = [] },
+  { do = "connectivity", nodes = ["h1", "h2"] },
+  { do = "connectivity" },
+]
+"#,
+    );
+    let found: Vec<(usize, String)> = errors
+        .iter()
+        .map(|e| (e.line, e.kind.to_string()))
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            5,
+            "step 1 (connectivity): `nodes` is empty: no pair to probe; name at least two \
+             nodes, or leave `nodes` out for every node"
+                .to_string()
+        )],
+        "{found:#?}"
+    );
+}

@@ -192,3 +192,31 @@ steps = [
         r.log
     );
 }
+
+#[test]
+fn a_connectivity_step_counts_only_the_nodes_that_took_part() {
+    // h3 is IPv6 only, with no IPv6 partner: left out of every pair.
+    let lab = r#"
+[[topology.links]]
+a = { node = "h1", iface = "eth0", addr = "198.51.100.1/24" }
+b = { node = "h2", iface = "eth0", addr = "198.51.100.2/24" }
+[[topology.links]]
+a = { node = "h3", iface = "eth0", addr = "2001:db8::3/64" }
+b = { node = "h1", iface = "eth1" }
+"#;
+    let body = r#"
+[[scenario]]
+name = "all"
+steps = [{ do = "connectivity" }]
+"#;
+    let reports = run_scenarios(body, lab);
+    let r = &reports[0];
+    assert_eq!(r.verdict, suite::Verdict::Passed, "{:#?}", r.log);
+    assert!(
+        r.log
+            .iter()
+            .any(|l| l.contains("2 nodes reach each other as expected")),
+        "{:#?}",
+        r.log
+    );
+}

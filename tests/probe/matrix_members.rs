@@ -84,3 +84,49 @@ fn a_node_named_twice_counts_once() {
     assert_eq!(m.nodes, ["h1", "h2"]);
     assert_eq!(m.cells.len(), 2, "{m}");
 }
+
+#[test]
+fn a_matrix_with_no_pair_to_probe_fails() {
+    let net = lab();
+    let f = net
+        .connectivity()
+        .nodes(Vec::<String>::new())
+        .check()
+        .unwrap_err();
+    assert!(f.matrix.cells.is_empty(), "{f}");
+    assert_eq!(
+        f.matrix.errors,
+        ["no node given to .nodes(): no pair to probe"]
+    );
+    // One node with an address: nothing to pair it with.
+    let one =
+        Net::build(&Topology::new().link(("a", "eth0", "198.51.100.1/24"), ("b", "eth0"))).unwrap();
+    let f = one.connectivity().check().unwrap_err();
+    assert_eq!(
+        f.matrix.errors,
+        ["1 node(s) of the matrix have an address: no pair to probe"]
+    );
+    assert!(f.to_string().contains("errors:\n  1 node(s)"), "{f}");
+    // Two nodes, one IPv4 only, the other IPv6 only.
+    let apart = Net::build(&Topology::new().link(
+        ("a", "eth0", "198.51.100.1/24"),
+        ("b", "eth0", "2001:db8::2/64"),
+    ))
+    .unwrap();
+    let m = apart.connectivity().run();
+    assert!(!m.is_ok(), "{m}");
+    assert_eq!(
+        m.errors,
+        ["no two nodes of the matrix have an address of the same family: no pair to probe"]
+    );
+}
+
+#[test]
+fn a_node_left_out_for_lack_of_a_partner_is_no_error_but_takes_no_part() {
+    // h4 and h5 are IPv6 only, h1 and h2 dual stack: every node has a
+    // partner; h3 has no address.
+    let net = lab();
+    let m = net.connectivity().family(Family::V4).check().unwrap();
+    assert_eq!(m.nodes, ["h1", "h2", "h4", "h5"]);
+    assert_eq!(m.probed_nodes(), ["h1", "h2"]);
+}

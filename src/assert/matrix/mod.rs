@@ -242,9 +242,12 @@ impl Connectivity<'_> {
     /// Probes every pair; `Err` if a pair that is not an exception got no
     /// reply (or was not probed: [`CellState::Unknown`]), a name given to
     /// [`except`](Self::except) or [`nodes`](Self::nodes) is not a node of
-    /// the network, or a node given to [`nodes`](Self::nodes) or the family
-    /// given to [`family`](Self::family) takes part in no pair. Never
-    /// panics.
+    /// the network, a node given to [`nodes`](Self::nodes) or the family
+    /// given to [`family`](Self::family) takes part in no pair, or there
+    /// is no pair at all to probe (no node given to
+    /// [`nodes`](Self::nodes), fewer than two nodes with an address, or
+    /// none sharing a family): a check that probed nothing does not pass.
+    /// Never panics.
     ///
     /// ```
     /// use netns_test::{Net, Route, Topology};
@@ -380,8 +383,8 @@ impl Connectivity<'_> {
 
 impl Connectivity<'_> {
     /// The nodes and families of the matrix, and the problems of the check
-    /// itself: unknown names, and named nodes or a named family that would
-    /// take part in no pair.
+    /// itself: unknown names, named nodes or a named family that would
+    /// take part in no pair, and no pair at all.
     fn members(&self) -> (Vec<String>, Vec<Family>, Vec<String>) {
         let mut errors = Vec::new();
         let has = |n: &str, f: Family| self.net[n].ip(f).is_some();
@@ -450,6 +453,21 @@ impl Connectivity<'_> {
                     "{with} node(s) of the matrix have an {f} address: no {f} pair to probe"
                 ));
             }
+        }
+        // A check that probes nothing proves nothing.
+        if families.is_empty() && errors.len() == before {
+            errors.push(match &self.nodes {
+                Some(list) if list.is_empty() => {
+                    "no node given to .nodes(): no pair to probe".to_string()
+                }
+                _ if nodes.len() < 2 => format!(
+                    "{} node(s) of the matrix have an address: no pair to probe",
+                    nodes.len()
+                ),
+                _ => "no two nodes of the matrix have an address of the same family: \
+                      no pair to probe"
+                    .to_string(),
+            });
         }
         (nodes, families, errors)
     }

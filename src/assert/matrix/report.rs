@@ -37,7 +37,8 @@ pub struct Matrix {
     pub families: Vec<Family>,
     /// The probed pairs, by family, then source, then destination.
     pub cells: Vec<Cell>,
-    /// Problems with the check itself (an unknown node name).
+    /// Problems with the check itself (an unknown node name, no pair to
+    /// probe).
     pub errors: Vec<String>,
 }
 
@@ -56,6 +57,27 @@ impl Matrix {
         self.cells
             .iter()
             .find(|c| c.from == from && c.to == to && c.family == family)
+    }
+
+    /// The nodes that take part in a probed pair (as source or
+    /// destination), in matrix order: [`nodes`](Self::nodes) less those
+    /// left out for lack of a partner of the same family.
+    ///
+    /// ```
+    /// # use netns_test::{Net, Topology};
+    /// let net = Net::build(&Topology::new()
+    ///     .link(("h1", "e0", "198.51.100.1/24"), ("h2", "e0", "198.51.100.2/24"))
+    ///     .link(("h3", "e0", "2001:db8::3/64"), ("h1", "e1")))?;
+    /// let m = net.connectivity().check().unwrap();
+    /// assert_eq!((m.nodes.len(), m.probed_nodes()), (3, vec!["h1", "h2"]));
+    /// # Ok::<(), netns_test::Error>(())
+    /// ```
+    pub fn probed_nodes(&self) -> Vec<&str> {
+        self.nodes
+            .iter()
+            .map(String::as_str)
+            .filter(|n| self.cells.iter().any(|c| c.from == *n || c.to == *n))
+            .collect()
     }
 
     /// The failed cells (not exceptions): no reply, or not probed

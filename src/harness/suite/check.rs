@@ -367,6 +367,11 @@ pub(crate) fn check_scenario(
                     }
                 }
             }
+            Step::Connectivity(s) if s.nodes.as_ref().is_some_and(Vec::is_empty) => bad(
+                "`nodes` is empty: no pair to probe; name at least two nodes, \
+                 or leave `nodes` out for every node"
+                    .into(),
+            ),
             Step::Ping(s) => {
                 if let (Some(min), Some(count)) = (s.min_received, s.count) {
                     if min > count {

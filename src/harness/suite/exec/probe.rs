@@ -142,7 +142,7 @@ impl Runner<'_> {
         let m = c.check().map_err(|f| f.to_string())?;
         Ok(format!(
             "{} nodes reach each other as expected",
-            m.nodes.len()
+            m.probed_nodes().len()
         ))
     }
 
