@@ -147,7 +147,9 @@ pub fn unreachable<'a>(
 }
 
 /// [`unreachable()`] with your own ping options (a shorter timeout makes the
-/// check faster: silence is only known after it).
+/// check faster: silence is only known after it). A `deadline` that ends
+/// the ping before all `count` requests are sent fails the assertion:
+/// silence then proves nothing.
 ///
 /// ```
 /// use std::time::Duration;
@@ -165,6 +167,28 @@ pub fn unreachable_with<'a>(
 ) -> Result<PingReport, AssertFailure> {
     let src = src.into();
     let (ip, report) = run_ping(AssertKind::Unreachable, &src, dst, opts)?;
+    if report.transmitted < opts.count {
+        // Silence after fewer requests than asked proves nothing.
+        let mut f = AssertFailure::new(
+            AssertKind::Unreachable,
+            src.node.name(),
+            ip.to_string(),
+            format!(
+                "only {} of {} echo requests were sent (the deadline{} came first): \
+                 no reply proves nothing",
+                report.transmitted,
+                opts.count,
+                opts.deadline
+                    .map(|d| format!(" of {d:?}"))
+                    .unwrap_or_default()
+            ),
+            ProbeResult::Ping(report),
+        );
+        f.destination_node = src.name_of(ip);
+        let names = involved(&src, f.destination_node.as_deref());
+        src.evidence(&mut f, &names);
+        return Err(f);
+    }
     if !report.is_reachable() {
         return Ok(report);
     }

@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use netns_test::probe::{PingErrorKind, ProbeError};
+use netns_test::assert;
+use netns_test::probe::{PingErrorKind, PingOptions, ProbeError};
 use netns_test::{Endpoint, Error, Net, Topology};
 
 fn segment() -> Net {
@@ -121,4 +122,25 @@ fn probes_take_node_names() {
     let err = net["n1"].ping("nosuch").run().unwrap_err();
     assert!(matches!(err, Error::InvalidAddress { .. }), "{err}");
     assert!(err.to_string().contains("nor a node of this lab"), "{err}");
+}
+
+#[test]
+fn unreachable_fails_when_the_deadline_cut_the_requests_short() {
+    let net = segment();
+    let early = PingOptions::new()
+        .count(3)
+        .deadline(Duration::from_nanos(1));
+    let f = assert::unreachable_with(&net["a"], "203.0.113.9", &early).unwrap_err();
+    assert!(
+        f.reason
+            .starts_with("only 0 of 3 echo requests were sent (the deadline of 1ns came first)"),
+        "{f}"
+    );
+    // Every request sent, none answered: silence that proves something.
+    let whole = PingOptions::new()
+        .count(1)
+        .timeout(Duration::from_millis(200))
+        .deadline(Duration::from_secs(5));
+    let r = assert::unreachable_with(&net["a"], "203.0.113.9", &whole).unwrap();
+    assert_eq!((r.transmitted, r.received), (1, 0), "{r}");
 }
