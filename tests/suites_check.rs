@@ -357,3 +357,37 @@ steps = [
         "{found:#?}"
     );
 }
+
+#[test]
+fn a_ping_asking_for_more_replies_than_requests_is_found_by_check() {
+    let errors = mistakes(
+        r#"
+[[scenario]]
+name = "s"
+steps = [
+  { do = "ping", from = "h1", to = "h2", min_received = 5 },
+  { do = "ping", from = "h1", to = "h2", min_received = 3 },
+  { do = "ping", from = "h1", to = "h2", count = 2, min_received = 3 },
+  { do = "ping", from = "h1", to = "h2", count = 5, min_received = 5 },
+]
+"#,
+    );
+    let found: Vec<(usize, String)> = errors
+        .iter()
+        .map(|e| (e.line, e.kind.to_string()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                5,
+                "step 1 (ping): `min_received = 5` is more than `count = 3` (the default)".into()
+            ),
+            (
+                7,
+                "step 3 (ping): `min_received = 3` is more than `count = 2`".to_string()
+            ),
+        ],
+        "{found:#?}"
+    );
+}

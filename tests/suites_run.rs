@@ -220,3 +220,32 @@ steps = [{ do = "connectivity" }]
         r.log
     );
 }
+
+#[test]
+fn a_ping_with_min_received_zero_fails_when_no_request_could_be_sent() {
+    // h1 has no route to 203.0.113.0/24: every send fails.
+    let body = r#"
+[[scenario]]
+name = "unroutable"
+steps = [{ do = "ping", from = "h1", to = "203.0.113.1", min_received = 0 }]
+
+[[scenario]]
+name = "unanswered"
+steps = [{ do = "ping", from = "h1", to = "198.51.100.9", min_received = 0, timeout = "200ms" }]
+"#;
+    let reports = run_scenarios(body, TWO_HOSTS);
+    assert_eq!(reports.len(), 2);
+    let why = reports[0].verdict.problem().expect("the ping step fails");
+    assert!(
+        why.contains("none of the 3 requests to 203.0.113.1 could be sent")
+            && why.contains("Network is unreachable"),
+        "{why}"
+    );
+    // Requests that went unanswered are what `min_received = 0` allows.
+    assert_eq!(
+        reports[1].verdict,
+        suite::Verdict::Passed,
+        "{:#?}",
+        reports[1].log
+    );
+}

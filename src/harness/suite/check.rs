@@ -373,12 +373,16 @@ pub(crate) fn check_scenario(
                     .into(),
             ),
             Step::Ping(s) => {
-                if let (Some(min), Some(count)) = (s.min_received, s.count) {
-                    if min > count {
-                        bad(format!(
-                            "`min_received = {min}` is more than `count = {count}`"
-                        ));
-                    }
+                let count = probe::ping_options(s).count;
+                if let Some(min) = s.min_received.filter(|min| *min > count) {
+                    let default = if s.count.is_none() {
+                        " (the default)"
+                    } else {
+                        ""
+                    };
+                    bad(format!(
+                        "`min_received = {min}` is more than `count = {count}`{default}"
+                    ));
                 }
             }
             _ => {}

@@ -11,7 +11,7 @@ use super::super::format::step::{
 };
 use super::{or, Runner, DEFAULT_WAIT};
 use crate::assert::{self, Source};
-use crate::probe::{PingOptions, PortState, UdpOutcome};
+use crate::probe::{PingErrorKind, PingOptions, PortState, UdpOutcome};
 
 /// The requests of a `ping` step: `count` (3 unless set) 50 ms apart,
 /// each waiting `timeout` (1 s unless set) for its reply.
@@ -74,13 +74,25 @@ impl Runner<'_> {
         let count = opts.count;
         let min = s.min_received.unwrap_or(count);
         if min == 0 {
-            // Any number of replies will do: the requests only have to go.
+            // Any number of replies will do: the requests only have to go,
+            // at least one of them.
             let node = self.net.node(&s.from).map_err(|e| e.to_string())?;
             let report = node
                 .ping(ip)
                 .options(opts)
                 .run()
                 .map_err(|e| e.to_string())?;
+            let failed = report
+                .errors
+                .iter()
+                .filter(|e| matches!(e.kind, PingErrorKind::Send { .. }))
+                .count();
+            if report.transmitted as usize <= failed {
+                return Err(format!(
+                    "none of the {count} requests to {ip} could be sent \
+                     (`min_received = 0` needs them to go)\n{report}"
+                ));
+            }
             return Ok(format!("{} of {count} replies from {ip}", report.received));
         }
         let report =
