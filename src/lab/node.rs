@@ -467,7 +467,11 @@ impl Node {
     /// its own. Teardown kills every process still inside the node, this
     /// one, its children and grandchildren, and any other program started
     /// in the node (a plain `std::process::Command` spawned from a thread in
-    /// the node, say), and reaps those that are the test process's children.
+    /// the node, say), and reaps those that are the test process's children
+    /// and that nothing reaped meanwhile: it kills them before it waits for
+    /// the threads of [`Node::spawn`], so a thread waiting for its program
+    /// gets the program's status, but a `Child` waited for after teardown
+    /// has been reaped already (`ECHILD`).
     /// Whatever kills the test process, they die with it too (see the
     /// README, "Guarantees").
     ///

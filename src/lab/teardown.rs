@@ -1,13 +1,15 @@
 //! Teardown: the one path that takes a network down, used by `Drop` and by
 //! a test runner whose body overran its time limit.
 //!
-//! Every teardown stops the threads started with
-//! [`Node::spawn`](crate::Node::spawn) (every node's
-//! [`StopToken`](crate::StopToken) is set, then all of them together get
-//! [`THREAD_GRACE`] to return), then kills every process still inside one
-//! of the lab's namespaces, however and by whom it was started. The wires' relay thread
-//! stops (it too gets [`THREAD_GRACE`], then is left behind) and its
-//! descriptors close, which frees the wire hub. Every active fault ends (a
+//! Every teardown sets every node's [`StopToken`](crate::StopToken), kills
+//! every process inside one of the lab's namespaces, however and by whom it
+//! was started (so that a thread waiting for its program returns), then
+//! gives the threads started with [`Node::spawn`](crate::Node::spawn), all
+//! of them together, [`THREAD_GRACE`] to return, kills again what they
+//! started meanwhile, and reaps the killed children of the test process
+//! that nothing has reaped (a thread may have waited for its program). The
+//! wires' relay thread stops (it too gets [`THREAD_GRACE`], then is left
+//! behind) and its descriptors close, which frees the wire hub. Every active fault ends (a
 //! flapping link's thread stops), and the fault book refuses new link
 //! faults from then on; one being made meanwhile is undone. From the start
 //! of a teardown, route and firewall changes and [`Node::spawn`] are
@@ -29,7 +31,7 @@ use std::time::{Duration, Instant};
 use super::net::Net;
 use super::node::Node;
 use crate::sys::netlink::delete_all_links_here;
-use crate::sys::process::kill_inside;
+use crate::sys::process::{kill_inside, reap};
 
 /// How long teardown waits for threads started by [`Node::spawn`] to notice
 /// their stop token before leaving them behind.
@@ -79,11 +81,32 @@ impl Net {
                 .close();
             node.nft.lock().unwrap_or_else(|p| p.into_inner()).close();
         }
-        stop_nodes(self.nodes());
+        // Threads are told to stop, and the programs they may be waiting
+        // for are killed before they get their grace.
+        for node in self.nodes() {
+            node.stop.store(true, std::sync::atomic::Ordering::Release);
+        }
         let inodes: Vec<u64> = self.nodes().iter().map(|n| n.ns.inode()).collect();
-        kill_inside(&inodes);
+        let mut killed = kill_inside(&inodes);
+        let detached = wait_for_threads(self.nodes());
+        for thread in &detached {
+            eprintln!(
+                "netns-test: {thread} ignored its StopToken; leaving it detached \
+                 (it keeps the namespace alive until it returns)"
+            );
+        }
+        // What a thread started before it returned.
+        killed.extend(kill_inside(&inodes));
+        // Then the killed children nothing has reaped meanwhile (a thread
+        // may have waited for its program before it returned).
+        reap(&killed);
         if how == Teardown::Drop {
-            return "threads stopped, children killed".into();
+            let mut summary = String::from("threads stopped, children killed");
+            if !detached.is_empty() {
+                summary.push_str("; left detached: ");
+                summary.push_str(&detached.join(", "));
+            }
+            return summary;
         }
         let mut deleted = 0;
         let mut problems = Vec::new();
@@ -113,25 +136,21 @@ impl Net {
     }
 }
 
-/// Sets every node's stop token, then waits for all their threads (up to
+/// Waits for the threads of every node, whose stop tokens are set (up to
 /// [`THREAD_GRACE`] for all of them together), in reverse creation order.
-fn stop_nodes(nodes: &[Node]) {
-    for node in nodes {
-        node.stop.store(true, std::sync::atomic::Ordering::Release);
-    }
+/// Returns those still running then, as "thread `NAME` of node `NODE`".
+fn wait_for_threads(nodes: &[Node]) -> Vec<String> {
     let deadline = Instant::now() + THREAD_GRACE;
+    let mut detached = Vec::new();
     for node in nodes.iter().rev() {
         let threads = std::mem::take(&mut *node.threads.lock().unwrap_or_else(|p| p.into_inner()));
         for (name, finished) in threads {
             if !finished.wait_until(deadline) {
-                eprintln!(
-                    "netns-test: thread `{name}` of node `{}` ignored its StopToken; \
-                     leaving it detached (it keeps the namespace alive until it returns)",
-                    node.name()
-                );
+                detached.push(format!("thread `{name}` of node `{}`", node.name()));
             }
         }
     }
+    detached
 }
 
 #[cfg(test)]
@@ -175,6 +194,58 @@ mod tests {
             late.is_empty(),
             "stop tokens seen only after the first node's grace of {THREAD_GRACE:?}: {late:?}"
         );
+    }
+
+    #[test]
+    fn a_thread_waiting_for_its_program_sees_it_killed_and_is_not_left_behind() {
+        use std::os::unix::process::ExitStatusExt;
+        let net = pair();
+        let mut cmd = net["n1"].command("sleep").unwrap();
+        cmd.arg("600");
+        let (started, running) = std::sync::mpsc::channel();
+        let waiter = net["n1"]
+            .spawn(move |_| {
+                let mut child = cmd.spawn().unwrap();
+                started.send(()).unwrap();
+                child.wait()
+            })
+            .unwrap();
+        running.recv().unwrap();
+        let summary = net.tear_down(Teardown::Drop);
+        assert_eq!(summary, "threads stopped, children killed");
+        let status = waiter.join().expect("the thread's wait for its program");
+        assert_eq!(status.signal(), Some(libc::SIGKILL), "{status}");
+    }
+
+    #[test]
+    fn a_thread_that_waits_for_its_program_once_stopped_reads_how_it_ended() {
+        use std::os::unix::process::ExitStatusExt;
+        let net = pair();
+        let mut cmd = net["n1"].command("sleep").unwrap();
+        cmd.arg("600");
+        let (started, running) = std::sync::mpsc::channel();
+        let waiter = net["n1"]
+            .spawn(move |stop| {
+                let mut child = cmd.spawn().unwrap();
+                started.send(()).unwrap();
+                while !stop.is_stopped() {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                // Until teardown has killed it (it is a zombie, or gone if
+                // teardown reaped it).
+                let stat = format!("/proc/{}/stat", child.id());
+                while std::fs::read_to_string(&stat)
+                    .is_ok_and(|s| !s.rsplit_once(") ").unwrap().1.starts_with('Z'))
+                {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                child.wait()
+            })
+            .unwrap();
+        running.recv().unwrap();
+        net.tear_down(Teardown::Drop);
+        let status = waiter.join().expect("the thread's wait for its program");
+        assert_eq!(status.signal(), Some(libc::SIGKILL), "{status}");
     }
 
     /// The netlink and nftables sockets the nodes of `net` hold open.

@@ -8,6 +8,7 @@ use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag};
@@ -174,44 +175,109 @@ fn netns_of(pid: u32) -> Option<u64> {
         .ok()
 }
 
+/// How long [`kill_inside`] waits, in all, for the processes it killed to
+/// die (one in an uninterruptible sleep dies only when it wakes).
+const KILL_WAIT: Duration = Duration::from_secs(2);
+
+/// A process this process killed while it was its child: its pid and
+/// start time (which tell it from a later process given the same pid).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KilledChild {
+    pid: u32,
+    start: u64,
+}
+
 /// Kills (SIGKILL) every descendant of this process that is inside one of
-/// the network namespaces `inodes`, however it was started, and reaps those
-/// that are this process's own children. Looks again until none is left
-/// (a process may fork while it is being looked for), a bounded number of
-/// times. Returns how many were killed.
-pub(crate) fn kill_inside(inodes: &[u64]) -> usize {
+/// the network namespaces `inodes`, however it was started, and waits for
+/// them to die (up to [`KILL_WAIT`] in all; a dead process holds no
+/// namespace). Looks again until none is left (a process may fork while it
+/// is being looked for), a bounded number of times.
+///
+/// Reaps at once only the orphans this process adopted (as their reaper)
+/// as they died: nothing else waits for them. Returns those that were this
+/// process's children already, not reaped: a `std::process::Child` may be
+/// waiting for one; [`reap`] takes what is left of them.
+pub(crate) fn kill_inside(inodes: &[u64]) -> Vec<KilledChild> {
     let me = std::process::id();
-    let mut killed = 0;
+    let deadline = Instant::now() + KILL_WAIT;
+    let mut children = Vec::new();
     for _ in 0..16 {
-        let victims: Vec<u32> = descendants()
+        let victims: Vec<(u32, Option<Stat>)> = descendants()
             .into_iter()
             .filter(|p| netns_of(*p).is_some_and(|i| inodes.contains(&i)))
+            .map(|p| (p, stat_of(p)))
             .collect();
         if victims.is_empty() {
             break;
         }
-        for pid in &victims {
-            if kill(Pid::from_raw(*pid as i32), Signal::SIGKILL).is_ok() {
-                killed += 1;
-            }
+        for (pid, _) in &victims {
+            let _ = kill(Pid::from_raw(*pid as i32), Signal::SIGKILL);
         }
-        for pid in victims {
-            if parent_of(pid) == Some(me) {
-                let _ = waitpid(Pid::from_raw(pid as i32), None);
+        let mut alive: Vec<u32> = victims.iter().map(|v| v.0).collect();
+        let mut pause = Duration::from_micros(100);
+        loop {
+            alive.retain(|p| stat_of(*p).is_some_and(|s| !s.is_dead()));
+            if alive.is_empty() || Instant::now() >= deadline {
+                break;
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(10));
+        }
+        // A process is reparented before it becomes a zombie, so the
+        // orphans of those that died are this process's by now.
+        for (pid, stat) in victims {
+            let Some(stat) = stat else { continue };
+            let child = KilledChild {
+                pid,
+                start: stat.start,
+            };
+            if stat.parent == me {
+                children.push(child);
             } else {
-                // Not ours to reap; the reaper or its parent does.
-                let _ = waitpid(Pid::from_raw(pid as i32), Some(WaitPidFlag::WNOHANG));
+                reap(&[child]);
             }
         }
     }
-    killed
+    children
 }
 
-/// The parent pid of `pid` (field 4 of `/proc/PID/stat`).
-fn parent_of(pid: u32) -> Option<u32> {
+/// Reaps those of `killed` that are still zombie children of this process
+/// (the same processes: same pid and start time), without blocking.
+pub(crate) fn reap(killed: &[KilledChild]) {
+    let me = std::process::id();
+    for k in killed {
+        if stat_of(k.pid).is_some_and(|s| s.is_dead() && s.parent == me && s.start == k.start) {
+            let _ = waitpid(Pid::from_raw(k.pid as i32), Some(WaitPidFlag::WNOHANG));
+        }
+    }
+}
+
+/// What [`kill_inside`] reads of a process in `/proc/PID/stat`.
+struct Stat {
+    /// Its state (`R`, `S`, `D`, `Z`, ...).
+    state: char,
+    parent: u32,
+    /// When it started, in clock ticks since boot.
+    start: u64,
+}
+
+impl Stat {
+    /// Whether it has exited (a zombie, or being reaped).
+    fn is_dead(&self) -> bool {
+        matches!(self.state, 'Z' | 'X')
+    }
+}
+
+/// Fields 3 (state), 4 (parent pid) and 22 (start time) of
+/// `/proc/PID/stat`, while process `pid` exists.
+fn stat_of(pid: u32) -> Option<Stat> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &stat[stat.rfind(')')? + 2..];
-    rest.split_whitespace().nth(1)?.parse().ok()
+    let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split_whitespace().collect();
+    Some(Stat {
+        state: fields.first()?.chars().next()?,
+        parent: fields.get(1)?.parse().ok()?,
+        start: fields.get(19)?.parse().ok()?,
+    })
 }
 
 /// Makes this process the reaper of its descendants' orphans
@@ -231,6 +297,7 @@ pub(crate) fn adopt_orphans() {
 extern "C" fn kill_at_exit() {
     let inodes = crate::sys::netns::registered();
     if !inodes.is_empty() {
+        // The process is exiting: its zombies go with it.
         kill_inside(&inodes);
     }
 }
