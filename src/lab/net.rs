@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::ops::Index;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use std::sync::atomic::AtomicU64;
@@ -17,6 +16,7 @@ use super::teardown::Teardown;
 use crate::error::{Error, Result};
 use crate::sys::fd_limit::{Demand, FirstOver, Shortage};
 use crate::sys::netlink::route::SavedRoute;
+use crate::sys::shared_flag::SharedFlag;
 use crate::topology::{Plan, Topology};
 
 /// A built topology: one namespace per node, linked as described.
@@ -54,8 +54,9 @@ pub struct Net {
     pub(crate) relay: Option<Relay>,
     /// The seed of every random choice of the wires.
     seed: u64,
-    /// Set by the first teardown; shared with the nodes.
-    pub(super) torn: Arc<AtomicBool>,
+    /// Set by the first teardown; shared with the nodes and the children
+    /// they fork.
+    pub(super) torn: Arc<SharedFlag>,
 }
 
 impl Net {
@@ -99,7 +100,10 @@ impl Net {
         let seed = resolve_seed(plan.seed);
         let directory = Arc::new(Directory::of_plan(plan));
         let attachments = Arc::new(Attachments::default());
-        let torn = Arc::new(AtomicBool::new(false));
+        let torn = Arc::new(SharedFlag::new().map_err(|e| Error::Spawn {
+            op: "map the shared page of the lab's teardown flag".into(),
+            source: e,
+        })?);
         let mut nodes = Vec::with_capacity(namespaces.len());
         for (ns, pn) in namespaces.into_iter().zip(&plan.nodes) {
             let addrs = pn
@@ -187,7 +191,7 @@ impl Net {
 
     /// Whether teardown has begun (a timed-out test's body may still run).
     pub(crate) fn is_torn_down(&self) -> bool {
-        self.torn.load(std::sync::atomic::Ordering::Acquire)
+        self.torn.is_set()
     }
 
     /// The node called `name`.

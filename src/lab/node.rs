@@ -18,6 +18,7 @@ use crate::sys::netlink::nft::Nft;
 use crate::sys::netlink::sync::RouteSocket;
 use crate::sys::netns::{NetNs, NsGuard};
 use crate::sys::process::command_in;
+use crate::sys::shared_flag::SharedFlag;
 use crate::topology::{Plan, PlanIface};
 use crate::vocab::Family;
 use std::os::fd::AsFd;
@@ -191,8 +192,9 @@ pub struct Node {
     /// The threads [`Node::spawn`] started and teardown waits for (those
     /// known to have finished are dropped at the next spawn).
     pub(super) threads: Mutex<Vec<(String, Arc<Finished>)>>,
-    /// The network's flag, set when its teardown begins.
-    torn: Arc<AtomicBool>,
+    /// The network's flag, set when its teardown begins (in memory its
+    /// forked children share).
+    torn: Arc<SharedFlag>,
 }
 
 /// A socket a node opens on first use, until teardown closes it for good
@@ -241,7 +243,7 @@ impl Node {
         directory: Arc<Directory>,
         attachments: Arc<Attachments>,
         forwarding: bool,
-        torn: Arc<AtomicBool>,
+        torn: Arc<SharedFlag>,
     ) -> Result<Self> {
         Ok(Node {
             ns,
@@ -272,7 +274,7 @@ impl Node {
     /// Whether the network's teardown has begun (a timed-out test's body
     /// may still run).
     pub(crate) fn is_torn_down(&self) -> bool {
-        self.torn.load(std::sync::atomic::Ordering::Acquire)
+        self.torn.is_set()
     }
 
     /// [`Error::TornDown`] for `what`, once the network's teardown

@@ -51,7 +51,9 @@ impl Net {
     /// Takes the network down; only the first call does anything. Returns a
     /// summary of what a [`Teardown::Release`] did.
     pub(crate) fn tear_down(&self, how: Teardown) -> String {
-        if self.torn.swap(true, std::sync::atomic::Ordering::AcqRel) {
+        // Before any look for processes inside a node: a child forked
+        // meanwhile either is found there or sees the flag once inside.
+        if self.torn.set() {
             // Faults recorded since by a thread still borrowing the network
             // (those the book records without refusing): undone now.
             let _ = self.faults.end_all(self);

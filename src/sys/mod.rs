@@ -10,7 +10,8 @@
 //!   [`procfs`]: the private procfs instances a big build writes through;
 //! - [`privilege`]: capabilities, user namespaces, the pre-main constructor;
 //! - [`process`]: the fork-time hook that puts a child into a node, and
-//!   the kill of every process left inside a lab;
+//!   the kill of every process left inside a lab; [`shared_flag`]: the
+//!   flag in shared memory that tells a forked child the lab is going;
 //! - [`supervisor`]: the PID-namespace supervisor every node program runs
 //!   under, so that nothing it forks outlives the test process, and
 //!   [`close_fds`]: how it lets go of the fds it inherited;
@@ -39,6 +40,7 @@ pub(crate) mod process;
 pub(crate) mod procfs;
 pub(crate) mod runtime;
 pub(crate) mod sched;
+pub(crate) mod shared_flag;
 pub(crate) mod sockopt;
 pub(crate) mod supervisor;
 pub(crate) mod sysctl;

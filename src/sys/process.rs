@@ -6,13 +6,14 @@ use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag};
 use nix::unistd::Pid;
+
+use super::shared_flag::SharedFlag;
 
 /// The signals whose default action the program of [`command_in`] gets
 /// back, whatever the spawning process did with them: those that end a
@@ -27,14 +28,24 @@ const RESET_TO_DEFAULT: [libc::c_int; 3] = [libc::SIGHUP, libc::SIGINT, libc::SI
 /// supervisor of the program (see [`super::supervisor`]).
 ///
 /// Once `refused` is set (the lab's teardown has begun), the child exits
-/// before it enters the namespace, and the spawn fails with `ECANCELED`: a
-/// program started then would keep a namespace alive that teardown is
-/// emptying.
+/// as soon as it has entered the namespace, and the spawn fails with
+/// `ECANCELED`: a program started then would keep a namespace alive that
+/// teardown is emptying. The child reads the flag in memory it shares with
+/// this process, so it sees it set after the fork too; teardown sets it
+/// before it looks for processes inside, so a child either is found there
+/// or sees the flag.
 pub(crate) fn command_in(
     ns_fd: OwnedFd,
     program: impl AsRef<std::ffi::OsStr>,
-    refused: Arc<AtomicBool>,
+    refused: Arc<SharedFlag>,
 ) -> std::process::Command {
+    let mut cmd = std::process::Command::new(program);
+    enter_before_exec(&mut cmd, ns_fd, refused);
+    cmd
+}
+
+/// Adds the hook of [`command_in`] to `cmd`, after those it has.
+fn enter_before_exec(cmd: &mut std::process::Command, ns_fd: OwnedFd, refused: Arc<SharedFlag>) {
     let parent = nix::unistd::getpid();
     // Read here: the hook may not allocate or take locks.
     let files = super::fd_limit::original_soft().and_then(|soft| {
@@ -45,20 +56,20 @@ pub(crate) fn command_in(
             rlim_max: hard,
         })
     });
-    let mut cmd = std::process::Command::new(program);
     // SAFETY: the hook runs in the forked child before exec; it loads an
-    // atomic and makes async-signal-safe system calls (setns, prctl, getppid, sigemptyset,
+    // atomic in a page shared with the parent and makes async-signal-safe system calls (setns, prctl, getppid, sigemptyset,
     // sigprocmask, signal, setpgid, those of `become_supervisor`, and
     // setrlimit) on fds the closure owns and a signal set and a limit on
     // its stack; it allocates nothing.
     unsafe {
         cmd.pre_exec(move || {
-            // The parent's flag as it was at the fork (an atomic load).
-            if refused.load(Ordering::Acquire) {
-                return Err(io::Error::from_raw_os_error(libc::ECANCELED));
-            }
             if libc::setns(ns_fd.as_raw_fd(), libc::CLONE_NEWNET) != 0 {
                 return Err(io::Error::last_os_error());
+            }
+            // After the setns: teardown either sees this process inside,
+            // or has set the flag before it looked (an atomic load).
+            if refused.is_set() {
+                return Err(io::Error::from_raw_os_error(libc::ECANCELED));
             }
             if libc::prctl(
                 libc::PR_SET_PDEATHSIG,
@@ -97,7 +108,6 @@ pub(crate) fn command_in(
             Ok(())
         });
     }
-    cmd
 }
 
 /// Makes the program of `cmd`, a [`command_in`] command, lead a session of
@@ -305,4 +315,38 @@ extern "C" fn kill_at_exit() {
 /// The thread id of the calling thread.
 pub(crate) fn gettid() -> u32 {
     nix::unistd::gettid().as_raw() as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_child_forked_before_teardown_began_exits_once_inside() {
+        let refused = Arc::new(SharedFlag::new().unwrap());
+        let ns: OwnedFd = std::fs::File::open("/proc/self/ns/net").unwrap().into();
+        let (forked_r, forked_w) = nix::unistd::pipe().unwrap();
+        let (go_r, go_w) = nix::unistd::pipe().unwrap();
+        let (w, r) = (forked_w.as_raw_fd(), go_r.as_raw_fd());
+        let mut cmd = std::process::Command::new("true");
+        // SAFETY: the hook runs in the forked child before exec and makes
+        // only async-signal-safe calls (write, read) on fds it was given.
+        unsafe {
+            cmd.pre_exec(move || {
+                let mut byte = 0u8;
+                libc::write(w, (&raw const byte).cast(), 1);
+                libc::read(r, (&raw mut byte).cast(), 1);
+                Ok(())
+            });
+        }
+        // The child is forked, then waits; the flag is set meanwhile.
+        enter_before_exec(&mut cmd, ns, Arc::clone(&refused));
+        let spawner = std::thread::spawn(move || cmd.spawn().map(|mut c| c.wait()));
+        nix::unistd::read(&forked_r, &mut [0u8]).unwrap();
+        refused.set();
+        nix::unistd::write(&go_w, &[0u8]).unwrap();
+        let e = spawner.join().unwrap().map(drop).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::ECANCELED), "{e}");
+        drop((forked_w, go_r));
+    }
 }
