@@ -13,11 +13,11 @@
 //! held over each whole change of the link's state, by `Link::set` and by
 //! a flap's thread alike, so that two changes never interleave.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::lab::{Net, VethEnd};
 use crate::sys::netlink::route::SavedRoute;
 use crate::sys::netlink::sync::RouteSocket;
-use crate::sys::sysctl::write_sysctl;
+use crate::sys::sysctl::write_own_sysctl;
 
 /// The routes a link's ends lost while down: (node, route).
 pub(crate) type LostRoutes = Vec<(usize, SavedRoute)>;
@@ -30,12 +30,7 @@ pub(crate) fn keep_addresses(net: &Net, e: &VethEnd) -> Result<()> {
         node.name().to_string(),
         format!("net/ipv6/conf/{}/keep_addr_on_down", e.ifname),
     );
-    node.run(move || match write_sysctl(&name, &path, "1") {
-        Err(Error::Sysctl { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-            Ok(())
-        }
-        r => r,
-    })?
+    node.run(move || write_own_sysctl(&name, &path, "1"))?
 }
 
 /// Saves in `lost` the routes through end `e`, read through `sock` (a

@@ -121,7 +121,7 @@ fn configure(
     let mut sysctls = super::namespaces::sysctl_writer(plan.nodes.len());
     for (node, ns) in plan.nodes.iter().zip(nss.iter()) {
         if !node.iface_sysctls.is_empty() {
-            ns.with(|| sysctls.write(&node.name, &node.iface_sysctls))??;
+            ns.with(|| sysctls.write(&node.name, &node.iface_sysctls, &[]))??;
         }
     }
     // Then node by node: addresses, routes, the wait for IPv6 addresses;

@@ -13,7 +13,7 @@ use crate::sys::netlink::sync::RouteSocket;
 use crate::sys::netlink::VethEnd;
 use crate::sys::netns::NetNs;
 use crate::sys::packet_port::open_port;
-use crate::sys::sysctl::write_sysctl;
+use crate::sys::sysctl::write_own_sysctl;
 use crate::topology::PlanIface;
 
 /// The hub's name in messages.
@@ -64,14 +64,15 @@ fn hub_iface(wire: usize, end: usize) -> (String, u32) {
 
 impl Hub {
     /// Makes the hub: a fresh namespace (the calling thread moves into it)
-    /// with IPv6 off, so its interfaces send nothing of their own.
+    /// with IPv6 off (where the kernel has it), so its interfaces send
+    /// nothing of their own.
     pub(crate) fn open() -> Result<Hub> {
         let ns = NetNs::unshare_current(HUB.to_string())?;
         for key in [
             "net/ipv6/conf/all/disable_ipv6",
             "net/ipv6/conf/default/disable_ipv6",
         ] {
-            write_sysctl(HUB, key, "1")?;
+            write_own_sysctl(HUB, key, "1")?;
         }
         let sock = RouteSocket::open_here(HUB)?;
         Ok(Hub { ns, sock })

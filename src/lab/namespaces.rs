@@ -49,7 +49,7 @@ pub(super) fn sysctl_writer(nodes: usize) -> SysctlWriter {
 /// sets it up, writing its sysctls with `sysctls`.
 fn make(sysctls: &mut SysctlWriter, node: &PlanNode) -> Result<Made> {
     let ns = NetNs::unshare_current(node.name.clone())?;
-    sysctls.write(&node.name, &node.sysctls)?;
+    sysctls.write(&node.name, &node.sysctls, &node.own_sysctls)?;
     if node.bridge.is_some() {
         bridge_netfilter_off(&node.name);
     }

@@ -36,6 +36,23 @@ pub(crate) fn write_sysctl(node: &str, path: &str, value: &str) -> Result<()> {
         })
 }
 
+/// Whether `e`, the error of writing `path`, a setting the library makes
+/// on its own (never one a topology asks for), only says that the kernel
+/// has no such setting: an IPv6 one on a kernel booted with
+/// `ipv6.disable=1`, which has no `/proc/sys/net/ipv6`. It is then no error.
+pub(crate) fn missing_is_fine(path: &str, e: &std::io::Error) -> bool {
+    path.starts_with("net/ipv6/") && e.kind() == std::io::ErrorKind::NotFound
+}
+
+/// [`write_sysctl`] for a setting the library makes on its own: success
+/// where [`missing_is_fine`].
+pub(crate) fn write_own_sysctl(node: &str, path: &str, value: &str) -> Result<()> {
+    match write_sysctl(node, path, value) {
+        Err(Error::Sysctl { source, .. }) if missing_is_fine(path, &source) => Ok(()),
+        r => r,
+    }
+}
+
 /// Namespaces written through one private procfs instance before the
 /// next is made: the instance's hash chains hold at most this many entries
 /// of a name.
@@ -78,29 +95,51 @@ impl SysctlWriter {
     }
 
     /// Writes `settings` (`net/ipv4/ip_forward`, ...) in the calling
-    /// thread's namespace, in order; `node` names it in errors.
-    pub(crate) fn write(&mut self, node: &str, settings: &[(String, String)]) -> Result<()> {
+    /// thread's namespace, in order; `node` names it in errors. Those whose
+    /// path is in `own` are the library's, skipped where
+    /// [`missing_is_fine`].
+    pub(crate) fn write(
+        &mut self,
+        node: &str,
+        settings: &[(String, String)],
+        own: &[String],
+    ) -> Result<()> {
         let mut net_dir: Option<File> = None;
         for (path, value) in settings {
-            let Some(rel) = path.strip_prefix("net/") else {
-                write_sysctl(node, path, value)?;
-                continue;
-            };
-            let fail = |source: std::io::Error| Error::Sysctl {
-                node: node.to_string(),
-                key: key_of(path),
-                value: value.to_string(),
-                source,
-            };
-            let dir = match net_dir {
-                Some(ref dir) => dir,
-                None => net_dir.insert(self.net_dir().map_err(fail)?),
-            };
-            let fd = openat(dir, rel, OFlag::O_WRONLY | OFlag::O_CLOEXEC, Mode::empty())
-                .map_err(|e| fail(e.into()))?;
-            File::from(fd).write_all(value.as_bytes()).map_err(fail)?;
+            match self.write_one(node, &mut net_dir, path, value) {
+                Err(Error::Sysctl { source, .. })
+                    if own.contains(path) && missing_is_fine(path, &source) => {}
+                r => r?,
+            }
         }
         Ok(())
+    }
+
+    /// Writes `value` to `path`, under `net_dir` (opened on first use) if
+    /// it is under `net/`.
+    fn write_one(
+        &mut self,
+        node: &str,
+        net_dir: &mut Option<File>,
+        path: &str,
+        value: &str,
+    ) -> Result<()> {
+        let Some(rel) = path.strip_prefix("net/") else {
+            return write_sysctl(node, path, value);
+        };
+        let fail = |source: std::io::Error| Error::Sysctl {
+            node: node.to_string(),
+            key: key_of(path),
+            value: value.to_string(),
+            source,
+        };
+        let dir = match net_dir {
+            Some(ref dir) => dir,
+            None => net_dir.insert(self.net_dir().map_err(fail)?),
+        };
+        let fd = openat(dir, rel, OFlag::O_WRONLY | OFlag::O_CLOEXEC, Mode::empty())
+            .map_err(|e| fail(e.into()))?;
+        File::from(fd).write_all(value.as_bytes()).map_err(fail)
     }
 
     /// The calling thread's namespace's `/proc/sys/net`, through the
@@ -160,7 +199,7 @@ mod tests {
             .collect();
         for (i, ns) in nss.iter().enumerate() {
             let value = (10 + i).to_string();
-            ns.with(|| writer.write("n", &[(TTL.to_string(), value)]))
+            ns.with(|| writer.write("n", &[(TTL.to_string(), value)], &[]))
                 .unwrap()
                 .unwrap();
         }
@@ -194,6 +233,38 @@ mod tests {
     fn a_plain_writer_goes_through_proc() {
         let writer = each_namespace_gets_its_own_value(SysctlWriter::new(), 3);
         assert!(writer.proc.is_none() && writer.served == 0);
+    }
+
+    #[test]
+    fn a_missing_ipv6_setting_of_the_library_is_skipped_and_one_of_the_topology_is_not() {
+        // What a kernel booted with `ipv6.disable=1` answers for every IPv6
+        // key: it has no `/proc/sys/net/ipv6`.
+        let missing = "net/ipv6/conf/default/no_such_setting".to_string();
+        let ns = NetNs::new("sysctl-missing").expect("create a namespace");
+        let settings = [(missing.clone(), "0".into()), (TTL.into(), "33".into())];
+        let own = std::slice::from_ref(&missing);
+        ns.with(|| SysctlWriter::new().write("n", &settings, own))
+            .unwrap()
+            .unwrap();
+        // The settings after it were written.
+        assert_eq!(ns.with(|| read_sysctl("n", TTL)).unwrap().unwrap(), "33");
+        let e = ns
+            .with(|| SysctlWriter::new().write("n", &settings, &[]))
+            .unwrap()
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::Sysctl { key, .. } if key == "net.ipv6.conf.default.no_such_setting"),
+            "{e}"
+        );
+        // Only IPv6 settings, and only a missing one.
+        let not_found = std::io::Error::from_raw_os_error(libc::ENOENT);
+        assert!(missing_is_fine(&missing, &not_found));
+        assert!(!missing_is_fine("net/ipv4/ip_forward", &not_found));
+        let denied = std::io::Error::from_raw_os_error(libc::EACCES);
+        assert!(!missing_is_fine(&missing, &denied));
+        ns.with(|| write_own_sysctl("n", &missing, "1"))
+            .unwrap()
+            .unwrap();
     }
 
     #[test]

@@ -47,6 +47,10 @@ pub(crate) struct PlanNode {
     /// so `default` settings apply to them), as (`/proc/sys` relative path,
     /// value).
     pub sysctls: Vec<(String, String)>,
+    /// The paths in `sysctls` of the IPv6 settings the library adds on its
+    /// own (those the topology also sets are not among them): a kernel
+    /// without IPv6 lacks them, which is then no error.
+    pub own_sysctls: Vec<String>,
     /// Sysctls of one interface, written once the node's interfaces exist
     /// and before their addresses are added.
     pub iface_sysctls: Vec<(String, String)>,
@@ -90,4 +94,50 @@ pub(crate) struct Plan {
     pub veths: Vec<PlanVeth>,
     /// The topology's seed, if it set one.
     pub seed: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::topology::Topology;
+
+    #[test]
+    fn the_ipv6_settings_the_library_adds_are_its_own_and_the_topologys_are_not() {
+        let t = Topology::new()
+            .link(
+                ("h", "eth0", "2001:db8::1/64"),
+                ("r", "eth0", "2001:db8::2/64"),
+            )
+            .bridge("sw", [("r", "eth1"), ("m", "eth0")])
+            .forwarding("r")
+            .sysctl("r", "net.ipv6.icmp.ratelimit", "5")
+            .sysctl("h", "net.ipv6.conf.all.accept_dad", "1");
+        let plan = Plan::new(&t).unwrap();
+        let own = |name: &str| {
+            let n = plan.nodes.iter().find(|n| n.name == name).unwrap();
+            // Every one is a path the node writes.
+            for p in &n.own_sysctls {
+                assert!(n.sysctls.iter().any(|(k, _)| k == p), "{p}");
+            }
+            n.own_sysctls.clone()
+        };
+        assert_eq!(
+            own("r"),
+            [
+                "net/ipv6/conf/all/accept_dad",
+                "net/ipv6/conf/default/accept_dad",
+                "net/ipv6/conf/default/router_solicitations",
+                "net/ipv6/conf/all/forwarding",
+            ]
+        );
+        assert_eq!(
+            own("h"),
+            [
+                "net/ipv6/conf/default/accept_dad",
+                "net/ipv6/conf/default/router_solicitations",
+            ]
+        );
+        assert_eq!(own("sw"), ["net/ipv6/conf/default/disable_ipv6"]);
+        assert_eq!(own("m"), ["net/ipv6/conf/default/router_solicitations"]);
+    }
 }

@@ -347,6 +347,7 @@ impl Builder<'_> {
             s.push(("net/ipv6/conf/all/forwarding".into(), "1".into()));
             s.push(("net/ipv6/icmp/ratelimit".into(), "0".into()));
         }
+        let mut asked = std::collections::HashSet::new();
         for (node, key, value) in &self.topo.sysctls {
             let ni = self.node_index(node, || format!("sysctl {}", quoted(key)))?;
             if value.len() > SYSCTL_VALUE_MAX {
@@ -379,7 +380,10 @@ impl Builder<'_> {
             })?;
             let n = &mut self.plan.nodes[ni];
             match resolved.iface {
-                None => n.sysctls.push((resolved.path, value.clone())),
+                None => {
+                    asked.insert((ni, resolved.path.clone()));
+                    n.sysctls.push((resolved.path, value.clone()));
+                }
                 Some(iface) => {
                     let exists = iface == "lo"
                         || (n.bridge.is_some() && iface == BRIDGE_NAME)
@@ -424,6 +428,13 @@ impl Builder<'_> {
             }
             let first = first.iter().map(|(k, v)| (k.to_string(), v.to_string()));
             n.sysctls.splice(0..0, first);
+        }
+        // The library's IPv6 settings: all IPv6 ones the topology did not ask for.
+        for (ni, n) in self.plan.nodes.iter_mut().enumerate() {
+            n.own_sysctls = (n.sysctls.iter())
+                .filter(|(p, _)| p.starts_with("net/ipv6/") && !asked.contains(&(ni, p.clone())))
+                .map(|(p, _)| p.clone())
+                .collect();
         }
         Ok(())
     }
