@@ -180,10 +180,12 @@ impl Net {
             torn,
         };
         // NATs and firewalls last, once every route exists: one
-        // transaction per node.
+        // transaction per node, through a socket closed after it (the lab
+        // keeps one open file per node).
         for (node, pn) in net.nodes.iter().zip(&plan.nodes) {
             if !pn.netfilter.is_empty() {
                 node.apply_netfilter(pn.netfilter.clone(), &pn.ruleset)?;
+                node.nft.lock().unwrap_or_else(|p| p.into_inner()).release();
             }
         }
         Ok(net)

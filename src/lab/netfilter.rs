@@ -147,3 +147,36 @@ impl Node {
         written
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::firewall::{Filter, Firewall};
+    use crate::lab::node::Lazy;
+    use crate::{Net, Topology};
+
+    #[test]
+    fn the_build_keeps_no_nftables_socket_and_a_change_opens_one() {
+        let firewall = || Firewall::new().input(Filter::drop().tcp());
+        let t = Topology::new()
+            .link(
+                ("n1", "eth0", "198.51.100.1/24"),
+                ("n2", "eth0", "198.51.100.2/24"),
+            )
+            .firewall("n1", firewall());
+        let net = Net::build(&t).unwrap();
+        let n1 = &net["n1"];
+        let open = || matches!(*n1.nft.lock().unwrap(), Lazy::Open(_));
+        assert!(!open(), "the build's nftables socket is still open");
+        // A change at run time opens one, and keeps it for the next.
+        let change = n1.remove_firewall().unwrap();
+        assert!(open());
+        drop(change);
+        assert!(open());
+        // The build's firewall is in force again.
+        let ruleset = format!("{:?}", n1.ruleset().unwrap());
+        assert!(
+            ruleset.contains("drop") || ruleset.contains("Drop"),
+            "{ruleset}"
+        );
+    }
+}

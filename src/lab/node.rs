@@ -179,7 +179,8 @@ pub struct Node {
     /// change at run time; closed for good at teardown.
     pub(super) route_socket: Mutex<Lazy<RouteSocket>>,
     /// A NETLINK_NETFILTER socket in the node, opened on first use by a
-    /// fault or a firewall; closed for good at teardown.
+    /// fault or a firewall at run time (the build closes the one it installs
+    /// the topology's NATs and firewall with); closed for good at teardown.
     pub(super) nft: Mutex<Lazy<Nft>>,
     /// Whether the node forwards (the topology made it a router).
     pub(super) forwarding: bool,
@@ -213,6 +214,13 @@ impl<T> Lazy<T> {
     /// Closes the socket for good.
     pub(super) fn close(&mut self) {
         *self = Lazy::Closed;
+    }
+
+    /// Closes the socket if it is open; the next use opens another.
+    pub(super) fn release(&mut self) {
+        if let Lazy::Open(_) = self {
+            *self = Lazy::Unopened;
+        }
     }
 
     /// The open socket, opened with `open` on first use; `what` for the
