@@ -114,7 +114,7 @@ fn bad_wire_input_is_typed_and_names_the_culprit() {
             Error::InvalidImpairment {
                 source: ImpairmentError::DelayTooLong(d),
                 link,
-            } if *d == Duration::MAX && link == "n1/eth0 -- n2/eth0"
+            } if *d == Duration::MAX && link == "n1/eth0 -> n2/eth0"
         ),
         "{err}"
     );
