@@ -62,6 +62,14 @@ fn mistakes(body: &str) -> Vec<SuiteError> {
     suite::check(&[&file], &LoadOptions::default())
 }
 
+/// Each mistake's line and what it says.
+fn lines_and_kinds(errors: &[SuiteError]) -> Vec<(usize, String)> {
+    errors
+        .iter()
+        .map(|e| (e.line, e.kind.to_string()))
+        .collect()
+}
+
 #[test]
 fn a_step_that_cannot_be_read_hides_no_other_steps_mistake() {
     let errors = mistakes(
@@ -77,10 +85,7 @@ steps = [
 ]
 "#,
     );
-    let found: Vec<(usize, String)> = errors
-        .iter()
-        .map(|e| (e.line, e.kind.to_string()))
-        .collect();
+    let found = lines_and_kinds(&errors);
     assert_eq!(found.len(), 4, "{found:#?}");
     assert!(
         matches!(&errors[0].kind, SuiteErrorKind::Syntax(m) if m.contains("step 1") && m.contains("bogus")),
@@ -187,10 +192,7 @@ steps = [
 ]
 "#,
     );
-    let found: Vec<(usize, String)> = errors
-        .iter()
-        .map(|e| (e.line, e.kind.to_string()))
-        .collect();
+    let found = lines_and_kinds(&errors);
     assert_eq!(found.len(), 2, "{found:#?}");
     assert_eq!(found[0].0, 5, "{found:#?}");
     assert!(
@@ -260,10 +262,7 @@ fn a_firewall_rule_with_no_state_or_two_destination_ports_is_a_mistake() {
              {{ chain = \"input\", action = \"accept\", proto = \"tcp\", dport = 22 }},\n  \
              {rule},\n]\n"
         ));
-        let found: Vec<(usize, String)> = errors
-            .iter()
-            .map(|e| (e.line, e.kind.to_string()))
-            .collect();
+        let found = lines_and_kinds(&errors);
         assert_eq!(found.len(), 1, "{found:#?}");
         assert!(
             matches!(errors[0].kind, SuiteErrorKind::Topology(_)),
@@ -307,10 +306,7 @@ steps = [
 "#;
     let file = write(dir.path(), "f.toml", &format!("{body}{ISLANDS}"));
     let errors = suite::check(&[&file], &LoadOptions::default());
-    let found: Vec<(usize, String)> = errors
-        .iter()
-        .map(|e| (e.line, e.kind.to_string()))
-        .collect();
+    let found = lines_and_kinds(&errors);
     let why = "node `hA` has no address of its own to stand for it as a destination: \
                another node holds each of its addresses too (198.51.100.10 by hB)";
     assert_eq!(
@@ -342,10 +338,7 @@ steps = [
 ]
 "#,
     );
-    let found: Vec<(usize, String)> = errors
-        .iter()
-        .map(|e| (e.line, e.kind.to_string()))
-        .collect();
+    let found = lines_and_kinds(&errors);
     assert_eq!(
         found,
         [(
@@ -372,10 +365,7 @@ steps = [
 ]
 "#,
     );
-    let found: Vec<(usize, String)> = errors
-        .iter()
-        .map(|e| (e.line, e.kind.to_string()))
-        .collect();
+    let found = lines_and_kinds(&errors);
     assert_eq!(
         found,
         [
