@@ -63,11 +63,23 @@ fn script(from: &[std::net::IpAddr]) -> String {
 /// Runs `nft -f -` with `script` inside `node` (the way `nft`-based tools
 /// load rules).
 pub(crate) fn nft_file(node: &netns_test::Node, nft: &str, script: &str) -> Result<(), String> {
+    run_nft(node, nft, &["-f", "-"], script)
+}
+
+/// Whether `nft` reads `script` (`nft -c -f -` inside `node`, which
+/// changes nothing); its first complaint if not.
+pub(crate) fn nft_reads(node: &netns_test::Node, nft: &str, script: &str) -> Result<(), String> {
+    run_nft(node, nft, &["-c", "-f", "-"], script)
+}
+
+/// Runs `nft ARGS` inside `node` with `script` on its standard input.
+fn run_nft(node: &netns_test::Node, nft: &str, args: &[&str], script: &str) -> Result<(), String> {
     let mut child = node
         .command(nft)
         .map_err(|e| e.to_string())?
-        .args(["-f", "-"])
+        .args(args)
         .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| e.to_string())?;
     child
@@ -76,9 +88,16 @@ pub(crate) fn nft_file(node: &netns_test::Node, nft: &str, script: &str) -> Resu
         .expect("piped")
         .write_all(script.as_bytes())
         .map_err(|e| e.to_string())?;
-    let st = child.wait().map_err(|e| e.to_string())?;
-    if !st.success() {
-        return Err(format!("nft -f failed in {}: {st}", node.name()));
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let first = stderr.lines().find(|l| l.contains("Error")).unwrap_or("");
+        return Err(format!(
+            "nft {} failed in {}: {}: {first}",
+            args.join(" "),
+            node.name(),
+            out.status
+        ));
     }
     Ok(())
 }

@@ -75,7 +75,15 @@ pub(crate) fn run(iters: usize, nft: Option<&str>) -> Result<Vec<FaultRow>, Stri
         drop((filter, forward, nat));
         rows[3].times.push(t.elapsed());
     }
-    if let Some(nft) = nft {
+    // nft lists the map updates of a full cone with concatenated data
+    // (`update @nat_outside { ct original ip saddr . ct original proto-src :
+    // ip saddr . udp sport }`) but some versions (1.0.6) cannot read that
+    // listing back: the row is left out there, with nft's complaint.
+    let readable = nft.map(|nft| (nft, crate::faults::nft_reads(r1, nft, &text)));
+    if let Some((_, Err(why))) = &readable {
+        println!("nft-bin-nat not measured: nft does not read back the router's table as it lists it ({why})");
+    }
+    if let Some((nft, Ok(()))) = readable {
         let mut binary = row("nft-bin-nat");
         for _ in 0..iters {
             let t = Instant::now();

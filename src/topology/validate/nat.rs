@@ -19,8 +19,12 @@ use crate::vocab::Family;
 pub(super) const IPS_SRC_NAT: u32 = 1 << 4;
 /// `IPS_DST_NAT`.
 pub(super) const IPS_DST_NAT: u32 = 1 << 5;
-/// The size of the tracking sets.
-const SET_SIZE: u32 = 65535;
+/// The most entries a tracking set holds: mappings alive at once. The
+/// kernel sizes a dynamic set's hash table by it when the set is made
+/// (`nelem_hint`): at 65,535 each set took 1 MiB of kernel memory, and a
+/// full cone with hairpinning (four sets) took 1.9 ms to install instead
+/// of 0.55 ms.
+const SET_SIZE: u32 = 16384;
 
 /// The rules being gathered, chain by chain.
 #[derive(Default)]
