@@ -38,6 +38,16 @@ fn run_scenarios(body: &str, lab: &str) -> Vec<suite::ScenarioReport> {
     reports
 }
 
+/// Asserts that `r` passed and that a line of its log contains `text`.
+fn assert_passed_saying(r: &suite::ScenarioReport, text: &str) {
+    assert_eq!(r.verdict, suite::Verdict::Passed, "{:#?}", r.log);
+    assert!(
+        r.log.iter().any(|l| l.contains(text)),
+        "{text}: {:#?}",
+        r.log
+    );
+}
+
 #[test]
 fn under_the_harness_a_scenario_out_of_time_names_its_last_step_and_log() {
     let dir = tempfile::tempdir().unwrap();
@@ -183,14 +193,7 @@ steps = [
     let reports = run_scenarios(body, ISLANDS);
     assert_eq!(reports.len(), 1);
     let r = &reports[0];
-    assert_eq!(r.verdict, suite::Verdict::Passed, "{:#?}", r.log);
-    assert!(
-        r.log
-            .iter()
-            .any(|l| l.contains("198.51.100.20 did not answer")),
-        "{:#?}",
-        r.log
-    );
+    assert_passed_saying(r, "198.51.100.20 did not answer");
 }
 
 #[test]
@@ -211,14 +214,7 @@ steps = [{ do = "connectivity" }]
 "#;
     let reports = run_scenarios(body, lab);
     let r = &reports[0];
-    assert_eq!(r.verdict, suite::Verdict::Passed, "{:#?}", r.log);
-    assert!(
-        r.log
-            .iter()
-            .any(|l| l.contains("2 nodes reach each other as expected")),
-        "{:#?}",
-        r.log
-    );
+    assert_passed_saying(r, "2 nodes reach each other as expected");
 }
 
 #[test]
