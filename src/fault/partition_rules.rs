@@ -173,12 +173,13 @@ impl Held<'_> {
 /// Changes `node`'s NATs with `install`, then gives each active partition
 /// of its network that has no forward rules in `node` those rules there,
 /// in one transaction, when `node` has a NAT after the change. If that
-/// transaction fails, `undo` puts the NATs back and its error is returned.
-pub(crate) fn change_nats(
+/// transaction fails, `undo`, given what `install` returned, puts the NATs
+/// back and its error is returned.
+pub(crate) fn change_nats<T>(
     node: &Node,
-    install: impl FnOnce() -> Result<()>,
-    undo: impl FnOnce() -> Result<()>,
-) -> Result<()> {
+    install: impl FnOnce() -> Result<T>,
+    undo: impl FnOnce(&T) -> Result<()>,
+) -> Result<T> {
     let Some(registry) = node
         .attachments()
         .get_or_insert(|| Ok(Partitions::default()))?
@@ -187,16 +188,16 @@ pub(crate) fn change_nats(
         return install();
     };
     let held = registry.lock();
-    install()?;
+    let installed = install()?;
     if held.0.is_empty() || node.netfilter_config().nats.is_empty() {
-        return Ok(());
+        return Ok(installed);
     }
     if let Err(e) = cover(node, &held.0) {
         // Leave nothing half made.
-        let _ = undo();
+        let _ = undo(&installed);
         return Err(e);
     }
-    Ok(())
+    Ok(installed)
 }
 
 /// Adds, in one transaction, the forward rules of each partition of

@@ -43,6 +43,7 @@
 use crate::error::Result;
 use crate::fault::change_nats;
 use crate::lab::Node;
+use crate::ruleset::RulesetConfig;
 use crate::topology::compile_netfilter;
 
 pub use crate::inspect::{ConntrackEntry, NatMapping, NetfilterReport, Ruleset};
@@ -63,7 +64,9 @@ enum Part {
 /// friends; dropping it puts back what it replaced (also on a panic), the
 /// NATs or the firewall only, so guards of both kinds may drop in any order.
 /// An [`add_nat`](Node::add_nat) guard takes out only the NAT it added, so
-/// several of them may drop in any order too.
+/// several of them may drop in any order too. Changes of one node from
+/// several threads at once apply one after the other, each to what the
+/// one before left: none is lost.
 #[derive(Debug)]
 #[must_use = "the change is undone when the guard drops; call .keep() to keep it"]
 pub struct RulesetChange<'a> {
@@ -81,7 +84,7 @@ impl RulesetChange<'_> {
     /// of ignoring it as `drop` does.
     pub fn restore(mut self) -> Result<()> {
         match self.previous.take() {
-            Some(part) => change(self.node, part).map(|_| ()),
+            Some(part) => change(self.node, |config| part.put(config)).map(|_| ()),
             None => Ok(()),
         }
     }
@@ -90,43 +93,63 @@ impl RulesetChange<'_> {
 impl Drop for RulesetChange<'_> {
     fn drop(&mut self) {
         if let Some(part) = self.previous.take() {
-            let _ = change(self.node, part);
+            let _ = change(self.node, |config| part.put(config));
         }
     }
 }
 
-/// Replaces one part of `node`'s declaration, checked like the topology's,
-/// and returns the part it replaced.
-fn change(node: &Node, part: Part) -> Result<Part> {
-    let old = node.netfilter_config();
-    let mut new = old.clone();
-    let previous = match part {
-        Part::Nats(nats) => Part::Nats(std::mem::replace(&mut new.nats, nats)),
-        Part::Firewall(fw) => Part::Firewall(std::mem::replace(&mut new.firewall, fw)),
-        Part::Added(nat) => {
-            // The last one equal to it: a later guard's copy goes first.
-            if let Some(i) = new.nats.iter().rposition(|n| *n == nat) {
-                new.nats.remove(i);
+impl Part {
+    /// Puts this part into `config`: the NATs or the firewall it holds,
+    /// or, for an added NAT, takes that NAT out again.
+    fn put(self, config: &mut RulesetConfig) {
+        match self {
+            Part::Nats(nats) => config.nats = nats,
+            Part::Firewall(fw) => config.firewall = fw,
+            Part::Added(nat) => {
+                // The last one equal to it: a later guard's copy goes first.
+                if let Some(i) = config.nats.iter().rposition(|n| *n == nat) {
+                    config.nats.remove(i);
+                }
             }
-            Part::Nats(old.nats.clone())
         }
-    };
-    let ruleset = compile_netfilter(&node.netfilter_view(), &new)?;
+    }
+}
+
+/// Changes `node`'s declaration with `edit`, checked like the topology's,
+/// and returns the declaration it replaced. The declaration is read,
+/// edited and applied under the node's netfilter lock: changes of one node
+/// from several threads each apply to what the one before left.
+fn change(node: &Node, edit: impl FnOnce(&mut RulesetConfig)) -> Result<RulesetConfig> {
     // A NAT router sees the true inside addresses between its
     // translations: the active partitions get their forward rules in it.
     change_nats(
         node,
-        || node.apply_netfilter(new, &ruleset),
         || {
-            let back = compile_netfilter(&node.netfilter_view(), &old)?;
+            node.update_netfilter(|now| {
+                let mut new = now.clone();
+                edit(&mut new);
+                let ruleset = compile_netfilter(&node.netfilter_view(), &new)?;
+                Ok((new, ruleset))
+            })
+        },
+        // Run while the partitions' registry is still held, which every
+        // change of the node holds too: nothing came between.
+        |old| {
+            let back = compile_netfilter(&node.netfilter_view(), old)?;
             node.apply_netfilter(old.clone(), &back)
         },
-    )?;
-    Ok(previous)
+    )
 }
 
+/// Makes `part` the node's, with a guard that puts back what it replaced.
 fn guard(node: &Node, part: Part) -> Result<RulesetChange<'_>> {
-    let previous = change(node, part)?;
+    let nats = matches!(part, Part::Nats(_));
+    let old = change(node, |config| part.put(config))?;
+    let previous = if nats {
+        Part::Nats(old.nats)
+    } else {
+        Part::Firewall(old.firewall)
+    };
     Ok(RulesetChange {
         node,
         previous: Some(previous),
@@ -159,9 +182,7 @@ impl Node {
     /// Adds `nat` after the node's NATs, until the guard drops; the guard
     /// then takes out that NAT alone, whatever changed meanwhile.
     pub fn add_nat(&self, nat: Nat) -> Result<RulesetChange<'_>> {
-        let mut nats = self.netfilter_config().nats;
-        nats.push(nat.clone());
-        change(self, Part::Nats(nats))?;
+        change(self, |config| config.nats.push(nat.clone()))?;
         Ok(RulesetChange {
             node: self,
             previous: Some(Part::Added(nat)),

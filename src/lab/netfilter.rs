@@ -63,15 +63,33 @@ impl Node {
         config: RulesetConfig,
         ruleset: &NodeRuleset,
     ) -> Result<()> {
+        self.update_netfilter(|_| Ok((config, ruleset.clone())))
+            .map(|_| ())
+    }
+
+    /// Changes the node's NATs and firewall as [`apply_netfilter`]
+    /// does, to what `edit` makes of the declaration in force: `edit`
+    /// reads it and the change is made under one hold of the node's
+    /// netfilter lock, so concurrent changes of one node apply one after
+    /// the other, each to the declaration the one before left. Returns the
+    /// declaration it replaced; an error of `edit` changes nothing.
+    ///
+    /// [`apply_netfilter`]: Node::apply_netfilter
+    pub(crate) fn update_netfilter(
+        &self,
+        edit: impl FnOnce(&RulesetConfig) -> Result<(RulesetConfig, NodeRuleset)>,
+    ) -> Result<RulesetConfig> {
         self.refuse_once_torn(|| {
             format!("a change of the NATs and firewall of node {}", self.name())
         })?;
         let mut state = self.netfilter.lock().unwrap_or_else(|p| p.into_inner());
+        let (config, ruleset) = edit(&state.config)?;
+        let ruleset = &ruleset;
         self.change_table(state.config.is_empty(), &state.installed, ruleset)?;
         let old_config = std::mem::replace(&mut state.config, config);
         let old_installed = std::mem::replace(&mut state.installed, ruleset.clone());
         let Err(e) = self.write_netfilter_sysctls(&mut state, ruleset) else {
-            return Ok(());
+            return Ok(old_config);
         };
         // Back to the old table and declaration; the sysctls follow them
         // as far as they can (a failure here is the first one's cause).

@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod concurrent;
 mod filters;
 mod holepunch;
 mod live;
