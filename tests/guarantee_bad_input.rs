@@ -234,6 +234,14 @@ fn rows() -> Vec<Row> {
             r#"ab().forwarding("a").nat("a", Nat::port_forward("eth0", Proto::Udp, 0, "198.51.100.2"))"#,
             || ab().forwarding("a").nat("a", Nat::port_forward("eth0", Proto::Udp, 0, "198.51.100.2")),
         ),
+        topo(
+            r#"ab().forwarding("a").nat("a", Nat::masquerade("eth0")).nat("a", Nat::snat("eth0", "198.51.100.1"))"#,
+            || {
+                ab().forwarding("a")
+                    .nat("a", Nat::masquerade("eth0"))
+                    .nat("a", Nat::snat("eth0", "198.51.100.1"))
+            },
+        ),
         topo(r#"ab().firewall("a", Firewall::new()).firewall("a", Firewall::new())"#, || {
             ab().firewall("a", Firewall::new())
                 .firewall("a", Firewall::new())
@@ -506,6 +514,7 @@ fn every_bad_input_has_its_typed_error_and_the_doc_says_so() {
         "TopologyError::NatWithoutForwarding",
         "TopologyError::NoAddressForNat",
         "TopologyError::InvalidNat",
+        "TopologyError::NatNeverMatches",
         "TopologyError::InvalidFirewallRule",
         "TopologyError::DuplicateFirewall",
         "TopologyError::NetfilterOnSwitch",

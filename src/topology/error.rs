@@ -335,6 +335,25 @@ pub enum TopologyError {
         /// What is wrong.
         reason: String,
     },
+    /// A NAT that never matches: the NATs declared before it on the same
+    /// node and interface take every packet it would (a source NAT of the
+    /// same address family out of that interface, a port forward or DNAT
+    /// of the same packets in on it).
+    #[error(
+        "NAT `{nat}` on node `{node}` never matches: `{first}`, declared before it, takes \
+         its packets on {node}/{ifname}"
+    )]
+    NatNeverMatches {
+        /// The node.
+        node: String,
+        /// The interface both NATs translate on.
+        ifname: String,
+        /// The NAT that never matches, in a few words.
+        nat: String,
+        /// The NAT (or NATs, joined by "` and `") declared before it that
+        /// take its packets.
+        first: String,
+    },
     /// A firewall rule that cannot match or cannot be written.
     #[error("bad firewall rule {index} (chain {chain}) in node `{node}`: {reason}")]
     InvalidFirewallRule {

@@ -373,6 +373,9 @@ impl Topology {
     /// behaviour ([`Nat`](crate::firewall::Nat)). Several may be given;
     /// they are installed in order, with the node's firewall, as one
     /// nftables table (`inet netns_test_firewall`) once the node is built.
+    /// One that those before it leave nothing to, such as a second source
+    /// NAT out of one interface for one address family, would never match:
+    /// it is refused ([`TopologyError::NatNeverMatches`]).
     ///
     /// ```
     /// use netns_test::firewall::{Nat, Proto};
@@ -388,6 +391,9 @@ impl Topology {
     /// // An interface the router does not have is named in the error.
     /// let bad = t.clone().nat("r1", Nat::masquerade("wan0"));
     /// assert!(matches!(bad.validate(), Err(TopologyError::UnknownInterface { ifname, .. }) if ifname == "wan0"));
+    /// // The masquerade takes everything out of eth1 first.
+    /// let dead = t.clone().nat("r1", Nat::snat("eth1", "203.0.113.1"));
+    /// assert!(matches!(dead.validate(), Err(TopologyError::NatNeverMatches { ifname, .. }) if ifname == "eth1"));
     /// # Ok::<(), TopologyError>(())
     /// ```
     pub fn nat(mut self, node: impl Into<String>, nat: Nat) -> Self {

@@ -13,6 +13,7 @@ mod live;
 mod mappings;
 mod masquerade;
 mod oracle;
+mod shadowed;
 
 use std::io;
 use std::net::{SocketAddr, UdpSocket};

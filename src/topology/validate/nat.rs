@@ -39,6 +39,22 @@ pub(super) struct Out {
     pub(super) preset: bool,
     /// The port forwards and DNATs so far.
     pub(super) forwards: Vec<Forward>,
+    /// The source NATs so far, presets included.
+    sources: Vec<Source>,
+}
+
+/// What a source NAT takes: every packet of its families out of one
+/// interface. Each kind ends in a rule with no match but the interface,
+/// and the first NAT statement a packet meets is its translation, so a
+/// later source NAT out of that interface sees only the families the ones
+/// before it leave (an `snat ip` leaves IPv6 alone, and the reverse;
+/// masquerade takes both).
+#[derive(Debug)]
+struct Source {
+    oif: String,
+    families: Vec<Family>,
+    /// The NAT, as errors name it.
+    described: String,
 }
 
 /// What a port forward or DNAT takes: packets of one family in on one
@@ -83,6 +99,39 @@ impl Out {
             timeout: Some(timeout),
             size: Some(SET_SIZE),
         });
+    }
+
+    /// Records a source NAT out of `oif` for `families`; refuses it when
+    /// the source NATs declared before it out of `oif` take every family
+    /// it translates, so that it would never match.
+    pub(super) fn source(
+        &mut self,
+        node: &str,
+        nat: &Nat,
+        oif: &str,
+        families: &[Family],
+    ) -> Result<(), TopologyError> {
+        let before: Vec<&Source> = self
+            .sources
+            .iter()
+            .filter(|s| s.oif == oif && s.families.iter().any(|f| families.contains(f)))
+            .collect();
+        let taken = |f: &Family| before.iter().any(|s| s.families.contains(f));
+        if !before.is_empty() && families.iter().all(taken) {
+            let first: Vec<&str> = before.iter().map(|s| s.described.as_str()).collect();
+            return Err(TopologyError::NatNeverMatches {
+                node: node.to_string(),
+                ifname: oif.to_string(),
+                nat: nat.describe(),
+                first: first.join("` and `"),
+            });
+        }
+        self.sources.push(Source {
+            oif: oif.to_string(),
+            families: families.to_vec(),
+            described: nat.describe(),
+        });
+        Ok(())
     }
 
     fn hairpin_rule(&mut self, rule: Rule) {
@@ -233,7 +282,11 @@ pub(super) fn source_nat(
         vec![Match::Oifname(oif.into())],
         vec![stmt(None)?],
     ));
-    Ok(())
+    let families = match to {
+        SourceTo::Masquerade => vec![Family::V4, Family::V6],
+        SourceTo::Addr(a) | SourceTo::Range(a, _) => vec![Family::of(parse(a)?)],
+    };
+    out.source(node.name, nat, oif, &families)
 }
 
 pub(super) fn forward_nat(
@@ -290,14 +343,12 @@ pub(super) fn forward_nat(
         described: nat.describe(),
     };
     if let Some(first) = out.forwards.iter().find(|f| f.shadows(&this)) {
-        return Err(invalid(
-            node.name,
-            nat,
-            format!(
-                "it never matches: `{}`, declared before it, takes its packets",
-                first.described
-            ),
-        ));
+        return Err(TopologyError::NatNeverMatches {
+            node: node.name.to_string(),
+            ifname: iif.to_string(),
+            nat: nat.describe(),
+            first: first.described.clone(),
+        });
     }
     out.forwards.push(this);
     let mut inbound = Vec::new();

@@ -92,6 +92,7 @@ pub(super) fn behaviour(
             "hairpinning needs endpoint-independent mapping",
         ));
     }
+    out.source(node.name, nat, oif, &[Family::V4])?;
     let needs_map = eim && (filtering != Filtering::AddressAndPortDependent || nat.hairpin);
     // The presets are IPv4: their sets and drops leave IPv6 alone, and
     // inbound they take only what is sent to the outside address (not
