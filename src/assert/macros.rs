@@ -102,7 +102,10 @@ macro_rules! assert_unreachable {
 /// assert_path!(net["h1"] => "h2", via [name_of_r1]);      // any AsRef<str>
 /// ```
 ///
-/// The destination's node is implied as the last hop. See
+/// The destination's node is implied as the last hop. A hop matches only
+/// if every router that answered its probes is the expected one: traffic
+/// split between the expected router and another fails, naming the other;
+/// a hop nobody answered (`*`) fails too. See
 /// [`assert::path`](crate::assert::path) for the rules and the failure
 /// message (expected vs actual, each differing hop, the traceroute, and every
 /// node's report). Evaluates to the

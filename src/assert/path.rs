@@ -23,13 +23,24 @@ pub fn default_trace() -> TraceOptions {
 ///
 /// Hops are compared by node name (each responder's address mapped through
 /// the network's address directory); an entry of `via` that is an IP address
-/// is compared with the responder's address instead. The destination's node
-/// is implied (if `via` already ends with it, by name or by the destination
-/// address, it is not added twice); an address no node holds is expected as
-/// itself. The trace must reach the destination. On failure the error shows
-/// expected against actual and every differing hop (a hop that answered with
-/// an error, such as a router's firewall rejecting the probe, shows that
-/// error: `Destination Port Unreachable from r1 (198.51.100.254)`):
+/// is compared with the responder's address instead.
+///
+/// A traceroute sends several probes per hop, and each may be answered by a
+/// different router (ECMP, per-packet load balancing). A hop matches only if
+/// **every** responder seen at it is the expected one: a hop answered by the
+/// expected router and by another fails, the failure naming the others
+/// (`hop 1: expected only r1, also got r2 (198.51.100.253)`). Probes that got
+/// no answer are left out; a hop where no probe got an answer (`*`) matches
+/// nothing. The actual path shows a hop with several responders as
+/// `r1|r2`.
+///
+/// The destination's node is implied (if `via` already ends with it, by
+/// name or by the destination address, it is not added twice); an address
+/// no node holds is expected as itself. The trace must reach the
+/// destination. On failure the error shows expected against actual and
+/// every differing hop (a hop that answered with an error, such as a
+/// router's firewall rejecting the probe, shows that error:
+/// `Destination Port Unreachable from r1 (198.51.100.254)`):
 ///
 /// ```text
 /// assert_path! failed: h1 => 203.0.113.1 (node h2): the path differs
@@ -177,16 +188,24 @@ pub(super) fn judge_path(
             "the path differs and the destination was not reached"
         }
     };
-    let met = actual.into_iter().filter_map(|h| h.node).collect();
+    let mut met: Vec<String> = Vec::new();
+    for name in actual
+        .into_iter()
+        .flat_map(|h| h.responders)
+        .filter_map(|r| r.name)
+    {
+        if !met.contains(&name) {
+            met.push(name);
+        }
+    }
     Some((reason.to_string(), details, met))
 }
 
 /// One hop as the diff shows it.
 struct ActualHop {
-    /// The node name, the address, or `*`.
+    /// The node name, the address, or `*`; for a hop answered by several
+    /// responders, each of them joined by `|` (`r1|r2`).
     label: String,
-    /// The node name if resolved.
-    node: Option<String>,
     /// `r3 (198.51.100.10)`, `198.51.100.10`, `* (no answer)`; an answer
     /// that ended the trace with an error says so first:
     /// `Destination Port Unreachable from r3 (198.51.100.10)`.
@@ -194,9 +213,48 @@ struct ActualHop {
     /// The error a probe of the hop was answered with (not time exceeded,
     /// not the destination's answer), as ping prints it.
     error: Option<String>,
-    /// Every responder address of the hop, and names.
-    addrs: Vec<IpAddr>,
-    names: Vec<String>,
+    /// Every distinct responder of the hop, in order.
+    responders: Vec<Responder>,
+}
+
+/// One responder of a hop.
+struct Responder {
+    addr: IpAddr,
+    /// The node name, if resolved.
+    name: Option<String>,
+    /// As [`ActualHop::long`] shows it, for this responder alone.
+    long: String,
+}
+
+impl Responder {
+    /// Whether this responder is the expected hop `e`: a node name, or an
+    /// address compared with the responder's.
+    fn is(&self, e: &str) -> bool {
+        match e.parse::<IpAddr>() {
+            Ok(ip) => self.addr == ip,
+            Err(_) => self.name.as_deref() == Some(e),
+        }
+    }
+}
+
+/// `name (address)`, or the address alone, with the error first if any.
+fn describe(addr: IpAddr, name: Option<&str>, error: Option<&str>) -> String {
+    let who = match name {
+        Some(n) => format!("{n} ({addr})"),
+        None => addr.to_string(),
+    };
+    match error {
+        Some(e) => format!("{e} from {who}"),
+        None => who,
+    }
+}
+
+fn error_text(kind: HopKind, is_v6: bool) -> Option<String> {
+    match kind {
+        HopKind::Unreachable(u) => Some(IcmpErrorKind::Unreachable(u).ping_text(is_v6)),
+        HopKind::Error(k) => Some(k.ping_text(is_v6)),
+        HopKind::TimeExceeded | HopKind::Reached => None,
+    }
 }
 
 fn actual_hops(trace: &TraceReport) -> Vec<ActualHop> {
@@ -205,37 +263,39 @@ fn actual_hops(trace: &TraceReport) -> Vec<ActualHop> {
         .hops
         .iter()
         .map(|h| {
-            let names: Vec<String> = h
-                .probes
-                .iter()
-                .filter_map(|p| p.as_reply())
-                .filter_map(|r| r.name.clone())
-                .collect();
-            let error = h
-                .probes
-                .iter()
-                .filter_map(|p| p.as_reply())
-                .find_map(|r| match r.kind {
-                    HopKind::Unreachable(u) => Some(IcmpErrorKind::Unreachable(u).ping_text(is_v6)),
-                    HopKind::Error(k) => Some(k.ping_text(is_v6)),
-                    HopKind::TimeExceeded | HopKind::Reached => None,
+            let replies: Vec<_> = h.probes.iter().filter_map(|p| p.as_reply()).collect();
+            let mut responders: Vec<Responder> = Vec::new();
+            for r in &replies {
+                if responders.iter().any(|x| x.addr == r.from) {
+                    continue;
+                }
+                let error = replies
+                    .iter()
+                    .filter(|x| x.from == r.from)
+                    .find_map(|x| error_text(x.kind, is_v6));
+                responders.push(Responder {
+                    addr: r.from,
+                    name: r.name.clone(),
+                    long: describe(r.from, r.name.as_deref(), error.as_deref()),
                 });
-            let (label, node, long) = match (h.responder(), h.name()) {
-                (Some(ip), Some(n)) => (n.to_string(), Some(n.to_string()), format!("{n} ({ip})")),
-                (Some(ip), None) => (ip.to_string(), None, ip.to_string()),
-                (None, _) => ("*".into(), None, "* (no answer)".into()),
-            };
-            let long = match &error {
-                Some(e) => format!("{e} from {long}"),
-                None => long,
+            }
+            let error = replies.iter().find_map(|r| error_text(r.kind, is_v6));
+            let (label, long) = match (h.responder(), h.name()) {
+                (Some(ip), name) => {
+                    let label = responders
+                        .iter()
+                        .map(|r| r.name.clone().unwrap_or_else(|| r.addr.to_string()))
+                        .collect::<Vec<_>>()
+                        .join("|");
+                    (label, describe(ip, name, error.as_deref()))
+                }
+                (None, _) => ("*".into(), "* (no answer)".into()),
             };
             ActualHop {
                 label,
-                node,
                 long,
                 error,
-                addrs: h.responders(),
-                names,
+                responders,
             }
         })
         .collect()
@@ -256,21 +316,49 @@ fn path_diff(expected: &[String], trace: &TraceReport) -> Vec<String> {
         let n = i + 1;
         match (expected.get(i), actual.get(i)) {
             (Some(e), Some(a)) => {
-                let hit = match e.parse::<IpAddr>() {
-                    Ok(ip) => a.addrs.contains(&ip),
-                    Err(_) => a.names.iter().any(|x| x == e),
-                };
-                if !hit {
-                    out.push(format!("hop {n}: expected {e}, got {}", a.long));
+                if let Some(d) = hop_diff(n, e, a) {
+                    out.push(d);
                 }
             }
             (Some(e), None) => out.push(format!(
                 "hop {n}: expected {e}, got nothing (the trace ended after {} hops)",
                 actual.len()
             )),
+            (None, Some(a)) if a.responders.len() > 1 => {
+                let all: Vec<&str> = a.responders.iter().map(|r| r.long.as_str()).collect();
+                out.push(format!("hop {n}: unexpected {}", all.join(", ")));
+            }
             (None, Some(a)) => out.push(format!("hop {n}: unexpected {}", a.long)),
             (None, None) => {}
         }
     }
     out
+}
+
+/// Why hop `n` is not the expected `e`, or `None` if it is: every responder
+/// seen at the hop must be `e` (a hop load-balanced between `e` and another
+/// router is not `e`), and a hop where no probe was answered is not `e`.
+fn hop_diff(n: usize, e: &str, a: &ActualHop) -> Option<String> {
+    if a.responders.is_empty() {
+        return Some(format!("hop {n}: expected {e}, got {}", a.long));
+    }
+    let unexpected: Vec<&str> = a
+        .responders
+        .iter()
+        .filter(|r| !r.is(e))
+        .map(|r| r.long.as_str())
+        .collect();
+    if unexpected.is_empty() {
+        None
+    } else if unexpected.len() == a.responders.len() {
+        Some(format!(
+            "hop {n}: expected {e}, got {}",
+            unexpected.join(", ")
+        ))
+    } else {
+        Some(format!(
+            "hop {n}: expected only {e}, also got {}",
+            unexpected.join(", ")
+        ))
+    }
 }

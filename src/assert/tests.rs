@@ -119,6 +119,65 @@ fn same_hops_not_reached() {
     assert_eq!(details[2], "          (the destination did not answer)");
 }
 
+#[test]
+fn a_hop_matches_only_if_every_responder_is_the_expected_one() {
+    let reply = |from: &str, name: Option<&str>| {
+        let mut p = HopProbe::reply(ip(from), Duration::from_micros(51), HopKind::TimeExceeded);
+        if let HopProbe::Reply(r) = &mut p {
+            r.name = name.map(str::to_string);
+        }
+        p
+    };
+    let trace = |first: Vec<HopProbe>| {
+        TraceReport::new(
+            ip("203.0.113.1"),
+            30,
+            vec![
+                Hop::new(1, first),
+                hop(2, "203.0.113.1", Some("h2"), HopKind::Reached),
+            ],
+        )
+    };
+    let r1 = || reply("198.51.100.254", Some("r1"));
+    // A silent probe is left out: the hop is r1's.
+    let t = trace(vec![r1(), HopProbe::Silent, r1()]);
+    assert!(judge_path("h1", &strings(&["r1", "h2"]), &t).is_none());
+    // r1 and an address no node holds.
+    let t = trace(vec![r1(), reply("198.51.100.9", None), r1()]);
+    let (reason, details, met) = judge_path("h1", &strings(&["r1", "h2"]), &t).unwrap();
+    assert_eq!(reason, "the path differs");
+    assert_eq!(
+        details,
+        [
+            "expected: h1 -> r1 -> h2",
+            "actual:   h1 -> r1|198.51.100.9 -> h2",
+            "          (hop 1: expected only r1, also got 198.51.100.9)",
+        ]
+    );
+    assert_eq!(met, ["r1", "h2"]);
+    let (_, details, _) = judge_path("h1", &strings(&["198.51.100.254", "h2"]), &t).unwrap();
+    assert_eq!(
+        details[2],
+        "          (hop 1: expected only 198.51.100.254, also got 198.51.100.9)"
+    );
+    // r1 and r2: both are named when neither is expected.
+    let t = trace(vec![r1(), reply("198.51.100.253", Some("r2")), r1()]);
+    let (_, details, met) = judge_path("h1", &strings(&["r3", "h2"]), &t).unwrap();
+    assert_eq!(
+        details[2],
+        "          (hop 1: expected r3, got r1 (198.51.100.254), r2 (198.51.100.253))"
+    );
+    assert_eq!(met, ["r1", "r2", "h2"]);
+    let (_, details, _) = judge_path("h1", &strings(&["h2"]), &t).unwrap();
+    assert_eq!(
+        &details[2..],
+        [
+            "          (hop 1: expected h2, got r1 (198.51.100.254), r2 (198.51.100.253))",
+            "          (hop 2: unexpected h2 (203.0.113.1))",
+        ]
+    );
+}
+
 fn report_lost() -> PingReport {
     PingReport::new(
         ip("203.0.113.1"),

@@ -9,5 +9,6 @@ mod matrix_members;
 mod options;
 mod refusals;
 mod shared_addrs;
+mod split_paths;
 mod tcp;
 mod waits;

@@ -261,7 +261,8 @@ pub struct PathStep {
     pub to: String,
     /// The routers on the way, in order (the destination may be left
     /// out): node names, or the addresses that answer (compared with the
-    /// responder's address, as `assert::path` does).
+    /// responder's address, as `assert::path` does). A hop matches only if
+    /// every router that answered its probes is the one named.
     pub via: Vec<String>,
 }
 
