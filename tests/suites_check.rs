@@ -381,3 +381,78 @@ steps = [
         "{found:#?}"
     );
 }
+
+/// The schema of one key of the generated suite schema: `def` is a type of
+/// `$defs`, or `do = <verb>` for a step.
+fn schema_of<'a>(schema: &'a serde_json::Value, def: &str, key: &str) -> &'a serde_json::Value {
+    let defs = &schema["$defs"];
+    let object = match def.strip_prefix("do = ") {
+        Some(verb) => defs["Step"]["oneOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["properties"]["do"]["const"] == verb)
+            .unwrap_or_else(|| panic!("no step `{verb}` in the schema")),
+        None => &defs[def],
+    };
+    &object["properties"][key]
+}
+
+/// Every list that `check` refuses empty is one the schema refuses empty
+/// (`minItems: 1`), so that an editor flags it as `check` does.
+#[test]
+fn the_schema_refuses_the_empty_lists_check_refuses() {
+    let schema: serde_json::Value = serde_json::from_str(&suite::schema_json()).unwrap();
+    let scenario = |steps: &str| format!("[[scenario]]\nname = \"s\"\nsteps = {steps}\n");
+    let fine = r#"[{ do = "sleep", for = "1ms" }]"#;
+    let cases = [
+        ("ScenarioSpec", "steps", scenario("[]")),
+        (
+            "do = start",
+            "cmd",
+            scenario(r#"[{ do = "start", name = "p", node = "h1", cmd = [] }]"#),
+        ),
+        (
+            "do = run",
+            "cmd",
+            scenario(r#"[{ do = "run", node = "h1", cmd = [] }]"#),
+        ),
+        (
+            "do = connectivity",
+            "nodes",
+            scenario(r#"[{ do = "connectivity", nodes = [] }]"#),
+        ),
+        (
+            "RuleSpec",
+            "state",
+            format!(
+                "[[topology.firewall]]\nnode = \"h2\"\n\
+                 rules = [{{ chain = \"input\", action = \"drop\", state = [] }}]\n{}",
+                scenario(fine)
+            ),
+        ),
+    ];
+    for (def, key, body) in cases {
+        let errors = mistakes(&body);
+        assert_eq!(errors.len(), 1, "{def}.{key}: {errors:#?}");
+        let property = schema_of(&schema, def, key);
+        assert_eq!(property["minItems"], 1, "{def}.{key}: {property:#}");
+    }
+    // A scenario without `steps` is refused too: the key is required.
+    let errors = mistakes("[[scenario]]\nname = \"s\"\n");
+    assert!(
+        matches!(&errors[..], [e] if matches!(e.kind, SuiteErrorKind::NoSteps(_))),
+        "{errors:#?}"
+    );
+    let required = &schema["$defs"]["ScenarioSpec"]["required"];
+    assert!(
+        required.as_array().unwrap().contains(&"steps".into()),
+        "{required}"
+    );
+    assert!(
+        schema_of(&schema, "ScenarioSpec", "steps")
+            .get("default")
+            .is_none(),
+        "a default of no steps contradicts minItems"
+    );
+}

@@ -71,6 +71,7 @@ impl std::fmt::Display for VarValue {
 /// A scenario: ordered steps on a fresh lab.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = steps_required)]
 pub struct ScenarioSpec {
     /// The test's name after `file::`.
     pub name: String,
@@ -86,8 +87,29 @@ pub struct ScenarioSpec {
     /// The steps, in order (each read as a [`Step`] by itself, so that a
     /// mistake in one is placed at that step); at least one.
     #[serde(default)]
-    #[schemars(with = "Vec<Step>")]
+    #[schemars(with = "Vec<Step>", length(min = 1))]
     pub steps: Vec<Spanned<toml::Value>>,
+}
+
+/// Makes `steps` a required key of a scenario's schema, without a default,
+/// as the checker requires it. The type reads a missing `steps` as none, so
+/// that the checker reports [`NoSteps`](super::SuiteErrorKind::NoSteps) for
+/// both.
+fn steps_required(schema: &mut schemars::Schema) {
+    let object = schema.ensure_object();
+    if let Some(steps) = object
+        .get_mut("properties")
+        .and_then(|p| p.get_mut("steps"))
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        steps.remove("default");
+    }
+    let required = object
+        .entry("required")
+        .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+    if let Some(list) = required.as_array_mut() {
+        list.push("steps".into());
+    }
 }
 
 /// The JSON schema of a suite file, pretty-printed (what

@@ -117,8 +117,9 @@ pub struct StartStep {
     pub name: String,
     /// The node it runs in.
     pub node: String,
-    /// The program and its arguments; the working directory is the
-    /// suite file's folder.
+    /// The program and its arguments (at least the program); the working
+    /// directory is the suite file's folder.
+    #[schemars(length(min = 1))]
     pub cmd: Vec<String>,
     /// Extra environment variables.
     #[serde(default)]
@@ -133,7 +134,8 @@ pub struct RunStep {
     pub name: Option<String>,
     /// The node it runs in.
     pub node: String,
-    /// The program and its arguments.
+    /// The program and its arguments (at least the program).
+    #[schemars(length(min = 1))]
     pub cmd: Vec<String>,
     /// Extra environment variables.
     #[serde(default)]
@@ -270,7 +272,8 @@ pub struct PathStep {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectivityStep {
-    /// The nodes (every node that has an address unless set).
+    /// The nodes (every node that has an address unless set); not empty.
+    #[schemars(length(min = 1))]
     pub nodes: Option<Vec<String>>,
     /// Pairs expected not to reach each other, either way.
     #[serde(default)]

@@ -343,6 +343,7 @@ pub struct RuleSpec {
     pub oif: Option<String>,
     /// Connection states, at least one: `new`, `established`, `related`,
     /// `invalid`, `untracked`.
+    #[schemars(length(min = 1))]
     pub state: Option<Vec<String>>,
     /// At most this many packets a second (burst 5).
     pub limit_per_second: Option<u64>,
