@@ -376,8 +376,8 @@ fn main() -> ExitCode {
     }
     if args.phases.iter().any(|p| p == "throughput") {
         let floor_job = |i: usize| match floor::cycle_on_fresh_thread(host_netns_ino, i as u16) {
-            Ok(Some(_)) => Ok(()),
-            Ok(None) => Err("no echo reply".to_string()),
+            Ok((Some(_), cpu)) => Ok(cpu),
+            Ok((None, _)) => Err("no echo reply".to_string()),
             Err(e) => Err(e),
         };
         let mut runs = Vec::new();

@@ -27,8 +27,9 @@ use std::time::{Duration, Instant};
 
 #[path = "floor_home.rs"]
 mod home;
-pub(crate) use home::on_fresh_thread;
+use home::on_fresh_thread_cpu;
 use home::{fd_inode, returning_home};
+pub(crate) use home::{on_fresh_thread, thread_cpu};
 
 /// `VETH_INFO_PEER` from `<linux/veth.h>` (not exported by the libc crate).
 const VETH_INFO_PEER: u16 = 1;
@@ -65,12 +66,13 @@ pub(crate) fn cycle(host_ino: u64, echo_id: u16) -> Result<Option<Duration>, Str
 }
 
 /// [`cycle`] on a fresh thread that exits afterwards, as a test harness
-/// runs each test on a thread of its own (the throughput phase).
+/// runs each test on a thread of its own (the throughput phase), with the
+/// CPU time the thread spent in it.
 pub(crate) fn cycle_on_fresh_thread(
     host_ino: u64,
     echo_id: u16,
-) -> Result<Option<Duration>, String> {
-    on_fresh_thread("raw-floor", move || cycle_on_this_thread(host_ino, echo_id))
+) -> Result<(Option<Duration>, Duration), String> {
+    on_fresh_thread_cpu("raw-floor", move || cycle_on_this_thread(host_ino, echo_id))
 }
 
 /// The body of a cycle. It leaves the thread inside namespace `b`: run it

@@ -19,6 +19,35 @@ pub(crate) fn on_fresh_thread<T: Send + 'static>(
         .map_err(|_| "floor thread panicked".to_string())?
 }
 
+/// [`on_fresh_thread`], with the CPU time the thread spent in `body` (user
+/// and system, `getrusage(RUSAGE_THREAD)`): the cost of one test to the
+/// machine, without the thread's own start and exit, and without the
+/// kernel's work afterwards on other threads (freeing the namespaces).
+pub(crate) fn on_fresh_thread_cpu<T: Send + 'static>(
+    name: &str,
+    body: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<(T, std::time::Duration), String> {
+    on_fresh_thread(name, move || {
+        let before = thread_cpu();
+        let out = body()?;
+        Ok((out, thread_cpu().saturating_sub(before)))
+    })
+}
+
+/// The CPU time (user and system) the calling thread has used.
+pub(crate) fn thread_cpu() -> std::time::Duration {
+    // SAFETY: an all-zero `rusage` is a valid value, which getrusage
+    // overwrites; the pointer is to memory we own.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_THREAD with a valid out-pointer.
+    if unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) } != 0 {
+        return std::time::Duration::ZERO;
+    }
+    let time =
+        |t: libc::timeval| std::time::Duration::new(t.tv_sec as u64, (t.tv_usec * 1000) as u32);
+    time(usage.ru_utime) + time(usage.ru_stime)
+}
+
 /// The calling thread's namespace, which [`Home`]'s drop moves it back to.
 struct Home {
     fd: OwnedFd,

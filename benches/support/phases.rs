@@ -11,6 +11,7 @@ use netns_test::__private::{execute, Ctx, Failure, Inject, Outcome, TestSpec};
 use netns_test::harness::TestReturn;
 use netns_test::Net;
 
+use crate::floor::thread_cpu;
 use crate::labs;
 use crate::stats::{self, ms, Summary};
 
@@ -69,16 +70,21 @@ fn run_one_test() -> Outcome {
 }
 
 /// One `#[netns_test]` test on a fresh thread named after it, as libtest
-/// runs it; `Err` with the outcome unless it passed.
-pub(crate) fn netns_test_job(_i: usize) -> Result<(), String> {
-    let outcome = std::thread::Builder::new()
+/// runs it: the CPU time the thread spent in it (as the floor's rows
+/// measure theirs), or `Err` with the outcome unless it passed.
+pub(crate) fn netns_test_job(_i: usize) -> Result<Duration, String> {
+    let (outcome, cpu) = std::thread::Builder::new()
         .name("phases::pings_peer".into())
-        .spawn(run_one_test)
+        .spawn(|| {
+            let before = thread_cpu();
+            let outcome = run_one_test();
+            (outcome, thread_cpu().saturating_sub(before))
+        })
         .map_err(|e| format!("spawn: {e}"))?
         .join()
         .map_err(|_| "runner panicked".to_string())?;
     match outcome {
-        Outcome::Passed => Ok(()),
+        Outcome::Passed => Ok(cpu),
         other => Err(format!("{other:?}")),
     }
 }
@@ -91,6 +97,8 @@ pub(crate) struct Throughput {
     pub passed: usize,
     pub wall: Duration,
     pub per_job: Option<Summary>,
+    /// CPU time of the thread each passed job ran on.
+    pub cpu: Option<Summary>,
     pub first_failure: Option<String>,
 }
 
@@ -100,10 +108,11 @@ impl Throughput {
     }
 }
 
-/// A throughput row: its name and the job it runs.
+/// A throughput row: its name and the job it runs, which returns the CPU
+/// time of the thread it ran on.
 pub(crate) type Row<'a> = (
     &'static str,
-    &'a (dyn Fn(usize) -> Result<(), String> + Sync),
+    &'a (dyn Fn(usize) -> Result<Duration, String> + Sync),
 );
 
 /// Slices each row's jobs are cut into: the rows take turns slice by slice,
@@ -134,6 +143,7 @@ pub(crate) fn throughput(rows: &[Row<'_>], jobs: usize, threads: usize) -> Vec<T
             let slice = run_slice(from..to, threads, *job);
             *wall += started.elapsed();
             acc.times.extend(slice.times);
+            acc.cpu.extend(slice.cpu);
             if acc.first_failure.is_none() {
                 acc.first_failure = slice.first_failure;
             }
@@ -148,6 +158,7 @@ pub(crate) fn throughput(rows: &[Row<'_>], jobs: usize, threads: usize) -> Vec<T
             passed: acc.times.len(),
             wall,
             per_job: Summary::of(&acc.times),
+            cpu: Summary::of(&acc.cpu),
             first_failure: acc.first_failure,
         })
         .collect()
@@ -157,6 +168,7 @@ pub(crate) fn throughput(rows: &[Row<'_>], jobs: usize, threads: usize) -> Vec<T
 #[derive(Default)]
 struct Slice {
     times: Vec<Duration>,
+    cpu: Vec<Duration>,
     first_failure: Option<String>,
 }
 
@@ -164,10 +176,11 @@ struct Slice {
 fn run_slice(
     range: std::ops::Range<usize>,
     threads: usize,
-    job: &(dyn Fn(usize) -> Result<(), String> + Sync),
+    job: &(dyn Fn(usize) -> Result<Duration, String> + Sync),
 ) -> Slice {
     let next = AtomicUsize::new(range.start);
     let times = Mutex::new(Vec::with_capacity(range.len()));
+    let cpu = Mutex::new(Vec::with_capacity(range.len()));
     let failures = Mutex::new(None::<String>);
     std::thread::scope(|s| {
         for _ in 0..threads.max(1) {
@@ -180,7 +193,10 @@ fn run_slice(
                 let res = job(i);
                 let dt = t0.elapsed();
                 match res {
-                    Ok(()) => times.lock().unwrap().push(dt),
+                    Ok(used) => {
+                        times.lock().unwrap().push(dt);
+                        cpu.lock().unwrap().push(used);
+                    }
                     Err(e) => {
                         failures.lock().unwrap().get_or_insert(e);
                     }
@@ -190,6 +206,7 @@ fn run_slice(
     });
     Slice {
         times: times.into_inner().unwrap(),
+        cpu: cpu.into_inner().unwrap(),
         first_failure: failures.into_inner().unwrap(),
     }
 }
@@ -200,17 +217,21 @@ pub(crate) fn print_throughput(runs: &[Throughput]) {
         "Throughput: `netns-test` = #[netns_test(topology = two_hosts)] tests (build + 1 ping + \
          teardown), each on a fresh thread like libtest; `raw-floor` = floor cycles, for the \
          kernel's own limit. At most `threads` at a time; the rows take turns in 10 slices (in reverse order every other slice), \
-         `wall s` is the sum of a row's slices."
+         `wall s` is the sum of a row's slices; `CPU µs` is the median CPU time (user and system) \
+         of the thread a job ran on, without the thread's start and exit."
     );
     println!();
-    println!("| row | threads | jobs | passed | wall s | per second | per job median ms | p90 ms | max ms |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!("| row | threads | jobs | passed | wall s | per second | per job median ms | p90 ms | max ms | CPU µs |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for r in runs {
         let (med, p90, max) = r.per_job.map_or(("–".into(), "–".into(), "–".into()), |s| {
             (ms(s.median), ms(s.p90), ms(s.max))
         });
+        let cpu = r
+            .cpu
+            .map_or("–".into(), |c| format!("{:.0}", c.median * 1000.0));
         println!(
-            "| {} | {} | {} | {} | {:.2} | {:.0} | {med} | {p90} | {max} |",
+            "| {} | {} | {} | {} | {:.2} | {:.0} | {med} | {p90} | {max} | {cpu} |",
             r.name,
             r.threads,
             r.jobs,
@@ -231,6 +252,17 @@ pub(crate) fn print_throughput(runs: &[Throughput]) {
                 "{} / {} on {} thread(s): {ratio}× (target ≥ 0.9×: {verdict})",
                 ours.name, floor.name, ours.threads,
             );
+            if let (Some(a), Some(b)) = (ours.cpu, floor.cpu) {
+                println!(
+                    "CPU per test on {} thread(s), median: {} {:.0} µs, {} {:.0} µs ({:.3}×)",
+                    ours.threads,
+                    ours.name,
+                    a.median * 1000.0,
+                    floor.name,
+                    b.median * 1000.0,
+                    a.median / b.median
+                );
+            }
         }
     }
     for r in runs {
