@@ -38,9 +38,10 @@
 //! floor at 10, 100 and 1,000 nodes, three runs each; a full run writes
 //! `docs/scale.svg`.
 //!
-//! Phase `throughput`: 1,000 `#[netns_test(topology = two_hosts)]` tests
-//! (build + 1 echo + teardown) on 1 and on all-cores threads, each test on a
-//! fresh thread like libtest. Phase `memory`: peak RSS with 100 two-host labs
+//! Phase `throughput`: 2,000 `#[netns_test(topology = two_hosts)]` tests
+//! (build + 1 echo + teardown) and as many floor cycles, on 1 and on
+//! all-cores threads, each on a fresh thread like libtest, the rows taking
+//! turns in slices of 200. Phase `memory`: peak RSS with 100 two-host labs
 //! alive, in a fresh child process. Phase `stalls`: 2,000 cycles each of
 //! `netns-test` and `raw-floor`, alternating; first echoes over 100 ms or lost.
 //!

@@ -33,7 +33,7 @@ pub(crate) const USAGE: &str =
   rows:   netns-test, ip-script, ip-script-moved, raw-floor, router-chain, bridge-10,
           links (links-1,2,4,8), floor-links (floor-links-1,2,4,8), line (line-2,4,8),
           or one of those by name
-  counts: --iters 200 (--quick 3), --tests 1000 (20), --labs 100 (5),
+  counts: --iters 200 (--quick 3), --tests 2000 (20), --labs 100 (5),
           --stall-cycles 2000 (10), --threads 1,<cores>
   env:    NETNS_BENCH_ITERS=N sets the default of --iters";
 
@@ -115,7 +115,7 @@ pub(crate) fn parse_args() -> Result<Args, String> {
         warmup: pick(warmup, 5, 1),
         rows,
         stall,
-        tests: pick(tests, 1000, 20),
+        tests: pick(tests, 2000, 20),
         threads,
         labs: labs_n,
         stall_cycles: pick(stall_cycles, 2000, 10),

@@ -115,17 +115,20 @@ pub(crate) type Row<'a> = (
     &'a (dyn Fn(usize) -> Result<Duration, String> + Sync),
 );
 
-/// Slices each row's jobs are cut into: the rows take turns slice by slice,
-/// so that they meet the same machine (its other load, and the kernel's
-/// backlog of namespaces still being destroyed, which each slice leaves to
-/// the next whichever row it is).
-const SLICES: usize = 10;
+/// Jobs in each slice: the rows take turns slice by slice, so that they
+/// meet the same machine (its other load, and the kernel's backlog of
+/// namespaces still being destroyed, which each slice leaves to the next
+/// whichever row it is). Slices of 100 measured the library about 5 %
+/// lower against the floor than slices of 200 or more did (its first tests
+/// after a floor slice were sometimes slower; the cause is not known); a
+/// suite runs its own tests back to back.
+const SLICE_JOBS: usize = 200;
 
 /// Runs `jobs` jobs of each row on `threads` workers, at most `threads` at
-/// a time, the rows taking turns in [`SLICES`] slices, in reverse order
-/// every other slice.
+/// a time, the rows taking turns in slices of [`SLICE_JOBS`] (at least
+/// two slices), in reverse order every other slice.
 pub(crate) fn throughput(rows: &[Row<'_>], jobs: usize, threads: usize) -> Vec<Throughput> {
-    let slices = SLICES.clamp(1, jobs.max(1));
+    let slices = (jobs / SLICE_JOBS).max(2).clamp(1, jobs.max(1));
     let mut out: Vec<(Slice, Duration)> = rows
         .iter()
         .map(|_| (Slice::default(), Duration::ZERO))
@@ -216,7 +219,7 @@ pub(crate) fn print_throughput(runs: &[Throughput]) {
     println!(
         "Throughput: `netns-test` = #[netns_test(topology = two_hosts)] tests (build + 1 ping + \
          teardown), each on a fresh thread like libtest; `raw-floor` = floor cycles, for the \
-         kernel's own limit. At most `threads` at a time; the rows take turns in 10 slices (in reverse order every other slice), \
+         kernel's own limit. At most `threads` at a time; the rows take turns in slices of 200 (in reverse order every other slice), \
          `wall s` is the sum of a row's slices; `CPU µs` is the median CPU time (user and system) \
          of the thread a job ran on, without the thread's start and exit."
     );
