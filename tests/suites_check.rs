@@ -326,15 +326,52 @@ steps = [
 }
 
 #[test]
-fn a_connectivity_step_with_no_node_is_found_by_check() {
+fn a_connectivity_step_with_fewer_than_two_nodes_is_found_by_check() {
     let errors = mistakes(
         r#"
 [[scenario]]
 name = "s"
 steps = [
   { do = "connectivity", nodes = [] },
+  { do = "connectivity", nodes = ["h1"] },
+  { do = "connectivity", nodes = ["h2", "h2"] },
   { do = "connectivity", nodes = ["h1", "h2"] },
   { do = "connectivity" },
+]
+"#,
+    );
+    let found = lines_and_kinds(&errors);
+    let advice = "no pair to probe; name at least two nodes, or leave `nodes` out for every node";
+    assert_eq!(
+        found,
+        [
+            (
+                5,
+                format!("step 1 (connectivity): `nodes` is empty: {advice}")
+            ),
+            (
+                6,
+                format!("step 2 (connectivity): `nodes` names only `h1`: {advice}")
+            ),
+            (
+                7,
+                format!("step 3 (connectivity): `nodes` names only `h2`: {advice}")
+            ),
+        ],
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn a_capture_step_of_no_node_is_found_by_check() {
+    let errors = mistakes(
+        r#"
+[[scenario]]
+name = "s"
+steps = [
+  { do = "capture", nodes = ["h1"] },
+  { do = "capture", nodes = [] },
+  { do = "capture" },
 ]
 "#,
     );
@@ -342,13 +379,53 @@ steps = [
     assert_eq!(
         found,
         [(
-            5,
-            "step 1 (connectivity): `nodes` is empty: no pair to probe; name at least two \
-             nodes, or leave `nodes` out for every node"
+            6,
+            "step 2 (capture): `nodes` is empty: the step would capture nothing; name a \
+             node, or leave `nodes` out for every node"
                 .to_string()
         )],
         "{found:#?}"
     );
+}
+
+#[test]
+fn a_bridge_with_no_member_is_a_mistake_at_its_members() {
+    let scenario = "[[scenario]]\nname = \"s\"\nsteps = [{ do = \"sleep\", for = \"1ms\" }]\n";
+    let cases = [
+        // A table of its own: the mistake is at `members`.
+        (
+            format!(
+                "[[topology.bridges]]\nswitch = \"sw\"\nforward_mld = true\nmembers = []\n\
+                 {scenario}"
+            ),
+            4,
+        ),
+        // Written on one line, after a bridge with members.
+        (
+            format!(
+                "[topology]\nbridges = [\n  {{ switch = \"lan\", members = \
+                 [{{ node = \"h3\", iface = \"eth0\" }}] }},\n  \
+                 {{ switch = \"sw\", members = [] }},\n]\n{scenario}"
+            ),
+            4,
+        ),
+    ];
+    for (body, line) in cases {
+        let errors = mistakes(&body);
+        let found = lines_and_kinds(&errors);
+        assert_eq!(found.len(), 1, "{body}\n{found:#?}");
+        assert!(
+            matches!(errors[0].kind, SuiteErrorKind::Topology(_)),
+            "{found:#?}"
+        );
+        assert_eq!(found[0].0, line, "{body}\n{found:#?}");
+        assert_eq!(
+            found[0].1,
+            "invalid topology: bridge `sw`: `members` is empty: the segment would join no \
+             node; name at least one member",
+            "{found:#?}"
+        );
+    }
 }
 
 #[test]
@@ -398,45 +475,71 @@ fn schema_of<'a>(schema: &'a serde_json::Value, def: &str, key: &str) -> &'a ser
     &object["properties"][key]
 }
 
-/// Every list that `check` refuses empty is one the schema refuses empty
-/// (`minItems: 1`), so that an editor flags it as `check` does.
+/// Every list that `check` refuses empty (or, for a connectivity step's
+/// `nodes`, shorter than two) is one the schema refuses so (`minItems`),
+/// so that an editor flags it as `check` does.
 #[test]
-fn the_schema_refuses_the_empty_lists_check_refuses() {
+fn the_schema_refuses_the_short_lists_check_refuses() {
     let schema: serde_json::Value = serde_json::from_str(&suite::schema_json()).unwrap();
     let scenario = |steps: &str| format!("[[scenario]]\nname = \"s\"\nsteps = {steps}\n");
     let fine = r#"[{ do = "sleep", for = "1ms" }]"#;
     let cases = [
-        ("ScenarioSpec", "steps", scenario("[]")),
+        ("ScenarioSpec", "steps", 1, scenario("[]")),
         (
             "do = start",
             "cmd",
+            1,
             scenario(r#"[{ do = "start", name = "p", node = "h1", cmd = [] }]"#),
         ),
         (
             "do = run",
             "cmd",
+            1,
             scenario(r#"[{ do = "run", node = "h1", cmd = [] }]"#),
         ),
         (
             "do = connectivity",
             "nodes",
+            2,
             scenario(r#"[{ do = "connectivity", nodes = [] }]"#),
+        ),
+        (
+            "do = connectivity",
+            "nodes",
+            2,
+            scenario(r#"[{ do = "connectivity", nodes = ["h1"] }]"#),
+        ),
+        (
+            "do = capture",
+            "nodes",
+            1,
+            scenario(r#"[{ do = "capture", nodes = [] }]"#),
         ),
         (
             "RuleSpec",
             "state",
+            1,
             format!(
                 "[[topology.firewall]]\nnode = \"h2\"\n\
                  rules = [{{ chain = \"input\", action = \"drop\", state = [] }}]\n{}",
                 scenario(fine)
             ),
         ),
+        (
+            "BridgeSpec",
+            "members",
+            1,
+            format!(
+                "[[topology.bridges]]\nswitch = \"sw\"\nmembers = []\n{}",
+                scenario(fine)
+            ),
+        ),
     ];
-    for (def, key, body) in cases {
+    for (def, key, min, body) in cases {
         let errors = mistakes(&body);
         assert_eq!(errors.len(), 1, "{def}.{key}: {errors:#?}");
         let property = schema_of(&schema, def, key);
-        assert_eq!(property["minItems"], 1, "{def}.{key}: {property:#}");
+        assert_eq!(property["minItems"], min, "{def}.{key}: {property:#}");
     }
     // A scenario without `steps` is refused too: the key is required.
     let errors = mistakes("[[scenario]]\nname = \"s\"\n");

@@ -367,8 +367,22 @@ pub(crate) fn check_scenario(
                     }
                 }
             }
-            Step::Connectivity(s) if s.nodes.as_ref().is_some_and(Vec::is_empty) => bad(
-                "`nodes` is empty: no pair to probe; name at least two nodes, \
+            Step::Connectivity(s) => {
+                let named: BTreeSet<&str> = s.nodes.iter().flatten().map(String::as_str).collect();
+                let what = match (s.nodes.is_some(), named.first()) {
+                    (true, None) => Some("is empty".to_string()),
+                    (true, Some(only)) if named.len() == 1 => Some(format!("names only `{only}`")),
+                    _ => None,
+                };
+                if let Some(what) = what {
+                    bad(format!(
+                        "`nodes` {what}: no pair to probe; name at least two nodes, \
+                         or leave `nodes` out for every node"
+                    ));
+                }
+            }
+            Step::Capture(s) if s.nodes.as_ref().is_some_and(Vec::is_empty) => bad(
+                "`nodes` is empty: the step would capture nothing; name a node, \
                  or leave `nodes` out for every node"
                     .into(),
             ),

@@ -93,7 +93,7 @@ fn build(items: &[(usize, usize, Item<'_>)]) -> Result<Topology, (usize, String)
             Item::Node(n) => t.node(*n),
             Item::Link(l) => t.link(l.a.endpoint(), l.b.endpoint()),
             Item::Bridge(b) => {
-                let t = t.bridge(&b.switch, b.members.iter().map(|m| m.endpoint()));
+                let t = t.bridge(&b.switch, b.members.get_ref().iter().map(|m| m.endpoint()));
                 if b.forward_mld {
                     t.forward_mld(&b.switch)
                 } else {
@@ -122,11 +122,30 @@ fn build(items: &[(usize, usize, Item<'_>)]) -> Result<Topology, (usize, String)
     Ok(t)
 }
 
+/// The first bridge of `items` with no member, as a mistake at its
+/// `members`: the segment would join no node.
+fn empty_bridge(layers: &[Layer], items: &[(usize, usize, Item<'_>)]) -> Option<SuiteError> {
+    items.iter().find_map(|(layer, _, item)| match item {
+        Item::Bridge(b) if b.members.get_ref().is_empty() => Some(layers[*layer].source.error(
+            b.members.span().start,
+            SuiteErrorKind::Topology(format!(
+                "bridge `{}`: `members` is empty: the segment would join no node; \
+                 name at least one member",
+                b.switch
+            )),
+        )),
+        _ => None,
+    })
+}
+
 /// The lab of `layers` (an include chain, the included file first),
 /// validated, with `seed`; an invalid one is an error at the entry that
-/// makes it so.
+/// makes it so (a bridge with no member at its `members`).
 pub(crate) fn topology(layers: &[Layer], seed: u64) -> Result<Topology, SuiteError> {
     let items = entries(layers);
+    if let Some(e) = empty_bridge(layers, &items) {
+        return Err(e);
+    }
     let at = |k: usize, message: String| {
         let (layer, offset, _) = &items[k];
         layers[*layer]

@@ -272,8 +272,8 @@ pub struct PathStep {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectivityStep {
-    /// The nodes (every node that has an address unless set); not empty.
-    #[schemars(length(min = 1))]
+    /// The nodes (every node that has an address unless set); at least two.
+    #[schemars(length(min = 2))]
     pub nodes: Option<Vec<String>>,
     /// Pairs expected not to reach each other, either way.
     #[serde(default)]
@@ -422,7 +422,8 @@ pub struct RouteChangeStep {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CaptureStep {
-    /// Only these nodes (every node unless set).
+    /// Only these nodes (every node unless set); not empty.
+    #[schemars(length(min = 1))]
     pub nodes: Option<Vec<String>>,
 }
 

@@ -93,8 +93,9 @@ pub struct LinkSpec {
 pub struct BridgeSpec {
     /// The switch node's name.
     pub switch: String,
-    /// The members' ends.
-    pub members: Vec<EndpointSpec>,
+    /// The members' ends, at least one.
+    #[schemars(with = "Vec<EndpointSpec>", length(min = 1))]
+    pub members: Spanned<Vec<EndpointSpec>>,
     /// Whether the bridge forwards the members' multicast listener reports
     /// (MLD), which the switch drops by default (`Topology::forward_mld`).
     #[serde(default)]
