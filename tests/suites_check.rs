@@ -389,6 +389,30 @@ steps = [
 }
 
 #[test]
+fn a_partition_with_an_empty_side_is_found_by_check() {
+    let errors = mistakes(
+        r#"
+[[scenario]]
+name = "s"
+steps = [
+  { do = "partition", a = "h1", b = ["h2"] },
+  { do = "heal" },
+  { do = "partition", a = [], b = ["h2"] },
+  { do = "partition", a = "h1", b = [] },
+]
+"#,
+    );
+    let found = lines_and_kinds(&errors);
+    let text = |n: usize, side: &str| {
+        format!(
+            "step {n} (partition): `{side}` is empty: a partition needs at least one node on \
+             each side"
+        )
+    };
+    assert_eq!(found, [(7, text(3, "a")), (8, text(4, "b"))], "{found:#?}");
+}
+
+#[test]
 fn a_bridge_with_no_member_is_a_mistake_at_its_members() {
     let scenario = "[[scenario]]\nname = \"s\"\nsteps = [{ do = \"sleep\", for = \"1ms\" }]\n";
     let cases = [

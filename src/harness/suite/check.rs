@@ -320,6 +320,14 @@ pub(crate) fn check_scenario(
             }
             Step::Partition(s) => {
                 partitions.insert(s.name.clone().unwrap_or_else(|| "partition".into()));
+                let empty = [("a", &s.a), ("b", &s.b)]
+                    .into_iter()
+                    .find(|(_, side)| side.iter().next().is_none());
+                if let Some((side, _)) = empty {
+                    bad(format!(
+                        "`{side}` is empty: a partition needs at least one node on each side"
+                    ));
+                }
             }
             Step::Heal(s) => {
                 if let Some(n) = &s.name {
