@@ -2,7 +2,8 @@
 //! declares ([`Nat`], [`Firewall`], with
 //! [`Topology::nat`](crate::Topology::nat) and
 //! [`Topology::firewall`](crate::Topology::firewall)), changed on a live
-//! node ([`Node::set_nat`], [`Node::set_firewall`], undone by their guard),
+//! node ([`Node::set_nat`], [`Node::set_firewall`], undone by their guard,
+//! in any order: see [`RulesetChange`]),
 //! and looked at: the node's ruleset with counters ([`Node::ruleset`], as
 //! `nft list ruleset` prints it), its connection tracking entries and the
 //! NAT mappings among them ([`Node::conntrack`], [`Node::nat_mappings`]),
@@ -43,7 +44,7 @@
 use crate::error::Result;
 use crate::fault::change_nats;
 use crate::lab::Node;
-use crate::ruleset::RulesetConfig;
+use crate::ruleset::{Change, Layers, NodeRuleset, RulesetConfig};
 use crate::topology::compile_netfilter;
 
 pub use crate::inspect::{ConntrackEntry, NatMapping, NetfilterReport, Ruleset};
@@ -51,40 +52,48 @@ pub use crate::ruleset::{
     Chain, CtState, Filter, Filtering, Firewall, Mapping, Nat, Policy, Proto, Rate, Reject,
 };
 
-/// What a guard puts back: a part of a node's declaration it replaced, or
-/// the one NAT it added, to take out again.
-#[derive(Debug, Clone)]
-enum Part {
-    Nats(Vec<Nat>),
-    Firewall(Option<Firewall>),
-    Added(Nat),
-}
-
 /// A change of a node's NATs or firewall, made by [`Node::set_nat`] and
-/// friends; dropping it puts back what it replaced (also on a panic), the
-/// NATs or the firewall only, so guards of both kinds may drop in any order.
-/// An [`add_nat`](Node::add_nat) guard takes out only the NAT it added, so
-/// several of them may drop in any order too. Changes of one node from
-/// several threads at once apply one after the other, each to what the
-/// one before left: none is lost.
+/// friends, undone when it drops (also on a panic).
+///
+/// Guards may drop in any order: what is in force is what the live guards
+/// say, and the node's declaration (the topology's, with the changes kept
+/// by [`keep`](RulesetChange::keep)) once every guard is gone. Each
+/// change applies, in the order they were made, to what is in force under
+/// it: a [`set_nat`](Node::set_nat) or [`remove_nat`](Node::remove_nat)
+/// replaces the NATs under it, an [`add_nat`](Node::add_nat) adds its NAT
+/// after them, a [`set_firewall`](Node::set_firewall) or
+/// [`remove_firewall`](Node::remove_firewall) replaces the firewall under
+/// it; a guard that drops takes out its own change, wherever it is. With
+/// `a = set_nat(A)` then `b = set_nat(B)`, B is in force; dropping `a`
+/// first changes nothing, dropping `b` then brings back the declared NATs.
+/// NAT and firewall changes do not touch each other's part.
+///
+/// Changes of one node from several threads at once apply one after the
+/// other, each to what the one before left: none is lost.
 #[derive(Debug)]
 #[must_use = "the change is undone when the guard drops; call .keep() to keep it"]
 pub struct RulesetChange<'a> {
     node: &'a Node,
-    previous: Option<Part>,
+    /// The id of the change among the node's; `None` once undone or kept.
+    id: Option<u64>,
 }
 
 impl RulesetChange<'_> {
-    /// Keeps the change after the guard is gone.
+    /// Keeps the change after the guard is gone: it stays in force, over
+    /// the declaration and the changes made before it, whose guards then
+    /// no longer take it out.
     pub fn keep(mut self) {
-        self.previous = None;
+        if let Some(id) = self.id.take() {
+            // Nothing in force changes: only the node's record of it.
+            let _ = change(self.node, |layers| layers.keep(id));
+        }
     }
 
-    /// Puts back what the change replaced now, reporting an error instead
-    /// of ignoring it as `drop` does.
+    /// Takes the change out now, reporting an error instead of ignoring
+    /// it as `drop` does.
     pub fn restore(mut self) -> Result<()> {
-        match self.previous.take() {
-            Some(part) => change(self.node, |config| part.put(config)).map(|_| ()),
+        match self.id.take() {
+            Some(id) => release(self.node, id),
             None => Ok(()),
         }
     }
@@ -92,74 +101,74 @@ impl RulesetChange<'_> {
 
 impl Drop for RulesetChange<'_> {
     fn drop(&mut self) {
-        if let Some(part) = self.previous.take() {
-            let _ = change(self.node, |config| part.put(config));
+        if let Some(id) = self.id.take() {
+            let _ = release(self.node, id);
         }
     }
 }
 
-impl Part {
-    /// Puts this part into `config`: the NATs or the firewall it holds,
-    /// or, for an added NAT, takes that NAT out again.
-    fn put(self, config: &mut RulesetConfig) {
-        match self {
-            Part::Nats(nats) => config.nats = nats,
-            Part::Firewall(fw) => config.firewall = fw,
-            Part::Added(nat) => {
-                // The last one equal to it: a later guard's copy goes first.
-                if let Some(i) = config.nats.iter().rposition(|n| *n == nat) {
-                    config.nats.remove(i);
-                }
-            }
-        }
-    }
+/// Takes change `id` out of `node`'s, with an added NAT that what is left
+/// under it does not admit.
+fn release(node: &Node, id: u64) -> Result<()> {
+    let view = node.netfilter_view();
+    change(node, |layers| {
+        layers.release(id, |config| compile_netfilter(&view, config).is_ok())
+    })
+    .map(|_| ())
 }
 
-/// Changes `node`'s declaration with `edit`, checked like the topology's,
-/// and returns the declaration it replaced. The declaration is read,
+/// Changes `node`'s layers with `edit`, the declaration in force checked
+/// like the topology's, and returns the layers it replaced. They are read,
 /// edited and applied under the node's netfilter lock: changes of one node
 /// from several threads each apply to what the one before left.
-fn change(node: &Node, edit: impl FnOnce(&mut RulesetConfig)) -> Result<RulesetConfig> {
+fn change(node: &Node, edit: impl FnOnce(&mut Layers)) -> Result<Layers> {
     // A NAT router sees the true inside addresses between its
     // translations: the active partitions get their forward rules in it.
     change_nats(
         node,
         || {
-            node.update_netfilter(|now| {
-                let mut new = now.clone();
-                edit(&mut new);
-                let ruleset = compile_netfilter(&node.netfilter_view(), &new)?;
-                Ok((new, ruleset))
-            })
+            node.update_netfilter(
+                |now| {
+                    let mut new = now.clone();
+                    edit(&mut new);
+                    Ok(new)
+                },
+                |config| compile(node, config),
+            )
         },
         // Run while the partitions' registry is still held, which every
         // change of the node holds too: nothing came between.
         |old| {
-            let back = compile_netfilter(&node.netfilter_view(), old)?;
+            let back = compile(node, &old.config())?;
             node.apply_netfilter(old.clone(), &back)
         },
     )
 }
 
-/// Makes `part` the node's, with a guard that puts back what it replaced.
-fn guard(node: &Node, part: Part) -> Result<RulesetChange<'_>> {
-    let nats = matches!(part, Part::Nats(_));
-    let old = change(node, |config| part.put(config))?;
-    let previous = if nats {
-        Part::Nats(old.nats)
-    } else {
-        Part::Firewall(old.firewall)
-    };
-    Ok(RulesetChange {
-        node,
-        previous: Some(previous),
-    })
+/// `config` checked like the topology's and compiled for `node`.
+fn compile(node: &Node, config: &RulesetConfig) -> Result<NodeRuleset> {
+    Ok(compile_netfilter(&node.netfilter_view(), config)?)
+}
+
+/// Puts `made` over the node's changes, with a guard that takes it out.
+fn guard(node: &Node, made: Change) -> Result<RulesetChange<'_>> {
+    let mut id = None;
+    change(node, |layers| id = Some(layers.push(made)))?;
+    Ok(RulesetChange { node, id })
 }
 
 impl Node {
     /// Makes `nat` the node's only NAT, checked like the topology's (the
     /// node must forward), until the guard drops. Existing connections
     /// keep their mappings (see [`flush_conntrack`](Node::flush_conntrack)).
+    ///
+    /// Guards may drop in any order: the NATs in force are those of the
+    /// last live `set_nat` or [`remove_nat`](Node::remove_nat) (the
+    /// declared ones when there is none), followed by the NATs of the
+    /// live [`add_nat`](Node::add_nat) guards made after it. Dropping an
+    /// older guard while a newer one lives changes nothing in force; once
+    /// every guard is gone the declared NATs are back (see
+    /// [`RulesetChange`]).
     ///
     /// ```no_run
     /// # use netns_test::{Net, Topology};
@@ -176,32 +185,43 @@ impl Node {
     /// # Ok::<(), netns_test::Error>(())
     /// ```
     pub fn set_nat(&self, nat: Nat) -> Result<RulesetChange<'_>> {
-        guard(self, Part::Nats(vec![nat]))
+        guard(self, Change::Nats(vec![nat]))
     }
 
     /// Adds `nat` after the node's NATs, until the guard drops; the guard
-    /// then takes out that NAT alone, whatever changed meanwhile.
+    /// then takes out that NAT alone, in any order with the others.
+    ///
+    /// The NAT is added to whatever is in force under it: a later
+    /// [`set_nat`](Node::set_nat) or [`remove_nat`](Node::remove_nat)
+    /// replaces it with the rest while its guard lives, and it is back,
+    /// after the NATs in force then, when that guard drops first. Should
+    /// the NATs in force under it, once a guard under it drops, no longer
+    /// admit it (a second source NAT out of one interface), it goes with
+    /// that guard, and its own guard then changes nothing.
     pub fn add_nat(&self, nat: Nat) -> Result<RulesetChange<'_>> {
-        change(self, |config| config.nats.push(nat.clone()))?;
-        Ok(RulesetChange {
-            node: self,
-            previous: Some(Part::Added(nat)),
-        })
+        guard(self, Change::AddNat(nat))
     }
 
-    /// Removes every NAT of the node, until the guard drops.
+    /// Removes every NAT of the node, until the guard drops; guards drop
+    /// in any order, as [`set_nat`](Node::set_nat)'s do.
     pub fn remove_nat(&self) -> Result<RulesetChange<'_>> {
-        guard(self, Part::Nats(Vec::new()))
+        guard(self, Change::Nats(Vec::new()))
     }
 
     /// Makes `firewall` the node's firewall, until the guard drops.
+    ///
+    /// Guards may drop in any order: the firewall in force is that of the
+    /// last live `set_firewall` or
+    /// [`remove_firewall`](Node::remove_firewall) guard, and the declared
+    /// one once every guard is gone (see [`RulesetChange`]).
     pub fn set_firewall(&self, firewall: Firewall) -> Result<RulesetChange<'_>> {
-        guard(self, Part::Firewall(Some(firewall)))
+        guard(self, Change::Firewall(Some(firewall)))
     }
 
-    /// Removes the node's firewall, until the guard drops.
+    /// Removes the node's firewall, until the guard drops; guards drop in
+    /// any order, as [`set_firewall`](Node::set_firewall)'s do.
     pub fn remove_firewall(&self) -> Result<RulesetChange<'_>> {
-        guard(self, Part::Firewall(None))
+        guard(self, Change::Firewall(None))
     }
 
     /// The node's whole nftables ruleset, every table (the faults', a

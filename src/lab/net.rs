@@ -14,6 +14,7 @@ use super::node::{Directory, Node};
 use super::relay::{Relay, WireEnds};
 use super::teardown::Teardown;
 use crate::error::{Error, Result};
+use crate::ruleset::Layers;
 use crate::sys::fd_limit::{Demand, FirstOver, Shortage};
 use crate::sys::netlink::route::SavedRoute;
 use crate::sys::shared_flag::SharedFlag;
@@ -184,7 +185,7 @@ impl Net {
         // keeps one open file per node).
         for (node, pn) in net.nodes.iter().zip(&plan.nodes) {
             if !pn.netfilter.is_empty() {
-                node.apply_netfilter(pn.netfilter.clone(), &pn.ruleset)?;
+                node.apply_netfilter(Layers::declared(pn.netfilter.clone()), &pn.ruleset)?;
                 node.nft.lock().unwrap_or_else(|p| p.into_inner()).release();
             }
         }

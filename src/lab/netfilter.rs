@@ -5,7 +5,7 @@
 
 use super::node::Node;
 use crate::error::Result;
-use crate::ruleset::{NodeRuleset, RulesetConfig, FIREWALL_FAMILY, FIREWALL_TABLE};
+use crate::ruleset::{Layers, NodeRuleset, RulesetConfig, FIREWALL_FAMILY, FIREWALL_TABLE};
 use crate::sys::netlink::nft::Batch;
 use crate::sys::sysctl::{read_sysctl, write_sysctl};
 use crate::topology::{IfaceView, NodeView};
@@ -13,8 +13,10 @@ use crate::topology::{IfaceView, NodeView};
 /// What a node declares now, and the sysctl values its NATs replaced.
 #[derive(Debug, Default)]
 pub(crate) struct NetfilterState {
-    /// The NATs and firewall in force.
-    pub(crate) config: RulesetConfig,
+    /// The declaration and the changes over it whose guards live.
+    layers: Layers,
+    /// The NATs and firewall in force: `layers.config()`.
+    config: RulesetConfig,
     /// `config` compiled: what the node's table holds.
     installed: NodeRuleset,
     /// (path, value before the first change): written back when no
@@ -49,47 +51,51 @@ impl Node {
             .clone()
     }
 
-    /// Makes `config`, compiled into `ruleset`, the node's NATs and
-    /// firewall: its table changed in one transaction (removed when
-    /// empty; the presets' sets keep their mappings when they and the
-    /// rules that write them stay the same), then the conntrack sysctls it
-    /// sets written (the values they replace are kept, and written back
-    /// when no declaration sets them). When a sysctl cannot be written,
-    /// the table and the declaration go back to what they were, and the
-    /// sysctls to the old declaration's values as far as they can.
-    /// Refused once the network's teardown has begun.
-    pub(crate) fn apply_netfilter(
-        &self,
-        config: RulesetConfig,
-        ruleset: &NodeRuleset,
-    ) -> Result<()> {
-        self.update_netfilter(|_| Ok((config, ruleset.clone())))
+    /// Makes `layers`, whose declaration compiles into `ruleset`, the
+    /// node's NATs and firewall: its table changed in one transaction
+    /// (removed when empty; the presets' sets keep their mappings when
+    /// they and the rules that write them stay the same), then the
+    /// conntrack sysctls it sets written (the values they replace are
+    /// kept, and written back when no declaration sets them). When a
+    /// sysctl cannot be written, the table and the declaration go back to
+    /// what they were, and the sysctls to the old declaration's values as
+    /// far as they can. Refused once the network's teardown has begun.
+    pub(crate) fn apply_netfilter(&self, layers: Layers, ruleset: &NodeRuleset) -> Result<()> {
+        self.update_netfilter(|_| Ok(layers), |_| Ok(ruleset.clone()))
             .map(|_| ())
     }
 
     /// Changes the node's NATs and firewall as [`apply_netfilter`]
-    /// does, to what `edit` makes of the declaration in force: `edit`
-    /// reads it and the change is made under one hold of the node's
-    /// netfilter lock, so concurrent changes of one node apply one after
-    /// the other, each to the declaration the one before left. Returns the
-    /// declaration it replaced; an error of `edit` changes nothing.
+    /// does, to what `edit` makes of its layers, the declaration in force
+    /// compiled by `compile`: `edit` reads them and the change is made
+    /// under one hold of the node's netfilter lock, so concurrent changes
+    /// of one node apply one after the other, each to the layers the one
+    /// before left. When the declaration in force stays the same, only the
+    /// layers change (the table is left as it is). Returns the layers it
+    /// replaced; an error of `edit` or `compile` changes nothing.
     ///
     /// [`apply_netfilter`]: Node::apply_netfilter
     pub(crate) fn update_netfilter(
         &self,
-        edit: impl FnOnce(&RulesetConfig) -> Result<(RulesetConfig, NodeRuleset)>,
-    ) -> Result<RulesetConfig> {
+        edit: impl FnOnce(&Layers) -> Result<Layers>,
+        compile: impl FnOnce(&RulesetConfig) -> Result<NodeRuleset>,
+    ) -> Result<Layers> {
         self.refuse_once_torn(|| {
             format!("a change of the NATs and firewall of node {}", self.name())
         })?;
         let mut state = self.netfilter.lock().unwrap_or_else(|p| p.into_inner());
-        let (config, ruleset) = edit(&state.config)?;
-        let ruleset = &ruleset;
+        let layers = edit(&state.layers)?;
+        let config = layers.config();
+        if config == state.config {
+            return Ok(std::mem::replace(&mut state.layers, layers));
+        }
+        let ruleset = &compile(&config)?;
         self.change_table(state.config.is_empty(), &state.installed, ruleset)?;
         let old_config = std::mem::replace(&mut state.config, config);
+        let old_layers = std::mem::replace(&mut state.layers, layers);
         let old_installed = std::mem::replace(&mut state.installed, ruleset.clone());
         let Err(e) = self.write_netfilter_sysctls(&mut state, ruleset) else {
-            return Ok(old_config);
+            return Ok(old_layers);
         };
         // Back to the old table and declaration; the sysctls follow them
         // as far as they can (a failure here is the first one's cause).
@@ -98,6 +104,7 @@ impl Node {
             .is_ok()
         {
             state.config = old_config;
+            state.layers = old_layers;
             state.installed = old_installed.clone();
             let _ = self.write_netfilter_sysctls(&mut state, &old_installed);
         }

@@ -8,6 +8,8 @@
 //! - [`nat`] and [`filter`]: what a user declares ([`Nat`], [`Firewall`]),
 //!   turned into rules by the topology's validation;
 //! - [`compiled`]: the rules one node gets ([`NodeRuleset`]);
+//! - [`layers`]: a node's declaration under the live guards of its
+//!   changes ([`Layers`]);
 //! - [`switch`]: the table of a segment's switch node, which keeps the
 //!   members' multicast listener reports off the bridge.
 //!
@@ -15,6 +17,7 @@
 
 mod compiled;
 mod filter;
+mod layers;
 mod nat;
 mod switch;
 pub(crate) mod text;
@@ -32,6 +35,7 @@ use crate::vocab::Family;
 pub(crate) use compiled::{NodeRuleset, RulesetConfig, FIREWALL_FAMILY, FIREWALL_TABLE};
 pub use filter::{Chain, CtState, Filter, Firewall, Policy, Proto, Rate, Reject};
 pub(crate) use filter::{FilterAction, FilterSpec};
+pub(crate) use layers::{Change, Layers};
 pub use nat::{Filtering, Mapping, Nat};
 pub(crate) use nat::{NatSpec, SourceTo};
 pub(crate) use switch::{switch_ruleset, SWITCH_FAMILY, SWITCH_TABLE};

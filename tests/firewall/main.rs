@@ -8,6 +8,7 @@ mod common;
 
 mod concurrent;
 mod filters;
+mod guards;
 mod holepunch;
 mod live;
 mod mappings;
