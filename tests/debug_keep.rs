@@ -6,6 +6,7 @@ use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use netns_test::__private::{execute, Outcome, TestSpec};
 use netns_test::privilege::{self, Privilege};
 use netns_test::{netns_test, Topology};
 
@@ -186,7 +187,9 @@ fn kept_after_failure() {
     );
     // The child is gone, yet its namespaces live on, interfaces and all.
     for (node, ifname) in [("n1", "n1-veth0"), ("n2", "n2-veth0")] {
-        let path = dir.path().join(format!("nt-fails_on_purpose-{node}"));
+        let path = dir
+            .path()
+            .join(format!("nt-debug_keep.fails_on_purpose@{node}"));
         let file = std::fs::File::open(&path)
             .unwrap_or_else(|e| panic!("{}: {e}\n{text}", path.display()));
         let links = std::thread::scope(|s| {
@@ -218,7 +221,10 @@ fn a_second_keep_of_the_same_test_names_the_files_in_the_way() {
     assert!(first.contains("kept the network"), "{first}");
     let kept: Vec<PathBuf> = ["n1", "n2"]
         .iter()
-        .map(|n| dir.path().join(format!("nt-fails_on_purpose-{n}")))
+        .map(|n| {
+            dir.path()
+                .join(format!("nt-debug_keep.fails_on_purpose@{n}"))
+        })
         .collect();
 
     let (code, second) = fail_and_keep(dir.path());
@@ -230,7 +236,10 @@ fn a_second_keep_of_the_same_test_names_the_files_in_the_way() {
         "cannot keep the network of failed test `fails_on_purpose`".to_string(),
         format!("{path} already exists, likely kept by an earlier run"),
         format!("`umount {path} && rm {path}`"),
-        format!("{}*", dir.path().join("nt-fails_on_purpose-").display()),
+        format!(
+            "{}*",
+            dir.path().join("nt-debug_keep.fails_on_purpose@").display()
+        ),
     ] {
         assert!(second.contains(&needle), "missing {needle:?} in:\n{second}");
     }
@@ -245,5 +254,128 @@ fn a_second_keep_of_the_same_test_names_the_files_in_the_way() {
     for path in &kept {
         std::fs::File::open(path).unwrap();
         remove_kept(path);
+    }
+}
+
+/// Tests `smoke` of two binaries (`ipv4` and `ipv6`, as `tests/ipv4.rs` and
+/// `tests/ipv6.rs` would have) and `smoke::more` of `ipv4`, run through the
+/// runner as the macro would: both `smoke`s fail with capture on, then
+/// `more` fails, then `ipv4`'s `smoke` fails again, then `ipv6`'s passes.
+#[test]
+#[ignore = "fails tests on purpose; same_test_name_in_two_binaries runs it in a child"]
+fn fixture_same_name() {
+    let run = |name: &'static str, fail: bool| {
+        let spec = TestSpec::new(name)
+            .topology("two_hosts", two_hosts)
+            .capture();
+        execute(spec, move |_| {
+            assert!(!fail, "failing on purpose");
+            Ok(())
+        })
+    };
+    for (name, fail) in [
+        ("ipv4::smoke", true),
+        ("ipv6::smoke", true),
+        ("ipv4::smoke::more", true),
+        ("ipv4::smoke", true),
+        ("ipv6::smoke", false),
+    ] {
+        let outcome = run(name, fail);
+        assert_eq!(
+            matches!(outcome, Outcome::Passed),
+            !fail,
+            "{name}: {outcome:?}"
+        );
+    }
+}
+
+/// Two tests of the same name in two binaries keep two capture files and
+/// two sets of namespaces; the removal hint of one matches none of the
+/// other's names, nor those of a test whose path extends its own.
+#[test]
+fn same_test_name_in_two_binaries() {
+    if privilege::detect() != Privilege::Root {
+        return; // rootless, nothing is kept
+    }
+    let (keep, target) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "fixture_same_name", "--include-ignored"])
+        .args(["--nocapture"])
+        .env("NETNS_TEST_KEEP", keep.path())
+        .env("CARGO_TARGET_DIR", target.path())
+        .env_remove("NETNS_TEST_DUMP")
+        .env_remove("NETNS_TEST_CAPTURE")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut kept: Vec<PathBuf> = std::fs::read_dir(keep.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    kept.sort();
+    let cleanup = || {
+        for path in &kept {
+            let _ = nix::mount::umount2(path, nix::mount::MntFlags::MNT_DETACH);
+            let _ = std::fs::remove_file(path);
+        }
+    };
+    let check = || {
+        assert_eq!(out.status.code(), Some(0), "{text}");
+        let mut wrong: Vec<String> = Vec::new();
+        // The capture files: the failures of ipv4's and ipv6's `smoke` print
+        // two paths, and ipv4's file outlives the pass of ipv6's `smoke`.
+        let printed: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("netns-test: capture of failed test `smoke`: "))
+            .filter_map(|l| l.split_once(" packets in ").map(|(_, p)| p))
+            .collect();
+        assert_eq!(printed.len(), 3, "{text}");
+        if printed[0] == printed[1] || printed[0] != printed[2] {
+            wrong.push(format!("capture paths: {printed:?}"));
+        }
+        if !Path::new(printed[0]).is_file() {
+            wrong.push(format!("{} is gone", printed[0]));
+        }
+        let ipv4 = target.path().join("netns-test/ipv4/smoke/capture.pcapng");
+        if Path::new(printed[0]) != ipv4 {
+            wrong.push(format!("{} is not {}", printed[0], ipv4.display()));
+        }
+        // The kept namespaces: two nodes for each of the three tests, all
+        // kept (none found in the way of another), until the second keep of
+        // ipv4's `smoke`, which finds its own.
+        let keeps = text.matches("kept the network of failed test").count();
+        if kept.len() != 6 || keeps != 3 {
+            wrong.push(format!("{keeps} tests kept, in {kept:?}"));
+        }
+        // The removal hint of the first test found in the way matches its
+        // two nodes' files, and no other test's.
+        let glob = text
+            .lines()
+            .find(|l| l.contains("already exists"))
+            .and_then(|l| l.rsplit_once(" the same for each "))
+            .map(|(_, g)| g.trim())
+            .unwrap_or_else(|| panic!("no removal hint in:\n{text}"));
+        let prefix = glob.strip_suffix('*').expect(glob);
+        let matched: Vec<&PathBuf> = kept
+            .iter()
+            .filter(|p| p.to_str().unwrap().starts_with(prefix))
+            .collect();
+        if matched.len() != 2 {
+            wrong.push(format!("{glob} matches {matched:?}"));
+        }
+        let ipv4_kept = ["n1", "n2"].map(|n| keep.path().join(format!("nt-ipv4.smoke@{n}")));
+        if matched != ipv4_kept.iter().collect::<Vec<_>>() {
+            wrong.push(format!("{glob} matches {matched:?}, not {ipv4_kept:?}"));
+        }
+        assert!(wrong.is_empty(), "{wrong:#?}\n{text}");
+    };
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(check));
+    cleanup();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
     }
 }

@@ -17,7 +17,8 @@
 //! - for a test: `#[netns_test(topology = f, capture)]`, or
 //!   `NETNS_TEST_CAPTURE=1` for every test (`keep`: keep files of passing
 //!   tests too); the file of a failed test is written to
-//!   `target/netns-test/<test>/capture.pcapng` and its path printed;
+//!   `target/netns-test/<binary>/<test>/capture.pcapng` and its path
+//!   printed;
 //! - on a live network: [`Net::capture`] (every interface),
 //!   [`Node::capture`] (the node's), [`Node::capture_iface`] (one).
 //!
@@ -424,7 +425,7 @@ pub(crate) fn save_all(net: &Net, path: &Path) -> Option<io::Result<usize>> {
 /// # net["h1"].ping("198.51.100.2").count(1).run()?;
 /// # let file = std::env::temp_dir().join("netns-test-doc-read.pcapng");
 /// # cap.save(&file)?;
-/// // target/netns-test/<test>/capture.pcapng, say:
+/// // target/netns-test/<binary>/<test>/capture.pcapng, say:
 /// let packets = netns_test::capture::read_pcapng(&file).expect("a pcapng file");
 /// for p in &packets {
 ///     println!("{p}"); // 12:00:00.000123 h1/eth0 Out IP 198.51.100.1 > 198.51.100.2: ICMP echo request, ...

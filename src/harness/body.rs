@@ -144,10 +144,11 @@ fn ended(spec: &TestSpec, net: Arc<Net>, mode: Mode, end: BodyEnd) -> Outcome {
 /// asks for (the wires' seed, the dump, the kept namespaces); then the
 /// capture's file, kept or removed, and its note.
 fn report(spec: &TestSpec, net: &Net, failed: bool, mode: Mode) {
+    let binary = spec.binary();
     if failed {
-        super::debug::on_failure(spec.display_name(), net);
+        super::debug::on_failure(&binary, spec.display_name(), net);
     }
-    if let Some(note) = capture::finish(spec.display_name(), net, failed, mode) {
+    if let Some(note) = capture::finish(&binary, spec.display_name(), net, failed, mode) {
         eprintln!("{note}");
     }
 }

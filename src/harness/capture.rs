@@ -3,7 +3,10 @@
 //!
 //! * `#[netns_test(topology = f, capture)]`: every interface is captured;
 //!   when the test fails, the packets go to
-//!   `<target>/netns-test/<test>/capture.pcapng` and the path is printed.
+//!   `<target>/netns-test/<binary>/<test>/capture.pcapng` and the path is
+//!   printed. `<binary>` is the test binary's name (`ipv4` for
+//!   `tests/ipv4.rs`), so that tests of the same name in different binaries
+//!   keep different files.
 //! * `NETNS_TEST_CAPTURE=1` (or `true`, `yes`): the same for every test;
 //!   `=keep`: the files of passing tests are kept too. `0`, `false`, `no`
 //!   or empty: off (the attribute still captures). Any other value is
@@ -71,21 +74,49 @@ fn mode_from(env: Option<&OsStr>, attribute: bool) -> Result<Mode, BadValue> {
     })
 }
 
-/// The directory of a test's files: `netns-test/<test>` under `base`,
-/// `::` and odd characters of the name turned into `.` and `-`.
-fn test_dir(base: &Path, test: &str) -> PathBuf {
-    let clean: String = test
-        .replace("::", ".")
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "._-".contains(c) {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    base.join("netns-test").join(clean)
+/// The directory of a test's files: `netns-test/<binary>/<test>` under
+/// `base`, `::` and odd characters of the names turned into `.` and `-`.
+fn test_dir(base: &Path, binary: &str, test: &str) -> PathBuf {
+    let clean = |name: &str| -> String {
+        name.replace("::", ".")
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect()
+    };
+    base.join("netns-test")
+        .join(clean(binary))
+        .join(clean(test))
+}
+
+/// The name of the running test binary: its executable's name without the
+/// `-<hash>` cargo adds (`target/debug/deps/ipv4-0123456789abcdef` gives
+/// `ipv4`); `test` when it cannot be found.
+pub(crate) fn binary_name() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| binary_of_exe(&exe).map(str::to_string))
+        .unwrap_or_else(|| "test".to_string())
+}
+
+/// The binary's name in the path of its executable.
+fn binary_of_exe(exe: &Path) -> Option<&str> {
+    let stem = exe.file_stem()?.to_str()?;
+    Some(match stem.rsplit_once('-') {
+        Some((name, hash))
+            if !name.is_empty()
+                && hash.len() == 16
+                && hash.bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            name
+        }
+        _ => stem,
+    })
 }
 
 /// The target directory: `CARGO_TARGET_DIR`, else the ancestor of the
@@ -116,8 +147,8 @@ pub(crate) fn target_dir() -> Option<PathBuf> {
 }
 
 /// Writes the capture of `net` into the test's directory under `base`.
-fn write(net: &Net, base: &Path, test: &str) -> io::Result<(PathBuf, usize)> {
-    let dir = test_dir(base, test);
+fn write(net: &Net, base: &Path, binary: &str, test: &str) -> io::Result<(PathBuf, usize)> {
+    let dir = test_dir(base, binary, test);
     fs::create_dir_all(&dir)?;
     let path = dir.join("capture.pcapng");
     let n = crate::capture::save_all(net, &path).unwrap_or(Ok(0))?;
@@ -126,15 +157,26 @@ fn write(net: &Net, base: &Path, test: &str) -> io::Result<(PathBuf, usize)> {
 
 /// Called by the runner when the body ended, while the network is alive:
 /// keeps the capture file (and returns the note to print) or removes the
-/// one an earlier run left. Nothing when capture is off.
-pub(crate) fn finish(test: &str, net: &Net, failed: bool, mode: Mode) -> Option<String> {
+/// one an earlier run left. Nothing when capture is off. `binary`: the test
+/// binary's name (see `TestSpec::binary`), `test`: the test's.
+pub(crate) fn finish(
+    binary: &str,
+    test: &str,
+    net: &Net,
+    failed: bool,
+    mode: Mode,
+) -> Option<String> {
     net.captured()?;
     let base = target_dir();
     if !failed && mode != Mode::Always {
         if let Some(base) = &base {
-            let dir = test_dir(base, test);
+            let dir = test_dir(base, binary, test);
             let _ = fs::remove_file(dir.join("capture.pcapng"));
-            let _ = fs::remove_dir(&dir); // only if empty
+            // Each only if empty.
+            let _ = fs::remove_dir(&dir);
+            if let Some(parent) = dir.parent() {
+                let _ = fs::remove_dir(parent);
+            }
         }
         return None;
     }
@@ -145,7 +187,7 @@ pub(crate) fn finish(test: &str, net: &Net, failed: bool, mode: Mode) -> Option<
     };
     let first = base
         .as_deref()
-        .map(|b| write(net, b, test))
+        .map(|b| write(net, b, binary, test))
         .unwrap_or_else(|| Err(io::Error::other("no target directory found")));
     let (result, fallback_note) = match first {
         Ok(done) => (Ok(done), String::new()),
@@ -157,7 +199,7 @@ pub(crate) fn finish(test: &str, net: &Net, failed: bool, mode: Mode) -> Option<
                     .map(|b| format!(" {}", b.display()))
                     .unwrap_or_default()
             );
-            (write(net, &tmp, test), note)
+            (write(net, &tmp, binary, test), note)
         }
     };
     let drops: u64 = net
@@ -218,8 +260,28 @@ mod tests {
     #[test]
     fn test_dirs() {
         assert_eq!(
-            test_dir(Path::new("/t"), "capture::ping routed"),
-            Path::new("/t/netns-test/capture.ping-routed")
+            test_dir(Path::new("/t"), "capture", "ping::ping routed"),
+            Path::new("/t/netns-test/capture/ping.ping-routed")
         );
+        // The same test name in two binaries: two directories.
+        assert_ne!(
+            test_dir(Path::new("/t"), "ipv4", "smoke"),
+            test_dir(Path::new("/t"), "ipv6", "smoke")
+        );
+    }
+
+    #[test]
+    fn binary_names() {
+        let of = |p: &str| binary_of_exe(Path::new(p)).map(str::to_string);
+        let name = |n: &str| Some(n.to_string());
+        assert_eq!(of("/t/debug/deps/ipv4-0123456789abcdef"), name("ipv4"));
+        assert_eq!(
+            of("/t/debug/deps/my_tests-FEDCBA9876543210"),
+            name("my_tests")
+        );
+        // No cargo hash: the whole name.
+        assert_eq!(of("/t/debug/examples/demo"), name("demo"));
+        assert_eq!(of("/usr/bin/run-tests"), name("run-tests"));
+        assert_eq!(of("/t/x-0123"), name("x-0123"));
     }
 }

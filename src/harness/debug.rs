@@ -6,9 +6,10 @@
 //!   down.
 //! * `NETNS_TEST_KEEP=1` (or `NETNS_TEST_KEEP=/some/dir`): keep the network
 //!   of a failed test for inspection. Each node's namespace is bind-mounted
-//!   at `/run/netns/nt-<test>-<node>` (or in the directory given), where
-//!   `ip netns exec`, `nsenter --net=FILE` and tcpdump can reach it after the
-//!   test process has exited. This is the one thing netns-test ever leaves
+//!   at `/run/netns/nt-<binary>.<test>@<node>` (or in the directory given;
+//!   `<binary>` is the test binary's name, `::` in the test's path is `.`:
+//!   see [`kept_name`]), where `ip netns exec`, `nsenter --net=FILE` and
+//!   tcpdump can reach it after the test process has exited. This is the one thing netns-test ever leaves
 //!   on the host, and only when asked: remove each with `ip netns del NAME`
 //!   (or `umount FILE && rm FILE`). A second keep of the same test finds
 //!   the files of the first and says which, and how to remove them. Needs
@@ -57,7 +58,9 @@ fn keep_dir(value: Option<&OsStr>) -> Result<Option<PathBuf>, BadValue> {
 
 /// What the runner calls when a test body failed, while the network is
 /// still alive. Prints to stderr, which the harness captures with the test.
-pub(crate) fn on_failure(test: &str, net: &Net) {
+/// `binary`: the test binary's name (see `TestSpec::binary`), `test`: the
+/// test's.
+pub(crate) fn on_failure(binary: &str, test: &str, net: &Net) {
     let wires = net.wire_report();
     if !wires.is_empty() {
         eprintln!(
@@ -79,7 +82,7 @@ pub(crate) fn on_failure(test: &str, net: &Net) {
         None
     });
     if let Some(dir) = dir {
-        match keep(test, net, &dir) {
+        match keep(binary, test, net, &dir) {
             Ok(kept) => {
                 eprintln!(
                     "netns-test: kept the network of failed test `{test}` ({KEEP_ENV} is set):"
@@ -103,7 +106,7 @@ pub(crate) fn on_failure(test: &str, net: &Net) {
                  exists, likely kept by an earlier run of this test; remove what that run \
                  kept first: {}",
                 path.display(),
-                removal(&dir, &path, &kept_name(test, ""))
+                removal(&dir, &path, &kept_prefix(binary, test))
             ),
             Err(KeepError::Io(path, e)) => {
                 let hint = if privilege::detect() == Privilege::Root {
@@ -146,21 +149,56 @@ fn removal(dir: &Path, path: &Path, prefix: &str) -> String {
     }
 }
 
-/// A file name for a test's node: `nt-<test>-<node>`, path separators and
-/// other odd characters turned into `-`.
-pub(crate) fn kept_name(test: &str, node: &str) -> String {
-    let clean = |s: &str| -> String {
-        s.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '_' {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .collect()
-    };
-    format!("nt-{}-{}", clean(&test.replace("::", ".")), clean(node))
+/// The longest file name (and `ip netns` name) Linux takes, in bytes.
+const NAME_MAX: usize = 255;
+/// The most bytes of a kept name that a node's name may take.
+const NODE_MAX: usize = 63;
+
+/// `name` with every character but ASCII letters, digits, `_` and those of
+/// `keep` turned into `-`.
+fn clean(name: &str, keep: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || keep.contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// What the kept names of a test's nodes start with: `nt-<binary>.<test>@`,
+/// `::` in the test's path turned into `.`, other odd characters into `-`.
+/// No part holds `@`, and the binary's name holds no `.`, so `<prefix>*`
+/// matches the names of this test only, not those of test `<test>::more`
+/// or of a test of the same name in another binary. A test name too long
+/// for the prefix to stay within `NAME_MAX - NODE_MAX` bytes is cut, and a
+/// hash of it added after a `~`.
+pub(crate) fn kept_prefix(binary: &str, test: &str) -> String {
+    let test = test.replace("::", ".");
+    let mut prefix = format!("nt-{}.{}", clean(binary, "-"), clean(&test, ".-"));
+    let room = NAME_MAX - NODE_MAX - 1;
+    if prefix.len() > room {
+        // FNV-1a of the whole test name.
+        let hash = test.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+        let hash = format!("~{:08x}", hash as u32);
+        prefix.truncate(room - hash.len()); // ASCII: any byte is a boundary
+        prefix.push_str(&hash);
+    }
+    prefix.push('@');
+    prefix
+}
+
+/// A file name for a test's node: [`kept_prefix`] then the node's name,
+/// odd characters turned into `-` and cut to `NODE_MAX` bytes; at most
+/// `NAME_MAX` bytes in all.
+pub(crate) fn kept_name(binary: &str, test: &str, node: &str) -> String {
+    let mut node = clean(node, "-");
+    node.truncate(NODE_MAX);
+    kept_prefix(binary, test) + &node
 }
 
 /// Why a network could not be kept.
@@ -175,7 +213,12 @@ enum KeepError {
 
 /// Bind-mounts every node's namespace into `dir`; returns (node, file).
 /// On failure, the files this call made are unmounted and removed again.
-fn keep(test: &str, net: &Net, dir: &Path) -> Result<Vec<(String, PathBuf)>, KeepError> {
+fn keep(
+    binary: &str,
+    test: &str,
+    net: &Net,
+    dir: &Path,
+) -> Result<Vec<(String, PathBuf)>, KeepError> {
     fs::create_dir_all(dir).map_err(|e| KeepError::Io(dir.to_path_buf(), e))?;
     let mut kept: Vec<(String, PathBuf)> = Vec::new();
     let undo = |kept: &[(String, PathBuf)]| {
@@ -185,7 +228,7 @@ fn keep(test: &str, net: &Net, dir: &Path) -> Result<Vec<(String, PathBuf)>, Kee
         }
     };
     for node in net.nodes() {
-        let target = dir.join(kept_name(test, node.name()));
+        let target = dir.join(kept_name(binary, test, node.name()));
         if let Err(e) = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -238,5 +281,29 @@ mod tests {
             assert_eq!(e.name, KEEP_ENV);
             assert!(e.to_string().contains("an absolute directory"), "{e}");
         }
+    }
+
+    #[test]
+    fn kept_names_tell_tests_and_binaries_apart() {
+        assert_eq!(
+            kept_name("ipv4", "tests::smoke", "n1"),
+            "nt-ipv4.tests.smoke@n1"
+        );
+        assert_ne!(
+            kept_name("ipv4", "smoke", "n1"),
+            kept_name("ipv6", "smoke", "n1")
+        );
+        let prefix = kept_prefix("ipv4", "a::b");
+        assert!(kept_name("ipv4", "a::b", "c").starts_with(&prefix));
+        assert!(!kept_name("ipv4", "a::b::c", "n1").starts_with(&prefix));
+        assert!(!kept_name("ipv4", "a::b", "").starts_with(&kept_prefix("ipv4", "a")));
+        // Within NAME_MAX, long names told apart by their hash.
+        let long = |end: &str| format!("{}::{end}", "m".repeat(300));
+        let (x, y) = (
+            kept_name("b", &long("x"), &"n".repeat(99)),
+            kept_name("b", &long("y"), "n"),
+        );
+        assert!(x.len() <= NAME_MAX && y.len() <= NAME_MAX, "{x}");
+        assert_ne!(kept_prefix("b", &long("x")), kept_prefix("b", &long("y")));
     }
 }

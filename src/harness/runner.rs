@@ -170,6 +170,18 @@ impl TestSpec {
         }
     }
 
+    /// The test binary the test belongs to, which tells apart tests of the
+    /// same name in different binaries (`tests/ipv4.rs` and `tests/ipv6.rs`
+    /// may both have a `smoke`): the crate's name, the first segment of the
+    /// path, for a `#[netns_test]` function; the executable's name without
+    /// cargo's hash for a data-driven case.
+    pub(crate) fn binary(&self) -> String {
+        match self.name.split_once("::") {
+            Some((krate, _)) if self.case.is_none() => krate.to_string(),
+            _ => super::capture::binary_name(),
+        }
+    }
+
     fn topology_text(&self) -> String {
         match (&self.case, self.topology) {
             (Some(case), _) if case.topology.is_some() => {

@@ -29,7 +29,11 @@ fn run_child(test: &str, target: &Path, env: &[(&str, &str)]) -> (Option<i32>, S
 }
 
 fn file_of(target: &Path, test: &str) -> PathBuf {
-    target.join("netns-test").join(test).join("capture.pcapng")
+    target
+        .join("netns-test")
+        .join("capture")
+        .join(test)
+        .join("capture.pcapng")
 }
 
 /// A failed `assert_reachable!` lists the packets of the nodes involved and

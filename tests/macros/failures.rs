@@ -288,7 +288,7 @@ fn check_should_panic_gets_the_lab_report_only_when_it_fails() {
     let target = tempfile::tempdir().unwrap();
     let file = target
         .path()
-        .join("netns-test/failures.fixture_wire_should_panic/capture.pcapng");
+        .join("netns-test/macros/failures.fixture_wire_should_panic/capture.pcapng");
     let run = |misbehaving: bool| {
         run_fixture("fixture_wire_should_panic", |c| {
             c.arg("--nocapture")
