@@ -9,7 +9,9 @@
 //!   dropped by nftables rules inside the nodes (made in process over
 //!   NETLINK_NETFILTER), counted;
 //! - [`Schedule`]: nemeses applied every period during a body, seeded, with
-//!   a log of what was applied when.
+//!   a log of what was applied when. Its seed is replayed with
+//!   [`SCHEDULE_SEED_ENV`] (`NETNS_TEST_SCHEDULE_SEED`), the lab's with
+//!   [`SEED_ENV`] (`NETNS_TEST_SEED`): each replay line names its own.
 //!
 //! A link has at most one fault of its own at a time (down or flapping): a
 //! second one is refused with [`FaultError::LinkBusy`]. Once the network is
@@ -34,7 +36,9 @@ pub use crate::vocab::Rng;
 pub use flap::Flap;
 pub use link::{Link, LinkDown};
 pub use nemeses::{IsolateOne, RandomHalves};
-pub use nemesis::{Action, Event, EventLog, FlapLink, Nemesis, Schedule, SEED_ENV};
+pub use nemesis::{
+    Action, Event, EventLog, FlapLink, Nemesis, Schedule, SCHEDULE_SEED_ENV, SEED_ENV,
+};
 pub use partition::{NodeSet, Partition};
 pub(crate) use partition_rules::change_nats;
 

@@ -104,7 +104,7 @@ impl fmt::Display for EventLog {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "nemesis log (seed {}; replay with NETNS_TEST_SEED={}):",
+            "nemesis log (seed {}; replay with {SCHEDULE_SEED_ENV}={}):",
             self.seed, self.seed
         )?;
         for e in &self.events {
@@ -159,16 +159,27 @@ impl fmt::Debug for Schedule {
     }
 }
 
-/// The variable that overrides a schedule's seed (and a lab's), to replay
-/// a failure: a whole number; another value is ignored, with a warning on
-/// standard error.
+/// The variable that overrides a lab's seed, the seed of its wires, to
+/// replay a failure: a whole number; another value is ignored, with a
+/// warning on standard error. It leaves schedules alone: a failing test's
+/// report says `replay with NETNS_TEST_SEED=<the lab's seed>`, and that
+/// alone must not change the seed its schedule ran with.
 pub const SEED_ENV: &str = "NETNS_TEST_SEED";
 
+/// The variable that overrides every schedule's seed, to replay a failure,
+/// as the nemesis log says (`replay with NETNS_TEST_SCHEDULE_SEED=N`): a
+/// whole number; another value is ignored, with a warning on standard
+/// error. A failed test with wires and a schedule prints both lines; set
+/// both variables to replay both (the lab's seed alone when the schedule's
+/// is written in the test).
+pub const SCHEDULE_SEED_ENV: &str = "NETNS_TEST_SCHEDULE_SEED";
+
 impl Schedule {
-    /// A schedule drawing from `seed` (or from `NETNS_TEST_SEED` when it is
-    /// set, to replay a failed run), with a period of 1 s and no nemesis.
+    /// A schedule drawing from `seed` (or from [`SCHEDULE_SEED_ENV`] when it
+    /// is set, to replay a failed run), with a period of 1 s and no
+    /// nemesis. The lab's variable, [`SEED_ENV`], does not change it.
     pub fn new(seed: u64) -> Schedule {
-        let seed = crate::sys::env::seed().unwrap_or(seed);
+        let seed = crate::sys::env::seed_of(SCHEDULE_SEED_ENV).unwrap_or(seed);
         Schedule {
             seed,
             period: Duration::from_secs(1),

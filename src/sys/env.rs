@@ -1,6 +1,7 @@
 //! The switches netns-test reads from the environment (`NETNS_TEST_DUMP`,
 //! `NETNS_TEST_KEEP`, `NETNS_TEST_CAPTURE`, `NETNS_TEST_SKIP_UNSUPPORTED`,
-//! `NETNS_TEST_NO_USERNS`), read one way, and the seed `NETNS_TEST_SEED`.
+//! `NETNS_TEST_NO_USERNS`), read one way, and the seeds `NETNS_TEST_SEED`
+//! (labs) and `NETNS_TEST_SCHEDULE_SEED` (fault schedules).
 //!
 //! A switch is on for `1`, `true` or `yes` and off for `0`, `false`, `no`
 //! or an empty value (in any case, spaces around ignored); unset is off.
@@ -96,9 +97,11 @@ fn warn_once_about(name: &'static str, message: &str) {
     }
 }
 
-/// The seed a value of [`SEED_ENV`] gives: `None` when unset or empty,
-/// `Err` (the warning) when it is no whole number of 64 bits.
-pub(crate) fn read_seed(value: Option<&OsStr>) -> Result<Option<u64>, String> {
+/// The seed a value of variable `name` ([`SEED_ENV`] or
+/// [`SCHEDULE_SEED_ENV`](crate::fault::SCHEDULE_SEED_ENV)) gives: `None`
+/// when unset or empty, `Err` (the warning) when it is no whole number of
+/// 64 bits.
+pub(crate) fn read_seed(name: &str, value: Option<&OsStr>) -> Result<Option<u64>, String> {
     let Some(value) = value else {
         return Ok(None);
     };
@@ -109,18 +112,26 @@ pub(crate) fn read_seed(value: Option<&OsStr>) -> Result<Option<u64>, String> {
     }
     trimmed.parse().map(Some).map_err(|_| {
         format!(
-            "netns-test: ignoring {SEED_ENV}={text:?}: expected a whole number from 0 to {}; \
+            "netns-test: ignoring {name}={text:?}: expected a whole number from 0 to {}; \
              the seed is not overridden",
             u64::MAX
         )
     })
 }
 
-/// The seed [`SEED_ENV`] sets, which wins over every other; a value that
-/// is no seed is ignored, with a warning (see [`warn_once`]).
+/// The seed [`SEED_ENV`] sets, which wins over every other seed of a lab;
+/// a value that is no seed is ignored, with a warning (see [`warn_once`]).
 pub(crate) fn seed() -> Option<u64> {
-    read_seed(std::env::var_os(SEED_ENV).as_deref()).unwrap_or_else(|warning| {
-        warn_once_about(SEED_ENV, &warning);
+    seed_of(SEED_ENV)
+}
+
+/// The seed variable `name` sets ([`SEED_ENV`] for labs,
+/// [`SCHEDULE_SEED_ENV`](crate::fault::SCHEDULE_SEED_ENV) for fault
+/// schedules); a value that is no seed is ignored, with a warning (see
+/// [`warn_once`]).
+pub(crate) fn seed_of(name: &'static str) -> Option<u64> {
+    read_seed(name, std::env::var_os(name).as_deref()).unwrap_or_else(|warning| {
+        warn_once_about(name, &warning);
         None
     })
 }
@@ -154,13 +165,15 @@ mod tests {
 
     #[test]
     fn a_seed_is_a_whole_number_and_anything_else_is_named() {
-        assert_eq!(read_seed(None), Ok(None));
-        assert_eq!(read_seed(Some(OsStr::new(" "))), Ok(None));
-        assert_eq!(read_seed(Some(OsStr::new(" 42 "))), Ok(Some(42)));
+        assert_eq!(read_seed(SEED_ENV, None), Ok(None));
+        assert_eq!(read_seed(SEED_ENV, Some(OsStr::new(" "))), Ok(None));
+        assert_eq!(read_seed(SEED_ENV, Some(OsStr::new(" 42 "))), Ok(Some(42)));
         for bad in ["abc", "-1", "1.5", "18446744073709551616"] {
-            let e = read_seed(Some(OsStr::new(bad))).unwrap_err();
+            let e = read_seed(SEED_ENV, Some(OsStr::new(bad))).unwrap_err();
             assert!(e.contains(&format!("NETNS_TEST_SEED=\"{bad}\"")), "{e}");
         }
+        let e = read_seed(crate::fault::SCHEDULE_SEED_ENV, Some(OsStr::new("x"))).unwrap_err();
+        assert!(e.contains("ignoring NETNS_TEST_SCHEDULE_SEED=\"x\""), "{e}");
     }
 
     #[test]

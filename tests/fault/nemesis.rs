@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use netns_test::fault::{
     Action, EventLog, FaultError, FlapLink, IsolateOne, Nemesis, RandomHalves, Rng, Schedule,
 };
-use netns_test::{Error, Net, Topology};
+use netns_test::{netns_test, Error, Net, Topology};
 
 fn chain() -> Net {
     Net::build(
@@ -67,7 +67,10 @@ fn the_same_seed_makes_the_same_decisions() {
     let c = other.decisions();
     let m = n.min(c.len());
     assert_ne!(a[..m], c[..m], "{first}\n{other}");
-    assert!(first.to_string().contains("NETNS_TEST_SEED=7"), "{first}");
+    assert!(
+        first.to_string().contains("NETNS_TEST_SCHEDULE_SEED=7"),
+        "{first}"
+    );
 }
 
 #[test]
@@ -174,7 +177,10 @@ fn a_panicking_nemesis_heals_the_network_and_panics_with_the_log() {
         text.contains("nemesis `panics-on-stop` panicked: the nemesis fails to stop"),
         "{text}"
     );
-    assert!(text.contains(&format!("NETNS_TEST_SEED={seed}")), "{text}");
+    assert!(
+        text.contains(&format!("NETNS_TEST_SCHEDULE_SEED={seed}")),
+        "{text}"
+    );
     assert!(
         text.contains("start panics-on-stop: n1 -- n2 down"),
         "{text}"
@@ -234,4 +240,103 @@ fn a_period_of_zero_is_refused_before_anything_runs() {
     assert_eq!(FaultError::find(&e), Some(&expected), "{e}");
     assert!(!ran, "the body ran");
     assert!(net.active_faults().is_empty());
+}
+
+fn wired_chain() -> Topology {
+    Topology::new()
+        .wire(
+            ("n1", "eth0", "198.51.100.1/24"),
+            ("n2", "eth0", "198.51.100.2/24"),
+        )
+        .wire(
+            ("n2", "eth1", "203.0.113.2/24"),
+            ("n3", "eth0", "203.0.113.3/24"),
+        )
+}
+
+/// A test with wires (seeded from the clock) and a schedule seeded in the
+/// test, failing in the schedule's body: its failure prints both the
+/// schedule's log and the wires, each with a replay line.
+#[netns_test(topology = wired_chain)]
+#[ignore = "fails on purpose; printed_replay_lines_replay_the_lab_and_the_schedule runs it"]
+fn fixture_wires_and_schedule(net: &Net) {
+    let schedule = Schedule::new(7)
+        .period(Duration::from_millis(10))
+        .with(IsolateOne::new())
+        .with(RandomHalves::of(["n1", "n2", "n3"]));
+    println!("seeds: lab {} schedule {}", net.seed(), schedule.seed());
+    let _ = schedule.run(net, || {
+        std::thread::sleep(Duration::from_millis(50));
+        panic!("failing on purpose");
+    });
+}
+
+/// Runs the fixture in a child with the variables `vars` (and no other
+/// seed variable); returns its output and the seeds it ran with (lab,
+/// schedule).
+fn run_replay_fixture(vars: &[(String, String)]) -> (String, (u64, u64)) {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "nemesis::fixture_wires_and_schedule"])
+        .args(["--include-ignored", "--nocapture"])
+        .env_remove("NETNS_TEST_SEED")
+        .env_remove("NETNS_TEST_SCHEDULE_SEED")
+        .envs(vars.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(101), "{text}");
+    let seeds = text
+        .lines()
+        .find_map(|l| l.strip_prefix("seeds: lab "))
+        .and_then(|l| l.split_once(" schedule "))
+        .map(|(lab, schedule)| (lab.parse().unwrap(), schedule.trim().parse().unwrap()))
+        .unwrap_or_else(|| panic!("no seeds in:\n{text}"));
+    (text, seeds)
+}
+
+/// A failure that prints a wires line and a nemesis log: each line names
+/// its own variable, both set replay both seeds, and each alone replays
+/// its own without changing the other (the wires' line alone replays the
+/// run, the schedule's seed being written in the test).
+#[test]
+fn printed_replay_lines_replay_the_lab_and_the_schedule() {
+    let (first, (lab, schedule)) = run_replay_fixture(&[]);
+    assert_eq!(schedule, 7, "{first}");
+    // Every `replay with VAR=N` the failure printed.
+    let mut lines: Vec<(String, String)> = first
+        .split("replay with ")
+        .skip(1)
+        .filter_map(|rest| {
+            let (var, rest) = rest.split_once('=')?;
+            let n: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            Some((var.to_string(), n))
+        })
+        .collect();
+    lines.dedup();
+    assert_eq!(lines.len(), 2, "{first}");
+    let mut wrong: Vec<String> = Vec::new();
+    if lines[0].0 == lines[1].0 {
+        wrong.push(format!("one variable for two seeds: {lines:?}"));
+    }
+    let (_, both) = run_replay_fixture(&lines);
+    if both != (lab, schedule) {
+        wrong.push(format!(
+            "{lines:?} replays {both:?}, not {:?}",
+            (lab, schedule)
+        ));
+    }
+    for line in &lines {
+        let (_, (l, s)) = run_replay_fixture(std::slice::from_ref(line));
+        if s != schedule {
+            wrong.push(format!("{line:?} alone changes the schedule's seed to {s}"));
+        }
+        if line.1 == lab.to_string() && l != lab {
+            wrong.push(format!("{line:?} alone gives the lab seed {l}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}\n{first}");
 }
