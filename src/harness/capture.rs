@@ -78,7 +78,8 @@ fn mode_from(env: Option<&OsStr>, attribute: bool) -> Result<Mode, BadValue> {
 /// `base`, `::` and odd characters of the names turned into `.` and `-`.
 fn test_dir(base: &Path, binary: &str, test: &str) -> PathBuf {
     let clean = |name: &str| -> String {
-        name.replace("::", ".")
+        let clean: String = name
+            .replace("::", ".")
             .chars()
             .map(|c| {
                 if c.is_ascii_alphanumeric() || "._-".contains(c) {
@@ -87,7 +88,13 @@ fn test_dir(base: &Path, binary: &str, test: &str) -> PathBuf {
                     '-'
                 }
             })
-            .collect()
+            .collect();
+        // `.`, `..` or nothing would name this directory or its parent.
+        if clean.chars().all(|c| c == '.') {
+            clean.replace('.', "-") + "-"
+        } else {
+            clean
+        }
     };
     base.join("netns-test")
         .join(clean(binary))
@@ -263,6 +270,17 @@ mod tests {
             test_dir(Path::new("/t"), "capture", "ping::ping routed"),
             Path::new("/t/netns-test/capture/ping.ping-routed")
         );
+        // A name of dots stays below the binary's directory.
+        for name in ["..", ".", ""] {
+            let dir = test_dir(Path::new("/t"), "b", name);
+            assert!(
+                dir.starts_with("/t/netns-test/b/") && dir != Path::new("/t/netns-test/b"),
+                "{name:?} gives {dir:?}"
+            );
+            assert!(!dir
+                .components()
+                .any(|c| c == std::path::Component::ParentDir));
+        }
         // The same test name in two binaries: two directories.
         assert_ne!(
             test_dir(Path::new("/t"), "ipv4", "smoke"),
