@@ -47,7 +47,8 @@ pub(crate) enum Fate {
 }
 
 /// One direction's model with its state: the generator, the loss chain's
-/// state, the token bucket and its queue.
+/// state, the token bucket and its queue, and the latest delivery time it
+/// scheduled.
 #[derive(Debug, Clone)]
 pub(crate) struct Pipeline {
     model: Impairment,
@@ -58,6 +59,10 @@ pub(crate) struct Pipeline {
     tat: Duration,
     /// When the frames accepted by the rate stage finish serialising.
     queue: VecDeque<Duration>,
+    /// The latest delivery time the model gave a frame (a rule's
+    /// `Verdict::Delay` not included): a model without jitter or reorder
+    /// delivers no frame before it, so a change of model keeps the order.
+    last_at: Duration,
 }
 
 impl Pipeline {
@@ -69,6 +74,7 @@ impl Pipeline {
             bad: false,
             tat: Duration::ZERO,
             queue: VecDeque::new(),
+            last_at: Duration::ZERO,
         }
     }
 
@@ -77,16 +83,21 @@ impl Pipeline {
         &self.model
     }
 
-    /// Uses `model` from now on, with the state of a fresh pipeline: the
-    /// loss chain in its good state, the token bucket full and its queue
-    /// empty, so no frame waits behind the old model's backlog (frames the
-    /// old model already scheduled keep their times). The generator goes on
-    /// where it was.
+    /// Uses `model` from now on. The frames the old model scheduled keep
+    /// their times, and its backlog carries over: when `model` has a rate,
+    /// the token bucket and the rate stage's queue go on as they were (a
+    /// new frame is serialised after the frames still queued, and the
+    /// queue limit counts them); without jitter or reorder, `model`
+    /// delivers no frame before the last frame already scheduled, so frames
+    /// leave in the order they came across the change. The loss chain
+    /// starts in its good state; the generator goes on where it was.
     pub(crate) fn set_model(&mut self, model: Impairment) {
+        if model.rate.is_none() {
+            self.tat = Duration::ZERO;
+            self.queue.clear();
+        }
         self.model = model;
         self.bad = false;
-        self.tat = Duration::ZERO;
-        self.queue.clear();
     }
 
     /// Whether every frame passes at once (the relay's fast path).
@@ -146,7 +157,12 @@ impl Pipeline {
             Verdict::Delay(d) => d,
             _ => Duration::ZERO,
         };
-        let at = self.delayed(rng, sent).saturating_add(extra);
+        let mut at = self.delayed(rng, sent);
+        if self.model.jitter.is_none() && self.model.reorder.is_never() {
+            at = at.max(self.last_at);
+        }
+        self.last_at = self.last_at.max(at);
+        let at = at.saturating_add(extra);
         let first = Delivery { at, flip_bit };
         let copy = duplicate.then_some(Delivery { at, flip_bit: None });
         Fate::Delivered(first, copy)

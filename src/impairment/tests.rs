@@ -296,24 +296,40 @@ fn the_rate_stage_is_first_in_first_out_whatever_the_sizes() {
 }
 
 #[test]
-fn a_new_model_starts_without_the_old_backlog() {
+fn a_new_model_keeps_the_old_backlog_and_the_order() {
     // 100 kbit/s: each 1,250-byte frame takes 100 ms; ten frames make a
     // backlog of one second.
     let slow = Impairment::new()
         .rate(Bandwidth::kbit(100).unwrap())
         .queue_limit(100);
-    let mut p = Pipeline::new(slow, Rng::new(0));
-    for _ in 0..10 {
-        p.decide(Duration::ZERO, 1250, Verdict::Pass);
-    }
-    // Sped up to 100 Mbit/s: a frame takes 0.1 ms, and waits for nothing.
+    let mut p = Pipeline::new(slow.clone(), Rng::new(0));
+    let last = (0..10)
+        .map(|_| leaves(&p.decide(Duration::ZERO, 1250, Verdict::Pass)).unwrap())
+        .max()
+        .unwrap();
+    assert_eq!(last, ms(1000));
+    // Sped up to 100 Mbit/s: a frame takes 0.1 ms, after the backlog.
     p.set_model(Impairment::new().rate(Bandwidth::mbit(100).unwrap()));
     let at = leaves(&p.decide(ms(1), 1250, Verdict::Pass)).unwrap();
-    assert_eq!(at, ms(1) + Duration::from_micros(100));
-    // Healed to a slow link again: the backlog of the fast one is gone too.
+    assert_eq!(at, ms(1000) + Duration::from_micros(100));
+    // The same slow rate again: the bucket is not refilled, the next frame
+    // waits its 100 ms behind the one before.
+    p.set_model(slow);
+    let at2 = leaves(&p.decide(ms(2), 1250, Verdict::Pass)).unwrap();
+    assert_eq!(at2, at + ms(100));
+    // A plain delay shorter than the backlog: no frame before the last one.
+    p.set_model(Impairment::new().delay(ms(10)));
+    assert_eq!(leaves(&p.decide(ms(3), 100, Verdict::Pass)), Some(at2));
+    // A model that asks for jitter may reorder.
+    let jittery = Impairment::new()
+        .delay(ms(10))
+        .jitter(ms(1), Distribution::Uniform);
+    p.set_model(jittery);
+    assert!(leaves(&p.decide(ms(4), 100, Verdict::Pass)).unwrap() < ms(20));
+    // Without a rate the rate stage's queue goes: a later rate starts afresh.
     p.set_model(Impairment::new().rate(Bandwidth::kbit(100).unwrap()));
-    let at = leaves(&p.decide(ms(2), 1250, Verdict::Pass)).unwrap();
-    assert_eq!(at, ms(102));
+    let at3 = leaves(&p.decide(ms(2000), 1250, Verdict::Pass)).unwrap();
+    assert_eq!(at3, ms(2100));
 }
 
 #[test]

@@ -56,7 +56,11 @@ impl<'a> Link<'a> {
     }
 
     /// Applies `model` to `direction` from the next frame on, replacing the
-    /// model there. It is listed by [`Net::active_faults`] (with what the
+    /// model there. Frames already scheduled keep their times, and the old
+    /// model's backlog carries over: with a rate, the new model goes on
+    /// with the token bucket and queue as they were, and a model without
+    /// jitter or reorder delivers no frame before the last frame already
+    /// scheduled in that direction (see docs/wire.md). It is listed by [`Net::active_faults`] (with what the
     /// direction did so far) until another model replaces it
     /// ([`impair`](Link::impair), [`unimpair`](Link::unimpair)) or
     /// [`Net::heal`] puts back the model the lab was built with.
@@ -144,7 +148,8 @@ impl<'a> Link<'a> {
         self.apply(Direction::Backward, profile.backward)
     }
 
-    /// Removes the model of `direction`: frames pass at once and untouched
+    /// Removes the model of `direction`: frames pass at once and untouched,
+    /// ahead of the frames the old model still delays
     /// (a rule or a hold stays). Like [`impair`](Link::impair), it lasts
     /// until [`Net::heal`], which puts back the model the lab was built
     /// with; where that model was not transparent, the change is listed by
