@@ -8,12 +8,14 @@ use crate::vocab::{Bandwidth, Probability};
 
 /// The default queue of the rate stage, in frames (the number netem uses
 /// for its whole queue; here frames waiting only for their delay are not
-/// counted, so a delay drops nothing, and holds what arrives during it).
+/// counted: they are bounded by
+/// [`DELAY_LIMIT_BYTES`](crate::wire::DELAY_LIMIT_BYTES) instead).
 pub const DEFAULT_QUEUE_LIMIT: usize = 1000;
 
 /// The longest delay, and the largest jitter, a model may ask for: one day.
 /// (A rule's [`Verdict::Delay`](super::Verdict::Delay) is not bounded; a
-/// frame delayed past what the relay's clock can count never leaves.)
+/// frame due more than [`DELAY_HORIZON`](crate::wire::DELAY_HORIZON) after
+/// it arrived is dropped.)
 pub const MAX_DELAY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The shape of a delay's random variation.

@@ -10,7 +10,10 @@ use crate::packet::decode::{Decoded, TcpFlags, Transport};
 pub enum Verdict {
     /// On to the model, untouched.
     Pass,
-    /// On to the model, delayed by this much more.
+    /// On to the model, delayed by this much more. A frame that would be
+    /// due more than [`DELAY_HORIZON`](crate::wire::DELAY_HORIZON) after it
+    /// arrived (`Delay(Duration::MAX)`) is dropped instead, counted in
+    /// `delay_dropped`.
     Delay(Duration),
     /// Dropped here (counted as dropped by the rule).
     Drop,
@@ -92,8 +95,9 @@ impl<'a> Frame<'a> {
 /// [`Link::set_rule`](crate::fault::Link::set_rule), which also says what
 /// is not covered: a panicking `Drop`, `panic = "abort"`). A rule that
 /// blocks stops the relay for every wire; the lab's teardown leaves such a
-/// relay thread behind after a grace period. A [`Verdict::Delay`] too long
-/// for the relay's clock saturates: that frame never leaves.
+/// relay thread behind after a grace period. A frame a [`Verdict::Delay`]
+/// makes due more than [`DELAY_HORIZON`](crate::wire::DELAY_HORIZON) after
+/// it arrived is dropped (counted in `delay_dropped`).
 ///
 /// A closure is a rule:
 ///

@@ -18,6 +18,12 @@ pub struct DirectionStats {
     pub lost: u64,
     /// Frames dropped because the rate stage's queue was full.
     pub queue_dropped: u64,
+    /// Frames dropped instead of waiting for their delivery time: the
+    /// frames of this direction waiting already held
+    /// [`DELAY_LIMIT_BYTES`](crate::wire::DELAY_LIMIT_BYTES), or the frame
+    /// was due more than [`DELAY_HORIZON`](crate::wire::DELAY_HORIZON)
+    /// after it arrived.
+    pub delay_dropped: u64,
     /// Frames dropped for exceeding the wire's MTU.
     pub mtu_dropped: u64,
     /// Frames dropped by the user's rule (a frame its rule panicked on
@@ -49,6 +55,7 @@ impl DirectionStats {
     pub fn dropped(&self) -> u64 {
         self.lost
             + self.queue_dropped
+            + self.delay_dropped
             + self.mtu_dropped
             + self.rule_dropped
             + self.held_dropped
@@ -64,6 +71,10 @@ impl fmt::Display for DirectionStats {
             (self.delayed, "delayed"),
             (self.lost, "lost"),
             (self.queue_dropped, "dropped by the queue"),
+            (
+                self.delay_dropped,
+                "dropped by a full timer queue or past its horizon",
+            ),
             (self.mtu_dropped, "over the MTU"),
             (self.rule_dropped, "dropped by the rule"),
             (self.rule_panics, "panics of the rule"),

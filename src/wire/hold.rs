@@ -1,5 +1,7 @@
 //! A held direction of a wire: frames queue until released or discarded.
 
+use std::time::Duration;
+
 use crate::error::Result;
 use crate::lab::{Net, Relay};
 
@@ -10,6 +12,18 @@ pub const HOLD_LIMIT: usize = 10_000;
 /// The most bytes a held direction keeps (its frames together); a frame
 /// that would take it past that is dropped (counted in `held_dropped`).
 pub const HOLD_LIMIT_BYTES: usize = 32 << 20;
+
+/// The most bytes of one direction's frames waiting in the relay's timer
+/// queue for their delivery time (delayed by the model or a rule, or
+/// queued by the rate stage); a frame that would take them past that is
+/// dropped (counted in `delay_dropped`), so a long delay on a bulk sender
+/// does not grow the memory without end.
+pub const DELAY_LIMIT_BYTES: usize = 32 << 20;
+
+/// The longest a frame may wait for its delivery time, from its arrival; a
+/// frame due later (a rule's `Verdict::Delay(Duration::MAX)`, which would
+/// never leave) is dropped instead of kept (counted in `delay_dropped`).
+pub const DELAY_HORIZON: Duration = Duration::from_secs(30 * 86_400);
 
 /// Frames held by [`Link::hold`](crate::fault::Link::hold). Dropping the
 /// guard releases them, as [`Hold::release`] does.

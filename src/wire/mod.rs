@@ -60,4 +60,4 @@ pub use crate::impairment::{
 };
 pub use crate::vocab::{Bandwidth, Probability, UnitError};
 pub use handle::{Direction, REPORT_WAIT};
-pub use hold::{Hold, HOLD_LIMIT, HOLD_LIMIT_BYTES};
+pub use hold::{Hold, DELAY_HORIZON, DELAY_LIMIT_BYTES, HOLD_LIMIT, HOLD_LIMIT_BYTES};

@@ -8,4 +8,5 @@ mod hold_rule;
 mod order;
 mod rate;
 mod seed;
+mod timer_limit;
 mod util;

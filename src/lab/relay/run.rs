@@ -11,6 +11,7 @@ use super::{DirState, Io, Shared};
 use crate::impairment::{Delivery, DropCause, Fate, Frame, Verdict};
 use crate::sys::packet_port::{send_frame, send_frames, RecvBatch};
 use crate::sys::poller::TIMER;
+use crate::wire::{DELAY_HORIZON, DELAY_LIMIT_BYTES};
 
 /// Frames received in one call.
 const BATCH: usize = 32;
@@ -233,7 +234,10 @@ pub(super) fn arrival(
 /// due no later than it waits in the timer queue: otherwise it joins them
 /// there (due already, it leaves as soon as this pass sends the due
 /// frames, after those due before it). A frame counts as delayed when the
-/// rule or the model made it due after it arrived.
+/// rule or the model made it due after it arrived. A frame that would wait
+/// is dropped instead, counted in `delay_dropped`, when it is due more than
+/// [`DELAY_HORIZON`] after it arrived or when the frames of its direction
+/// in the timer queue would be more than [`DELAY_LIMIT_BYTES`] with it.
 fn on_frame<'a>(
     shared: &Shared,
     (wire, dir): (usize, usize),
@@ -278,6 +282,18 @@ fn on_frame<'a>(
                 st.stats.duplicated += 1;
             }
             for d in std::iter::once(first).chain(copy) {
+                let late = d.at > arrived;
+                let leaves_now = timers.may_leave_now((wire, dir), d.at, now);
+                // A frame that waits is copied into the timer queue: it
+                // must be due within the horizon, and fit the direction's
+                // bytes there.
+                if !leaves_now
+                    && (d.at.saturating_sub(arrived) > DELAY_HORIZON
+                        || timers.bytes(wire, dir) + frame.len() > DELAY_LIMIT_BYTES)
+                {
+                    st.stats.delay_dropped += 1;
+                    continue;
+                }
                 let bytes = match d.flip_bit {
                     Some(bit) => {
                         st.stats.corrupted += 1;
@@ -287,8 +303,7 @@ fn on_frame<'a>(
                     }
                     None => Cow::Borrowed(frame),
                 };
-                let late = d.at > arrived;
-                if timers.may_leave_now((wire, dir), d.at, now) {
+                if leaves_now {
                     now_out.push((bytes, late));
                 } else {
                     timers.push(d.at, (wire, dir), bytes.into_owned(), late);

@@ -3,7 +3,7 @@
 //! when the earliest frame of each direction is due, so that the relay can
 //! keep a frame that is due on arrival behind the frames of its direction
 //! due before it, and let it pass a frame that waits for longer (one
-//! delayed for a day, or for ever).
+//! delayed for a day).
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -51,6 +51,9 @@ pub(super) struct Timers {
     /// first is the earliest of its direction too, so popping both keeps
     /// them in step.
     dirs: Vec<BinaryHeap<Reverse<Duration>>>,
+    /// The bytes of the frames in the heap, per direction (`2 * wire +
+    /// dir`).
+    bytes: Vec<usize>,
 }
 
 impl Timers {
@@ -68,8 +71,10 @@ impl Timers {
         let slot = 2 * wire + dir;
         if self.dirs.len() <= slot {
             self.dirs.resize_with(slot + 1, BinaryHeap::new);
+            self.bytes.resize(slot + 1, 0);
         }
         self.dirs[slot].push(Reverse(at));
+        self.bytes[slot] += frame.len();
         self.heap.push(Due {
             at,
             seq,
@@ -86,8 +91,15 @@ impl Timers {
             return None;
         }
         let due = self.heap.pop()?;
-        self.dirs[2 * due.wire + due.dir].pop();
+        let slot = 2 * due.wire + due.dir;
+        self.dirs[slot].pop();
+        self.bytes[slot] -= due.frame.len();
         Some(due)
+    }
+
+    /// The bytes of the frames of direction `dir` of `wire` in the queue.
+    pub(super) fn bytes(&self, wire: usize, dir: usize) -> usize {
+        self.bytes.get(2 * wire + dir).copied().unwrap_or(0)
     }
 
     /// When the earliest frame of direction `dir` of `wire` in the queue
@@ -157,6 +169,18 @@ mod tests {
         assert_eq!(order, [(1, true), (3, false)]);
         assert_eq!((t.earliest(0, 0), t.earliest(1, 1)), (None, None));
         assert_eq!(t.next_at(), None);
+    }
+
+    #[test]
+    fn the_queue_counts_the_bytes_of_each_direction() {
+        let mut t = Timers::default();
+        assert_eq!(t.bytes(0, 0), 0);
+        t.push(us(10), (0, 0), vec![0; 100], true);
+        t.push(us(20), (0, 0), vec![0; 50], true);
+        t.push(us(5), (1, 1), vec![0; 7], true);
+        assert_eq!((t.bytes(0, 0), t.bytes(0, 1), t.bytes(1, 1)), (150, 0, 7));
+        while t.pop_due(us(10)).is_some() {}
+        assert_eq!((t.bytes(0, 0), t.bytes(1, 1)), (50, 0));
     }
 
     #[test]
