@@ -85,7 +85,10 @@ impl<'a> Frame<'a> {
 }
 
 /// A rule asked about every frame of a wire, in both directions, before the
-/// impairment model; it runs on the lab's relay thread, with the
+/// impairment model, except the frames that enter a held direction
+/// ([`Link::hold`](crate::fault::Link::hold)): those are queued before the
+/// rule is asked and released straight to the far end, so no rule sees
+/// them. It runs on the lab's relay thread, with the
 /// direction's state locked, so it must be quick and must not call the
 /// link's wire verbs (`impair`, `hold`, `set_rule`, `wire_stats`), which
 /// wait for that lock.

@@ -183,6 +183,13 @@ impl<'a> Link<'a> {
     /// [`Hold::release`] delivers them (also when the guard drops, or on
     /// [`Net::heal`]) or [`Hold::discard`] drops them.
     ///
+    /// Held frames bypass the direction's rule and model: a frame that
+    /// enters while the direction is held is queued before the rule is
+    /// asked, and a release writes it straight to the far end. So the rule
+    /// never sees held frames, and the model neither drops (loss, MTU,
+    /// queue), delays, duplicates nor corrupts them: with `mtu(1280)` or a
+    /// loss of 1, every released frame gets through.
+    ///
     /// Each hold is a fault of its own. A direction held by several holds
     /// stays held until the last of them ends: releasing an earlier one
     /// delivers nothing, discarding one drops the frames held so far (the

@@ -75,7 +75,9 @@ impl<'a> Hold<'a> {
 
     /// Ends the hold; how many held frames it handed to the far end, in
     /// the order they came (those the far end refuses count here too, and
-    /// in the direction's `refused` counter).
+    /// in the direction's `refused` counter). They are written at once,
+    /// bypassing the direction's rule and model (no rule sees them, no
+    /// loss, MTU, delay or rate applies to them).
     ///
     /// A direction that another hold still holds stays held: its frames
     /// wait for the last hold to end (none is delivered by this one). Once
