@@ -335,12 +335,13 @@ impl Capture {
             })
     }
 
-    /// Records a frame that did not reach the kernel, with a comment: what
-    /// a userspace wire (not in this crate yet) calls for the frames it
-    /// drops, so that they show in the packets, the failure lines and the
-    /// file (as a packet comment). `frame` begins as the interface's
-    /// frames do: with its Ethernet header, or its IP header on a raw-IP
-    /// interface (tun).
+    /// Records a frame that did not reach the kernel, with a comment, so
+    /// that it shows in the packets, the failure lines and the file (as a
+    /// packet comment): for a frame the caller knows was dropped before the
+    /// kernel saw it. The crate's wire does not call it: the frames a wire
+    /// drops do not appear in captures (its `wire_stats()` counts them).
+    /// `frame` begins as the interface's frames do: with its Ethernet
+    /// header, or its IP header on a raw-IP interface (tun).
     ///
     /// The interface need not be captured by this handle, nor at all: it
     /// must be `lo`, one the topology made in `node`, or one captured. It

@@ -255,8 +255,8 @@ impl Recorder {
         i
     }
 
-    /// Records a frame by hand (what a userspace wire will call for the
-    /// frames it drops) on `iface` of `node`: a captured interface, `lo`,
+    /// Records a frame by hand (one dropped before the kernel saw it) on
+    /// `iface` of `node`: a captured interface, `lo`,
     /// or one the topology made (refused otherwise); returns its log index
     /// and the frame's sequence number.
     pub(crate) fn record(

@@ -87,7 +87,9 @@ pub enum Loss {
 ///
 /// Stages, in the order a frame meets them: the MTU (larger frames are
 /// dropped), loss, duplication, corruption (one bit flipped past the
-/// Ethernet header, so the receiver's IP or transport checksum fails), the
+/// Ethernet header: the receiver's IPv4 header or transport checksum
+/// catches it where there is one, but not in an ARP frame, in IPv6 header
+/// fields, or in an IPv4 UDP datagram sent without a checksum), the
 /// rate (a token bucket; a frame leaves once it is serialised, and one that
 /// finds `queue_limit` frames waiting is dropped), then the delay with its
 /// jitter. A frame picked for reordering skips the delay and so overtakes

@@ -119,8 +119,9 @@ impl Pipeline {
     /// The fate of a frame of `len` bytes, `header` of them its link-layer
     /// header (with its VLAN tags), that arrives at `now`. The MTU counts
     /// what follows the header; a corruption never touches the header (a
-    /// flipped MAC address or VLAN ID would only misdeliver; a flipped IP
-    /// or transport byte fails a checksum).
+    /// flipped MAC address or VLAN ID would only misdeliver; a flipped bit
+    /// after it fails a checksum where there is one, which ARP, the IPv6
+    /// header and IPv4 UDP with checksum 0 lack).
     ///
     /// Every frame the model decides (not a held one, nor one crossing a
     /// direction without a model) takes one draw from the direction's

@@ -27,7 +27,9 @@ pub struct Packet {
     pub link: LinkType,
     /// The frame's bytes from its link-layer header on (see `link`).
     pub data: Vec<u8>,
-    /// A note recorded with it (why a userspace wire dropped it, say).
+    /// A note recorded with it by
+    /// [`Capture::record`](crate::capture::Capture::record) (why a frame the
+    /// caller dropped went missing, say); the crate's wire records none.
     pub comment: Option<String>,
     /// The decoded headers.
     pub decoded: Decoded,
