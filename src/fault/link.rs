@@ -3,7 +3,7 @@
 
 use std::sync::atomic::Ordering;
 
-use super::{link_state, FaultError};
+use super::{link_state, FaultError, FaultId};
 use crate::error::{Error, Result};
 use crate::lab::faults::{Refused, Reservation};
 use crate::lab::{Net, Veth, VethEnd};
@@ -312,6 +312,15 @@ impl LinkDown<'_> {
     /// or [`Net::heal`]; the fault stays listed by [`Net::active_faults`].
     pub fn detach(self) {
         std::mem::forget(self);
+    }
+
+    /// Detaches the guard and returns the fault's id, to end this fault
+    /// later with [`Net::end_fault`] (and no other fault the link may have
+    /// by then, as [`Link::up`] would).
+    pub fn into_id(self) -> FaultId {
+        let id = FaultId(self.id);
+        std::mem::forget(self);
+        id
     }
 
     /// Brings the link back up now, reporting an error instead of ignoring

@@ -42,6 +42,12 @@ pub use nemesis::{
 pub use partition::{NodeSet, Partition};
 pub(crate) use partition_rules::change_nats;
 
+/// A fault in a network's book, as [`LinkDown::into_id`] and
+/// [`Partition::into_id`] give it: [`Net::end_fault`](crate::Net::end_fault)
+/// ends that fault, and no other, if it is still active.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FaultId(pub(crate) u64);
+
 /// Why a fault was refused or failed, beyond what the kernel said.
 ///
 /// It reaches the caller as [`Error::Fault`].

@@ -1,6 +1,7 @@
 //! Built-in nemeses that partition: random halves, one node isolated.
 
 use super::nemesis::Nemesis;
+use super::FaultId;
 use crate::error::{Error, Result};
 use crate::lab::Net;
 use crate::vocab::Rng;
@@ -39,9 +40,9 @@ fn check_candidates(net: &Net, only: &[String], least: usize, what: &str) -> Res
     Ok(())
 }
 
-fn end(net: &Net, active: &mut Option<u64>) -> Result<()> {
+fn end(net: &Net, active: &mut Option<FaultId>) -> Result<()> {
     match active.take() {
-        Some(id) => net.faults.end(net, id),
+        Some(id) => net.end_fault(id),
         None => Ok(()),
     }
 }
@@ -51,7 +52,7 @@ fn end(net: &Net, active: &mut Option<u64>) -> Result<()> {
 #[derive(Debug, Clone, Default)]
 pub struct RandomHalves {
     only: Vec<String>,
-    active: Option<u64>,
+    active: Option<FaultId>,
 }
 
 impl RandomHalves {
@@ -105,7 +106,7 @@ impl Nemesis for RandomHalves {
 #[derive(Debug, Clone, Default)]
 pub struct IsolateOne {
     only: Vec<String>,
-    active: Option<u64>,
+    active: Option<FaultId>,
 }
 
 impl IsolateOne {

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::{panic_text, FaultError};
+use super::{panic_text, FaultError, FaultId};
 use crate::error::Result;
 use crate::lab::Net;
 use crate::vocab::Rng;
@@ -17,25 +17,32 @@ use crate::vocab::Rng;
 /// A fault that a [`Schedule`] starts and stops.
 ///
 /// `start` applies the fault (choosing with `rng` where it has a choice)
-/// and returns what it did, in words, for the log; `stop` undoes it.
+/// and returns what it did, in words, for the log; `stop` undoes it. The
+/// schedule calls `stop` only after a `start` that succeeded: a `start`
+/// refused (the link has a fault of the test's own, say) is followed by no
+/// `stop`. `stop` should end the fault its `start` made and no other: keep
+/// its [`FaultId`] and end it with [`Net::end_fault`], rather than
+/// [`Link::up`](super::Link::up), which ends whatever fault the link has.
 /// `check` says, before the schedule starts, whether the nemesis can work
 /// on the network at all (its nodes and links exist).
 ///
 /// ```
-/// use netns_test::fault::{Nemesis, Rng};
+/// use netns_test::fault::{FaultId, Nemesis, Rng};
 /// use netns_test::Net;
 ///
 /// /// Takes one fixed link down.
-/// struct Unplug { down: Option<u64> }
+/// struct Unplug { down: Option<FaultId> }
 ///
 /// impl Nemesis for Unplug {
 ///     fn name(&self) -> &str { "unplug" }
 ///     fn start(&mut self, net: &Net, _rng: &mut Rng) -> netns_test::Result<String> {
-///         net.link("n1", "n2")?.down()?.detach();
+///         self.down = Some(net.link("n1", "n2")?.down()?.into_id());
 ///         Ok("n1 -- n2 down".into())
 ///     }
 ///     fn stop(&mut self, net: &Net) -> netns_test::Result<String> {
-///         net.link("n1", "n2")?.up()?;
+///         if let Some(id) = self.down.take() {
+///             net.end_fault(id)?;
+///         }
 ///         Ok("n1 -- n2 up".into())
 ///     }
 ///     fn check(&self, net: &Net) -> netns_test::Result<()> {
@@ -48,7 +55,8 @@ pub trait Nemesis: Send {
     fn name(&self) -> &str;
     /// Applies the fault; what it did.
     fn start(&mut self, net: &Net, rng: &mut Rng) -> Result<String>;
-    /// Undoes the fault; what it did.
+    /// Undoes the fault the last `start` made; what it did. Called only
+    /// after a `start` that returned `Ok`.
     fn stop(&mut self, net: &Net) -> Result<String>;
     /// Whether the nemesis can act on `net` (the nodes and links it names
     /// exist), called by [`Schedule::run`] before anything starts; the
@@ -307,29 +315,40 @@ impl Schedule {
             !done.load(Ordering::Acquire)
         };
         // One call of a nemesis, logged: its detail, its error, or its
-        // panic; the panic's message, if it panicked.
+        // panic. Whether it returned `Ok`, or the panic's message.
         let call = |name: &str, action, f: &mut dyn FnMut() -> Result<String>| {
-            let (detail, panicked) = match catch_unwind(AssertUnwindSafe(f)) {
-                Ok(Ok(detail)) => (detail, None),
-                Ok(Err(e)) => (format!("error: {e}"), None),
+            let (detail, outcome) = match catch_unwind(AssertUnwindSafe(f)) {
+                Ok(Ok(detail)) => (detail, Ok(true)),
+                Ok(Err(e)) => (format!("error: {e}"), Ok(false)),
                 Err(payload) => {
                     let message = panic_text(payload.as_ref());
-                    (format!("panicked: {message}"), Some(message))
+                    (format!("panicked: {message}"), Err(message))
                 }
             };
             record(name, action, detail);
-            panicked.map(|message| (name.to_string(), message))
+            outcome.map_err(|message| (name.to_string(), message))
         };
         while wait(self.period) {
             let i = rng.below(self.nemeses.len());
             let n = &mut self.nemeses[i];
             let name = n.name().to_string();
-            if let Some(p) = call(&name, Action::Start, &mut || n.start(net, &mut rng)) {
-                return Some(p);
-            }
+            let started = match call(&name, Action::Start, &mut || n.start(net, &mut rng)) {
+                Ok(started) => started,
+                Err(p) => return Some(p),
+            };
             let go_on = wait(self.period);
-            if let Some(p) = call(&name, Action::Stop, &mut || n.stop(net)) {
-                return Some(p);
+            if started {
+                if let Err(p) = call(&name, Action::Stop, &mut || n.stop(net)) {
+                    return Some(p);
+                }
+            } else {
+                // Nothing of the nemesis's own to undo: a stop now could
+                // end a fault the test made.
+                record(
+                    &name,
+                    Action::Stop,
+                    "nothing to stop (the start failed)".into(),
+                );
             }
             if !go_on {
                 break;
@@ -344,6 +363,8 @@ impl Schedule {
 pub struct FlapLink {
     a: String,
     b: String,
+    /// The down it started, until it stops it.
+    active: Option<FaultId>,
 }
 
 impl FlapLink {
@@ -352,6 +373,7 @@ impl FlapLink {
         FlapLink {
             a: a.into(),
             b: b.into(),
+            active: None,
         }
     }
 }
@@ -367,13 +389,15 @@ impl Nemesis for FlapLink {
 
     fn start(&mut self, net: &Net, _rng: &mut Rng) -> Result<String> {
         let link = net.link(&self.a, &self.b)?;
-        link.down()?.detach();
+        self.active = Some(link.down()?.into_id());
         Ok(format!("{} down", link.name()))
     }
 
     fn stop(&mut self, net: &Net) -> Result<String> {
         let link = net.link(&self.a, &self.b)?;
-        link.up()?;
+        if let Some(id) = self.active.take() {
+            net.end_fault(id)?;
+        }
         Ok(format!("{} up", link.name()))
     }
 }

@@ -10,7 +10,7 @@ use super::partition_rules::{
     counted, drop_rule, remove_rules, snapshot, ForwardSets, Made, NodeChange, Partitions, INPUT,
     TABLE,
 };
-use super::FaultError;
+use super::{FaultError, FaultId};
 use crate::error::{Error, Result};
 use crate::lab::{Net, Node};
 use crate::ruleset::{Field, Match};
@@ -81,9 +81,11 @@ impl Partition<'_> {
         std::mem::forget(self);
     }
 
-    /// Detaches the partition and returns its id in the network's book.
-    pub(crate) fn into_id(self) -> u64 {
-        let id = self.id;
+    /// Detaches the partition and returns its id, to heal it later with
+    /// [`Net::end_fault`] (or [`Net::heal`]); it stays listed by
+    /// [`Net::active_faults`] until then.
+    pub fn into_id(self) -> FaultId {
+        let id = FaultId(self.id);
         std::mem::forget(self);
         id
     }

@@ -229,6 +229,16 @@ impl Net {
         self.faults.list(self)
     }
 
+    /// Ends fault `id`: undoes it, if it is still active; nothing if it
+    /// ended already (by its guard, [`Net::heal`], or [`Link::up`] of its
+    /// link). Unlike [`Link::up`], it never ends another fault of the same
+    /// link: a nemesis ends with it what it started, and only that.
+    ///
+    /// [`Link::up`]: crate::fault::Link::up
+    pub fn end_fault(&self, id: crate::fault::FaultId) -> Result<()> {
+        self.faults.end(self, id.0)
+    }
+
     /// Ends every active fault: links back up, partitions healed, flaps
     /// stopped. The guards of the faults then do nothing when dropped.
     pub fn heal(&self) -> Result<()> {

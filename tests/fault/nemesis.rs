@@ -339,4 +339,95 @@ fn printed_replay_lines_replay_the_lab_and_the_schedule() {
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}\n{first}");
+
+/// The faults the body sees active, by description, after `periods`
+/// periods of `period`.
+fn active_after(net: &Net, period: Duration, periods: u32) -> Vec<String> {
+    std::thread::sleep(period * periods);
+    net.active_faults()
+        .into_iter()
+        .map(|f| f.description)
+        .collect()
+}
+
+#[test]
+fn a_flap_link_nemesis_leaves_the_tests_own_fault_of_the_link_alone() {
+    let net = chain();
+    let period = Duration::from_millis(20);
+    // The test's own flap, then its own down: the nemesis's start is
+    // refused (the link is busy), and it must not end them.
+    let link = net.link("n1", "n2").unwrap();
+    let _flap = link
+        .flap(Duration::from_millis(5), Duration::from_millis(5))
+        .unwrap();
+    let (seen, log) = Schedule::new(1)
+        .period(period)
+        .with(FlapLink::new("n1", "n2"))
+        .run(&net, || active_after(&net, period, 6))
+        .unwrap();
+    assert_eq!(
+        seen,
+        ["link n1/eth0 -- n2/eth0 flapping (down 5ms, up 5ms)"],
+        "{log}"
+    );
+    let starts: Vec<_> = log
+        .events
+        .iter()
+        .filter(|e| e.action == Action::Start)
+        .collect();
+    assert!(!starts.is_empty(), "{log}");
+    assert!(
+        starts
+            .iter()
+            .all(|e| e.detail.contains("already has a fault")),
+        "{log}"
+    );
+    assert!(
+        log.events
+            .iter()
+            .filter(|e| e.action == Action::Stop)
+            .all(|e| e.detail == "nothing to stop (the start failed)"),
+        "{log}"
+    );
+    drop(_flap);
+
+    let _down = link.down().unwrap();
+    let (seen, log) = Schedule::new(1)
+        .period(period)
+        .with(FlapLink::new("n2", "n1"))
+        .run(&net, || active_after(&net, period, 6))
+        .unwrap();
+    assert_eq!(seen, ["link n1/eth0 -- n2/eth0 down"], "{log}");
+    assert!(link.is_up().unwrap(), "the schedule heals at its end");
+}
+
+#[test]
+fn a_flap_link_nemesis_ends_only_its_own_down() {
+    let net = chain();
+    let period = Duration::from_millis(20);
+    let (seen, log) = Schedule::new(1)
+        .period(period)
+        .with(FlapLink::new("n1", "n2"))
+        .run(&net, || {
+            // While the nemesis's down is active, the test brings the link
+            // up and flaps it itself: the nemesis's stop leaves the flap.
+            let link = net.link("n1", "n2").unwrap();
+            let start = Instant::now();
+            while net.active_faults().is_empty() && start.elapsed() < Duration::from_secs(5) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            link.up().unwrap();
+            let flap = link
+                .flap(Duration::from_millis(5), Duration::from_millis(5))
+                .unwrap();
+            let seen = active_after(&net, period, 2);
+            drop(flap);
+            seen
+        })
+        .unwrap();
+    assert_eq!(
+        seen,
+        ["link n1/eth0 -- n2/eth0 flapping (down 5ms, up 5ms)"],
+        "{log}"
+    );
 }
