@@ -140,9 +140,15 @@ impl<'a> Link<'a> {
                 source,
             })?;
         let (u_errors, index) = (errors.clone(), self.index());
+        let mut thread = Some(thread);
         let undo: Undo = Box::new(move |net: &Net| {
             stop.store(true, Ordering::Release);
-            end_flap(net, index, thread.join(), &u_errors)
+            match thread.take() {
+                Some(t) => end_flap(net, index, t.join(), &u_errors),
+                // Tried before and failed: the thread is gone; the link
+                // comes up, with its routes.
+                None => link_of(net, index).set(true),
+            }
         });
         Ok((undo, flips, errors))
     }

@@ -207,10 +207,16 @@ impl<'a> Link<'a> {
     }
 
     /// Brings the link up (both ends), whatever took it down; a detached
-    /// [`LinkDown`] of the link is over then, and a flap of it stops.
+    /// [`LinkDown`] of the link is over then, and a flap of it stops. When
+    /// ending such a fault fails but the link comes up with its routes,
+    /// the fault is over all the same, and the error returned.
     pub fn up(&self) -> Result<()> {
         let ended = self.net.faults.end_keyed(self.net, &self.key());
-        self.set(true).and(ended)
+        let set = self.set(true);
+        if set.is_ok() && ended.is_err() {
+            self.net.faults.forget_keyed(&self.key());
+        }
+        set.and(ended)
     }
 
     /// The key of the link's faults in the network's book.

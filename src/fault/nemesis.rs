@@ -217,7 +217,12 @@ impl Schedule {
 
     /// Runs `body` on the calling thread while the schedule applies faults
     /// from a thread of its own; returns the body's value and the log. The
-    /// network is healed at the end, whatever happened.
+    /// network is healed at the end, whatever happened ([`Net::heal`]).
+    ///
+    /// When that heal fails (a fault cannot be undone: it stays listed by
+    /// [`Net::active_faults`], for a later heal to try again), the log
+    /// gets a line for it and is printed to stderr, and the heal's error is
+    /// returned.
     ///
     /// First the period is checked ([`FaultError::ZeroPeriod`] for a
     /// period of zero), then every nemesis ([`Nemesis::check`]): the first
@@ -253,7 +258,6 @@ impl Schedule {
             // scope, before the heal.
             (outcome, driver.join())
         });
-        let _ = net.heal();
         let mut log = log.into_inner().unwrap_or_else(|p| p.into_inner());
         // A panic of the driver outside a nemesis's call.
         let nemesis_panic = driven.unwrap_or_else(|payload| {
@@ -266,6 +270,15 @@ impl Schedule {
             });
             Some(("(schedule)".into(), message))
         });
+        let healed = net.heal();
+        if let Err(e) = &healed {
+            log.events.push(Event {
+                at: began.elapsed(),
+                nemesis: "(schedule)".into(),
+                action: Action::Stop,
+                detail: format!("heal failed: {e}"),
+            });
+        }
         match (outcome, nemesis_panic) {
             (Err(payload), _) => {
                 eprintln!("{log}");
@@ -275,7 +288,13 @@ impl Schedule {
                 "nemesis `{nemesis}` panicked: {message}; the schedule stopped and the network \
                  was healed\n{log}"
             ),
-            (Ok(v), None) => Ok((v, log)),
+            (Ok(v), None) => match healed {
+                Ok(()) => Ok((v, log)),
+                Err(e) => {
+                    eprintln!("{log}");
+                    Err(e)
+                }
+            },
         }
     }
 

@@ -339,9 +339,15 @@ impl Net {
                     let Ok(node) = net.node(&m.node) else {
                         continue;
                     };
-                    let r = remove_rules(node, &comment, &m.sets);
-                    if first.is_ok() {
-                        first = r;
+                    match remove_rules(node, &comment, &m.sets) {
+                        // Done: a second try (after an error elsewhere)
+                        // leaves this node alone.
+                        Ok(()) => involved
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .retain(|n| !(n.node == m.node && n.sets == m.sets)),
+                        Err(e) if first.is_ok() => first = Err(e),
+                        Err(_) => {}
                     }
                 }
                 first

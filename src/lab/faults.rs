@@ -20,8 +20,10 @@ type SharedEvidence = Arc<dyn Fn(&Net, Instant) -> String + Send + Sync>;
 
 /// How long [`FaultBook::list`] gives the faults' evidence in all.
 pub(crate) const EVIDENCE_WAIT: Duration = crate::wire::REPORT_WAIT;
-/// How a fault is undone.
-pub(crate) type Undo = Box<dyn FnOnce(&Net) -> Result<()> + Send>;
+/// How a fault is undone. Called again by the next `Net::heal` when it
+/// failed, so it undoes what is left, and what it undid before is no
+/// error the second time.
+pub(crate) type Undo = Box<dyn FnMut(&Net) -> Result<()> + Send>;
 
 struct Entry {
     id: u64,
@@ -35,6 +37,8 @@ struct Entry {
     evidence: Option<SharedEvidence>,
     /// `None` while the fault is reserved and not yet started.
     undo: Option<Undo>,
+    /// The error of the last try to undo it, which left it in the book.
+    undo_failed: Option<String>,
 }
 
 /// The active faults of one network.
@@ -92,7 +96,9 @@ pub struct ActiveFault {
     pub description: String,
     /// How long it has been active.
     pub active_for: Duration,
-    /// What it did so far: packets dropped, link state changes.
+    /// What it did so far: packets dropped, link state changes; for a
+    /// fault whose undo failed (it stays active, and the next
+    /// [`Net::heal`] tries again), `; undo failed: ` and the error.
     pub evidence: String,
 }
 
@@ -145,6 +151,7 @@ impl FaultBook {
                 since: Instant::now(),
                 evidence: Some(Arc::from(evidence)),
                 undo: Some(undo),
+                undo_failed: None,
             });
         id
     }
@@ -173,6 +180,7 @@ impl FaultBook {
             since: Instant::now(),
             evidence: None,
             undo: None,
+            undo_failed: None,
         });
         Ok(Reservation { id, description })
     }
@@ -194,7 +202,7 @@ impl FaultBook {
         net: &Net,
         r: Reservation,
         evidence: Evidence,
-        undo: Undo,
+        mut undo: Undo,
     ) -> Result<u64> {
         {
             let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
@@ -224,18 +232,21 @@ impl FaultBook {
     }
 
     /// Ends every active fault and refuses new ones from now on: for
-    /// teardown.
+    /// teardown. A fault whose undo fails is forgotten all the same (its
+    /// namespaces go with the network).
     pub(crate) fn close(&self, net: &Net) -> Result<()> {
         let entries = {
             let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
             self.closed.store(true, Ordering::Release);
             std::mem::take(&mut *active)
         };
-        undo_all(net, entries)
+        let (first, _failed) = undo_all(net, entries);
+        first
     }
 
     /// Ends fault `id`: undoes it and forgets it. Nothing if it already
-    /// ended (by `Net::heal`, say).
+    /// ended (by `Net::heal`, say). When the undo fails, the fault stays
+    /// (see [`FaultBook::undo`]).
     pub(crate) fn end(&self, net: &Net, id: u64) -> Result<()> {
         let entry = {
             let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
@@ -244,7 +255,25 @@ impl FaultBook {
             };
             active.remove(i)
         };
-        entry.undo.map_or(Ok(()), |undo| undo(net))
+        self.undo(net, vec![entry])
+    }
+
+    /// Undoes `entries`, taken out of the book, newest first; the first
+    /// error, after trying them all. A fault whose undo fails goes back in
+    /// the book, with the error: [`FaultBook::list`] shows it, it keeps its
+    /// key (a link stays busy), and the next `Net::heal` (or its guard)
+    /// tries to undo it again.
+    fn undo(&self, net: &Net, entries: Vec<Entry>) -> Result<()> {
+        let (first, failed) = undo_all(net, entries);
+        if !failed.is_empty() {
+            let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+            for e in failed {
+                // Back in its place: the book is in the order of the ids.
+                let at = active.partition_point(|a| a.id < e.id);
+                active.insert(at, e);
+            }
+        }
+        first
     }
 
     /// Forgets fault `id` without undoing it: whether it was still active
@@ -276,17 +305,18 @@ impl FaultBook {
             *active = others;
             mine
         };
-        undo_all(net, entries)
+        self.undo(net, entries)
     }
 
     /// Ends every active fault, newest first; the first error, after trying
     /// them all.
     pub(crate) fn end_all(&self, net: &Net) -> Result<()> {
         let entries = std::mem::take(&mut *self.active.lock().unwrap_or_else(|p| p.into_inner()));
-        undo_all(net, entries)
+        self.undo(net, entries)
     }
 
-    /// The active faults, oldest first (not those only reserved).
+    /// The active faults, oldest first (not those only reserved). A fault
+    /// whose undo failed says so after its evidence.
     ///
     /// The evidence is gathered after the book's lock is released, so that
     /// a fault whose evidence waits (a wire's direction while its rule
@@ -299,28 +329,95 @@ impl FaultBook {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
-            .filter_map(|e| Some((e.description.clone(), e.since, e.evidence.clone()?)))
+            .filter_map(|e| {
+                let evidence = e.evidence.clone()?;
+                Some((
+                    e.description.clone(),
+                    e.since,
+                    evidence,
+                    e.undo_failed.clone(),
+                ))
+            })
             .collect();
         let deadline = Instant::now() + EVIDENCE_WAIT;
         started
             .into_iter()
-            .map(|(description, since, evidence)| ActiveFault {
-                description,
-                active_for: since.elapsed(),
-                evidence: evidence(net, deadline),
+            .map(|(description, since, evidence, failed)| {
+                let mut evidence = evidence(net, deadline);
+                if let Some(e) = failed {
+                    evidence.push_str(&format!("; undo failed: {e}"));
+                }
+                ActiveFault {
+                    description,
+                    active_for: since.elapsed(),
+                    evidence,
+                }
             })
             .collect()
     }
 }
 
-/// Undoes `entries`, newest first; the first error, after trying them all.
-fn undo_all(net: &Net, entries: Vec<Entry>) -> Result<()> {
+/// Undoes `entries`, newest first: the first error, after trying them
+/// all, and the entries whose undo failed, each with its error. A reserved
+/// entry, not started, has nothing to undo.
+fn undo_all(net: &Net, entries: Vec<Entry>) -> (Result<()>, Vec<Entry>) {
     let mut first = Ok(());
-    for undo in entries.into_iter().rev().filter_map(|e| e.undo) {
-        let r = undo(net);
-        if first.is_ok() {
-            first = r;
+    let mut failed = Vec::new();
+    for mut e in entries.into_iter().rev() {
+        let Some(undo) = e.undo.as_mut() else {
+            continue;
+        };
+        if let Err(err) = undo(net) {
+            e.undo_failed = Some(err.to_string());
+            failed.push(e);
+            if first.is_ok() {
+                first = Err(err);
+            }
         }
     }
-    first
+    (first, failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::test_pair as pair;
+
+    #[test]
+    fn a_fault_whose_undo_fails_stays_in_order_and_the_next_heal_tries_again() {
+        let net = pair();
+        let book = &net.faults;
+        let tries = Arc::new(AtomicU64::new(0));
+        let t = Arc::clone(&tries);
+        let quiet = || -> Evidence { Box::new(|_, _| "quiet".into()) };
+        book.start("a".into(), "first".into(), quiet(), Box::new(|_| Ok(())));
+        let id = book.start(
+            "b".into(),
+            "second".into(),
+            quiet(),
+            Box::new(move |_| match t.fetch_add(1, Ordering::Relaxed) {
+                0 => Err(crate::Error::Fault(FaultError::TornDown {
+                    fault: "second".into(),
+                })),
+                _ => Ok(()),
+            }),
+        );
+        book.start("c".into(), "third".into(), quiet(), Box::new(|_| Ok(())));
+        assert!(book.end(&net, id).is_err());
+        let listed = book.list(&net);
+        let names: Vec<_> = listed.iter().map(|f| f.description.as_str()).collect();
+        assert_eq!(names, ["first", "second", "third"]);
+        assert!(
+            listed[1].evidence.starts_with("quiet; undo failed: "),
+            "{listed:?}"
+        );
+        // Its key is still held.
+        assert!(matches!(
+            book.reserve(Some("b".into()), "again".into()),
+            Err(Refused::Busy(d)) if d == "second"
+        ));
+        book.end_all(&net).unwrap();
+        assert_eq!(tries.load(Ordering::Relaxed), 2);
+        assert!(book.list(&net).is_empty());
+    }
 }

@@ -241,6 +241,11 @@ impl Net {
 
     /// Ends every active fault: links back up, partitions healed, flaps
     /// stopped. The guards of the faults then do nothing when dropped.
+    ///
+    /// Every fault is tried; the first error is returned. A fault that
+    /// could not be undone (a route that could not be added back, say)
+    /// stays active: [`Net::active_faults`] lists it with the error, and
+    /// the next heal (or its guard) tries again.
     pub fn heal(&self) -> Result<()> {
         self.faults.end_all(self)
     }

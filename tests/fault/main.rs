@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod failed_undo;
 mod links;
 mod nemesis;
 mod overlaps;

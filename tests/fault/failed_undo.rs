@@ -1,0 +1,117 @@
+//! A fault whose undo fails stays active, shows the error, and the next
+//! heal tries again.
+
+use std::time::{Duration, Instant};
+
+use netns_test::fault::{FlapLink, Schedule};
+use netns_test::{Error, Net, Route, Topology};
+
+/// h1 -- r -- h2, h1's default route via r.
+fn routed() -> Net {
+    Net::build(
+        &Topology::new()
+            .link(
+                ("h1", "eth0", "198.51.100.1/24"),
+                ("r", "eth0", "198.51.100.254/24"),
+            )
+            .link(
+                ("r", "eth1", "203.0.113.254/24"),
+                ("h2", "eth0", "203.0.113.2/24"),
+            )
+            .forwarding("r")
+            .route("h1", Route::default_via("198.51.100.254"))
+            .route("h2", Route::default_via("203.0.113.254")),
+    )
+    .unwrap()
+}
+
+/// Whether the `ip` binary is installed (CI installs it).
+fn ip_installed() -> bool {
+    std::process::Command::new("ip")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// `ip addr {verb} 198.51.100.1/24 dev eth0` in h1: without its address,
+/// h1's default route via 198.51.100.254 cannot be added back.
+fn h1_address(net: &Net, verb: &str) {
+    let status = net["h1"]
+        .command("ip")
+        .unwrap()
+        .args(["addr", verb, "198.51.100.1/24", "dev", "eth0"])
+        .status()
+        .unwrap();
+    assert!(status.success(), "ip addr {verb}");
+}
+
+fn has_default(net: &Net) -> bool {
+    net["h1"].routes().unwrap().iter().any(|r| r.dst.is_none())
+}
+
+#[test]
+fn a_link_whose_routes_cannot_come_back_stays_listed_and_heal_tries_again() {
+    if !ip_installed() {
+        println!("skipped: the `ip` binary is not installed (CI installs it)");
+        return;
+    }
+    let net = routed();
+    let link = net.link("h1", "r").unwrap();
+    let down = link.down().unwrap();
+    assert!(!has_default(&net), "the kernel deleted the route");
+    h1_address(&net, "del");
+    let e = down.restore().unwrap_err();
+    assert!(
+        matches!(&e, Error::Netlink { node, .. } if node == "h1"),
+        "{e}"
+    );
+    let faults = net.active_faults();
+    assert_eq!(faults.len(), 1, "the fault was forgotten: {faults:?}");
+    assert_eq!(faults[0].description, "link h1/eth0 -- r/eth0 down");
+    assert!(faults[0].evidence.contains("undo failed"), "{faults:?}");
+    // Still the link's fault: another one is refused.
+    assert!(link.down().is_err());
+    // Heal tries again: the same error while the cause stays.
+    assert!(net.heal().is_err());
+    assert_eq!(net.active_faults().len(), 1);
+    // Once the address is back, the next heal ends it.
+    h1_address(&net, "add");
+    net.heal().unwrap();
+    assert!(net.active_faults().is_empty(), "{:?}", net.active_faults());
+    assert!(has_default(&net), "the route came back");
+    assert!(link.is_up().unwrap());
+    link.down().unwrap().restore().unwrap();
+}
+
+#[test]
+fn a_schedule_whose_final_heal_fails_returns_the_error() {
+    if !ip_installed() {
+        println!("skipped: the `ip` binary is not installed (CI installs it)");
+        return;
+    }
+    let net = routed();
+    let r = Schedule::new(1)
+        .period(Duration::from_millis(10))
+        .with(FlapLink::new("h1", "r"))
+        .run(&net, || {
+            // Once the nemesis took the link down, h1 loses its address:
+            // neither the nemesis's stop nor the heal can add the route
+            // back.
+            let start = Instant::now();
+            while net.active_faults().is_empty() && start.elapsed() < Duration::from_secs(5) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            h1_address(&net, "del");
+        });
+    let e = r.map(drop).unwrap_err();
+    assert!(
+        matches!(&e, Error::Netlink { node, .. } if node == "h1"),
+        "{e}"
+    );
+    let faults = net.active_faults();
+    assert_eq!(faults.len(), 1, "{faults:?}");
+    assert!(faults[0].evidence.contains("undo failed"), "{faults:?}");
+    h1_address(&net, "add");
+    net.heal().unwrap();
+    assert!(has_default(&net));
+}
