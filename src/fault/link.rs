@@ -111,7 +111,8 @@ impl<'a> Link<'a> {
         )
     }
 
-    /// Sets both ends up or down now, counting the change; what going down
+    /// Sets both ends up or down now, counting the change (none when both
+    /// ends were so already: they are left as they are); what going down
     /// deletes (see `link_state.rs`) is saved first and given back once
     /// both ends are up. When end b refuses to go down, end a is brought
     /// back up, with its routes, before the error is returned.
@@ -124,6 +125,20 @@ impl<'a> Link<'a> {
             .lost_routes
             .lock()
             .unwrap_or_else(|p| p.into_inner());
+        // An end whose state cannot be read counts as one to change.
+        let already = ends.iter().all(|e| {
+            self.net.nodes()[e.node]
+                .with_route_socket(|s| s.link_is_up(e.index, &e.ifname))
+                .is_ok_and(|is_up| is_up == up)
+        });
+        if already {
+            // Nothing to change; the routes a failed way up left out are
+            // tried again.
+            if up {
+                return self.add_back(&mut lost);
+            }
+            return Ok(());
+        }
         if !up {
             for e in ends {
                 link_state::keep_addresses(self.net, e)?;
@@ -142,19 +157,27 @@ impl<'a> Link<'a> {
             }
             return Err(e);
         }
-        if up {
-            let mut first = Ok(());
-            for e in ends {
-                let node = &self.net.nodes()[e.node];
-                let r = node.with_route_socket(|s| link_state::add_back(s, e.node, &mut lost));
-                if first.is_ok() {
-                    first = r;
-                }
-            }
-            first?;
-        }
+        // Counted before the routes: the link changed state even if one
+        // of them cannot come back.
         self.veth.state_changes.fetch_add(1, Ordering::Relaxed);
+        if up {
+            self.add_back(&mut lost)?;
+        }
         Ok(())
+    }
+
+    /// Adds back, in both ends' nodes, the routes `lost` holds; the first
+    /// error, after trying both.
+    fn add_back(&self, lost: &mut link_state::LostRoutes) -> Result<()> {
+        let mut first = Ok(());
+        for e in [&self.veth.a, &self.veth.b] {
+            let node = &self.net.nodes()[e.node];
+            let r = node.with_route_socket(|s| link_state::add_back(s, e.node, lost));
+            if first.is_ok() {
+                first = r;
+            }
+        }
+        first
     }
 
     /// Takes the link down (both ends); the guard brings it back up when
@@ -174,6 +197,7 @@ impl<'a> Link<'a> {
     /// that the test added meanwhile is left as it is.
     pub fn down(&self) -> Result<LinkDown<'a>> {
         let reserved = self.reserve(format!("link {} down", self.name()))?;
+        let before = self.state_changes();
         if let Err(e) = self.set(false) {
             self.net.faults.cancel(reserved);
             return Err(e);
@@ -182,7 +206,7 @@ impl<'a> Link<'a> {
         let id = self.net.faults.commit(
             self.net,
             reserved,
-            evidence(index),
+            evidence(index, before),
             Box::new(move |net: &Net| link_of(net, index).set(true)),
         )?;
         Ok(LinkDown { link: *self, id })
@@ -235,7 +259,8 @@ impl<'a> Link<'a> {
     /// How many times the link was set down or up at run time: by
     /// [`Link::down`], [`Link::up`] (and the guards and heals that call
     /// them), and each transition of a [`Link::flap`], with the way back up
-    /// when a flap stops while the link is down.
+    /// when a flap stops while the link is down. A change to the state the
+    /// link has already (an `up` of a link that is up) is no change.
     pub fn state_changes(&self) -> u64 {
         self.veth.state_changes.load(Ordering::Relaxed)
     }
@@ -297,11 +322,12 @@ pub(super) fn link_of(net: &Net, index: usize) -> Link<'_> {
     }
 }
 
-/// The evidence of a link fault: the state changes of veth `index` so far.
-fn evidence(index: usize) -> crate::lab::faults::Evidence {
+/// The evidence of a link fault: the state changes of veth `index` since
+/// the fault began, when the link had made `before`.
+fn evidence(index: usize, before: u64) -> crate::lab::faults::Evidence {
     Box::new(move |net: &Net, _| {
         let n = net.veths()[index].state_changes.load(Ordering::Relaxed);
-        format!("{n} state changes of the link")
+        format!("{} state changes of the link", n.saturating_sub(before))
     })
 }
 

@@ -330,3 +330,21 @@ fn a_flaps_changes_count_among_the_links_state_changes() {
     // Each transition, and the way back up when it stopped down.
     assert_eq!(link.state_changes(), flips + flips % 2);
 }
+
+#[test]
+fn up_after_a_detached_down_counts_one_change_and_an_up_link_none() {
+    let net = pair();
+    let link = net.link("n1", "n2").unwrap();
+    link.down().unwrap().detach();
+    link.up().unwrap();
+    assert_eq!(link.state_changes(), 2, "one down, one up");
+    link.up().unwrap();
+    assert_eq!(link.state_changes(), 2, "up on a link that is up");
+    // A second down's evidence counts its own changes, not the link's.
+    let _down = link.down().unwrap();
+    let faults = net.active_faults();
+    assert_eq!(
+        faults[0].evidence, "1 state changes of the link",
+        "{faults:?}"
+    );
+}
