@@ -20,10 +20,15 @@ fn candidates(net: &Net, only: &[String]) -> Vec<String> {
     }
 }
 
-/// Checks that the nodes named in `only` exist and have an address, and
-/// that there are at least `least` nodes to pick from.
+/// Checks that the nodes named in `only` exist, have an address and are
+/// named once, and that there are at least `least` nodes to pick from.
 fn check_candidates(net: &Net, only: &[String], least: usize, what: &str) -> Result<()> {
-    for name in only {
+    for (i, name) in only.iter().enumerate() {
+        if only[..i].contains(name) {
+            return Err(Error::InvalidPartition {
+                reason: format!("node `{name}` is named twice for {what}"),
+            });
+        }
         if net.node(name)?.declared_addrs().is_empty() {
             return Err(Error::InvalidPartition {
                 reason: format!(
@@ -62,6 +67,9 @@ impl RandomHalves {
     }
 
     /// Halves of these nodes only (the others, routers say, stay whole).
+    /// A node named twice, like one without an address, is refused with
+    /// [`Error::InvalidPartition`] by the schedule's check, before anything
+    /// runs.
     pub fn of<S: Into<String>>(nodes: impl IntoIterator<Item = S>) -> RandomHalves {
         RandomHalves {
             only: nodes.into_iter().map(Into::into).collect(),
@@ -115,7 +123,9 @@ impl IsolateOne {
         IsolateOne::default()
     }
 
-    /// Picks among these nodes only.
+    /// Picks among these nodes only. A node named twice, like one without
+    /// an address, is refused with [`Error::InvalidPartition`] by the
+    /// schedule's check, before anything runs.
     pub fn of<S: Into<String>>(nodes: impl IntoIterator<Item = S>) -> IsolateOne {
         IsolateOne {
             only: nodes.into_iter().map(Into::into).collect(),

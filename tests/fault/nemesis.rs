@@ -431,3 +431,29 @@ fn a_flap_link_nemesis_ends_only_its_own_down() {
         "{log}"
     );
 }
+
+#[test]
+fn a_node_named_twice_for_a_partition_nemesis_is_an_error_before_anything_runs() {
+    let net = chain();
+    let mut ran = false;
+    let e = Schedule::new(1)
+        .period(Duration::from_millis(1))
+        .with(RandomHalves::of(["n1", "n1"]))
+        .run(&net, || ran = true)
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidPartition { reason }
+            if reason == "node `n1` is named twice for random halves"),
+        "{e}"
+    );
+    assert!(!ran, "the body ran");
+    let e = Schedule::new(1)
+        .with(IsolateOne::of(["n3", "n1", "n3"]))
+        .run(&net, || ran = true)
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidPartition { reason } if reason.contains("`n3` is named twice")),
+        "{e}"
+    );
+    assert!(!ran, "the body ran");
+}
