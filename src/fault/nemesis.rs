@@ -1,7 +1,9 @@
 //! Schedules of faults for resilience tests, the way Jepsen shapes them: a
 //! nemesis starts a fault and later stops it; a [`Schedule`] runs nemeses
 //! every period while a test body runs, drawing every choice from a seed,
-//! and keeps a log of what it applied when, printed if the body fails.
+//! and keeps a log of what it applied when: printed to stderr if the body
+//! panics, returned with the body's value otherwise (a body that returns
+//! an `Err` gets the log back too; print it then).
 
 use std::fmt;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
@@ -229,7 +231,9 @@ impl Schedule {
     /// error is returned, before the body runs or anything starts.
     ///
     /// If the body panics, the log is printed to stderr and the panic goes
-    /// on. If a nemesis panics, the schedule stops applying faults (the
+    /// on. A body that returns an error is no failure to the schedule: its
+    /// value, the `Err`, comes back with the log, which is not printed
+    /// (print it to see the seed and what was applied when). If a nemesis panics, the schedule stops applying faults (the
     /// log gets a line for the panic), the body runs to its end, the
     /// network is healed, and `run` panics with a message that names the
     /// nemesis and holds the log (with the seed to replay it).
