@@ -216,6 +216,10 @@ fn bad_impairments_are_placed() {
     let (line, _, kind) = only_error("bad_rate.toml");
     assert_eq!(line, 5);
     assert!(kind.to_string().contains("unit must be"), "{kind}");
+    // tc's `bps` is bytes per second: refused, not read as bits.
+    let (line, _, kind) = only_error("rate_in_bytes.toml");
+    assert_eq!(line, 5);
+    assert!(kind.to_string().contains("reads `bps` as bytes"), "{kind}");
     // Placed at the link entry that declares it.
     let (line, _, kind) = only_error("bad_wire_end.toml");
     assert_eq!(line, 2);

@@ -49,9 +49,11 @@ pub struct Rate(pub Bandwidth);
 
 impl Rate {
     /// Parses a rate: a decimal number, an optional space, a unit (`bit`,
-    /// `kbit`, `mbit`, `gbit`, any case, `/s` optional, or `bps`). The
-    /// number of bits per second is exact (no floating point), rounded to a
-    /// whole bit, at least 1 and at most `u64::MAX`.
+    /// `kbit`, `mbit`, `gbit`, any case, `/s` optional). The number of bits
+    /// per second is exact (no floating point), rounded to a whole bit, at
+    /// least 1 and at most `u64::MAX`. `bps` (and `kbps`...) is refused:
+    /// tc and netem read it as bytes per second, 8 times faster than the
+    /// same number of bits.
     pub fn parse(text: &str) -> Result<Rate, String> {
         let t = text.trim().to_ascii_lowercase();
         let t = t.strip_suffix("/s").unwrap_or(&t);
@@ -66,10 +68,17 @@ impl Rate {
             return Err(not_a_rate());
         }
         let exponent = match unit.trim_start() {
-            "bit" | "bps" => 0,
+            "bit" => 0,
             "kbit" => 3,
             "mbit" => 6,
             "gbit" => 9,
+            bytes @ ("bps" | "kbps" | "mbps" | "gbps") => {
+                let bits = bytes.replace("bps", "bit");
+                return Err(format!(
+                    "`{text}`: the unit must be `bit`, `kbit`, `mbit` or `gbit`; tc reads \
+                     `{bytes}` as bytes per second: write 8 times the number in `{bits}`"
+                ));
+            }
             _ => {
                 return Err(format!(
                     "`{text}`: the unit must be `bit`, `kbit`, `mbit` or `gbit`"
@@ -130,7 +139,7 @@ impl JsonSchema for Rate {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "type": "string",
-            "pattern": "^[0-9]+(\\.[0-9]+)? ?([kmgKMG]?bit|bps)(/s)?$",
+            "pattern": "^[0-9]+(\\.[0-9]+)? ?[kmgKMG]?bit(/s)?$",
             "description": "A rate: a number and `bit`, `kbit`, `mbit` or `gbit` (\"10mbit\", \"10 Mbit/s\")."
         })
     }
@@ -315,6 +324,11 @@ mod tests {
         );
         assert_eq!(Rate::parse("512kbit").unwrap().0.bits_per_second(), 512_000);
         assert!(Rate::parse("10").unwrap_err().contains("unit"));
+        for bytes in ["125000bps", "125 kbps", "1Mbps", "1gbps/s"] {
+            let e = Rate::parse(bytes).unwrap_err();
+            assert!(e.contains("as bytes per second"), "{bytes}: {e}");
+        }
+        assert!(Rate::parse("1mbps").unwrap_err().contains("in `mbit`"));
         assert!(Rate::parse("0mbit").is_err());
         assert!(Rate::parse("1.2.3mbit").is_err());
         assert!(Rate::parse(".mbit").is_err());
