@@ -339,6 +339,7 @@ fn printed_replay_lines_replay_the_lab_and_the_schedule() {
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}\n{first}");
+}
 
 /// The faults the body sees active, by description, after `periods`
 /// periods of `period`.
