@@ -2,6 +2,8 @@
 //! keeps it mounted for `ip netns exec` / `nsenter` after the process exits.
 //! This binary re-runs one of its own tests, failing on purpose, in a child.
 
+mod common;
+
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -42,11 +44,7 @@ fn fail_twice(cwd: &Path, target: &Path, vars: &[(&str, &str)]) -> (Option<i32>,
     }
     cmd.envs(vars.iter().copied());
     let out = cmd.output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = common::output_text(&out);
     assert!(text.contains("running 2 tests"), "{text}");
     (out.status.code(), text)
 }
@@ -142,11 +140,7 @@ fn fail_and_keep(dir: &Path) -> (Option<i32>, String) {
         .env("NETNS_TEST_DUMP", "1")
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = common::output_text(&out);
     (out.status.code(), text)
 }
 
@@ -307,11 +301,7 @@ fn same_test_name_in_two_binaries() {
         .env_remove("NETNS_TEST_CAPTURE")
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = common::output_text(&out);
     let mut kept: Vec<PathBuf> = std::fs::read_dir(keep.path())
         .unwrap()
         .map(|e| e.unwrap().path())

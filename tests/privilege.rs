@@ -63,11 +63,7 @@ fn run_child_without_privileges(extra_env: &[(&str, &str)]) -> Output {
 #[test]
 fn without_privileges_a_test_fails_with_a_fix_it_message() {
     let out = run_child_without_privileges(&[]);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = common::output_text(&out);
     println!("{text}");
     assert_eq!(
         out.status.code(),
@@ -94,11 +90,7 @@ fn without_privileges_a_test_fails_with_a_fix_it_message() {
 fn the_skip_variable_is_read_as_a_switch() {
     let run = |value: &str| {
         let out = run_child_without_privileges(&[(privilege::SKIP_ENV, value)]);
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let text = common::output_text(&out);
         (out.status.code(), text)
     };
     for no in ["false", "No", "0", ""] {
@@ -191,11 +183,7 @@ fn user_namespace_without_its_own_network_namespace() {
         });
     }
     let out = cmd.output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = common::output_text(&out);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("test result: ok. 1 passed"), "{text}");
 }

@@ -20,11 +20,7 @@ fn run_child(test: &str, target: &Path, env: &[(&str, &str)]) -> (Option<i32>, S
         cmd.env(k, v);
     }
     let out = cmd.output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = crate::common::output_text(&out);
     (out.status.code(), text)
 }
 

@@ -26,11 +26,7 @@ pub(crate) fn run_fixture(name: &str) {
         .args(["--exact", name, "--include-ignored", "--test-threads", "1"])
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = common::output_text(&out);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("1 passed"), "{text}");
 }

@@ -312,6 +312,15 @@ pub(crate) fn nft_list_ruleset(node: &Node) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// A child's standard output, then its standard error, as text.
+pub(crate) fn output_text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 /// Runs the ignored test `name` of this test binary alone in a child
 /// process, with `env` set (the inner test reads it and does nothing
 /// without it) and `hook` run in the child before exec; fails unless the
@@ -331,11 +340,7 @@ pub(crate) fn run_ignored_in_child(
         unsafe { cmd.pre_exec(hook) };
     }
     let out = cmd.output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = output_text(&out);
     assert!(out.status.success(), "the child failed:\n{text}");
     assert!(!text.contains("panicked"), "{text}");
     text

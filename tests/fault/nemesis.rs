@@ -283,11 +283,7 @@ fn run_replay_fixture(vars: &[(String, String)]) -> (String, (u64, u64)) {
         .envs(vars.iter().map(|(k, v)| (k, v)))
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = crate::common::output_text(&out);
     assert_eq!(out.status.code(), Some(101), "{text}");
     let seeds = text
         .lines()

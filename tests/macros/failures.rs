@@ -141,11 +141,7 @@ fn run_fixture(name: &str, setup: impl FnOnce(&mut Command)) -> (bool, String) {
     cmd.env_remove(MISBEHAVE);
     setup(&mut cmd);
     let out = cmd.output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = crate::common::output_text(&out);
     assert!(
         text.contains("running 1 test"),
         "fixture {name} did not run:\n{text}"
