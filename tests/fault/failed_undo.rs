@@ -90,8 +90,11 @@ fn a_schedule_whose_final_heal_fails_returns_the_error() {
         return;
     }
     let net = routed();
+    // A period of 1 s: the link goes down after 1 s and would come up
+    // 1 s later, long after the body below has taken h1's address away
+    // and returned (which ends the down at once).
     let r = Schedule::new(1)
-        .period(Duration::from_millis(10))
+        .period(Duration::from_secs(1))
         .with(FlapLink::new("h1", "r"))
         .run(&net, || {
             // Once the nemesis took the link down, h1 loses its address:
