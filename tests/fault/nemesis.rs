@@ -350,7 +350,9 @@ fn active_after(net: &Net, period: Duration, periods: u32) -> Vec<String> {
 #[test]
 fn a_flap_link_nemesis_leaves_the_tests_own_fault_of_the_link_alone() {
     let net = chain();
-    let period = Duration::from_millis(20);
+    // Periods long enough that a stalled machine still lets the nemesis
+    // start within the body's six.
+    let period = Duration::from_millis(100);
     // The test's own flap, then its own down: the nemesis's start is
     // refused (the link is busy), and it must not end them.
     let link = net.link("n1", "n2").unwrap();
@@ -401,7 +403,10 @@ fn a_flap_link_nemesis_leaves_the_tests_own_fault_of_the_link_alone() {
 #[test]
 fn a_flap_link_nemesis_ends_only_its_own_down() {
     let net = chain();
-    let period = Duration::from_millis(20);
+    // The body has a whole period between the nemesis's down and its stop
+    // to put its own flap in place, and reads the faults a period after
+    // that stop.
+    let period = Duration::from_millis(200);
     let (seen, log) = Schedule::new(1)
         .period(period)
         .with(FlapLink::new("n1", "n2"))

@@ -71,16 +71,14 @@ fn split_lab() -> Net {
         "ip",
         &["rule", "add", "fwmark", "1", "lookup", "100"],
     );
-    run(
-        &net,
-        "h1",
-        "nft",
-        &["add table ip split; \
-             add chain ip split out { type route hook output priority 0; }; \
-             add rule ip split out ip daddr 203.0.113.1 meta mark set numgen inc mod 2"],
-    );
+    run(&net, "h1", "nft", &[SPLIT]);
     net
 }
+
+/// h1's table that marks every second packet to h2, its counter at 0.
+const SPLIT: &str = "add table ip split; \
+     add chain ip split out { type route hook output priority 0; }; \
+     add rule ip split out ip daddr 203.0.113.1 meta mark set numgen inc mod 2";
 
 #[test]
 fn a_hop_split_between_two_routers_is_not_either_of_them() {
@@ -139,7 +137,14 @@ fn a_hop_split_between_two_routers_is_not_either_of_them() {
         "{f}"
     );
 
-    // With one probe per hop, hop 1 has one responder again and matches.
+    // With one probe per hop, hop 1 has one responder again and matches:
+    // the counter starts again at 0, whatever the traces before sent.
+    run(
+        &net,
+        "h1",
+        "nft",
+        &[&format!("delete table ip split; {SPLIT}")],
+    );
     let one = assert::default_trace().probes_per_hop(1);
     let t = assert::path_with(src, "203.0.113.1", &["r1"], &one).unwrap();
     assert_eq!(t.names(), [Some("r1"), Some("h2")], "{t}");
