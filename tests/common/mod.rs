@@ -312,6 +312,18 @@ pub(crate) fn nft_list_ruleset(node: &Node) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Runs `program args` inside `node` (a tool building a lab the library
+/// does not: `ip rule`, an `nft` table); it must succeed.
+pub(crate) fn run_in(node: &Node, program: &str, args: &[&str]) {
+    let out = node.command(program).unwrap().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{program} {args:?} in {}: {}",
+        node.name(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A child's standard output, then its standard error, as text.
 pub(crate) fn output_text(out: &std::process::Output) -> String {
     format!(

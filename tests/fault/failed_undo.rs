@@ -36,13 +36,11 @@ fn ip_installed() -> bool {
 /// `ip addr {verb} 198.51.100.1/24 dev eth0` in h1: without its address,
 /// h1's default route via 198.51.100.254 cannot be added back.
 fn h1_address(net: &Net, verb: &str) {
-    let status = net["h1"]
-        .command("ip")
-        .unwrap()
-        .args(["addr", verb, "198.51.100.1/24", "dev", "eth0"])
-        .status()
-        .unwrap();
-    assert!(status.success(), "ip addr {verb}");
+    crate::common::run_in(
+        &net["h1"],
+        "ip",
+        &["addr", verb, "198.51.100.1/24", "dev", "eth0"],
+    );
 }
 
 fn has_default(net: &Net) -> bool {

@@ -107,19 +107,7 @@ fn tables_of_other_families_are_listed_as_nft_lists_them() {
         return;
     }
     let net = Net::build(&home(None)).unwrap();
-    let nft = |args: &[&str]| {
-        let out = net["r1"]
-            .command("nft")
-            .unwrap()
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "nft {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let nft = |args: &[&str]| crate::common::run_in(&net["r1"], "nft", args);
     nft(&["add", "table", "netdev", "t"]);
     nft(&[
         "add",

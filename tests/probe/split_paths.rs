@@ -4,21 +4,11 @@
 use netns_test::assert::{self, Source};
 use netns_test::{assert_path, Net, Route, Topology};
 
-use crate::common::nft_installed;
+use crate::common::{nft_installed, run_in};
 
 /// Runs `program args` inside `node`; it must succeed.
 fn run(net: &Net, node: &str, program: &str, args: &[&str]) {
-    let out = net[node]
-        .command(program)
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{program} {args:?} in {node}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_in(&net[node], program, args);
 }
 
 /// h1 on a LAN with r1 and r2, both on a second LAN with h2. h1's packets
