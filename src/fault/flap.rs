@@ -18,7 +18,9 @@ impl<'a> Link<'a> {
     /// `up_for`, again and again, until the returned guard is dropped (or
     /// [`Net::heal`], [`Link::up`], the lab's teardown); the link is left
     /// up then. A duration too long to add to the current time lasts until
-    /// the flapping stops.
+    /// the flapping stops. Each way up, as [`Link::down`]'s, waits until
+    /// the ends' IPv6 addresses are usable again; the up phase counts from
+    /// then.
     ///
     /// Refused with [`FaultError::ZeroFlapPhase`] when either duration is
     /// zero, and as [`Link::down`] is: [`FaultError::LinkBusy`] while the
@@ -94,8 +96,15 @@ impl<'a> Link<'a> {
                         link_state::save_routes(&mut sa, &a, &mut lost)?;
                         link_state::save_routes(&mut sb, &b, &mut lost)?;
                     }
-                    sa.set_link_up(a.index, &a.ifname, up)?;
-                    sb.set_link_up(b.index, &b.ifname, up)?;
+                    if up {
+                        link_state::bring_up([&a, &b], |i, f| match i {
+                            0 => f(&mut sa),
+                            _ => f(&mut sb),
+                        })?;
+                    } else {
+                        sa.set_link_up(a.index, &a.ifname, false)?;
+                        sb.set_link_up(b.index, &b.ifname, false)?;
+                    }
                     if up {
                         let first = link_state::add_back(&mut sa, a.node, &mut lost);
                         let second = link_state::add_back(&mut sb, b.node, &mut lost);

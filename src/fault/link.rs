@@ -114,8 +114,7 @@ impl<'a> Link<'a> {
     /// Sets both ends up or down now, counting the change (none when both
     /// ends were so already: they are left as they are); what going down
     /// deletes (see `link_state.rs`) is saved first and given back once
-    /// both ends are up. When end b refuses to go down, end a is brought
-    /// back up, with its routes, before the error is returned.
+    /// both ends are up and their IPv6 addresses usable again.
     pub(super) fn set(&self, up: bool) -> Result<()> {
         let ends = [&self.veth.a, &self.veth.b];
         // Held over the whole change: no other change of this link
@@ -146,22 +145,35 @@ impl<'a> Link<'a> {
                 node.with_route_socket(|s| link_state::save_routes(s, e, &mut lost))?;
             }
         }
-        set_end(self.net, &self.veth.a, up)?;
-        if let Err(e) = set_end(self.net, &self.veth.b, up) {
-            if !up && set_end(self.net, &self.veth.a, true).is_ok() {
-                for end in ends {
-                    let node = &self.net.nodes()[end.node];
-                    let _ =
-                        node.with_route_socket(|s| link_state::add_back(s, end.node, &mut lost));
-                }
-            }
-            return Err(e);
+        if up {
+            let net = self.net;
+            link_state::bring_up(ends, |i, f| {
+                net.nodes()[ends[i].node].with_route_socket(|s| f(s))
+            })?;
+        } else {
+            self.take_down(ends, &mut lost)?;
         }
         // Counted before the routes: the link changed state even if one
         // of them cannot come back.
         self.veth.state_changes.fetch_add(1, Ordering::Relaxed);
         if up {
             self.add_back(&mut lost)?;
+        }
+        Ok(())
+    }
+
+    /// Sets both ends down; when end b refuses, end a is brought back up,
+    /// with its routes, before the error is returned.
+    fn take_down(&self, ends: [&VethEnd; 2], lost: &mut link_state::LostRoutes) -> Result<()> {
+        set_end(self.net, &self.veth.a, false)?;
+        if let Err(e) = set_end(self.net, &self.veth.b, false) {
+            if set_end(self.net, &self.veth.a, true).is_ok() {
+                for end in ends {
+                    let node = &self.net.nodes()[end.node];
+                    let _ = node.with_route_socket(|s| link_state::add_back(s, end.node, lost));
+                }
+            }
+            return Err(e);
         }
         Ok(())
     }
@@ -194,7 +206,11 @@ impl<'a> Link<'a> {
     /// the interface's `keep_addr_on_down`). Back up, the routes the
     /// library or the test made through them (of the main table, single
     /// path) are added back; a route with the same destination and metric
-    /// that the test added meanwhile is left as it is.
+    /// that the test added meanwhile is left as it is. The way back up
+    /// returns once the ends' IPv6 addresses are usable again: the kernel
+    /// finishes them on a workqueue after the link comes up, and until then
+    /// a packet sent to one is dropped (the first IPv6 packet across the
+    /// link would wait a second for the next neighbour solicitation).
     pub fn down(&self) -> Result<LinkDown<'a>> {
         let reserved = self.reserve(format!("link {} down", self.name()))?;
         let before = self.state_changes();

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use netns_test::fault::FaultError;
 use netns_test::{Error, Net, Route, Topology};
 
-fn pair() -> Net {
+pub(crate) fn pair() -> Net {
     Net::build(&Topology::new().link(
         ("n1", "eth0", ["198.51.100.1/24", "2001:db8::1/64"]),
         ("n2", "eth0", ["198.51.100.2/24", "2001:db8::2/64"]),

@@ -6,6 +6,7 @@ mod common;
 
 mod failed_undo;
 mod links;
+mod links_ipv6;
 mod nemesis;
 mod overlaps;
 mod partitions;

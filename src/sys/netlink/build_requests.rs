@@ -1,32 +1,25 @@
 //! The requests a lab's build makes, as blocking calls on a node's
-//! [`RouteSocket`]: veth pairs across namespaces, bridges, addresses, and
-//! the wait for IPv6 addresses to be ready.
+//! [`RouteSocket`]: veth pairs across namespaces, bridges and addresses.
 //!
 //! Each socket's requests are made one after the other by one thread. A
 //! blocking request is one `send` and one `recv` of its acknowledgement, as the
 //! kernel answers a request inside the `send` that carries it; no runtime,
 //! reactor or connection task is involved.
 
-use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::os::fd::{AsFd, RawFd};
-use std::time::{Duration, Instant};
+use std::os::fd::RawFd;
 
 use ipnet::IpNet;
 use netlink_packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL};
-use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage};
+use netlink_packet_route::address::{AddressAttribute, AddressFlags};
 use netlink_packet_route::link::{
     BridgeStpState, InfoBridge, InfoData, InfoKind, InfoVeth, LinkAttribute,
 };
 use netlink_packet_route::RouteNetlinkMessage;
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use rtnetlink::{AddressMessageBuilder, LinkMessageBuilder, LinkUnspec};
 
 use super::sync::RouteSocket;
-use crate::error::{Error, Result};
-
-/// `RTNLGRP_IPV6_IFADDR` from `<linux/rtnetlink.h>`.
-const RTNLGRP_IPV6_IFADDR: u32 = 9;
+use crate::error::Result;
 
 /// Flags of a request that creates something that must not exist yet.
 const CREATE: u16 = NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
@@ -150,84 +143,6 @@ impl RouteSocket {
         let op = || format!("ip addr add {addr} dev {ifname}");
         self.request_ack(RouteNetlinkMessage::NewAddress(msg), CREATE, &op)
     }
-
-    /// Subscribes this socket to IPv6 address events, for
-    /// [`wait_ipv6_ready`](RouteSocket::wait_ipv6_ready). Events that
-    /// arrive while later requests wait for their acknowledgements are kept.
-    ///
-    /// The kernel walks every subscribed socket of the machine, in all
-    /// namespaces, for every routing notification: subscribe only for the
-    /// time of a node's addresses, routes and wait, and close the socket
-    /// after it.
-    pub(crate) fn watch_ipv6_addresses(&mut self) -> Result<()> {
-        self.sock
-            .add_membership(RTNLGRP_IPV6_IFADDR)
-            .map_err(|e| self.err(&|| "subscribe to IPv6 address events".into(), e))?;
-        self.events.get_or_insert_with(Vec::new);
-        Ok(())
-    }
-
-    /// Waits until the kernel reports each IPv6 address in `pending`
-    /// (ifindex, interface name for errors, address) ready for use.
-    ///
-    /// Even with NODAD the kernel finishes an IPv6 address on a workqueue:
-    /// only then does the interface join the address's solicited-node
-    /// multicast group, and a neighbour solicitation arriving before that is
-    /// dropped, stalling the peer's first packet by a second. The kernel sends
-    /// RTM_NEWADDR when that work is done, so this waits for an event, not a
-    /// timer. `limit` only guards against a kernel that never says so.
-    pub(crate) fn wait_ipv6_ready(
-        &mut self,
-        mut pending: Vec<(u32, &str, Ipv6Addr)>,
-        limit: Duration,
-    ) -> Result<()> {
-        let deadline = Instant::now() + limit;
-        loop {
-            for a in self.events.as_mut().map(std::mem::take).unwrap_or_default() {
-                forget_ready(&mut pending, &a);
-            }
-            let Some(&(_, name, ip)) = pending.first() else {
-                return Ok(());
-            };
-            let timed_out = || Error::Netlink {
-                node: self.node.clone(),
-                op: format!("wait for IPv6 address {ip} on {name} to become usable"),
-                source: io::Error::from(io::ErrorKind::TimedOut),
-            };
-            if self.events.is_none() {
-                return Err(timed_out());
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            let timeout = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
-            let mut fds = [PollFd::new(self.sock.as_fd(), PollFlags::POLLIN)];
-            let op = || "wait for IPv6 address events".to_string();
-            match poll(&mut fds, timeout) {
-                Ok(0) => return Err(timed_out()),
-                Ok(_) => {
-                    self.receive(&op, None)?;
-                }
-                // A signal handler ran: wait again for the time left.
-                Err(nix::errno::Errno::EINTR) => {}
-                Err(e) => return Err(self.err(&op, e.into())),
-            }
-        }
-    }
-}
-
-/// Removes from `pending` the address `msg` reports, unless it is still
-/// tentative.
-fn forget_ready(pending: &mut Vec<(u32, &str, Ipv6Addr)>, msg: &AddressMessage) {
-    let tentative = msg.attributes.iter().any(
-        |attr| matches!(attr, AddressAttribute::Flags(f) if f.contains(AddressFlags::Tentative)),
-    );
-    if tentative {
-        return;
-    }
-    for attr in &msg.attributes {
-        if let AddressAttribute::Address(IpAddr::V6(ip)) = attr {
-            pending.retain(|(i, _, p)| !(*i == msg.header.index && p == ip));
-        }
-    }
 }
 
 #[cfg(test)]
@@ -262,25 +177,6 @@ mod tests {
             mac: None,
             master: None,
         }
-    }
-
-    #[test]
-    fn an_ipv6_address_never_reported_ready_is_named_with_its_interface() {
-        let ns = NetNs::new("v6-wait").expect("create a namespace (run the tests as root)");
-        ns.run(|| {
-            let mut sock = RouteSocket::open_here("v6-wait").unwrap();
-            // Not subscribed to address events: nothing can report it ready.
-            let ip: Ipv6Addr = "2001:db8::1".parse().unwrap();
-            let e = sock
-                .wait_ipv6_ready(vec![(7, "eth3", ip)], Duration::from_millis(10))
-                .unwrap_err();
-            assert_eq!(
-                e.to_string(),
-                "netlink: wait for IPv6 address 2001:db8::1 on eth3 to become usable \
-                 in node `v6-wait`: timed out"
-            );
-        })
-        .unwrap();
     }
 
     #[test]

@@ -80,6 +80,7 @@ pub(crate) fn with_conn_here<R>(
 mod build_requests;
 pub(crate) mod conntrack;
 pub(crate) mod dump;
+mod ipv6_ready;
 mod link;
 pub(crate) mod nft;
 pub(crate) mod route;

@@ -1,0 +1,161 @@
+//! Waiting for IPv6 addresses to be usable: after the build adds them, and
+//! after a link that kept them while down comes back up.
+//!
+//! Even with NODAD the kernel finishes an IPv6 address on a workqueue, and
+//! again each time its interface comes up: only then does the interface
+//! (re)join the address's solicited-node multicast group, and a neighbour
+//! solicitation arriving before that is dropped, stalling the peer's first
+//! packet by a second. The kernel sends RTM_NEWADDR when that work is done,
+//! so the waits here wait for that event, not a timer.
+
+use std::io;
+use std::net::{IpAddr, Ipv6Addr};
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+use netlink_packet_core::NLM_F_DUMP;
+use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+
+use super::sync::RouteSocket;
+use crate::error::{Error, Result};
+
+/// `RTNLGRP_IPV6_IFADDR` from `<linux/rtnetlink.h>`.
+const RTNLGRP_IPV6_IFADDR: u32 = 9;
+
+impl RouteSocket {
+    /// Subscribes this socket to IPv6 address events, for
+    /// [`wait_ipv6_ready`](RouteSocket::wait_ipv6_ready). Events that
+    /// arrive while later requests wait for their acknowledgements are kept.
+    ///
+    /// The kernel walks every subscribed socket of the machine, in all
+    /// namespaces, for every routing notification: subscribe only for the
+    /// time of the change and its wait, then close the socket or
+    /// [`unwatch`](RouteSocket::unwatch_ipv6_addresses).
+    pub(crate) fn watch_ipv6_addresses(&mut self) -> Result<()> {
+        self.sock
+            .add_membership(RTNLGRP_IPV6_IFADDR)
+            .map_err(|e| self.err(&|| "subscribe to IPv6 address events".into(), e))?;
+        self.events.get_or_insert_with(Vec::new);
+        Ok(())
+    }
+
+    /// Waits until the kernel reports each IPv6 address in `pending`
+    /// (ifindex, interface name for errors, address) ready for use.
+    ///
+    /// See the module's documentation; `limit` only guards against a kernel
+    /// that never says so.
+    pub(crate) fn wait_ipv6_ready(
+        &mut self,
+        mut pending: Vec<(u32, &str, Ipv6Addr)>,
+        limit: Duration,
+    ) -> Result<()> {
+        let deadline = Instant::now() + limit;
+        loop {
+            for a in self.events.as_mut().map(std::mem::take).unwrap_or_default() {
+                forget_ready(&mut pending, &a);
+            }
+            let Some(&(_, name, ip)) = pending.first() else {
+                return Ok(());
+            };
+            let timed_out = || Error::Netlink {
+                node: self.node.clone(),
+                op: format!("wait for IPv6 address {ip} on {name} to become usable"),
+                source: io::Error::from(io::ErrorKind::TimedOut),
+            };
+            if self.events.is_none() {
+                return Err(timed_out());
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            let timeout = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
+            let mut fds = [PollFd::new(self.sock.as_fd(), PollFlags::POLLIN)];
+            let op = || "wait for IPv6 address events".to_string();
+            match poll(&mut fds, timeout) {
+                Ok(0) => return Err(timed_out()),
+                Ok(_) => {
+                    self.receive(&op, None)?;
+                }
+                // A signal handler ran: wait again for the time left.
+                Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => return Err(self.err(&op, e.into())),
+            }
+        }
+    }
+    /// Unsubscribes from the address events of
+    /// [`watch_ipv6_addresses`](RouteSocket::watch_ipv6_addresses) and
+    /// forgets those received: the kernel stops walking this socket for
+    /// every routing notification of the machine.
+    pub(crate) fn unwatch_ipv6_addresses(&mut self) {
+        if self.events.take().is_some() {
+            // Dropping a membership the socket holds cannot fail; should it,
+            // the socket only keeps receiving events it ignores.
+            let _ = self.sock.drop_membership(RTNLGRP_IPV6_IFADDR);
+        }
+    }
+
+    /// The IPv6 addresses of interface `index` (`name` in errors) but its
+    /// link-local ones: those it keeps while down when its
+    /// `keep_addr_on_down` is set.
+    pub(crate) fn kept_ipv6_addresses(&mut self, index: u32, name: &str) -> Result<Vec<Ipv6Addr>> {
+        let op = || format!("ip -6 address show dev {name}");
+        let mut request = AddressMessage::default();
+        request.header.family = AddressFamily::Inet6;
+        request.header.index = index;
+        let replies = self.request(RouteNetlinkMessage::GetAddress(request), NLM_F_DUMP, &op)?;
+        Ok(replies
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewAddress(a) if a.header.index == index => Some(a),
+                _ => None,
+            })
+            .flat_map(|a| a.attributes)
+            .filter_map(|attr| match attr {
+                AddressAttribute::Address(IpAddr::V6(ip)) if !ip.is_unicast_link_local() => {
+                    Some(ip)
+                }
+                _ => None,
+            })
+            .collect())
+    }
+}
+
+/// Removes from `pending` the address `msg` reports, unless it is still
+/// tentative.
+fn forget_ready(pending: &mut Vec<(u32, &str, Ipv6Addr)>, msg: &AddressMessage) {
+    let tentative = msg.attributes.iter().any(
+        |attr| matches!(attr, AddressAttribute::Flags(f) if f.contains(AddressFlags::Tentative)),
+    );
+    if tentative {
+        return;
+    }
+    for attr in &msg.attributes {
+        if let AddressAttribute::Address(IpAddr::V6(ip)) = attr {
+            pending.retain(|(i, _, p)| !(*i == msg.header.index && p == ip));
+        }
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::NetNs;
+
+    #[test]
+    fn an_ipv6_address_never_reported_ready_is_named_with_its_interface() {
+        let ns = NetNs::new("v6-wait").expect("create a namespace (run the tests as root)");
+        ns.run(|| {
+            let mut sock = RouteSocket::open_here("v6-wait").unwrap();
+            // Not subscribed to address events: nothing can report it ready.
+            let ip: Ipv6Addr = "2001:db8::1".parse().unwrap();
+            let e = sock
+                .wait_ipv6_ready(vec![(7, "eth3", ip)], Duration::from_millis(10))
+                .unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                "netlink: wait for IPv6 address 2001:db8::1 on eth3 to become usable \
+                 in node `v6-wait`: timed out"
+            );
+        })
+        .unwrap();
+    }
+}
