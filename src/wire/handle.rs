@@ -180,19 +180,19 @@ impl<'a> Link<'a> {
     }
 
     /// Holds the frames entering `direction`: they queue, in order, until
-    /// [`Hold::release`] delivers them (also when the guard drops, or on
+    /// [`Hold::release`] lets them go on (also when the guard drops, or on
     /// [`Net::heal`]) or [`Hold::discard`] drops them.
     ///
-    /// Held frames bypass the direction's rule and model: a frame that
-    /// enters while the direction is held is queued before the rule is
-    /// asked, and a release writes it straight to the far end. So the rule
-    /// never sees held frames, and the model neither drops (loss, MTU,
-    /// queue), delays, duplicates nor corrupts them: with `mtu(1280)` or a
-    /// loss of 1, every released frame gets through.
+    /// A frame that enters while the direction is held is queued before
+    /// the rule is asked. On release the held frames go, in order, through
+    /// the direction's rule and model as frames arriving at the release
+    /// would, before any frame that enters after them: the rule sees each
+    /// one then, and the model may drop (loss, MTU, queue), delay,
+    /// duplicate or corrupt it, its rate spacing them out.
     ///
     /// Each hold is a fault of its own. A direction held by several holds
     /// stays held until the last of them ends: releasing an earlier one
-    /// delivers nothing, discarding one drops the frames held so far (the
+    /// lets nothing go, discarding one drops the frames held so far (the
     /// direction stays held for the frames that come after).
     ///
     /// ```no_run

@@ -73,14 +73,17 @@ impl<'a> Hold<'a> {
             .sum()
     }
 
-    /// Ends the hold; how many held frames it handed to the far end, in
-    /// the order they came (those the far end refuses count here too, and
-    /// in the direction's `refused` counter). They are written at once,
-    /// bypassing the direction's rule and model (no rule sees them, no
-    /// loss, MTU, delay or rate applies to them).
+    /// Ends the hold; how many held frames it let go, in the order they
+    /// came. Each then goes through the direction's rule and model as a
+    /// frame arriving now (see [`Link::hold`](crate::fault::Link::hold)),
+    /// and the direction's counters say what became of it (`passed`,
+    /// `lost`, `rule_dropped`, `delayed`, `refused` by the far end...).
+    /// This returns once the relay has run them all through (those due at
+    /// once have left), unless a rule keeps the relay busy for more than
+    /// 2 s.
     ///
     /// A direction that another hold still holds stays held: its frames
-    /// wait for the last hold to end (none is delivered by this one). Once
+    /// wait for the last hold to end (none is let go by this one). Once
     /// the hold was ended by other means (`Net::heal`), nothing is done and
     /// the answer is 0.
     pub fn release(self) -> Result<usize> {

@@ -4,6 +4,7 @@
 mod basics;
 mod delay_loss;
 mod frames;
+mod hold_release;
 mod hold_rule;
 mod order;
 mod rate;

@@ -5,11 +5,9 @@
 //!
 //! A link handle changes a direction's model, rule or hold state under that
 //! direction's lock, which the relay takes for every frame, so a change
-//! applies from the next frame on; releasing held frames writes them from
-//! the caller's thread under the same lock, so they reach the far end
-//! before any later frame of that direction, and ahead of the earlier
-//! frames of that direction still in the relay's timer queue (delayed by
-//! the model or a rule).
+//! applies from the next frame on; releasing held frames hands them back
+//! to the relay under the same lock, and the relay runs them through the
+//! rule and the model before any later frame of that direction.
 //!
 //! Stopping the relay waits [`THREAD_GRACE`] for its thread, then leaves
 //! it behind (a rule that blocks keeps it): it owns its own references to
@@ -36,7 +34,6 @@ use crate::error::{Error, Result};
 use crate::impairment::{Impairment, Pipeline};
 use crate::sys::netlink::sync::RouteSocket;
 use crate::sys::netns::NetNs;
-use crate::sys::packet_port::send_frame;
 use crate::sys::poller::Poller;
 use crate::vocab::Rng;
 
@@ -61,6 +58,9 @@ pub(crate) struct Shared {
     /// The start of the relay's clock (a monotonic one).
     epoch: Instant,
     stop: AtomicBool,
+    /// Set when a direction has released frames for the relay to run (see
+    /// [`Relay::end_hold`]).
+    released: AtomicBool,
 }
 
 /// The relay's descriptors: the ports, the epoll set with its timer and
@@ -140,6 +140,7 @@ impl Relay {
             dirs,
             epoch: Instant::now(),
             stop: AtomicBool::new(false),
+            released: AtomicBool::new(false),
         });
         let io = Arc::new(Io {
             ports,
@@ -235,19 +236,20 @@ impl Relay {
         }
     }
 
-    /// Ends one hold of that direction; how many held frames it delivered
+    /// Ends one hold of that direction; how many held frames it released
     /// (or, with `deliver` false, dropped).
     ///
     /// While another hold holds the direction, the frames stay held when
-    /// `deliver` is true (nothing delivered), and are dropped now, counted
-    /// as discarded, when it is false: the direction stays held. The last
-    /// hold to end delivers the held frames in order (or drops them). Once
-    /// the relay has stopped, the held frames are dropped (and nothing is
-    /// done once its thread was left behind holding that direction).
+    /// `deliver` is true (none released), and are dropped now, counted as
+    /// discarded, when it is false: the direction stays held. The last hold
+    /// to end releases the held frames (or drops them). Once the relay has
+    /// stopped, the held frames are dropped (and nothing is done once its
+    /// thread was left behind holding that direction).
     ///
-    /// The held frames are written at once, from the caller's thread: ahead
-    /// of the frames of that direction that entered before the hold and
-    /// still wait in the relay's timer queue.
+    /// Released frames go back to the relay, which runs them in order
+    /// through the direction's rule and model as frames arriving now, before
+    /// any frame that enters after them; this returns once it has (see
+    /// [`Relay::wait_released`]).
     pub(crate) fn end_hold(&self, wire: usize, dir: usize, deliver: bool) -> usize {
         let Some(mut st) = self.direction_unless_stuck(wire, dir) else {
             return 0;
@@ -267,19 +269,46 @@ impl Relay {
         let held = st.take_held();
         st.held = None;
         let n = held.len();
-        let io = self.io.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(io) = io.as_ref().filter(|_| deliver) else {
+        let io = self.io.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let Some(io) = io.filter(|_| deliver && n > 0) else {
             st.stats.discarded += n as u64;
             return n;
         };
-        let to = &io.ports[wire][1 - dir];
-        for frame in held {
-            match send_frame(to, &frame) {
-                Ok(()) => st.count_passed(frame.len(), true),
-                Err(_) => st.count_refused(),
-            }
-        }
+        st.released.extend(held);
+        drop(st);
+        self.shared.released.store(true, Ordering::Release);
+        io.poller.wake();
+        self.wait_released(wire, dir);
         n
+    }
+
+    /// Waits until the relay has taken the frames released in that
+    /// direction; it runs them under the direction's lock, so by then they
+    /// have been through the rule and the model, and those due at once
+    /// have left. Should its thread be gone first, they are dropped,
+    /// counted as discarded. A rule that blocks may keep the relay longer
+    /// than [`THREAD_GRACE`]: the wait ends then, the frames still queued
+    /// for it.
+    fn wait_released(&self, wire: usize, dir: usize) {
+        let deadline = Instant::now() + THREAD_GRACE;
+        loop {
+            let Some(mut st) = self.direction_by(wire, dir, deadline) else {
+                return;
+            };
+            if st.released.is_empty() {
+                return;
+            }
+            if self.finished.is_done() || self.detached.load(Ordering::Acquire) {
+                let n = std::mem::take(&mut st.released).len();
+                st.stats.discarded += n as u64;
+                return;
+            }
+            drop(st);
+            if Instant::now() >= deadline {
+                return;
+            }
+            std::thread::sleep(Duration::from_micros(50));
+        }
     }
 
     /// The MTUs of the hub's two ends of wire `wire`, end a's then end

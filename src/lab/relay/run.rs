@@ -71,6 +71,19 @@ pub(super) fn relay(shared: &Shared, io: &Io) {
             return;
         }
         send_due(shared, io, &mut timers, &mut last_moved);
+        if shared.released.swap(false, Ordering::AcqRel) {
+            last_moved = shared.now();
+            for d in 0..shared.dirs.len() {
+                let (wire, dir) = (d / 2, d % 2);
+                on_released(
+                    shared,
+                    io,
+                    (wire, dir),
+                    &mut shared.lock(wire, dir),
+                    &mut timers,
+                );
+            }
+        }
         for &token in &tokens {
             if token >= TIMER {
                 continue;
@@ -158,8 +171,8 @@ impl Clock {
 }
 
 /// The `n` frames of `batch` that entered direction `dir` of `wire`, under
-/// one lock of the direction: those due now leave together at the end, in
-/// order, before a release can write held frames.
+/// one lock of the direction, after the frames a hold released there (see
+/// [`on_released`]): those due now leave together at the end, in order.
 ///
 /// Each frame's arrival is placed on the relay's clock from its kernel
 /// receive time (see [`arrival`]): never before the arrival of the frame
@@ -172,21 +185,71 @@ fn on_batch(
     timers: &mut Timers,
 ) {
     let mut st = shared.lock(wire, dir);
+    on_released(shared, io, (wire, dir), &mut st, timers);
     let mut now_out: Vec<(Cow<'_, [u8]>, bool)> = Vec::with_capacity(n);
     let now = shared.now();
     let wall = wall_clock();
     for i in 0..n {
         let arrived = arrival(batch.received_at(i), (now, wall), st.last_arrival);
         st.last_arrival = arrived;
-        let frame = (batch.frame(i), arrived, now);
+        let frame = Entry {
+            index: st.frames,
+            bytes: batch.frame(i),
+            arrived,
+            now,
+            held_back: false,
+        };
+        st.frames += 1;
         on_frame(shared, (wire, dir), &mut st, frame, &mut now_out, timers);
     }
-    if now_out.is_empty() {
+    send_now(io, (wire, dir), &mut st, &now_out);
+}
+
+/// The frames the end of a hold handed back to direction `dir` of `wire`
+/// (locked: `st`), run through the rule and the model as frames arriving
+/// now, in order, with the indexes they entered with; those due now leave
+/// at once.
+fn on_released(
+    shared: &Shared,
+    io: &Io,
+    (wire, dir): (usize, usize),
+    st: &mut DirState,
+    timers: &mut Timers,
+) {
+    if st.released.is_empty() {
         return;
     }
-    let frames: Vec<&[u8]> = now_out.iter().map(|(f, _)| f.as_ref()).collect();
-    let sent = send_frames(&io.ports[wire][1 - dir], &frames);
-    for ((f, late), ok) in now_out.iter().zip(sent) {
+    let released = std::mem::take(&mut st.released);
+    let now = shared.now().max(st.last_arrival);
+    st.last_arrival = now;
+    let mut now_out: Vec<(Cow<'_, [u8]>, bool)> = Vec::with_capacity(released.len());
+    for (index, bytes) in &released {
+        let frame = Entry {
+            index: *index,
+            bytes,
+            arrived: now,
+            now,
+            held_back: true,
+        };
+        on_frame(shared, (wire, dir), st, frame, &mut now_out, timers);
+    }
+    send_now(io, (wire, dir), st, &now_out);
+}
+
+/// Sends `frames` (each with whether it is late) out of the far end of
+/// direction `dir` of `wire`, in order, counting each in `st`.
+fn send_now(
+    io: &Io,
+    (wire, dir): (usize, usize),
+    st: &mut DirState,
+    frames: &[(Cow<'_, [u8]>, bool)],
+) {
+    if frames.is_empty() {
+        return;
+    }
+    let bytes: Vec<&[u8]> = frames.iter().map(|(f, _)| f.as_ref()).collect();
+    let sent = send_frames(&io.ports[wire][1 - dir], &bytes);
+    for ((f, late), ok) in frames.iter().zip(sent) {
         if ok {
             st.count_passed(f.len(), *late);
         } else {
@@ -225,16 +288,29 @@ pub(super) fn arrival(
         .max(last)
 }
 
-/// One frame, which the kernel received at `arrived`: held, handed to the
-/// rule and the model (whose clock is the arrival, so that a delay counts
-/// from when the node sent the frame), then queued to leave now
+/// A frame entering the rule and the model.
+struct Entry<'a> {
+    /// Its index among the frames that entered its direction.
+    index: u64,
+    bytes: &'a [u8],
+    /// When it arrived, on the relay's clock: the model's clock for it.
+    arrived: Duration,
+    /// When it is judged.
+    now: Duration,
+    /// Whether a hold kept it: it counts as delayed when delivered.
+    held_back: bool,
+}
+
+/// One frame: held, or handed to the rule and the model (whose clock is
+/// the frame's arrival, so that a delay counts from when the node sent the
+/// frame, or from the release of a held frame), then queued to leave now
 /// (`now_out`) or later (`timers`), or dropped.
 ///
 /// A frame leaves now only when it is due and no frame of its direction
 /// due no later than it waits in the timer queue: otherwise it joins them
 /// there (due already, it leaves as soon as this pass sends the due
-/// frames, after those due before it). A frame counts as delayed when the
-/// rule or the model made it due after it arrived. A frame that would wait
+/// frames, after those due before it). A frame counts as delayed when a
+/// hold kept it, or the rule or the model made it due after it arrived. A frame that would wait
 /// is dropped instead, counted in `delay_dropped`, when it is due more than
 /// [`DELAY_HORIZON`] after it arrived or when the frames of its direction
 /// in the timer queue would be more than [`DELAY_LIMIT_BYTES`] with it.
@@ -242,14 +318,19 @@ fn on_frame<'a>(
     shared: &Shared,
     (wire, dir): (usize, usize),
     st: &mut DirState,
-    (frame, arrived, now): (&'a [u8], Duration, Duration),
+    entry: Entry<'a>,
     now_out: &mut Vec<(Cow<'a, [u8]>, bool)>,
     timers: &mut Timers,
 ) {
-    let index = st.frames;
-    st.frames += 1;
+    let Entry {
+        index,
+        bytes: frame,
+        arrived,
+        now,
+        held_back,
+    } = entry;
     if st.held.is_some() {
-        st.keep_held(frame);
+        st.keep_held(index, frame);
         return;
     }
     let nodes = &shared.nodes[wire];
@@ -282,7 +363,7 @@ fn on_frame<'a>(
                 st.stats.duplicated += 1;
             }
             for d in std::iter::once(first).chain(copy) {
-                let late = d.at > arrived;
+                let late = held_back || d.at > arrived;
                 let leaves_now = timers.may_leave_now((wire, dir), d.at, now);
                 // A frame that waits is copied into the timer queue: it
                 // must be due within the horizon, and fit the direction's

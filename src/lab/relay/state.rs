@@ -13,6 +13,9 @@ use crate::wire::{HOLD_LIMIT, HOLD_LIMIT_BYTES};
 /// A rule shared by the directions it was set on.
 pub(crate) type SharedRule = Arc<Mutex<dyn WireRule>>;
 
+/// A frame and its index among the frames that entered its direction.
+pub(crate) type IndexedFrame = (u64, Vec<u8>);
+
 /// One direction of a wire.
 pub(crate) struct DirState {
     pub(crate) pipeline: Pipeline,
@@ -22,10 +25,14 @@ pub(crate) struct DirState {
     /// The message of the last rule that panicked here (and was removed),
     /// until a rule is set again.
     pub(crate) rule_panic: Option<String>,
-    /// Frames that entered while held, in order; `None` when not held.
-    /// Bounded by [`HOLD_LIMIT`] and [`HOLD_LIMIT_BYTES`] (see
-    /// [`DirState::keep_held`]).
-    pub(crate) held: Option<VecDeque<Vec<u8>>>,
+    /// Frames that entered while held, in order, with their indexes;
+    /// `None` when not held. Bounded by [`HOLD_LIMIT`] and
+    /// [`HOLD_LIMIT_BYTES`] (see [`DirState::keep_held`]).
+    pub(crate) held: Option<VecDeque<IndexedFrame>>,
+    /// The frames the last hold to end handed back: the relay runs them
+    /// through the rule and the model, as frames arriving then, before any
+    /// frame that enters after them.
+    pub(crate) released: VecDeque<IndexedFrame>,
     /// The bytes of the frames in `held`.
     pub(crate) held_bytes: usize,
     /// The holds holding the direction (`Hold` guards not ended yet): it
@@ -46,6 +53,7 @@ impl std::fmt::Debug for DirState {
             .field("rule", &self.rule.is_some())
             .field("rule_panic", &self.rule_panic)
             .field("held", &self.held.as_ref().map(VecDeque::len))
+            .field("released", &self.released.len())
             .field("holders", &self.holders)
             .field("stats", &self.stats)
             .finish()
@@ -60,6 +68,7 @@ impl DirState {
             rule: None,
             rule_panic: None,
             held: None,
+            released: VecDeque::new(),
             held_bytes: 0,
             holders: 0,
             stats: DirectionStats::default(),
@@ -103,11 +112,12 @@ impl DirState {
         }
     }
 
-    /// Keeps `frame` at the end of the held frames (the direction is held);
+    /// Keeps `frame`, the direction's frame `index`, at the end of the held
+    /// frames (the direction is held);
     /// when they are [`HOLD_LIMIT`] frames already, or would be more than
     /// [`HOLD_LIMIT_BYTES`] bytes with it, drops it instead, counted in
     /// `held_dropped`.
-    pub(crate) fn keep_held(&mut self, frame: &[u8]) {
+    pub(crate) fn keep_held(&mut self, index: u64, frame: &[u8]) {
         let Some(held) = self.held.as_mut() else {
             return;
         };
@@ -115,13 +125,13 @@ impl DirState {
             self.stats.held_dropped += 1;
             return;
         }
-        held.push_back(frame.to_vec());
+        held.push_back((index, frame.to_vec()));
         self.held_bytes += frame.len();
         self.stats.held += 1;
     }
 
     /// Takes the held frames out, leaving the direction held with none.
-    pub(crate) fn take_held(&mut self) -> VecDeque<Vec<u8>> {
+    pub(crate) fn take_held(&mut self) -> VecDeque<IndexedFrame> {
         self.held_bytes = 0;
         self.held.as_mut().map(std::mem::take).unwrap_or_default()
     }

@@ -165,7 +165,7 @@ fn a_held_direction_keeps_at_most_its_limits_and_counts_the_rest() {
     // Frames: the count is the limit.
     let mut st = held();
     for _ in 0..HOLD_LIMIT + 3 {
-        st.keep_held(&[0u8; 60]);
+        st.keep_held(0, &[0u8; 60]);
     }
     assert_eq!(st.held.as_ref().unwrap().len(), HOLD_LIMIT);
     assert_eq!(
@@ -176,15 +176,15 @@ fn a_held_direction_keeps_at_most_its_limits_and_counts_the_rest() {
     let mut st = held();
     let big = vec![0u8; 65_535];
     for _ in 0..HOLD_LIMIT_BYTES / big.len() + 2 {
-        st.keep_held(&big);
+        st.keep_held(0, &big);
     }
     let kept = HOLD_LIMIT_BYTES / big.len();
     assert_eq!(st.held.as_ref().unwrap().len(), kept);
     assert_eq!(st.stats.held_dropped, 2);
     // A smaller frame that fits still goes in; taking them out empties it.
-    st.keep_held(&[0u8; 60]);
+    st.keep_held(0, &[0u8; 60]);
     assert_eq!(st.held.as_ref().unwrap().len(), kept + 1);
     assert_eq!(st.take_held().len(), kept + 1);
-    st.keep_held(&big);
+    st.keep_held(0, &big);
     assert_eq!(st.held.as_ref().unwrap().len(), 1);
 }

@@ -1,0 +1,76 @@
+//! Released frames go through the direction's rule and model.
+
+use std::time::{Duration, Instant};
+
+use netns_test::wire::{Direction, Frame, Hold, Impairment, Probability, Verdict};
+
+use super::util::{ipv4_wire, recv_numbers, send_numbered, udp, udp_number};
+
+/// Waits until `hold` holds `n` frames (the relay reads them from the
+/// node's veth a little after the send).
+fn until_held(hold: &Hold<'_>, n: usize) {
+    let by = Instant::now() + Duration::from_secs(10);
+    while hold.held() < n && Instant::now() < by {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(hold.held(), n);
+}
+
+#[test]
+fn released_frames_meet_the_model() {
+    let net = ipv4_wire(31);
+    let link = net.link("n1", "n2").unwrap();
+    let rx = udp(&net, "n2", "198.51.100.2:9021", Duration::from_millis(200));
+    let tx = udp(&net, "n1", "198.51.100.1:0", Duration::from_millis(200));
+    let hold = link.hold(Direction::Forward).unwrap();
+    send_numbered(&tx, "198.51.100.2:9021", 0..10, 32, Duration::ZERO);
+    until_held(&hold, 10);
+    // A model set while the frames wait applies to them on release.
+    link.impair(
+        Direction::Forward,
+        Impairment::new().loss(Probability::ALWAYS),
+    )
+    .unwrap();
+    let before = link.wire_stats().unwrap().forward;
+    assert_eq!(hold.release().unwrap(), 10);
+    let after = link.wire_stats().unwrap().forward;
+    assert_eq!(after.lost - before.lost, 10, "{after:?}");
+    assert_eq!(after.passed, before.passed, "{after:?}");
+    assert!(
+        recv_numbers(&rx, 10).is_empty(),
+        "a released frame got through"
+    );
+}
+
+#[test]
+fn the_rule_sees_released_frames_in_order_before_later_ones() {
+    let net = ipv4_wire(32);
+    let link = net.link("n1", "n2").unwrap();
+    let rx = udp(&net, "n2", "198.51.100.2:9022", Duration::from_millis(300));
+    let tx = udp(&net, "n1", "198.51.100.1:0", Duration::from_millis(200));
+    let hold = link.hold(Direction::Forward).unwrap();
+    send_numbered(&tx, "198.51.100.2:9022", 0..6, 32, Duration::ZERO);
+    until_held(&hold, 6);
+    let (seen_tx, seen) = std::sync::mpsc::channel();
+    link.set_rule(
+        Direction::Forward,
+        move |frame: &Frame<'_>| match udp_number(frame, 9022) {
+            Some(n) => {
+                let _ = seen_tx.send(n);
+                if n == 3 {
+                    Verdict::Drop
+                } else {
+                    Verdict::Pass
+                }
+            }
+            None => Verdict::Pass,
+        },
+    )
+    .unwrap();
+    assert_eq!(hold.release().unwrap(), 6);
+    send_numbered(&tx, "198.51.100.2:9022", 6..8, 32, Duration::ZERO);
+    assert_eq!(recv_numbers(&rx, 7), vec![0, 1, 2, 4, 5, 6, 7]);
+    let order: Vec<u32> = seen.try_iter().collect();
+    assert_eq!(order, (0..8).collect::<Vec<_>>());
+    assert_eq!(link.wire_stats().unwrap().forward.rule_dropped, 1);
+}
