@@ -132,6 +132,9 @@ impl<'de> Deserialize<'de> for Rate {
     }
 }
 
+/// What [`Rate::parse`] accepts, as the schema's pattern (less the range).
+const RATE_PATTERN: &str = r"^\s*([0-9]+\.?[0-9]*|\.[0-9]+)\s*[kKmMgG]?[bB][iI][tT](/[sS])?\s*$";
+
 impl JsonSchema for Rate {
     fn schema_name() -> Cow<'static, str> {
         "Rate".into()
@@ -139,7 +142,7 @@ impl JsonSchema for Rate {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "type": "string",
-            "pattern": "^[0-9]+(\\.[0-9]+)? ?[kmgKMG]?bit(/s)?$",
+            "pattern": RATE_PATTERN,
             "description": "A rate: a number and `bit`, `kbit`, `mbit` or `gbit` (\"10mbit\", \"10 Mbit/s\")."
         })
     }
@@ -383,5 +386,40 @@ mod tests {
         );
         let bad = toml::from_str::<ImpairSpec>("loss = 120").unwrap_err();
         assert!(bad.to_string().contains("120 is not a percentage"), "{bad}");
+    }
+
+    #[test]
+    fn the_schema_pattern_accepts_what_the_parser_does() {
+        let pattern = regex::Regex::new(RATE_PATTERN).unwrap();
+        let samples = [
+            "10mbit",
+            "10 Mbit/s",
+            "10MBIT",
+            "512kbit",
+            "1gbit",
+            "64000bit",
+            "1.5mbit",
+            "1.mbit",
+            ".5mbit",
+            " 10mbit ",
+            "10  kbit/S",
+            "10mbps",
+            "10",
+            "mbit",
+            ".mbit",
+            "1.2.3mbit",
+            "10mbit /s",
+            "10 tbit",
+            "10mbits",
+            "-1mbit",
+            "",
+        ];
+        for text in samples {
+            assert_eq!(
+                Rate::parse(text).is_ok(),
+                pattern.is_match(text),
+                "{text:?}: the parser and the schema disagree"
+            );
+        }
     }
 }

@@ -64,6 +64,9 @@ impl<'de> Deserialize<'de> for Dur {
     }
 }
 
+/// What [`Dur::parse`] accepts, as the schema's pattern (less the range).
+const DURATION_PATTERN: &str = r"^\s*([0-9]+\.?[0-9]*|\.[0-9]+)\s*(ms|s|m)\s*$";
+
 impl JsonSchema for Dur {
     fn schema_name() -> Cow<'static, str> {
         "Duration".into()
@@ -71,7 +74,7 @@ impl JsonSchema for Dur {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "type": "string",
-            "pattern": "^[0-9]+(\\.[0-9]+)?(ms|s|m)$",
+            "pattern": DURATION_PATTERN,
             "description": "A duration: a number and a unit, `ms`, `s` or `m` (\"500ms\", \"5s\", \"2m\")."
         })
     }
@@ -125,5 +128,21 @@ mod tests {
         assert!(Dur::parse("5").unwrap_err().contains("unit"));
         assert!(Dur::parse("fast").is_err());
         assert!(Dur::parse("48h").is_err());
+    }
+
+    #[test]
+    fn the_schema_pattern_accepts_what_the_parser_does() {
+        let pattern = regex::Regex::new(DURATION_PATTERN).unwrap();
+        let samples = [
+            "250ms", "5s", "1.5s", "2m", " 5s ", "5 s", "1.s", ".5s", "0ms", "5", "5S", "5 ms x",
+            "1.2.3s", ".s", "s", "-1s", "+1s", "1e3s", "5h", "5sec", "",
+        ];
+        for text in samples {
+            assert_eq!(
+                Dur::parse(text).is_ok(),
+                pattern.is_match(text),
+                "{text:?}: the parser and the schema disagree"
+            );
+        }
     }
 }
