@@ -10,8 +10,7 @@ use super::link::link_of;
 use super::{link_state, panic_text, FaultError, Link};
 use crate::error::{Error, Result};
 use crate::lab::faults::Undo;
-use crate::lab::{Net, VethEnd};
-use crate::sys::netlink::sync::RouteSocket;
+use crate::lab::Net;
 
 impl<'a> Link<'a> {
     /// Flaps the link in the background: down for `down_for`, up for
@@ -68,13 +67,8 @@ impl<'a> Link<'a> {
     /// and the error that stopped it.
     fn start_flap(&self, down_for: Duration, up_for: Duration) -> Result<FlapParts> {
         // Sockets of their own, opened in the two nodes: the thread owns them.
-        let open = |e: &VethEnd| {
-            let node = &self.net.nodes()[e.node];
-            let name = node.name().to_string();
-            node.run(move || RouteSocket::open_here(&name))?
-        };
-        let mut sa = open(&self.veth.a)?;
-        let mut sb = open(&self.veth.b)?;
+        let mut sa = link_state::open_socket(self.net, &self.veth.a)?;
+        let mut sb = link_state::open_socket(self.net, &self.veth.b)?;
         link_state::keep_addresses(self.net, &self.veth.a)?;
         link_state::keep_addresses(self.net, &self.veth.b)?;
         let (a, b) = (self.veth.a.clone(), self.veth.b.clone());
@@ -96,11 +90,9 @@ impl<'a> Link<'a> {
                         link_state::save_routes(&mut sa, &a, &mut lost)?;
                         link_state::save_routes(&mut sb, &b, &mut lost)?;
                     }
+                    let mut usable = Ok(());
                     if up {
-                        link_state::bring_up([&a, &b], |i, f| match i {
-                            0 => f(&mut sa),
-                            _ => f(&mut sb),
-                        })?;
+                        usable = link_state::bring_up([&mut sa, &mut sb], [&a, &b])?;
                     } else {
                         sa.set_link_up(a.index, &a.ifname, false)?;
                         sb.set_link_up(b.index, &b.ifname, false)?;
@@ -110,7 +102,7 @@ impl<'a> Link<'a> {
                         let second = link_state::add_back(&mut sb, b.node, &mut lost);
                         first.and(second)?;
                     }
-                    Ok(())
+                    usable
                 };
                 while !t_stop.load(Ordering::Acquire) {
                     up = !up;

@@ -138,27 +138,24 @@ impl<'a> Link<'a> {
             }
             return Ok(());
         }
-        if !up {
-            for e in ends {
-                link_state::keep_addresses(self.net, e)?;
-                let node = &self.net.nodes()[e.node];
-                node.with_route_socket(|s| link_state::save_routes(s, e, &mut lost))?;
-            }
-        }
         if up {
-            let net = self.net;
-            link_state::bring_up(ends, |i, f| {
-                net.nodes()[ends[i].node].with_route_socket(|s| f(s))
-            })?;
-        } else {
-            self.take_down(ends, &mut lost)?;
-        }
-        // Counted before the routes: the link changed state even if one
-        // of them cannot come back.
-        self.veth.state_changes.fetch_add(1, Ordering::Relaxed);
-        if up {
+            let mut sa = link_state::open_socket(self.net, &self.veth.a)?;
+            let mut sb = link_state::open_socket(self.net, &self.veth.b)?;
+            let usable = link_state::bring_up([&mut sa, &mut sb], ends)?;
+            // Counted before the routes: the link changed state even if one
+            // of them cannot come back, or an address was not reported
+            // usable in time.
+            self.veth.state_changes.fetch_add(1, Ordering::Relaxed);
             self.add_back(&mut lost)?;
+            return usable;
         }
+        for e in ends {
+            link_state::keep_addresses(self.net, e)?;
+            let node = &self.net.nodes()[e.node];
+            node.with_route_socket(|s| link_state::save_routes(s, e, &mut lost))?;
+        }
+        self.take_down(ends, &mut lost)?;
+        self.veth.state_changes.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
@@ -209,8 +206,11 @@ impl<'a> Link<'a> {
     /// that the test added meanwhile is left as it is. The way back up
     /// returns once the ends' IPv6 addresses are usable again: the kernel
     /// finishes them on a workqueue after the link comes up, and until then
-    /// a packet sent to one is dropped (the first IPv6 packet across the
-    /// link would wait a second for the next neighbour solicitation).
+    /// routes none of them as local, so a packet sent to one is dropped
+    /// (the first IPv6 packet across the link would wait a second for the
+    /// next neighbour solicitation). Addresses that detect duplicates (the
+    /// link-local address of a node without IPv6 addresses, say) take a
+    /// second or more for that, and are not waited for, as after a build.
     pub fn down(&self) -> Result<LinkDown<'a>> {
         let reserved = self.reserve(format!("link {} down", self.name()))?;
         let before = self.state_changes();

@@ -9,17 +9,16 @@
 //! it are saved (see `routes_via` for which); once both ends are up again
 //! the saved routes are added back.
 //!
-//! A way up returns once the kept IPv6 addresses are usable again: the
+//! A way up returns once the ends' IPv6 addresses are usable again: the
 //! kernel finishes them on a workqueue after the interface comes up, and
-//! until then a neighbour solicitation for one of them is dropped, which
-//! stalls the first IPv6 packet across the link by a second (see
-//! `sys::netlink::ipv6_ready`).
+//! until then routes none of them as local, so a packet to one is dropped
+//! (a neighbour advertisement answering it too, which stalls the first
+//! IPv6 packet across the link by a second; see `sys::netlink::ipv6_ready`).
 //!
 //! A link's saved routes live in its veth's `lost_routes`, whose lock is
 //! held over each whole change of the link's state, by `Link::set` and by
 //! a flap's thread alike, so that two changes never interleave.
 
-use std::net::Ipv6Addr;
 use std::time::Duration;
 
 use crate::error::Result;
@@ -35,65 +34,77 @@ pub(crate) type LostRoutes = Vec<(usize, SavedRoute)>;
 /// usable; only a kernel that never reports them ready reaches it.
 const READY_LIMIT: Duration = Duration::from_secs(10);
 
-/// Sets both ends of a link up, and waits until the IPv6 addresses each
-/// end that was down kept are usable again. `with(i, f)` runs `f` on a socket in
-/// the node of `ends[i]`. The first error is returned, the sockets no
-/// longer subscribed to address events in any case.
+/// A socket of its own in the node of end `e`, for a change of the link's
+/// state: it may wait for address events without holding up the node's
+/// shared socket, and unsubscribes when it closes.
+pub(crate) fn open_socket(net: &Net, e: &VethEnd) -> Result<RouteSocket> {
+    let node = &net.nodes()[e.node];
+    let name = node.name().to_string();
+    node.run(move || RouteSocket::open_here(&name))?
+}
+
+/// Sets both ends of a link up through `socks` (a socket in each end's
+/// node), then waits until the kernel has finished the IPv6 addresses of
+/// each end that was down: the kept ones, and the link-local one it makes
+/// anew. An end that was up already is left as it is.
+///
+/// `Err` when an end could not be set up; `Ok(Err)` when both are up but
+/// an address was not reported usable within [`READY_LIMIT`]. The sockets
+/// are no longer subscribed to address events in any case.
 pub(crate) fn bring_up(
+    mut socks: [&mut RouteSocket; 2],
     ends: [&VethEnd; 2],
-    mut with: impl FnMut(usize, &mut dyn FnMut(&mut RouteSocket) -> Result<()>) -> Result<()>,
-) -> Result<()> {
-    let mut kept: [Vec<Ipv6Addr>; 2] = Default::default();
-    let mut first = Ok(());
-    for (i, e) in ends.iter().enumerate() {
-        if first.is_ok() {
-            first = with(i, &mut |s| {
-                // An end up already stays as it is: its addresses are in use.
-                if s.link_is_up(e.index, &e.ifname)? {
-                    return Ok(());
-                }
-                kept[i] = s.kept_ipv6_addresses(e.index, &e.ifname)?;
-                if kept[i].is_empty() {
-                    return Ok(());
-                }
-                s.watch_ipv6_addresses()
-            });
-        }
-    }
-    for (i, e) in ends.iter().enumerate() {
-        if first.is_ok() {
-            first = with(i, &mut |s| s.set_link_up(e.index, &e.ifname, true));
-        }
-    }
-    for (i, e) in ends.iter().enumerate() {
-        let pending: Vec<_> = std::mem::take(&mut kept[i])
-            .into_iter()
-            .map(|ip| (e.index, e.ifname.as_str(), ip))
-            .collect();
-        if pending.is_empty() {
-            continue;
-        }
-        let wait = first.is_ok();
-        let mut pending = Some(pending);
-        let waited = with(i, &mut |s| {
-            // The kernel reports an address ready just before it routes it
-            // as local again, in the same work, under the RTNL lock: a
-            // request that takes that lock (setting the end up once more,
-            // which changes nothing) returns only after that work is done.
-            let r = match pending.take() {
-                Some(p) if wait => s
-                    .wait_ipv6_ready(p, READY_LIMIT)
-                    .and_then(|()| s.set_link_up(e.index, &e.ifname, true)),
-                _ => Ok(()),
-            };
+) -> Result<Result<()>> {
+    let mut was_down = [false; 2];
+    let result = up_and_wait(&mut socks, ends, &mut was_down);
+    for (s, down) in socks.into_iter().zip(was_down) {
+        if down {
             s.unwatch_ipv6_addresses();
-            r
-        });
-        if first.is_ok() {
-            first = waited;
         }
     }
-    first
+    result
+}
+
+/// [`bring_up`] but for the unsubscribing: `was_down` says which sockets
+/// subscribed.
+fn up_and_wait(
+    socks: &mut [&mut RouteSocket; 2],
+    ends: [&VethEnd; 2],
+    was_down: &mut [bool; 2],
+) -> Result<Result<()>> {
+    for (i, e) in ends.iter().enumerate() {
+        if !socks[i].link_is_up(e.index, &e.ifname)? {
+            was_down[i] = true;
+            // Before the way up: no event of it is missed.
+            socks[i].watch_ipv6_addresses()?;
+        }
+    }
+    for (i, e) in ends.iter().enumerate() {
+        socks[i].set_link_up(e.index, &e.ifname, true)?;
+    }
+    let mut wait = || -> Result<()> {
+        for (i, e) in ends.iter().enumerate() {
+            if !was_down[i] {
+                continue;
+            }
+            let pending: Vec<_> = socks[i]
+                .unfinished_ipv6_addresses(e.index, &e.ifname)?
+                .into_iter()
+                .map(|ip| (e.index, e.ifname.as_str(), ip))
+                .collect();
+            if pending.is_empty() {
+                continue;
+            }
+            socks[i].wait_ipv6_ready(pending, READY_LIMIT)?;
+            // The kernel reports an address ready just before it adds the
+            // address's local route, in the same work, under the RTNL lock:
+            // a request that takes that lock (setting the end up once more,
+            // which changes nothing) returns only after that work is done.
+            socks[i].set_link_up(e.index, &e.ifname, true)?;
+        }
+        Ok(())
+    };
+    Ok(wait())
 }
 
 /// Makes the IPv6 addresses of end `e` stay when it goes down. A kernel

@@ -287,6 +287,15 @@ mod processes;
 #[allow(unused_imports)] // not every test binary uses it
 pub(crate) use processes::marked_processes;
 
+/// Whether the `ip` binary can run here (CI installs it as a test oracle;
+/// the library never runs it).
+pub(crate) fn ip_installed() -> bool {
+    std::process::Command::new("ip")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
 /// Whether the `nft` binary can run here (CI installs it as a test oracle;
 /// the library never runs it).
 pub(crate) fn nft_installed() -> bool {

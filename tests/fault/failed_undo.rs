@@ -25,14 +25,6 @@ fn routed() -> Net {
     .unwrap()
 }
 
-/// Whether the `ip` binary is installed (CI installs it).
-fn ip_installed() -> bool {
-    std::process::Command::new("ip")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 /// `ip addr {verb} 198.51.100.1/24 dev eth0` in h1: without its address,
 /// h1's default route via 198.51.100.254 cannot be added back.
 fn h1_address(net: &Net, verb: &str) {
@@ -49,7 +41,7 @@ fn has_default(net: &Net) -> bool {
 
 #[test]
 fn a_link_whose_routes_cannot_come_back_stays_listed_and_heal_tries_again() {
-    if !ip_installed() {
+    if !crate::common::ip_installed() {
         println!("skipped: the `ip` binary is not installed (CI installs it)");
         return;
     }
@@ -83,7 +75,7 @@ fn a_link_whose_routes_cannot_come_back_stays_listed_and_heal_tries_again() {
 
 #[test]
 fn a_schedule_whose_final_heal_fails_returns_the_error() {
-    if !ip_installed() {
+    if !crate::common::ip_installed() {
         println!("skipped: the `ip` binary is not installed (CI installs it)");
         return;
     }

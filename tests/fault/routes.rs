@@ -108,18 +108,10 @@ fn a_bad_route_is_refused_before_the_kernel_sees_it() {
     );
 }
 
-/// Whether the `ip` binary is installed (CI installs it).
-fn ip_installed() -> bool {
-    std::process::Command::new("ip")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 #[test]
 fn a_multipath_route_lists_its_nexthops() {
     // The library has no multipath routes; `ip` makes one.
-    if !ip_installed() {
+    if !crate::common::ip_installed() {
         println!("skipped: the `ip` binary is not installed (CI installs it)");
         return;
     }

@@ -1,5 +1,6 @@
 //! Released frames go through the direction's rule and model.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use netns_test::wire::{Direction, Frame, Hold, Impairment, Probability, Verdict};
@@ -73,4 +74,59 @@ fn the_rule_sees_released_frames_in_order_before_later_ones() {
     let order: Vec<u32> = seen.try_iter().collect();
     assert_eq!(order, (0..8).collect::<Vec<_>>());
     assert_eq!(link.wire_stats().unwrap().forward.rule_dropped, 1);
+}
+
+#[test]
+fn frames_a_new_hold_takes_before_the_relay_ran_them_count_once() {
+    let net = ipv4_wire(33);
+    let link = net.link("n1", "n2").unwrap();
+    let rx = udp(&net, "n2", "198.51.100.2:9023", Duration::from_millis(500));
+    let tx = udp(&net, "n1", "198.51.100.1:0", Duration::from_millis(200));
+    let back = udp(&net, "n2", "198.51.100.2:0", Duration::from_millis(200));
+    let hold = link.hold(Direction::Forward).unwrap();
+    send_numbered(&tx, "198.51.100.2:9023", 0..4, 32, Duration::ZERO);
+    until_held(&hold, 4);
+    // A rule on the other direction keeps the relay busy until the gate
+    // opens, so the release cannot be run meanwhile.
+    let gate = Arc::new(Mutex::new(()));
+    let closed = gate.lock().unwrap();
+    let (entered_tx, entered) = std::sync::mpsc::channel();
+    let rule_gate = Arc::clone(&gate);
+    link.set_rule(Direction::Backward, move |frame: &Frame<'_>| {
+        if udp_number(frame, 9024) == Some(0) {
+            let _ = entered_tx.send(());
+            drop(rule_gate.lock());
+        }
+        Verdict::Pass
+    })
+    .unwrap();
+    send_numbered(&back, "198.51.100.1:9024", 0..1, 32, Duration::ZERO);
+    entered
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the rule sees the datagram");
+    // The release gives up waiting for the busy relay; a new hold then
+    // takes the frames it has not run.
+    assert!(hold.release().unwrap() >= 4);
+    let again = link.hold(Direction::Forward).unwrap();
+    assert!(again.held() >= 4, "{}", again.held());
+    drop(closed);
+    send_numbered(&tx, "198.51.100.2:9023", 4..6, 32, Duration::ZERO);
+    let by = Instant::now() + Duration::from_secs(10);
+    while again.held() < 6 && Instant::now() < by {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // Every frame that entered the wire was held once, by one of the two
+    // holds, and the second one holds them all (an ARP frame n1 sends
+    // meanwhile included): read both while no frame comes in between.
+    let (held, stats) = loop {
+        let held = again.held();
+        let stats = link.wire_stats().unwrap().forward;
+        if again.held() == held {
+            break (held, stats);
+        }
+    };
+    assert!(held >= 6, "{held}");
+    assert_eq!(stats.held, held as u64, "each frame held once: {stats:?}");
+    again.release().unwrap();
+    assert_eq!(recv_numbers(&rx, 6), (0..6).collect::<Vec<_>>());
 }

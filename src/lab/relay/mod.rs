@@ -104,6 +104,9 @@ pub(crate) struct Relay {
     /// Set when [`Relay::stop`] left the thread behind: it may hold a
     /// direction's lock for ever.
     detached: AtomicBool,
+    /// The relay thread's id: a hold ended from a rule, on that thread,
+    /// does not wait for it.
+    thread_id: std::thread::ThreadId,
 }
 
 impl Relay {
@@ -166,6 +169,7 @@ impl Relay {
         Ok(Relay {
             shared,
             io: Mutex::new(Some(io)),
+            thread_id: thread.thread().id(),
             thread: Mutex::new(Some(thread)),
             finished,
             detached: AtomicBool::new(false),
@@ -227,12 +231,15 @@ impl Relay {
     }
 
     /// Starts a hold of that direction: its frames queue until the last of
-    /// its holds ends.
+    /// its holds ends. Frames an earlier hold released that the relay has
+    /// not run yet are the first it holds (counted as held once).
     pub(crate) fn hold(&self, wire: usize, dir: usize) {
         let mut st = self.direction(wire, dir);
         st.holders += 1;
         if st.held.is_none() {
-            st.held = Some(Default::default());
+            let released = std::mem::take(&mut st.released);
+            st.held_bytes = released.iter().map(|(_, f)| f.len()).sum();
+            st.held = Some(released);
         }
     }
 
@@ -290,6 +297,11 @@ impl Relay {
     /// than [`THREAD_GRACE`]: the wait ends then, the frames still queued
     /// for it.
     fn wait_released(&self, wire: usize, dir: usize) {
+        if std::thread::current().id() == self.thread_id {
+            // A rule ended the hold: the relay runs the frames once the
+            // rule returns.
+            return;
+        }
         let deadline = Instant::now() + THREAD_GRACE;
         loop {
             let Some(mut st) = self.direction_by(wire, dir, deadline) else {
@@ -308,6 +320,16 @@ impl Relay {
                 return;
             }
             std::thread::sleep(Duration::from_micros(50));
+        }
+    }
+
+    /// Drops, counted as discarded, the released frames the relay's thread
+    /// returned before running (a release that stopped waiting for a rule).
+    fn discard_released(&self) {
+        for m in &self.shared.dirs {
+            let mut st = m.lock().unwrap_or_else(|p| p.into_inner());
+            let n = std::mem::take(&mut st.released).len();
+            st.stats.discarded += n as u64;
         }
     }
 
@@ -365,6 +387,7 @@ impl Relay {
         if let Some(t) = thread {
             if self.finished.wait_until(Instant::now() + THREAD_GRACE) {
                 let _ = t.join();
+                self.discard_released();
             } else {
                 self.detached.store(true, Ordering::Release);
                 eprintln!(

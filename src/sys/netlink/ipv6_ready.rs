@@ -2,11 +2,13 @@
 //! after a link that kept them while down comes back up.
 //!
 //! Even with NODAD the kernel finishes an IPv6 address on a workqueue, and
-//! again each time its interface comes up: only then does the interface
-//! (re)join the address's solicited-node multicast group, and a neighbour
-//! solicitation arriving before that is dropped, stalling the peer's first
-//! packet by a second. The kernel sends RTM_NEWADDR when that work is done,
-//! so the waits here wait for that event, not a timer.
+//! again each time its interface comes up. Until then the address is not
+//! fully in place: a new one's interface has not joined its solicited-node
+//! multicast group (a neighbour solicitation for it is dropped), and a kept
+//! one is not routed as local (a packet to it, a neighbour advertisement
+//! answering its solicitation included, is dropped). Either way the peer's
+//! first packet stalls for a second. The kernel sends RTM_NEWADDR when that
+//! work is done, so the waits here wait for that event, not a timer.
 
 use std::io;
 use std::net::{IpAddr, Ipv6Addr};
@@ -15,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use netlink_packet_core::NLM_F_DUMP;
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage};
+use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteType};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
@@ -94,25 +97,64 @@ impl RouteSocket {
         }
     }
 
-    /// The IPv6 addresses of interface `index` (`name` in errors) but its
-    /// link-local ones: those it keeps while down when its
-    /// `keep_addr_on_down` is set.
-    pub(crate) fn kept_ipv6_addresses(&mut self, index: u32, name: &str) -> Result<Vec<Ipv6Addr>> {
+    /// The IPv6 addresses of interface `index` (`name` in errors) that the
+    /// kernel has yet to finish without duplicate address detection: those
+    /// without their local route (table `local`, the address /128 on the
+    /// interface) that are neither tentative (detecting duplicates, which
+    /// takes a second or more, as it does after a build) nor failed.
+    pub(crate) fn unfinished_ipv6_addresses(
+        &mut self,
+        index: u32,
+        name: &str,
+    ) -> Result<Vec<Ipv6Addr>> {
         let op = || format!("ip -6 address show dev {name}");
         let mut request = AddressMessage::default();
         request.header.family = AddressFamily::Inet6;
         request.header.index = index;
         let replies = self.request(RouteNetlinkMessage::GetAddress(request), NLM_F_DUMP, &op)?;
-        Ok(replies
+        let addresses: Vec<Ipv6Addr> = replies
             .into_iter()
             .filter_map(|m| match m {
                 RouteNetlinkMessage::NewAddress(a) if a.header.index == index => Some(a),
                 _ => None,
             })
+            .filter(|a| !flags(a).intersects(AddressFlags::Tentative | AddressFlags::Dadfailed))
             .flat_map(|a| a.attributes)
             .filter_map(|attr| match attr {
-                AddressAttribute::Address(IpAddr::V6(ip)) if !ip.is_unicast_link_local() => {
-                    Some(ip)
+                AddressAttribute::Address(IpAddr::V6(ip)) => Some(ip),
+                _ => None,
+            })
+            .collect();
+        if addresses.is_empty() {
+            return Ok(addresses);
+        }
+        let local = self.local_ipv6_routes(index, name)?;
+        Ok(addresses
+            .into_iter()
+            .filter(|ip| !local.contains(ip))
+            .collect())
+    }
+
+    /// The addresses the local table routes to interface `index` (`name` in
+    /// errors): `ip -6 route show table local type local dev NAME`.
+    fn local_ipv6_routes(&mut self, index: u32, name: &str) -> Result<Vec<Ipv6Addr>> {
+        let op = || format!("ip -6 route show table local dev {name}");
+        let mut request = RouteMessage::default();
+        request.header.address_family = AddressFamily::Inet6;
+        let replies = self.request(RouteNetlinkMessage::GetRoute(request), NLM_F_DUMP, &op)?;
+        Ok(replies
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewRoute(r)
+                    if r.header.table == RT_TABLE_LOCAL
+                        && r.header.kind == RouteType::Local
+                        && r.header.destination_prefix_length == 128
+                        && r.attributes.contains(&RouteAttribute::Oif(index)) =>
+                {
+                    r.attributes.into_iter().find_map(|a| match a {
+                        RouteAttribute::Destination(RouteAddress::Inet6(ip)) => Some(ip),
+                        _ => None,
+                    })
                 }
                 _ => None,
             })
@@ -120,13 +162,27 @@ impl RouteSocket {
     }
 }
 
+/// `RT_TABLE_LOCAL` from `<linux/rtnetlink.h>`.
+const RT_TABLE_LOCAL: u8 = 255;
+
+/// The flags of an address: the 32-bit attribute when the kernel sends it,
+/// else the header's 8 bits.
+fn flags(msg: &AddressMessage) -> AddressFlags {
+    msg.attributes
+        .iter()
+        .find_map(|attr| match attr {
+            AddressAttribute::Flags(f) => Some(*f),
+            _ => None,
+        })
+        .unwrap_or_else(|| AddressFlags::from_bits_truncate(u32::from(msg.header.flags.bits())))
+}
+
 /// Removes from `pending` the address `msg` reports, unless it is still
-/// tentative.
+/// tentative; one whose duplicate address detection failed is removed too
+/// (it is final: no later event would report it usable).
 fn forget_ready(pending: &mut Vec<(u32, &str, Ipv6Addr)>, msg: &AddressMessage) {
-    let tentative = msg.attributes.iter().any(
-        |attr| matches!(attr, AddressAttribute::Flags(f) if f.contains(AddressFlags::Tentative)),
-    );
-    if tentative {
+    let f = flags(msg);
+    if f.contains(AddressFlags::Tentative) && !f.contains(AddressFlags::Dadfailed) {
         return;
     }
     for attr in &msg.attributes {
@@ -135,6 +191,7 @@ fn forget_ready(pending: &mut Vec<(u32, &str, Ipv6Addr)>, msg: &AddressMessage) 
         }
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;

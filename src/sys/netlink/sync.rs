@@ -117,7 +117,8 @@ impl RouteSocket {
         op: &dyn Fn() -> String,
         mut out: Option<&mut Vec<RouteNetlinkMessage>>,
     ) -> Result<()> {
-        self.seq = self.seq.wrapping_add(1);
+        // 0 is left to the kernel's notifications.
+        self.seq = self.seq.wrapping_add(1).max(1);
         let mut req = NetlinkMessage::from(msg);
         req.header.flags = NLM_F_REQUEST | flags;
         req.header.sequence_number = self.seq;
@@ -165,10 +166,12 @@ impl RouteSocket {
                 NetlinkMessage::<RouteNetlinkMessage>::deserialize(&b[..len])
                     .map_err(|e| invalid(&e.to_string()))
             };
-            if kind == libc::RTM_NEWADDR && self.events.is_some() {
-                // An event that does not decode is no answer to the request
-                // in flight: it is left out, as the events' wait only looks
-                // for the addresses it knows.
+            if kind == libc::RTM_NEWADDR && seq == 0 && self.events.is_some() {
+                // A notification (sequence 0, which no request of this
+                // socket uses; a dump's replies carry the dump's). One that
+                // does not decode is no answer to the request in flight: it
+                // is left out, as the events' wait only looks for the
+                // addresses it knows.
                 if let Ok(NetlinkMessage {
                     payload: NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(a)),
                     ..
