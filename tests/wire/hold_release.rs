@@ -1,11 +1,10 @@
 //! Released frames go through the direction's rule and model.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use netns_test::wire::{Direction, Frame, Hold, Impairment, Probability, Verdict};
 
-use super::util::{ipv4_wire, recv_numbers, send_numbered, udp, udp_number};
+use super::util::{block_relay, ipv4_wire, recv_numbers, send_numbered, udp, udp_number};
 
 /// Waits until `hold` holds `n` frames (the relay reads them from the
 /// node's veth a little after the send).
@@ -88,28 +87,13 @@ fn frames_a_new_hold_takes_before_the_relay_ran_them_count_once() {
     until_held(&hold, 4);
     // A rule on the other direction keeps the relay busy until the gate
     // opens, so the release cannot be run meanwhile.
-    let gate = Arc::new(Mutex::new(()));
-    let closed = gate.lock().unwrap();
-    let (entered_tx, entered) = std::sync::mpsc::channel();
-    let rule_gate = Arc::clone(&gate);
-    link.set_rule(Direction::Backward, move |frame: &Frame<'_>| {
-        if udp_number(frame, 9024) == Some(0) {
-            let _ = entered_tx.send(());
-            drop(rule_gate.lock());
-        }
-        Verdict::Pass
-    })
-    .unwrap();
-    send_numbered(&back, "198.51.100.1:9024", 0..1, 32, Duration::ZERO);
-    entered
-        .recv_timeout(Duration::from_secs(10))
-        .expect("the rule sees the datagram");
+    let busy = block_relay(&link, Direction::Backward, &back, "198.51.100.1:9024");
     // The release gives up waiting for the busy relay; a new hold then
     // takes the frames it has not run.
     assert!(hold.release().unwrap() >= 4);
     let again = link.hold(Direction::Forward).unwrap();
     assert!(again.held() >= 4, "{}", again.held());
-    drop(closed);
+    drop(busy);
     send_numbered(&tx, "198.51.100.2:9023", 4..6, 32, Duration::ZERO);
     let by = Instant::now() + Duration::from_secs(10);
     while again.held() < 6 && Instant::now() < by {

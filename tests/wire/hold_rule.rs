@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use netns_test::wire::{Direction, Frame, Impairment, Verdict, HOLD_LIMIT};
 
-use super::util::{ipv4_wire, recv_numbers, send_numbered, udp, udp_number};
+use super::util::{block_relay, ipv4_wire, recv_numbers, send_numbered, udp, udp_number};
 
 #[test]
 fn held_frames_are_released_in_order() {
@@ -177,23 +177,7 @@ fn a_rule_that_blocks_does_not_hold_up_the_report() {
     let net = ipv4_wire(16);
     let link = net.link("n1", "n2").unwrap();
     let tx = udp(&net, "n1", "198.51.100.1:0", Duration::from_millis(300));
-    let gate = Arc::new(std::sync::Mutex::new(()));
-    let closed = gate.lock().unwrap();
-    let (entered, rule_entered) = std::sync::mpsc::channel();
-    let rule_gate = Arc::clone(&gate);
-    link.set_rule(Direction::Forward, move |frame: &Frame<'_>| {
-        if udp_number(frame, 9009) == Some(0) {
-            let _ = entered.send(());
-            // Blocks until the test opens the gate.
-            drop(rule_gate.lock());
-        }
-        Verdict::Pass
-    })
-    .unwrap();
-    send_numbered(&tx, "198.51.100.2:9009", 0..1, 32, Duration::ZERO);
-    rule_entered
-        .recv_timeout(Duration::from_secs(10))
-        .expect("the rule sees the datagram");
+    let closed = block_relay(&link, Direction::Forward, &tx, "198.51.100.2:9009");
     let report = net.wire_report().join("\n");
     assert!(
         report.contains("n1/eth0 -> n2/eth0: busy: its rule has not returned"),
@@ -217,23 +201,7 @@ fn a_rule_that_blocks_does_not_hold_up_the_list_of_faults() {
     let model = Impairment::new().delay(Duration::from_millis(1));
     link.impair(Direction::Forward, model).unwrap();
     let hold = link.hold(Direction::Backward).unwrap();
-    let gate = Arc::new(std::sync::Mutex::new(()));
-    let closed = gate.lock().unwrap();
-    let (entered, rule_entered) = std::sync::mpsc::channel();
-    let rule_gate = Arc::clone(&gate);
-    link.set_rule(Direction::Forward, move |frame: &Frame<'_>| {
-        if udp_number(frame, 9010) == Some(0) {
-            let _ = entered.send(());
-            // Blocks until the test opens the gate.
-            drop(rule_gate.lock());
-        }
-        Verdict::Pass
-    })
-    .unwrap();
-    send_numbered(&tx, "198.51.100.2:9010", 0..1, 32, Duration::ZERO);
-    rule_entered
-        .recv_timeout(Duration::from_secs(10))
-        .expect("the rule sees the datagram");
+    let closed = block_relay(&link, Direction::Forward, &tx, "198.51.100.2:9010");
     let listed = std::thread::scope(|s| {
         let (done, listed) = std::sync::mpsc::channel();
         let net = &net;

@@ -107,3 +107,38 @@ pub(crate) fn udp_number(frame: &Frame<'_>, port: u16) -> Option<u32> {
     (u16::from_be_bytes([b[udp + 2], b[udp + 3]]) == port)
         .then(|| u32::from_be_bytes(payload.try_into().unwrap()))
 }
+
+/// The relay kept busy in a rule; dropping this lets the rule return.
+pub(crate) struct Busy {
+    _open: std::sync::mpsc::Sender<()>,
+}
+
+/// Sets a rule on `direction` of `link` that blocks at datagram 0 of
+/// [`send_numbered`] to `dst` (an IPv4 socket address), sends that
+/// datagram from `tx`, and returns once the rule has it: the relay stays
+/// in the rule, every wire of the lab stopped, until the [`Busy`] drops.
+pub(crate) fn block_relay(
+    link: &netns_test::fault::Link<'_>,
+    direction: netns_test::wire::Direction,
+    tx: &UdpSocket,
+    dst: &str,
+) -> Busy {
+    let port: u16 = dst.rsplit(':').next().unwrap().parse().unwrap();
+    let (open, gate) = std::sync::mpsc::channel::<()>();
+    let gate = std::sync::Mutex::new(gate);
+    let (entered_tx, entered) = std::sync::mpsc::channel();
+    link.set_rule(direction, move |frame: &Frame<'_>| {
+        if udp_number(frame, port) == Some(0) {
+            let _ = entered_tx.send(());
+            // Returns when the sender drops.
+            let _ = gate.lock().unwrap().recv();
+        }
+        netns_test::wire::Verdict::Pass
+    })
+    .unwrap();
+    send_numbered(tx, dst, 0..1, 32, Duration::ZERO);
+    entered
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the rule sees the datagram");
+    Busy { _open: open }
+}
