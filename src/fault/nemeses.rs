@@ -45,10 +45,28 @@ fn check_candidates(net: &Net, only: &[String], least: usize, what: &str) -> Res
     Ok(())
 }
 
-fn end(net: &Net, active: &mut Option<FaultId>) -> Result<()> {
-    match active.take() {
-        Some(id) => net.end_fault(id),
-        None => Ok(()),
+/// The fault a nemesis started, which its stop ends. A clone of the
+/// nemesis has none: that fault stays the original's to end.
+#[derive(Debug, Default)]
+pub(super) struct Started(Option<FaultId>);
+
+impl Clone for Started {
+    fn clone(&self) -> Self {
+        Started(None)
+    }
+}
+
+impl Started {
+    pub(super) fn set(&mut self, id: FaultId) {
+        self.0 = Some(id);
+    }
+
+    /// Ends the fault, if one was started and it is still active.
+    pub(super) fn end(&mut self, net: &Net) -> Result<()> {
+        match self.0.take() {
+            Some(id) => net.end_fault(id),
+            None => Ok(()),
+        }
     }
 }
 
@@ -57,7 +75,7 @@ fn end(net: &Net, active: &mut Option<FaultId>) -> Result<()> {
 #[derive(Debug, Clone, Default)]
 pub struct RandomHalves {
     only: Vec<String>,
-    active: Option<FaultId>,
+    active: Started,
 }
 
 impl RandomHalves {
@@ -73,7 +91,7 @@ impl RandomHalves {
     pub fn of<S: Into<String>>(nodes: impl IntoIterator<Item = S>) -> RandomHalves {
         RandomHalves {
             only: nodes.into_iter().map(Into::into).collect(),
-            active: None,
+            active: Started::default(),
         }
     }
 }
@@ -100,12 +118,12 @@ impl Nemesis for RandomHalves {
         a.sort();
         b.sort();
         let detail = format!("{{{}}} | {{{}}}", a.join(", "), b.join(", "));
-        self.active = Some(net.partition(a, b)?.into_id());
+        self.active.set(net.partition(a, b)?.into_id());
         Ok(detail)
     }
 
     fn stop(&mut self, net: &Net) -> Result<String> {
-        end(net, &mut self.active)?;
+        self.active.end(net)?;
         Ok("healed".into())
     }
 }
@@ -114,7 +132,7 @@ impl Nemesis for RandomHalves {
 #[derive(Debug, Clone, Default)]
 pub struct IsolateOne {
     only: Vec<String>,
-    active: Option<FaultId>,
+    active: Started,
 }
 
 impl IsolateOne {
@@ -129,7 +147,7 @@ impl IsolateOne {
     pub fn of<S: Into<String>>(nodes: impl IntoIterator<Item = S>) -> IsolateOne {
         IsolateOne {
             only: nodes.into_iter().map(Into::into).collect(),
-            active: None,
+            active: Started::default(),
         }
     }
 }
@@ -151,12 +169,12 @@ impl Nemesis for IsolateOne {
             });
         }
         let node = nodes[rng.below(nodes.len())].clone();
-        self.active = Some(net.isolate(&node)?.into_id());
+        self.active.set(net.isolate(&node)?.into_id());
         Ok(format!("{node} isolated"))
     }
 
     fn stop(&mut self, net: &Net) -> Result<String> {
-        end(net, &mut self.active)?;
+        self.active.end(net)?;
         Ok("healed".into())
     }
 }

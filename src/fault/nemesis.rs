@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::{panic_text, FaultError, FaultId};
+use super::nemeses::Started;
+use super::{panic_text, FaultError};
 use crate::error::Result;
 use crate::lab::Net;
 use crate::vocab::Rng;
@@ -23,7 +24,7 @@ use crate::vocab::Rng;
 /// schedule calls `stop` only after a `start` that succeeded: a `start`
 /// refused (the link has a fault of the test's own, say) is followed by no
 /// `stop`. `stop` should end the fault its `start` made and no other: keep
-/// its [`FaultId`] and end it with [`Net::end_fault`], rather than
+/// its [`FaultId`](super::FaultId) and end it with [`Net::end_fault`], rather than
 /// [`Link::up`](super::Link::up), which ends whatever fault the link has.
 /// `check` says, before the schedule starts, whether the nemesis can work
 /// on the network at all (its nodes and links exist).
@@ -387,7 +388,7 @@ pub struct FlapLink {
     a: String,
     b: String,
     /// The down it started, until it stops it.
-    active: Option<FaultId>,
+    active: Started,
 }
 
 impl FlapLink {
@@ -396,7 +397,7 @@ impl FlapLink {
         FlapLink {
             a: a.into(),
             b: b.into(),
-            active: None,
+            active: Started::default(),
         }
     }
 }
@@ -412,15 +413,13 @@ impl Nemesis for FlapLink {
 
     fn start(&mut self, net: &Net, _rng: &mut Rng) -> Result<String> {
         let link = net.link(&self.a, &self.b)?;
-        self.active = Some(link.down()?.into_id());
+        self.active.set(link.down()?.into_id());
         Ok(format!("{} down", link.name()))
     }
 
     fn stop(&mut self, net: &Net) -> Result<String> {
         let link = net.link(&self.a, &self.b)?;
-        if let Some(id) = self.active.take() {
-            net.end_fault(id)?;
-        }
+        self.active.end(net)?;
         Ok(format!("{} up", link.name()))
     }
 }

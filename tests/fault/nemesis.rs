@@ -459,3 +459,18 @@ fn a_node_named_twice_for_a_partition_nemesis_is_an_error_before_anything_runs()
     );
     assert!(!ran, "the body ran");
 }
+
+#[test]
+fn a_clone_of_a_started_nemesis_leaves_its_fault_to_the_original() {
+    let net = chain();
+    let link = net.link("n1", "n2").unwrap();
+    let mut original = FlapLink::new("n1", "n2");
+    original.start(&net, &mut Rng::new(1)).unwrap();
+    let mut clone = original.clone();
+    clone.stop(&net).unwrap();
+    assert_eq!(net.active_faults().len(), 1, "the clone ended nothing");
+    assert!(!link.is_up().unwrap());
+    original.stop(&net).unwrap();
+    assert!(net.active_faults().is_empty());
+    assert!(link.is_up().unwrap());
+}
