@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use netns_test::{Net, Topology};
 
-/// Far above a normal first echo (tens of microseconds) and far below the
-/// 1 s that a lost first ARP costs.
-const STALL: Duration = Duration::from_millis(100);
+/// Far above a normal first echo (tens of microseconds, or a scheduling
+/// stall of a loaded machine) and below the 1 s that a lost first ARP
+/// costs.
+const STALL: Duration = Duration::from_millis(700);
 
 /// Builds `topology` `cycles` times, each time sending one echo from `n1`
 /// to `dst`, and fails naming the cycles whose echo went unanswered within

@@ -26,19 +26,21 @@ fn fifty_ms_each_way_is_a_hundred_ms_round_trip() {
     assert_eq!(report.received, 10, "{report}");
     let rtt = report.rtt().unwrap();
     // Never early: both delays are served by a timer that cannot fire before
-    // its deadline. Late by at most a few ms on a loaded 2-core machine.
+    // its deadline. Late by a few ms, more on a loaded machine, but far
+    // from a third delay.
     assert!(rtt.min >= Duration::from_millis(100), "{report}");
-    assert!(rtt.avg < Duration::from_millis(104), "{report}");
+    assert!(rtt.avg < Duration::from_millis(150), "{report}");
     let faults = net.active_faults();
     assert_eq!(faults.len(), 2, "{faults:?}");
     assert!(faults[0].description.contains("delay 50ms"), "{faults:?}");
     assert!(faults[0].evidence.contains("seed 1"), "{faults:?}");
-    // Removing the model brings the round trip back under a millisecond or so.
+    // Removing the model brings the round trip back under a millisecond or
+    // so: well under the 100 ms of the two delays, even on a loaded machine.
     link.unimpair(Direction::Both).unwrap();
     assert!(net.active_faults().is_empty());
     let fast = net["n1"].ping("n2").count(3).run().unwrap();
     assert!(
-        fast.rtt().unwrap().max < Duration::from_millis(50),
+        fast.rtt().unwrap().min < Duration::from_millis(90),
         "{fast}"
     );
 }

@@ -2,19 +2,11 @@
 
 use std::time::{Duration, Instant};
 
-use netns_test::wire::{Direction, Frame, Hold, Impairment, Probability, Verdict};
+use netns_test::wire::{Direction, Frame, Impairment, Probability, Verdict};
 
-use super::util::{block_relay, ipv4_wire, recv_numbers, send_numbered, udp, udp_number};
-
-/// Waits until `hold` holds `n` frames (the relay reads them from the
-/// node's veth a little after the send).
-fn until_held(hold: &Hold<'_>, n: usize) {
-    let by = Instant::now() + Duration::from_secs(10);
-    while hold.held() < n && Instant::now() < by {
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    assert_eq!(hold.held(), n);
-}
+use super::util::{
+    block_relay, ipv4_wire, recv_numbers, send_numbered, udp, udp_number, until_held,
+};
 
 #[test]
 fn released_frames_meet_the_model() {

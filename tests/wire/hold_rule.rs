@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use netns_test::wire::{Direction, Frame, Impairment, Verdict, HOLD_LIMIT};
 
-use super::util::{block_relay, ipv4_wire, recv_numbers, send_numbered, udp, udp_number};
+use super::util::{
+    block_relay, ipv4_wire, recv_numbers, send_numbered, udp, udp_number, until_held,
+};
 
 #[test]
 fn held_frames_are_released_in_order() {
@@ -31,11 +33,11 @@ fn held_frames_are_released_in_order() {
 fn discarded_frames_never_arrive_and_the_wire_carries_on() {
     let net = ipv4_wire(8);
     let link = net.link("n1", "n2").unwrap();
-    let rx = udp(&net, "n2", "198.51.100.2:9003", Duration::from_millis(200));
+    let rx = udp(&net, "n2", "198.51.100.2:9003", Duration::from_millis(500));
     let tx = udp(&net, "n1", "198.51.100.1:0", Duration::from_millis(200));
     let hold = link.hold(Direction::Both).unwrap();
     send_numbered(&tx, "198.51.100.2:9003", 0..5, 32, Duration::ZERO);
-    std::thread::sleep(Duration::from_millis(50));
+    until_held(&hold, 5);
     assert_eq!(hold.discard().unwrap(), 5);
     assert!(recv_numbers(&rx, 5).is_empty());
     send_numbered(&tx, "198.51.100.2:9003", 5..8, 32, Duration::ZERO);
@@ -319,11 +321,7 @@ fn held_frames_the_far_end_refuses_are_counted() {
     let tx = udp(&net, "n1", "198.51.100.1:0", Duration::from_millis(200));
     let hold = link.hold(Direction::Forward).unwrap();
     send_numbered(&tx, "198.51.100.2:9014", 0..3, 32, Duration::ZERO);
-    let by = Instant::now() + Duration::from_secs(10);
-    while hold.held() < 3 && Instant::now() < by {
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    assert_eq!(hold.held(), 3);
+    until_held(&hold, 3);
     // The nodes' ends down: the hub's ends lose their carrier, and refuse
     // what the release writes.
     let down = link.down().unwrap();

@@ -142,3 +142,13 @@ pub(crate) fn block_relay(
         .expect("the rule sees the datagram");
     Busy { _open: open }
 }
+
+/// Waits until `hold` holds `n` frames (the relay reads them from the
+/// node's veth a little after the send).
+pub(crate) fn until_held(hold: &netns_test::wire::Hold<'_>, n: usize) {
+    let by = std::time::Instant::now() + Duration::from_secs(10);
+    while hold.held() < n && std::time::Instant::now() < by {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(hold.held(), n);
+}
