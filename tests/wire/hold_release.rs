@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 use netns_test::wire::{Direction, Frame, Impairment, Probability, Verdict};
 
 use super::util::{
-    block_relay, ipv4_wire, recv_numbers, send_numbered, udp, udp_number, until_held,
+    arrived_numbers, block_relay, ipv4_wire, recv_numbers, send_numbered, udp, udp_number,
+    until_held,
 };
 
 #[test]
@@ -61,7 +62,7 @@ fn the_rule_sees_released_frames_in_order_before_later_ones() {
     .unwrap();
     assert_eq!(hold.release().unwrap(), 6);
     send_numbered(&tx, "198.51.100.2:9022", 6..8, 32, Duration::ZERO);
-    assert_eq!(recv_numbers(&rx, 7), vec![0, 1, 2, 4, 5, 6, 7]);
+    assert_eq!(arrived_numbers(&rx, 7), vec![0, 1, 2, 4, 5, 6, 7]);
     let order: Vec<u32> = seen.try_iter().collect();
     assert_eq!(order, (0..8).collect::<Vec<_>>());
     assert_eq!(link.wire_stats().unwrap().forward.rule_dropped, 1);
@@ -104,5 +105,5 @@ fn frames_a_new_hold_takes_before_the_relay_ran_them_count_once() {
     assert!(held >= 6, "{held}");
     assert_eq!(stats.held, held as u64, "each frame held once: {stats:?}");
     again.release().unwrap();
-    assert_eq!(recv_numbers(&rx, 6), (0..6).collect::<Vec<_>>());
+    assert_eq!(arrived_numbers(&rx, 6), (0..6).collect::<Vec<_>>());
 }

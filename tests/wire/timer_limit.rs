@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use netns_test::wire::{Direction, Frame, Impairment, Verdict, DELAY_LIMIT_BYTES};
 
-use super::util::{ipv4_wire, recv_numbers, send_numbered, udp, udp_number};
+use super::util::{arrived_numbers, ipv4_wire, send_numbered, udp, udp_number};
 
 const PORT: u16 = 9011;
 
@@ -108,7 +108,7 @@ fn a_frame_delayed_for_ever_is_dropped_and_counted() {
     .unwrap();
     send_numbered(&tx, DST, 0..4, 32, Duration::ZERO);
     // The two that pass; the counters below tell whether 0 or 1 did too.
-    assert_eq!(recv_numbers(&rx, 2), vec![2, 3]);
+    assert_eq!(arrived_numbers(&rx, 2), vec![2, 3]);
     let stats = link.wire_stats().unwrap().forward;
     assert_eq!(
         (stats.delay_dropped, stats.passed - before),

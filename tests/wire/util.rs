@@ -77,6 +77,17 @@ pub(crate) fn recv_numbers(sock: &UdpSocket, max: usize) -> Vec<u32> {
     got
 }
 
+/// [`recv_numbers`] for datagrams that must arrive: it waits up to 2 s
+/// for each (a relay slowed by a loaded machine may take a while), then
+/// puts the socket's timeout back.
+pub(crate) fn arrived_numbers(sock: &UdpSocket, max: usize) -> Vec<u32> {
+    let before = sock.read_timeout().unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let got = recv_numbers(sock, max);
+    sock.set_read_timeout(before).unwrap();
+    got
+}
+
 /// One counter of `/proc/net/snmp` or `/proc/net/netstat` (e.g. `("Udp",
 /// "InCsumErrors")`, `("IpExt", "InTruncatedPkts")`) as the kernel keeps it
 /// in `node`.
