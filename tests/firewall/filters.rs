@@ -9,7 +9,7 @@ use netns_test::firewall::{Chain, CtState, Filter, Firewall, Nat, Policy, Proto,
 use netns_test::probe::{PortState, UdpOutcome};
 use netns_test::{Net, NodeThread, Route, Topology};
 
-use crate::{home, udp, SILENT};
+use crate::{home, udp, ARRIVES, SILENT};
 
 /// h1 -- r1 -- srv with routes both ways (no NAT), and `fw` on r1.
 fn routed(fw: Firewall) -> Net {
@@ -40,19 +40,23 @@ fn echo(net: &Net, node: &str, addr: &str, ports: &[u16]) -> Vec<NodeThread<()>>
         .collect()
 }
 
-fn tcp(net: &Net, port: u16) -> PortState {
+/// h1's TCP connect to srv's `port`, waiting at most `wait` (an answer,
+/// open or refused, ends it at once).
+fn tcp(net: &Net, port: u16, wait: Duration) -> PortState {
     net["h1"]
         .tcp_connect(("203.0.113.10", port))
-        .timeout(SILENT)
+        .timeout(wait)
         .run()
         .unwrap()
         .state
 }
 
-fn udp_outcome(net: &Net, port: u16) -> UdpOutcome {
+/// h1's UDP request to srv's `port`, waiting at most `wait` (a reply or
+/// a refusal ends it at once).
+fn udp_outcome(net: &Net, port: u16, wait: Duration) -> UdpOutcome {
     net["h1"]
         .udp_request(("203.0.113.10", port), b"q")
-        .timeout(SILENT)
+        .timeout(wait)
         .run()
         .unwrap()
         .outcome
@@ -79,19 +83,23 @@ fn a_reject_is_refused_at_once_and_a_drop_times_out() {
         .collect();
     let _echo = echo(&net, "srv", "203.0.113.10", &[53, 54, 55]);
 
-    assert_eq!(tcp(&net, 80), PortState::Open);
-    assert_eq!(tcp(&net, 81), PortState::Refused, "ICMP port unreachable");
-    assert_eq!(tcp(&net, 82), PortState::TimedOut, "dropped");
-    assert_eq!(tcp(&net, 83), PortState::Refused, "TCP reset");
+    assert_eq!(tcp(&net, 80, ARRIVES), PortState::Open);
+    assert_eq!(
+        tcp(&net, 81, ARRIVES),
+        PortState::Refused,
+        "ICMP port unreachable"
+    );
+    assert_eq!(tcp(&net, 82, SILENT), PortState::TimedOut, "dropped");
+    assert_eq!(tcp(&net, 83, ARRIVES), PortState::Refused, "TCP reset");
     assert!(
-        matches!(tcp(&net, 84), PortState::Unreachable { errno, .. } if errno == libc::EHOSTUNREACH),
+        matches!(tcp(&net, 84, ARRIVES), PortState::Unreachable { errno, .. } if errno == libc::EHOSTUNREACH),
         "administratively prohibited"
     );
     // Who refused: r1's firewall with an ICMP error, or srv with a reset.
     let refusal = |port: u16| {
         let r = net["h1"]
             .tcp_connect(("203.0.113.10", port))
-            .timeout(SILENT)
+            .timeout(ARRIVES)
             .run()
             .unwrap();
         (r.icmp.map(|i| i.from.to_string()), r.to_string())
@@ -110,7 +118,10 @@ fn a_reject_is_refused_at_once_and_a_drop_times_out() {
         text.contains("Packet filtered from 198.51.100.62"),
         "{text}"
     );
-    assert_eq!(udp_outcome(&net, 55), UdpOutcome::Reply(b"q".to_vec()));
+    assert_eq!(
+        udp_outcome(&net, 55, ARRIVES),
+        UdpOutcome::Reply(b"q".to_vec())
+    );
     let udp_refused = net["h1"]
         .udp_request(("203.0.113.10", 53), b"q")
         .run()
@@ -119,8 +130,8 @@ fn a_reject_is_refused_at_once_and_a_drop_times_out() {
         udp_refused.icmp.map(|i| i.from.to_string()).as_deref(),
         Some("198.51.100.62")
     );
-    assert_eq!(udp_outcome(&net, 53), UdpOutcome::Refused);
-    assert_eq!(udp_outcome(&net, 54), UdpOutcome::Timeout);
+    assert_eq!(udp_outcome(&net, 53, ARRIVES), UdpOutcome::Refused);
+    assert_eq!(udp_outcome(&net, 54, SILENT), UdpOutcome::Timeout);
 
     // Each rule counted what it stopped.
     let ruleset = net["r1"].ruleset().unwrap();
@@ -133,9 +144,12 @@ fn a_reject_is_refused_at_once_and_a_drop_times_out() {
 
     // Without the firewall, the same probes pass.
     let _off = net["r1"].remove_firewall().unwrap();
-    assert_eq!(tcp(&net, 81), PortState::Open);
-    assert_eq!(tcp(&net, 82), PortState::Open);
-    assert_eq!(udp_outcome(&net, 54), UdpOutcome::Reply(b"q".to_vec()));
+    assert_eq!(tcp(&net, 81, ARRIVES), PortState::Open);
+    assert_eq!(tcp(&net, 82, ARRIVES), PortState::Open);
+    assert_eq!(
+        udp_outcome(&net, 54, ARRIVES),
+        UdpOutcome::Reply(b"q".to_vec())
+    );
 }
 
 #[test]
@@ -181,11 +195,13 @@ fn a_rate_limit_lets_its_burst_through_then_the_policy_decides() {
         );
     let net = routed(fw);
     let _echo = echo(&net, "srv", "203.0.113.10", &[7]);
-    // Each request is a new flow (a new source port).
-    let replies = (0..5)
-        .filter(|_| matches!(udp_outcome(&net, 7), UdpOutcome::Reply(_)))
-        .count();
-    assert_eq!(replies, 2);
+    // Each request is a new flow (a new source port): the burst is
+    // answered, the rest is dropped.
+    let outcomes: Vec<bool> = [ARRIVES, ARRIVES, SILENT, SILENT, SILENT]
+        .into_iter()
+        .map(|wait| matches!(udp_outcome(&net, 7, wait), UdpOutcome::Reply(_)))
+        .collect();
+    assert_eq!(outcomes, [true, true, false, false, false]);
     let text = net["r1"].ruleset().unwrap().to_string();
     assert!(
         text.contains(

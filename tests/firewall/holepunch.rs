@@ -2,6 +2,7 @@
 //! hosts behind NATs through a rendezvous server, and hairpinning.
 
 use std::net::{SocketAddr, UdpSocket};
+use std::time::Duration;
 
 use netns_test::firewall::Nat;
 use netns_test::{Endpoint, Net, Route, Topology};
@@ -30,23 +31,28 @@ fn rendezvous(net: &Net, a: &UdpSocket, b: &UdpSocket) -> (SocketAddr, SocketAdd
 }
 
 /// Both sides send to the other's outside endpoint, in turns, `rounds`
-/// times; returns whether each heard the other, and from where.
+/// times; returns whether each heard the other, and from where. Each round
+/// waits [`SILENT`] for the other's datagram, the last one `last` (the
+/// first datagrams between the NATs wait for ARP): [`ARRIVES`] where the
+/// punch should get through, [`SILENT`] where it should not.
 fn punch(
     a: &UdpSocket,
     b: &UdpSocket,
     a_to: SocketAddr,
     b_to: SocketAddr,
     rounds: usize,
+    last: Duration,
 ) -> (Option<SocketAddr>, Option<SocketAddr>) {
     let (mut a_heard, mut b_heard) = (None, None);
-    for _ in 0..rounds {
+    for round in 1..=rounds {
+        let wait = if round == rounds { last } else { SILENT };
         a.send_to(b"punch from a", a_to).unwrap();
         b.send_to(b"punch from b", b_to).unwrap();
         if b_heard.is_none() {
-            b_heard = recv_within(b, SILENT).map(|(_, from)| from);
+            b_heard = recv_within(b, wait).map(|(_, from)| from);
         }
         if a_heard.is_none() {
-            a_heard = recv_within(a, SILENT).map(|(_, from)| from);
+            a_heard = recv_within(a, wait).map(|(_, from)| from);
         }
         if a_heard.is_some() && b_heard.is_some() {
             break;
@@ -66,7 +72,7 @@ fn udp_hole_punching_works_behind_two_full_cone_nats() {
     assert_eq!(a_out.ip().to_string(), "203.0.113.1");
     assert_eq!(b_out.ip().to_string(), "203.0.113.2");
     // Full cone: the first datagram gets through, from the mapping s saw.
-    let (a_heard, b_heard) = punch(&a, &b, b_out, a_out, 1);
+    let (a_heard, b_heard) = punch(&a, &b, b_out, a_out, 1, ARRIVES);
     assert_eq!((a_heard, b_heard), (Some(b_out), Some(a_out)));
 }
 
@@ -81,7 +87,7 @@ fn udp_hole_punching_works_behind_port_restricted_cones_with_both_sending() {
         udp(&net, "b", "0.0.0.0:5000"),
     );
     let (b_out, a_out) = rendezvous(&net, &a, &b);
-    let (a_heard, b_heard) = punch(&a, &b, b_out, a_out, 3);
+    let (a_heard, b_heard) = punch(&a, &b, b_out, a_out, 3, ARRIVES);
     assert_eq!((a_heard, b_heard), (Some(b_out), Some(a_out)));
     // Unsolicited, from an endpoint neither contacted: filtered (what b
     // sent meanwhile may still be queued).
@@ -100,7 +106,7 @@ fn udp_hole_punching_fails_behind_two_symmetric_nats() {
         udp(&net, "b", "0.0.0.0:5000"),
     );
     let (b_out, a_out) = rendezvous(&net, &a, &b);
-    let (a_heard, b_heard) = punch(&a, &b, b_out, a_out, 3);
+    let (a_heard, b_heard) = punch(&a, &b, b_out, a_out, 3, SILENT);
     assert_eq!((a_heard, b_heard), (None, None));
     // Why: a's mapping towards b is not the one the server saw.
     let mappings = net["na"].nat_mappings().unwrap();
