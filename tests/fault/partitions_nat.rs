@@ -9,7 +9,7 @@ use netns_test::firewall::{Nat, Proto};
 use netns_test::{Error, Net, Route, Topology};
 
 use crate::common::two_inside;
-use crate::partitions::received;
+use crate::{reaches, silent, ARRIVES, SILENT};
 
 /// h1 and h2 (198.51.100.0/26) behind r1, which masquerades on eth1 and
 /// forwards UDP 203.0.113.1:5000 to h1:5000; srv (203.0.113.10) outside,
@@ -22,15 +22,15 @@ fn behind_nat() -> Net {
     .unwrap()
 }
 
-/// Whether a datagram srv sends to r1's forwarded port reaches h1.
-fn forwarded_arrives(net: &Net, h1: &UdpSocket) -> bool {
+/// Whether a datagram srv sends to r1's forwarded port reaches h1 within
+/// `wait`.
+fn forwarded_arrives(net: &Net, h1: &UdpSocket, wait: Duration) -> bool {
     let srv = net["srv"]
         .with(|| UdpSocket::bind("203.0.113.10:0"))
         .unwrap()
         .unwrap();
     srv.send_to(b"in", "203.0.113.1:5000").unwrap();
-    h1.set_read_timeout(Some(Duration::from_millis(300)))
-        .unwrap();
+    h1.set_read_timeout(Some(wait)).unwrap();
     let mut buf = [0u8; 16];
     h1.recv_from(&mut buf).is_ok()
 }
@@ -42,24 +42,24 @@ fn a_partition_holds_through_a_nat_both_ways_and_spares_the_hosts_outside_it() {
         .with(|| UdpSocket::bind("198.51.100.1:5000"))
         .unwrap()
         .unwrap();
-    assert_eq!(received(&net, "h1", "srv"), 1);
-    assert!(forwarded_arrives(&net, &h1));
+    assert!(reaches(&net, "h1", "srv"));
+    assert!(forwarded_arrives(&net, &h1, ARRIVES));
     {
         let _p = net.partition("h1", "srv").unwrap();
         // Out through the masquerade, and in through the port forward.
-        assert_eq!(received(&net, "h1", "srv"), 0);
-        assert!(!forwarded_arrives(&net, &h1));
+        assert!(silent(&net, "h1", "srv"));
+        assert!(!forwarded_arrives(&net, &h1, SILENT));
         // h2 shares the router and its outside address, and is not cut off.
-        assert_eq!(received(&net, "h2", "srv"), 1);
+        assert!(reaches(&net, "h2", "srv"));
         let dropped = &net.active_faults()[0].evidence;
         assert!(!dropped.starts_with("0 "), "{dropped}");
     }
-    assert_eq!(received(&net, "h1", "srv"), 1);
-    assert!(forwarded_arrives(&net, &h1));
+    assert!(reaches(&net, "h1", "srv"));
+    assert!(forwarded_arrives(&net, &h1, ARRIVES));
     // One way: h1's requests go nowhere, srv's datagrams still come in.
     let _p = net.partition_one_way("h1", "srv").unwrap();
-    assert_eq!(received(&net, "h1", "srv"), 0);
-    assert!(forwarded_arrives(&net, &h1));
+    assert!(silent(&net, "h1", "srv"));
+    assert!(forwarded_arrives(&net, &h1, ARRIVES));
 }
 
 #[test]
@@ -73,8 +73,8 @@ fn a_node_without_an_address_cannot_be_partitioned_and_isolate_skips_it() {
     let _p = net.isolate("h2").unwrap();
     let faults = net.active_faults();
     assert_eq!(faults[0].description, "partition {h2} | {h1, r1, srv}");
-    assert_eq!(received(&net, "h2", "h1"), 0);
-    assert_eq!(received(&net, "h1", "srv"), 1);
+    assert!(silent(&net, "h2", "h1"));
+    assert!(reaches(&net, "h1", "srv"));
 }
 
 /// `nft` as an oracle, where it is installed (CI installs it): the NAT
@@ -170,17 +170,16 @@ fn a_host_behind_one_nat_is_cut_off_from_the_hosts_behind_another_by_partitionin
         .with(|| UdpSocket::bind("198.51.100.65:5000"))
         .unwrap()
         .unwrap();
-    b.set_read_timeout(Some(Duration::from_millis(300)))
-        .unwrap();
     let a = net["a"]
         .with(|| UdpSocket::bind("198.51.100.1:4000"))
         .unwrap()
         .unwrap();
-    a.set_read_timeout(Some(Duration::from_millis(300)))
-        .unwrap();
     let mut buf = [0u8; 16];
-    // Across both NATs: b hears a (from na's outside address) and answers.
-    let exchange = |buf: &mut [u8]| -> (bool, bool) {
+    // Across both NATs: b hears a (from na's outside address) and answers;
+    // each waits at most `wait`.
+    let exchange = |buf: &mut [u8], wait: Duration| -> (bool, bool) {
+        a.set_read_timeout(Some(wait)).unwrap();
+        b.set_read_timeout(Some(wait)).unwrap();
         a.send_to(b"to b", "203.0.113.2:5000").unwrap();
         let Ok((_, from)) = b.recv_from(buf) else {
             return (false, false);
@@ -189,25 +188,25 @@ fn a_host_behind_one_nat_is_cut_off_from_the_hosts_behind_another_by_partitionin
         b.send_to(b"to a", from).unwrap();
         (true, a.recv_from(buf).is_ok())
     };
-    assert_eq!(exchange(&mut buf), (true, true));
+    assert_eq!(exchange(&mut buf, ARRIVES), (true, true));
     {
         let _p = net.partition("a", "nb").unwrap();
-        assert_eq!(exchange(&mut buf), (false, false));
+        assert_eq!(exchange(&mut buf, SILENT), (false, false));
         // And what b sends to the mapping a used is dropped too.
         b.send_to(b"to a", "203.0.113.1:4000").unwrap();
         assert!(a.recv_from(&mut buf).is_err());
     }
-    assert_eq!(exchange(&mut buf), (true, true));
+    assert_eq!(exchange(&mut buf, ARRIVES), (true, true));
 }
 
-/// Whether a datagram `from` sends to srv's port 6000 reaches it.
-fn arrives_at_srv(net: &Net, from: &str) -> bool {
+/// Whether a datagram `from` sends to srv's port 6000 reaches it within
+/// `wait`.
+fn arrives_at_srv(net: &Net, from: &str, wait: Duration) -> bool {
     let srv = net["srv"]
         .with(|| UdpSocket::bind("203.0.113.10:6000"))
         .unwrap()
         .unwrap();
-    srv.set_read_timeout(Some(Duration::from_millis(300)))
-        .unwrap();
+    srv.set_read_timeout(Some(wait)).unwrap();
     net[from]
         .with(|| {
             let s = UdpSocket::bind("0.0.0.0:0")?;
@@ -237,8 +236,8 @@ fn a_nat_installed_during_a_partition_gets_its_forward_rules_until_the_heal() {
     assert!(!fault_table().contains("fault_forward"));
     let nat = net["r1"].set_nat(Nat::masquerade("eth1")).unwrap();
     // srv sees r1's own address: only r1 can tell h1's pings apart.
-    assert_eq!(received(&net, "h1", "srv"), 0);
-    assert_eq!(received(&net, "h2", "srv"), 1);
+    assert!(silent(&net, "h1", "srv"));
+    assert!(reaches(&net, "h2", "srv"));
     let text = fault_table();
     assert!(
         text.contains("ip saddr @fault0_0_from4 ip daddr @fault0_0_to4 counter packets 1 "),
@@ -248,7 +247,7 @@ fn a_nat_installed_during_a_partition_gets_its_forward_rules_until_the_heal() {
     assert_eq!(dropped, "1 packets dropped");
     p.heal().unwrap();
     assert_eq!(fault_table(), "");
-    assert_eq!(received(&net, "h1", "srv"), 1);
+    assert!(reaches(&net, "h1", "srv"));
     nat.restore().unwrap();
 
     // Both ways, with a NAT added after the start: what h1 sends never
@@ -263,14 +262,14 @@ fn a_nat_installed_during_a_partition_gets_its_forward_rules_until_the_heal() {
             "198.51.100.1:5000",
         ))
         .unwrap();
-    assert!(!arrives_at_srv(&net, "h1"));
-    assert!(arrives_at_srv(&net, "h2"));
+    assert!(!arrives_at_srv(&net, "h1", SILENT));
+    assert!(arrives_at_srv(&net, "h2", ARRIVES));
     let text = fault_table();
     assert_eq!(text.matches("@fault1_0_to4").count(), 1, "{text}");
     assert_eq!(text.matches("@fault1_1_to4").count(), 1, "{text}");
     drop(p);
     assert_eq!(fault_table(), "");
-    assert!(arrives_at_srv(&net, "h1"));
+    assert!(arrives_at_srv(&net, "h1", ARRIVES));
     drop(again);
     drop(nat);
 }
