@@ -1,6 +1,7 @@
 //! What crossed the wire, checked packet by packet.
 
 use std::net::TcpListener;
+use std::time::{Duration, Instant};
 
 use netns_test::capture::{Direction, Filter, TcpFlags};
 use netns_test::{netns_test, Net, Topology};
@@ -150,11 +151,18 @@ fn capture_one_interface_and_fail_readably(net: &Net) {
         .unwrap();
     let reply = net["h1"]
         .udp_request("203.0.113.1:7", b"hi")
-        .timeout(std::time::Duration::from_millis(100))
+        .timeout(Duration::from_millis(100))
         .run();
-    drop(sock);
     let _ = reply; // nobody answers: only the request matters here
-    let udp = r1_out.assert_count(&Filter::udp().dst_port(7).outgoing(), 1);
+                   // The request may still be on its way (h1 and r1 resolve their
+                   // neighbours first); h2's socket stays open until it has crossed r1.
+    let forwarded = Filter::udp().dst_port(7).outgoing();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while r1_out.count(&forwarded) == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    drop(sock);
+    let udp = r1_out.assert_count(&forwarded, 1);
     assert_eq!(udp[0].src_ip(), Some("198.51.100.1".parse().unwrap()));
     assert!(udp[0].to_string().contains("UDP, length 2"), "{}", udp[0]);
     // Nothing of h1's own interface is in this capture.
@@ -214,7 +222,7 @@ fn clear_limit_and_recorded_frames(net: &Net) {
     net["h1"]
         .ping("203.0.113.1")
         .count(10)
-        .interval(std::time::Duration::from_millis(1))
+        .interval(Duration::from_millis(1))
         .run()
         .unwrap();
     let stats = &cap.stats()[0];
