@@ -441,6 +441,19 @@ fn nft_a_large_batch_is_one_transaction_too() {
 
 extern "C" fn ignore_signal(_: libc::c_int) {}
 
+/// Whether the thread `tid` of this process is asleep in a socket read
+/// (`recv` is `recvfrom` or `recvmsg` in the kernel).
+fn blocked_in_recv(tid: u32) -> bool {
+    let Ok(text) = std::fs::read_to_string(format!("/proc/self/task/{tid}/syscall")) else {
+        return false;
+    };
+    let nr = text
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse::<libc::c_long>().ok());
+    matches!(nr, Some(n) if n == libc::SYS_recvfrom || n == libc::SYS_recvmsg)
+}
+
 #[test]
 fn a_read_interrupted_by_a_signal_handler_reads_again() {
     // A real-time signal nothing else in the process uses, with a handler
@@ -457,21 +470,35 @@ fn a_read_interrupted_by_a_signal_handler_reads_again() {
 
     let ns = NetNs::new("nft-eintr").expect("create a namespace (run the tests as root)");
     let nft = ns.run(|| Nft::open_here("nft-eintr")).unwrap().unwrap();
-    // Nothing will arrive: the read ends when this runs out.
-    let timeout = nix::sys::time::TimeVal::new(0, 300_000);
+    // Nothing will arrive: each read ends when this runs out.
+    let wait = Duration::from_millis(500);
+    let timeout = nix::sys::time::TimeVal::new(0, wait.as_micros() as _);
     setsockopt(&nft.sock, sockopt::ReceiveTimeout, &timeout).unwrap();
+    // The signal comes at least this long into the read.
+    let signal_after = Duration::from_millis(100);
     let (kind, took) = std::thread::scope(|s| {
         let (tx, rx) = std::sync::mpsc::channel();
         let nft = &nft;
         let reader = s.spawn(move || {
             // SAFETY: pthread_self has no preconditions.
-            tx.send(unsafe { libc::pthread_self() }).unwrap();
+            let thread = unsafe { libc::pthread_self() };
             let start = Instant::now();
+            tx.send((thread, crate::sys::process::gettid(), start))
+                .unwrap();
             let kind = nft.recv(0).unwrap_err().kind();
             (kind, start.elapsed())
         });
-        let thread = rx.recv().unwrap();
-        std::thread::sleep(Duration::from_millis(100));
+        let (thread, tid, start) = rx.recv().unwrap();
+        // Signalled before it reads, the thread would not be interrupted:
+        // wait until it sleeps in the read.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !(blocked_in_recv(tid) && start.elapsed() >= signal_after) {
+            assert!(
+                Instant::now() < deadline,
+                "the reader never blocked in recv"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
         // SAFETY: the reader thread is alive until it is joined below.
         assert_eq!(unsafe { libc::pthread_kill(thread, sig) }, 0);
         reader.join().unwrap()
@@ -480,5 +507,8 @@ fn a_read_interrupted_by_a_signal_handler_reads_again() {
     unsafe { libc::sigaction(sig, &old, std::ptr::null_mut()) };
     // Read again after the signal, it waited its whole timeout once more.
     assert_eq!(kind, io::ErrorKind::WouldBlock);
-    assert!(took >= Duration::from_millis(350), "{took:?}");
+    assert!(
+        took >= signal_after + wait - Duration::from_millis(50),
+        "{took:?}"
+    );
 }
