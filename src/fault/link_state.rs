@@ -45,8 +45,9 @@ pub(crate) fn open_socket(net: &Net, e: &VethEnd) -> Result<RouteSocket> {
 
 /// Sets both ends of a link up through `socks` (a socket in each end's
 /// node), then waits until the kernel has finished the IPv6 addresses of
-/// each end that was down: the kept ones, and the link-local one it makes
-/// anew. An end that was up already is left as it is.
+/// each end that was down, but for those detecting duplicates (see
+/// `unfinished_ipv6_addresses`). An end that was up already is left as it
+/// is.
 ///
 /// `Err` when an end could not be set up; `Ok(Err)` when both are up but
 /// an address was not reported usable within [`READY_LIMIT`]. The sockets
